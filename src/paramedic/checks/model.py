@@ -1,0 +1,131 @@
+"""What a check says: `Finding` and its parts, and the `Context` a check receives.
+
+Stable ids live in data (`Finding.check`); text is for people. A finding cites the object or
+log line each evidence line rests on, carries the exact fix as data (so remedies can plan it
+without parsing prose), why the fix works, and how to verify it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import resolve
+
+
+class Verdict(enum.StrEnum):
+    CAUSE = "cause"
+    RULED_OUT = "ruled-out"
+    INCONCLUSIVE = "inconclusive"
+    WARNING = "warning"
+
+
+class Confidence(enum.StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Cite:
+    """One evidence line and what it rests on ('Pod data/profile-db-0', 'log app/x/app:42')."""
+
+    text: str
+    source: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.text} [{self.source}]" if self.source else self.text
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class FixStep:
+    """One concrete action: a manifest to apply, SQL to run, or a command."""
+
+    description: str
+    language: str
+    """'yaml' (a manifest or patch), 'sql', 'shell', or 'text' (advice that no tool can apply)."""
+    content: str
+    action: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Machine-readable form for remedies, e.g. {"op": "create", "object": {...}} or
+    {"op": "patch", "target": "NetworkPolicy data/x", "patch": {...}} or {"op": "sql", "dsn_from": ...}."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "description": self.description,
+            "language": self.language,
+            "content": self.content,
+        }
+        if self.action:
+            out["action"] = dict(self.action)
+        return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Fix:
+    summary: str
+    steps: tuple[FixStep, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    """Other fixes worth knowing, ranked, one line each."""
+    rollback: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"summary": self.summary, "steps": [s.as_dict() for s in self.steps]}
+        if self.alternatives:
+            out["alternatives"] = list(self.alternatives)
+        if self.rollback:
+            out["rollback"] = self.rollback
+        return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    check: str
+    verdict: Verdict
+    summary: str
+    confidence: Confidence = Confidence.MEDIUM
+    title: str = ""
+    evidence: tuple[Cite, ...] = ()
+    fix: Fix | None = None
+    why: str = ""
+    verify: str = ""
+    missing: str = ""
+    """For inconclusive findings: what evidence would decide, and the exact command to get it."""
+    priority: int = 50
+    """Among causes, lower is fixed first (set by the check when it knows better than the order)."""
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Check-specific structured data (e.g. the blast radius of a policy patch)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "check": self.check,
+            "title": self.title,
+            "verdict": str(self.verdict),
+            "confidence": str(self.confidence),
+            "summary": self.summary,
+            "evidence": [str(c) for c in self.evidence],
+            "citations": [{"text": c.text, "source": c.source} for c in self.evidence],
+            "fix": self.fix.as_dict() if self.fix else None,
+            "why": self.why,
+            "verify": self.verify,
+        }
+        if self.missing:
+            out["missing"] = self.missing
+        if self.details:
+            out["details"] = dict(self.details)
+        return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What a check receives: all the evidence, the resolved incident, and earlier findings.
+
+    `earlier` holds the findings of checks that ran before this one in the runbook (by id), so a
+    check can build on another (dns uses what network-policy found about port 53) without I/O.
+    """
+
+    evidence: evidence_model.Evidence
+    scope: resolve.Scope
+    earlier: Mapping[str, Finding] = dataclasses.field(default_factory=dict)

@@ -1,0 +1,45 @@
+"""Shared CLI plumbing: printing, the one-line error, output format options."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import NoReturn
+
+import click
+
+
+def fail(message: str, *, code: int = 2) -> NoReturn:
+    """One line on stderr, then exit."""
+    first = message.strip().splitlines()[0] if message.strip() else "error"
+    click.echo(f"paramedic: error: {first}", err=True)
+    sys.exit(code)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+
+
+def width() -> int:
+    """Terminal width on a terminal (at least 60), else COLUMNS, else 80."""
+    if sys.stdout.isatty():
+        return max(60, shutil.get_terminal_size((80, 24)).columns)
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "80")))
+    except ValueError:
+        return 80
+
+
+def output_option(choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    return click.option(
+        "-o", "--output", "output", type=click.Choice(choices), default="text", show_default=True,
+        help="Output format.",
+    )
+
+
+def timeout_option(default: float):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--timeout", type=click.FloatRange(min=0.1, max=600), default=default, show_default=True,
+        help="Overall time limit in seconds; nothing waits longer.",
+    )

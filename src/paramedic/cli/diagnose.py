@@ -1,0 +1,171 @@
+"""`paramedic demo`, `paramedic diagnose` and `paramedic capture`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from paramedic import errors, timeouts
+from paramedic.cli import common
+from paramedic.evidence import model
+
+FORMATS = ("text", "json", "markdown", "html")
+
+
+def _render(result, output: str) -> str:  # type: ignore[no-untyped-def]
+    if output == "json":
+        from paramedic.reports import json_report
+
+        return json_report.render(result)
+    if output == "markdown":
+        from paramedic.reports import markdown_report
+
+        return markdown_report.render(result)
+    if output == "html":
+        from paramedic.reports import html_report
+
+        return html_report.render(result)
+    from paramedic.reports import text_report
+
+    return text_report.render(result, width=common.width(), color=common.is_terminal())
+
+
+def _run(evidence: model.Evidence, incident: model.Incident, output: str) -> int:
+    from paramedic.runbooks import engine
+    from paramedic.runbooks import model as runbook_model
+
+    runbook = runbook_model.builtin(incident.runbook)
+    result = engine.run(runbook, evidence, incident)
+    click.echo(_render(result, output), nl=False)
+    return 1 if result.causes else 0
+
+
+def _incident(
+    evidence: model.Evidence | None, source: str | None, target: str | None, port: str | None, namespace: str | None
+) -> model.Incident:
+    base = evidence.incident if evidence is not None else None
+    source = source or (base.source if base else None)
+    target = target or (base.target if base else None)
+    if not source or not target:
+        raise errors.InputError("say what to diagnose: --from SRC --to DST (or put them in the bundle's incident.yaml)")
+    port_value: int | str | None = int(port) if port and port.isdigit() else port
+    if port_value is None and base and base.target == target:
+        port_value = base.port
+    return model.Incident(
+        source=source,
+        target=target,
+        port=port_value,
+        namespace=namespace or (base.namespace if base else None),
+        runbook=base.runbook if base else "db-connectivity",
+    )
+
+
+def _live_options(f):  # type: ignore[no-untyped-def]
+    f = click.option("--context", help="Kubeconfig context to use (as kubectl --context).")(f)
+    f = click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig file (as kubectl --kubeconfig).")(f)
+    f = click.option(
+        "--probe-pod", is_flag=True,
+        help="Live only: run tcp/dns probes from a short-lived pod with the source's labels (creates a pod).",
+    )(f)
+    f = click.option("--probe-image", default=None, help="Image for --probe-pod (air-gapped clusters).")(f)
+    f = click.option(
+        "--db-probe", is_flag=True,
+        help="Live only: connect to the database through a port-forward with the Secret's credentials.",
+    )(f)
+    return f
+
+
+def _incident_options(f):  # type: ignore[no-untyped-def]
+    f = click.option("-n", "--namespace", help="Namespace of the source (default: the context's, or where SRC is).")(f)
+    f = click.option("--port", help="Port number or name (default: DST's :PORT, else the Service's only port).")(f)
+    f = click.option("--to", "target", help="Service name, NS/NAME, cluster DNS name, or external host[:PORT].")(f)
+    f = click.option("--from", "source", help="Workload, pod name, or label selector (app=user-service).")(f)
+    return f
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the bundled demo incidents.")
+@common.output_option(FORMATS)
+def demo(scenario: str | None, list_: bool, output: str) -> None:
+    """Diagnose a bundled demo incident (default: the reference one).
+
+    Exit status: 0 no cause found, 1 a cause found, 2 bad input.
+    """
+    from paramedic.evidence import demos
+
+    if list_:
+        for item in demos.available():
+            click.echo(f"{item.name:<24} {item.title}")
+        return
+    evidence = demos.load(scenario or demos.DEFAULT)
+    raise SystemExit(_run(evidence, _incident(evidence, None, None, None, None), output))
+
+
+@click.command()
+@click.argument("bundle", required=False, type=click.Path(path_type=Path))
+@_incident_options
+@common.timeout_option(timeouts.DEFAULT.total)
+@_live_options
+@common.output_option(FORMATS)
+def diagnose(
+    bundle: Path | None, source: str | None, target: str | None, port: str | None, namespace: str | None,
+    timeout: float, kubeconfig: str | None, context: str | None, probe_pod: bool, probe_image: str | None,
+    db_probe: bool, output: str,
+) -> None:
+    """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
+
+    BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
+    Exit status: 0 no cause found, 1 a cause found, 2 usage or input error.
+    """
+    if bundle is not None:
+        from paramedic.evidence import bundle as bundle_loader
+
+        evidence = bundle_loader.load(bundle)
+        raise SystemExit(_run(evidence, _incident(evidence, source, target, port, namespace), output))
+    from paramedic.evidence import live
+
+    incident = _incident(None, source, target, port, namespace)
+    evidence = live.gather(
+        incident,
+        kubeconfig=kubeconfig,
+        context=context,
+        limits=timeouts.DEFAULT.scaled_to(timeout),
+        probe_pod=probe_pod,
+        probe_image=probe_image,
+        db_probe=db_probe,
+        progress=common.is_terminal(),
+    )
+    raise SystemExit(_run(evidence, evidence.incident or incident, output))
+
+
+@click.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@_incident_options
+@common.timeout_option(timeouts.DEFAULT.total)
+@_live_options
+def capture(
+    out: Path, source: str | None, target: str | None, port: str | None, namespace: str | None,
+    timeout: float, kubeconfig: str | None, context: str | None, probe_pod: bool, probe_image: str | None,
+    db_probe: bool,
+) -> None:
+    """Write an evidence bundle for SRC -> DST from the live cluster to OUT (dir or .tar.gz).
+
+    Secret values are replaced by digests (key names, lengths and a short SHA-256 stay).
+    """
+    from paramedic.evidence import live, writer
+
+    incident = _incident(None, source, target, port, namespace)
+    evidence = live.gather(
+        incident,
+        kubeconfig=kubeconfig,
+        context=context,
+        limits=timeouts.DEFAULT.scaled_to(timeout),
+        probe_pod=probe_pod,
+        probe_image=probe_image,
+        db_probe=db_probe,
+        progress=common.is_terminal(),
+    )
+    written = writer.write(evidence, out)
+    click.echo(f"wrote {written}")

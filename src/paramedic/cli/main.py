@@ -1,0 +1,58 @@
+"""`paramedic` entry point: the command group, error handling and exit codes.
+
+Exit codes: `diagnose`/`demo` 0 = no cause found, 1 = at least one cause, 2 = usage or input
+error, 3 = internal error (a bug: reported as one line, never a traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from paramedic import __version__, errors
+from paramedic.cli import common
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="paramedic")
+def cli() -> None:
+    """Executable incident runbooks for Kubernetes.
+
+    Diagnoses why a service cannot reach its database: checks every known cause from
+    evidence (a live cluster, a captured bundle, or a bundled demo), shows the evidence,
+    the exact fix for this cluster, why it works, and how to verify it.
+    """
+
+
+def _register() -> None:
+    from paramedic.cli import diagnose, netpol, probe
+
+    cli.add_command(diagnose.demo)
+    cli.add_command(diagnose.diagnose)
+    cli.add_command(diagnose.capture)
+    cli.add_command(netpol.netpol)
+    cli.add_command(probe.probe)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI; every failure becomes one line on stderr and a documented exit status."""
+    try:
+        code: Any = cli.main(args=argv, prog_name="paramedic", standalone_mode=False)
+    except click.exceptions.Abort:
+        common.fail("aborted", code=2)
+    except click.ClickException as exc:
+        common.fail(exc.format_message().strip().splitlines()[0], code=exc.exit_code)
+    except errors.ParamedicError as exc:
+        common.fail(str(exc), code=2 if isinstance(exc, errors.InputError) else 3)
+    except KeyboardInterrupt:
+        common.fail("interrupted", code=130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        common.fail(f"internal error, please report: {type(exc).__name__}: {exc}", code=3)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,301 @@
+"""Load an evidence bundle from disk: a directory, a `.tar.gz` of one, or a single file.
+
+The format is a contract (DESIGN.md §2, docs/BUNDLE.md): only `objects.yaml|json` is required,
+exactly as `kubectl get -o yaml|json` prints it. Everything a user can get wrong becomes one
+`BundleError` line that names the file (and the line, where the parser knows it).
+Nothing here follows links, reads special files or extracts archives to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import tarfile
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from paramedic import errors
+from paramedic.evidence import incident as incident_file
+from paramedic.evidence import model, probes_file
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+"""Largest single file we read (a 50,000-object dump is ~100 MiB)."""
+MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 100_000
+MAX_LOG_BYTES = 2 * 1024 * 1024
+"""Only the tail of a longer log file is kept."""
+
+_OBJECTS = ("objects.yaml", "objects.yml", "objects.json")
+_METRICS = ("metrics.yaml", "metrics.yml", "metrics.json")
+_INCIDENT = ("incident.yaml", "incident.yml", "incident.json")
+_SINGLE_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+Reader = Callable[[str], bytes | None]
+
+
+def load(path: str | Path, *, provenance: str | None = None) -> model.Evidence:
+    """Evidence from a bundle directory, a .tar.gz bundle, or a single objects file."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError as exc:
+        raise errors.BundleError(f"{p}: no such file or directory") from exc
+    except OSError as exc:
+        raise errors.BundleError(f"{p}: cannot read ({exc.strerror})") from exc
+    label = provenance or f"bundle {p}"
+    if stat.S_ISDIR(st.st_mode):
+        return _from_directory(p, label)
+    if not stat.S_ISREG(st.st_mode):
+        raise errors.BundleError(f"{p}: not a regular file or directory")
+    name = p.name.lower()
+    if name.endswith((".tar.gz", ".tgz", ".tar")):
+        return _from_archive(p, label)
+    data = _read_regular(p)
+    objects = parse_objects(data, where=str(p))
+    return model.Evidence.of(objects, provenance=label)
+
+
+def parse_objects(data: bytes, *, where: str) -> list[model.KubeObject]:
+    """Kubernetes objects from YAML (multi-document) or JSON text, Lists flattened."""
+    docs = _decode_documents(data, where=where)
+    objects: list[model.KubeObject] = []
+    for doc_no, doc in enumerate(docs, start=1):
+        if doc is None:
+            continue
+        objects.extend(_flatten(doc, where=f"{where}: document {doc_no}"))
+    return objects
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+def _from_directory(root: Path, label: str) -> model.Evidence:
+    def read(rel: str) -> bytes | None:
+        candidate = root / rel
+        try:
+            st = candidate.lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            raise errors.BundleError(f"{candidate}: is a symbolic link; bundles may not contain links")
+        if not stat.S_ISREG(st.st_mode):
+            raise errors.BundleError(f"{candidate}: not a regular file")
+        return _read_regular(candidate)
+
+    def log_files() -> Iterator[str]:
+        logs = root / "logs"
+        if not logs.is_dir() or logs.is_symlink():
+            return
+        for f in sorted(logs.rglob("*.log")):
+            if f.is_file() and not f.is_symlink():
+                yield f.relative_to(root).as_posix()
+
+    return _assemble(read, list(log_files()), where=str(root), label=label)
+
+
+def _from_archive(path: Path, label: str) -> model.Evidence:
+    files: dict[str, bytes] = {}
+    total = 0
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for count, member in enumerate(tar, start=1):
+                if count > MAX_ARCHIVE_MEMBERS:
+                    raise errors.BundleError(f"{path}: more than {MAX_ARCHIVE_MEMBERS} entries")
+                rel = _safe_member_name(member, path)
+                if rel is None:
+                    continue
+                total += member.size
+                if member.size > MAX_FILE_BYTES or total > MAX_ARCHIVE_BYTES:
+                    raise errors.BundleError(f"{path}: {member.name}: archive content is too large")
+                handle = tar.extractfile(member)
+                files[rel] = handle.read() if handle else b""
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise errors.BundleError(f"{path}: not a readable tar archive ({exc})") from exc
+    prefix = _common_root(files)
+    if prefix:
+        files = {name[len(prefix) :]: data for name, data in files.items()}
+    logs = sorted(n for n in files if n.startswith("logs/") and n.endswith(".log"))
+    return _assemble(files.get, logs, where=str(path), label=label)
+
+
+def _safe_member_name(member: tarfile.TarInfo, archive: Path) -> str | None:
+    name = member.name
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise errors.BundleError(f"{archive}: entry {name!r} points outside the bundle")
+    if member.issym() or member.islnk():
+        raise errors.BundleError(f"{archive}: entry {name!r} is a link; bundles may not contain links")
+    if member.isdir():
+        return None
+    if not member.isfile():
+        raise errors.BundleError(f"{archive}: entry {name!r} is not a regular file")
+    parts = [p for p in pure.parts if p not in ("", ".")]
+    return "/".join(parts)
+
+
+def _common_root(files: dict[str, bytes]) -> str:
+    """'bundle/' when every entry sits in one top folder and objects.* is not at the top."""
+    if any(name in files for name in _OBJECTS):
+        return ""
+    tops = {name.split("/", 1)[0] for name in files if "/" in name}
+    if len(tops) == 1 and all("/" in name for name in files):
+        return tops.pop() + "/"
+    return ""
+
+
+def _read_regular(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise errors.BundleError(
+                f"{path}: {size // (1024 * 1024)} MiB is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit"
+            )
+        with path.open("rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise errors.BundleError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+# --- assembling a bundle ----------------------------------------------------------------------
+
+
+def _first(read: Reader, names: tuple[str, ...]) -> tuple[str, bytes] | None:
+    for name in names:
+        data = read(name)
+        if data is not None:
+            return name, data
+    return None
+
+
+def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> model.Evidence:
+    found = _first(read, _OBJECTS)
+    if found is None:
+        raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
+    name, data = found
+    objects = parse_objects(data, where=f"{where}/{name}")
+
+    metrics: list[model.KubeObject] = []
+    found = _first(read, _METRICS)
+    if found:
+        metrics = parse_objects(found[1], where=f"{where}/{found[0]}")
+
+    probes: tuple[probes_file.ProbeResult, ...] = ()
+    raw = read("probes.json")
+    if raw is not None:
+        probes = probes_file.parse(_decode_json(raw, where=f"{where}/probes.json"), where=f"{where}/probes.json")
+
+    incident = None
+    found = _first(read, _INCIDENT)
+    if found:
+        docs = [d for d in _decode_documents(found[1], where=f"{where}/{found[0]}") if d is not None]
+        if len(docs) != 1:
+            raise errors.BundleError(f"{where}/{found[0]}: expected exactly one document")
+        incident = incident_file.parse(docs[0], where=f"{where}/{found[0]}")
+
+    logs: dict[model.LogKey, tuple[str, ...]] = {}
+    for rel in log_names:
+        key = _log_key(rel)
+        if key is None:
+            continue
+        content = read(rel) or b""
+        if len(content) > MAX_LOG_BYTES:
+            content = content[-MAX_LOG_BYTES:]
+        logs[key] = tuple(content.decode("utf-8", errors="replace").splitlines())
+
+    return model.Evidence.of(
+        objects, logs=logs, metrics=metrics, probes=probes, incident=incident, provenance=label
+    )
+
+
+def _log_key(rel: str) -> model.LogKey | None:
+    """logs/<ns>/<pod>/<container>.log -> (ns, pod, container); .previous.log keeps a suffix."""
+    parts = rel.split("/")
+    if len(parts) != 4 or parts[0] != "logs":
+        return None
+    container = parts[3][: -len(".log")]
+    if container.endswith(".previous"):
+        container = container[: -len(".previous")] + " (previous)"
+    return parts[1], parts[2], container
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+def _decode_documents(data: bytes, *, where: str) -> list[Any]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise errors.BundleError(f"{where}: not UTF-8 text (byte {exc.start})") from exc
+    stripped = text.lstrip()
+    if where.endswith(".json") or stripped.startswith(("{", "[")):
+        try:
+            return [json.loads(text)] if stripped else []
+        except json.JSONDecodeError as exc:
+            if where.endswith(".json"):
+                raise errors.BundleError(f"{where}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+    try:
+        return list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}: " if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise errors.BundleError(f"{where}: {line}invalid YAML: {problem}") from exc
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise errors.BundleError(f"{where}: invalid YAML: {type(exc).__name__}") from exc
+
+
+def _decode_json(data: bytes, *, where: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise errors.BundleError(f"{where}: not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise errors.BundleError(f"{where}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+
+
+def _flatten(doc: Any, *, where: str) -> Iterator[model.KubeObject]:
+    if not isinstance(doc, dict):
+        raise errors.BundleError(f"{where}: expected a Kubernetes object, got {_type_name(doc)}")
+    kind = doc.get("kind")
+    items = doc.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
+        if not isinstance(items, list):
+            raise errors.BundleError(f"{where}: {kind}.items must be a list")
+        item_kind = kind[: -len("List")] if kind != "List" else None
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and item_kind and "kind" not in item:
+                # Raw API lists (PodList, PodMetricsList) leave kind/apiVersion off their items.
+                item = {"apiVersion": doc.get("apiVersion"), "kind": item_kind, **item}
+            yield from _flatten(item, where=f"{where}, item {i}")
+        return
+    _validate(doc, where=where)
+    yield doc
+
+
+def _validate(obj: dict[str, Any], *, where: str) -> None:
+    for field in ("apiVersion", "kind"):
+        value = obj.get(field)
+        if not isinstance(value, str) or not value:
+            raise errors.BundleError(f"{where}: object without {field!r}")
+    meta = obj.get("metadata")
+    if meta is not None and not isinstance(meta, dict):
+        raise errors.BundleError(f"{where}: {obj['kind']}.metadata must be a mapping")
+    if isinstance(meta, dict):
+        for field in ("name", "namespace"):
+            if field in meta and not isinstance(meta[field], str):
+                raise errors.BundleError(f"{where}: {obj['kind']}.metadata.{field} must be a string")
+        labels = meta.get("labels")
+        if labels is not None and not isinstance(labels, dict):
+            raise errors.BundleError(f"{where}: {obj['kind']}.metadata.labels must be a mapping")
+    for field in ("spec", "status"):
+        if field in obj and obj[field] is not None and not isinstance(obj[field], dict):
+            raise errors.BundleError(f"{where}: {obj['kind']}.{field} must be a mapping")
+
+
+def _type_name(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )

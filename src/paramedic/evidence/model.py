@@ -1,0 +1,122 @@
+"""The immutable `Evidence` value that every check receives, and its object index.
+
+Kubernetes objects stay the plain dicts the API returns. The index only groups them by kind
+and (namespace, name) so that checks can look things up without scanning everything.
+Gathering problems ("cannot list networkpolicies in data: forbidden") are kept as `gaps`
+so a check can say *inconclusive* and name what is missing instead of guessing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from paramedic.evidence import probes_file
+
+KubeObject = dict[str, Any]
+LogKey = tuple[str, str, str]  # (namespace, pod, container)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Incident:
+    """What is being diagnosed, as the user wrote it (resolution happens in kube.resolve)."""
+
+    source: str
+    target: str
+    port: int | str | None = None
+    namespace: str | None = None
+    runbook: str = "db-connectivity"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "port": self.port,
+            "namespace": self.namespace,
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ObjectIndex:
+    """Objects grouped by kind, and by (kind, namespace, name)."""
+
+    by_kind: Mapping[str, tuple[KubeObject, ...]]
+    by_key: Mapping[tuple[str, str, str], KubeObject]
+
+    @classmethod
+    def build(cls, objects: Iterable[KubeObject]) -> ObjectIndex:
+        by_kind: dict[str, list[KubeObject]] = {}
+        by_key: dict[tuple[str, str, str], KubeObject] = {}
+        for obj in objects:
+            kind = str(obj.get("kind", ""))
+            meta = obj.get("metadata") or {}
+            by_kind.setdefault(kind, []).append(obj)
+            by_key[(kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = obj
+        return cls(
+            by_kind={kind: tuple(items) for kind, items in by_kind.items()},
+            by_key=by_key,
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """Everything the checks may look at. Build it with `Evidence.of(...)`."""
+
+    objects: tuple[KubeObject, ...]
+    index: ObjectIndex
+    logs: Mapping[LogKey, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    metrics: tuple[KubeObject, ...] = ()
+    probes: tuple[probes_file.ProbeResult, ...] = ()
+    incident: Incident | None = None
+    provenance: str = ""
+    """Where the evidence came from: "bundle ./incident-42", "live cluster prod-eu", "demo seed"."""
+    gaps: tuple[str, ...] = ()
+    """What could not be gathered, one line each."""
+
+    @classmethod
+    def of(
+        cls,
+        objects: Iterable[KubeObject],
+        *,
+        logs: Mapping[LogKey, tuple[str, ...]] | None = None,
+        metrics: Iterable[KubeObject] = (),
+        probes: Iterable[probes_file.ProbeResult] = (),
+        incident: Incident | None = None,
+        provenance: str = "",
+        gaps: Iterable[str] = (),
+    ) -> Evidence:
+        objs = tuple(objects)
+        return cls(
+            objects=objs,
+            index=ObjectIndex.build(objs),
+            logs=dict(logs or {}),
+            metrics=tuple(metrics),
+            probes=tuple(probes),
+            incident=incident,
+            provenance=provenance,
+            gaps=tuple(gaps),
+        )
+
+    def kind(self, kind: str, namespace: str | None = None) -> tuple[KubeObject, ...]:
+        """All objects of `kind`, optionally only those in `namespace`."""
+        items = self.index.by_kind.get(kind, ())
+        if namespace is None:
+            return items
+        return tuple(o for o in items if (o.get("metadata") or {}).get("namespace") == namespace)
+
+    def get(self, kind: str, namespace: str | None, name: str) -> KubeObject | None:
+        """One object by kind, namespace ("" or None for cluster-scoped) and name."""
+        return self.index.by_key.get((kind, namespace or "", name))
+
+    def pod_logs(self, namespace: str, pod: str) -> dict[str, tuple[str, ...]]:
+        """Log lines of every container of one pod, by container name."""
+        return {c: lines for (ns, p, c), lines in self.logs.items() if ns == namespace and p == pod}
+
+    def probes_of(self, kind: str) -> tuple[probes_file.ProbeResult, ...]:
+        """Recorded probe results of one kind ("tcp", "dns", "postgres")."""
+        return tuple(p for p in self.probes if p.kind == kind)
+
+    def with_probes(self, probes: Iterable[probes_file.ProbeResult]) -> Evidence:
+        """A copy with more probe results (phase two of gathering)."""
+        return dataclasses.replace(self, probes=self.probes + tuple(probes))

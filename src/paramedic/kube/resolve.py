@@ -1,0 +1,224 @@
+"""Resolve the user's SRC and DST (DESIGN.md §3) against the evidence into a `Scope`.
+
+SRC: a workload name, a pod name, or a label selector, in a namespace.
+DST: a Service name, NS/NAME, a cluster DNS name (name.ns[.svc[.cluster.local]]), or a host/IP
+outside the cluster; each optionally with :PORT.
+Resolution happens once; every check then works on the same Scope.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from paramedic import errors
+from paramedic.evidence import model
+from paramedic.kube import objects, pods, selectors, services
+
+CLUSTER_DOMAIN = "cluster.local"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """The incident pinned to objects: who talks, to what, on which port."""
+
+    namespace: str
+    source: str
+    """How the source is shown: 'Deployment app/user-service'."""
+    source_workload: Mapping[str, Any] | None
+    source_pods: tuple[Mapping[str, Any], ...]
+    target: str
+    """How the target is shown: 'Service data/profile-db', or the external host."""
+    target_namespace: str | None
+    target_service: Mapping[str, Any] | None
+    target_pods: tuple[Mapping[str, Any], ...]
+    target_host: str
+    """The name a client uses: 'profile-db.data.svc.cluster.local', or the external host/IP."""
+    port: int | None
+    """The port the client connects to (Service port, or the external port)."""
+    port_name: str | None = None
+    external: bool = False
+    """True when the target is outside the cluster (no selector, ExternalName, or a host/IP)."""
+
+    def source_template(self) -> Mapping[str, Any] | None:
+        """What defines the source's containers: the workload, else the first pod."""
+        if self.source_workload is not None:
+            return self.source_workload
+        return self.source_pods[0] if self.source_pods else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "port": self.port,
+            "namespace": self.namespace,
+        }
+
+
+def resolve(evidence: model.Evidence, incident: model.Incident, *, default_port: int | None = None) -> Scope:
+    namespace = incident.namespace or _guess_namespace(evidence, incident.source)
+    workload, source_pods, source_label = _resolve_source(evidence, incident.source, namespace)
+    target_text, port_text = _split_port(incident.target)
+    port: int | str | None = port_text if port_text is not None else incident.port
+    return _resolve_target(
+        evidence, target_text, port, namespace, workload, source_pods, source_label, default_port
+    )
+
+
+# --- source ----------------------------------------------------------------------------------
+
+
+def _is_selector(text: str) -> bool:
+    return any(ch in text for ch in "=!(") or " in " in text
+
+
+def _guess_namespace(evidence: model.Evidence, source: str) -> str:
+    """The namespace holding the source when the user gave none and it is unambiguous."""
+    if _is_selector(source):
+        sel = selectors.parse(source)
+        spaces = {objects.namespace(p) for p in evidence.kind("Pod") if selectors.matches(sel, objects.labels(p))}
+    else:
+        spaces = {
+            objects.namespace(o)
+            for kind in (*pods.WORKLOAD_KINDS, "Pod")
+            for o in evidence.kind(kind)
+            if objects.name(o) == source
+        }
+    if len(spaces) == 1:
+        return spaces.pop()
+    if len(spaces) > 1:
+        raise errors.IncidentError(
+            f"source {source!r} exists in several namespaces ({', '.join(sorted(spaces))}); pass -n"
+        )
+    return "default"
+
+
+def _resolve_source(
+    evidence: model.Evidence, source: str, namespace: str
+) -> tuple[Mapping[str, Any] | None, tuple[Mapping[str, Any], ...], str]:
+    all_pods = evidence.kind("Pod", namespace)
+    if _is_selector(source):
+        sel = selectors.parse(source)
+        chosen = tuple(p for p in all_pods if selectors.matches(sel, objects.labels(p)))
+        if not chosen:
+            raise errors.IncidentError(f"source: no pod in namespace {namespace!r} matches {source!r}")
+        owner = pods.owner_workload(chosen[0], _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace))
+        return owner, chosen, f"pods {namespace}/{source}"
+    for kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        workload = evidence.get(kind, namespace, source)
+        if workload is not None:
+            found = pods.pods_of_workload(workload, all_pods, evidence.kind("ReplicaSet", namespace))
+            return workload, tuple(found), objects.ref(workload)
+    pod = evidence.get("Pod", namespace, source)
+    if pod is not None:
+        owner = pods.owner_workload(pod, _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace))
+        return owner, (pod,), objects.ref(pod)
+    raise errors.IncidentError(
+        f"source: no Deployment, StatefulSet, DaemonSet or Pod named {source!r} in namespace {namespace!r}"
+    )
+
+
+def _workloads(evidence: model.Evidence, namespace: str) -> list[Mapping[str, Any]]:
+    return [w for kind in ("Deployment", "StatefulSet", "DaemonSet", "Job") for w in evidence.kind(kind, namespace)]
+
+
+# --- target ----------------------------------------------------------------------------------
+
+
+def _split_port(target: str) -> tuple[str, str | None]:
+    if target.startswith("[") and "]" in target:  # [v6]:port
+        host, _, rest = target[1:].partition("]")
+        return host, rest[1:] if rest.startswith(":") else None
+    if target.count(":") == 1:
+        host, port = target.split(":")
+        return host, port
+    return target, None
+
+
+def _port_value(port: int | str | None) -> int | str | None:
+    if isinstance(port, str) and port.isdigit():
+        return int(port)
+    return port
+
+
+def _resolve_target(
+    evidence: model.Evidence,
+    target: str,
+    port: int | str | None,
+    namespace: str,
+    workload: Mapping[str, Any] | None,
+    source_pods: tuple[Mapping[str, Any], ...],
+    source_label: str,
+    default_port: int | None,
+) -> Scope:
+    port = _port_value(port)
+    svc_ns, svc_name = _service_name(target, namespace)
+    service = evidence.get("Service", svc_ns, svc_name) if svc_name else None
+    common = dict(namespace=namespace, source=source_label, source_workload=workload, source_pods=source_pods)
+    if service is None:
+        if svc_name and "/" in target:
+            raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
+        if svc_name and "." not in target and not _is_ip(target):
+            raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
+        if isinstance(port, str) or (port is None and default_port is None):
+            raise errors.IncidentError(f"target {target!r} is outside the cluster: give a numeric port")
+        return Scope(
+            **common, target=target, target_namespace=None, target_service=None, target_pods=(),
+            target_host=target, port=port if port is not None else default_port, external=True,
+        )
+    svc_port = services.find_port(service, port)
+    if svc_port is None:
+        if port is None and default_port is not None:
+            svc_port = services.find_port(service, default_port)
+        if svc_port is None:
+            known = ", ".join(
+                f"{p.get('name') or '-'}:{p.get('port')}" for p in services.service_ports(service)
+            ) or "none"
+            raise errors.IncidentError(
+                f"target {objects.ref(service)}: no port {port if port is not None else '(unspecified)'}"
+                f" (ports: {known}); pass --port"
+            )
+    selected = services.selected_pods(service, evidence.kind("Pod"))
+    return Scope(
+        **common,
+        target=objects.ref(service),
+        target_namespace=svc_ns,
+        target_service=service,
+        target_pods=tuple(selected),
+        target_host=f"{svc_name}.{svc_ns}.svc.{CLUSTER_DOMAIN}",
+        port=int(svc_port.get("port") or 0) or None,
+        port_name=svc_port.get("name") or None,
+        external=services.is_external(service),
+    )
+
+
+def _service_name(target: str, namespace: str) -> tuple[str, str | None]:
+    """(namespace, name) of the Service that `target` names, or (ns, None) for an outside host."""
+    if "/" in target:
+        ns, _, name = target.partition("/")
+        return ns, name
+    if _is_ip(target):
+        return namespace, None
+    parts = target.rstrip(".").split(".")
+    if len(parts) == 1:
+        return namespace, parts[0]
+    rest = ".".join(parts[2:])
+    if rest in ("", "svc", f"svc.{CLUSTER_DOMAIN}") or rest.startswith("svc."):
+        return parts[1], parts[0]
+    return namespace, None
+
+
+def _missing_service(evidence: model.Evidence, namespace: str, name: str) -> str:
+    elsewhere = sorted(objects.namespace(s) for s in evidence.kind("Service") if objects.name(s) == name)
+    hint = f"; Services named {name!r} exist in: {', '.join(elsewhere)}" if elsewhere else ""
+    return f"target: no Service {name!r} in namespace {namespace!r}{hint}"
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Runbooks: which checks answer a symptom, in what order, and the engine that runs them."""

@@ -1,0 +1,66 @@
+"""Run a runbook over evidence: resolve the incident, run each check in isolation, rank.
+
+A check that raises becomes an entry in `errors`; the others still run. Ranking puts causes
+first (by the check's own priority, then confidence, then runbook order = likelihood), then
+inconclusive findings, then ruled-out ones.
+"""
+
+from __future__ import annotations
+
+from paramedic.checks import builtin, model, registry
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import resolve
+from paramedic.runbooks import diagnosis
+from paramedic.runbooks import model as runbook_model
+
+_VERDICT_ORDER = {
+    model.Verdict.CAUSE: 0,
+    model.Verdict.WARNING: 1,
+    model.Verdict.INCONCLUSIVE: 2,
+    model.Verdict.RULED_OUT: 3,
+}
+_CONFIDENCE_ORDER = {model.Confidence.HIGH: 0, model.Confidence.MEDIUM: 1, model.Confidence.LOW: 2}
+
+
+def run(
+    runbook: runbook_model.Runbook,
+    evidence: evidence_model.Evidence,
+    incident: evidence_model.Incident,
+) -> diagnosis.Diagnosis:
+    """Diagnose `incident` from `evidence` with `runbook`. Raises IncidentError if it does not resolve."""
+    builtin.load()
+    scope = resolve.resolve(evidence, incident, default_port=runbook.default_port)
+    earlier: dict[str, model.Finding] = {}
+    errors: list[diagnosis.CheckError] = []
+    for check_id in (*runbook.checks, *runbook.next):
+        spec = registry.get(check_id)
+        if spec is None:
+            errors.append(diagnosis.CheckError(check=check_id, error="check not available in this version"))
+            continue
+        context = model.Context(evidence=evidence, scope=scope, earlier=dict(earlier))
+        try:
+            finding = spec.function(context)
+        except Exception as exc:  # noqa: BLE001 - isolation is the point: one broken check, not a broken run
+            errors.append(diagnosis.CheckError(check=check_id, error=f"{type(exc).__name__}: {exc}"))
+            continue
+        earlier[check_id] = finding
+    order = {check_id: i for i, check_id in enumerate(runbook.checks)}
+    findings = sorted(
+        (earlier[c] for c in runbook.checks if c in earlier),
+        key=lambda f: (
+            _VERDICT_ORDER[f.verdict],
+            f.priority if f.verdict is model.Verdict.CAUSE else 0,
+            _CONFIDENCE_ORDER[f.confidence],
+            order[f.check],
+        ),
+    )
+    return diagnosis.Diagnosis(
+        runbook=runbook.id,
+        title=runbook.title,
+        incident=scope.as_dict(),
+        findings=tuple(findings),
+        next=tuple(earlier[c] for c in runbook.next if c in earlier),
+        errors=tuple(errors),
+        provenance=evidence.provenance,
+        gaps=evidence.gaps,
+    )
