@@ -1,0 +1,39 @@
+"""Suite-wide test plumbing.
+
+- `--update-golden` rewrites golden files instead of comparing (review the diff, then commit).
+- With PARAMEDIC_REQUIRE_ALL=1 (set by .ci/run) any skipped test fails the run, except the opt-in
+  test against a real cluster: in CI every real component is installed, so nothing may skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "live_cluster" not in report.keywords:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("PARAMEDIC_REQUIRE_ALL") == "1" and _skipped:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"PARAMEDIC_REQUIRE_ALL: {len(_skipped)} test(s) skipped, e.g. {_skipped[0]}", red=True
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
