@@ -19,7 +19,7 @@ import yaml
 
 from paramedic import errors
 from paramedic.evidence import incident as incident_file
-from paramedic.evidence import model, probes_file
+from paramedic.evidence import model, probes_file, redact
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Largest single file we read (a 50,000-object dump is ~100 MiB)."""
@@ -59,14 +59,17 @@ def load(path: str | Path, *, provenance: str | None = None) -> model.Evidence:
 
 
 def parse_objects(data: bytes, *, where: str) -> list[model.KubeObject]:
-    """Kubernetes objects from YAML (multi-document) or JSON text, Lists flattened."""
+    """Kubernetes objects from YAML (multi-document) or JSON text, Lists flattened.
+
+    Secret values are replaced by digests here, before anything else can see them.
+    """
     docs = _decode_documents(data, where=where)
     objects: list[model.KubeObject] = []
     for doc_no, doc in enumerate(docs, start=1):
         if doc is None:
             continue
         objects.extend(_flatten(doc, where=f"{where}: document {doc_no}"))
-    return objects
+    return redact.objects(objects)
 
 
 # --- sources ----------------------------------------------------------------------------------

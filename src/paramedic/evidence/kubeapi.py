@@ -1,0 +1,242 @@
+"""The thin adapter over the official `kubernetes` client: connect, and one raw HTTP call.
+
+This is the only module that touches the client library and the only place its exceptions are
+translated: a configuration that cannot be used raises `errors.KubeAccessError` (one line, exit
+2); a single failed call never raises, it returns a `Reply` whose `problem` ("forbidden",
+"timed out after 2.0 s", "not found") the gatherer turns into a gap line.
+
+Responses are kept as the JSON the API server sent (camelCase dicts, exactly what
+`kubectl get -o json` prints), not the client's generated model classes: they are faster to
+decode and lose nothing. The client library is imported lazily so `paramedic --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from paramedic import errors
+
+IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+USER_AGENT = "paramedic (read-only diagnosis; https://github.com/paramedic)"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """What one API call returned: a status and decoded JSON, or a one-line problem."""
+
+    status: int
+    data: Any = None
+    text: str = ""
+    problem: str = ""
+    """Empty when the call succeeded (2xx); else 'forbidden', 'not found', 'timed out after 2 s'..."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Api:
+    """A configured API client plus what kubectl would show as the context and its namespace."""
+
+    client: Any
+    """kubernetes.client.ApiClient"""
+    context: str
+    namespace: str
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        body: Mapping[str, Any] | None = None,
+        timeout: float,
+        raw: bool = False,
+    ) -> Reply:
+        """One request with a finite timeout; never raises for network or HTTP errors."""
+        from kubernetes.client import exceptions as kube_exceptions  # lazy: import cost
+        from urllib3 import exceptions as urllib3_exceptions
+
+        timeout = max(timeout, 0.05)
+        headers = {"Accept": "text/plain" if raw else "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            request = self.client.param_serialize(
+                method, path, query_params=list(query) or None, header_params=headers,
+                body=dict(body) if body is not None else None, auth_settings=["BearerToken"],
+            )
+            response = self.client.call_api(*request, _request_timeout=timeout)
+            content = response.read()
+        except (urllib3_exceptions.TimeoutError, TimeoutError):
+            return Reply(status=0, problem=f"timed out after {timeout:.1f} s")
+        except urllib3_exceptions.MaxRetryError as exc:
+            return Reply(status=0, problem=_network_problem(exc.reason, timeout))
+        except (urllib3_exceptions.HTTPError, OSError) as exc:
+            return Reply(status=0, problem=_network_problem(exc, timeout))
+        except kube_exceptions.ApiException as exc:  # TLS and auth-plugin failures surface here
+            return Reply(status=int(exc.status or 0), problem=_first_line(str(exc.reason or exc)))
+        except kube_exceptions.OpenApiException as exc:
+            return Reply(status=0, problem=_first_line(str(exc)))
+        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else str(content)
+        status = int(response.status)
+        if not 200 <= status < 300:
+            return Reply(status=status, text=text, problem=_http_problem(status, text))
+        if raw:
+            return Reply(status=status, text=text)
+        try:
+            return Reply(status=status, data=json.loads(text) if text else None)
+        except json.JSONDecodeError:
+            return Reply(status=status, text=text, problem="answer is not JSON")
+
+
+def connect(*, kubeconfig: str | None, context: str | None, pool_size: int) -> Api:
+    """An `Api` from --kubeconfig/KUBECONFIG/~/.kube/config (contexts, exec plugins) or, inside
+    a pod, the service account. Raises KubeAccessError with one line when neither is usable."""
+    from kubernetes import client, config  # lazy: the client library takes ~0.3 s to import
+    from kubernetes.config import config_exception
+
+    configuration = client.Configuration()
+    files = _kubeconfig_files(kubeconfig)
+    try:
+        if files:
+            name, namespace = _pick_context(files, context)
+            config.load_kube_config(
+                config_file=os.pathsep.join(str(f) for f in files) if kubeconfig is None else kubeconfig,
+                context=name,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        elif os.environ.get("KUBERNETES_SERVICE_HOST"):
+            if context:
+                raise errors.KubeAccessError(f"--context {context}: no kubeconfig here (running in a pod)")
+            config.load_incluster_config(client_configuration=configuration)
+            name, namespace = "in-cluster", _in_cluster_namespace()
+        else:
+            raise errors.KubeAccessError(
+                "no kubeconfig: ~/.kube/config does not exist, KUBECONFIG is not set and this is not a pod;"
+                " pass --kubeconfig FILE (or a BUNDLE to diagnose offline)"
+            )
+    except config_exception.ConfigException as exc:
+        raise errors.KubeAccessError(f"kubeconfig: {_first_line(str(exc))}") from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise errors.KubeAccessError(f"kubeconfig: cannot use it ({_first_line(str(exc))})") from exc
+    configuration.retries = False  # one attempt per call: the deadline, not urllib3, decides
+    configuration.connection_pool_maxsize = pool_size
+    api_client = client.ApiClient(configuration)
+    api_client.user_agent = USER_AGENT
+    return Api(client=api_client, context=name, namespace=namespace)
+
+
+def close(api: Api) -> None:
+    """Release the connection pool."""
+    api.client.close()
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def _kubeconfig_files(kubeconfig: str | None) -> list[Path]:
+    if kubeconfig is not None:
+        path = Path(kubeconfig).expanduser()
+        if not path.is_file():
+            raise errors.KubeAccessError(f"--kubeconfig {kubeconfig}: no such file")
+        return [path]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        found = [Path(p).expanduser() for p in env.split(os.pathsep) if p]
+        existing = [p for p in found if p.is_file()]
+        if not existing:
+            raise errors.KubeAccessError(f"KUBECONFIG={env}: no such file")
+        return existing
+    default = Path("~/.kube/config").expanduser()
+    return [default] if default.is_file() else []
+
+
+def _pick_context(files: list[Path], wanted: str | None) -> tuple[str, str]:
+    """(context name, its namespace) — checked here so an unknown context is one clear line."""
+    import yaml
+
+    contexts: dict[str, str] = {}
+    current = ""
+    for path in files:
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise errors.KubeAccessError(f"{path}: not a readable kubeconfig ({_first_line(str(exc))})") from exc
+        if not isinstance(doc, dict):
+            raise errors.KubeAccessError(f"{path}: not a kubeconfig (expected a mapping)")
+        current = current or str(doc.get("current-context") or "")
+        for item in doc.get("contexts") or []:
+            if isinstance(item, dict) and item.get("name") and item["name"] not in contexts:
+                ctx = item.get("context") if isinstance(item.get("context"), dict) else {}
+                contexts[str(item["name"])] = str(ctx.get("namespace") or "default")
+    name = wanted or current
+    if not name:
+        raise errors.KubeAccessError(
+            f"{files[0]}: no current-context; pass --context (contexts: {', '.join(sorted(contexts)) or 'none'})"
+        )
+    if name not in contexts:
+        raise errors.KubeAccessError(
+            f"context {name!r} not found in {', '.join(map(str, files))}"
+            f" (contexts: {', '.join(sorted(contexts)) or 'none'})"
+        )
+    return name, contexts[name]
+
+
+def _in_cluster_namespace() -> str:
+    try:
+        return IN_CLUSTER_NAMESPACE.read_text(encoding="utf-8").strip() or "default"
+    except OSError:
+        return "default"
+
+
+# --- problems as one line ---------------------------------------------------------------------
+
+
+def _http_problem(status: int, text: str) -> str:
+    reason = {
+        401: "unauthorized (credentials rejected)",
+        403: "forbidden",
+        404: "not found",
+        405: "method not allowed",
+        429: "too many requests (API priority and fairness)",
+        503: "service unavailable",
+    }.get(status, f"HTTP {status}")
+    try:
+        message = json.loads(text).get("message", "") if text else ""
+    except (json.JSONDecodeError, AttributeError):
+        message = ""
+    if status == 403 and message:
+        return f"forbidden ({_first_line(str(message))})"
+    return reason
+
+
+def _network_problem(exc: BaseException | None, timeout: float) -> str:
+    from urllib3 import exceptions as urllib3_exceptions
+
+    if isinstance(exc, urllib3_exceptions.TimeoutError | TimeoutError):
+        return f"timed out after {timeout:.1f} s"
+    if isinstance(exc, urllib3_exceptions.SSLError):
+        return f"TLS error ({_first_line(str(exc))})"
+    text = str(exc) if exc is not None else "connection failed"
+    if "Connection refused" in text:
+        return "connection refused (is the API server address right?)"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "API server name does not resolve"
+    return f"connection failed ({_first_line(text)})"
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "error"
+    return line[:300]
