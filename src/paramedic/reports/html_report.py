@@ -1,0 +1,30 @@
+"""`-o html`: a self-contained HTML page of the diagnosis (for tickets, and later `serve`).
+
+Rendered with a Jinja2 template with autoescaping on: evidence text comes from the cluster and
+logs, so it is always escaped.
+"""
+
+from __future__ import annotations
+
+import jinja2
+
+from paramedic.checks import model
+from paramedic.runbooks import diagnosis
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("paramedic.reports", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(result: diagnosis.Diagnosis) -> str:
+    template = _ENV.get_template("diagnosis.html.j2")
+    return template.render(
+        d=result,
+        causes=result.causes,
+        others=[f for f in result.findings if f.verdict is not model.Verdict.CAUSE],
+        upcoming=[f for f in result.next if f.verdict is not model.Verdict.RULED_OUT],
+    )
