@@ -16,7 +16,12 @@ def render(result: diagnosis.Diagnosis) -> str:
         "",
     ]
     causes = result.causes
-    lines.append(f"## Causes ({len(causes)})" if causes else "## No cause found in the evidence")
+    if causes:
+        lines.append(f"## Causes ({len(causes)})")
+    elif result.errors:
+        lines.append(f"## No cause found, but {len(result.errors)} check(s) could not run")
+    else:
+        lines.append("## No cause found in the evidence")
     lines.append("")
     for i, finding in enumerate(causes, start=1):
         lines += _detailed(finding, heading=f"### {i}. `{finding.check}` — {finding.summary}")

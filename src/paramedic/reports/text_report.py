@@ -59,6 +59,10 @@ def _blocks(result: diagnosis.Diagnosis) -> list[object]:
     if causes:
         n = len(causes)
         blocks.append(Text(f"\n{n} cause{'s' if n > 1 else ''} found. Fix in this order:", style="bold"))
+    elif result.errors:
+        blocks.append(
+            Text(f"\nNo cause found, but {len(result.errors)} check(s) could not run (see below).", style="bold yellow")
+        )
     else:
         blocks.append(Text("\nNo cause found in the evidence.", style="bold green"))
     for i, finding in enumerate(causes, start=1):

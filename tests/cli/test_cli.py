@@ -1,0 +1,131 @@
+"""The command line as a user meets it: exit codes, one-line errors, help and docs for every command."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from paramedic.cli import main as cli_main
+from paramedic.evidence import demos
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        cli_main.main(list(argv))
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def test_reference_demo_exits_1_because_it_finds_a_cause(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo")
+    assert code == 1
+    assert "user-service" in out and "profile-db" in out
+
+
+def test_demo_json_follows_the_diagnosis_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo", "-o", "json")
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["schema"] == "paramedic.diagnosis/v1"
+    assert set(doc["incident"]) >= {"source", "target", "port", "namespace"}
+    assert doc["incident"]["port"] == 5432
+    for finding in doc["findings"] + doc["next"]:
+        assert finding["verdict"] in {"cause", "ruled-out", "inconclusive", "warning"}
+        assert {"check", "confidence", "summary", "evidence", "fix", "why", "verify"} <= set(finding)
+    verdicts = [f["verdict"] for f in doc["findings"]]
+    assert verdicts == sorted(verdicts, key=["cause", "warning", "inconclusive", "ruled-out"].index)
+
+
+def test_demo_list_names_every_bundled_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo", "--list")
+    assert code == 0
+    listed = [line.split()[0] for line in out.splitlines()]
+    assert listed == [d.name for d in demos.available()]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_demo_renders_other_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    code, out, _ = run(capsys, "demo", "-o", fmt)
+    assert code == 1
+    assert "profile-db" in out
+
+
+def test_diagnose_bundle_with_incident_file_needs_no_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diagnose", str(demos.root() / demos.DEFAULT), "-o", "json")
+    assert code == 1
+    assert json.loads(out)["incident"]["source"] == "Deployment app/user-service"
+
+
+def test_diagnose_flags_override_the_incident_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "diagnose", str(demos.root() / demos.DEFAULT), "--from", "app=user-service", "-n", "app",
+        "--to", "data/profile-db", "-o", "json",
+    )
+    assert code == 1
+    assert json.loads(out)["incident"]["target"] == "Service data/profile-db"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["diagnose", "/nonexistent/bundle"], "/nonexistent/bundle: no such file or directory"),
+        (["demo", "no-such-demo"], "no demo named 'no-such-demo'"),
+        (["diagnose", "{seed}", "--from", "nobody", "-n", "app"], "no Deployment, StatefulSet, DaemonSet or Pod named 'nobody'"),
+        (["diagnose", "{seed}", "--to", "data/nothing"], "no Service 'nothing' in namespace 'data'"),
+        (["diagnose", "{seed}", "--to", "profile-db"], "Services named 'profile-db' exist in: data"),
+        (["diagnose", "{seed}", "--to", "data/profile-db", "--port", "9999"], "no port 9999"),
+        (["diagnose", "{seed}", "-o", "yaml"], "Invalid value for '-o'"),
+        (["diagnose", "{seed}", "--timeout", "0"], "Invalid value for '--timeout'"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    seed = str(demos.root() / demos.DEFAULT)
+    code, out, err = run(capsys, *[a.replace("{seed}", seed) for a in argv])
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("paramedic: error: ")
+    assert message in err
+
+
+def test_invalid_yaml_names_file_and_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "objects.yaml"
+    bad.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n", encoding="utf-8")
+    code, _, err = run(capsys, "diagnose", str(bad), "--from", "a", "--to", "b")
+    assert code == 2
+    assert re.search(rf"{re.escape(str(bad))}: line \d+: invalid YAML", err)
+
+
+def test_missing_from_and_to_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "objects.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    code, _, err = run(capsys, "diagnose", str(tmp_path))
+    assert code == 2
+    assert "--from SRC --to DST" in err
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}".strip()
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            found += _commands(command, path)
+    return found
+
+
+@pytest.mark.parametrize(("path", "command"), _commands(cli_main.cli), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_command_has_help_and_is_documented(path: str, command: click.Command) -> None:
+    assert (command.help or "").strip(), f"`paramedic {path}` has no help text"
+    docs = README.read_text(encoding="utf-8") + "".join(
+        p.read_text(encoding="utf-8") for p in (README.parent / "docs").glob("*.md")
+    )
+    assert f"paramedic {path}" in docs, f"`paramedic {path}` is not documented in README or docs/"
