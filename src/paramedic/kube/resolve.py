@@ -156,11 +156,18 @@ def _resolve_target(
     port = _port_value(port)
     svc_ns, svc_name = _service_name(target, namespace)
     service = evidence.get("Service", svc_ns, svc_name) if svc_name else None
+    if service is None and _is_ip(target):
+        service = _service_with_cluster_ip(evidence, target)
+        if service is not None:
+            svc_ns, svc_name = objects.namespace(service), objects.name(service)
     common = dict(namespace=namespace, source=source_label, source_workload=workload, source_pods=source_pods)
     if service is None:
         if svc_name and "/" in target:
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
         if svc_name and "." not in target and not _is_ip(target):
+            raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
+        if svc_name and _is_cluster_name(target, known=_namespace_known(evidence, svc_ns)):
+            # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
         if isinstance(port, str) or (port is None and default_port is None):
             raise errors.IncidentError(f"target {target!r} is outside the cluster: give a numeric port")
@@ -208,6 +215,28 @@ def _service_name(target: str, namespace: str) -> tuple[str, str | None]:
     if rest in ("", "svc", f"svc.{CLUSTER_DOMAIN}") or rest.startswith("svc."):
         return parts[1], parts[0]
     return namespace, None
+
+
+def _is_cluster_name(target: str, *, known: bool) -> bool:
+    """name.ns.svc[...] is always a cluster name; name.ns only when ns is a known namespace."""
+    parts = target.rstrip(".").split(".")
+    return (len(parts) == 2 and known) or (len(parts) >= 3 and parts[2] == "svc")
+
+
+def _namespace_known(evidence: model.Evidence, namespace: str) -> bool:
+    return evidence.get("Namespace", None, namespace) is not None or any(
+        objects.namespace(o) == namespace for o in evidence.objects
+    )
+
+
+def _service_with_cluster_ip(evidence: model.Evidence, ip: str) -> Mapping[str, Any] | None:
+    """The Service whose ClusterIP a client connects to directly."""
+    for svc in evidence.kind("Service"):
+        spec = objects.spec(svc)
+        cluster_ips = [spec.get("clusterIP"), *objects.as_list(spec.get("clusterIPs"))]
+        if ip in cluster_ips and ip != "None":
+            return svc
+    return None
 
 
 def _missing_service(evidence: model.Evidence, namespace: str, name: str) -> str:

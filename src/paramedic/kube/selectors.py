@@ -19,10 +19,14 @@ def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bo
     """Whether a LabelSelector ({matchLabels, matchExpressions}) selects `labels`."""
     if selector is None:
         return False
-    for key, value in (selector.get("matchLabels") or {}).items():
+    match_labels = selector.get("matchLabels")
+    for key, value in (match_labels if isinstance(match_labels, dict) else {}).items():
         if labels.get(str(key)) != _text(value):
             return False
-    for expr in selector.get("matchExpressions") or []:
+    exprs = selector.get("matchExpressions")
+    for expr in exprs if isinstance(exprs, list) else []:
+        if not isinstance(expr, dict):
+            raise errors.InputError(f"label selector: matchExpressions entry {expr!r} is not a mapping")
         if not expression_matches(expr, labels):
             return False
     return True

@@ -1,0 +1,307 @@
+"""SRC and DST resolution (DESIGN.md §3) against evidence, and the error texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from paramedic import errors
+from paramedic.evidence import model
+from paramedic.kube import resolve
+
+
+def meta(name, ns=None, **extra):
+    m = {"name": name, "uid": f"uid-{ns}-{name}", **extra}
+    if ns:
+        m["namespace"] = ns
+    return m
+
+
+def owner(kind, name, ns):
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": kind,
+            "name": name,
+            "uid": f"uid-{ns}-{name}",
+            "controller": True,
+        }
+    ]
+
+
+OBJECTS = [
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": meta("app")},
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": meta("data")},
+    {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta("user-service", "app"),
+        "spec": {"selector": {"matchLabels": {"app": "user-service"}}},
+    },
+    {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": meta(
+            "user-service-7d4b9c", "app", ownerReferences=owner("Deployment", "user-service", "app")
+        ),
+    },
+    *[
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": meta(
+                f"user-service-7d4b9c-{s}",
+                "app",
+                labels={"app": "user-service"},
+                ownerReferences=owner("ReplicaSet", "user-service-7d4b9c", "app"),
+            ),
+        }
+        for s in ("abcde", "fghij")
+    ],
+    {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": meta("profile-db", "data"),
+        "spec": {"selector": {"matchLabels": {"app": "profile-db"}}},
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta(
+            "profile-db-0",
+            "data",
+            labels={"app": "profile-db"},
+            ownerReferences=owner("StatefulSet", "profile-db", "data"),
+        ),
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta("profile-db", "data"),
+        "spec": {
+            "selector": {"app": "profile-db"},
+            "clusterIP": "10.96.140.12",
+            "ports": [{"name": "postgres", "port": 5432, "targetPort": "postgres"}],
+        },
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta("two-ports", "data"),
+        "spec": {
+            "selector": {"app": "profile-db"},
+            "ports": [{"name": "postgres", "port": 5432}, {"name": "metrics", "port": 9187}],
+        },
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta("legacy-db", "data"),
+        "spec": {
+            "type": "ExternalName",
+            "externalName": "db.corp.example.com",
+            "ports": [{"port": 5432}],
+        },
+    },
+]
+EVIDENCE = model.Evidence.of(OBJECTS)
+
+
+def scope_of(source, target, port=None, namespace="app", default_port=5432):
+    incident = model.Incident(source=source, target=target, port=port, namespace=namespace)
+    return resolve.resolve(EVIDENCE, incident, default_port=default_port)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "profile-db.data",
+        "profile-db.data.svc",
+        "profile-db.data.svc.cluster.local",
+        "profile-db.data.svc.cluster.local.",
+        "data/profile-db",
+        "data/profile-db:5432",
+        "profile-db.data:5432",
+        "profile-db.data.svc.cluster.local:postgres",
+        "10.96.140.12",
+        "10.96.140.12:5432",
+    ],
+)
+def test_every_way_of_naming_the_db_service_resolves_to_it(target):
+    scope = scope_of("user-service", target)
+    assert scope.target == "Service data/profile-db"
+    assert scope.target_host == "profile-db.data.svc.cluster.local"
+    assert scope.port == 5432
+    assert scope.port_name == "postgres"
+    assert [p["metadata"]["name"] for p in scope.target_pods] == ["profile-db-0"]
+    assert not scope.external
+
+
+def test_bare_service_name_is_looked_up_in_the_source_namespace():
+    scope = scope_of("profile-db-0", "profile-db", namespace="data")
+    assert scope.target == "Service data/profile-db"
+
+
+@pytest.mark.parametrize(
+    ("source", "kind_label", "pod_count"),
+    [
+        ("user-service", "Deployment app/user-service", 2),
+        ("app=user-service", "pods app/app=user-service", 2),
+        ("user-service-7d4b9c-abcde", "Pod app/user-service-7d4b9c-abcde", 1),
+    ],
+)
+def test_source_as_workload_selector_or_pod(source, kind_label, pod_count):
+    scope = scope_of(source, "profile-db.data")
+    assert scope.source == kind_label
+    assert len(scope.source_pods) == pod_count
+    assert scope.source_workload is not None
+    assert scope.source_workload["metadata"]["name"] == "user-service"
+
+
+def test_namespace_is_guessed_when_the_source_is_unambiguous():
+    scope = scope_of("user-service", "profile-db.data", namespace=None)
+    assert scope.namespace == "app"
+
+
+@pytest.mark.parametrize(
+    ("target", "port", "host", "expected_port"),
+    [
+        ("db.example.com:5432", None, "db.example.com", 5432),
+        ("db.example.com", 6432, "db.example.com", 6432),
+        ("db.example.com", None, "db.example.com", 5432),
+        ("203.0.113.10", None, "203.0.113.10", 5432),
+        ("203.0.113.10:6543", None, "203.0.113.10", 6543),
+        ("[2001:db8::10]:5432", None, "2001:db8::10", 5432),
+        ("2001:db8::10", None, "2001:db8::10", 5432),
+    ],
+)
+def test_hosts_outside_the_cluster_are_external(target, port, host, expected_port):
+    scope = scope_of("user-service", target, port=port)
+    assert scope.external
+    assert scope.target_service is None
+    assert (scope.target_host, scope.port) == (host, expected_port)
+
+
+def test_externalname_service_is_in_evidence_but_external():
+    scope = scope_of("user-service", "data/legacy-db")
+    assert scope.external
+    assert scope.target == "Service data/legacy-db"
+
+
+def test_port_name_selects_one_of_several_service_ports():
+    assert scope_of("user-service", "data/two-ports:metrics").port == 9187
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "port", "namespace", "default_port", "message"),
+    [
+        (
+            "billing",
+            "profile-db.data",
+            None,
+            "app",
+            5432,
+            "source: no Deployment, StatefulSet, DaemonSet or Pod named 'billing'"
+            " in namespace 'app'",
+        ),
+        (
+            "app=billing",
+            "profile-db.data",
+            None,
+            "app",
+            5432,
+            "source: no pod in namespace 'app' matches 'app=billing'",
+        ),
+        (
+            "user-service",
+            "profile-dbx.data",
+            None,
+            "app",
+            5432,
+            "target: no Service 'profile-dbx' in namespace 'data'",
+        ),
+        (
+            "user-service",
+            "profile-db",
+            None,
+            "app",
+            5432,
+            "target: no Service 'profile-db' in namespace 'app';"
+            " Services named 'profile-db' exist in: data",
+        ),
+        (
+            "user-service",
+            "data/nope",
+            None,
+            "app",
+            5432,
+            "target: no Service 'nope' in namespace 'data'",
+        ),
+        (
+            "user-service",
+            "profile-db.nowhere.svc.cluster.local",
+            None,
+            "app",
+            5432,
+            "target: no Service 'profile-db' in namespace 'nowhere'",
+        ),
+        (
+            "user-service",
+            "profile-db.data:6432",
+            None,
+            "app",
+            5432,
+            "target Service data/profile-db: no port 6432 \\(ports: postgres:5432\\); pass --port",
+        ),
+        (
+            "user-service",
+            "data/two-ports",
+            None,
+            "app",
+            None,
+            "target Service data/two-ports: no port \\(unspecified\\)",
+        ),
+        (
+            "user-service",
+            "db.example.com:postgres",
+            None,
+            "app",
+            5432,
+            "target 'db.example.com' is outside the cluster: give a numeric port",
+        ),
+        (
+            "user-service",
+            "db.example.com",
+            None,
+            "app",
+            None,
+            "target 'db.example.com' is outside the cluster: give a numeric port",
+        ),
+    ],
+)
+def test_resolution_errors_are_one_clear_line(
+    source, target, port, namespace, default_port, message
+):
+    with pytest.raises(errors.IncidentError, match=f"^{message}"):
+        scope_of(source, target, port=port, namespace=namespace, default_port=default_port)
+
+
+def test_source_in_several_namespaces_asks_for_n():
+    twin = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta("user-service", "staging"),
+    }
+    evidence = model.Evidence.of([*OBJECTS, twin])
+    with pytest.raises(
+        errors.IncidentError, match="exists in several namespaces \\(app, staging\\); pass -n"
+    ):
+        resolve.resolve(evidence, model.Incident(source="user-service", target="profile-db.data"))
+
+
+def test_scope_as_dict_is_the_incident_of_the_json_report():
+    assert scope_of("user-service", "profile-db.data").as_dict() == {
+        "source": "Deployment app/user-service",
+        "target": "Service data/profile-db",
+        "port": 5432,
+        "namespace": "app",
+    }
