@@ -1,0 +1,83 @@
+"""The engine's view of one `Evidence`: namespace labels, pods, parsed policies, node IPs.
+
+Built once per Evidence and cached (by identity; the last few are kept), so a single check after
+loading costs a few selector matches, not a re-parse of thousands of policies.
+
+Every namespace carries `kubernetes.io/metadata.name` (the API server adds it; old dumps and
+hand-written bundles may lack it). A namespace referenced by a pod or policy but absent from the
+evidence is treated as existing with only that label.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import objects
+from paramedic.netpol import policies
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Cluster:
+    namespaces: Mapping[str, Mapping[str, str]]
+    """Labels of every known namespace, always with kubernetes.io/metadata.name."""
+    pods: tuple[Mapping[str, Any], ...]
+    policies: tuple[policies.Policy, ...]
+    by_namespace: Mapping[str, tuple[policies.Policy, ...]]
+    invalid: tuple[policies.Invalid, ...]
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]:
+        return self.namespaces.get(namespace) or {NAME_LABEL: namespace}
+
+    def policies_in(self, namespace: str) -> tuple[policies.Policy, ...]:
+        return self.by_namespace.get(namespace, ())
+
+    def invalid_in(self, namespace: str) -> tuple[policies.Invalid, ...]:
+        return tuple(i for i in self.invalid if i.namespace == namespace)
+
+
+_CACHE: list[tuple[evidence_model.Evidence, Cluster]] = []
+_CACHE_SIZE = 4
+
+
+def of(evidence: evidence_model.Evidence) -> Cluster:
+    """The (cached) engine view of `evidence`."""
+    for cached, view in _CACHE:
+        if cached is evidence:
+            return view
+    view = build(evidence)
+    _CACHE.insert(0, (evidence, view))
+    del _CACHE[_CACHE_SIZE:]
+    return view
+
+
+def build(evidence: evidence_model.Evidence) -> Cluster:
+    namespaces: dict[str, dict[str, str]] = {}
+    for ns in evidence.kind("Namespace"):
+        labels = objects.labels(ns)
+        labels.setdefault(NAME_LABEL, objects.name(ns))
+        namespaces[objects.name(ns)] = labels
+    pods = tuple(evidence.kind("Pod"))
+    parsed: list[policies.Policy] = []
+    invalid: list[policies.Invalid] = []
+    for obj in evidence.kind("NetworkPolicy"):
+        result = policies.parse(obj)
+        (parsed if isinstance(result, policies.Policy) else invalid).append(result)  # type: ignore[arg-type]
+    for name in {objects.namespace(p) for p in pods} | {p.namespace for p in parsed}:
+        if name and name not in namespaces:
+            namespaces[name] = {NAME_LABEL: name}
+    parsed.sort(key=lambda p: (p.namespace, p.name))
+    by_namespace: dict[str, list[policies.Policy]] = {}
+    for p in parsed:
+        by_namespace.setdefault(p.namespace, []).append(p)
+    return Cluster(
+        namespaces=namespaces,
+        pods=pods,
+        policies=tuple(parsed),
+        by_namespace={ns: tuple(items) for ns, items in by_namespace.items()},
+        invalid=tuple(sorted(invalid, key=lambda i: (i.namespace, i.name))),
+    )

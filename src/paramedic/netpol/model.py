@@ -1,0 +1,116 @@
+"""The engine's values: semantics switches and per-direction, per-flow answers.
+
+A `FlowResult` always explains itself: for each direction, whether the side is isolated, by
+which policies, which rule allowed the traffic (policy ref, rule index), or why none did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+
+class Protocol(enum.StrEnum):
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+
+PROTOCOLS = tuple(p.value for p in Protocol)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Semantics:
+    """The points where CNIs differ. The defaults are upstream conformance (DESIGN.md §3)."""
+
+    ipblock_matches_pods: bool = True
+    """An ipBlock also matches pod IPs (upstream). Cilium: False (ipBlock never matches pods)."""
+    self_always_allowed: bool = True
+    """A pod may always reach itself, whatever the policies say."""
+    node_to_pod_allowed: bool = True
+    """Traffic from a pod's own node (its hostIP, hostNetwork pods there) is always allowed in."""
+
+    def describe(self) -> str:
+        if self == DEFAULT:
+            return "upstream"
+        if self == CILIUM:
+            return "cilium"
+        return ",".join(f"{f.name}={getattr(self, f.name)}" for f in dataclasses.fields(self))
+
+
+DEFAULT = Semantics()
+CILIUM = Semantics(ipblock_matches_pods=False)
+BY_NAME = {"upstream": DEFAULT, "cilium": CILIUM}
+
+
+class Direction(enum.StrEnum):
+    EGRESS = "egress"
+    INGRESS = "ingress"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class DirectionResult:
+    """One side of a flow: the source's egress, or the destination's ingress."""
+
+    direction: Direction
+    allowed: bool
+    isolated: bool
+    policies: tuple[str, ...] = ()
+    """Refs ('NetworkPolicy app/deny-all') of every policy isolating this side, sorted."""
+    allowed_by: tuple[str, int] | None = None
+    """(policy ref, rule index in spec.egress / spec.ingress) of the first rule that allowed it."""
+    reason: str = ""
+    near_misses: tuple[str, ...] = ()
+    """Rules that select the peer but not the port/protocol (or whose named port is unresolved)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "isolated": self.isolated,
+            "policies": list(self.policies),
+            "allowed_by": (
+                {"policy": self.allowed_by[0], "rule": self.allowed_by[1]} if self.allowed_by else None
+            ),
+            "reason": self.reason,
+            "near_misses": list(self.near_misses),
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class FlowResult:
+    """Whether `src` may open a connection to `dst` on `port`/`protocol`, and why."""
+
+    src: str
+    dst: str
+    port: int
+    protocol: str
+    allowed: bool
+    egress: DirectionResult
+    ingress: DirectionResult
+    invalid: tuple[str, ...] = ()
+    """Invalid policies (API validation) that would otherwise apply here: one line each.
+    The API server rejects them, so they are not evaluated; they are reported, never hidden."""
+    semantics: str = "upstream"
+
+    @property
+    def blocking(self) -> tuple[DirectionResult, ...]:
+        """The side(s) that deny the flow (empty when allowed)."""
+        return tuple(d for d in (self.egress, self.ingress) if not d.allowed)
+
+    def summary(self) -> str:
+        verdict = "allowed" if self.allowed else "denied"
+        return f"{self.src} -> {self.dst} {self.protocol}/{self.port}: {verdict}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.src,
+            "to": self.dst,
+            "port": self.port,
+            "protocol": self.protocol,
+            "allowed": self.allowed,
+            "egress": self.egress.as_dict(),
+            "ingress": self.ingress.as_dict(),
+            "invalid_policies": list(self.invalid),
+            "semantics": self.semantics,
+        }
