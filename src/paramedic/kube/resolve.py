@@ -155,12 +155,12 @@ def _resolve_target(
 ) -> Scope:
     port = _port_value(port)
     svc_ns, svc_name = _service_name(target, namespace)
-    service = evidence.get("Service", svc_ns, svc_name) if svc_name else None
+    service: Mapping[str, Any] | None = evidence.get("Service", svc_ns, svc_name) if svc_name else None
     if service is None and _is_ip(target):
         service = _service_with_cluster_ip(evidence, target)
         if service is not None:
             svc_ns, svc_name = objects.namespace(service), objects.name(service)
-    common = dict(namespace=namespace, source=source_label, source_workload=workload, source_pods=source_pods)
+    common: dict[str, Any] = dict(namespace=namespace, source=source_label, source_workload=workload, source_pods=source_pods)
     if service is None:
         if svc_name and "/" in target:
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
