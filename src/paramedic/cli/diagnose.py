@@ -122,22 +122,42 @@ def diagnose(
     if bundle is not None:
         from paramedic.evidence import bundle as bundle_loader
 
+        flags = {"--kubeconfig": kubeconfig, "--context": context, "--probe-pod": probe_pod,
+                 "--probe-image": probe_image, "--db-probe": db_probe}
+        live_only = [flag for flag, used in flags.items() if used]
+        if live_only:
+            raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle)
         raise SystemExit(_run(evidence, _incident(evidence, source, target, port, namespace), output))
-    from paramedic.evidence import live
-
     incident = _incident(None, source, target, port, namespace)
-    evidence = live.gather(
-        incident,
-        kubeconfig=kubeconfig,
-        context=context,
-        limits=timeouts.DEFAULT.scaled_to(timeout),
-        probe_pod=probe_pod,
-        probe_image=probe_image,
-        db_probe=db_probe,
-        progress=common.is_terminal(),
+    evidence = _gather_live(
+        incident, timeout, kubeconfig, context, probe_pod, probe_image, db_probe
     )
     raise SystemExit(_run(evidence, evidence.incident or incident, output))
+
+
+def _gather_live(
+    incident: model.Incident, timeout: float, kubeconfig: str | None, context: str | None,
+    probe_pod: bool, probe_image: str | None, db_probe: bool,
+) -> model.Evidence:
+    """Evidence from the live cluster; an unusable kubeconfig is bad input (exit 2), not a bug."""
+    from paramedic.evidence import live
+
+    if probe_image and not probe_pod:
+        raise errors.InputError("--probe-image needs --probe-pod")
+    try:
+        return live.gather(
+            incident,
+            kubeconfig=kubeconfig,
+            context=context,
+            limits=timeouts.DEFAULT.scaled_to(timeout),
+            probe_pod=probe_pod,
+            probe_image=probe_image,
+            db_probe=db_probe,
+            progress=common.is_terminal(),
+        )
+    except errors.KubeAccessError as exc:
+        raise errors.InputError(str(exc)) from exc
 
 
 @click.command()
@@ -154,18 +174,14 @@ def capture(
 
     Secret values are replaced by digests (key names, lengths and a short SHA-256 stay).
     """
-    from paramedic.evidence import live, writer
+    from paramedic.evidence import writer
 
     incident = _incident(None, source, target, port, namespace)
-    evidence = live.gather(
-        incident,
-        kubeconfig=kubeconfig,
-        context=context,
-        limits=timeouts.DEFAULT.scaled_to(timeout),
-        probe_pod=probe_pod,
-        probe_image=probe_image,
-        db_probe=db_probe,
-        progress=common.is_terminal(),
+    evidence = _gather_live(
+        incident, timeout, kubeconfig, context, probe_pod, probe_image, db_probe
     )
     written = writer.write(evidence, out)
-    click.echo(f"wrote {written}")
+    for gap in evidence.gaps:
+        click.echo(f"paramedic: gap: {gap}", err=True)
+    click.echo(f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
+               f" {len(evidence.gaps)} gaps)")

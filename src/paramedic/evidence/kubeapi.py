@@ -33,7 +33,7 @@ class Reply:
     data: Any = None
     text: str = ""
     problem: str = ""
-    """Empty when the call succeeded (2xx); else 'forbidden', 'not found', 'timed out after 2 s'..."""
+    """Empty on success (2xx); else 'forbidden', 'not found', 'timed out after 2.0 s', ..."""
 
     @property
     def ok(self) -> bool:
@@ -73,8 +73,12 @@ class Api:
             headers["Content-Type"] = "application/json"
         try:
             request = self.client.param_serialize(
-                method, path, query_params=list(query) or None, header_params=headers,
-                body=dict(body) if body is not None else None, auth_settings=["BearerToken"],
+                method,
+                path,
+                query_params=list(query) or None,
+                header_params=headers,
+                body=dict(body) if body is not None else None,
+                auth_settings=["BearerToken"],
             )
             response = self.client.call_api(*request, _request_timeout=timeout)
             content = response.read()
@@ -88,7 +92,11 @@ class Api:
             return Reply(status=int(exc.status or 0), problem=_first_line(str(exc.reason or exc)))
         except kube_exceptions.OpenApiException as exc:
             return Reply(status=0, problem=_first_line(str(exc)))
-        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else str(content)
+        text = (
+            content.decode("utf-8", errors="replace")
+            if isinstance(content, bytes)
+            else str(content)
+        )
         status = int(response.status)
         if not 200 <= status < 300:
             return Reply(status=status, text=text, problem=_http_problem(status, text))
@@ -112,25 +120,31 @@ def connect(*, kubeconfig: str | None, context: str | None, pool_size: int) -> A
         if files:
             name, namespace = _pick_context(files, context)
             config.load_kube_config(
-                config_file=os.pathsep.join(str(f) for f in files) if kubeconfig is None else kubeconfig,
+                config_file=os.pathsep.join(str(f) for f in files)
+                if kubeconfig is None
+                else kubeconfig,
                 context=name,
                 client_configuration=configuration,
                 persist_config=False,
             )
         elif os.environ.get("KUBERNETES_SERVICE_HOST"):
             if context:
-                raise errors.KubeAccessError(f"--context {context}: no kubeconfig here (running in a pod)")
+                raise errors.KubeAccessError(
+                    f"--context {context}: no kubeconfig here (running in a pod)"
+                )
             config.load_incluster_config(client_configuration=configuration)
             name, namespace = "in-cluster", _in_cluster_namespace()
         else:
             raise errors.KubeAccessError(
-                "no kubeconfig: ~/.kube/config does not exist, KUBECONFIG is not set and this is not a pod;"
-                " pass --kubeconfig FILE (or a BUNDLE to diagnose offline)"
+                "no kubeconfig: ~/.kube/config does not exist, KUBECONFIG is not set and this"
+                " is not a pod; pass --kubeconfig FILE (or a BUNDLE to diagnose offline)"
             )
     except config_exception.ConfigException as exc:
         raise errors.KubeAccessError(f"kubeconfig: {_first_line(str(exc))}") from exc
     except (OSError, ValueError, TypeError) as exc:
-        raise errors.KubeAccessError(f"kubeconfig: cannot use it ({_first_line(str(exc))})") from exc
+        raise errors.KubeAccessError(
+            f"kubeconfig: cannot use it ({_first_line(str(exc))})"
+        ) from exc
     configuration.retries = False  # one attempt per call: the deadline, not urllib3, decides
     configuration.connection_pool_maxsize = pool_size
     api_client = client.ApiClient(configuration)
@@ -173,18 +187,22 @@ def _pick_context(files: list[Path], wanted: str | None) -> tuple[str, str]:
         try:
             doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise errors.KubeAccessError(f"{path}: not a readable kubeconfig ({_first_line(str(exc))})") from exc
+            raise errors.KubeAccessError(
+                f"{path}: not a readable kubeconfig ({_first_line(str(exc))})"
+            ) from exc
         if not isinstance(doc, dict):
             raise errors.KubeAccessError(f"{path}: not a kubeconfig (expected a mapping)")
         current = current or str(doc.get("current-context") or "")
         for item in doc.get("contexts") or []:
             if isinstance(item, dict) and item.get("name") and item["name"] not in contexts:
-                ctx = item.get("context") if isinstance(item.get("context"), dict) else {}
-                contexts[str(item["name"])] = str(ctx.get("namespace") or "default")
+                ctx = item.get("context")
+                ns = ctx.get("namespace") if isinstance(ctx, dict) else None
+                contexts[str(item["name"])] = str(ns or "default")
     name = wanted or current
     if not name:
         raise errors.KubeAccessError(
-            f"{files[0]}: no current-context; pass --context (contexts: {', '.join(sorted(contexts)) or 'none'})"
+            f"{files[0]}: no current-context; pass --context"
+            f" (contexts: {', '.join(sorted(contexts)) or 'none'})"
         )
     if name not in contexts:
         raise errors.KubeAccessError(
@@ -214,11 +232,13 @@ def _http_problem(status: int, text: str) -> str:
         503: "service unavailable",
     }.get(status, f"HTTP {status}")
     try:
-        message = json.loads(text).get("message", "") if text else ""
-    except (json.JSONDecodeError, AttributeError):
-        message = ""
-    if status == 403 and message:
-        return f"forbidden ({_first_line(str(message))})"
+        doc = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        doc = {}
+    message = str(doc.get("message") or "") if isinstance(doc, dict) else ""
+    if status == 403 and 'User "' in message:
+        user = message.split('User "', 1)[1].split('"', 1)[0]
+        return f"forbidden (for user {user})"
     return reason
 
 

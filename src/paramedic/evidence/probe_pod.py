@@ -1,0 +1,364 @@
+"""`--probe-pod`: tcp and dns probes from inside the cluster, as the source pod would see them.
+
+A NetworkPolicy only applies inside the cluster network, so a probe from the laptop proves
+little. This creates one short-lived pod in the source namespace wearing the source's labels
+(so the same policies select it), runs `nslookup` and `nc -z` in it, reads the results from its
+log and deletes it, always (finally), even when the deadline passes. The pod never becomes
+Ready (a readiness probe that always fails), so no Service ever sends it traffic; controller
+hash labels are left off so no ReplicaSet adopts it; it runs as nobody with no token and no
+capabilities, and the kubelet kills it after `activeDeadlineSeconds` should paramedic die.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+import re
+import secrets
+import shlex
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from paramedic import timeouts
+from paramedic.evidence import fetch, gather_plan, probes_file
+
+DEFAULT_IMAGE = "busybox:1.36"
+CONTROLLER_LABELS = (
+    "pod-template-hash",
+    "controller-revision-hash",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "controller-uid",
+    "batch.kubernetes.io/controller-uid",
+    "job-name",
+    "batch.kubernetes.io/job-name",
+)
+_SAFE = re.compile(r"^[A-Za-z0-9.:\-\[\]]{1,253}$")
+_MARK = "@@paramedic"
+_POLL = 0.5
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    kind: str  # "tcp" | "dns"
+    host: str
+    port: int | None = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}" if self.kind == "tcp" else self.host
+
+
+def checks_for(
+    target: gather_plan.Target,
+    service: Mapping[str, Any] | None,
+    target_pods: Sequence[Mapping[str, Any]],
+    port: int | str | None,
+) -> list[Check]:
+    """dns for the name a client uses; tcp to the ClusterIP and up to two backing pods directly
+    (pod vs ClusterIP separates a policy problem from a Service problem); or the outside host."""
+    wanted = target.port if target.port is not None else port
+    if service is None:
+        if target.is_service or wanted is None or not str(wanted).isdigit():
+            return []
+        found = [] if gather_plan.is_ip(target.host) else [Check(kind="dns", host=target.host)]
+        return [*found, Check(kind="tcp", host=target.host, port=int(str(wanted)))]
+    meta, spec = service.get("metadata") or {}, service.get("spec") or {}
+    checks = [
+        Check(
+            kind="dns",
+            host=f"{meta.get('name')}.{meta.get('namespace')}.svc.{gather_plan.CLUSTER_DOMAIN}",
+        )
+    ]
+    ports = [p for p in spec.get("ports") or [] if isinstance(p, dict)]
+    chosen = next(
+        (
+            p
+            for p in ports
+            if wanted is not None and str(wanted) in (str(p.get("port")), p.get("name"))
+        ),
+        None,
+    )
+    if chosen is None and wanted is None and len(ports) == 1:
+        chosen = ports[0]
+    if chosen is None:
+        return checks
+    cluster_ip = spec.get("clusterIP")
+    if cluster_ip and cluster_ip != "None":
+        checks.append(Check(kind="tcp", host=str(cluster_ip), port=int(chosen.get("port") or 0)))
+    for pod in list(target_pods)[:2]:
+        ip, pod_port = (
+            (pod.get("status") or {}).get("podIP"),
+            _pod_port(pod, chosen.get("targetPort", chosen.get("port"))),
+        )
+        if ip and pod_port:
+            checks.append(Check(kind="tcp", host=str(ip), port=pod_port))
+    return checks
+
+
+def manifest(
+    *,
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    image: str,
+    checks: Sequence[Check],
+    limits: timeouts.Timeouts,
+) -> dict[str, Any]:
+    """The probe pod: source labels minus controller hashes, never Ready, least privilege."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {k: v for k, v in labels.items() if k not in CONTROLLER_LABELS},
+            "annotations": {
+                "paramedic.dev/purpose": "tcp/dns probe of `paramedic --probe-pod`; safe to delete"
+            },
+        },
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "terminationGracePeriodSeconds": 0,
+            "activeDeadlineSeconds": math.ceil(limits.total) + 60,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "runAsGroup": 65534,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": image,
+                    "command": ["sh", "-c", script(checks, limits)],
+                    "resources": {
+                        "requests": {"cpu": "10m", "memory": "16Mi"},
+                        "limits": {"cpu": "100m", "memory": "32Mi"},
+                    },
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "readOnlyRootFilesystem": True,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                    "readinessProbe": {"exec": {"command": ["false"]}, "periodSeconds": 3600},
+                }
+            ],
+        },
+    }
+
+
+def script(checks: Sequence[Check], limits: timeouts.Timeouts) -> str:
+    """A busybox sh script; per check: '@@paramedic KIND TARGET rc=N ms=M', its output, '@@end'."""
+    lines = ['now() { read u _ < /proc/uptime; echo "${u%.*}${u#*.}0"; }']
+    for c in checks:
+        if not _SAFE.match(c.host):
+            continue
+        if c.kind == "dns":
+            command = f"timeout {math.ceil(limits.dns)} nslookup {shlex.quote(c.host)}"
+        else:
+            wait = math.ceil(limits.tcp)
+            command = f"timeout {wait + 1} nc -z -w {wait} {shlex.quote(c.host)} {int(c.port or 0)}"
+        lines += [
+            f"t0=$(now); out=$({command} 2>&1); rc=$?; t1=$(now)",
+            f'echo "{_MARK} {c.kind} {c.target} rc=$rc ms=$((t1-t0))"; echo "$out"; echo "@@end"',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def run(
+    fetcher: fetch.Fetcher,
+    *,
+    namespace: str,
+    labels: Mapping[str, str],
+    checks: Sequence[Check],
+    image: str,
+    limits: timeouts.Timeouts,
+) -> tuple[probes_file.ProbeResult, ...]:
+    """Create the pod, wait for it to finish, read its log, delete it (always)."""
+    if fetcher.left() < 2:
+        fetcher.gaps.append("probe pod not started: less than 2 s of --timeout left")
+        return ()
+    name = f"paramedic-probe-{secrets.token_hex(3)}"
+    pod_path = gather_plan.path("Pod", namespace, name)
+    body = manifest(
+        name=name, namespace=namespace, labels=labels, image=image, checks=checks, limits=limits
+    )
+    created = fetcher.write("POST", gather_plan.path("Pod", namespace), body=body)
+    if not created.ok:
+        fetcher.gaps.append(f"probe pod not created in {namespace}: {created.problem}")
+        return ()
+    try:
+        if not _wait(fetcher, pod_path, name, namespace, image):
+            return ()
+        log = fetcher.call(
+            fetch.Request(
+                what=f"read logs of probe pod {namespace}/{name}",
+                path=f"{pod_path}/log",
+                query=(("container", "probe"),),
+                raw=True,
+            )
+        )
+        if log is None:
+            return ()
+        return parse(log.text, source=f"pod {namespace}/{name}", at=_now())
+    finally:
+        deleted = fetcher.write("DELETE", pod_path)
+        if not deleted.ok and not deleted.not_found:
+            fetcher.gaps.append(
+                f"probe pod {namespace}/{name} NOT deleted ({deleted.problem}):"
+                f" kubectl delete pod -n {namespace} {name}"
+            )
+
+
+def parse(text: str, *, source: str, at: str) -> tuple[probes_file.ProbeResult, ...]:
+    """ProbeResults from the probe pod's log (see `script`)."""
+    results = []
+    header: list[str] | None = None
+    body: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(_MARK + " "):
+            header, body = line.split()[1:], []
+        elif line == "@@end" and header is not None and len(header) == 4:
+            kind, target, rc, ms = header
+            fields = {k: v for k, v in (part.split("=", 1) for part in (rc, ms))}
+            parse_one = _dns if kind == "dns" else _tcp
+            results.append(
+                parse_one(
+                    target,
+                    int(fields.get("rc", "1")),
+                    float(fields.get("ms", "0")),
+                    body,
+                    source,
+                    at,
+                )
+            )
+            header = None
+        elif header is not None:
+            body.append(line)
+    return tuple(results)
+
+
+def _dns(
+    target: str, rc: int, ms: float, out: list[str], source: str, at: str
+) -> probes_file.ProbeResult:
+    server = next((ln.split()[-1] for ln in out if ln.startswith("Server:")), "")
+    addresses: list[str] = []
+    named = False
+    for ln in out:
+        named = named or ln.startswith("Name:")
+        if named and ln.startswith("Address") and ln.split()[-1] not in addresses:
+            addresses.append(ln.split()[-1])
+    text = "\n".join(out)
+    rcode = next(
+        (code for code in ("NXDOMAIN", "SERVFAIL", "REFUSED") if f": {code}" in text), None
+    )
+    if addresses:
+        outcome, rcode = "resolved", "NOERROR"
+    elif rcode:
+        outcome = rcode.lower()
+    elif rc in (124, 143) or "timed out" in text or "no servers could be reached" in text:
+        outcome = "timeout"
+    else:
+        outcome = "servfail"
+    detail = next(
+        (ln for ln in out if ln.startswith(("**", ";;"))), f"{len(addresses)} address(es)"
+    )
+    return probes_file.ProbeResult(
+        kind="dns",
+        target=target,
+        outcome=outcome,
+        elapsed_ms=ms,
+        detail=detail.strip(),
+        data={
+            "name": target,
+            "server": server,
+            "addresses": addresses,
+            "ttl": None,
+            "rcode": rcode,
+        },
+        source=source,
+        at=at,
+    )
+
+
+def _tcp(
+    target: str, rc: int, ms: float, out: list[str], source: str, at: str
+) -> probes_file.ProbeResult:
+    host, _, port = target.rpartition(":")
+    text = "\n".join(out).lower()
+    for needle, found, code in (
+        ("refused", "refused", "ECONNREFUSED"),
+        ("no route", "unreachable", "EHOSTUNREACH"),
+        ("network is unreachable", "unreachable", "ENETUNREACH"),
+        ("reset", "reset", "ECONNRESET"),
+        ("bad address", "dns-error", None),
+        ("timed out", "timeout", "ETIMEDOUT"),
+        ("timeout", "timeout", "ETIMEDOUT"),
+    ):
+        if rc != 0 and needle in text:
+            outcome, errno = found, code
+            break
+    else:
+        outcome, errno = ("open", None) if rc == 0 else ("timeout", "ETIMEDOUT")
+    return probes_file.ProbeResult(
+        kind="tcp",
+        target=target,
+        outcome=outcome,
+        elapsed_ms=ms,
+        detail=(out[0].strip() if out and out[0].strip() else outcome),
+        data={
+            "host": host,
+            "port": int(port) if port.isdigit() else port,
+            "address": host if gather_plan.is_ip(host) else None,
+            "errno": errno,
+        },
+        source=source,
+        at=at,
+    )
+
+
+def _wait(fetcher: fetch.Fetcher, pod_path: str, name: str, namespace: str, image: str) -> bool:
+    """Poll until the pod has finished; False (with a gap) when it cannot run or time runs out."""
+    while fetcher.left() > _POLL:
+        reply = fetcher.call(fetch.Request(what=f"get probe pod {namespace}/{name}", path=pod_path))
+        if reply is None:
+            return False
+        status = (reply.data or {}).get("status") or {}
+        if status.get("phase") in ("Succeeded", "Failed"):
+            return True
+        for cs in status.get("containerStatuses") or []:
+            reason = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+            if reason in (
+                "ErrImagePull",
+                "ImagePullBackOff",
+                "InvalidImageName",
+                "CreateContainerConfigError",
+            ):
+                fetcher.gaps.append(
+                    f"probe pod {namespace}/{name} cannot start: {reason} for image {image}"
+                    " (air-gapped? pass --probe-image)"
+                )
+                return False
+        time.sleep(_POLL)
+    fetcher.gaps.append(
+        f"probe pod {namespace}/{name} did not finish within --timeout {fetcher.total:g} s"
+    )
+    return False
+
+
+def _pod_port(pod: Mapping[str, Any], target_port: Any) -> int | None:
+    if isinstance(target_port, int) or (isinstance(target_port, str) and target_port.isdigit()):
+        return int(target_port)
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        for cp in c.get("ports") or []:
+            if cp.get("name") == target_port and isinstance(cp.get("containerPort"), int):
+                return int(cp["containerPort"])
+    return None
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

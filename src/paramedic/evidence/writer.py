@@ -1,0 +1,166 @@
+"""Write `Evidence` as a bundle (DESIGN.md §2): a directory, or a .tar.gz of one.
+
+    OUT/objects.yaml        a v1 List of every object, Secret values replaced by digests
+    OUT/metrics.yaml        PodMetricsList, when there are metrics
+    OUT/logs/<ns>/<pod>/<container>.log   (a previous container's log: <container>.previous.log)
+    OUT/probes.json         recorded probe results, when there are any
+    OUT/incident.yaml       what was diagnosed, so `paramedic diagnose OUT` needs no flags
+    OUT/gaps.txt            what could not be gathered, one line each (read by people; the
+                            loader does not need it)
+
+`bundle.load(write(e, out))` gives back the same objects, logs, metrics, probes and incident.
+Nothing is written in place: the bundle is built next to OUT and renamed into it, and an
+existing OUT is never overwritten.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from paramedic import errors
+from paramedic.evidence import model, probes_file, redact
+
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def write(evidence: model.Evidence, out_path: str | Path) -> Path:
+    """Write `evidence` to `out_path` (a .tar.gz / .tgz name makes an archive); return the path."""
+    out = Path(out_path)
+    files = render(evidence)
+    if out.name.lower().endswith(_ARCHIVE_SUFFIXES):
+        return _write_archive(out, files)
+    return _write_directory(out, files)
+
+
+def render(evidence: model.Evidence) -> dict[str, bytes]:
+    """The bundle as {relative path: content}."""
+    files: dict[str, bytes] = {
+        "objects.yaml": _yaml(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "metadata": {"resourceVersion": ""},
+                "items": redact.objects(list(evidence.objects)),
+            }
+        ),
+    }
+    if evidence.metrics:
+        files["metrics.yaml"] = _yaml(
+            {
+                "apiVersion": "metrics.k8s.io/v1beta1",
+                "kind": "PodMetricsList",
+                "metadata": {},
+                "items": list(evidence.metrics),
+            }
+        )
+    for (namespace, pod, container), lines in sorted(evidence.logs.items()):
+        files[_log_path(namespace, pod, container)] = "".join(
+            f"{line}\n" for line in lines
+        ).encode()
+    if evidence.probes:
+        files["probes.json"] = (probes_file.dumps(evidence.probes) + "\n").encode()
+    if evidence.incident is not None:
+        files["incident.yaml"] = _yaml(_incident(evidence))
+    if evidence.gaps:
+        files["gaps.txt"] = "".join(f"{gap}\n" for gap in evidence.gaps).encode()
+    return files
+
+
+def _incident(evidence: model.Evidence) -> dict[str, Any]:
+    incident = evidence.incident
+    assert incident is not None
+    doc: dict[str, Any] = {
+        "title": f"{incident.source} -> {incident.target}",
+        "source": incident.source,
+        "target": incident.target,
+    }
+    if incident.port is not None:
+        doc["port"] = incident.port
+    if incident.namespace is not None:
+        doc["namespace"] = incident.namespace
+    if incident.runbook != "db-connectivity":
+        doc["runbook"] = incident.runbook
+    if evidence.provenance:
+        doc["notes"] = f"captured by paramedic from {evidence.provenance}"
+    return doc
+
+
+def _log_path(namespace: str, pod: str, container: str) -> str:
+    suffix = ".log"
+    if container.endswith(" (previous)"):
+        container, suffix = container[: -len(" (previous)")], ".previous.log"
+    for part in (namespace, pod, container):
+        if not part or "/" in part or part in (".", "..") or "\0" in part:
+            raise errors.GatherError(
+                f"cannot write logs for {namespace}/{pod}/{container}: unsafe name"
+            )
+    return f"logs/{namespace}/{pod}/{container}{suffix}"
+
+
+def _yaml(doc: Any) -> bytes:
+    text = yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=120)
+    return text.encode("utf-8")
+
+
+def _refuse_existing(out: Path) -> None:
+    if out.is_symlink() or (out.exists() and not (out.is_dir() and not any(out.iterdir()))):
+        raise errors.InputError(
+            f"{out}: already exists; choose a new name (nothing was overwritten)"
+        )
+
+
+def _write_directory(out: Path, files: dict[str, bytes]) -> Path:
+    _refuse_existing(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+        try:
+            for rel, content in files.items():
+                target = staging / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            os.chmod(staging, 0o755)
+            if out.exists():
+                out.rmdir()  # empty, checked above
+            staging.rename(out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    except OSError as exc:
+        raise errors.InputError(f"{out}: cannot write the bundle ({exc.strerror or exc})") from exc
+    return out
+
+
+def _write_archive(out: Path, files: dict[str, bytes]) -> Path:
+    _refuse_existing(out)
+    name = out.name
+    for suffix in _ARCHIVE_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)] or "bundle"
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=parent)
+        try:
+            with os.fdopen(fd, "wb") as handle, tarfile.open(fileobj=handle, mode="w:gz") as tar:
+                for rel, content in files.items():
+                    info = tarfile.TarInfo(f"{name}/{rel}")
+                    info.size, info.mode = len(content), 0o644
+                    tar.addfile(info, io.BytesIO(content))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise errors.InputError(f"{out}: cannot write the bundle ({exc.strerror or exc})") from exc
+    return out
