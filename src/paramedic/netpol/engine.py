@@ -67,7 +67,9 @@ def dns_egress(
     for dst in targets:
         for protocol in ("UDP", "TCP"):
             number = _dns_port(evidence, dst, protocol)
-            results.append(explain.flow(cluster.of(evidence), src, dst, number, protocol, semantics))
+            results.append(
+                explain.flow(cluster.of(evidence), src, dst, number, protocol, semantics)
+            )
     return tuple(results)
 
 
@@ -84,14 +86,18 @@ def dns_pods(evidence: evidence_model.Evidence) -> tuple[peers.Peer, ...]:
         found = services.selected_pods(service, evidence.kind("Pod", DNS_NAMESPACE))
     if not found:
         found = [
-            p for p in evidence.kind("Pod", DNS_NAMESPACE)
+            p
+            for p in evidence.kind("Pod", DNS_NAMESPACE)
             if selectors.map_matches(DNS_LABELS, objects.labels(p))
         ]
     if found:
         return tuple(peers.Peer.pod(p) for p in sorted(found, key=objects.name))
     return (
         peers.Peer.synthetic(
-            DNS_NAMESPACE, "kube-dns", DNS_LABELS, note="no kube-dns pod in the evidence; k8s-app=kube-dns assumed"
+            DNS_NAMESPACE,
+            "kube-dns",
+            DNS_LABELS,
+            note="no kube-dns pod in the evidence; k8s-app=kube-dns assumed",
         ),
     )
 

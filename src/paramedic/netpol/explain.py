@@ -39,9 +39,15 @@ def flow(
         if i.pod_selector is None or selectors.matches(i.pod_selector, subject.labels)
     )
     return model.FlowResult(
-        src=src.ref, dst=dst.ref, port=port, protocol=protocol,
-        allowed=egress.allowed and ingress.allowed, egress=egress, ingress=ingress,
-        invalid=tuple(dict.fromkeys(invalid)), semantics=semantics.describe(),
+        src=src.ref,
+        dst=dst.ref,
+        port=port,
+        protocol=protocol,
+        allowed=egress.allowed and ingress.allowed,
+        egress=egress,
+        ingress=ingress,
+        invalid=tuple(dict.fromkeys(invalid)),
+        semantics=semantics.describe(),
     )
 
 
@@ -60,26 +66,37 @@ def direction(
     refs = tuple(p.ref for p in isolating)
     if semantics.self_always_allowed and src.same_pod(dst):
         return model.DirectionResult(
-            direction=which, allowed=True, isolated=bool(refs), policies=refs,
+            direction=which,
+            allowed=True,
+            isolated=bool(refs),
+            policies=refs,
             reason="a pod may always reach itself",
         )
     if which is Direction.INGRESS and semantics.node_to_pod_allowed and _from_own_node(src, dst):
         return model.DirectionResult(
-            direction=which, allowed=True, isolated=bool(refs), policies=refs,
+            direction=which,
+            allowed=True,
+            isolated=bool(refs),
+            policies=refs,
             reason=f"traffic from the pod's own node ({dst.node_ip}) is always allowed",
         )
     if not subject.selectable:
         why = (
-            "is outside the pod network" if subject.kind == "ip"
+            "is outside the pod network"
+            if subject.kind == "ip"
             else "uses the host network (its traffic is node traffic)"
         )
         return model.DirectionResult(
-            direction=which, allowed=True, isolated=False,
+            direction=which,
+            allowed=True,
+            isolated=False,
             reason=f"{subject.describe()} {why}: no NetworkPolicy applies to its {word}",
         )
     if not isolating:
         return model.DirectionResult(
-            direction=which, allowed=True, isolated=False,
+            direction=which,
+            allowed=True,
+            isolated=False,
             reason=f"not isolated: no NetworkPolicy in namespace {subject.namespace} selects pod "
             f"{subject.ref} for {word}",
         )
@@ -91,7 +108,10 @@ def direction(
             verdict = rule_ports_match(rule, dst, port, protocol)
             if verdict is True:
                 return model.DirectionResult(
-                    direction=which, allowed=True, isolated=True, policies=refs,
+                    direction=which,
+                    allowed=True,
+                    isolated=True,
+                    policies=refs,
                     allowed_by=(policy.ref, index),
                     reason=f"allowed by {policy.ref} {word}[{index}]",
                 )
@@ -100,7 +120,9 @@ def direction(
     if near:
         reason = f"{subject.describe()} is isolated for {word} by {names}; " + "; ".join(near)
     elif not any(p.rules(which) for p in isolating):
-        reason = f"{subject.describe()} is isolated for {word} by {names}, which allow no {word} at all"
+        reason = (
+            f"{subject.describe()} is isolated for {word} by {names}, which allow no {word} at all"
+        )
     else:
         peer_word = "destination" if which is Direction.EGRESS else "source"
         reason = (
@@ -108,21 +130,32 @@ def direction(
             f"{peer_word} {other.describe()}"
         )
     return model.DirectionResult(
-        direction=which, allowed=False, isolated=True, policies=refs, reason=reason, near_misses=tuple(near)
+        direction=which,
+        allowed=False,
+        isolated=True,
+        policies=refs,
+        reason=reason,
+        near_misses=tuple(near),
     )
 
 
-def isolating_policies(view: cluster.Cluster, subject: peers.Peer, which: Direction) -> list[policies.Policy]:
+def isolating_policies(
+    view: cluster.Cluster, subject: peers.Peer, which: Direction
+) -> list[policies.Policy]:
     if not subject.selectable:
         return []
     return [
-        p for p in view.policies_in(subject.namespace)
+        p
+        for p in view.policies_in(subject.namespace)
         if p.isolates(which) and selectors.matches(p.pod_selector, subject.labels)
     ]
 
 
 def rule_peers_match(
-    view: cluster.Cluster, rule: policies.Rule, policy_namespace: str, other: peers.Peer,
+    view: cluster.Cluster,
+    rule: policies.Rule,
+    policy_namespace: str,
+    other: peers.Peer,
     semantics: model.Semantics,
 ) -> bool:
     if rule.peers is None:
@@ -131,7 +164,10 @@ def rule_peers_match(
 
 
 def peer_matches(
-    view: cluster.Cluster, spec: policies.PeerSpec, policy_namespace: str, other: peers.Peer,
+    view: cluster.Cluster,
+    spec: policies.PeerSpec,
+    policy_namespace: str,
+    other: peers.Peer,
     semantics: model.Semantics,
 ) -> bool:
     if spec.ip_block is not None:
@@ -181,5 +217,8 @@ def named_port(dst: peers.Peer, name: str, protocol: str) -> int | None:
 
 def _from_own_node(src: peers.Peer, dst: peers.Peer) -> bool:
     return (
-        dst.kind == "pod" and bool(dst.node_ip) and not src.selectable and src.network_ip == dst.node_ip
+        dst.kind == "pod"
+        and bool(dst.node_ip)
+        and not src.selectable
+        and src.network_ip == dst.node_ip
     )

@@ -70,7 +70,9 @@ class DirectionResult:
             "isolated": self.isolated,
             "policies": list(self.policies),
             "allowed_by": (
-                {"policy": self.allowed_by[0], "rule": self.allowed_by[1]} if self.allowed_by else None
+                {"policy": self.allowed_by[0], "rule": self.allowed_by[1]}
+                if self.allowed_by
+                else None
             ),
             "reason": self.reason,
             "near_misses": list(self.near_misses),

@@ -92,7 +92,10 @@ class Peer:
 
     def same_pod(self, other: Peer) -> bool:
         return (
-            self.kind == "pod" and other.kind == "pod" and bool(self.name) and self.obj is not None
+            self.kind == "pod"
+            and other.kind == "pod"
+            and bool(self.name)
+            and self.obj is not None
             and (self.namespace, self.name) == (other.namespace, other.name)
         )
 
@@ -117,7 +120,10 @@ class Endpoint:
 
 
 def resolve(
-    evidence: evidence_model.Evidence, text: str, port: int | str | None = None, protocol: str = "TCP"
+    evidence: evidence_model.Evidence,
+    text: str,
+    port: int | str | None = None,
+    protocol: str = "TCP",
 ) -> tuple[Endpoint, ...]:
     """Endpoints for 'ns/name' (pod, else Service) or a bare IP. Raises InputError if unknown."""
     text = text.strip()
@@ -134,7 +140,9 @@ def resolve(
         return (Endpoint(peer=peer, port=_pod_port(peer, port, protocol)),)
     service = evidence.get("Service", namespace, name)
     if service is None:
-        raise errors.InputError(f"peer {text!r}: no Pod or Service {name!r} in namespace {namespace!r}")
+        raise errors.InputError(
+            f"peer {text!r}: no Pod or Service {name!r} in namespace {namespace!r}"
+        )
     return _service_endpoints(evidence, service, port, protocol)
 
 
@@ -165,13 +173,20 @@ def _by_ip(evidence: evidence_model.Evidence, text: str) -> Peer:
 
 
 def _service_endpoints(
-    evidence: evidence_model.Evidence, service: Mapping[str, Any], port: int | str | None, protocol: str
+    evidence: evidence_model.Evidence,
+    service: Mapping[str, Any],
+    port: int | str | None,
+    protocol: str,
 ) -> tuple[Endpoint, ...]:
     svc_port = services.find_port(service, port)
     ref = objects.ref(service)
     if svc_port is None:
-        known = ", ".join(f"{p.get('name') or '-'}:{p.get('port')}" for p in services.service_ports(service))
-        raise errors.InputError(f"{ref}: no port {port if port is not None else '(unspecified)'} (ports: {known or 'none'})")
+        known = ", ".join(
+            f"{p.get('name') or '-'}:{p.get('port')}" for p in services.service_ports(service)
+        )
+        raise errors.InputError(
+            f"{ref}: no port {port if port is not None else '(unspecified)'} (ports: {known or 'none'})"
+        )
     target = services.target_port(svc_port)
     via = f"{ref} port {svc_port.get('port')} -> targetPort {target}"
     if not objects.spec(service).get("selector"):
@@ -179,7 +194,9 @@ def _service_endpoints(
             service, evidence.kind("Endpoints"), evidence.kind("EndpointSlice")
         )
         if not ready or not isinstance(target, int):
-            raise errors.InputError(f"{ref} has no selector and no usable endpoint addresses in the evidence")
+            raise errors.InputError(
+                f"{ref} has no selector and no usable endpoint addresses in the evidence"
+            )
         return tuple(Endpoint(peer=_by_ip(evidence, ip), port=target, via=via) for ip in ready)
     backing = services.selected_pods(service, evidence.kind("Pod"))
     if not backing:

@@ -82,7 +82,11 @@ class PortSpec:
             return f"{self.protocol} (all ports)"
         if self.end_port is not None:
             return f"{self.protocol} {self.port}-{self.end_port}"
-        return f"{self.protocol} {self.port!r}" if isinstance(self.port, str) else f"{self.protocol} {self.port}"
+        return (
+            f"{self.protocol} {self.port!r}"
+            if isinstance(self.port, str)
+            else f"{self.protocol} {self.port}"
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,7 +166,9 @@ def parse(obj: Mapping[str, Any]) -> Policy | Invalid:
         problems.append("metadata.name: required")
     if problems:
         return Invalid(
-            namespace=objects.namespace(obj), name=objects.name(obj), problems=tuple(problems),
+            namespace=objects.namespace(obj),
+            name=objects.name(obj),
+            problems=tuple(problems),
             pod_selector=raw_selector if isinstance(raw_selector, dict) else None,
         )
     return Policy(
@@ -188,7 +194,9 @@ def _selector(raw: Any, where: str, problems: list[str]) -> Mapping[str, Any] | 
         problems.append(f"{where}.matchLabels: must be a mapping")
         return None
     exprs = raw.get("matchExpressions")
-    if exprs is not None and not (isinstance(exprs, list) and all(isinstance(e, dict) for e in exprs)):
+    if exprs is not None and not (
+        isinstance(exprs, list) and all(isinstance(e, dict) for e in exprs)
+    ):
         problems.append(f"{where}.matchExpressions: must be a list of expressions")
         return None
     found = selectors.validate(raw, where=where)
@@ -231,9 +239,13 @@ def _peers(raw: Any, where: str, problems: list[str]) -> tuple[PeerSpec, ...] | 
         if not isinstance(item, dict):
             problems.append(f"{here}: must be a mapping")
             continue
-        present = [k for k in ("podSelector", "namespaceSelector", "ipBlock") if item.get(k) is not None]
+        present = [
+            k for k in ("podSelector", "namespaceSelector", "ipBlock") if item.get(k) is not None
+        ]
         if not present:
-            problems.append(f"{here}: must specify a peer (podSelector, namespaceSelector or ipBlock)")
+            problems.append(
+                f"{here}: must specify a peer (podSelector, namespaceSelector or ipBlock)"
+            )
             continue
         if "ipBlock" in present and len(present) > 1:
             problems.append(f"{here}: may not specify both ipBlock and another peer")
@@ -250,7 +262,11 @@ def _peers(raw: Any, where: str, problems: list[str]) -> tuple[PeerSpec, ...] | 
         ):
             continue
         peers.append(
-            PeerSpec(pod_selector=pod, namespace_selector=ns, key=f"{selector_key(ns)}|{selector_key(pod)}")
+            PeerSpec(
+                pod_selector=pod,
+                namespace_selector=ns,
+                key=f"{selector_key(ns)}|{selector_key(pod)}",
+            )
         )
     return tuple(peers)
 
@@ -271,8 +287,14 @@ def _ip_block(raw: Any, where: str, problems: list[str]) -> IPBlock | None:
         net = _network(text, f"{where}.except[{i}]", problems)
         if net is None:
             return None
-        if net.version != cidr.version or not net.subnet_of(cidr) or net.prefixlen <= cidr.prefixlen:  # type: ignore[arg-type]
-            problems.append(f"{where}.except[{i}]: {text} must be a strict subset of cidr {raw.get('cidr')}")
+        if (
+            net.version != cidr.version
+            or not net.subnet_of(cidr)
+            or net.prefixlen <= cidr.prefixlen
+        ):  # type: ignore[arg-type]
+            problems.append(
+                f"{where}.except[{i}]: {text} must be a strict subset of cidr {raw.get('cidr')}"
+            )
             return None
         excepts.append(net)
     return IPBlock(cidr=cidr, excepts=tuple(excepts))
@@ -286,7 +308,9 @@ def _network(text: Any, where: str, problems: list[str]) -> Network | None:
         problems.append(f"{where}: {text!r} is not a CIDR (missing /prefix)")
         return None
     try:
-        return ipaddress.ip_network(text.strip(), strict=False)  # host bits masked, as kube-proxy/CNIs do
+        return ipaddress.ip_network(
+            text.strip(), strict=False
+        )  # host bits masked, as kube-proxy/CNIs do
     except ValueError:
         problems.append(f"{where}: {text!r} is not a valid CIDR")
         return None

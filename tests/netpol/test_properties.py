@@ -1,0 +1,146 @@
+"""Hypothesis properties: fast == oracle, adding an allow rule never removes a flow, order never matters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paramedic.evidence import model as evidence_model
+from paramedic.netpol import matrix, model
+
+from . import build
+
+NAMESPACES = ("a", "b", "c")
+LABEL_VALUES = {"app": ("web", "db", "api"), "tier": ("front", "back")}
+PORT_NAMES = ("http", "pg")
+NODES = ("192.168.0.1", "192.168.0.2")
+
+settings.register_profile("netpol", max_examples=150, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("netpol")
+
+labels_st = st.dictionaries(
+    st.sampled_from(sorted(LABEL_VALUES)), st.sampled_from(("web", "db", "api", "front", "back")), max_size=2
+)
+selector_st = st.one_of(
+    st.just({}),
+    st.builds(lambda m: {"matchLabels": m}, labels_st),
+    st.builds(
+        lambda k, op, vals: {"matchExpressions": [
+            {"key": k, "operator": op, **({"values": vals} if op in ("In", "NotIn") else {})}
+        ]},
+        st.sampled_from(sorted(LABEL_VALUES)),
+        st.sampled_from(("In", "NotIn", "Exists", "DoesNotExist")),
+        st.lists(st.sampled_from(("web", "db", "api", "front")), min_size=1, max_size=2),
+    ),
+)
+ns_selector_st = st.one_of(
+    st.just({}),
+    st.builds(lambda n: {"matchLabels": {"kubernetes.io/metadata.name": n}}, st.sampled_from(NAMESPACES)),
+    st.builds(lambda t: {"matchLabels": {"team": t}}, st.sampled_from(("x", "y"))),
+)
+ip_block_st = st.builds(
+    lambda cidr, exc: {"cidr": cidr, **({"except": [exc]} if exc else {})},
+    st.sampled_from(("10.0.0.0/8", "10.0.1.0/24", "10.0.0.0/23", "192.168.0.0/16", "0.0.0.0/0")),
+    st.sampled_from((None,)),
+) | st.just({"cidr": "10.0.0.0/16", "except": ["10.0.1.0/25"]})
+peer_st = st.one_of(
+    st.builds(lambda s: {"podSelector": s}, selector_st),
+    st.builds(lambda s: {"namespaceSelector": s}, ns_selector_st),
+    st.builds(lambda p, n: {"podSelector": p, "namespaceSelector": n}, selector_st, ns_selector_st),
+    st.builds(lambda b: {"ipBlock": b}, ip_block_st),
+)
+port_st = st.one_of(
+    st.builds(lambda p: {"port": p}, st.sampled_from((80, 5432, 53))),
+    st.builds(lambda p: {"port": p, "protocol": "UDP"}, st.sampled_from((53, 5432))),
+    st.builds(lambda p: {"port": p}, st.sampled_from(PORT_NAMES)),
+    st.just({"port": 5000, "endPort": 6000}),
+    st.just({"protocol": "TCP"}),
+)
+rule_st = st.fixed_dictionaries(
+    {},
+    optional={
+        "peers": st.lists(peer_st, max_size=2),
+        "ports": st.lists(port_st, max_size=2),
+    },
+)
+
+
+def _rule(raw: dict[str, Any], field: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "peers" in raw:
+        out[field] = raw["peers"]
+    if "ports" in raw:
+        out["ports"] = raw["ports"]
+    return out
+
+
+@st.composite
+def policy_st(draw: Any, name: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"podSelector": draw(selector_st)}
+    types = draw(st.sampled_from((None, ["Ingress"], ["Egress"], ["Ingress", "Egress"])))
+    if types is not None:
+        spec["policyTypes"] = types
+    if draw(st.booleans()):
+        spec["ingress"] = [_rule(r, "from") for r in draw(st.lists(rule_st, max_size=2))]
+    if draw(st.booleans()):
+        spec["egress"] = [_rule(r, "to") for r in draw(st.lists(rule_st, max_size=2))]
+    return build.policy(draw(st.sampled_from(NAMESPACES)), name, spec)
+
+
+@st.composite
+def cluster_st(draw: Any) -> list[dict[str, Any]]:
+    objs: list[dict[str, Any]] = [build.namespace("a", team="x"), build.namespace("b", team="y")]
+    for i in range(draw(st.integers(min_value=1, max_value=7))):
+        host = draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans())
+        ports = draw(st.lists(
+            st.builds(lambda n, p: {"name": n, "containerPort": p},
+                      st.sampled_from(PORT_NAMES), st.sampled_from((80, 5432, 5500))),
+            max_size=2, unique_by=lambda d: d["name"],
+        ))
+        ip = draw(st.sampled_from(("10.0.0.5", "10.0.1.7", "10.0.1.200", "10.2.0.9", None)))
+        objs.append(build.pod(
+            draw(st.sampled_from(NAMESPACES)), f"p{i}", draw(labels_st), ip=ip,
+            node_ip=draw(st.sampled_from(NODES)), ports=ports, host_network=host,
+        ))
+    for i in range(draw(st.integers(min_value=0, max_value=4))):
+        objs.append(draw(policy_st(f"np{i}")))
+    return objs
+
+
+SEMANTICS = st.sampled_from((model.DEFAULT, model.CILIUM, model.Semantics(
+    self_always_allowed=False, node_to_pod_allowed=False)))
+FLOWS = st.sampled_from(((5432, "TCP"), (80, "TCP"), (53, "UDP"), (5500, "TCP")))
+
+
+@given(objs=cluster_st(), flow=FLOWS, semantics=SEMANTICS)
+def test_fast_engine_agrees_with_the_per_pair_oracle(objs, flow, semantics):
+    ev = evidence_model.Evidence.of(objs)
+    assert matrix.matrix(ev, *flow, semantics) == matrix.oracle_matrix(ev, *flow, semantics)
+
+
+@given(objs=cluster_st(), flow=FLOWS, data=st.data())
+def test_policy_order_never_matters(objs, flow, data):
+    shuffled = data.draw(st.permutations(objs))
+    before = matrix.matrix(evidence_model.Evidence.of(objs), *flow)
+    assert matrix.matrix(evidence_model.Evidence.of(shuffled), *flow) == before
+
+
+@given(objs=cluster_st(), flow=FLOWS, data=st.data())
+def test_adding_an_allow_rule_never_removes_a_flow(objs, flow, data):
+    policies = [o for o in objs if o["kind"] == "NetworkPolicy"]
+    if not policies:
+        return
+    target = data.draw(st.sampled_from(policies))
+    direction = data.draw(st.sampled_from(("ingress", "egress")))
+    rule = _rule(data.draw(rule_st), "from" if direction == "ingress" else "to")
+    spec = dict(target["spec"])
+    spec.setdefault("policyTypes", ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"])
+    spec[direction] = [*spec.get(direction, []), rule]
+    changed = {**target, "spec": spec}
+    after_objs = [changed if o is target else o for o in objs]
+    before = matrix.matrix(evidence_model.Evidence.of(objs), *flow)
+    after = matrix.matrix(evidence_model.Evidence.of(after_objs), *flow)
+    assert all(b & ~a == 0 for b, a in zip(before.rows, after.rows, strict=True))
