@@ -1,0 +1,210 @@
+"""`probe dns NAME`: ask one DNS server directly and classify its answer.
+
+The server is asked directly (dnspython, one UDP query per record type, TCP on truncation), not
+through the system resolver, so the answer code survives: a stub resolver folds SERVFAIL,
+REFUSED and timeouts into one "temporary failure". With `search` the name is expanded the way
+a pod's resolver does with `options ndots:N` (glibc res_search): a name with fewer than `ndots`
+dots is tried with every search suffix first, then as is; a name ending in "." only as is.
+
+Outcomes: resolved (an A or AAAA record came back), nxdomain (NXDOMAIN, or the name exists with
+no address record: NODATA, which a client sees the same way), servfail (SERVFAIL, or another
+error rcode such as FORMERR/NOTIMP), refused (REFUSED, or ICMP port-unreachable: nothing
+listens on the server's port), timeout (no answer within the limit).
+
+`data`: name, server, server_port, addresses, ttl (smallest TTL of the address records, or
+None), rcode (of the answer that decided the outcome, None on timeout), tried (every name
+asked, in order), rcodes ({tried name: rcode or "timeout"}), answered_name (the name that
+resolved), cnames (the alias chain), nodata (true when the name exists without addresses),
+queries (how many were sent).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import socket
+from typing import Any
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from paramedic import errors
+from paramedic.evidence import probes_file
+from paramedic.probes import common
+
+RESOLV_CONF = "/etc/resolv.conf"
+_RANK = {"timeout": 4, "servfail": 3, "refused": 2, "nxdomain": 1}
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ResolvConf:
+    """The parts of resolv.conf a pod's resolver uses."""
+
+    nameservers: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()
+    ndots: int = 1
+
+
+def read_resolv_conf(path: str = RESOLV_CONF) -> ResolvConf:
+    """nameserver, search/domain and `options ndots:N` from a resolv.conf file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError as exc:
+        raise errors.InputError(f"cannot read {path}: {exc.strerror}") from exc
+    servers: list[str] = []
+    search: tuple[str, ...] = ()
+    ndots = 1
+    for line in lines:
+        words = line.split("#", 1)[0].split(";", 1)[0].split()
+        if len(words) >= 2 and words[0] == "nameserver":
+            servers.append(words[1])
+        elif words and words[0] in ("search", "domain"):
+            search = tuple(words[1:])
+        elif words and words[0] == "options":
+            for option in words[1:]:
+                if option.startswith("ndots:") and option[6:].isdigit():
+                    ndots = min(int(option[6:]), 15)
+    return ResolvConf(nameservers=tuple(servers), search=search, ndots=ndots)
+
+
+def candidates(name: str, search: tuple[str, ...] | list[str], ndots: int) -> list[str]:
+    """Fully qualified names to ask, in the order a glibc stub resolver asks them."""
+    if name.endswith("."):
+        return [name]
+    absolute = name + "."
+    expanded = [f"{name}.{suffix.strip('.')}." for suffix in search if suffix.strip(".")]
+    if not expanded:
+        return [absolute]
+    if name.count(".") >= ndots:
+        return [absolute, *expanded]
+    return [*expanded, absolute]
+
+
+def probe(
+    name: str,
+    *,
+    server: str | None = None,
+    port: int = 53,
+    timeout: float,
+    search: tuple[str, ...] | list[str] = (),
+    ndots: int = 5,
+) -> probes_file.ProbeResult:
+    """Resolve `name` (A and AAAA) against `server` (default: resolv.conf's first nameserver)."""
+    clock = common.Clock(common.check_timeout(timeout))
+    at = common.now_iso()
+    if server is None:
+        servers = read_resolv_conf().nameservers
+        if not servers:
+            raise errors.InputError(f"no nameserver in {RESOLV_CONF}: give a server")
+        server = servers[0]
+    server = server.strip("[]")
+    if not common.is_ip(server):
+        raise errors.InputError(f"DNS server must be an IP address, got {server!r}")
+    tried = candidates(name.strip(), search, ndots)
+    data: dict[str, Any] = {"name": name, "server": server, "server_port": port, "addresses": [],
+                            "ttl": None, "rcode": None, "tried": [], "rcodes": {}, "queries": 0}
+    outcome, detail, decided = "nxdomain", "", -1
+    for fqdn in tried:
+        data["tried"].append(fqdn)
+        answer = _ask(fqdn, server, port, clock, data)
+        data["rcodes"][fqdn] = answer["rcode"] or "timeout"
+        if answer["outcome"] == "resolved":
+            data.update({k: answer[k] for k in ("addresses", "ttl", "rcode", "cnames")})
+            data["answered_name"] = fqdn
+            data["nodata"] = False
+            shown = ", ".join(answer["addresses"])
+            return _result(name, server, port, clock, at, "resolved",
+                           f"{fqdn} -> {shown} (ttl {answer['ttl']})", data)
+        rank = _RANK[answer["outcome"]]
+        if rank > decided:
+            outcome, detail, decided = answer["outcome"], answer["detail"], rank
+            data["rcode"] = answer["rcode"]
+            data["nodata"] = answer.get("nodata", False)
+        if answer["outcome"] == "timeout" or clock.left() <= 0:
+            break
+    if len(data["tried"]) > 1:
+        detail = f"{detail} (tried {len(data['tried'])} of {len(tried)} names)"
+    return _result(name, server, port, clock, at, outcome, detail, data)
+
+
+def _result(name: str, server: str, port: int, clock: common.Clock, at: str, outcome: str,
+            detail: str, data: dict[str, Any]) -> probes_file.ProbeResult:
+    where = server if port == 53 else f"{server}:{port}"
+    return probes_file.ProbeResult(kind="dns", target=f"{name} @{where}", outcome=outcome,
+                                   elapsed_ms=clock.elapsed_ms(), detail=detail, data=data, at=at)
+
+
+def _ask(fqdn: str, server: str, port: int, clock: common.Clock,
+         data: dict[str, Any]) -> dict[str, Any]:
+    """One name: A, then AAAA; resolved when either has addresses."""
+    addresses: list[str] = []
+    ttls: list[int] = []
+    cnames: list[str] = []
+    first: dict[str, Any] | None = None
+    for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        if rdtype == dns.rdatatype.AAAA and (first is None or first["outcome"] != "resolved"):
+            break  # NXDOMAIN, SERVFAIL, REFUSED or silence for A: AAAA would say the same
+        if clock.left() <= 0:
+            break
+        reply = _query(fqdn, rdtype, server, port, clock.left())
+        data["queries"] += 1
+        if first is None:
+            first = reply
+        if reply.get("message") is None:
+            continue
+        message = reply["message"]
+        for rrset in message.answer:
+            if rrset.rdtype == dns.rdatatype.CNAME:
+                cnames.extend(str(r.target) for r in rrset if str(r.target) not in cnames)
+            elif rrset.rdtype == rdtype:
+                addresses.extend(r.address for r in rrset if r.address not in addresses)
+                ttls.append(rrset.ttl)
+    if first is None:
+        return {"outcome": "timeout", "rcode": None, "detail": "no time left to ask"}
+    if addresses:
+        return {"outcome": "resolved", "rcode": first["rcode"], "addresses": addresses,
+                "ttl": min(ttls), "cnames": cnames, "detail": ""}
+    if first["outcome"] == "resolved":
+        return {"outcome": "nxdomain", "rcode": first["rcode"], "nodata": True,
+                "detail": f"{fqdn} exists but has no A or AAAA record (NODATA)"}
+    return first
+
+
+def _query(fqdn: str, rdtype: dns.rdatatype.RdataType, server: str, port: int,
+           seconds: float) -> dict[str, Any]:
+    query = dns.message.make_query(fqdn, rdtype, want_dnssec=False)
+    query.flags |= dns.flags.RD
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    where = server if port == 53 else f"{server}:{port}"
+    try:
+        # A connected socket, so ICMP port-unreachable surfaces as ECONNREFUSED at once.
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            sock.connect((server, port))
+            message, _ = dns.query.udp_with_fallback(query, server, timeout=seconds, port=port,
+                                                     udp_sock=sock)
+    except dns.exception.Timeout:
+        return {"outcome": "timeout", "rcode": None,
+                "detail": f"{where} did not answer {fqdn} within the limit"}
+    except ConnectionRefusedError:
+        return {"outcome": "refused", "rcode": None,
+                "detail": f"nothing listens on {where} (ICMP port unreachable)"}
+    except OSError as exc:
+        outcome = "refused" if exc.errno == errno.ECONNREFUSED else "timeout"
+        return {"outcome": outcome, "rcode": None,
+                "detail": f"asking {where}: {exc.strerror or exc}",
+                "errno": common.errno_name(exc.errno)}
+    except dns.exception.DNSException as exc:
+        return {"outcome": "servfail", "rcode": None, "detail": f"bad answer from {where}: {exc}"}
+    rcode = dns.rcode.to_text(message.rcode())
+    if message.rcode() == dns.rcode.NOERROR:
+        return {"outcome": "resolved", "rcode": rcode, "message": message, "detail": ""}
+    outcome = {dns.rcode.NXDOMAIN: "nxdomain", dns.rcode.REFUSED: "refused"}.get(
+        message.rcode(), "servfail")
+    return {"outcome": outcome, "rcode": rcode, "detail": f"{where} answered {rcode} for {fqdn}"}
