@@ -19,14 +19,16 @@ MODULES = (
 )
 
 
-def load() -> list[str]:
-    """Import every built-in check module; return the names of those not available yet."""
-    missing = []
+def load() -> dict[str, str]:
+    """Import every built-in check module; return {module: why} for those that failed to import.
+
+    A broken check module must not take the whole diagnosis down: its checks are then reported
+    as not available, and the reason is shown, while every other check still runs.
+    """
+    broken = {}
     for name in MODULES:
         try:
             importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            missing.append(name)
-    return missing
+        except Exception as exc:  # noqa: BLE001 - isolate one broken module from the others
+            broken[name] = f"{type(exc).__name__}: {exc}"
+    return broken

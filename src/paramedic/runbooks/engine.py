@@ -28,10 +28,10 @@ def run(
     incident: evidence_model.Incident,
 ) -> diagnosis.Diagnosis:
     """Diagnose `incident` from `evidence` with `runbook`. Raises IncidentError if it does not resolve."""
-    builtin.load()
+    broken = builtin.load()
     scope = resolve.resolve(evidence, incident, default_port=runbook.default_port)
     earlier: dict[str, model.Finding] = {}
-    errors: list[diagnosis.CheckError] = []
+    errors = [diagnosis.CheckError(check=module, error=f"failed to load: {why}") for module, why in broken.items()]
     for check_id in (*runbook.checks, *runbook.next):
         spec = registry.get(check_id)
         if spec is None:
