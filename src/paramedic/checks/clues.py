@@ -1,0 +1,151 @@
+"""Readings several checks share: recognised error lines in pod logs and Events, and the plain
+(non-secret) settings a container is started with.
+
+Not a check. It exists so that `dns`, `connection-pool`, `firewall` and `readiness-probe` read
+logs and env the same way and cite them the same way ('log app/pod/app:12', 'Event app/x').
+Secret values are never read: env vars from Secrets are reported by name only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from paramedic.checks import model, signatures
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import objects, pods
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Clue:
+    """A recognised error line and where it was seen."""
+
+    meaning: str
+    signature_id: str
+    line: str
+    source: str
+    """'log ns/pod/container:N' or 'Event ns/name'."""
+    pod: str = ""
+    count: int = 1
+
+    def cite(self, prefix: str = "", width: int = 150) -> model.Cite:
+        text = " ".join(self.line.split())
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        times = f" (×{self.count})" if self.count > 1 else ""
+        return model.Cite(text=f"{prefix}{text}{times}", source=self.source)
+
+
+def log_clues(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]) -> list[Clue]:
+    """Recognised lines in the logs of these pods (every container, previous runs included)."""
+    found: list[Clue] = []
+    for pod in pod_list:
+        ns, name = objects.namespace(pod), objects.name(pod)
+        for container, lines in sorted(evidence.pod_logs(ns, name).items()):
+            for match in signatures.scan(lines):
+                found.append(
+                    Clue(
+                        meaning=match.meaning,
+                        signature_id=match.signature_id,
+                        line=match.line,
+                        source=f"log {ns}/{name}/{container}:{match.line_no}",
+                        pod=name,
+                    )
+                )
+    return found
+
+
+def namespace_log_clues(evidence: evidence_model.Evidence, namespace: str, label: tuple[str, str]) -> list[Clue]:
+    """Recognised log lines of the pods in `namespace` carrying label key=value."""
+    key, value = label
+    chosen = [p for p in evidence.kind("Pod", namespace) if objects.labels(p).get(key) == value]
+    return log_clues(evidence, chosen)
+
+
+def event_clues(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]) -> list[Clue]:
+    """Recognised Event messages about these pods (probe failures, liveness kills)."""
+    wanted = {(objects.namespace(p), objects.name(p)) for p in pod_list}
+    found: list[Clue] = []
+    for event in evidence.kind("Event"):
+        involved = objects.as_dict(event.get("involvedObject"))
+        key = (str(involved.get("namespace") or objects.namespace(event)), str(involved.get("name", "")))
+        if key not in wanted:
+            continue
+        message = str(event.get("message") or event.get("note") or "")
+        signature = signatures.classify(message)
+        if signature is None:
+            continue
+        count = event.get("count") or objects.as_dict(event.get("series")).get("count") or 1
+        found.append(
+            Clue(
+                meaning=signature.meaning,
+                signature_id=signature.id,
+                line=message,
+                source=objects.ref(event),
+                pod=key[1],
+                count=int(count) if isinstance(count, int) else 1,
+            )
+        )
+    return found
+
+
+def first_per_pod(clues: Iterable[Clue], meanings: Iterable[str], limit: int = 3) -> list[Clue]:
+    """At most one clue per pod with one of `meanings`, up to `limit` (for readable evidence)."""
+    wanted = set(meanings)
+    seen: set[str] = set()
+    out = []
+    for clue in clues:
+        if clue.meaning in wanted and clue.pod not in seen:
+            seen.add(clue.pod)
+            out.append(clue)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def count(clues: Iterable[Clue], meanings: Iterable[str]) -> int:
+    wanted = set(meanings)
+    return sum(c.count for c in clues if c.meaning in wanted)
+
+
+def env_values(
+    container: Mapping[str, Any], evidence: evidence_model.Evidence, namespace: str
+) -> dict[str, str]:
+    """A container's plain settings: literal `value`s, and `configMapKeyRef`/`configMapRef` values
+    found in the evidence. Secret-backed variables are left out (their values are never read)."""
+    out: dict[str, str] = {}
+    for source in objects.as_list(container.get("envFrom")):
+        source = objects.as_dict(source)
+        ref = objects.as_dict(source.get("configMapRef"))
+        config = evidence.get("ConfigMap", namespace, str(ref.get("name", ""))) if ref else None
+        if config is not None:
+            prefix = str(source.get("prefix") or "")
+            for key, value in objects.as_dict(config.get("data")).items():
+                out[prefix + str(key)] = str(value)
+    for var in objects.as_list(container.get("env")):
+        var = objects.as_dict(var)
+        name = str(var.get("name", ""))
+        value_from = objects.as_dict(var.get("valueFrom"))
+        if not value_from:
+            out[name] = "" if var.get("value") is None else str(var.get("value"))
+            continue
+        out.pop(name, None)
+        ref = objects.as_dict(value_from.get("configMapKeyRef"))
+        config = evidence.get("ConfigMap", namespace, str(ref.get("name", ""))) if ref else None
+        if config is not None:
+            value = objects.as_dict(config.get("data")).get(str(ref.get("key", "")))
+            if value is not None:
+                out[name] = str(value)
+    return out
+
+
+def containers_of(workload_or_pod: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    return pods.containers(workload_or_pod) if workload_or_pod is not None else []
+
+
+def workload_ref(scope_source: Mapping[str, Any] | None) -> tuple[str, str, str] | None:
+    """(kind lowercased for kubectl, namespace, name) of a workload, for exact commands."""
+    if scope_source is None or scope_source.get("kind") == "Pod":
+        return None
+    return str(scope_source.get("kind", "")).lower(), objects.namespace(scope_source), objects.name(scope_source)

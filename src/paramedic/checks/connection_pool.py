@@ -1,0 +1,142 @@
+"""Check `connection-pool`: has PostgreSQL run out of connection slots, and who holds them?
+
+Evidence, strongest first: a recorded postgres probe (outcome too-many-connections, or its
+pg_stat_activity saturation and attribution), SQLSTATE 53300 lines in client or server logs,
+and the arithmetic from the objects (pg_limits). Saturation is stated with its formula:
+client backends / (max_connections − superuser_reserved_connections − reserved_connections),
+as the postgres_exporter mixin computes it (check_postgres and Datadog divide by max_connections).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from paramedic.checks import clues, model, pg_fixes, pg_limits, registry
+from paramedic.kube import objects
+
+FORMULA = "in use / (max_connections - superuser_reserved_connections - reserved_connections)"
+_EXHAUSTED = ("too-many-connections", "pooler-full")
+
+
+@registry.check(
+    "connection-pool",
+    title="PostgreSQL has free connection slots",
+    needs=("Deployment", "StatefulSet", "HorizontalPodAutoscaler", "ConfigMap", "logs", "probes:postgres"),
+)
+def run(ctx: model.Context) -> model.Finding:
+    ev, scope = ctx.evidence, ctx.scope
+    found = clues.log_clues(ev, scope.source_pods) + clues.log_clues(ev, scope.target_pods)
+    exhausted = clues.first_per_pod(found, _EXHAUSTED)
+    limits = pg_limits.server_limits(ev, scope.target_pods)
+    clients = [pg_limits.demand(ev, w) for w in _clients(ctx)]
+    probes = ev.probes_of("postgres")
+    probe_full = next((p for p in probes if p.outcome == "too-many-connections"), None)
+    probe_ok = next((p for p in probes if p.outcome == "ok" and p.data), None)
+    evidence: list[model.Cite] = [c.cite() for c in exhausted]
+    total_53300 = clues.count(found, ("too-many-connections",))
+    if total_53300 > len(exhausted):
+        evidence.append(model.Cite(text=f"{total_53300} lines with SQLSTATE 53300 in the logs"))
+    if probe_full is not None:
+        evidence.append(model.Cite(text=f"probe postgres {probe_full.target}: {probe_full.detail or 'too many connections'}",
+                                   source="probe postgres"))
+    saturation = None
+    if probe_ok is not None:
+        saturation = _saturation(probe_ok.data, limits)
+        evidence += pg_fixes.attribution(probe_ok.data, saturation)
+    arithmetic = pg_fixes.arithmetic(limits, clients)
+    over = arithmetic.peak is not None and limits is not None and arithmetic.peak > limits.usable
+    now_over = arithmetic.steady is not None and limits is not None and arithmetic.steady > limits.usable
+    evidence += arithmetic.cites
+    details = {"formula": FORMULA, "usable_slots": limits.usable if limits else None,
+               "demand_steady": arithmetic.steady, "demand_peak": arithmetic.peak, "saturation": saturation}
+
+    if exhausted or probe_full is not None or (saturation is not None and saturation >= 0.95):
+        return model.Finding(
+            check="connection-pool",
+            verdict=model.Verdict.CAUSE,
+            confidence=model.Confidence.HIGH,
+            summary=_cause_summary(limits, arithmetic, saturation),
+            evidence=tuple(evidence),
+            fix=pg_fixes.fix(scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}),
+            why=pg_fixes.WHY,
+            verify=pg_fixes.verify(scope, limits),
+            priority=40,
+            details=details,
+        )
+    if over or (saturation is not None and saturation >= 0.8):
+        return model.Finding(
+            check="connection-pool",
+            verdict=model.Verdict.WARNING,
+            confidence=model.Confidence.MEDIUM,
+            summary=(f"pools may open {arithmetic.peak} connections but only {limits.usable} slots are usable"
+                     + (" (already over at steady state)" if now_over else " (at the next rollout)")) if over and limits
+            else f"connection slots {saturation:.0%} used ({FORMULA})",
+            evidence=tuple(evidence),
+            fix=pg_fixes.fix(scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}),
+            why=pg_fixes.WHY,
+            verify=pg_fixes.verify(scope, limits),
+            priority=40,
+            details=details,
+        )
+    has_logs = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.target_pods)
+    if probe_ok is None and not has_logs and arithmetic.peak is None:
+        return model.Finding(
+            check="connection-pool",
+            verdict=model.Verdict.INCONCLUSIVE,
+            confidence=model.Confidence.LOW,
+            summary="no DB log, no postgres probe and no pool sizes to count connections with",
+            evidence=tuple(evidence),
+            missing="connection counts from the server: " + pg_fixes.usage_command(scope),
+            details=details,
+        )
+    return model.Finding(
+        check="connection-pool",
+        verdict=model.Verdict.RULED_OUT,
+        confidence=model.Confidence.HIGH if probe_ok is not None else model.Confidence.MEDIUM,
+        summary="no SQLSTATE 53300 and the pools fit: "
+        + (f"{arithmetic.peak} at peak ≤ {limits.usable} usable slots" if arithmetic.peak is not None and limits
+           else "no sign of exhausted slots"),
+        evidence=tuple(evidence),
+        verify=pg_fixes.usage_command(scope),
+        details=details,
+    )
+
+
+def _clients(ctx: model.Context) -> list[Mapping[str, Any]]:
+    scope = ctx.scope
+    found = list(pg_limits.clients_of(ctx.evidence, scope.target_service, scope.target_host))
+    source = scope.source_template()
+    if source is not None and not any(_same(source, w) for w in found):
+        found.insert(0, source)
+    found.sort(key=lambda w: not _same(w, source) if source is not None else False)
+    return found
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any] | None) -> bool:
+    return b is not None and objects.ref(a) == objects.ref(b)
+
+
+def _saturation(data: Mapping[str, Any], limits: pg_limits.ServerLimits | None) -> float | None:
+    if isinstance(data.get("saturation"), int | float):
+        return float(data["saturation"])
+    in_use, usable = data.get("in_use"), data.get("usable_slots")
+    if usable is None and limits is not None:
+        usable = limits.usable
+    if isinstance(in_use, int) and isinstance(usable, int) and usable > 0:
+        return in_use / usable
+    return None
+
+
+def _cause_summary(
+    limits: pg_limits.ServerLimits | None, arithmetic: pg_fixes.Arithmetic, saturation: float | None
+) -> str:
+    head = "PostgreSQL is out of connection slots (SQLSTATE 53300)"
+    if limits is not None and arithmetic.peak is not None and arithmetic.peak > limits.usable:
+        return f"{head}: pools may open {arithmetic.peak}, {limits.usable} slots are usable"
+    if saturation is not None:
+        return f"{head}: {saturation:.0%} of usable slots in use"
+    return head
+
+
+__all__: Sequence[str] = ("run",)

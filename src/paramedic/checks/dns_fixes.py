@@ -1,0 +1,343 @@
+"""The DNS problems the `dns` check recognises, each with its evidence and its exact fix.
+
+One builder per problem: CoreDNS down (the loop-plugin crash gets its own fix, because a
+restart does not help there), port 53 blocked by egress policy, a dnsPolicy that bypasses
+cluster DNS, a configured host name that lands on a missing Service, a failed dns probe, and
+client resolution errors whose mechanism the evidence does not show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from paramedic.checks import clues, dns_names, model
+from paramedic.evidence import model as evidence_model
+from paramedic.evidence import probes_file
+from paramedic.kube import objects, pods
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    kind: str
+    summary: str
+    evidence: tuple[model.Cite, ...]
+    fix_summary: str
+    steps: tuple[model.FixStep, ...]
+    why: str
+    verify: str
+    priority: int
+    confidence: model.Confidence = model.Confidence.HIGH
+    alternatives: tuple[str, ...] = ()
+    rollback: str = ""
+
+    def with_evidence(self, cite: model.Cite) -> Problem:
+        return dataclasses.replace(self, evidence=(*self.evidence, cite))
+
+
+def exec_lookup(scope: Any, host: str) -> str:
+    """The exact command that resolves `host` from inside the client."""
+    ref = clues.workload_ref(scope.source_workload)
+    if ref is not None:
+        kind, ns, name = ref
+        return f"kubectl -n {ns} exec {kind}/{name} -- getent hosts {host}"
+    if scope.source_pods:
+        pod = scope.source_pods[0]
+        return f"kubectl -n {objects.namespace(pod)} exec {objects.name(pod)} -- getent hosts {host}"
+    return f"kubectl run dnsutils --rm -it --image=registry.k8s.io/e2e-test-images/agnhost:2.39 -- nslookup {host}"
+
+
+def _client_cites(client: Sequence[clues.Clue]) -> list[model.Cite]:
+    return [c.cite("client: ") for c in client]
+
+
+def _dump(obj: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(dict(obj), sort_keys=False, default_flow_style=None, width=78)
+
+
+def coredns_down(
+    ev: evidence_model.Evidence,
+    dns_pods: Sequence[Mapping[str, Any]],
+    kube_dns: Mapping[str, Any] | None,
+    coredns_logs: Sequence[clues.Clue],
+    client: Sequence[clues.Clue],
+) -> Problem:
+    ready = [p for p in dns_pods if pods.is_ready(p)]
+    cites = []
+    crashing = False
+    for pod in dns_pods:
+        waiting = pods.waiting_reasons(pod)
+        restarts = sum(int(s.get("restartCount") or 0) for s in pods.container_statuses(pod))
+        state = ", ".join(f"{c} {r}" for c, r, _ in waiting) or pods.phase(pod)
+        crashing = crashing or any(r == "CrashLoopBackOff" for _, r, _ in waiting)
+        cites.append(model.Cite(
+            text=f"{objects.name(pod)}: {state}, ready={pods.is_ready(pod)}, restarts={restarts}",
+            source=objects.ref(pod),
+        ))
+    if kube_dns is not None and not ready:
+        cites.append(model.Cite(text="Service kube-dns has no ready endpoint", source=objects.ref(kube_dns)))
+    loop = [c for c in coredns_logs if c.meaning == "dns-loop"]
+    cites += [c.cite("CoreDNS: ") for c in loop[:1]]
+    cites += _client_cites(client)
+    verify = (
+        "kubectl -n kube-system get pods -l k8s-app=kube-dns (all Running and READY 1/1, no new restarts); "
+        "kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns"
+    )
+    summary = f"cluster DNS is down: {len(ready)}/{len(dns_pods)} CoreDNS pods ready"
+    if loop:
+        return _loop(ev, summary, cites, verify)
+    if crashing:
+        return Problem(
+            kind="coredns-crashloop",
+            summary=summary + " (CrashLoopBackOff)",
+            evidence=tuple(cites),
+            fix_summary="read why CoreDNS exits and fix that; a restart alone restarts the same crash",
+            steps=(model.FixStep(
+                description="The reason is in the log of the crashed run:",
+                language="shell",
+                content="kubectl -n kube-system logs -l k8s-app=kube-dns --previous --tail=50\n"
+                "kubectl -n kube-system get configmap coredns -o yaml",
+            ),),
+            why="Every pod in the cluster resolves names through these pods; while none is ready, every "
+            "lookup of the database name fails with a temporary resolver error.",
+            verify=verify,
+            priority=15,
+            confidence=model.Confidence.HIGH,
+        )
+    return Problem(
+        kind="coredns-not-ready",
+        summary=summary,
+        evidence=tuple(cites),
+        fix_summary="restart CoreDNS: the pods run but do not become ready, and nothing in the "
+        "evidence says why",
+        steps=(model.FixStep(
+            description="Restart the CoreDNS Deployment (rolling, one pod at a time):",
+            language="shell",
+            content="kubectl -n kube-system rollout restart deployment/coredns\n"
+            "kubectl -n kube-system rollout status deployment/coredns --timeout=120s",
+            action={"op": "rollout-restart", "target": "Deployment kube-system/coredns"},
+        ),),
+        why="Every pod resolves names through CoreDNS; pods that run but are not ready are out of the "
+        "kube-dns Service, so lookups time out. A restart clears a hung process; if they stay "
+        "unready, their log says why.",
+        verify=verify,
+        priority=15,
+        confidence=model.Confidence.HIGH,
+    )
+
+
+def _loop(ev: evidence_model.Evidence, summary: str, cites: list[model.Cite], verify: str) -> Problem:
+    corefile = str(objects.as_dict((ev.get("ConfigMap", "kube-system", "coredns") or {}).get("data"))
+                   .get("Corefile", ""))
+    forward = next((ln.strip() for ln in corefile.splitlines() if ln.strip().startswith("forward ")), "")
+    if forward:
+        cites.append(model.Cite(text=f"Corefile: {forward}", source="ConfigMap kube-system/coredns"))
+    nodes = sorted(objects.name(n) for n in ev.kind("Node")) or ["every node"]
+    return Problem(
+        kind="coredns-loop",
+        summary=summary + ": the loop plugin found a forwarding loop and halted CoreDNS",
+        evidence=tuple(cites),
+        fix_summary="break the loop: give CoreDNS the real upstream resolvers instead of the node's "
+        "local stub (127.0.0.53), then restart it",
+        steps=(
+            model.FixStep(
+                description=f"On each node ({', '.join(nodes)}): point the kubelet at the real resolv.conf "
+                "(systemd-resolved keeps it there), then restart the kubelet:",
+                language="shell",
+                content="sudo sed -i 's|^resolvConf:.*|resolvConf: /run/systemd/resolve/resolv.conf|' "
+                "/var/lib/kubelet/config.yaml\nsudo systemctl restart kubelet",
+            ),
+            model.FixStep(
+                description="Then restart CoreDNS so its pods get the new /etc/resolv.conf:",
+                language="shell",
+                content="kubectl -n kube-system rollout restart deployment/coredns",
+                action={"op": "rollout-restart", "target": "Deployment kube-system/coredns"},
+            ),
+        ),
+        alternatives=(
+            "edit ConfigMap kube-system/coredns and replace `forward . /etc/resolv.conf` with "
+            "`forward . ` followed by your upstream resolver IPs (e.g. the VPC resolver), then restart",
+        ),
+        why="`forward . /etc/resolv.conf` sends queries CoreDNS cannot answer to the nameserver in its "
+        "own resolv.conf; on nodes with systemd-resolved that is 127.0.0.53, which inside the pod is "
+        "CoreDNS itself. The loop plugin detects this and stops the process, so the pod crash-loops. "
+        "Restarting alone repeats the loop; the upstream must change first.",
+        verify=verify + "; CoreDNS logs show no [FATAL] plugin/loop line",
+        priority=10,
+        confidence=model.Confidence.HIGH,
+    )
+
+
+def egress_blocked(scope: Any, netpol: model.Finding, client: Sequence[clues.Clue]) -> Problem:
+    template = scope.source_template()
+    selector = objects.as_dict(objects.spec(template).get("selector")).get("matchLabels") if template else None
+    if not selector and scope.source_pods:
+        selector = {k: v for k, v in objects.labels(scope.source_pods[0]).items() if k != "pod-template-hash"}
+    base = objects.name(template) if template else "pods"
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"{base}-allow-dns", "namespace": scope.namespace},
+        "spec": {
+            "podSelector": {"matchLabels": dict(selector or {})},
+            "policyTypes": ["Egress"],
+            "egress": [{
+                "to": [{
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }],
+        },
+    }
+    return Problem(
+        kind="dns-egress-blocked",
+        summary=f"egress policy blocks DNS (port 53) from {scope.source}",
+        evidence=(model.Cite(text=f"network-policy: {netpol.summary}", source="check network-policy"),
+                  *_client_cites(client)),
+        fix_summary=f"allow UDP and TCP 53 from {scope.source} to kube-dns in kube-system",
+        steps=(model.FixStep(
+            description="Apply this NetworkPolicy (kubectl apply -f -):",
+            language="yaml",
+            content=_dump(policy),
+            action={"op": "create", "object": policy},
+        ),),
+        why="Once an Egress policy selects a pod, everything it does not allow is denied, DNS included. "
+        "Allow rules add up, so this policy opens port 53 to CoreDNS without widening anything else. "
+        "TCP is needed too: large answers and retries fall back to TCP.",
+        verify=exec_lookup(scope, scope.target_host),
+        rollback=f"kubectl -n {scope.namespace} delete networkpolicy {base}-allow-dns",
+        priority=20,
+    )
+
+
+def dns_policy(scope: Any, template: Mapping[str, Any], spec: Mapping[str, Any]) -> Problem | None:
+    policy = str(spec.get("dnsPolicy") or "ClusterFirst")
+    host_net = bool(spec.get("hostNetwork"))
+    if policy == "Default" or (host_net and policy == "ClusterFirst"):
+        wanted = "ClusterFirstWithHostNet" if host_net else "ClusterFirst"
+    else:
+        return None
+    ref = clues.workload_ref(template)
+    patch = {"spec": {"template": {"spec": {"dnsPolicy": wanted}}}}
+    content = (f"kubectl -n {ref[1]} patch {ref[0]} {ref[2]} --type merge -p "
+               f"'{{\"spec\":{{\"template\":{{\"spec\":{{\"dnsPolicy\":\"{wanted}\"}}}}}}}}'") if ref else ""
+    return Problem(
+        kind="dns-policy",
+        summary=f"{scope.source} does not use cluster DNS (dnsPolicy {policy}"
+        f"{', hostNetwork' if host_net else ''}): {scope.target_host} cannot resolve",
+        evidence=(model.Cite(text=f"dnsPolicy: {policy}, hostNetwork: {host_net}", source=objects.ref(template)),),
+        fix_summary=f"set dnsPolicy: {wanted}",
+        steps=(model.FixStep(description="Patch the pod template:", language="shell", content=content,
+                             action={"op": "patch", "target": objects.ref(template), "patch": patch}),)
+        if ref else (),
+        why="With dnsPolicy Default (and with hostNetwork under ClusterFirst) the pod uses the node's "
+        "resolv.conf, which knows nothing about *.svc.cluster.local names.",
+        verify=exec_lookup(scope, scope.target_host),
+        priority=20,
+    )
+
+
+def wrong_name(
+    ev: evidence_model.Evidence,
+    scope: Any,
+    container: Mapping[str, Any],
+    configured: dns_names.ConfiguredHost,
+    name: dns_names.ClusterName,
+    client: Sequence[clues.Clue],
+) -> Problem:
+    right = _right_service(ev, scope, name.service)
+    elsewhere = sorted(objects.namespace(s) for s in ev.kind("Service") if objects.name(s) == name.service)
+    template = scope.source_template()
+    cites = [model.Cite(
+        text=f"{configured.variable}={configured.host} → {name.fqdn}"
+        + (" (short names resolve in the client's namespace)" if name.searched else ""),
+        source=objects.ref(template) if template else "",
+    ), model.Cite(
+        text=f"no Service {name.service!r} in namespace {name.namespace}"
+        + (f"; Services named {name.service!r} exist in: {', '.join(elsewhere)}" if elsewhere else ""),
+        source=f"Namespace {name.namespace}",
+    ), *_client_cites(client)]
+    steps: tuple[model.FixStep, ...] = ()
+    ref = clues.workload_ref(template)
+    summary = f"{configured.variable}={configured.host} names a Service that does not exist ({name.fqdn})"
+    if right and ref and not configured.from_url:
+        kind, ns, wl = ref
+        patch = {"spec": {"template": {"spec": {"containers": [
+            {"name": container.get("name"), "env": [{"name": configured.variable, "value": right}]}]}}}}
+        steps = (model.FixStep(
+            description="Point the client at the right Service (this rolls the pods):",
+            language="shell",
+            content=f"kubectl set env {kind}/{wl} -n {ns} -c {container.get('name')} {configured.variable}={right}",
+            action={"op": "patch", "target": objects.ref(template), "patch": patch},
+        ),)
+    elif right:
+        steps = (model.FixStep(description="Change the host part of the URL:", language="text",
+                               content=f"in {configured.variable}, replace host {configured.host} by {right}"),)
+    return Problem(
+        kind="wrong-name",
+        summary=summary,
+        evidence=tuple(cites),
+        fix_summary=f"use {right}" if right else f"create Service {name.namespace}/{name.service} or fix "
+        f"{configured.variable}",
+        steps=steps,
+        why="Cluster DNS only answers for Services that exist; a name without a namespace is completed "
+        f"with the client's own namespace ({scope.namespace}) first. The fully qualified name cannot be "
+        "completed wrongly and costs no extra search-path queries.",
+        verify=exec_lookup(scope, right or name.fqdn),
+        rollback=f"kubectl -n {scope.namespace} rollout undo {ref[0]}/{ref[2]}" if ref else "",
+        priority=25,
+    )
+
+
+def _right_service(ev: evidence_model.Evidence, scope: Any, wanted: str) -> str | None:
+    if scope.target_service is not None:
+        return str(scope.target_host)
+    same = [s for s in ev.kind("Service") if objects.name(s) == wanted]
+    if len(same) == 1:
+        return f"{wanted}.{objects.namespace(same[0])}.svc.{dns_names.CLUSTER_DOMAIN}"
+    return None
+
+
+def probe_failed(scope: Any, probe: probes_file.ProbeResult) -> Problem:
+    nx = probe.outcome == "nxdomain"
+    server = probe.data.get("server") or "the default resolver"
+    return Problem(
+        kind="probe-" + probe.outcome,
+        summary=f"{probe.target} does not resolve ({probe.outcome} from {server})",
+        evidence=(model.Cite(text=f"probe dns {probe.target}: {probe.outcome} after {probe.elapsed_ms:.0f} ms"
+                             + (f" ({probe.detail})" if probe.detail else ""), source="probe dns"),),
+        fix_summary="the name does not exist: use the Service's full name" if nx
+        else "cluster DNS does not answer: check CoreDNS and port 53 egress",
+        steps=(model.FixStep(description="See what the resolver and CoreDNS say:", language="shell",
+                             content=f"{exec_lookup(scope, probe.target)}\n"
+                             "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50"),),
+        why="NXDOMAIN means the name is wrong or its Service is missing; SERVFAIL or a timeout means "
+        "CoreDNS or its upstream is failing, or port 53 is blocked.",
+        verify=exec_lookup(scope, probe.target),
+        priority=25,
+        confidence=model.Confidence.MEDIUM,
+    )
+
+
+def client_only(scope: Any, client: Sequence[clues.Clue]) -> Problem:
+    temporary = any(c.meaning == "dns-temporary" for c in client)
+    return Problem(
+        kind="client-resolution-errors",
+        summary=f"{scope.source} cannot resolve its database host"
+        + (" (temporary failure: DNS unreachable or failing)" if temporary else ""),
+        evidence=tuple(_client_cites(client)),
+        fix_summary="find which lookup fails from inside the client, then fix CoreDNS or the name",
+        steps=(model.FixStep(description="Resolve the name from the client and read CoreDNS:", language="shell",
+                             content=f"{exec_lookup(scope, scope.target_host)}\n"
+                             "kubectl -n kube-system get pods,endpointslices -l k8s-app=kube-dns\n"
+                             "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50"),),
+        why="The client's own errors show name resolution failing; the objects in the evidence do not "
+        "show why, so the lookup from inside the pod decides between a wrong name and broken DNS.",
+        verify=exec_lookup(scope, scope.target_host),
+        priority=30,
+        confidence=model.Confidence.MEDIUM,
+    )

@@ -1,0 +1,161 @@
+"""Check `firewall`: is traffic to a database outside the cluster dropped on the way?
+
+Applies when the target is outside (a Service without selector and hand-made Endpoints or
+EndpointSlices, an ExternalName, or a host/IP). A firewall or cloud security group that drops
+packets shows as client *timeouts* (the SYN is never answered); a refusal means something
+answered. Client error texts are classified (FIELD-NOTES §3) and recorded tcp probes decide
+when present. The fix names the exact rule to ask for: the nodes' IPs (pod traffic leaves with
+the node's address), the destination IP and the TCP port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from paramedic.checks import clues, dns_names, model, registry, signatures
+from paramedic.kube import objects, services
+
+_TCP = ("tcp-timeout", "tcp-refused", "no-route", "conn-reset")
+
+
+@registry.check("firewall", title="No firewall drops traffic to a database outside the cluster",
+                needs=("Service", "EndpointSlice", "Endpoints", "Node", "logs", "probes:tcp"))
+def run(ctx: model.Context) -> model.Finding:
+    scope, ev = ctx.scope, ctx.evidence
+    if not scope.external:
+        return model.Finding(
+            check="firewall", verdict=model.Verdict.RULED_OUT, confidence=model.Confidence.HIGH,
+            summary="target is in the cluster; the firewall check applies to targets outside")
+    addresses, port, cites = _destination(ev, scope)
+    dest = ", ".join(addresses) or scope.target_host
+    found = [c for c in clues.log_clues(ev, scope.source_pods) if c.meaning in _TCP]
+    kinds = {m: clues.count(found, (m,)) for m in _TCP}
+    for meaning, n in kinds.items():
+        if n:
+            first = next(c for c in found if c.meaning == meaning)
+            cites.append(first.cite(f"{n}× {meaning}: "))
+            cites.append(model.Cite(text=f"{meaning} means: {signatures.describe(meaning)}"))
+    probes = [p for p in ev.probes_of("tcp") if _probes_target(p.target, addresses, scope.target_host)]
+    for p in probes:
+        cites.append(model.Cite(text=f"probe tcp {p.target}: {p.outcome} after {p.elapsed_ms:.0f} ms",
+                                source=f"probe tcp ({p.source})"))
+    netpol = ctx.earlier.get("network-policy")
+    if netpol is None:
+        policy_note = "NetworkPolicies were not evaluated, so a dropping policy is not excluded"
+    elif netpol.verdict is model.Verdict.RULED_OUT:
+        policy_note = "NetworkPolicies allow this flow (network-policy ruled out)"
+    else:
+        policy_note = f"network-policy says {netpol.verdict}: {netpol.summary}"
+    cites.append(model.Cite(text=policy_note, source="check network-policy"))
+
+    outcomes = {p.outcome for p in probes}
+    dropped = "timeout" in outcomes or (not probes and kinds["tcp-timeout"] > 0)
+    unreachable = "unreachable" in outcomes or (not probes and kinds["no-route"] > 0)
+    if "open" in outcomes:
+        return _ruled_out(cites, f"{dest}:{port} accepts TCP connections (probe open)", model.Confidence.HIGH)
+    if netpol is not None and netpol.verdict is model.Verdict.CAUSE:
+        return model.Finding(
+            check="firewall", verdict=model.Verdict.INCONCLUSIVE, confidence=model.Confidence.LOW,
+            summary="a NetworkPolicy already blocks this flow; a firewall outside cannot be judged until it is fixed",
+            evidence=tuple(cites),
+            missing=f"after the NetworkPolicy fix, test again: {_nc(scope, dest, port)}")
+    if dropped or unreachable:
+        how = "time out (packets dropped)" if dropped else "get no-route (ICMP unreachable / admin-prohibited)"
+        return model.Finding(
+            check="firewall", verdict=model.Verdict.CAUSE,
+            confidence=model.Confidence.HIGH if netpol is not None else model.Confidence.MEDIUM,
+            summary=f"connections to {dest}:{port} outside the cluster {how}; the cluster's policies "
+            + ("allow them, so a firewall outside drops them" if netpol is not None else "were not evaluated"),
+            evidence=tuple(cites), fix=_fix(ev, scope, addresses, port),
+            why="A timeout means the SYN got no answer at all: something on the path discards it. Inside the "
+            "cluster nothing blocks the flow, so the drop is outside: a cloud security group or firewall in "
+            "front of the database, or the database host's own firewall. Those are stateful, so one inbound "
+            "rule for the nodes' addresses lets the replies back.",
+            verify=f"{_nc(scope, dest, port)} prints 'open'; the client logs stop showing connect timeouts",
+            priority=30, details={"destination": addresses, "port": port, "kinds": kinds})
+    if kinds["tcp-refused"] or "refused" in outcomes:
+        return _ruled_out(cites, f"{dest}:{port} refuses connections: a host answers, so no firewall drops "
+                          "them; check that PostgreSQL listens there", model.Confidence.MEDIUM)
+    if not probes and not any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.source_pods):
+        return model.Finding(
+            check="firewall", verdict=model.Verdict.INCONCLUSIVE, confidence=model.Confidence.LOW,
+            summary=f"no client log and no tcp probe to tell whether {dest}:{port} is reachable",
+            evidence=tuple(cites), missing=f"a connect test from the cluster: {_nc(scope, dest, port)}")
+    return _ruled_out(cites, f"no connect timeouts to {dest}:{port} in the client logs", model.Confidence.LOW)
+
+
+def _ruled_out(cites: list[model.Cite], summary: str, confidence: model.Confidence) -> model.Finding:
+    return model.Finding(check="firewall", verdict=model.Verdict.RULED_OUT, confidence=confidence,
+                         summary=summary, evidence=tuple(cites))
+
+
+def _destination(ev: Any, scope: Any) -> tuple[list[str], int | None, list[model.Cite]]:
+    """(destination IPs, destination port, evidence) of an outside target."""
+    service = scope.target_service
+    if service is None:
+        return ([scope.target_host] if dns_names.is_ip(scope.target_host) else []), scope.port, [
+            model.Cite(text=f"target {scope.target_host}:{scope.port} is given as a host outside the cluster")]
+    spec = objects.spec(service)
+    if spec.get("type") == "ExternalName":
+        name = str(spec.get("externalName", ""))
+        resolved = [str(a) for p in ev.probes_of("dns") if p.target.rstrip(".") == name and p.ok
+                    for a in p.data.get("addresses") or []]
+        return resolved, scope.port, [model.Cite(text=f"ExternalName → {name}", source=objects.ref(service))]
+    ns = objects.namespace(service)
+    ready, not_ready = services.endpoint_addresses(service, ev.kind("Endpoints", ns), ev.kind("EndpointSlice", ns))
+    port = _endpoint_port(ev, service, scope.port_name) or scope.port
+    return ready + not_ready, port, [model.Cite(
+        text=f"Service without selector; endpoints set by hand: {', '.join(ready + not_ready) or 'none'}"
+        f" port {port}", source=objects.ref(service))]
+
+
+def _endpoint_port(ev: Any, service: Mapping[str, Any], name: str | None) -> int | None:
+    ns, svc = objects.namespace(service), objects.name(service)
+    for s in ev.kind("EndpointSlice", ns):
+        if objects.labels(s).get("kubernetes.io/service-name") == svc:
+            for p in objects.as_list(s.get("ports")):
+                if isinstance(p, dict) and (name is None or p.get("name") in (name, None)):
+                    return int(p["port"]) if isinstance(p.get("port"), int) else None
+    return None
+
+
+def _probes_target(target: str, addresses: list[str], host: str) -> bool:
+    head = target.rsplit(":", 1)[0].strip("[]")
+    return head in addresses or head == host
+
+
+def _nc(scope: Any, dest: str, port: int | None) -> str:
+    first = dest.split(",")[0]
+    return (f"kubectl -n {scope.namespace} run nettest --rm -i --restart=Never --image=busybox:1.36 -- "
+            f"nc -vz -w 5 {first} {port}")
+
+
+def _fix(ev: Any, scope: Any, addresses: list[str], port: int | None) -> model.Fix:
+    nodes = []
+    for node in ev.kind("Node"):
+        for a in objects.as_list(objects.status(node).get("addresses")):
+            if isinstance(a, dict) and a.get("type") == "InternalIP":
+                nodes.append((objects.name(node), str(a.get("address"))))
+    sources = ", ".join(f"{ip}/32" for _, ip in nodes) or "the cluster's egress addresses"
+    names = ", ".join(n for n, _ in nodes)
+    dest = ", ".join(f"{a}/32" for a in addresses) or scope.target_host
+    provider = next((str(objects.spec(n).get("providerID", "")).split(":")[0] for n in ev.kind("Node")
+                     if objects.spec(n).get("providerID")), "")
+    where = {"aws": "the inbound rules of the database's AWS security group",
+             "gce": "a GCP VPC firewall rule (ingress, allow)",
+             "azure": "the network security group in front of the database"}.get(
+        provider, "the firewall or cloud security group in front of the database")
+    rule = (f"allow TCP from {sources}\n      to   {dest} port {port}\n"
+            f"(sources: nodes {names}; pod traffic to outside addresses leaves with the node's IP."
+            " If egress goes through a NAT gateway, use its public IP instead)") if nodes else (
+        f"allow TCP from the cluster's egress addresses to {dest} port {port}")
+    return model.Fix(
+        summary=f"open TCP {port} to {dest} from the cluster's nodes in {where}",
+        steps=(model.FixStep(description=f"Ask the owner of {where} for this rule:", language="text",
+                             content=rule,
+                             action={"op": "request-firewall-rule", "protocol": "TCP", "port": port,
+                                     "sources": [ip for _, ip in nodes], "destinations": addresses}),),
+        alternatives=("if the database runs on a host you manage, check its own firewall "
+                      f"(nft list ruleset / iptables -S) for a drop on port {port}",))
+
