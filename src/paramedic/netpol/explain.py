@@ -125,9 +125,10 @@ def direction(
         )
     else:
         peer_word = "destination" if which is Direction.EGRESS else "source"
+        rules = "; ".join(describe_rules(p, which) for p in isolating)
         reason = (
             f"{subject.describe()} is isolated for {word} by {names}; no {word} rule selects the "
-            f"{peer_word} {other.describe()}"
+            f"{peer_word} {other.describe()} (rules: {rules})"
         )
     return model.DirectionResult(
         direction=which,
@@ -222,3 +223,22 @@ def _from_own_node(src: peers.Peer, dst: peers.Peer) -> bool:
         and not src.selectable
         and src.network_ip == dst.node_ip
     )
+
+
+def describe_rules(policy: policies.Policy, which: Direction, limit: int = 3) -> str:
+    """'NetworkPolicy app/x egress[0] to pods app=a in namespaces ... on TCP 6379' (short)."""
+    rules = policy.rules(which)
+    if not rules:
+        return f"{policy.ref} allows no {which}"
+    word = "to" if which is Direction.EGRESS else "from"
+    parts = []
+    for i, rule in enumerate(rules[:limit]):
+        whom = (
+            "anywhere" if rule.peers is None
+            else " or ".join(p.describe(policy.namespace) for p in rule.peers)
+        )
+        ports = "any port" if rule.ports is None else ", ".join(p.describe() for p in rule.ports)
+        parts.append(f"{which}[{i}] {word} {whom} on {ports}")
+    if len(rules) > limit:
+        parts.append(f"and {len(rules) - limit} more")
+    return f"{policy.ref}: " + ", ".join(parts)

@@ -1,0 +1,238 @@
+"""Check `network-policy`: does a NetworkPolicy block the source -> target flow, and what opens it.
+
+Every source pod (or the workload's pod template when it has no pods) is checked against every
+target pod on the pod port the Service port translates to, by the exact engine (paramedic.netpol).
+A denial names the isolating policies and the exact reason per side, and the fix is the minimal
+patch with its computed blast radius. External targets are checked as egress to their endpoint
+IPs (or the host IP). Whether egress to kube-dns port 53 is blocked goes into
+details["dns_egress_blocked"] for the `dns` check.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from paramedic.checks import model, registry
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import objects, pods, resolve, selectors, services
+from paramedic.netpol import engine, explain, patch, peers
+from paramedic.netpol import model as netpol_model
+
+Target = tuple[peers.Peer, int]
+
+
+@registry.check(
+    "network-policy",
+    title="A NetworkPolicy blocks the connection",
+    needs=("NetworkPolicy", "Pod", "Namespace"),
+)
+def run(ctx: model.Context) -> model.Finding:
+    ev, scope = ctx.evidence, ctx.scope
+    sources = _sources(scope)
+    protocol = _protocol(scope)
+    if not sources:
+        return _finding(model.Verdict.INCONCLUSIVE, f"no pod or pod template for {scope.source}",
+                        missing=f"kubectl -n {scope.namespace} get pods --show-labels")
+    targets = _targets(ev, scope, protocol)
+    if not targets:
+        return _unresolved_target(ev, scope, sources)
+    results = [
+        (src, dst, port, engine.check_flow(ev, src, dst, port, protocol))
+        for src in sources for dst, port in targets
+    ]
+    dns_results = engine.dns_egress(ev, sources[0])
+    dns_blocked = any(not r.egress.allowed for r in dns_results)
+    details: dict[str, Any] = {
+        "flows": [r.as_dict() for *_, r in results[:50]],
+        "dns_egress_blocked": dns_blocked,
+        "dns_egress": [r.as_dict() for r in dns_results if not r.egress.allowed],
+    }
+    dns_cites = tuple(
+        model.Cite(text=f"DNS egress blocked: {r.protocol}/53 to {r.dst}: {r.egress.reason}",
+                   source=_source_of(r.egress))
+        for r in dns_results if not r.egress.allowed
+    )[:2]
+    invalid = tuple(dict.fromkeys(line for *_, r in results for line in r.invalid))
+    invalid_cites = tuple(model.Cite(text=line, source="NetworkPolicy") for line in invalid)
+    denied = [item for item in results if not item[3].allowed]
+    if not denied:
+        return _allowed(scope, results, details, (*invalid_cites, *dns_cites), bool(invalid))
+    return _blocked(ev, scope, results, denied, protocol, details, (*invalid_cites, *dns_cites))
+
+
+def _blocked(
+    ev: evidence_model.Evidence, scope: resolve.Scope, results: list[Any], denied: list[Any],
+    protocol: str, details: dict[str, Any], extra: tuple[model.Cite, ...],
+) -> model.Finding:
+    src, dst, port, first = denied[0]
+    fix = patch.minimal_patch(ev, first, src, dst, port, protocol)
+    sides = sorted({str(d.direction) for *_, r in denied for d in r.blocking})
+    policies = sorted({p for *_, r in denied for d in r.blocking for p in d.policies})
+    cites = [model.Cite(text=f"{len(denied)} of {len(results)} flows denied, e.g. {first.summary()}",
+                        source=f"Pod {first.src}" if src.obj is not None else scope.source)]
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for *_, r in denied:
+        for d in r.blocking:
+            if (str(d.direction), d.policies) not in seen and len(seen) < 4:
+                seen.add((str(d.direction), d.policies))
+                cites.append(model.Cite(text=f"{d.direction}: {d.reason}", source=_source_of(d)))
+    flows = ", ".join(f.describe() for f in fix.blast_radius[:6])
+    more = f" and {len(fix.blast_radius) - 6} more" if len(fix.blast_radius) > 6 else ""
+    count = len(fix.blast_radius)
+    cites.append(model.Cite(
+        text=f"patch opens exactly {count} flow{'s' if count != 1 else ''}: {flows}{more}",
+        source="paramedic netpol matrix (before/after)",
+    ))
+    if fix.closed:
+        cites.append(model.Cite(text=f"warning: the patch would also close {len(fix.closed)} flow(s), "
+                                f"e.g. {fix.closed[0].describe()}", source="paramedic netpol matrix"))
+    details.update(blast_radius=[f.as_dict() for f in fix.blast_radius], patch=fix.as_dict(),
+                   blocking_sides=sides, blocking_policies=policies)
+    names = [f"{objects.namespace(o)}/{objects.name(o)}" for o in fix.objects]
+    steps = tuple(
+        model.FixStep(description=f"Apply NetworkPolicy {n} (kubectl apply -f -):", language="yaml",
+                      content=yaml.safe_dump(o, sort_keys=False), action={"op": "create", "object": o})
+        for n, o in zip(names, fix.objects, strict=True)
+    )
+    alternatives = tuple(
+        f"edit {p.target} in place instead (opens {p.opened} flow{'s' if p.opened != 1 else ''}): {p.command}"
+        for p in fix.in_place
+    )
+    rollback = "; ".join(f"kubectl -n {n.split('/')[0]} delete networkpolicy {n.split('/')[1]}" for n in names)
+    port_text = f"{protocol} {port}" + (f" (Service port {scope.port})" if scope.port not in (None, port) else "")
+    return _finding(
+        model.Verdict.CAUSE,
+        f"{', '.join(policies)} block{'s' if len(policies) == 1 else ''} {' and '.join(sides)} from "
+        f"{scope.source} to {scope.target} on {port_text}",
+        confidence=model.Confidence.HIGH,
+        evidence=(*cites, *extra),
+        fix=model.Fix(summary=f"create {', '.join(names)}: allow exactly {protocol} {port} from "
+                      f"{scope.source} to {scope.target}", steps=steps, alternatives=alternatives,
+                      rollback=rollback),
+        why="NetworkPolicies only add allowances: once a policy isolates a pod for a direction, the "
+            "union of all rules of all policies selecting it is what passes, in no order. A new policy "
+            "that selects only these pods and admits only this peer (namespace by name plus its "
+            "identifying labels) on this protocol and port opens exactly the listed flows and leaves "
+            "every other denial in place; rollback is one delete.",
+        verify=_verify(scope),
+        details=details,
+    )
+
+
+def _allowed(
+    scope: resolve.Scope, results: list[Any], details: dict[str, Any], extra: tuple[model.Cite, ...],
+    has_invalid: bool,
+) -> model.Finding:
+    seen: dict[str, str] = {}
+    for *_, r in results:
+        for d in (r.egress, r.ingress):
+            seen.setdefault(f"{d.direction}: {d.reason}", _source_of(d))
+    cites = tuple(model.Cite(text=text, source=source) for text, source in list(seen.items())[:4])
+    verdict = model.Verdict.INCONCLUSIVE if has_invalid else model.Verdict.RULED_OUT
+    return _finding(
+        verdict,
+        f"NetworkPolicies allow {scope.source} to reach {scope.target} on port {scope.port} "
+        f"({len(results)} flow{'s' if len(results) != 1 else ''} checked)"
+        + (" - but invalid policies are present (not evaluated)" if has_invalid else ""),
+        confidence=model.Confidence.HIGH,
+        evidence=(*cites, *extra),
+        details=details,
+        missing="fix or delete the invalid NetworkPolicies listed, then diagnose again" if has_invalid else "",
+    )
+
+
+def _unresolved_target(ev: evidence_model.Evidence, scope: resolve.Scope, sources: list[peers.Peer]) -> model.Finding:
+    isolating = {p.ref for s in sources for p in explain.isolating_policies(
+        _view(ev), s, netpol_model.Direction.EGRESS)}
+    if scope.external and not isolating:
+        return _finding(model.Verdict.RULED_OUT,
+                        f"no NetworkPolicy isolates {scope.source} for egress", confidence=model.Confidence.HIGH)
+    what = f"{scope.target} has no address in the evidence" if scope.external else f"{scope.target} has no pods"
+    return _finding(model.Verdict.INCONCLUSIVE, f"cannot evaluate policies: {what}",
+                    evidence=tuple(model.Cite(text=f"egress isolated by {r}", source=r) for r in sorted(isolating)),
+                    missing=f"kubectl get endpointslices -A -l kubernetes.io/service-name={scope.target_host.split('.')[0]}")
+
+
+def _view(ev: evidence_model.Evidence) -> Any:
+    from paramedic.netpol import cluster
+
+    return cluster.of(ev)
+
+
+def _sources(scope: resolve.Scope) -> list[peers.Peer]:
+    if scope.source_pods:
+        return [peers.Peer.pod(p) for p in scope.source_pods]
+    if scope.source_workload is not None:
+        return [peers.Peer.template(scope.source_workload)]
+    return []
+
+
+def _protocol(scope: resolve.Scope) -> str:
+    if scope.target_service is not None:
+        sp = services.find_port(scope.target_service, scope.port)
+        if sp is not None:
+            return str(sp.get("protocol") or "TCP")
+    return "TCP"
+
+
+def _targets(ev: evidence_model.Evidence, scope: resolve.Scope, protocol: str) -> list[Target]:
+    service, port = scope.target_service, scope.port or 0
+    if scope.external:
+        if service is not None:
+            ready, _ = services.endpoint_addresses(service, ev.kind("Endpoints"), ev.kind("EndpointSlice"))
+            sp = services.find_port(service, scope.port)
+            target = services.target_port(sp) if sp else port
+            number = target if isinstance(target, int) else port
+            return [(peers.Peer.ip(ip), number) for ip in ready if _is_ip(ip)]
+        return [(peers.Peer.ip(scope.target_host), port)] if _is_ip(scope.target_host) else []
+    assert service is not None
+    sp = services.find_port(service, scope.port)
+    target = services.target_port(sp) if sp else port
+    backends: list[Mapping[str, Any]] = list(scope.target_pods) or _templates(ev, service)
+    found = []
+    for obj in backends:
+        peer = peers.Peer.pod(obj) if obj.get("kind") == "Pod" else peers.Peer.template(obj)
+        number = services.container_port(obj, target, protocol)
+        if number is not None:
+            found.append((peer, number))
+    return found
+
+
+def _templates(ev: evidence_model.Evidence, service: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Workloads whose pod template the Service would select (when it has no pods)."""
+    sel = objects.spec(service).get("selector")
+    ns = objects.namespace(service)
+    return [w for kind in ("Deployment", "StatefulSet", "DaemonSet") for w in ev.kind(kind, ns)
+            if selectors.map_matches(sel, pods.template_labels(w))]
+
+
+def _source_of(d: netpol_model.DirectionResult) -> str:
+    if d.allowed_by:
+        return f"{d.allowed_by[0]} {d.direction}[{d.allowed_by[1]}]"
+    return ", ".join(d.policies) or "no NetworkPolicy"
+
+
+def _verify(scope: resolve.Scope) -> str:
+    src = objects.name(scope.source_workload) if scope.source_workload else (
+        objects.name(scope.source_pods[0]) if scope.source_pods else scope.source)
+    target = scope.target_host if scope.external else (
+        f"{scope.target_namespace}/{objects.name(scope.target_service or {})}")
+    return f"paramedic diagnose -n {scope.namespace} --from {src} --to {target} --port {scope.port}"
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _finding(verdict: model.Verdict, summary: str, **kwargs: Any) -> model.Finding:
+    kwargs.setdefault("confidence", model.Confidence.MEDIUM)
+    return model.Finding(check="network-policy", title="A NetworkPolicy blocks the connection",
+                         verdict=verdict, summary=summary, **kwargs)

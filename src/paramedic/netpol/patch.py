@@ -1,0 +1,353 @@
+"""The minimal NetworkPolicy change that opens exactly one denied flow, and its blast radius.
+
+Only the blocking side(s) get a policy: egress in the source's namespace selecting the source,
+ingress in the destination's namespace selecting the destination. The peer is the narrowest one
+that names the other end: its namespace by `kubernetes.io/metadata.name` AND its identifying
+labels (the workload's selector; else its labels minus generated ones such as
+pod-template-hash), or an ipBlock /32 (/128) for an address. The port is exact: protocol plus
+the destination's port name when it defines one, else the number.
+
+A new, clearly named policy is preferred (nothing the user owns is edited, rollback is one
+delete); adding the same rule to the isolating policy is offered as the alternative. The blast
+radius is computed, not guessed: the matrix before and after, on every port number the rule can
+admit, diffed; flows to or from an address are checked one by one.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import objects, pods, selectors
+from paramedic.netpol import cluster, engine, explain, matrix, model, peers
+
+GENERATED_LABELS = frozenset({
+    "pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index", "pod-template-generation", "controller-uid",
+    "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name",
+})
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Flow:
+    src: str
+    dst: str
+    port: int
+    protocol: str
+
+    def describe(self) -> str:
+        return f"{self.src} -> {self.dst} {self.protocol}/{self.port}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"from": self.src, "to": self.dst, "port": self.port, "protocol": self.protocol}
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class InPlace:
+    """The alternative: add the same rule to a policy that already isolates the side."""
+
+    target: str
+    patch: tuple[Mapping[str, Any], ...]
+    command: str
+    opened: int
+    """How many flows this alternative would open (often more: its podSelector is wider)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"op": "patch", "target": self.target, "patch": [dict(p) for p in self.patch],
+                "command": self.command, "opens_flows": self.opened}
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Patch:
+    objects: tuple[Mapping[str, Any], ...] = ()
+    """NetworkPolicies to create (plain dicts)."""
+    yaml: str = ""
+    sides: tuple[str, ...] = ()
+    in_place: tuple[InPlace, ...] = ()
+    blast_radius: tuple[Flow, ...] = ()
+    """Every (source pod, destination pod, port) flow the patch newly allows."""
+    closed: tuple[Flow, ...] = ()
+    """Flows the patch would close (non-empty only if it isolates a pod that was not isolated)."""
+    opens_flow: bool = False
+    """Whether the patched evidence allows the requested flow (checked, not assumed)."""
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "objects": [dict(o) for o in self.objects],
+            "yaml": self.yaml,
+            "sides": list(self.sides),
+            "in_place": [p.as_dict() for p in self.in_place],
+            "blast_radius": [f.as_dict() for f in self.blast_radius],
+            "closes": [f.as_dict() for f in self.closed],
+            "opens_flow": self.opens_flow,
+            "notes": list(self.notes),
+        }
+
+
+def minimal_patch(
+    evidence: evidence_model.Evidence,
+    flow_result: model.FlowResult,
+    src: peers.Peer,
+    dst: peers.Peer,
+    port: int,
+    protocol: str,
+    semantics: model.Semantics = model.DEFAULT,
+) -> Patch:
+    """The smallest NetworkPolicy objects that allow `src` -> `dst` on port/protocol."""
+    if flow_result.allowed:
+        return Patch(opens_flow=True, notes=("the flow is already allowed: nothing to change",))
+    protocol = engine.normalize_protocol(protocol)
+    src_sel, src_name, src_note = identity(evidence, src)
+    dst_sel, dst_name, dst_note = identity(evidence, dst)
+    port_value: int | str = _port_name(dst, port, protocol) or port
+    port_entry = {"protocol": protocol, "port": port_value}
+    sides = tuple(str(d.direction) for d in flow_result.blocking)
+    base = _dns_name(f"allow-{src_name}-to-{dst_name}-{port}")
+    created: list[dict[str, Any]] = []
+    alternatives: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for side in flow_result.blocking:
+        if side.direction is model.Direction.EGRESS:
+            ns, selector, field = src.namespace, src_sel, "to"
+            rule = {"to": [_peer(dst, dst_sel)], "ports": [port_entry]}
+        else:
+            ns, selector, field = dst.namespace, dst_sel, "from"
+            rule = {"from": [_peer(src, src_sel)], "ports": [port_entry]}
+        name = _free_name(evidence, ns, base, str(side.direction), len(flow_result.blocking) > 1)
+        created.append(_policy(ns, name, selector, side.direction, rule))
+        if side.policies:
+            alternatives.append((_narrowest(evidence, side.policies), rule, {"field": field}))
+    patched = evidence_model.Evidence.of((*evidence.objects, *created))
+    after = explain.flow(cluster.of(patched), src, dst, port, protocol, semantics)
+    opened, closed = diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
+    in_place = tuple(
+        _in_place(evidence, ref, str(d.direction), rule, src, dst, port, protocol, port_value, semantics)
+        for (ref, rule, _), d in zip(alternatives, flow_result.blocking, strict=False)
+    )
+    return Patch(
+        objects=tuple(created),
+        yaml=yaml.safe_dump_all(created, sort_keys=False),
+        sides=sides,
+        in_place=in_place,
+        blast_radius=opened,
+        closed=closed,
+        opens_flow=after.allowed,
+        notes=tuple(n for n in (src_note, dst_note) if n),
+    )
+
+
+def identity(evidence: evidence_model.Evidence, peer: peers.Peer) -> tuple[dict[str, Any], str, str]:
+    """(selector, short name, note) naming `peer`'s pods as narrowly as their labels allow."""
+    if peer.kind != "pod":
+        return {}, str(peer.address).replace(":", "-").replace(".", "-"), ""
+    owner: Mapping[str, Any] | None = None
+    if peer.obj is not None and peer.obj.get("kind") != "Pod":
+        owner = peer.obj
+    elif peer.obj is not None:
+        ns = peer.namespace
+        workloads = [w for kind in WORKLOAD_KINDS for w in evidence.kind(kind, ns)]
+        owner = pods.owner_workload(peer.obj, workloads, evidence.kind("ReplicaSet", ns))
+    if owner is not None:
+        raw = objects.as_dict(objects.spec(owner).get("selector"))
+        selector = _strip_generated(raw)
+        if selector and selectors.matches(selector, peer.labels):
+            return selector, objects.name(owner), ""
+    labels = {k: v for k, v in sorted(peer.labels.items()) if k not in GENERATED_LABELS}
+    name = _base_name(peer, owner)
+    if not labels:
+        return {}, name, f"{peer.describe()} has no identifying labels: the rule names every pod in its namespace"
+    return {"matchLabels": labels}, name, ""
+
+
+def diff(
+    before: evidence_model.Evidence,
+    after: evidence_model.Evidence,
+    src: peers.Peer,
+    dst: peers.Peer,
+    port: int,
+    protocol: str,
+    port_value: int | str,
+    semantics: model.Semantics = model.DEFAULT,
+) -> tuple[tuple[Flow, ...], tuple[Flow, ...]]:
+    """(newly allowed, newly denied) flows between `before` and `after` on every port the rule admits."""
+    numbers = {port} | _numbers_of(after, port_value, protocol)
+    opened: list[Flow] = []
+    closed: list[Flow] = []
+    for number in sorted(numbers):
+        old = matrix.matrix(before, number, protocol, semantics)
+        new = matrix.matrix(after, number, protocol, semantics)
+        for i, (a, b) in enumerate(zip(old.rows, new.rows, strict=True)):
+            for j in _bits(b & ~a):
+                opened.append(Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol))
+            for j in _bits(a & ~b):
+                closed.append(Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol))
+        if src.kind == "ip" or dst.kind == "ip":
+            opened.extend(_address_flows(before, after, src, dst, number, protocol, semantics))
+    return tuple(opened), tuple(closed)
+
+
+# --- building blocks --------------------------------------------------------------------------
+
+
+def _policy(
+    ns: str, name: str, selector: dict[str, Any], direction: model.Direction, rule: dict[str, Any]
+) -> dict[str, Any]:
+    field = "egress" if direction is model.Direction.EGRESS else "ingress"
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "podSelector": copy.deepcopy(selector),
+            "policyTypes": ["Egress" if field == "egress" else "Ingress"],
+            field: [rule],
+        },
+    }
+
+
+def _peer(peer: peers.Peer, selector: dict[str, Any]) -> dict[str, Any]:
+    if peer.kind == "ip" or not peer.selectable:
+        address = str(peer.network_ip)
+        return {"ipBlock": {"cidr": f"{address}/{128 if ':' in address else 32}"}}
+    return {
+        "namespaceSelector": {"matchLabels": {cluster.NAME_LABEL: peer.namespace}},
+        "podSelector": copy.deepcopy(selector),
+    }
+
+
+def _port_name(dst: peers.Peer, port: int, protocol: str) -> str | None:
+    """The destination's name for container port `port`/`protocol`, if it defines one."""
+    if not dst.selectable or dst.obj is None:
+        return None
+    for container in pods.containers(dst.obj):
+        for cp in objects.as_list(container.get("ports")):
+            if (
+                isinstance(cp, dict) and cp.get("containerPort") == port and cp.get("name")
+                and (cp.get("protocol") or "TCP") == protocol
+            ):
+                name = str(cp["name"])
+                return name if explain.named_port(dst, name, protocol) == port else None
+    return None
+
+
+def _numbers_of(evidence: evidence_model.Evidence, port_value: int | str, protocol: str) -> set[int]:
+    """Every number a named port has on any pod (a rule with a name admits all of them)."""
+    if isinstance(port_value, int):
+        return set()
+    found = set()
+    for pod in evidence.kind("Pod"):
+        number = explain.named_port(peers.Peer.pod(pod), port_value, protocol)
+        if number is not None:
+            found.add(number)
+    return found
+
+
+def _address_flows(
+    before: evidence_model.Evidence, after: evidence_model.Evidence, src: peers.Peer, dst: peers.Peer,
+    port: int, protocol: str, semantics: model.Semantics,
+) -> list[Flow]:
+    found = []
+    others = [peers.Peer.pod(p) for p in matrix.ordered_pods(before)]
+    pairs = [(src, o) for o in others] if src.kind == "ip" else [(o, dst) for o in others]
+    if src.kind == "ip" and dst.kind == "ip":
+        pairs = [(src, dst)]
+    for a, b in pairs:
+        was = explain.flow(cluster.of(before), a, b, port, protocol, semantics).allowed
+        now = explain.flow(cluster.of(after), a, b, port, protocol, semantics).allowed
+        if now and not was:
+            found.append(Flow(src=a.ref, dst=b.ref, port=port, protocol=protocol))
+    return found
+
+
+def _in_place(
+    evidence: evidence_model.Evidence, ref: str, field: str, rule: dict[str, Any], src: peers.Peer,
+    dst: peers.Peer, port: int, protocol: str, port_value: int | str, semantics: model.Semantics,
+) -> InPlace:
+    ns, _, name = ref.removeprefix("NetworkPolicy ").partition("/")
+    target = evidence.get("NetworkPolicy", ns, name)
+    assert target is not None
+    has_list = isinstance(objects.spec(target).get(field), list)
+    op = (
+        {"op": "add", "path": f"/spec/{field}/-", "value": rule} if has_list
+        else {"op": "add", "path": f"/spec/{field}", "value": [rule]}
+    )
+    edited = copy.deepcopy(dict(target))
+    edited.setdefault("spec", {}).setdefault(field, [])
+    if not isinstance(edited["spec"][field], list):
+        edited["spec"][field] = []
+    edited["spec"][field].append(rule)
+    patched = evidence_model.Evidence.of(tuple(edited if o is target else o for o in evidence.objects))
+    opened, _ = diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
+    command = f"kubectl -n {ns} patch networkpolicy {name} --type=json -p '{json.dumps([op])}'"
+    return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
+
+
+def _narrowest(evidence: evidence_model.Evidence, refs: Sequence[str]) -> str:
+    """Of the isolating policies, the one selecting the fewest pods (its edit opens the least)."""
+
+    def width(ref: str) -> tuple[int, bool, str]:
+        ns, _, name = ref.removeprefix("NetworkPolicy ").partition("/")
+        obj = evidence.get("NetworkPolicy", ns, name) or {}
+        selector = objects.as_dict(objects.spec(obj).get("podSelector"))
+        count = sum(1 for p in evidence.kind("Pod", ns) if selectors.matches(selector, objects.labels(p)))
+        return count, not selector, ref
+
+    return min(refs, key=width)
+
+
+def _strip_generated(selector: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    labels = {k: v for k, v in (selector.get("matchLabels") or {}).items() if k not in GENERATED_LABELS}
+    if labels:
+        out["matchLabels"] = labels
+    exprs = [e for e in selector.get("matchExpressions") or [] if e.get("key") not in GENERATED_LABELS]
+    if exprs:
+        out["matchExpressions"] = exprs
+    return out
+
+
+def _base_name(peer: peers.Peer, owner: Mapping[str, Any] | None) -> str:
+    if owner is not None:
+        return objects.name(owner)
+    for key in ("app.kubernetes.io/name", "app", "k8s-app"):
+        if peer.labels.get(key):
+            return peer.labels[key]
+    return peer.name
+
+
+def _free_name(evidence: evidence_model.Evidence, ns: str, base: str, side: str, both: bool) -> str:
+    name = _dns_name(f"{base}-{side}") if both else base
+    if evidence.get("NetworkPolicy", ns, name) is None:
+        return name
+    name = _dns_name(f"{base}-{side}")
+    suffix = 2
+    candidate = name
+    while evidence.get("NetworkPolicy", ns, candidate) is not None:
+        candidate = _dns_name(f"{name}-{suffix}")
+        suffix += 1
+    return candidate
+
+
+def _dns_name(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    cleaned = re.sub(r"-{2,}", "-", cleaned)
+    return cleaned[:63].rstrip("-") or "allow-flow"
+
+
+def _bits(value: int) -> Sequence[int]:
+    found = []
+    j = 0
+    while value:
+        low = value & -value
+        j = low.bit_length() - 1
+        found.append(j)
+        value ^= low
+    return found
