@@ -1,10 +1,154 @@
-"""`paramedic netpol ...` (the policy engine commands)."""
+"""`paramedic netpol check|assert|matrix` (DESIGN.md §3): thin wrappers over paramedic.netpol.
+
+Exit status: check 0 allowed / 1 denied; assert 0 all hold / 1 any fails; matrix 0;
+2 on usage or input errors (including a bundle with NetworkPolicies the API server would reject:
+those are never evaluated half-way, they are named on one line).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
+import yaml
+
+from paramedic import errors
+from paramedic.cli import common
+from paramedic.evidence import bundle as bundle_loader
+from paramedic.evidence import model as evidence_model
+from paramedic.netpol import cluster, expectations, model
+from paramedic.netpol import matrix as matrix_module
+
+FORMATS = ("text", "json")
+GRID_LIMIT = 40
+
+
+def _cni_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--cni", type=click.Choice(sorted(model.BY_NAME)), default="upstream", show_default=True,
+        help="Semantics: upstream conformance, or cilium (ipBlock never matches pod IPs).",
+    )(f)
+
+
+def _protocol_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--protocol", type=click.Choice(model.PROTOCOLS, case_sensitive=False), default="TCP",
+        show_default=True, help="Transport protocol.",
+    )(f)
+
+
+def _load(path: Path) -> evidence_model.Evidence:
+    evidence = bundle_loader.load(path)
+    invalid = cluster.of(evidence).invalid
+    if invalid:
+        more = f" (and {len(invalid) - 1} more invalid policies)" if len(invalid) > 1 else ""
+        raise errors.InputError(f"{invalid[0].describe()}{more}")
+    return evidence
+
+
+def _port(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
 
 
 @click.group()
 def netpol() -> None:
     """Check, assert and map NetworkPolicy connectivity in a bundle."""
+
+
+@netpol.command("check")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--from", "source", required=True, help="NS/NAME (a pod, else a Service) or an IP address.")
+@click.option("--to", "target", required=True, help="NS/NAME (a pod, else a Service: port -> targetPort) or an IP.")
+@click.option("--port", required=True, help="Port number or name (a Service port when --to is a Service).")
+@_protocol_option
+@_cni_option
+@common.output_option(FORMATS)
+def check(bundle: Path, source: str, target: str, port: str, protocol: str, cni: str, output: str) -> None:
+    """Whether --from may open a connection to --to on --port, and exactly why.
+
+    Exit status: 0 allowed, 1 denied, 2 usage or input error.
+    """
+    evidence = _load(bundle)
+    semantics = model.BY_NAME[cni]
+    found = expectations.flows(evidence, source, target, _port(port), protocol.upper(), semantics)
+    allowed = all(r.allowed for *_, r in found)
+    if output == "json":
+        shown = next((r for *_, r in found if not r.allowed), found[0][2])
+        doc: dict[str, Any] = {
+            "allowed": allowed, "from": source, "to": target, "port": _port(port),
+            "protocol": protocol.upper(), "semantics": semantics.describe(),
+            "egress": shown.egress.as_dict(), "ingress": shown.ingress.as_dict(),
+            "invalid_policies": list(shown.invalid),
+            "flows": [{**r.as_dict(), "via": d.via} for _, d, r in found],
+        }
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        for _, d, r in found:
+            click.echo(f"{'ALLOWED' if r.allowed else 'DENIED '} {r.summary()}")
+            if d.via:
+                click.echo(f"  via      {d.via}")
+            click.echo(f"  egress   {r.egress.reason}")
+            click.echo(f"  ingress  {r.ingress.reason}")
+    raise SystemExit(0 if allowed else 1)
+
+
+@netpol.command("assert")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("expectations_file", metavar="EXPECTATIONS.yaml", type=click.Path(path_type=Path))
+@_cni_option
+@common.output_option(FORMATS)
+def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> None:
+    """Check a list of expected flows (allowed: true|false) against BUNDLE, for CI.
+
+    Exit status: 0 every expectation holds, 1 any fails, 2 usage or input error.
+    """
+    evidence = _load(bundle)
+    try:
+        text = expectations_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise errors.InputError(f"{expectations_file}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        doc = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as exc:
+        raise errors.InputError(f"{expectations_file}: invalid YAML") from exc
+    items = expectations.parse(doc, where=str(expectations_file))
+    results = expectations.evaluate(evidence, items, model.BY_NAME[cni])
+    if output == "json":
+        click.echo(json.dumps({"results": results}, indent=2, default=str))
+    else:
+        for r in results:
+            mark = "ok  " if r["ok"] else "FAIL"
+            want = "allowed" if r["expected"] else "denied"
+            click.echo(f"{mark} {r['from']} -> {r['to']} {r['protocol']}/{r['port']} expected {want}")
+            if not r["ok"]:
+                for line in r["explanation"]:
+                    click.echo(f"       {line}")
+        failed = sum(1 for r in results if not r["ok"])
+        click.echo(f"{len(results) - failed} of {len(results)} expectations hold")
+    raise SystemExit(0 if all(r["ok"] for r in results) else 1)
+
+
+@netpol.command("matrix")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--port", required=True, type=click.IntRange(1, 65535), help="Port number.")
+@_protocol_option
+@_cni_option
+@common.output_option(FORMATS)
+def matrix(bundle: Path, port: int, protocol: str, cni: str, output: str) -> None:
+    """Which pod may open a connection to which pod on --port (all pairs)."""
+    evidence = _load(bundle)
+    result = matrix_module.matrix(evidence, port, protocol.upper(), model.BY_NAME[cni])
+    if output == "json":
+        click.echo(json.dumps({"pods": list(result.pods), "allowed": result.as_lists()}))
+        return
+    n = len(result.pods)
+    click.echo(f"{result.count()} of {n * n} pod pairs may connect on {protocol.upper()}/{port}")
+    if n <= GRID_LIMIT:
+        for i, ref in enumerate(result.pods):
+            row = "".join("x" if result.allowed(i, j) else "." for j in range(n))
+            click.echo(f"{i:>3} {row}  {ref}")
+        return
+    for i, ref in enumerate(result.pods):
+        click.echo(f"{result.rows[i].bit_count():>6} destinations  {ref}")

@@ -124,8 +124,13 @@ def resolve(
     text: str,
     port: int | str | None = None,
     protocol: str = "TCP",
+    *,
+    source: bool = False,
 ) -> tuple[Endpoint, ...]:
-    """Endpoints for 'ns/name' (pod, else Service) or a bare IP. Raises InputError if unknown."""
+    """Endpoints for 'ns/name' (pod, else Service) or a bare IP. Raises InputError if unknown.
+
+    With `source=True` a Service stands for its backing pods and no port is looked up.
+    """
     text = text.strip()
     port = int(port) if isinstance(port, str) and port.isdigit() else port
     if "/" not in text:
@@ -143,6 +148,11 @@ def resolve(
         raise errors.InputError(
             f"peer {text!r}: no Pod or Service {name!r} in namespace {namespace!r}"
         )
+    if source:
+        backing = services.selected_pods(service, evidence.kind("Pod"))
+        if not backing:
+            raise errors.InputError(f"{objects.ref(service)} selects no pod in the evidence")
+        return tuple(Endpoint(peer=Peer.pod(p), port=None) for p in sorted(backing, key=objects.name))
     return _service_endpoints(evidence, service, port, protocol)
 
 
