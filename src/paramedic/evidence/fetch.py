@@ -50,6 +50,9 @@ class Fetcher:
         self.total = total
         self.gaps: list[str] = []
         self.requests = 0
+        self.answered = 0
+        """Requests the server answered at all (any HTTP status): 0 means it is unreachable."""
+        self.first_problem = ""
         self._on_progress = on_progress
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=WORKERS, thread_name_prefix="paramedic-api"
@@ -105,6 +108,9 @@ class Fetcher:
         return self.api.call("GET", req.path, query=req.query, timeout=timeout, raw=req.raw)
 
     def _judge(self, req: Request, reply: kubeapi.Reply) -> kubeapi.Reply | None:
+        if reply.status:
+            self.answered += 1
+        self.first_problem = self.first_problem or reply.problem
         if reply.ok:
             return reply
         if reply.not_found and req.missing_ok:

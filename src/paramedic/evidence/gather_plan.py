@@ -18,6 +18,7 @@ DNS_NAMESPACE = "kube-system"
 DNS_SELECTOR = "k8s-app=kube-dns"
 DNS_SERVICE = "kube-dns"
 DNS_CONFIGMAP = "coredns"
+DNS_DEPLOYMENT = "coredns"
 MAX_LOG_PODS = 3
 """Log tails are fetched for at most this many pods per group (source, target, CoreDNS)."""
 

@@ -60,6 +60,11 @@ def gather(
         )
         try:
             found = _Gathering(fetcher, pinned, limits).run()
+            if not fetcher.answered:
+                raise errors.KubeAccessError(
+                    f"cannot reach the API server {api.client.configuration.host} of context"
+                    f" {api.context}: {fetcher.first_problem or 'no answer'}"
+                )
             probes = ()
             if probe_pod:
                 probes = probe_pod_results(fetcher, found, pinned, probe_image, limits)
@@ -126,13 +131,16 @@ class _Gathering:
         self.target_pods: list[dict[str, Any]] = []
         self.dns_pods: list[dict[str, Any]] = []
         self.metrics_served = False
+        self.namespace_services: list[dict[str, Any]] = []
 
     # --- the three waves --------------------------------------------------------------------
 
     def run(self) -> _Gathering:
         self._wave_one()
         self._wave_two()
+        self._keep_source_services()
         self._wave_three()
+        self._wave_four()
         return self
 
     def _wave_one(self) -> None:
@@ -171,6 +179,8 @@ class _Gathering:
                 self._keep_list("EndpointSlice"),
             ),
             (_get("ConfigMap", dns, Plan.DNS_CONFIGMAP), self._keep_one),
+            (_get("Deployment", dns, Plan.DNS_DEPLOYMENT), self._keep_one),
+            (_list("Service", ns), self._source_namespace_services),
         ]
         for space in sorted(spaces):
             reqs += [
@@ -208,11 +218,9 @@ class _Gathering:
 
     def _wave_three(self) -> None:
         reqs: list[tuple[fetch.Request, Callable[[kubeapi.Reply | None], None]]] = []
-        if self.workload is None:  # named pod / selector: its ReplicaSet's Deployment
-            rs = [o for o in self.objects.values() if o.get("kind") == "ReplicaSet"]
-            for kind, ns, name in sorted(Plan.owner_refs(rs)):
-                if kind == "Deployment":
-                    reqs.append((_get(kind, ns, name), self._keep_one))
+        for kind, ns, name in sorted(Plan.owner_refs(self.target_pods)):
+            if (kind, ns, name) not in self.objects:
+                reqs.append((_get(kind, ns, name), self._keep_one))
         spec_holders = [*self.source_pods, *self.target_pods]
         if self.workload is not None:
             spec_holders.append(self.workload)
@@ -221,15 +229,22 @@ class _Gathering:
         reqs += [(_get("ConfigMap", ns, name), self._keep_one) for ns, name in sorted(config_maps)]
         for group in (self.source_pods, self.target_pods, self.dns_pods):
             for ns, pod, container, previous in Plan.log_targets(group):
-                reqs.append(
-                    (
-                        self._log_request(ns, pod, container, previous),
-                        self._keep_log(ns, pod, container, previous),
-                    )
-                )
+                request = self._log_request(ns, pod, container, previous)
+                reqs.append((request, self._keep_log(ns, pod, container, previous)))
         if self.metrics_served:
-            for ns, sel in self._metric_scopes():
-                reqs.append((_list("PodMetrics", ns, selector=sel), self._keep_metrics))
+            pods = [*self.source_pods, *self.target_pods, *self.dns_pods]
+            for ns in sorted({_ns(p) for p in pods}):
+                reqs.append((_list("PodMetrics", ns), self._keep_metrics))
+        self._run(reqs)
+
+    def _wave_four(self) -> None:
+        """The Deployments that own the ReplicaSets found so far (source or target side)."""
+        rs = [o for o in self.objects.values() if o.get("kind") == "ReplicaSet"]
+        reqs: list[tuple[fetch.Request, Callable[[kubeapi.Reply | None], None]]] = [
+            (_get(kind, ns, name), self._keep_one)
+            for kind, ns, name in sorted(Plan.owner_refs(rs))
+            if kind == "Deployment" and (kind, ns, name) not in self.objects
+        ]
         self._run(reqs)
 
     # --- handlers ---------------------------------------------------------------------------
@@ -301,6 +316,19 @@ class _Gathering:
             if found.get("kind") in ("StatefulSet", "DaemonSet", "Job"):
                 self.workload = self.workload or found
 
+    def _source_namespace_services(self, reply: kubeapi.Reply | None) -> None:
+        self.namespace_services = fetch.items(reply, kind="Service", api_version="v1")
+
+    def _keep_source_services(self) -> None:
+        """The Services that select the source's pods (readiness: does the source drop out?)."""
+        for service in self.namespace_services:
+            selector = (service.get("spec") or {}).get("selector") or {}
+            if selector and any(
+                all(_labels(p).get(str(k)) == str(v) for k, v in selector.items())
+                for p in self.source_pods
+            ):
+                self._keep(service)
+
     def _target_service(self, reply: kubeapi.Reply | None) -> None:
         found = fetch.obj(reply)
         if found is not None:
@@ -313,7 +341,10 @@ class _Gathering:
         self.dns_pods = [self._keep(p) for p in fetch.items(reply, kind="Pod", api_version="v1")]
 
     def _keep_metrics(self, reply: kubeapi.Reply | None) -> None:
-        self.metrics += fetch.items(reply, kind="PodMetrics", api_version="metrics.k8s.io/v1beta1")
+        pods = [*self.source_pods, *self.target_pods, *self.dns_pods]
+        wanted = {(_ns(p), _name(p)) for p in pods}
+        found = fetch.items(reply, kind="PodMetrics", api_version="metrics.k8s.io/v1beta1")
+        self.metrics += [m for m in found if (_ns(m), _name(m)) in wanted]
 
     def _log_request(self, ns: str, pod: str, container: str, previous: bool) -> fetch.Request:
         query = [("container", container), ("tailLines", str(self.limits.log_lines))]
@@ -336,26 +367,6 @@ class _Gathering:
                 self.logs[(ns, pod, key)] = tuple(reply.text.splitlines())
 
         return handle
-
-    def _metric_scopes(self) -> list[tuple[str, str | None]]:
-        scopes: dict[tuple[str, str | None], None] = {}
-        if self.workload is not None:
-            sel = Plan.label_selector((self.workload.get("spec") or {}).get("selector"))
-            scopes[(self.namespace, sel)] = None
-        elif Plan.is_selector(self.incident.source):
-            scopes[(self.namespace, self.incident.source)] = None
-        elif self.source_pods:
-            scopes[(self.namespace, None)] = None
-        if self.service is not None and self.target_pods:
-            scopes[
-                (
-                    _ns(self.service),
-                    Plan.map_selector((self.service.get("spec") or {}).get("selector")),
-                )
-            ] = None
-        if self.dns_pods:
-            scopes[(Plan.DNS_NAMESPACE, Plan.DNS_SELECTOR)] = None
-        return list(scopes)
 
     # --- results ----------------------------------------------------------------------------
 
@@ -383,6 +394,14 @@ class _Gathering:
 
 def _ns(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("namespace") or "")
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, Any]:
+    return dict((obj.get("metadata") or {}).get("labels") or {})
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
 
 
 def _list(kind: str, namespace: str | None = None, *, selector: str | None = None) -> fetch.Request:

@@ -1,0 +1,351 @@
+"""A local Kubernetes API server for tests: genuine API JSON built from an evidence bundle.
+
+It answers what the live gatherer asks, the way kube-apiserver does: discovery (/api, /apis,
+/apis/metrics.k8s.io/v1beta1), namespaced and cluster-wide lists (kind XList, apiVersion,
+metadata.resourceVersion, items without kind/apiVersion), gets, labelSelector and the
+metadata.name fieldSelector, pod logs (?container=&tailLines=&previous=), 403 as a real Status
+object, 404, a slow path (to prove the deadline), and pod create/delete for --probe-pod.
+It runs stdlib http.server in a thread on 127.0.0.1 with a random port; the real `kubernetes`
+client talks to it through a generated kubeconfig file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from paramedic.kube import selectors
+
+# (group/version, plural) -> kind; "" group = core
+RESOURCES: dict[tuple[str, str], str] = {
+    ("v1", "namespaces"): "Namespace",
+    ("v1", "nodes"): "Node",
+    ("v1", "pods"): "Pod",
+    ("v1", "services"): "Service",
+    ("v1", "endpoints"): "Endpoints",
+    ("v1", "configmaps"): "ConfigMap",
+    ("v1", "secrets"): "Secret",
+    ("v1", "events"): "Event",
+    ("apps/v1", "deployments"): "Deployment",
+    ("apps/v1", "statefulsets"): "StatefulSet",
+    ("apps/v1", "daemonsets"): "DaemonSet",
+    ("apps/v1", "replicasets"): "ReplicaSet",
+    ("batch/v1", "jobs"): "Job",
+    ("networking.k8s.io/v1", "networkpolicies"): "NetworkPolicy",
+    ("discovery.k8s.io/v1", "endpointslices"): "EndpointSlice",
+    ("metrics.k8s.io/v1beta1", "pods"): "PodMetrics",
+}
+CLUSTER_SCOPED = {"Namespace", "Node"}
+_PATH = re.compile(
+    r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+/[^/]+))"
+    r"(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?(?:/(?P<sub>log))?$"
+)
+
+
+class FakeApiServer:
+    """Objects, logs and metrics of a bundle behind a Kubernetes-shaped HTTP API."""
+
+    def __init__(
+        self,
+        objects: Iterable[dict[str, Any]],
+        *,
+        logs: dict[tuple[str, str, str], tuple[str, ...]] | None = None,
+        metrics: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        self.objects = [copy.deepcopy(o) for o in objects]
+        self.logs = dict(logs or {})
+        self.metrics = [copy.deepcopy(m) for m in metrics]
+        self.forbidden: set[tuple[str, str, str | None]] = set()
+        """(verb, plural, namespace or None for any) answered with 403."""
+        self.slow: dict[str, float] = {}
+        """path prefix -> seconds to wait before answering."""
+        self.probe_log = ""
+        """What a created pod's log says (the probe pod's script output)."""
+        self.requests: list[tuple[str, str]] = []
+        self.created: list[dict[str, Any]] = []
+        self.deleted: list[str] = []
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FakeApiServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def kubeconfig(self, path: Path, *, namespace: str = "default", context: str = "fake") -> Path:
+        """A kubeconfig file pointing at this server with a bearer token."""
+        doc = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": context,
+            "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
+            "users": [{"name": "tester", "user": {"token": "test-token"}}],
+            "contexts": [
+                {
+                    "name": context,
+                    "context": {"cluster": "fake", "user": "tester", "namespace": namespace},
+                },
+            ],
+        }
+        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        return path
+
+    # --- answering ------------------------------------------------------------------------
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server._answer(self, "GET")
+
+            def do_POST(self) -> None:
+                server._answer(self, "POST")
+
+            def do_DELETE(self) -> None:
+                server._answer(self, "DELETE")
+
+        return Handler
+
+    def _answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        url = urllib.parse.urlsplit(handler.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        with self._lock:
+            self.requests.append((method, handler.path))
+        for prefix, seconds in self.slow.items():
+            if url.path.startswith(prefix):
+                self._release.wait(seconds)
+        status, payload = self._route(method, url.path, query, body)
+        if isinstance(payload, str):
+            data, ctype = payload.encode(), "text/plain"
+        else:
+            data, ctype = json.dumps(payload).encode(), "application/json"
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", ctype)
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except OSError:
+            pass  # the client gave up (deadline): fine
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if path == "/api":
+            return 200, {
+                "kind": "APIVersions",
+                "versions": ["v1"],
+                "serverAddressByClientCIDRs": [],
+            }
+        if path == "/apis":
+            return 200, self._groups()
+        if path == "/apis/metrics.k8s.io/v1beta1":
+            if not self.metrics:
+                return 404, _status(
+                    404, "NotFound", "the server could not find the requested resource"
+                )
+            return 200, {
+                "kind": "APIResourceList",
+                "apiVersion": "v1",
+                "groupVersion": "metrics.k8s.io/v1beta1",
+                "resources": [
+                    {
+                        "name": "pods",
+                        "namespaced": True,
+                        "kind": "PodMetrics",
+                        "verbs": ["get", "list"],
+                    },
+                    {
+                        "name": "nodes",
+                        "namespaced": False,
+                        "kind": "NodeMetrics",
+                        "verbs": ["get", "list"],
+                    },
+                ],
+            }
+        m = _PATH.match(path)
+        if not m:
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        gv = m["core"] or m["group"]
+        plural, ns, name, sub = m["plural"], m["ns"], m["name"], m["sub"]
+        kind = RESOURCES.get((gv, plural))
+        if kind is None or (gv == "metrics.k8s.io/v1beta1" and not self.metrics):
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        verb = {"GET": "get" if name else "list", "POST": "create", "DELETE": "delete"}[method]
+        if (verb, plural, ns) in self.forbidden or (verb, plural, None) in self.forbidden:
+            group = gv.rpartition("/")[0] if "/" in gv else ""
+            where = f' in the namespace "{ns}"' if ns else " at the cluster scope"
+            message = (
+                f'{plural}{"." + group if group else ""} is forbidden: User "tester" cannot {verb}'
+                f' resource "{plural}" in API group "{group}"{where}'
+            )
+            return 403, _status(403, "Forbidden", message, details={"kind": plural})
+        if method == "POST" and kind == "Pod" and ns:
+            return self._create_pod(ns, json.loads(body or b"{}"))
+        if method == "DELETE" and kind == "Pod" and ns and name:
+            return self._delete_pod(ns, name)
+        if sub == "log":
+            return self._log(ns or "", name or "", query)
+        items = (
+            self.metrics
+            if kind == "PodMetrics"
+            else [o for o in self.objects if o.get("kind") == kind]
+        )
+        if ns:
+            items = [o for o in items if (o.get("metadata") or {}).get("namespace") == ns]
+        if name:
+            for o in items:
+                if (o.get("metadata") or {}).get("name") == name:
+                    return 200, {
+                        "apiVersion": gv,
+                        "kind": kind,
+                        **{k: v for k, v in o.items() if k not in ("apiVersion", "kind")},
+                    }
+            return 404, _status(
+                404,
+                "NotFound",
+                f'{plural} "{name}" not found',
+                details={"name": name, "kind": plural},
+            )
+        if "labelSelector" in query:
+            sel = selectors.parse(query["labelSelector"])
+            items = [
+                o
+                for o in items
+                if selectors.matches(
+                    sel,
+                    {
+                        str(k): str(v)
+                        for k, v in ((o.get("metadata") or {}).get("labels") or {}).items()
+                    },
+                )
+            ]
+        if "fieldSelector" in query:
+            for term in query["fieldSelector"].split(","):
+                field, _, value = term.partition("=")
+                key = field.removeprefix("metadata.")
+                items = [o for o in items if (o.get("metadata") or {}).get(key) == value]
+        return 200, {
+            "kind": f"{kind}List",
+            "apiVersion": gv,
+            "metadata": {"resourceVersion": "123456"},
+            "items": [
+                {k: v for k, v in o.items() if k not in ("apiVersion", "kind")} for o in items
+            ],
+        }
+
+    def _groups(self) -> dict[str, Any]:
+        versions = sorted({gv for gv, _ in RESOURCES if "/" in gv})
+        if not self.metrics:
+            versions.remove("metrics.k8s.io/v1beta1")
+        groups = []
+        for gv in versions:
+            group, version = gv.split("/")
+            entry = {"groupVersion": gv, "version": version}
+            groups.append({"name": group, "versions": [entry], "preferredVersion": entry})
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+    def _log(self, ns: str, pod: str, query: dict[str, str]) -> tuple[int, Any]:
+        container = query.get("container", "")
+        if any(c.get("metadata", {}).get("name") == pod for c in self.created):
+            return 200, self.probe_log
+        key = (ns, pod, f"{container} (previous)" if query.get("previous") == "true" else container)
+        if key not in self.logs:
+            if not any(
+                o.get("kind") == "Pod" and o["metadata"].get("name") == pod for o in self.objects
+            ):
+                return 404, _status(404, "NotFound", f'pods "{pod}" not found')
+            if query.get("previous") == "true":
+                return 400, _status(
+                    400, "BadRequest", f'previous terminated container "{container}" not found'
+                )
+            return 200, ""
+        lines = list(self.logs[key])
+        tail = int(query.get("tailLines", "0") or 0)
+        if tail:
+            lines = lines[-tail:]
+        return 200, "".join(f"{line}\n" for line in lines)
+
+    def _create_pod(self, ns: str, pod: dict[str, Any]) -> tuple[int, Any]:
+        pod = copy.deepcopy(pod)
+        pod.setdefault("metadata", {})["namespace"] = ns
+        pod["metadata"]["uid"] = "0000-probe"
+        pod["status"] = {"phase": "Succeeded"}
+        with self._lock:
+            self.created.append(pod)
+            self.objects.append(pod)
+        return 201, pod
+
+    def _delete_pod(self, ns: str, name: str) -> tuple[int, Any]:
+        with self._lock:
+            self.deleted.append(f"{ns}/{name}")
+            before = len(self.objects)
+            self.objects = [
+                o
+                for o in self.objects
+                if not (
+                    o.get("kind") == "Pod"
+                    and o["metadata"].get("name") == name
+                    and o["metadata"].get("namespace") == ns
+                )
+            ]
+        if len(self.objects) == before:
+            return 404, _status(404, "NotFound", f'pods "{name}" not found')
+        return 200, _status(200, "", "", status="Success")
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(m, p) for m, p in self.requests if m != "GET"]
+
+    def wait_idle(self, seconds: float = 0.2) -> None:
+        time.sleep(seconds)
+
+
+def _status(
+    code: int,
+    reason: str,
+    message: str,
+    *,
+    details: dict[str, Any] | None = None,
+    status: str = "Failure",
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": status,
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        out["details"] = details
+    return out

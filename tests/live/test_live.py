@@ -1,0 +1,301 @@
+"""The live path end to end: the real `kubernetes` client against a local fake API server."""
+
+from __future__ import annotations
+
+import base64
+import json
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from paramedic.cli import main as cli_main
+from paramedic.evidence import bundle, live
+
+from . import fakeapi
+from .conftest import RAW_SECRETS, gather
+
+INCIDENT = ("--from", "user-service", "--to", "profile-db.data", "--port", "5432")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        cli_main.main(list(argv))
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def _diagnosis(text: str) -> dict[str, object]:
+    doc = json.loads(text)
+    return {key: doc[key] for key in ("schema", "incident", "findings", "next", "errors")}
+
+
+@pytest.mark.parametrize("out_name", ["bundle", "bundle.tar.gz"])
+def test_live_diagnosis_equals_diagnosis_of_the_captured_bundle(
+    capsys: pytest.CaptureFixture[str], kubeconfig: Path, tmp_path: Path, out_name: str
+) -> None:
+    code_live, live_json, _ = run(
+        capsys, "diagnose", *INCIDENT, "--kubeconfig", str(kubeconfig), "-o", "json"
+    )
+    out = tmp_path / out_name
+    code_cap, captured, _ = run(
+        capsys, "capture", *INCIDENT, "--kubeconfig", str(kubeconfig), str(out)
+    )
+    code_off, offline_json, _ = run(capsys, "diagnose", str(out), "-o", "json")
+
+    assert code_cap == 0 and captured.startswith(f"wrote {out}")
+    assert _diagnosis(live_json) == _diagnosis(offline_json)
+    assert code_live == code_off
+
+
+def test_live_evidence_holds_the_same_objects_logs_and_metrics_as_the_demo(
+    kubeconfig: Path, seed: object
+) -> None:
+    evidence = gather(kubeconfig)
+
+    def keys(objects: object) -> set[tuple[str, str, str]]:
+        return {
+            (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects
+        }  # type: ignore[attr-defined]
+
+    assert keys(evidence.objects) == keys(seed.objects)  # type: ignore[attr-defined]
+    assert set(seed.logs) <= set(evidence.logs)  # type: ignore[attr-defined]
+    assert len(evidence.metrics) == len(seed.metrics)  # type: ignore[attr-defined]
+    assert evidence.gaps == ()
+    assert evidence.provenance == "live cluster fake"
+    assert evidence.incident is not None and evidence.incident.namespace == "app"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "user-service",
+        "user-service-7d9f8b6c5d-k8mzp",
+        "app=user-service",
+        "app in (user-service),tier=backend",
+    ],
+)
+def test_every_source_form_finds_the_workload_its_pods_and_their_secret(
+    kubeconfig: Path, source: str
+) -> None:
+    evidence = gather(kubeconfig, source=source)
+    assert evidence.get("Deployment", "app", "user-service") is not None
+    assert evidence.get("Pod", "app", "user-service-7d9f8b6c5d-k8mzp") is not None
+    assert evidence.get("Secret", "app", "profile-db-credentials") is not None
+
+
+@pytest.mark.parametrize(
+    "target", ["profile-db.data", "data/profile-db", "profile-db.data.svc.cluster.local:5432"]
+)
+def test_every_target_form_finds_the_service_its_pods_and_endpoints(
+    kubeconfig: Path, target: str
+) -> None:
+    evidence = gather(kubeconfig, target=target, port=None)
+    assert evidence.get("Service", "data", "profile-db") is not None
+    assert evidence.get("Pod", "data", "profile-db-0") is not None
+    assert evidence.get("StatefulSet", "data", "profile-db") is not None
+    assert evidence.kind("EndpointSlice", "data")
+    assert evidence.kind("NetworkPolicy", "data") and evidence.kind("NetworkPolicy", "app")
+
+
+def test_capture_writes_no_secret_value_anywhere(
+    capsys: pytest.CaptureFixture[str], kubeconfig: Path, tmp_path: Path
+) -> None:
+    directory, archive = tmp_path / "dir-bundle", tmp_path / "bundle.tgz"
+    for out in (directory, archive):
+        code, _, _ = run(capsys, "capture", *INCIDENT, "--kubeconfig", str(kubeconfig), str(out))
+        assert code == 0
+    blobs = [f.read_bytes() for f in directory.rglob("*") if f.is_file()]
+    with tarfile.open(archive) as tar:
+        blobs += [tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()]  # type: ignore[union-attr]
+    values = [v for raw in RAW_SECRETS.values() for v in raw.values()]
+    forbidden = [v.encode() for v in values] + [base64.b64encode(v.encode()) for v in values]
+    for blob in blobs:
+        for value in forbidden:
+            assert value not in blob
+    secrets = bundle.load(directory).kind("Secret")
+    assert {s["metadata"]["name"] for s in secrets} == {
+        "profile-db-credentials",
+        "profile-db-superuser",
+    }
+    for secret in secrets:
+        assert all(
+            str(v).startswith("sha256:") and " len=" in str(v) for v in secret["data"].values()
+        )
+        assert "kubectl.kubernetes.io/last-applied-configuration" not in (
+            secret["metadata"].get("annotations") or {}
+        )
+    creds = next(s for s in secrets if s["metadata"]["name"] == "profile-db-credentials")
+    assert creds["data"]["password"].endswith(
+        f"len={len(RAW_SECRETS[('app', 'profile-db-credentials')]['password'])}"
+    )
+    assert creds["metadata"]["managedFields"][0]["time"] == "2026-10-30T02:00:04Z"
+
+
+def test_no_secret_value_enters_evidence(kubeconfig: Path) -> None:
+    evidence = gather(kubeconfig)
+    text = json.dumps(evidence.objects)
+    for raw in RAW_SECRETS.values():
+        for value in raw.values():
+            assert value not in text and base64.b64encode(value.encode()).decode() not in text
+
+
+@pytest.mark.parametrize(
+    ("rule", "gap"),
+    [
+        (("list", "networkpolicies", "data"), "cannot list networkpolicies in data: forbidden"),
+        (("list", "events", "app"), "cannot list events in app: forbidden"),
+        (("list", "namespaces", None), "cannot list namespaces: forbidden"),
+        (("get", "secrets", None), "cannot get secrets app/profile-db-credentials: forbidden"),
+    ],
+)
+def test_a_forbidden_request_becomes_a_gap_and_the_rest_is_gathered(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, rule: tuple[str, str, str | None], gap: str
+) -> None:
+    server.forbidden.add(rule)
+    evidence = gather(kubeconfig)
+    assert any(g.startswith(gap) for g in evidence.gaps), evidence.gaps
+    assert "user tester" in next(g for g in evidence.gaps if g.startswith(gap))
+    assert evidence.get("Deployment", "app", "user-service") is not None
+    assert evidence.get("Service", "data", "profile-db") is not None
+
+
+def test_a_forbidden_list_shows_in_the_diagnosis_and_the_capture(
+    capsys: pytest.CaptureFixture[str],
+    server: fakeapi.FakeApiServer,
+    kubeconfig: Path,
+    tmp_path: Path,
+) -> None:
+    server.forbidden.add(("list", "networkpolicies", "data"))
+    code, _, err = run(
+        capsys, "capture", *INCIDENT, "--kubeconfig", str(kubeconfig), str(tmp_path / "b")
+    )
+    assert code == 0
+    assert "paramedic: gap: cannot list networkpolicies in data: forbidden" in err
+    assert "cannot list networkpolicies in data" in (tmp_path / "b" / "gaps.txt").read_text()
+
+
+def test_a_missing_metrics_api_becomes_a_gap(seed: object, tmp_path: Path) -> None:
+    from .conftest import seed_objects
+
+    with fakeapi.FakeApiServer(seed_objects(), logs=dict(seed.logs)) as srv:  # type: ignore[attr-defined]
+        evidence = gather(srv.kubeconfig(tmp_path / "k", namespace="app"))
+    assert evidence.metrics == ()
+    assert any("metrics.k8s.io" in g for g in evidence.gaps)
+
+
+def test_a_slow_api_server_cannot_make_gathering_outlast_the_timeout(
+    server: fakeapi.FakeApiServer, kubeconfig: Path
+) -> None:
+    server.slow["/apis/networking.k8s.io"] = 60.0
+    started = time.monotonic()
+    evidence = gather(kubeconfig, total=1.5)
+    elapsed = time.monotonic() - started
+    assert elapsed < 15  # the slow endpoint would hold a request for 60 s
+    assert any(
+        "networkpolicies" in g and ("timed out" in g or "--timeout" in g) for g in evidence.gaps
+    )
+    assert evidence.get("Deployment", "app", "user-service") is not None
+
+
+def test_without_probe_flags_nothing_is_created_and_secrets_are_only_read_by_name(
+    server: fakeapi.FakeApiServer, kubeconfig: Path
+) -> None:
+    gather(kubeconfig)
+    assert server.writes() == []
+    secret_reads = [p for m, p in server.requests if "/secrets" in p]
+    assert secret_reads and all(p.rsplit("/secrets", 1)[1].startswith("/") for p in secret_reads)
+
+
+def test_log_tails_are_bounded_by_the_configured_line_count(
+    server: fakeapi.FakeApiServer, kubeconfig: Path
+) -> None:
+    gather(kubeconfig)
+    logs = [p for _, p in server.requests if p.split("?")[0].endswith("/log")]
+    assert logs and all("tailLines=200" in p and "container=" in p for p in logs)
+
+
+def test_an_unreachable_api_server_is_one_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with fakeapi.FakeApiServer([]) as srv:
+        config = srv.kubeconfig(tmp_path / "k")
+    code, out, err = run(
+        capsys, "diagnose", *INCIDENT, "--kubeconfig", str(config), "--timeout", "3"
+    )
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "cannot reach the API server" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--context", "nope"), "context 'nope' not found"),
+        (
+            ("--kubeconfig", "/nonexistent/kubeconfig"),
+            "--kubeconfig /nonexistent/kubeconfig: no such file",
+        ),
+        (("--db-probe",), "--db-probe is not available yet"),
+        (("--probe-image", "busybox:1.36"), "--probe-image needs --probe-pod"),
+    ],
+)
+def test_cli_errors_of_live_commands_are_one_line_with_exit_2(
+    capsys: pytest.CaptureFixture[str], kubeconfig: Path, argv: tuple[str, ...], message: str
+) -> None:
+    extra = argv if "--kubeconfig" in argv else ("--kubeconfig", str(kubeconfig), *argv)
+    for command in (("diagnose",), ("capture", "/tmp/paramedic-never-written")):
+        code, out, err = run(capsys, *command, *INCIDENT, *extra)
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1 and message in err, err
+    assert not Path("/tmp/paramedic-never-written").exists()
+
+
+def test_without_any_kubeconfig_the_error_says_what_to_do(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    code, out, err = run(capsys, "diagnose", *INCIDENT)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "no kubeconfig" in err and "--kubeconfig" in err
+
+
+def test_live_only_flags_are_refused_with_a_bundle(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "diagnose", "src/paramedic/demos/seed", "--probe-pod")
+    assert code == 2 and "--probe-pod works only live" in err
+
+
+def test_capture_never_overwrites_an_existing_output(
+    capsys: pytest.CaptureFixture[str], kubeconfig: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, _, err = run(capsys, "capture", *INCIDENT, "--kubeconfig", str(kubeconfig), str(out))
+    assert code == 2 and "already exists" in err
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_db_probe_refuses_before_touching_the_cluster(
+    server: fakeapi.FakeApiServer, kubeconfig: Path
+) -> None:
+    from paramedic import errors, timeouts
+    from paramedic.evidence import model
+
+    with pytest.raises(errors.InputError, match="not available yet"):
+        live.gather(
+            model.Incident(source="user-service", target="profile-db.data"),
+            kubeconfig=str(kubeconfig),
+            context=None,
+            limits=timeouts.DEFAULT,
+            probe_pod=False,
+            probe_image=None,
+            db_probe=True,
+            progress=False,
+        )
+    assert server.requests == []
