@@ -75,7 +75,10 @@ def _attempt(address: str, port: int, clock: common.Clock, data: dict[str, Any])
             return "timeout", f"no answer from {where} within {clock.timeout:g} s (dropped?)"
         except OSError as exc:
             data["errno"] = common.errno_name(exc.errno)
-            return _classify(exc, where)
+            outcome, detail = _classify(exc, where)
+            if outcome == "reset":  # the RST overtook the end of connect() itself
+                data["closed_by"] = "rst"
+            return outcome, detail
         data.pop("errno", None)
         connect_s = time.monotonic() - began
         data["connect_ms"] = round(connect_s * 1000.0, 2)
