@@ -299,3 +299,14 @@ def test_db_probe_refuses_before_touching_the_cluster(
             progress=False,
         )
     assert server.requests == []
+
+
+def test_live_diagnosis_of_the_served_demo_finds_the_demos_expected_causes(
+    capsys: pytest.CaptureFixture[str], kubeconfig: Path
+) -> None:
+    expected = json.loads(Path("src/paramedic/demos/seed/expected.json").read_text())
+    code, out, _ = run(capsys, "diagnose", *INCIDENT, "--kubeconfig", str(kubeconfig), "-o", "json")
+    doc = json.loads(out)
+    causes = {f["check"] for f in doc["findings"] if f["verdict"] == "cause"}
+    assert causes == set(expected["causes"])
+    assert code == expected["exit"]
