@@ -30,11 +30,24 @@ class Clue:
     count: int = 1
 
     def cite(self, prefix: str = "", width: int = 150) -> model.Cite:
-        text = " ".join(self.line.split())
-        if len(text) > width:
-            text = text[: width - 1] + "…"
         times = f" (×{self.count})" if self.count > 1 else ""
-        return model.Cite(text=f"{prefix}{text}{times}", source=self.source)
+        return model.Cite(text=f"{prefix}{short(self.line, width)}{times}", source=self.source)
+
+
+_LEVELS = {"INFO", "WARN", "WARNING", "ERROR", "DEBUG", "FATAL", "LOG:", "UTC"}
+
+
+def short(line: str, width: int = 150) -> str:
+    """A log line without its leading timestamp and level, cut at a word boundary."""
+    words = line.split()
+    while len(words) > 1 and (words[0][:1].isdigit() or words[0] in _LEVELS or words[0].startswith("[")
+                              and words[0][1:-1].isdigit()):
+        words.pop(0)
+    text = " ".join(words)
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", 0, width - 2)
+    return text[: cut if cut > width // 2 else width - 2] + " …"
 
 
 def log_clues(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]) -> list[Clue]:

@@ -26,8 +26,9 @@ _EXHAUSTED = ("too-many-connections", "pooler-full")
 )
 def run(ctx: model.Context) -> model.Finding:
     ev, scope = ctx.evidence, ctx.scope
-    found = clues.log_clues(ev, scope.source_pods) + clues.log_clues(ev, scope.target_pods)
-    exhausted = clues.first_per_pod(found, _EXHAUSTED)
+    client, server = clues.log_clues(ev, scope.source_pods), clues.log_clues(ev, scope.target_pods)
+    found = client + server
+    exhausted = clues.first_per_pod(client, _EXHAUSTED, limit=2) + clues.first_per_pod(server, _EXHAUSTED, 1)
     limits = pg_limits.server_limits(ev, scope.target_pods)
     clients = [pg_limits.demand(ev, w) for w in _clients(ctx)]
     probes = ev.probes_of("postgres")
@@ -80,7 +81,8 @@ def run(ctx: model.Context) -> model.Finding:
             details=details,
         )
     has_logs = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.target_pods)
-    if probe_ok is None and not has_logs and arithmetic.peak is None:
+    client_logs = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.source_pods)
+    if probe_ok is None and not has_logs and (arithmetic.peak is None or limits is None) and not client_logs:
         return model.Finding(
             check="connection-pool",
             verdict=model.Verdict.INCONCLUSIVE,
@@ -90,13 +92,15 @@ def run(ctx: model.Context) -> model.Finding:
             missing="connection counts from the server: " + pg_fixes.usage_command(scope),
             details=details,
         )
+    fits = arithmetic.peak is not None and limits is not None
     return model.Finding(
         check="connection-pool",
         verdict=model.Verdict.RULED_OUT,
-        confidence=model.Confidence.HIGH if probe_ok is not None else model.Confidence.MEDIUM,
+        confidence=model.Confidence.HIGH if probe_ok is not None else
+        model.Confidence.MEDIUM if fits or has_logs else model.Confidence.LOW,
         summary="no SQLSTATE 53300 and the pools fit: "
-        + (f"{arithmetic.peak} at peak ≤ {limits.usable} usable slots" if arithmetic.peak is not None and limits
-           else "no sign of exhausted slots"),
+        + f"{arithmetic.peak} at peak ≤ {limits.usable} usable slots" if fits and limits
+        else "no SQLSTATE 53300 in the logs" + ("" if limits else " (the server's limits are not in the evidence)"),
         evidence=tuple(evidence),
         verify=pg_fixes.usage_command(scope),
         details=details,

@@ -134,7 +134,7 @@ def _loop(ev: evidence_model.Evidence, summary: str, cites: list[model.Cite], ve
                    .get("Corefile", ""))
     forward = next((ln.strip() for ln in corefile.splitlines() if ln.strip().startswith("forward ")), "")
     if forward:
-        cites.append(model.Cite(text=f"Corefile: {forward}", source="ConfigMap kube-system/coredns"))
+        cites.append(model.Cite(text=f"Corefile: {forward.rstrip('{ ')}", source="ConfigMap kube-system/coredns"))
     nodes = sorted(objects.name(n) for n in ev.kind("Node")) or ["every node"]
     return Problem(
         kind="coredns-loop",

@@ -142,7 +142,7 @@ def _fix(ev: Any, scope: Any, addresses: list[str], port: int | None) -> model.F
     dest = ", ".join(f"{a}/32" for a in addresses) or scope.target_host
     provider = next((str(objects.spec(n).get("providerID", "")).split(":")[0] for n in ev.kind("Node")
                      if objects.spec(n).get("providerID")), "")
-    where = {"aws": "the inbound rules of the database's AWS security group",
+    where = {"aws": "the database's AWS security group (inbound rules)",
              "gce": "a GCP VPC firewall rule (ingress, allow)",
              "azure": "the network security group in front of the database"}.get(
         provider, "the firewall or cloud security group in front of the database")
@@ -152,7 +152,7 @@ def _fix(ev: Any, scope: Any, addresses: list[str], port: int | None) -> model.F
         f"allow TCP from the cluster's egress addresses to {dest} port {port}")
     return model.Fix(
         summary=f"open TCP {port} to {dest} from the cluster's nodes in {where}",
-        steps=(model.FixStep(description=f"Ask the owner of {where} for this rule:", language="text",
+        steps=(model.FixStep(description=f"Ask whoever manages {where} for this rule:", language="text",
                              content=rule,
                              action={"op": "request-firewall-rule", "protocol": "TCP", "port": port,
                                      "sources": [ip for _, ip in nodes], "destinations": addresses}),),

@@ -79,8 +79,10 @@ def attribution(data: Mapping[str, Any], saturation: float | None) -> list[model
     idle = [s for s in data.get("idle_in_transaction") or [] if isinstance(s, dict)]
     if idle:
         users = sorted({str(s.get("user")) for s in idle})
+        by_state = data.get("by_state") if isinstance(data.get("by_state"), dict) else {}
+        n = by_state.get("idle in transaction", len(idle))
         cites.append(model.Cite(
-            text=f"{len(idle)} sessions idle in transaction (users {', '.join(users)}), longest "
+            text=f"{n} sessions idle in transaction (users {', '.join(users)}), longest "
             f"{data.get('longest_idle_in_transaction_s', max(int(s.get('seconds') or 0) for s in idle))} s",
             source="probe postgres"))
     return cites
@@ -126,7 +128,8 @@ def fix(
     users = sorted({str(s.get("user")) for s in idle if s.get("user")})
     for user in users:
         steps.append(model.FixStep(
-            description=f"End sessions of {user} idle in a transaction for over 5 minutes, and cap them:",
+            description=f"End {user}'s sessions idle in a transaction for over 5 minutes, and cap them "
+            f"({_psql(scope)}):",
             language="sql",
             content="SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle in transaction' "
             f"AND state_change < now() - interval '5 minutes' AND usename = '{user}';\n"
@@ -169,11 +172,18 @@ def _raise_limit(scope: Any, limits: pg_limits.ServerLimits, peak: int) -> model
             action={"op": "patch", "target": objects.ref(workload), "json_patch": patch},
         )
     return model.FixStep(
-        description=desc + f" (then restart: {_restart(limits)})",
+        description=desc.rstrip(":") + f"; run in {_psql(scope)}, then {_restart(limits)}:",
         language="sql",
         content=f"ALTER SYSTEM SET max_connections = {new};",
         action={"op": "sql", "target": scope.target},
     )
+
+
+def _psql(scope: Any) -> str:
+    if scope.target_pods:
+        pod = scope.target_pods[0]
+        return f"kubectl -n {objects.namespace(pod)} exec -it {objects.name(pod)} -- psql -U postgres"
+    return f"psql -h {scope.target_host} -p {scope.port} -U postgres"
 
 
 def _restart(limits: pg_limits.ServerLimits) -> str:

@@ -119,17 +119,8 @@ def _calls_db(probe: Mapping[str, Any], log_lines: list[str]) -> str:
     if path:
         hit = next((ln for ln in log_lines if path in ln and _DB_WORDS.search(ln)), None)
         if hit:
-            return "log: " + _short(hit)
+            return "log: " + clues.short(hit, 90)
     return ""
-
-
-def _short(line: str, width: int = 90) -> str:
-    """A log line without its timestamp and level, cut at a word boundary."""
-    words = line.split()
-    while words and (words[0][:1].isdigit() or words[0] in ("INFO", "WARN", "WARNING", "ERROR", "DEBUG")):
-        words.pop(0)
-    text = " ".join(words)
-    return text if len(text) <= width else text[: text.rfind(" ", 0, width)] + " …"
 
 
 def _handler(probe: Mapping[str, Any]) -> str:
