@@ -127,3 +127,13 @@ def resetter() -> Iterator[tuple[str, int]]:
         stop.set()
         thread.join(2)
         server.close()
+
+
+@pytest.fixture(scope="session")
+def pg_slots(pg_template: probefix_pg.Template) -> Iterator[probefix_pg.Server]:
+    """A server of its own for filling every slot: max_connections 6, superuser_reserved 2."""
+    server = probefix_pg.Server(pg_template, name="slots", max_connections=6)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -8,6 +8,8 @@ import pytest
 
 from paramedic.probes import common, tcp
 
+from . import probefix_netns
+
 BLACK_HOLE_TIMEOUT = 1.0
 
 
@@ -59,7 +61,7 @@ def test_name_that_does_not_resolve_is_a_dns_error() -> None:
     ],
 )
 def test_firewall_rule_in_front_of_postgres_decides_the_outcome(
-    firewall, rule: str | None, outcome: str, errno: str | None  # type: ignore[no-untyped-def]
+    firewall: probefix_netns.Netns, rule: str | None, outcome: str, errno: str | None
 ) -> None:
     firewall.block(rule)
     result = tcp.probe(firewall.address, 5432, timeout=BLACK_HOLE_TIMEOUT)
@@ -70,7 +72,9 @@ def test_firewall_rule_in_front_of_postgres_decides_the_outcome(
 
 @pytest.mark.root
 @pytest.mark.parametrize("timeout", [0.3, 1.5])
-def test_dropped_syn_returns_within_the_timeout_plus_half_a_second(firewall, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def test_dropped_syn_returns_within_the_timeout_plus_half_a_second(
+    firewall: probefix_netns.Netns, timeout: float
+) -> None:
     firewall.block("drop")
     result = tcp.probe(firewall.address, 5432, timeout=timeout)
     assert result.outcome == "timeout"

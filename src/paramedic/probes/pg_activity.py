@@ -3,8 +3,9 @@
 Counts only `backend_type = 'client backend'` (since PG 10 pg_stat_activity also lists
 background workers, which do not take max_connections slots; walsenders stopped counting in
 PG 12) and leaves out the probe's own connection. A role without superuser or
-pg_read_all_stats sees other roles' sessions with state, client and timings hidden: those are
-counted under "(hidden)" and `stats_visible` is false.
+pg_read_all_stats sees other roles' sessions with backend_type, state, client and timings
+hidden (NULL): a row with a user and a database but no backend_type is counted as a client
+backend, under state and client "(hidden)", and `stats_visible` is false.
 
 The formula is stated in the result (`formula`), since monitoring tools disagree: check_postgres
 and Datadog divide by max_connections; check_pgactivity and postgres_exporter subtract the
@@ -46,7 +47,10 @@ SELECT coalesce(state, '(hidden)') AS state,
        pid,
        extract(epoch FROM clock_timestamp() - state_change)::float8 AS state_seconds
 FROM pg_stat_activity
-WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+WHERE pid <> pg_backend_pid()
+  AND (backend_type = 'client backend'
+       -- another role's session, seen without privileges: only user and database show
+       OR (backend_type IS NULL AND usename IS NOT NULL AND datname IS NOT NULL))
 """
 
 

@@ -36,14 +36,19 @@ APPLICATION_NAME = "paramedic-probe"
 def parse(dsn_or_params: str | Mapping[str, Any]) -> dict[str, str]:
     """Connection parameters from a DSN, a postgresql:// URI or a mapping (InputError if bad)."""
     if isinstance(dsn_or_params, Mapping):
-        return {str(k): str(v) for k, v in dsn_or_params.items() if v is not None}
-    try:
-        params = psycopg.conninfo.conninfo_to_dict(str(dsn_or_params))
-    except psycopg.Error as exc:
-        # libpq's message may quote part of the DSN, password included: never show it.
-        raise errors.InputError("the DSN is not a valid PostgreSQL connection string "
-                                "(key=value pairs or a postgresql:// URI)") from exc
-    return {str(k): str(v) for k, v in params.items() if v is not None}
+        params: Mapping[str, Any] = dsn_or_params
+    else:
+        try:
+            params = psycopg.conninfo.conninfo_to_dict(str(dsn_or_params))
+        except psycopg.Error as exc:
+            # libpq's message may quote part of the DSN, password included: never show it.
+            raise errors.InputError("the DSN is not a valid PostgreSQL connection string "
+                                    "(key=value pairs or a postgresql:// URI)") from exc
+    result = {str(k): str(v) for k, v in params.items() if v is not None}
+    port = result.get("port", "")
+    if port and not all(p.strip().isdigit() for p in port.split(",")):
+        raise errors.InputError(f"the DSN's port must be a number, got {port!r}")
+    return result
 
 
 def describe(params: Mapping[str, str]) -> dict[str, Any]:
@@ -132,7 +137,9 @@ def _bounded_params(params: Mapping[str, str], seconds: float) -> dict[str, str]
     return {
         **params,
         "connect_timeout": str(max(2, math.ceil(seconds))),
-        "tcp_user_timeout": str(millis),
+        # Only ends a call we already walked away from; must not beat our own deadline,
+        # or a dropped SYN reads as "server closed the connection unexpectedly".
+        "tcp_user_timeout": str(millis + 1000),
         "options": options,
         "application_name": params.get("application_name") or APPLICATION_NAME,
     }
