@@ -1,4 +1,4 @@
-"""Live gathering benchmark (issue 6: one incident in a cluster of 1,000 pods and 300 policies <= 3 s).
+"""Live gathering benchmark (issue 6: one incident, 1,000 pods and 300 policies, <= 3 s).
 
     .venv/bin/python benchmarks/live_gather.py
 
@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from live import fakeapi  # noqa: E402
-
 from paramedic import timeouts  # noqa: E402
 from paramedic.evidence import demos, live, model  # noqa: E402
 
@@ -152,7 +151,7 @@ def cluster() -> tuple[
                         | {"nodeName": "node-a"},
                         "status": {
                             "phase": "Running",
-                            "podIP": f"10.{rng.randrange(240, 250)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+                            "podIP": f"10.244.{rng.randrange(256)}.{rng.randrange(1, 255)}",
                             "conditions": [{"type": "Ready", "status": "True"}],
                             "containerStatuses": [
                                 {
@@ -309,17 +308,20 @@ def main(runs: int = 7) -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(
         f"Cluster: {pods} pods, {policies} NetworkPolicies, {len(objects)} objects; "
-        f"one incident = {requests} API requests, {len(evidence.objects)} objects kept, {runs} runs.\n"
+        f"one incident = {requests} API requests, {len(evidence.objects)} objects kept,"
+        f" {runs} runs.\n"
     )
     print("| what | median | worst | target |")
     print("| --- | --- | --- | --- |")
     print(f"| `live.gather` (in-process) | {_median_worst(in_process)} | <= 3 s |")
     print(
-        f"| `live.gather`, every answer delayed {LATENCY * 1000:.0f} ms | {_median_worst(slow)} | <= 3 s |"
+        f"| `live.gather`, every answer delayed {LATENCY * 1000:.0f} ms"
+        f" | {_median_worst(slow)} | <= 3 s |"
     )
     print(f"| `paramedic capture` (fresh process) | {_median_worst(capture)} | <= 3 s |")
     print(
-        f"| `paramedic diagnose` live (fresh process, checks included) | {_median_worst(diagnose)} | - |"
+        f"| `paramedic diagnose` live (fresh process, checks included)"
+        f" | {_median_worst(diagnose)} | - |"
     )
 
 
