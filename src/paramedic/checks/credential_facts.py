@@ -71,7 +71,10 @@ def iso(moment: datetime.datetime) -> str:
 
 def last_change(obj: Obj) -> tuple[datetime.datetime | None, str]:
     """(newest write time, who wrote it) from managedFields, else creationTimestamp."""
-    best: tuple[datetime.datetime | None, str] = (timestamp(objects.meta(obj).get("creationTimestamp")), "created")
+    best: tuple[datetime.datetime | None, str] = (
+        timestamp(objects.meta(obj).get("creationTimestamp")),
+        "created",
+    )
     for entry in objects.as_list(objects.meta(obj).get("managedFields")):
         moment = timestamp(objects.as_dict(entry).get("time"))
         if moment is not None and (best[0] is None or moment > best[0]):
@@ -99,14 +102,22 @@ def kubelet_messages(ev: evidence_model.Evidence, pod_list: Sequence[Obj]) -> li
     for event in ev.kind("Event"):
         involved = objects.as_dict(event.get("involvedObject"))
         message = str(event.get("message") or "")
-        if involved.get("name") in names and (_NOT_FOUND.search(message) or _NO_KEY.search(message)):
+        if involved.get("name") in names and (
+            _NOT_FOUND.search(message) or _NO_KEY.search(message)
+        ):
             count = event.get("count")
-            out.append((message + (f" (x{count})" if isinstance(count, int) and count > 1 else ""),
-                        objects.ref(event)))
+            out.append(
+                (
+                    message + (f" (x{count})" if isinstance(count, int) and count > 1 else ""),
+                    objects.ref(event),
+                )
+            )
     return out
 
 
-def missing_refs(ev: evidence_model.Evidence, template: Obj, pod_list: Sequence[Obj], ns: str) -> list[Missing]:
+def missing_refs(
+    ev: evidence_model.Evidence, template: Obj, pod_list: Sequence[Obj], ns: str
+) -> list[Missing]:
     messages = kubelet_messages(ev, pod_list)
     gathered = {kind: bool(ev.kind(kind, ns)) for kind in ("Secret", "ConfigMap")}
     found: list[Missing] = []
@@ -121,13 +132,28 @@ def missing_refs(ev: evidence_model.Evidence, template: Obj, pod_list: Sequence[
             others = [objects.name(o) for o in ev.kind(ref.kind, ns)]
             close = difflib.get_close_matches(ref.name, others, n=1, cutoff=0.75)
             if said or gathered[ref.kind]:
-                found.append(Missing(ref=ref, what="object", certain=bool(said) or gathered[ref.kind],
-                                     closest=close[0] if close else None, cites=said))
+                found.append(
+                    Missing(
+                        ref=ref,
+                        what="object",
+                        certain=bool(said) or gathered[ref.kind],
+                        closest=close[0] if close else None,
+                        cites=said,
+                    )
+                )
             continue
         keys = tuple(env.data_keys(obj))
         if ref.key and ref.key not in keys and (keys or said):
-            found.append(Missing(ref=ref, what="key", certain=True, existing_keys=keys,
-                                 closest=_closest_key(ref.key, keys), cites=said))
+            found.append(
+                Missing(
+                    ref=ref,
+                    what="key",
+                    certain=True,
+                    existing_keys=keys,
+                    closest=_closest_key(ref.key, keys),
+                    cites=said,
+                )
+            )
     return found
 
 
@@ -150,7 +176,9 @@ def _closest_key(wanted: str, keys: Sequence[str]) -> str | None:
     return close[0] if close else None
 
 
-def stale_reads(ev: evidence_model.Evidence, template: Obj, pod_list: Sequence[Obj], ns: str) -> list[Stale]:
+def stale_reads(
+    ev: evidence_model.Evidence, template: Obj, pod_list: Sequence[Obj], ns: str
+) -> list[Stale]:
     by_secret: dict[str, list[env.Reference]] = {}
     for ref in env.references(template):
         if ref.kind == "Secret" and not ref.live_updates:
@@ -165,13 +193,28 @@ def stale_reads(ev: evidence_model.Evidence, template: Obj, pod_list: Sequence[O
         old = []
         for pod in pod_list:
             starts = [
-                moment for cs in pods.container_statuses(pod) if cs.get("name") in containers
-                if (moment := timestamp(objects.as_dict(objects.as_dict(cs.get("state")).get("running"))
-                                        .get("startedAt"))) is not None
+                moment
+                for cs in pods.container_statuses(pod)
+                if cs.get("name") in containers
+                if (
+                    moment := timestamp(
+                        objects.as_dict(objects.as_dict(cs.get("state")).get("running")).get(
+                            "startedAt"
+                        )
+                    )
+                )
+                is not None
             ]
             if starts and min(starts) < changed_at:
                 old.append((objects.name(pod), min(starts)))
         if old:
-            found.append(Stale(secret=secret, changed_at=changed_at, changed_by=manager,
-                               refs=tuple(refs), pods=tuple(old)))
+            found.append(
+                Stale(
+                    secret=secret,
+                    changed_at=changed_at,
+                    changed_by=manager,
+                    refs=tuple(refs),
+                    pods=tuple(old),
+                )
+            )
     return found

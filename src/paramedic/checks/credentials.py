@@ -17,7 +17,9 @@ from paramedic.kube import env, objects
 
 _ID = "credentials"
 _AUTH_MEANINGS = ("auth-failed", "no-hba-entry")
-_SECRETISH = re.compile(r"(://[^:/@\s]+:)[^@\s]+@|((?:password|passwd|pwd)\s*[=:]\s*)\S+", re.IGNORECASE)
+_SECRETISH = re.compile(
+    r"(://[^:/@\s]+:)[^@\s]+@|((?:password|passwd|pwd)\s*[=:]\s*)\S+", re.IGNORECASE
+)
 
 
 @registry.check(
@@ -29,9 +31,12 @@ def run(ctx: model.Context) -> model.Finding:
     ev, scope = ctx.evidence, ctx.scope
     template = scope.source_template()
     if template is None:
-        return _finding(model.Verdict.INCONCLUSIVE, model.Confidence.LOW,
-                        f"no pod or workload of {scope.source} in the evidence",
-                        missing=f"kubectl get deploy,pods -n {scope.namespace} -o yaml")
+        return _finding(
+            model.Verdict.INCONCLUSIVE,
+            model.Confidence.LOW,
+            f"no pod or workload of {scope.source} in the evidence",
+            missing=f"kubectl get deploy,pods -n {scope.namespace} -o yaml",
+        )
     ns = objects.namespace(template)
     pod_list = list(scope.source_pods)
     evidence = _secret_lines(ev, template, ns)
@@ -40,47 +45,70 @@ def run(ctx: model.Context) -> model.Finding:
     if missing:
         first = missing[0]
         return _finding(
-            model.Verdict.CAUSE, model.Confidence.HIGH, credential_fixes.missing_summary(template, first),
-            evidence=(*first.cites, *evidence), priority=10, **credential_fixes.for_missing(template, first),
+            model.Verdict.CAUSE,
+            model.Confidence.HIGH,
+            credential_fixes.missing_summary(template, first),
+            evidence=(*first.cites, *evidence),
+            priority=10,
+            **credential_fixes.for_missing(template, first),
         )
 
-    auth = [c for c in clues.log_clues(ev, pod_list) + clues.log_clues(ev, scope.target_pods)
-            if c.meaning in _AUTH_MEANINGS]
+    auth = [
+        c
+        for c in clues.log_clues(ev, pod_list) + clues.log_clues(ev, scope.target_pods)
+        if c.meaning in _AUTH_MEANINGS
+    ]
     probes = [p for p in ev.probes_of("postgres") if p.outcome in _AUTH_MEANINGS]
     auth_cites = [model.Cite(text=_clean(c.line), source=c.source) for c in _first_per_source(auth)]
-    auth_cites += [model.Cite(text=f"postgres probe as user {p.data.get('user', '?')!r}: {p.outcome}: "
-                                   f"{_clean(str(p.data.get('server_message') or p.detail))}",
-                              source=f"probe postgres {p.target}") for p in probes]
+    auth_cites += [
+        model.Cite(
+            text=f"postgres probe as user {p.data.get('user', '?')!r}: {p.outcome}: "
+            f"{_clean(str(p.data.get('server_message') or p.detail))}",
+            source=f"probe postgres {p.target}",
+        )
+        for p in probes
+    ]
     auth_count = len(auth) + len(probes)
-    hba = [c for c in auth if c.meaning == "no-hba-entry"] or [p for p in probes if p.outcome == "no-hba-entry"]
+    hba: list[Any] = [c for c in auth if c.meaning == "no-hba-entry"]
+    hba += [p for p in probes if p.outcome == "no-hba-entry"]
 
     stale = credential_facts.stale_reads(ev, template, pod_list, ns)
     stale_cites = [credential_fixes.stale_cite(s) for s in stale]
     if hba:
         return _finding(
-            model.Verdict.CAUSE, model.Confidence.HIGH,
+            model.Verdict.CAUSE,
+            model.Confidence.HIGH,
             f"PostgreSQL has no pg_hba.conf line for the client ({auth_count} rejection(s))",
-            evidence=(*auth_cites, *evidence), priority=30, **credential_fixes.for_hba(ev, scope, hba[0]),
+            evidence=(*auth_cites, *evidence),
+            priority=30,
+            **credential_fixes.for_hba(ev, scope, hba[0]),
         )
     if stale and auth_count:
         return _finding(
-            model.Verdict.CAUSE, model.Confidence.HIGH, credential_fixes.stale_summary(stale[0], auth_count),
-            evidence=(*stale_cites, *auth_cites, *evidence), priority=30,
+            model.Verdict.CAUSE,
+            model.Confidence.HIGH,
+            credential_fixes.stale_summary(stale[0], auth_count),
+            evidence=(*stale_cites, *auth_cites, *evidence),
+            priority=30,
             **credential_fixes.for_stale(template, stale[0]),
         )
     if auth_count:
         return _finding(
-            model.Verdict.CAUSE, model.Confidence.MEDIUM,
+            model.Verdict.CAUSE,
+            model.Confidence.MEDIUM,
             f"PostgreSQL rejects the client's password ({auth_count} failure(s)), and the Secret did not "
             "change after the pods started: the Secret and the role's password differ",
-            evidence=(*auth_cites, *evidence), priority=35,
+            evidence=(*auth_cites, *evidence),
+            priority=35,
             **credential_fixes.for_wrong_password(ev, scope, template, auth, probes),
         )
     logs_seen = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in pod_list)
     logs_cmd = credential_fixes.logs_command(template, pod_list)
     if stale:
         return _finding(
-            model.Verdict.WARNING if logs_seen or ev.probes_of("postgres") else model.Verdict.INCONCLUSIVE,
+            model.Verdict.WARNING
+            if logs_seen or ev.probes_of("postgres")
+            else model.Verdict.INCONCLUSIVE,
             model.Confidence.MEDIUM,
             f"{credential_fixes.stale_summary(stale[0], 0)}; no authentication failure seen yet",
             evidence=(*stale_cites, *evidence),
@@ -88,8 +116,12 @@ def run(ctx: model.Context) -> model.Finding:
             **credential_fixes.for_stale(template, stale[0]),
         )
     if not logs_seen and not ev.probes_of("postgres"):
-        evidence.append(model.Cite(text="no client logs and no postgres probe in the evidence: "
-                                        "authentication failures cannot be ruled out"))
+        evidence.append(
+            model.Cite(
+                text="no client logs and no postgres probe in the evidence: "
+                "authentication failures cannot be ruled out"
+            )
+        )
     return _finding(
         model.Verdict.RULED_OUT,
         model.Confidence.HIGH if logs_seen or ev.probes_of("postgres") else model.Confidence.MEDIUM,
@@ -112,8 +144,12 @@ def _secret_lines(ev: Any, template: Any, ns: str) -> list[model.Cite]:
             continue
         changed, who = credential_facts.last_change(secret)
         when = f"; last written {credential_facts.iso(changed)} by {who}" if changed else ""
-        out.append(model.Cite(text=f"{ref.describe()}: {credential_facts.describe_secret(secret)}{when}",
-                              source=objects.ref(secret)))
+        out.append(
+            model.Cite(
+                text=f"{ref.describe()}: {credential_facts.describe_secret(secret)}{when}",
+                source=objects.ref(secret),
+            )
+        )
     return out
 
 
@@ -140,7 +176,7 @@ def _clean(line: str, width: int = 180) -> str:
         return text
     key = _KEY_TEXT.search(text)
     if key and key.start() > 0:
-        text = "…" + text[key.start():]
+        text = "…" + text[key.start() :]
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -148,6 +184,14 @@ def _mask(match: re.Match[str]) -> str:
     return f"{match.group(1)}***@" if match.group(1) else f"{match.group(2)}***"
 
 
-def _finding(verdict: model.Verdict, confidence: model.Confidence, summary: str, **kwargs: Any) -> model.Finding:
-    return model.Finding(check=_ID, title="Database credentials", verdict=verdict, confidence=confidence,
-                         summary=summary, **kwargs)
+def _finding(
+    verdict: model.Verdict, confidence: model.Confidence, summary: str, **kwargs: Any
+) -> model.Finding:
+    return model.Finding(
+        check=_ID,
+        title="Database credentials",
+        verdict=verdict,
+        confidence=confidence,
+        summary=summary,
+        **kwargs,
+    )

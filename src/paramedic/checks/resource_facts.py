@@ -23,10 +23,22 @@ Obj = Mapping[str, Any]
 NEAR_LIMIT = Decimal("0.9")
 SLOW_MS = 1000.0
 _DB_LINES = (
-    ("oom", re.compile(r"out of memory|could not fork new process|terminated by signal 9|"
-                       r"Cannot allocate memory", re.IGNORECASE)),
-    ("recovery", re.compile(r"the database system is in recovery mode|all server processes terminated; "
-                            r"reinitializing|database system was interrupted", re.IGNORECASE)),
+    (
+        "oom",
+        re.compile(
+            r"out of memory|could not fork new process|terminated by signal 9|"
+            r"Cannot allocate memory",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "recovery",
+        re.compile(
+            r"the database system is in recovery mode|all server processes terminated; "
+            r"reinitializing|database system was interrupted",
+            re.IGNORECASE,
+        ),
+    ),
 )
 _DURATION = re.compile(r"duration: (\d+(?:\.\d+)?) ms")
 
@@ -42,7 +54,9 @@ class Usage:
     memory_request: int | None
 
     def ratio(self, what: str) -> Decimal | None:
-        used, limit = (self.cpu, self.cpu_limit) if what == "cpu" else (self.memory, self.memory_limit)
+        used, limit = (
+            (self.cpu, self.cpu_limit) if what == "cpu" else (self.memory, self.memory_limit)
+        )
         return Decimal(used) / Decimal(limit) if used is not None and limit else None
 
 
@@ -68,22 +82,37 @@ def _q(value: Any, reader: Any) -> Any:
 
 def usage_of(ev: evidence_model.Evidence, pod: Obj) -> tuple[tuple[Usage, ...], bool]:
     ns, name = objects.namespace(pod), objects.name(pod)
-    metrics = next((m for m in ev.metrics if m.get("kind") == "PodMetrics"
-                    and objects.namespace(m) == ns and objects.name(m) == name), None)
-    used = {str(c.get("name")): objects.as_dict(c.get("usage"))
-            for c in objects.as_list((metrics or {}).get("containers")) if isinstance(c, dict)}
+    metrics = next(
+        (
+            m
+            for m in ev.metrics
+            if m.get("kind") == "PodMetrics"
+            and objects.namespace(m) == ns
+            and objects.name(m) == name
+        ),
+        None,
+    )
+    used = {
+        str(c.get("name")): objects.as_dict(c.get("usage"))
+        for c in objects.as_list((metrics or {}).get("containers"))
+        if isinstance(c, dict)
+    }
     out = []
     for c in pods.containers(pod):
         res = objects.as_dict(c.get("resources"))
         lim, req = objects.as_dict(res.get("limits")), objects.as_dict(res.get("requests"))
         u = used.get(str(c.get("name")), {})
-        out.append(Usage(
-            container=str(c.get("name")), cpu=_q(u.get("cpu"), quantities.cpu_cores),
-            memory=_q(u.get("memory"), quantities.bytes_), cpu_limit=_q(lim.get("cpu"), quantities.cpu_cores),
-            memory_limit=_q(lim.get("memory"), quantities.bytes_),
-            cpu_request=_q(req.get("cpu"), quantities.cpu_cores),
-            memory_request=_q(req.get("memory"), quantities.bytes_),
-        ))
+        out.append(
+            Usage(
+                container=str(c.get("name")),
+                cpu=_q(u.get("cpu"), quantities.cpu_cores),
+                memory=_q(u.get("memory"), quantities.bytes_),
+                cpu_limit=_q(lim.get("cpu"), quantities.cpu_cores),
+                memory_limit=_q(lim.get("memory"), quantities.bytes_),
+                cpu_request=_q(req.get("cpu"), quantities.cpu_cores),
+                memory_request=_q(req.get("memory"), quantities.bytes_),
+            )
+        )
     return tuple(out), metrics is not None
 
 
@@ -95,22 +124,33 @@ def signals(ev: evidence_model.Evidence, pod: Obj) -> PodSignals:
         for which in ("lastState", "state"):
             term = objects.as_dict(objects.as_dict(cs.get(which)).get("terminated"))
             if term.get("reason") == "OOMKilled" or (term and term.get("exitCode") == 137):
-                oom.append(model.Cite(
-                    text=f"container {cs.get('name')} {'was' if which == 'lastState' else 'is'} "
-                         f"{term.get('reason') or 'killed'} (exit {term.get('exitCode')}) at "
-                         f"{term.get('finishedAt') or '?'}; {cs.get('restartCount', 0)} restart(s)",
-                    source=ref))
+                oom.append(
+                    model.Cite(
+                        text=f"container {cs.get('name')} {'was' if which == 'lastState' else 'is'} "
+                        f"{term.get('reason') or 'killed'} (exit {term.get('exitCode')}) at "
+                        f"{term.get('finishedAt') or '?'}; {cs.get('restartCount', 0)} restart(s)",
+                        source=ref,
+                    )
+                )
     evicted = None
     if pods.phase(pod) == "Failed" and st.get("reason") == "Evicted":
         evicted = model.Cite(text=f"Evicted: {st.get('message') or ''}".strip(), source=ref)
     pressure = []
-    node = ev.get("Node", None, str(objects.spec(pod).get("nodeName") or ""))
-    for cond in objects.as_list(objects.status(node).get("conditions")) if node else []:
-        if isinstance(cond, dict) and cond.get("type") in ("MemoryPressure", "DiskPressure", "PIDPressure") \
-                and cond.get("status") == "True":
-            pressure.append(model.Cite(
-                text=f"node {objects.name(node)}: {cond['type']}=True since {cond.get('lastTransitionTime', '?')}"
-                     + (f" ({cond.get('message')})" if cond.get("message") else ""), source=objects.ref(node)))
+    node = ev.get("Node", None, str(objects.spec(pod).get("nodeName") or "")) or {}
+    for cond in objects.as_list(objects.status(node).get("conditions")):
+        if (
+            isinstance(cond, dict)
+            and cond.get("type") in ("MemoryPressure", "DiskPressure", "PIDPressure")
+            and cond.get("status") == "True"
+        ):
+            since = cond.get("lastTransitionTime", "?")
+            detail = f" ({cond.get('message')})" if cond.get("message") else ""
+            pressure.append(
+                model.Cite(
+                    text=f"node {objects.name(node)}: {cond['type']}=True since {since}{detail}",
+                    source=objects.ref(node),
+                )
+            )
     hits: dict[str, list[model.Cite]] = {}
     slow = []
     for container, lines in sorted(ev.pod_logs(objects.namespace(pod), objects.name(pod)).items()):
@@ -118,14 +158,24 @@ def signals(ev: evidence_model.Evidence, pod: Obj) -> PodSignals:
             source = f"log {objects.namespace(pod)}/{objects.name(pod)}/{container}:{no}"
             for kind, pattern in _DB_LINES:
                 if pattern.search(line):
-                    hits.setdefault(kind, []).append(model.Cite(text=" ".join(line.split())[:180], source=source))
+                    hits.setdefault(kind, []).append(
+                        model.Cite(text=" ".join(line.split())[:180], source=source)
+                    )
             d = _DURATION.search(line)
             if d and float(d.group(1)) >= SLOW_MS:
                 slow.append(model.Cite(text=" ".join(line.split())[:180], source=source))
     usage, has_metrics = usage_of(ev, pod)
-    return PodSignals(pod=pod, oom=tuple(oom), restarts=restarts, evicted=evicted, pressure=tuple(pressure),
-                      usage=usage, has_metrics=has_metrics,
-                      log_hits={k: tuple(v) for k, v in hits.items()}, slow=tuple(slow))
+    return PodSignals(
+        pod=pod,
+        oom=tuple(oom),
+        restarts=restarts,
+        evicted=evicted,
+        pressure=tuple(pressure),
+        usage=usage,
+        has_metrics=has_metrics,
+        log_hits={k: tuple(v) for k, v in hits.items()},
+        slow=tuple(slow),
+    )
 
 
 def usage_cites(sig: PodSignals) -> list[model.Cite]:
@@ -133,14 +183,26 @@ def usage_cites(sig: PodSignals) -> list[model.Cite]:
     for u in sig.usage:
         parts = []
         if u.memory is not None:
-            lim = f" of {quantities.human_bytes(u.memory_limit)} limit ({u.ratio('memory'):.0%})" if u.memory_limit else " (no limit)"
+            lim = (
+                f" of {quantities.human_bytes(u.memory_limit)} limit ({u.ratio('memory'):.0%})"
+                if u.memory_limit
+                else " (no limit)"
+            )
             parts.append(f"memory {quantities.human_bytes(u.memory)}{lim}")
         if u.cpu is not None:
-            lim = f" of {quantities.format_cpu(u.cpu_limit)} limit ({u.ratio('cpu'):.0%})" if u.cpu_limit else " (no limit)"
+            lim = (
+                f" of {quantities.format_cpu(u.cpu_limit)} limit ({u.ratio('cpu'):.0%})"
+                if u.cpu_limit
+                else " (no limit)"
+            )
             parts.append(f"cpu {quantities.format_cpu(u.cpu)}{lim}")
         if parts:
-            out.append(model.Cite(text=f"{objects.name(sig.pod)}/{u.container}: " + ", ".join(parts),
-                                  source=f"PodMetrics {objects.namespace(sig.pod)}/{objects.name(sig.pod)}"))
+            out.append(
+                model.Cite(
+                    text=f"{objects.name(sig.pod)}/{u.container}: " + ", ".join(parts),
+                    source=f"PodMetrics {objects.namespace(sig.pod)}/{objects.name(sig.pod)}",
+                )
+            )
     return out
 
 
@@ -153,7 +215,9 @@ class Resize:
     old_requests: Mapping[str, str]
 
 
-def resize(sigs: Sequence[PodSignals], *, memory: bool, cpu: bool, requests_only: bool = False) -> Resize | None:
+def resize(
+    sigs: Sequence[PodSignals], *, memory: bool, cpu: bool, requests_only: bool = False
+) -> Resize | None:
     """New numbers for the busiest container: limit = max(current x 1.5, usage x 1.3), rounded up;
     requests follow when they equalled the limit (Guaranteed QoS) or sat below usage."""
     best: Usage | None = None
@@ -163,29 +227,48 @@ def resize(sigs: Sequence[PodSignals], *, memory: bool, cpu: bool, requests_only
                 best = u
     if best is None:
         return None
-    limits, requests, old_l, old_r = {}, {}, {}, {}
+    limits: dict[str, str] = {}
+    requests: dict[str, str] = {}
+    old_l: dict[str, str] = {}
+    old_r: dict[str, str] = {}
     if memory:
         used = best.memory or best.memory_limit or best.memory_request
         cur = best.memory_limit or best.memory_request
         if used is None:
             return None
-        new = quantities.round_up_bytes(max(Decimal(cur or used) * Decimal("1.5") if not requests_only else 0,
-                                            Decimal(used) * Decimal("1.3")))
+        new = quantities.round_up_bytes(
+            max(
+                Decimal(cur or used) * Decimal("1.5") if not requests_only else 0,
+                Decimal(used) * Decimal("1.3"),
+            )
+        )
         if requests_only:
             requests["memory"] = quantities.format_bytes(new)
             if best.memory_limit and best.memory_limit < new:
                 limits["memory"] = quantities.format_bytes(new)
         else:
             limits["memory"] = quantities.format_bytes(new)
-            if best.memory_request is None or best.memory_request == best.memory_limit or best.memory_request < used:
+            if (
+                best.memory_request is None
+                or best.memory_request == best.memory_limit
+                or best.memory_request < used
+            ):
                 requests["memory"] = quantities.format_bytes(new)
         _old(best, "memory", old_l, old_r)
     if cpu and (best.cpu_limit or best.cpu):
         cur_cpu = best.cpu_limit or best.cpu or Decimal(0)
-        new_cpu = quantities.round_up_cpu(max(cur_cpu * Decimal("1.5"), (best.cpu or Decimal(0)) * Decimal("1.3")))
+        new_cpu = quantities.round_up_cpu(
+            max(cur_cpu * Decimal("1.5"), (best.cpu or Decimal(0)) * Decimal("1.3"))
+        )
         limits["cpu"] = quantities.format_cpu(new_cpu)
         _old(best, "cpu", old_l, old_r)
-    return Resize(container=best.container, limits=limits, requests=requests, old_limits=old_l, old_requests=old_r)
+    return Resize(
+        container=best.container,
+        limits=limits,
+        requests=requests,
+        old_limits=old_l,
+        old_requests=old_r,
+    )
 
 
 def _old(u: Usage, what: str, old_l: dict[str, str], old_r: dict[str, str]) -> None:
