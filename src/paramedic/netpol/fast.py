@@ -68,6 +68,7 @@ class _Engine:
         self.classes: list[_Class] = []
         self.class_of: list[int] = []
         self.by_ns: dict[str, list[int]] = {}
+        self.by_label: dict[tuple[str, str, str], list[int]] = {}
         self.on_node: dict[str, int] = {}
         self._classify(pod_objs)
         self.named_bits = {
@@ -110,6 +111,8 @@ class _Engine:
                 )
                 if not peer.host_network:
                     self.by_ns.setdefault(peer.namespace, []).append(k)
+                    for pair in projected:
+                        self.by_label.setdefault((peer.namespace, *pair), []).append(k)
             self.classes[k].members |= bit
             self.class_of.append(k)
 
@@ -138,7 +141,13 @@ class _Engine:
         cached = self._sel_cache.get((key, namespace))
         if cached is None:
             candidates = self.by_ns.get(namespace, [])
-            if selector is None:
+            match_labels = (selector or {}).get("matchLabels") or {}
+            if match_labels:  # narrow by the inverted index, then check the whole selector
+                candidates = min(
+                    (self.by_label.get((namespace, str(k), _label_value(v)), []) for k, v in match_labels.items()),
+                    key=len,
+                )
+            if not selector:
                 cached = list(candidates)
             else:
                 cached = [
@@ -168,10 +177,9 @@ class _Engine:
         else:
             spaces = (
                 [policy_ns] if spec.namespace_selector is None
-                else self._namespaces(policies.selector_key(spec.namespace_selector), spec.namespace_selector)
+                else self._namespaces(spec.namespace_key, spec.namespace_selector)
             )
-            pod_key = policies.selector_key(spec.pod_selector)
-            found = [k for ns in spaces for k in self._select(pod_key, spec.pod_selector, ns)]
+            found = [k for ns in spaces for k in self._select(spec.pod_key, spec.pod_selector, ns)]
         result = tuple(found)
         self._peer_cache[cache_key] = result
         return result
@@ -268,6 +276,13 @@ class _Engine:
                 if c.host and c.node_ip:
                     result[c.index] |= self.on_node.get(c.node_ip, 0)
         return result
+
+
+def _label_value(value: Any) -> str:
+    """A matchLabels value as selectors.matches compares it (YAML true -> "true")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def _or(values: Any) -> int:

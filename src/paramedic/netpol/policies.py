@@ -50,6 +50,8 @@ class PeerSpec:
     ip_block: IPBlock | None = None
     key: str = ""
     """Canonical text of the selectors, for caching equal peers."""
+    namespace_key: str = "-"
+    pod_key: str = "-"
 
     def describe(self, policy_namespace: str) -> str:
         if self.ip_block is not None:
@@ -266,6 +268,8 @@ def _peers(raw: Any, where: str, problems: list[str]) -> tuple[PeerSpec, ...] | 
                 pod_selector=pod,
                 namespace_selector=ns,
                 key=f"{selector_key(ns)}|{selector_key(pod)}",
+                namespace_key=selector_key(ns),
+                pod_key=selector_key(pod),
             )
         )
     return tuple(peers)
