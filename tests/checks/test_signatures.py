@@ -20,270 +20,326 @@ from paramedic.checks import signatures
 # test_every_signature_has_a_case keeps it that way.
 CASES = [
     (
-        "pg-too-many-clients", "too-many-connections",
+        "pg-too-many-clients",
+        "too-many-connections",
         "2026-11-26 04:12:09.311 UTC [812] FATAL:  sorry, too many clients already",
     ),
     (
-        "pg-too-many-clients", "too-many-connections",
+        "pg-too-many-clients",
+        "too-many-connections",
         "psycopg.OperationalError: connection failed: connection to server at "
         '"10.96.14.20", port 5432 failed: FATAL:  sorry, too many clients already',
     ),
     (
-        "pg-too-many-clients", "too-many-connections",
+        "pg-too-many-clients",
+        "too-many-connections",
         "org.postgresql.util.PSQLException: FATAL: sorry, too many clients already",
     ),
     (
-        "pg-too-many-clients", "too-many-connections",
+        "pg-too-many-clients",
+        "too-many-connections",
         "failed to connect to `host=profile-db.data.svc.cluster.local user=user_service "
         "database=profiles`: server error (FATAL: sorry, too many clients already "
         "(SQLSTATE 53300))",
     ),
     (
-        "pg-too-many-clients", "too-many-connections",
+        "pg-too-many-clients",
+        "too-many-connections",
         "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server "
         'at "profile-db.data.svc.cluster.local" (10.96.14.20), port 5432 failed: FATAL:  '
         "sorry, too many clients already",
     ),
     (
-        "pg-too-many-clients", "too-many-connections",
+        "pg-too-many-clients",
+        "too-many-connections",
         "error: sorry, too many clients already",
     ),
     (
-        "pg-reserved-superuser-pre16", "too-many-connections",
-        "FATAL:  remaining connection slots are reserved for non-replication superuser "
-        "connections",
+        "pg-reserved-superuser-pre16",
+        "too-many-connections",
+        "FATAL:  remaining connection slots are reserved for non-replication superuser connections",
     ),
     (
-        "pg-reserved-superuser-16", "too-many-connections",
-        "FATAL:  remaining connection slots are reserved for roles with the SUPERUSER "
-        "attribute",
+        "pg-reserved-superuser-16",
+        "too-many-connections",
+        "FATAL:  remaining connection slots are reserved for roles with the SUPERUSER attribute",
     ),
     (
-        "pg-reserved-role-16", "too-many-connections",
+        "pg-reserved-role-16",
+        "too-many-connections",
         "FATAL:  remaining connection slots are reserved for roles with privileges of the "
         '"pg_use_reserved_connections" role',
     ),
     (
-        "pg-too-many-for-role", "too-many-connections",
+        "pg-too-many-for-role",
+        "too-many-connections",
         'pq: too many connections for role "user_service"',
     ),
     (
-        "pg-too-many-for-database", "too-many-connections",
+        "pg-too-many-for-database",
+        "too-many-connections",
         'FATAL:  too many connections for database "profiles"',
     ),
     (
-        "sqlstate-53300", "too-many-connections",
+        "sqlstate-53300",
+        "too-many-connections",
         "ERROR: connect failed (SQLSTATE 53300)",
     ),
     (
-        "pgbouncer-max-client-conn", "pooler-full",
+        "pgbouncer-max-client-conn",
+        "pooler-full",
         "ERROR:  no more connections allowed (max_client_conn)",
     ),
     (
-        "hikari-pool-timeout", "client-pool-exhausted",
+        "hikari-pool-timeout",
+        "client-pool-exhausted",
         "java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not "
         "available, request timed out after 30000ms.",
     ),
     (
-        "sqlalchemy-queuepool-limit", "client-pool-exhausted",
+        "sqlalchemy-queuepool-limit",
+        "client-pool-exhausted",
         "sqlalchemy.exc.TimeoutError: QueuePool limit of size 10 overflow 5 reached, "
         "connection timed out, timeout 30.00 (Background on this error at: "
         "https://sqlalche.me/e/20/3o7r)",
     ),
     (
-        "pgx-pool-acquire-timeout", "client-pool-exhausted",
+        "pgx-pool-acquire-timeout",
+        "client-pool-exhausted",
         "failed to acquire connection from pool: context deadline exceeded",
     ),
     (
-        "pg-password-failed", "auth-failed",
+        "pg-password-failed",
+        "auth-failed",
         'FATAL:  password authentication failed for user "user_service"',
     ),
     (
-        "pg-password-failed", "auth-failed",
+        "pg-password-failed",
+        "auth-failed",
         "failed to connect to `host=profile-db user=user_service database=profiles`: "
         'failed SASL auth (FATAL: password authentication failed for user "user_service" '
         "(SQLSTATE 28P01))",
     ),
     (
-        "sqlstate-28p01", "auth-failed",
+        "sqlstate-28p01",
+        "auth-failed",
         "pq: authentication failed (SQLSTATE 28P01)",
     ),
     (
-        "libpq-no-password", "auth-failed",
+        "libpq-no-password",
+        "auth-failed",
         "fe_sendauth: no password supplied",
     ),
     (
-        "jdbc-no-password", "auth-failed",
+        "jdbc-no-password",
+        "auth-failed",
         "org.postgresql.util.PSQLException: The server requested password-based "
         "authentication, but no password was provided.",
     ),
     (
-        "node-pg-scram-password", "auth-failed",
+        "node-pg-scram-password",
+        "auth-failed",
         "Error: SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string",
     ),
     (
-        "pg-no-hba-entry", "no-hba-entry",
+        "pg-no-hba-entry",
+        "no-hba-entry",
         'FATAL:  no pg_hba.conf entry for host "10.244.1.7", user "user_service", database '
         '"profiles", no encryption',
     ),
     (
-        "pg-database-missing", "db-missing",
+        "pg-database-missing",
+        "db-missing",
         'FATAL:  database "profile" does not exist',
     ),
     (
-        "sqlstate-3d000", "db-missing",
+        "sqlstate-3d000",
+        "db-missing",
         'error: connect failed code: "3D000"',
     ),
     (
-        "pg-starting-up", "db-not-ready",
+        "pg-starting-up",
+        "db-not-ready",
         "FATAL:  the database system is in recovery mode",
     ),
     (
-        "pg-backend-killed", "db-crashed",
+        "pg-backend-killed",
+        "db-crashed",
         "2026-11-26 04:02:11.101 UTC [1] LOG:  server process (PID 201) was terminated by "
         "signal 9: Killed",
     ),
     (
-        "pg-idle-in-transaction-timeout", "idle-session-killed",
+        "pg-idle-in-transaction-timeout",
+        "idle-session-killed",
         "FATAL:  terminating connection due to idle-in-transaction timeout",
     ),
     (
-        "coredns-loop", "dns-loop",
+        "coredns-loop",
+        "dns-loop",
         '[FATAL] plugin/loop: Loop (127.0.0.1:59612 -> :53) detected for zone ".", see '
         'https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO '
         '7217183479582224315.1537367227343549047."',
     ),
     (
-        "coredns-upstream-error", "dns-servfail",
+        "coredns-upstream-error",
+        "dns-servfail",
         "[ERROR] plugin/errors: 2 profile-db.data.svc.cluster.local.ec2.internal. A: read "
         "udp 10.244.0.5:51234->10.0.0.2:53: i/o timeout",
     ),
     (
-        "gai-temporary", "dns-temporary",
+        "gai-temporary",
+        "dns-temporary",
         'could not translate host name "profile-db.data.svc.cluster.local" to address: '
         "Temporary failure in name resolution",
     ),
     (
-        "gai-nxdomain-glibc", "dns-nxdomain",
+        "gai-nxdomain-glibc",
+        "dns-nxdomain",
         "psycopg.OperationalError: connection failed: could not translate host name "
         '"profile-db" to address: Name or service not known',
     ),
     (
-        "gai-nxdomain-musl", "dns-nxdomain",
+        "gai-nxdomain-musl",
+        "dns-nxdomain",
         'could not translate host name "profile-db" to address: Name does not resolve',
     ),
     (
-        "gai-nodata", "dns-nxdomain",
+        "gai-nodata",
+        "dns-nxdomain",
         "socket.gaierror: [Errno -5] No address associated with hostname",
     ),
     (
-        "go-no-such-host", "dns-nxdomain",
+        "go-no-such-host",
+        "dns-nxdomain",
         "dial tcp: lookup profile-db on 10.96.0.10:53: no such host",
     ),
     (
-        "go-lookup-servfail", "dns-temporary",
-        "dial tcp: lookup profile-db.data.svc.cluster.local on 10.96.0.10:53: server "
-        "misbehaving",
+        "go-lookup-servfail",
+        "dns-temporary",
+        "dial tcp: lookup profile-db.data.svc.cluster.local on 10.96.0.10:53: server misbehaving",
     ),
     (
-        "go-lookup-timeout", "dns-temporary",
+        "go-lookup-timeout",
+        "dns-temporary",
         "dial tcp: lookup profile-db.data.svc.cluster.local on 10.96.0.10:53: read udp "
         "10.244.1.7:45233->10.96.0.10:53: i/o timeout",
     ),
     (
-        "node-enotfound", "dns-nxdomain",
+        "node-enotfound",
+        "dns-nxdomain",
         "Error: getaddrinfo ENOTFOUND profile-db",
     ),
     (
-        "node-eai-again", "dns-temporary",
+        "node-eai-again",
+        "dns-temporary",
         "Error: getaddrinfo EAI_AGAIN profile-db.data.svc.cluster.local",
     ),
     (
-        "nslookup-nxdomain", "dns-nxdomain",
+        "nslookup-nxdomain",
+        "dns-nxdomain",
         "** server can't find profile-db.app.svc.cluster.local: NXDOMAIN",
     ),
     (
-        "nslookup-servfail", "dns-temporary",
+        "nslookup-servfail",
+        "dns-temporary",
         ";; connection timed out; no servers could be reached",
     ),
     (
-        "nslookup-cannot-resolve", "dns-failed",
+        "nslookup-cannot-resolve",
+        "dns-failed",
         "nslookup: can't resolve 'kubernetes.default'",
     ),
     (
-        "java-unknown-host", "dns-failed",
+        "java-unknown-host",
+        "dns-failed",
         "org.postgresql.util.PSQLException: The connection attempt failed. Caused by: "
         "java.net.UnknownHostException: profile-db",
     ),
     (
-        "libpq-translate-host", "dns-failed",
+        "libpq-translate-host",
+        "dns-failed",
         'could not translate host name "profile-db" to address: Unbekannter Name oder Dienst',
     ),
     (
-        "probe-timeout", "probe-timeout",
+        "probe-timeout",
+        "probe-timeout",
         'Readiness probe failed: Get "http://10.244.1.7:8080/ready": context deadline '
         "exceeded (Client.Timeout exceeded while awaiting headers)",
     ),
     (
-        "probe-failed", "probe-failed",
+        "probe-failed",
+        "probe-failed",
         "Liveness probe failed: HTTP probe failed with statuscode: 503",
     ),
     (
-        "liveness-restart", "liveness-restart",
+        "liveness-restart",
+        "liveness-restart",
         "Container user-service failed liveness probe, will be restarted",
     ),
     (
-        "tcp-timed-out", "tcp-timeout",
+        "tcp-timed-out",
+        "tcp-timeout",
         'connection to server at "203.0.113.10", port 5432 failed: Connection timed '
         "out\n\tIs the server running on that host and accepting TCP/IP connections?",
     ),
     (
-        "psycopg-connection-timeout", "tcp-timeout",
+        "psycopg-connection-timeout",
+        "tcp-timeout",
         "psycopg.errors.ConnectionTimeout: connection timeout expired",
     ),
     (
-        "go-dial-timeout", "tcp-timeout",
+        "go-dial-timeout",
+        "tcp-timeout",
         "failed to connect to `host=203.0.113.10 user=user_service database=profiles`: "
         "dial error (timeout: dial tcp 203.0.113.10:5432: i/o timeout)",
     ),
     (
-        "node-pg-connect-timeout", "tcp-timeout",
+        "node-pg-connect-timeout",
+        "tcp-timeout",
         "Error: Connection terminated due to connection timeout",
     ),
     (
-        "tcp-refused", "tcp-refused",
+        "tcp-refused",
+        "tcp-refused",
         'connection to server at "profile-db.data.svc.cluster.local" (10.96.14.20), port '
         "5432 failed: Connection refused",
     ),
     (
-        "tcp-refused", "tcp-refused",
+        "tcp-refused",
+        "tcp-refused",
         "dial tcp 10.96.14.20:5432: connect: connection refused",
     ),
     (
-        "jdbc-refused", "tcp-refused",
+        "jdbc-refused",
+        "tcp-refused",
         "org.postgresql.util.PSQLException: Connection to profile-db:5432 refused. Check "
         "that the hostname and port are correct and that the postmaster is accepting "
         "TCP/IP connections.",
     ),
     (
-        "no-route", "no-route",
+        "no-route",
+        "no-route",
         "java.net.NoRouteToHostException: No route to host (Host unreachable)",
     ),
     (
-        "server-closed", "conn-reset",
+        "server-closed",
+        "conn-reset",
         "server closed the connection unexpectedly\n\tThis probably means the server "
         "terminated abnormally",
     ),
     (
-        "conn-reset", "conn-reset",
+        "conn-reset",
+        "conn-reset",
         "read tcp 10.244.1.7:51514->10.96.14.20:5432: read: connection reset by peer",
     ),
     (
-        "node-pg-terminated", "conn-reset",
+        "node-pg-terminated",
+        "conn-reset",
         "Error: Connection terminated unexpectedly",
     ),
     (
-        "pg-admin-terminate", "conn-reset",
+        "pg-admin-terminate",
+        "conn-reset",
         "FATAL:  terminating connection due to administrator command",
     ),
 ]
@@ -355,8 +411,10 @@ _HEAD = "schema: paramedic.signatures/v1\nmeanings: {a: x}\nsignatures:\n"
         ("schema: other/v1\n", "schema"),
         (_HEAD + "- {id: s, meaning: b, pattern: x}\n", "unknown meaning"),
         (_HEAD + "- {id: s, meaning: a, pattern: '('}\n", "bad pattern"),
-        (_HEAD + "- {id: s, meaning: a, pattern: x}\n- {id: s, meaning: a, pattern: y}\n",
-         "duplicate"),
+        (
+            _HEAD + "- {id: s, meaning: a, pattern: x}\n- {id: s, meaning: a, pattern: y}\n",
+            "duplicate",
+        ),
     ],
 )
 def test_a_broken_table_is_rejected_with_the_entry_named(text: str, problem: str) -> None:
@@ -399,12 +457,30 @@ def postgres() -> Iterator[int]:
             "host postgres user_service 127.0.0.1/32 scram-sha-256\n"
         )
         as_postgres(
-            "pg_ctl", "-D", str(data), "-w", "-t", "30", "-l", str(base / "log"),
-            "-o", f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={base} "
-            "-c max_connections=4 -c superuser_reserved_connections=1", "start",
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-w",
+            "-t",
+            "30",
+            "-l",
+            str(base / "log"),
+            "-o",
+            f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={base} "
+            "-c max_connections=4 -c superuser_reserved_connections=1",
+            "start",
         )
-        as_postgres("psql", "-h", str(base), "-p", str(port), "-U", "postgres", "-c",
-                    "CREATE ROLE user_service LOGIN PASSWORD 'right'")
+        as_postgres(
+            "psql",
+            "-h",
+            str(base),
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-c",
+            "CREATE ROLE user_service LOGIN PASSWORD 'right'",
+        )
         yield port
     finally:
         subprocess.run(

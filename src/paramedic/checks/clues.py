@@ -40,8 +40,11 @@ _LEVELS = {"INFO", "WARN", "WARNING", "ERROR", "DEBUG", "FATAL", "LOG:", "UTC"}
 def short(line: str, width: int = 150) -> str:
     """A log line without its leading timestamp and level, cut at a word boundary."""
     words = line.split()
-    while len(words) > 1 and (words[0][:1].isdigit() or words[0] in _LEVELS or words[0].startswith("[")
-                              and words[0][1:-1].isdigit()):
+    while len(words) > 1 and (
+        words[0][:1].isdigit()
+        or words[0] in _LEVELS
+        or (words[0].startswith("[") and words[0][1:-1].isdigit())
+    ):
         words.pop(0)
     text = " ".join(words)
     if len(text) <= width:
@@ -50,7 +53,9 @@ def short(line: str, width: int = 150) -> str:
     return text[: cut if cut > width // 2 else width - 2] + " …"
 
 
-def log_clues(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]) -> list[Clue]:
+def log_clues(
+    evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]
+) -> list[Clue]:
     """Recognised lines in the logs of these pods (every container, previous runs included)."""
     found: list[Clue] = []
     for pod in pod_list:
@@ -69,20 +74,27 @@ def log_clues(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str,
     return found
 
 
-def namespace_log_clues(evidence: evidence_model.Evidence, namespace: str, label: tuple[str, str]) -> list[Clue]:
+def namespace_log_clues(
+    evidence: evidence_model.Evidence, namespace: str, label: tuple[str, str]
+) -> list[Clue]:
     """Recognised log lines of the pods in `namespace` carrying label key=value."""
     key, value = label
     chosen = [p for p in evidence.kind("Pod", namespace) if objects.labels(p).get(key) == value]
     return log_clues(evidence, chosen)
 
 
-def event_clues(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]) -> list[Clue]:
+def event_clues(
+    evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]
+) -> list[Clue]:
     """Recognised Event messages about these pods (probe failures, liveness kills)."""
     wanted = {(objects.namespace(p), objects.name(p)) for p in pod_list}
     found: list[Clue] = []
     for event in evidence.kind("Event"):
         involved = objects.as_dict(event.get("involvedObject"))
-        key = (str(involved.get("namespace") or objects.namespace(event)), str(involved.get("name", "")))
+        key = (
+            str(involved.get("namespace") or objects.namespace(event)),
+            str(involved.get("name", "")),
+        )
         if key not in wanted:
             continue
         message = str(event.get("message") or event.get("note") or "")
@@ -161,4 +173,8 @@ def workload_ref(scope_source: Mapping[str, Any] | None) -> tuple[str, str, str]
     """(kind lowercased for kubectl, namespace, name) of a workload, for exact commands."""
     if scope_source is None or scope_source.get("kind") == "Pod":
         return None
-    return str(scope_source.get("kind", "")).lower(), objects.namespace(scope_source), objects.name(scope_source)
+    return (
+        str(scope_source.get("kind", "")).lower(),
+        objects.namespace(scope_source),
+        objects.name(scope_source),
+    )

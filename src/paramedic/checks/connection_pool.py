@@ -22,13 +22,22 @@ _EXHAUSTED = ("too-many-connections", "pooler-full")
 @registry.check(
     "connection-pool",
     title="PostgreSQL has free connection slots",
-    needs=("Deployment", "StatefulSet", "HorizontalPodAutoscaler", "ConfigMap", "logs", "probes:postgres"),
+    needs=(
+        "Deployment",
+        "StatefulSet",
+        "HorizontalPodAutoscaler",
+        "ConfigMap",
+        "logs",
+        "probes:postgres",
+    ),
 )
 def run(ctx: model.Context) -> model.Finding:
     ev, scope = ctx.evidence, ctx.scope
     client, server = clues.log_clues(ev, scope.source_pods), clues.log_clues(ev, scope.target_pods)
     found = client + server
-    exhausted = clues.first_per_pod(client, _EXHAUSTED, limit=2) + clues.first_per_pod(server, _EXHAUSTED, 1)
+    exhausted = clues.first_per_pod(client, _EXHAUSTED, limit=2) + clues.first_per_pod(
+        server, _EXHAUSTED, 1
+    )
     limits = pg_limits.server_limits(ev, scope.target_pods)
     clients = [pg_limits.demand(ev, w) for w in _clients(ctx)]
     probes = ev.probes_of("postgres")
@@ -39,18 +48,30 @@ def run(ctx: model.Context) -> model.Finding:
     if total_53300 > len(exhausted):
         evidence.append(model.Cite(text=f"{total_53300} lines with SQLSTATE 53300 in the logs"))
     if probe_full is not None:
-        evidence.append(model.Cite(text=f"probe postgres {probe_full.target}: {probe_full.detail or 'too many connections'}",
-                                   source="probe postgres"))
+        evidence.append(
+            model.Cite(
+                text=f"probe postgres {probe_full.target}: "
+                f"{probe_full.detail or 'too many connections'}",
+                source="probe postgres",
+            )
+        )
     saturation = None
     if probe_ok is not None:
         saturation = _saturation(probe_ok.data, limits)
         evidence += pg_fixes.attribution(probe_ok.data, saturation)
     arithmetic = pg_fixes.arithmetic(limits, clients)
     over = arithmetic.peak is not None and limits is not None and arithmetic.peak > limits.usable
-    now_over = arithmetic.steady is not None and limits is not None and arithmetic.steady > limits.usable
+    now_over = (
+        arithmetic.steady is not None and limits is not None and arithmetic.steady > limits.usable
+    )
     evidence += arithmetic.cites
-    details = {"formula": FORMULA, "usable_slots": limits.usable if limits else None,
-               "demand_steady": arithmetic.steady, "demand_peak": arithmetic.peak, "saturation": saturation}
+    details = {
+        "formula": FORMULA,
+        "usable_slots": limits.usable if limits else None,
+        "demand_steady": arithmetic.steady,
+        "demand_peak": arithmetic.peak,
+        "saturation": saturation,
+    }
 
     if exhausted or probe_full is not None or (saturation is not None and saturation >= 0.95):
         return model.Finding(
@@ -70,8 +91,12 @@ def run(ctx: model.Context) -> model.Finding:
             check="connection-pool",
             verdict=model.Verdict.WARNING,
             confidence=model.Confidence.MEDIUM,
-            summary=(f"pools may open {arithmetic.peak} connections but only {limits.usable} slots are usable"
-                     + (" (already over at steady state)" if now_over else " (at the next rollout)")) if over and limits
+            summary=(
+                f"pools may open {arithmetic.peak} connections but only {limits.usable} slots are "
+                "usable"
+                + (" (already over at steady state)" if now_over else " (at the next rollout)")
+            )
+            if over and limits
             else f"connection slots {saturation:.0%} used ({FORMULA})",
             evidence=tuple(evidence),
             fix=pg_fixes.fix(scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}),
@@ -82,7 +107,12 @@ def run(ctx: model.Context) -> model.Finding:
         )
     has_logs = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.target_pods)
     client_logs = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.source_pods)
-    if probe_ok is None and not has_logs and (arithmetic.peak is None or limits is None) and not client_logs:
+    if (
+        probe_ok is None
+        and not has_logs
+        and (arithmetic.peak is None or limits is None)
+        and not client_logs
+    ):
         return model.Finding(
             check="connection-pool",
             verdict=model.Verdict.INCONCLUSIVE,
@@ -96,11 +126,16 @@ def run(ctx: model.Context) -> model.Finding:
     return model.Finding(
         check="connection-pool",
         verdict=model.Verdict.RULED_OUT,
-        confidence=model.Confidence.HIGH if probe_ok is not None else
-        model.Confidence.MEDIUM if fits or has_logs else model.Confidence.LOW,
+        confidence=model.Confidence.HIGH
+        if probe_ok is not None
+        else model.Confidence.MEDIUM
+        if fits or has_logs
+        else model.Confidence.LOW,
         summary="no SQLSTATE 53300 and the pools fit: "
-        + f"{arithmetic.peak} at peak ≤ {limits.usable} usable slots" if fits and limits
-        else "no SQLSTATE 53300 in the logs" + ("" if limits else " (the server's limits are not in the evidence)"),
+        + f"{arithmetic.peak} at peak ≤ {limits.usable} usable slots"
+        if fits and limits
+        else "no SQLSTATE 53300 in the logs"
+        + ("" if limits else " (the server's limits are not in the evidence)"),
         evidence=tuple(evidence),
         verify=pg_fixes.usage_command(scope),
         details=details,

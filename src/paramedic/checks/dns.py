@@ -30,7 +30,9 @@ def run(ctx: model.Context) -> model.Finding:
     client_dns = clues.first_per_pod(client, _DNS_MEANINGS)
 
     # 1. CoreDNS itself
-    dns_pods = [p for p in ev.kind("Pod", "kube-system") if objects.labels(p).get("k8s-app") == "kube-dns"]
+    dns_pods = [
+        p for p in ev.kind("Pod", "kube-system") if objects.labels(p).get("k8s-app") == "kube-dns"
+    ]
     kube_dns = ev.get("Service", "kube-system", "kube-dns")
     coredns_logs = clues.namespace_log_clues(ev, "kube-system", ("k8s-app", "kube-dns"))
     ready = [p for p in dns_pods if pods.is_ready(p)]
@@ -39,21 +41,25 @@ def run(ctx: model.Context) -> model.Finding:
         endpoints_ready, _ = services.endpoint_addresses(
             kube_dns, ev.kind("Endpoints", "kube-system"), ev.kind("EndpointSlice", "kube-system")
         )
-    if dns_pods and not ready or (kube_dns is not None and dns_pods and not endpoints_ready):
+    if (dns_pods and not ready) or (kube_dns is not None and dns_pods and not endpoints_ready):
         problems.append(dns_fixes.coredns_down(ev, dns_pods, kube_dns, coredns_logs, client_dns))
     elif dns_pods:
-        notes.append(model.Cite(
-            text=f"CoreDNS: {len(ready)}/{len(dns_pods)} pods ready; kube-dns has "
-                 f"{len(endpoints_ready)} ready endpoint(s)",
-            source=objects.ref(kube_dns) if kube_dns else objects.ref(dns_pods[0]),
-        ))
+        notes.append(
+            model.Cite(
+                text=f"CoreDNS: {len(ready)}/{len(dns_pods)} pods ready; kube-dns has "
+                f"{len(endpoints_ready)} ready endpoint(s)",
+                source=objects.ref(kube_dns) if kube_dns else objects.ref(dns_pods[0]),
+            )
+        )
 
     # 2. port 53 blocked by an egress policy (what the network-policy check found)
     netpol = ctx.earlier.get("network-policy")
     if netpol is not None and netpol.details.get("dns_egress_blocked"):
         problems.append(dns_fixes.egress_blocked(scope, netpol, client_dns))
     elif netpol is not None and "dns_egress_blocked" in netpol.details:
-        notes.append(model.Cite(text="egress to kube-dns port 53 is allowed", source="check network-policy"))
+        notes.append(
+            model.Cite(text="egress to kube-dns port 53 is allowed", source="check network-policy")
+        )
 
     # 3. the client's DNS policy and the names it is configured with
     template = scope.source_template()
@@ -62,7 +68,9 @@ def run(ctx: model.Context) -> model.Finding:
         problem = dns_fixes.dns_policy(scope, template, spec)
         if problem is not None:
             problems.append(problem)
-    known = {objects.name(n) for n in ev.kind("Namespace")} | {objects.namespace(o) for o in ev.objects}
+    known = {objects.name(n) for n in ev.kind("Namespace")} | {
+        objects.namespace(o) for o in ev.objects
+    }
     for container in clues.containers_of(template):
         env = clues.env_values(container, ev, scope.namespace)
         for configured in dns_names.configured_hosts(env):
@@ -71,24 +79,38 @@ def run(ctx: model.Context) -> model.Finding:
                 continue
             service = ev.get("Service", name.namespace, name.service)
             if service is not None:
-                notes.append(model.Cite(
-                    text=f"{configured.variable} → {configured.host} → {name.fqdn}: the Service exists",
-                    source=objects.ref(service),
-                ))
+                notes.append(
+                    model.Cite(
+                        text=f"{configured.variable} → {configured.host} → {name.fqdn}: the "
+                        "Service exists",
+                        source=objects.ref(service),
+                    )
+                )
                 continue
             if name.namespace not in known:
                 continue  # nothing gathered from that namespace: cannot tell
-            problems.append(dns_fixes.wrong_name(ev, scope, container, configured, name, client_dns))
+            target = objects.name(scope.target_service) if scope.target_service else None
+            if not dns_names.is_db_variable(configured.variable) and name.service != target:
+                continue  # another dependency (REDIS_HOST...): not this incident
+            problems.append(
+                dns_fixes.wrong_name(ev, scope, container, configured, name, client_dns)
+            )
 
     # 4. recorded dns probes
     for probe in ev.probes_of("dns"):
         rcode = probe.data.get("rcode", probe.outcome)
         line = f"probe dns {probe.target}: {probe.outcome}"
         if probe.ok:
-            notes.append(model.Cite(text=f"{line} {', '.join(map(str, probe.data.get('addresses') or []))}",
-                                    source="probe dns"))
+            notes.append(
+                model.Cite(
+                    text=f"{line} {', '.join(map(str, probe.data.get('addresses') or []))}",
+                    source="probe dns",
+                )
+            )
         elif problems:
-            problems[0] = problems[0].with_evidence(model.Cite(text=f"{line} (rcode {rcode})", source="probe dns"))
+            problems[0] = problems[0].with_evidence(
+                model.Cite(text=f"{line} (rcode {rcode})", source="probe dns")
+            )
         else:
             problems.append(dns_fixes.probe_failed(scope, probe))
 
@@ -111,11 +133,17 @@ def _cause(problems: list[dns_fixes.Problem], upstream: list[clues.Clue]) -> mod
         check="dns",
         verdict=model.Verdict.CAUSE,
         confidence=first.confidence,
-        summary=first.summary if len(problems) == 1 else f"{first.summary} (and {len(problems) - 1} more DNS problem"
+        summary=first.summary
+        if len(problems) == 1
+        else f"{first.summary} (and {len(problems) - 1} more DNS problem"
         f"{'s' if len(problems) > 2 else ''})",
         evidence=tuple(evidence),
-        fix=model.Fix(summary=first.fix_summary, steps=steps, alternatives=first.alternatives,
-                      rollback=first.rollback),
+        fix=model.Fix(
+            summary=first.fix_summary,
+            steps=steps,
+            alternatives=first.alternatives,
+            rollback=first.rollback,
+        ),
         why=" ".join(p.why for p in problems),
         verify=first.verify,
         priority=first.priority,
@@ -124,7 +152,10 @@ def _cause(problems: list[dns_fixes.Problem], upstream: list[clues.Clue]) -> mod
 
 
 def _no_cause(
-    ctx: model.Context, dns_pods: list[dict[str, Any]], notes: list[model.Cite], upstream: list[clues.Clue]
+    ctx: model.Context,
+    dns_pods: list[dict[str, Any]],
+    notes: list[model.Cite],
+    upstream: list[clues.Clue],
 ) -> model.Finding:
     host = ctx.scope.target_host
     exec_cmd = dns_fixes.exec_lookup(ctx.scope, host)
@@ -150,4 +181,3 @@ def _no_cause(
         evidence=tuple(notes),
         verify=exec_cmd,
     )
-

@@ -46,8 +46,11 @@ def exec_lookup(scope: Any, host: str) -> str:
         return f"kubectl -n {ns} exec {kind}/{name} -- getent hosts {host}"
     if scope.source_pods:
         pod = scope.source_pods[0]
-        return f"kubectl -n {objects.namespace(pod)} exec {objects.name(pod)} -- getent hosts {host}"
-    return f"kubectl run dnsutils --rm -it --image=registry.k8s.io/e2e-test-images/agnhost:2.39 -- nslookup {host}"
+        return (
+            f"kubectl -n {objects.namespace(pod)} exec {objects.name(pod)} -- getent hosts {host}"
+        )
+    image = "registry.k8s.io/e2e-test-images/agnhost:2.39"
+    return f"kubectl run dnsutils --rm -it --image={image} -- nslookup {host}"
 
 
 def _client_cites(client: Sequence[clues.Clue]) -> list[model.Cite]:
@@ -73,17 +76,23 @@ def coredns_down(
         restarts = sum(int(s.get("restartCount") or 0) for s in pods.container_statuses(pod))
         state = ", ".join(f"{c} {r}" for c, r, _ in waiting) or pods.phase(pod)
         crashing = crashing or any(r == "CrashLoopBackOff" for _, r, _ in waiting)
-        cites.append(model.Cite(
-            text=f"{objects.name(pod)}: {state}, ready={pods.is_ready(pod)}, restarts={restarts}",
-            source=objects.ref(pod),
-        ))
+        cites.append(
+            model.Cite(
+                text=f"{objects.name(pod)}: {state}, ready={pods.is_ready(pod)}, "
+                f"restarts={restarts}",
+                source=objects.ref(pod),
+            )
+        )
     if kube_dns is not None and not ready:
-        cites.append(model.Cite(text="Service kube-dns has no ready endpoint", source=objects.ref(kube_dns)))
+        cites.append(
+            model.Cite(text="Service kube-dns has no ready endpoint", source=objects.ref(kube_dns))
+        )
     loop = [c for c in coredns_logs if c.meaning == "dns-loop"]
     cites += [c.cite("CoreDNS: ") for c in loop[:1]]
     cites += _client_cites(client)
     verify = (
-        "kubectl -n kube-system get pods -l k8s-app=kube-dns (all Running and READY 1/1, no new restarts); "
+        "kubectl -n kube-system get pods -l k8s-app=kube-dns (all Running and READY 1/1, no new "
+        "restarts); "
         "kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns"
     )
     summary = f"cluster DNS is down: {len(ready)}/{len(dns_pods)} CoreDNS pods ready"
@@ -94,14 +103,18 @@ def coredns_down(
             kind="coredns-crashloop",
             summary=summary + " (CrashLoopBackOff)",
             evidence=tuple(cites),
-            fix_summary="read why CoreDNS exits and fix that; a restart alone restarts the same crash",
-            steps=(model.FixStep(
-                description="The reason is in the log of the crashed run:",
-                language="shell",
-                content="kubectl -n kube-system logs -l k8s-app=kube-dns --previous --tail=50\n"
-                "kubectl -n kube-system get configmap coredns -o yaml",
-            ),),
-            why="Every pod in the cluster resolves names through these pods; while none is ready, every "
+            fix_summary="read why CoreDNS exits and fix that; a restart alone restarts the same "
+            "crash",
+            steps=(
+                model.FixStep(
+                    description="The reason is in the log of the crashed run:",
+                    language="shell",
+                    content="kubectl -n kube-system logs -l k8s-app=kube-dns --previous --tail=50\n"
+                    "kubectl -n kube-system get configmap coredns -o yaml",
+                ),
+            ),
+            why="Every pod in the cluster resolves names through these pods; while none is ready, "
+            "every "
             "lookup of the database name fails with a temporary resolver error.",
             verify=verify,
             priority=15,
@@ -113,14 +126,17 @@ def coredns_down(
         evidence=tuple(cites),
         fix_summary="restart CoreDNS: the pods run but do not become ready, and nothing in the "
         "evidence says why",
-        steps=(model.FixStep(
-            description="Restart the CoreDNS Deployment (rolling, one pod at a time):",
-            language="shell",
-            content="kubectl -n kube-system rollout restart deployment/coredns\n"
-            "kubectl -n kube-system rollout status deployment/coredns --timeout=120s",
-            action={"op": "rollout-restart", "target": "Deployment kube-system/coredns"},
-        ),),
-        why="Every pod resolves names through CoreDNS; pods that run but are not ready are out of the "
+        steps=(
+            model.FixStep(
+                description="Restart the CoreDNS Deployment (rolling, one pod at a time):",
+                language="shell",
+                content="kubectl -n kube-system rollout restart deployment/coredns\n"
+                "kubectl -n kube-system rollout status deployment/coredns --timeout=120s",
+                action={"op": "rollout-restart", "target": "Deployment kube-system/coredns"},
+            ),
+        ),
+        why="Every pod resolves names through CoreDNS; pods that run but are not ready are out of "
+        "the "
         "kube-dns Service, so lookups time out. A restart clears a hung process; if they stay "
         "unready, their log says why.",
         verify=verify,
@@ -129,25 +145,39 @@ def coredns_down(
     )
 
 
-def _loop(ev: evidence_model.Evidence, summary: str, cites: list[model.Cite], verify: str) -> Problem:
-    corefile = str(objects.as_dict((ev.get("ConfigMap", "kube-system", "coredns") or {}).get("data"))
-                   .get("Corefile", ""))
-    forward = next((ln.strip() for ln in corefile.splitlines() if ln.strip().startswith("forward ")), "")
+def _loop(
+    ev: evidence_model.Evidence, summary: str, cites: list[model.Cite], verify: str
+) -> Problem:
+    corefile = str(
+        objects.as_dict((ev.get("ConfigMap", "kube-system", "coredns") or {}).get("data")).get(
+            "Corefile", ""
+        )
+    )
+    forward = next(
+        (ln.strip() for ln in corefile.splitlines() if ln.strip().startswith("forward ")), ""
+    )
     if forward:
-        cites.append(model.Cite(text=f"Corefile: {forward.rstrip('{ ')}", source="ConfigMap kube-system/coredns"))
+        cites.append(
+            model.Cite(
+                text=f"Corefile: {forward.rstrip('{ ')}", source="ConfigMap kube-system/coredns"
+            )
+        )
     nodes = sorted(objects.name(n) for n in ev.kind("Node")) or ["every node"]
     return Problem(
         kind="coredns-loop",
         summary=summary + ": the loop plugin found a forwarding loop and halted CoreDNS",
         evidence=tuple(cites),
-        fix_summary="break the loop: give CoreDNS the real upstream resolvers instead of the node's "
+        fix_summary="break the loop: give CoreDNS the real upstream resolvers instead of the "
+        "node's "
         "local stub (127.0.0.53), then restart it",
         steps=(
             model.FixStep(
-                description=f"On each node ({', '.join(nodes)}): point the kubelet at the real resolv.conf "
+                description=f"On each node ({', '.join(nodes)}): point the kubelet at the real "
+                "resolv.conf "
                 "(systemd-resolved keeps it there), then restart the kubelet:",
                 language="shell",
-                content="sudo sed -i 's|^resolvConf:.*|resolvConf: /run/systemd/resolve/resolv.conf|' "
+                content="sudo sed -i 's|^resolvConf:.*|resolvConf: "
+                "/run/systemd/resolve/resolv.conf|' "
                 "/var/lib/kubelet/config.yaml\nsudo systemctl restart kubelet",
             ),
             model.FixStep(
@@ -159,11 +189,15 @@ def _loop(ev: evidence_model.Evidence, summary: str, cites: list[model.Cite], ve
         ),
         alternatives=(
             "edit ConfigMap kube-system/coredns and replace `forward . /etc/resolv.conf` with "
-            "`forward . ` followed by your upstream resolver IPs (e.g. the VPC resolver), then restart",
+            "`forward . ` followed by your upstream resolver IPs (e.g. the VPC resolver), then "
+            "restart",
         ),
-        why="`forward . /etc/resolv.conf` sends queries CoreDNS cannot answer to the nameserver in its "
-        "own resolv.conf; on nodes with systemd-resolved that is 127.0.0.53, which inside the pod is "
-        "CoreDNS itself. The loop plugin detects this and stops the process, so the pod crash-loops. "
+        why="`forward . /etc/resolv.conf` sends queries CoreDNS cannot answer to the nameserver in "
+        "its "
+        "own resolv.conf; on nodes with systemd-resolved that is 127.0.0.53, which inside the pod "
+        "is "
+        "CoreDNS itself. The loop plugin detects this and stops the process, so the pod "
+        "crash-loops. "
         "Restarting alone repeats the loop; the upstream must change first.",
         verify=verify + "; CoreDNS logs show no [FATAL] plugin/loop line",
         priority=10,
@@ -173,9 +207,17 @@ def _loop(ev: evidence_model.Evidence, summary: str, cites: list[model.Cite], ve
 
 def egress_blocked(scope: Any, netpol: model.Finding, client: Sequence[clues.Clue]) -> Problem:
     template = scope.source_template()
-    selector = objects.as_dict(objects.spec(template).get("selector")).get("matchLabels") if template else None
+    selector = (
+        objects.as_dict(objects.spec(template).get("selector")).get("matchLabels")
+        if template
+        else None
+    )
     if not selector and scope.source_pods:
-        selector = {k: v for k, v in objects.labels(scope.source_pods[0]).items() if k != "pod-template-hash"}
+        selector = {
+            k: v
+            for k, v in objects.labels(scope.source_pods[0]).items()
+            if k != "pod-template-hash"
+        }
     base = objects.name(template) if template else "pods"
     policy = {
         "apiVersion": "networking.k8s.io/v1",
@@ -184,29 +226,41 @@ def egress_blocked(scope: Any, netpol: model.Finding, client: Sequence[clues.Clu
         "spec": {
             "podSelector": {"matchLabels": dict(selector or {})},
             "policyTypes": ["Egress"],
-            "egress": [{
-                "to": [{
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                }],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-            }],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                            },
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                }
+            ],
         },
     }
     return Problem(
         kind="dns-egress-blocked",
         summary=f"egress policy blocks DNS (port 53) from {scope.source}",
-        evidence=(model.Cite(text=f"network-policy: {netpol.summary}", source="check network-policy"),
-                  *_client_cites(client)),
+        evidence=(
+            model.Cite(text=f"network-policy: {netpol.summary}", source="check network-policy"),
+            *_client_cites(client),
+        ),
         fix_summary=f"allow UDP and TCP 53 from {scope.source} to kube-dns in kube-system",
-        steps=(model.FixStep(
-            description="Apply this NetworkPolicy (kubectl apply -f -):",
-            language="yaml",
-            content=_dump(policy),
-            action={"op": "create", "object": policy},
-        ),),
-        why="Once an Egress policy selects a pod, everything it does not allow is denied, DNS included. "
-        "Allow rules add up, so this policy opens port 53 to CoreDNS without widening anything else. "
+        steps=(
+            model.FixStep(
+                description="Apply this NetworkPolicy (kubectl apply -f -):",
+                language="yaml",
+                content=_dump(policy),
+                action={"op": "create", "object": policy},
+            ),
+        ),
+        why="Once an Egress policy selects a pod, everything it does not allow is denied, DNS "
+        "included. "
+        "Allow rules add up, so this policy opens port 53 to CoreDNS without widening anything "
+        "else. "
         "TCP is needed too: large answers and retries fall back to TCP.",
         verify=exec_lookup(scope, scope.target_host),
         rollback=f"kubectl -n {scope.namespace} delete networkpolicy {base}-allow-dns",
@@ -223,18 +277,36 @@ def dns_policy(scope: Any, template: Mapping[str, Any], spec: Mapping[str, Any])
         return None
     ref = clues.workload_ref(template)
     patch = {"spec": {"template": {"spec": {"dnsPolicy": wanted}}}}
-    content = (f"kubectl -n {ref[1]} patch {ref[0]} {ref[2]} --type merge -p "
-               f"'{{\"spec\":{{\"template\":{{\"spec\":{{\"dnsPolicy\":\"{wanted}\"}}}}}}}}'") if ref else ""
+    content = (
+        (
+            f"kubectl -n {ref[1]} patch {ref[0]} {ref[2]} --type merge -p "
+            f'\'{{"spec":{{"template":{{"spec":{{"dnsPolicy":"{wanted}"}}}}}}}}\''
+        )
+        if ref
+        else ""
+    )
     return Problem(
         kind="dns-policy",
         summary=f"{scope.source} does not use cluster DNS (dnsPolicy {policy}"
         f"{', hostNetwork' if host_net else ''}): {scope.target_host} cannot resolve",
-        evidence=(model.Cite(text=f"dnsPolicy: {policy}, hostNetwork: {host_net}", source=objects.ref(template)),),
+        evidence=(
+            model.Cite(
+                text=f"dnsPolicy: {policy}, hostNetwork: {host_net}", source=objects.ref(template)
+            ),
+        ),
         fix_summary=f"set dnsPolicy: {wanted}",
-        steps=(model.FixStep(description="Patch the pod template:", language="shell", content=content,
-                             action={"op": "patch", "target": objects.ref(template), "patch": patch}),)
-        if ref else (),
-        why="With dnsPolicy Default (and with hostNetwork under ClusterFirst) the pod uses the node's "
+        steps=(
+            model.FixStep(
+                description="Patch the pod template:",
+                language="shell",
+                content=content,
+                action={"op": "patch", "target": objects.ref(template), "patch": patch},
+            ),
+        )
+        if ref
+        else (),
+        why="With dnsPolicy Default (and with hostNetwork under ClusterFirst) the pod uses the "
+        "node's "
         "resolv.conf, which knows nothing about *.svc.cluster.local names.",
         verify=exec_lookup(scope, scope.target_host),
         priority=20,
@@ -250,42 +322,77 @@ def wrong_name(
     client: Sequence[clues.Clue],
 ) -> Problem:
     right = _right_service(ev, scope, name.service)
-    elsewhere = sorted(objects.namespace(s) for s in ev.kind("Service") if objects.name(s) == name.service)
+    elsewhere = sorted(
+        objects.namespace(s) for s in ev.kind("Service") if objects.name(s) == name.service
+    )
     template = scope.source_template()
-    cites = [model.Cite(
-        text=f"{configured.variable}={configured.host} → {name.fqdn}"
-        + (" (short names resolve in the client's namespace)" if name.searched else ""),
-        source=objects.ref(template) if template else "",
-    ), model.Cite(
-        text=f"no Service {name.service!r} in namespace {name.namespace}"
-        + (f"; Services named {name.service!r} exist in: {', '.join(elsewhere)}" if elsewhere else ""),
-        source=f"Namespace {name.namespace}",
-    ), *_client_cites(client)]
+    cites = [
+        model.Cite(
+            text=f"{configured.variable}={configured.host} → {name.fqdn}"
+            + (" (short names resolve in the client's namespace)" if name.searched else ""),
+            source=objects.ref(template) if template else "",
+        ),
+        model.Cite(
+            text=f"no Service {name.service!r} in namespace {name.namespace}"
+            + (
+                f"; Services named {name.service!r} exist in: {', '.join(elsewhere)}"
+                if elsewhere
+                else ""
+            ),
+            source=f"Namespace {name.namespace}",
+        ),
+        *_client_cites(client),
+    ]
     steps: tuple[model.FixStep, ...] = ()
     ref = clues.workload_ref(template)
-    summary = f"{configured.variable}={configured.host} names a Service that does not exist ({name.fqdn})"
+    summary = (
+        f"{configured.variable}={configured.host} names a Service that does not exist ({name.fqdn})"
+    )
     if right and ref and not configured.from_url:
         kind, ns, wl = ref
-        patch = {"spec": {"template": {"spec": {"containers": [
-            {"name": container.get("name"), "env": [{"name": configured.variable, "value": right}]}]}}}}
-        steps = (model.FixStep(
-            description="Point the client at the right Service (this rolls the pods):",
-            language="shell",
-            content=f"kubectl set env {kind}/{wl} -n {ns} -c {container.get('name')} {configured.variable}={right}",
-            action={"op": "patch", "target": objects.ref(template), "patch": patch},
-        ),)
+        patch = {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": container.get("name"),
+                                "env": [{"name": configured.variable, "value": right}],
+                            }
+                        ]
+                    }
+                }
+            }
+        }
+        steps = (
+            model.FixStep(
+                description="Point the client at the right Service (this rolls the pods):",
+                language="shell",
+                content=f"kubectl set env {kind}/{wl} -n {ns} -c {container.get('name')} "
+                f"{configured.variable}={right}",
+                action={"op": "patch", "target": objects.ref(template), "patch": patch},
+            ),
+        )
     elif right:
-        steps = (model.FixStep(description="Change the host part of the URL:", language="text",
-                               content=f"in {configured.variable}, replace host {configured.host} by {right}"),)
+        steps = (
+            model.FixStep(
+                description="Change the host part of the URL:",
+                language="text",
+                content=f"in {configured.variable}, replace host {configured.host} by {right}",
+            ),
+        )
     return Problem(
         kind="wrong-name",
         summary=summary,
         evidence=tuple(cites),
-        fix_summary=f"use {right}" if right else f"create Service {name.namespace}/{name.service} or fix "
-        f"{configured.variable}",
+        fix_summary=f"use {right}"
+        if right
+        else f"create Service {name.namespace}/{name.service} or fix {configured.variable}",
         steps=steps,
-        why="Cluster DNS only answers for Services that exist; a name without a namespace is completed "
-        f"with the client's own namespace ({scope.namespace}) first. The fully qualified name cannot be "
+        why="Cluster DNS only answers for Services that exist; a name without a namespace is "
+        "completed "
+        f"with the client's own namespace ({scope.namespace}) first. The fully qualified name "
+        "cannot be "
         "completed wrongly and costs no extra search-path queries.",
         verify=exec_lookup(scope, right or name.fqdn),
         rollback=f"kubectl -n {scope.namespace} rollout undo {ref[0]}/{ref[2]}" if ref else "",
@@ -308,14 +415,26 @@ def probe_failed(scope: Any, probe: probes_file.ProbeResult) -> Problem:
     return Problem(
         kind="probe-" + probe.outcome,
         summary=f"{probe.target} does not resolve ({probe.outcome} from {server})",
-        evidence=(model.Cite(text=f"probe dns {probe.target}: {probe.outcome} after {probe.elapsed_ms:.0f} ms"
-                             + (f" ({probe.detail})" if probe.detail else ""), source="probe dns"),),
-        fix_summary="the name does not exist: use the Service's full name" if nx
+        evidence=(
+            model.Cite(
+                text=f"probe dns {probe.target}: {probe.outcome} after {probe.elapsed_ms:.0f} ms"
+                + (f" ({probe.detail})" if probe.detail else ""),
+                source="probe dns",
+            ),
+        ),
+        fix_summary="the name does not exist: use the Service's full name"
+        if nx
         else "cluster DNS does not answer: check CoreDNS and port 53 egress",
-        steps=(model.FixStep(description="See what the resolver and CoreDNS say:", language="shell",
-                             content=f"{exec_lookup(scope, probe.target)}\n"
-                             "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50"),),
-        why="NXDOMAIN means the name is wrong or its Service is missing; SERVFAIL or a timeout means "
+        steps=(
+            model.FixStep(
+                description="See what the resolver and CoreDNS say:",
+                language="shell",
+                content=f"{exec_lookup(scope, probe.target)}\n"
+                "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50",
+            ),
+        ),
+        why="NXDOMAIN means the name is wrong or its Service is missing; SERVFAIL or a timeout "
+        "means "
         "CoreDNS or its upstream is failing, or port 53 is blocked.",
         verify=exec_lookup(scope, probe.target),
         priority=25,
@@ -331,11 +450,17 @@ def client_only(scope: Any, client: Sequence[clues.Clue]) -> Problem:
         + (" (temporary failure: DNS unreachable or failing)" if temporary else ""),
         evidence=tuple(_client_cites(client)),
         fix_summary="find which lookup fails from inside the client, then fix CoreDNS or the name",
-        steps=(model.FixStep(description="Resolve the name from the client and read CoreDNS:", language="shell",
-                             content=f"{exec_lookup(scope, scope.target_host)}\n"
-                             "kubectl -n kube-system get pods,endpointslices -l k8s-app=kube-dns\n"
-                             "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50"),),
-        why="The client's own errors show name resolution failing; the objects in the evidence do not "
+        steps=(
+            model.FixStep(
+                description="Resolve the name from the client and read CoreDNS:",
+                language="shell",
+                content=f"{exec_lookup(scope, scope.target_host)}\n"
+                "kubectl -n kube-system get pods,endpointslices -l k8s-app=kube-dns\n"
+                "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50",
+            ),
+        ),
+        why="The client's own errors show name resolution failing; the objects in the evidence do "
+        "not "
         "show why, so the lookup from inside the pod decides between a wrong name and broken DNS.",
         verify=exec_lookup(scope, scope.target_host),
         priority=30,

@@ -16,8 +16,13 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 CLUSTER_DOMAIN = "cluster.local"
-_HOST_VARS = re.compile(r"^(DB|DATABASE|PG|POSTGRES(QL)?)_?(HOST|HOSTNAME|SERVER|ADDR(ESS)?)$|_HOST$")
-_URL_VARS = re.compile(r"(^|_)(DATABASE|DB|PG|POSTGRES(QL)?)_?(URL|URI|DSN)$|^JDBC_URL$|_DATABASE_URL$")
+_HOST_VARS = re.compile(
+    r"^(DB|DATABASE|PG|POSTGRES(QL)?)_?(HOST|HOSTNAME|SERVER|ADDR(ESS)?)$|_HOST$"
+)
+_URL_VARS = re.compile(
+    r"(^|_)(DATABASE|DATASOURCE|DB|PG|POSTGRES(QL)?)_?(URL|URI|DSN)$|^JDBC_URL$|_DATABASE_URL$"
+)
+_DB_WORDS = re.compile(r"DB|DATABASE|DATASOURCE|PG|POSTGRES|JDBC|SQL")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +46,7 @@ class ClusterName:
 
 
 def configured_hosts(env: Mapping[str, str]) -> list[ConfiguredHost]:
-    """Host names in plain env settings: *_HOST style variables and URLs/DSNs (passwords dropped)."""
+    """Host names in plain env settings: *_HOST variables and URLs/DSNs (passwords dropped)."""
     found = []
     for name, value in env.items():
         value = value.strip()
@@ -54,6 +59,11 @@ def configured_hosts(env: Mapping[str, str]) -> list[ConfiguredHost]:
         elif _HOST_VARS.search(name) and not value.isdigit():
             found.append(ConfiguredHost(variable=name, host=value.split(",")[0].split(":")[0]))
     return found
+
+
+def is_db_variable(name: str) -> bool:
+    """Whether a variable's name says it is about the database (DB_HOST yes, REDIS_HOST no)."""
+    return bool(_DB_WORDS.search(name.upper()))
 
 
 def url_host(url: str) -> str | None:
@@ -76,7 +86,9 @@ def is_ip(text: str) -> bool:
     return True
 
 
-def cluster_name(host: str, client_namespace: str, known_namespaces: set[str]) -> ClusterName | None:
+def cluster_name(
+    host: str, client_namespace: str, known_namespaces: set[str]
+) -> ClusterName | None:
     """Where `host` lands in cluster DNS for a client in `client_namespace`; None for names that
     are not cluster names (IPs, outside hosts)."""
     if is_ip(host):
@@ -94,12 +106,17 @@ def cluster_name(host: str, client_namespace: str, known_namespaces: set[str]) -
         return None
     if len(parts) == 1:
         return ClusterName(
-            service=parts[0], namespace=client_namespace,
-            fqdn=f"{parts[0]}.{client_namespace}.svc.{CLUSTER_DOMAIN}", searched=True,
+            service=parts[0],
+            namespace=client_namespace,
+            fqdn=f"{parts[0]}.{client_namespace}.svc.{CLUSTER_DOMAIN}",
+            searched=True,
         )
     if len(parts) == 2 and parts[1] in known_namespaces:
         return ClusterName(
-            service=parts[0], namespace=parts[1], fqdn=f"{parts[0]}.{parts[1]}.svc.{CLUSTER_DOMAIN}", searched=True
+            service=parts[0],
+            namespace=parts[1],
+            fqdn=f"{parts[0]}.{parts[1]}.svc.{CLUSTER_DOMAIN}",
+            searched=True,
         )
     return None
 

@@ -19,14 +19,20 @@ from paramedic.kube import objects, services
 _TCP = ("tcp-timeout", "tcp-refused", "no-route", "conn-reset")
 
 
-@registry.check("firewall", title="No firewall drops traffic to a database outside the cluster",
-                needs=("Service", "EndpointSlice", "Endpoints", "Node", "logs", "probes:tcp"))
+@registry.check(
+    "firewall",
+    title="No firewall drops traffic to a database outside the cluster",
+    needs=("Service", "EndpointSlice", "Endpoints", "Node", "logs", "probes:tcp"),
+)
 def run(ctx: model.Context) -> model.Finding:
     scope, ev = ctx.scope, ctx.evidence
     if not scope.external:
         return model.Finding(
-            check="firewall", verdict=model.Verdict.RULED_OUT, confidence=model.Confidence.HIGH,
-            summary="target is in the cluster; the firewall check applies to targets outside")
+            check="firewall",
+            verdict=model.Verdict.RULED_OUT,
+            confidence=model.Confidence.HIGH,
+            summary="target is in the cluster; the firewall check applies to targets outside",
+        )
     addresses, port, cites = _destination(ev, scope)
     dest = ", ".join(addresses) or scope.target_host
     found = [c for c in clues.log_clues(ev, scope.source_pods) if c.meaning in _TCP]
@@ -36,10 +42,16 @@ def run(ctx: model.Context) -> model.Finding:
             first = next(c for c in found if c.meaning == meaning)
             cites.append(first.cite(f"{n}× {meaning}: "))
             cites.append(model.Cite(text=f"{meaning} means: {signatures.describe(meaning)}"))
-    probes = [p for p in ev.probes_of("tcp") if _probes_target(p.target, addresses, scope.target_host)]
+    probes = [
+        p for p in ev.probes_of("tcp") if _probes_target(p.target, addresses, scope.target_host)
+    ]
     for p in probes:
-        cites.append(model.Cite(text=f"probe tcp {p.target}: {p.outcome} after {p.elapsed_ms:.0f} ms",
-                                source=f"probe tcp ({p.source})"))
+        cites.append(
+            model.Cite(
+                text=f"probe tcp {p.target}: {p.outcome} after {p.elapsed_ms:.0f} ms",
+                source=f"probe tcp ({p.source})",
+            )
+        )
     netpol = ctx.earlier.get("network-policy")
     if netpol is None:
         policy_note = "NetworkPolicies were not evaluated, so a dropping policy is not excluded"
@@ -53,61 +65,130 @@ def run(ctx: model.Context) -> model.Finding:
     dropped = "timeout" in outcomes or (not probes and kinds["tcp-timeout"] > 0)
     unreachable = "unreachable" in outcomes or (not probes and kinds["no-route"] > 0)
     if "open" in outcomes:
-        return _ruled_out(cites, f"{dest}:{port} accepts TCP connections (probe open)", model.Confidence.HIGH)
+        return _ruled_out(
+            cites, f"{dest}:{port} accepts TCP connections (probe open)", model.Confidence.HIGH
+        )
     if netpol is not None and netpol.verdict is model.Verdict.CAUSE:
         return model.Finding(
-            check="firewall", verdict=model.Verdict.INCONCLUSIVE, confidence=model.Confidence.LOW,
-            summary="a NetworkPolicy already blocks this flow; a firewall outside cannot be judged until it is fixed",
+            check="firewall",
+            verdict=model.Verdict.INCONCLUSIVE,
+            confidence=model.Confidence.LOW,
+            summary="a NetworkPolicy already blocks this flow; a firewall outside cannot be judged "
+            "until it is fixed",
             evidence=tuple(cites),
-            missing=f"after the NetworkPolicy fix, test again: {_nc(scope, dest, port)}")
+            missing=f"after the NetworkPolicy fix, test again: {_nc(scope, dest, port)}",
+        )
     if dropped or unreachable:
-        how = "time out (packets dropped)" if dropped else "get no-route (ICMP unreachable / admin-prohibited)"
+        how = (
+            "time out (packets dropped)"
+            if dropped
+            else "get no-route (ICMP unreachable / admin-prohibited)"
+        )
         return model.Finding(
-            check="firewall", verdict=model.Verdict.CAUSE,
+            check="firewall",
+            verdict=model.Verdict.CAUSE,
             confidence=model.Confidence.HIGH if netpol is not None else model.Confidence.MEDIUM,
-            summary=f"connections to {dest}:{port} outside the cluster {how}; the cluster's policies "
-            + ("allow them, so a firewall outside drops them" if netpol is not None else "were not evaluated"),
-            evidence=tuple(cites), fix=_fix(ev, scope, addresses, port),
-            why="A timeout means the SYN got no answer at all: something on the path discards it. Inside the "
-            "cluster nothing blocks the flow, so the drop is outside: a cloud security group or firewall in "
-            "front of the database, or the database host's own firewall. Those are stateful, so one inbound "
+            summary=f"connections to {dest}:{port} outside the cluster {how}; the cluster's "
+            "policies "
+            + (
+                "allow them, so a firewall outside drops them"
+                if netpol is not None
+                else "were not evaluated"
+            ),
+            evidence=tuple(cites),
+            fix=_fix(ev, scope, addresses, port),
+            why="A timeout means the SYN got no answer at all: something on the path discards it. "
+            "Inside the "
+            "cluster nothing blocks the flow, so the drop is outside: a cloud security group or "
+            "firewall in "
+            "front of the database, or the database host's own firewall. Those are stateful, so "
+            "one inbound "
             "rule for the nodes' addresses lets the replies back.",
-            verify=f"{_nc(scope, dest, port)} prints 'open'; the client logs stop showing connect timeouts",
-            priority=30, details={"destination": addresses, "port": port, "kinds": kinds})
+            verify=f"{_nc(scope, dest, port)} prints 'open'; the client logs stop showing connect "
+            "timeouts",
+            priority=30,
+            details={"destination": addresses, "port": port, "kinds": kinds},
+        )
     if kinds["tcp-refused"] or "refused" in outcomes:
-        return _ruled_out(cites, f"{dest}:{port} refuses connections: a host answers, so no firewall drops "
-                          "them; check that PostgreSQL listens there", model.Confidence.MEDIUM)
-    if not probes and not any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.source_pods):
+        return _ruled_out(
+            cites,
+            f"{dest}:{port} refuses connections: a host answers, so no firewall drops "
+            "them; check that PostgreSQL listens there",
+            model.Confidence.MEDIUM,
+        )
+    if not probes and not any(
+        ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.source_pods
+    ):
         return model.Finding(
-            check="firewall", verdict=model.Verdict.INCONCLUSIVE, confidence=model.Confidence.LOW,
+            check="firewall",
+            verdict=model.Verdict.INCONCLUSIVE,
+            confidence=model.Confidence.LOW,
             summary=f"no client log and no tcp probe to tell whether {dest}:{port} is reachable",
-            evidence=tuple(cites), missing=f"a connect test from the cluster: {_nc(scope, dest, port)}")
-    return _ruled_out(cites, f"no connect timeouts to {dest}:{port} in the client logs", model.Confidence.LOW)
+            evidence=tuple(cites),
+            missing=f"a connect test from the cluster: {_nc(scope, dest, port)}",
+        )
+    return _ruled_out(
+        cites, f"no connect timeouts to {dest}:{port} in the client logs", model.Confidence.LOW
+    )
 
 
-def _ruled_out(cites: list[model.Cite], summary: str, confidence: model.Confidence) -> model.Finding:
-    return model.Finding(check="firewall", verdict=model.Verdict.RULED_OUT, confidence=confidence,
-                         summary=summary, evidence=tuple(cites))
+def _ruled_out(
+    cites: list[model.Cite], summary: str, confidence: model.Confidence
+) -> model.Finding:
+    return model.Finding(
+        check="firewall",
+        verdict=model.Verdict.RULED_OUT,
+        confidence=confidence,
+        summary=summary,
+        evidence=tuple(cites),
+    )
 
 
 def _destination(ev: Any, scope: Any) -> tuple[list[str], int | None, list[model.Cite]]:
     """(destination IPs, destination port, evidence) of an outside target."""
     service = scope.target_service
     if service is None:
-        return ([scope.target_host] if dns_names.is_ip(scope.target_host) else []), scope.port, [
-            model.Cite(text=f"target {scope.target_host}:{scope.port} is given as a host outside the cluster")]
+        return (
+            ([scope.target_host] if dns_names.is_ip(scope.target_host) else []),
+            scope.port,
+            [
+                model.Cite(
+                    text=f"target {scope.target_host}:{scope.port} is given as a host outside the "
+                    "cluster"
+                )
+            ],
+        )
     spec = objects.spec(service)
     if spec.get("type") == "ExternalName":
         name = str(spec.get("externalName", ""))
-        resolved = [str(a) for p in ev.probes_of("dns") if p.target.rstrip(".") == name and p.ok
-                    for a in p.data.get("addresses") or []]
-        return resolved, scope.port, [model.Cite(text=f"ExternalName → {name}", source=objects.ref(service))]
+        resolved = [
+            str(a)
+            for p in ev.probes_of("dns")
+            if p.target.rstrip(".") == name and p.ok
+            for a in p.data.get("addresses") or []
+        ]
+        return (
+            resolved,
+            scope.port,
+            [model.Cite(text=f"ExternalName → {name}", source=objects.ref(service))],
+        )
     ns = objects.namespace(service)
-    ready, not_ready = services.endpoint_addresses(service, ev.kind("Endpoints", ns), ev.kind("EndpointSlice", ns))
+    ready, not_ready = services.endpoint_addresses(
+        service, ev.kind("Endpoints", ns), ev.kind("EndpointSlice", ns)
+    )
     port = _endpoint_port(ev, service, scope.port_name) or scope.port
-    return ready + not_ready, port, [model.Cite(
-        text=f"Service without selector; endpoints set by hand: {', '.join(ready + not_ready) or 'none'}"
-        f" port {port}", source=objects.ref(service))]
+    return (
+        ready + not_ready,
+        port,
+        [
+            model.Cite(
+                text="Service without selector; endpoints set by hand: "
+                f"{', '.join(ready + not_ready) or 'none'}"
+                f" port {port}",
+                source=objects.ref(service),
+            )
+        ],
+    )
 
 
 def _endpoint_port(ev: Any, service: Mapping[str, Any], name: str | None) -> int | None:
@@ -127,8 +208,10 @@ def _probes_target(target: str, addresses: list[str], host: str) -> bool:
 
 def _nc(scope: Any, dest: str, port: int | None) -> str:
     first = dest.split(",")[0]
-    return (f"kubectl -n {scope.namespace} run nettest --rm -i --restart=Never --image=busybox:1.36 -- "
-            f"nc -vz -w 5 {first} {port}")
+    return (
+        f"kubectl -n {scope.namespace} run nettest --rm -i --restart=Never --image=busybox:1.36 -- "
+        f"nc -vz -w 5 {first} {port}"
+    )
 
 
 def _fix(ev: Any, scope: Any, addresses: list[str], port: int | None) -> model.Fix:
@@ -140,22 +223,46 @@ def _fix(ev: Any, scope: Any, addresses: list[str], port: int | None) -> model.F
     sources = ", ".join(f"{ip}/32" for _, ip in nodes) or "the cluster's egress addresses"
     names = ", ".join(n for n, _ in nodes)
     dest = ", ".join(f"{a}/32" for a in addresses) or scope.target_host
-    provider = next((str(objects.spec(n).get("providerID", "")).split(":")[0] for n in ev.kind("Node")
-                     if objects.spec(n).get("providerID")), "")
-    where = {"aws": "the database's AWS security group (inbound rules)",
-             "gce": "a GCP VPC firewall rule (ingress, allow)",
-             "azure": "the network security group in front of the database"}.get(
-        provider, "the firewall or cloud security group in front of the database")
-    rule = (f"allow TCP from {sources}\n      to   {dest} port {port}\n"
+    provider = next(
+        (
+            str(objects.spec(n).get("providerID", "")).split(":")[0]
+            for n in ev.kind("Node")
+            if objects.spec(n).get("providerID")
+        ),
+        "",
+    )
+    where = {
+        "aws": "the database's AWS security group (inbound rules)",
+        "gce": "a GCP VPC firewall rule (ingress, allow)",
+        "azure": "the network security group in front of the database",
+    }.get(provider, "the firewall or cloud security group in front of the database")
+    rule = (
+        (
+            f"allow TCP from {sources}\n      to   {dest} port {port}\n"
             f"(sources: nodes {names}; pod traffic to outside addresses leaves with the node's IP."
-            " If egress goes through a NAT gateway, use its public IP instead)") if nodes else (
-        f"allow TCP from the cluster's egress addresses to {dest} port {port}")
+            " If egress goes through a NAT gateway, use its public IP instead)"
+        )
+        if nodes
+        else (f"allow TCP from the cluster's egress addresses to {dest} port {port}")
+    )
     return model.Fix(
         summary=f"open TCP {port} to {dest} from the cluster's nodes in {where}",
-        steps=(model.FixStep(description=f"Ask whoever manages {where} for this rule:", language="text",
-                             content=rule,
-                             action={"op": "request-firewall-rule", "protocol": "TCP", "port": port,
-                                     "sources": [ip for _, ip in nodes], "destinations": addresses}),),
-        alternatives=("if the database runs on a host you manage, check its own firewall "
-                      f"(nft list ruleset / iptables -S) for a drop on port {port}",))
-
+        steps=(
+            model.FixStep(
+                description=f"Ask whoever manages {where} for this rule:",
+                language="text",
+                content=rule,
+                action={
+                    "op": "request-firewall-rule",
+                    "protocol": "TCP",
+                    "port": port,
+                    "sources": [ip for _, ip in nodes],
+                    "destinations": addresses,
+                },
+            ),
+        ),
+        alternatives=(
+            "if the database runs on a host you manage, check its own firewall "
+            f"(nft list ruleset / iptables -S) for a drop on port {port}",
+        ),
+    )

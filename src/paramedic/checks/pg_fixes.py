@@ -36,55 +36,91 @@ class Arithmetic:
     cites: tuple[model.Cite, ...]
 
 
-def arithmetic(limits: pg_limits.ServerLimits | None, clients: Sequence[pg_limits.ClientDemand]) -> Arithmetic:
+def arithmetic(
+    limits: pg_limits.ServerLimits | None, clients: Sequence[pg_limits.ClientDemand]
+) -> Arithmetic:
     cites: list[model.Cite] = []
     if limits is not None:
-        cites.append(model.Cite(
-            text=f"max_connections {limits.max_connections.value} ({limits.max_connections.source}) − "
-            f"superuser_reserved {limits.superuser_reserved.value} ({limits.superuser_reserved.source}) − "
-            f"reserved {limits.reserved.value} = {limits.usable} usable slots",
-            source=objects.ref(limits.workload) if limits.workload else "",
-        ))
+        cites.append(
+            model.Cite(
+                text=f"max_connections {limits.max_connections.value} "
+                f"({limits.max_connections.source}) − "
+                f"superuser_reserved {limits.superuser_reserved.value} "
+                f"({limits.superuser_reserved.source}) − "
+                f"reserved {limits.reserved.value} = {limits.usable} usable slots",
+                source=objects.ref(limits.workload) if limits.workload else "",
+            )
+        )
     steady = peak = 0
     known = False
     for c in clients:
         if c.pool is None:
-            cites.append(model.Cite(text="pool size not set in env (not counted)", source=objects.ref(c.workload)))
+            cites.append(
+                model.Cite(
+                    text="pool size not set in env (not counted)", source=objects.ref(c.workload)
+                )
+            )
             continue
         known = True
         steady += c.steady or 0
         peak += c.peak or 0
-        extra = f"; {c.peak_pods} pods at peak ({c.peak_reason}) = {c.peak}" if c.peak_pods != c.replicas else ""
-        cites.append(model.Cite(text=f"{c.replicas} replicas × {c.pool} ({c.pool_source}) = {c.steady}{extra}",
-                                source=objects.ref(c.workload)))
+        extra = (
+            f"; {c.peak_pods} pods at peak ({c.peak_reason}) = {c.peak}"
+            if c.peak_pods != c.replicas
+            else ""
+        )
+        cites.append(
+            model.Cite(
+                text=f"{c.replicas} replicas × {c.pool} ({c.pool_source}) = {c.steady}{extra}",
+                source=objects.ref(c.workload),
+            )
+        )
     if known and len([c for c in clients if c.pool is not None]) > 1:
         cites.append(model.Cite(text=f"all clients: {steady} steady, {peak} at peak"))
-    return Arithmetic(steady=steady if known else None, peak=peak if known else None, cites=tuple(cites))
+    return Arithmetic(
+        steady=steady if known else None, peak=peak if known else None, cites=tuple(cites)
+    )
 
 
 def attribution(data: Mapping[str, Any], saturation: float | None) -> list[model.Cite]:
     cites = []
     if saturation is not None:
-        cites.append(model.Cite(
-            text=f"{data.get('in_use', '?')} client connections of {data.get('usable_slots', '?')} usable "
-            f"= {saturation:.0%} ({data.get('formula') or 'in use / usable slots'})",
-            source="probe postgres"))
-    for key, label in (("by_application", "by application"), ("by_state", "by state"), ("by_user", "by user"),
-                       ("by_client", "by client")):
+        cites.append(
+            model.Cite(
+                text=f"{data.get('in_use', '?')} client connections of "
+                f"{data.get('usable_slots', '?')} usable "
+                f"= {saturation:.0%} ({data.get('formula') or 'in use / usable slots'})",
+                source="probe postgres",
+            )
+        )
+    for key, label in (
+        ("by_application", "by application"),
+        ("by_state", "by state"),
+        ("by_user", "by user"),
+        ("by_client", "by client"),
+    ):
         groups = data.get(key)
         if isinstance(groups, dict) and groups:
             top = sorted(groups.items(), key=lambda kv: -int(kv[1]))[:4]
-            cites.append(model.Cite(text=f"{label}: " + ", ".join(f"{k or '(none)'} {v}" for k, v in top),
-                                    source="probe postgres"))
+            cites.append(
+                model.Cite(
+                    text=f"{label}: " + ", ".join(f"{k or '(none)'} {v}" for k, v in top),
+                    source="probe postgres",
+                )
+            )
     idle = [s for s in data.get("idle_in_transaction") or [] if isinstance(s, dict)]
     if idle:
         users = sorted({str(s.get("user")) for s in idle})
-        by_state = data.get("by_state") if isinstance(data.get("by_state"), dict) else {}
+        by_state = objects.as_dict(data.get("by_state"))
         n = by_state.get("idle in transaction", len(idle))
-        cites.append(model.Cite(
-            text=f"{n} sessions idle in transaction (users {', '.join(users)}), longest "
-            f"{data.get('longest_idle_in_transaction_s', max(int(s.get('seconds') or 0) for s in idle))} s",
-            source="probe postgres"))
+        longest = max(int(s.get("seconds") or 0) for s in idle)
+        cites.append(
+            model.Cite(
+                text=f"{n} sessions idle in transaction (users {', '.join(users)}), longest "
+                f"{data.get('longest_idle_in_transaction_s', longest)} s",
+                source="probe postgres",
+            )
+        )
     return cites
 
 
@@ -100,7 +136,12 @@ def fix(
     rollback = ""
     source = clients[0] if clients else None
     usable = limits.usable if limits is not None else probe.get("usable_slots")
-    if isinstance(usable, int) and source is not None and source.pool is not None and numbers.peak is not None:
+    if (
+        isinstance(usable, int)
+        and source is not None
+        and source.pool is not None
+        and numbers.peak is not None
+    ):
         others = numbers.peak - (source.peak or 0)
         headroom = max(5, usable // 10)
         per_pod = (usable - others - headroom) // max(source.peak_pods, 1)
@@ -110,64 +151,109 @@ def fix(
             kind, ns, name = ref
             overflow = [p.split("=")[0].strip() for p in source.pool_source.split("+")[1:]]
             sets = " ".join([f"{var}={per_pod}", *(f"{o}=0" for o in overflow)])
-            steps.append(model.FixStep(
-                description=f"Size {name}'s pool to the slots: ({usable} usable − {others} other clients − "
-                f"{headroom} headroom) / {source.peak_pods} pods at peak = {per_pod} per pod:",
-                language="shell",
-                content=f"kubectl set env {kind}/{name} -n {ns} {sets}",
-                action={"op": "set-env", "target": objects.ref(source.workload),
-                        "env": {var: str(per_pod), **{o: "0" for o in overflow}}},
-            ))
-            rollback = f"kubectl set env {kind}/{name} -n {ns} {source.pool_source.replace(' + ', ' ')}"
+            steps.append(
+                model.FixStep(
+                    description=f"Size {name}'s pool to the slots: ({usable} usable"
+                    + (f" − {others} for other clients" if others else "")
+                    + f" − {headroom} headroom) / {source.peak_pods} pods at peak"
+                    f" = {per_pod} per pod:",
+                    language="shell",
+                    content=f"kubectl set env {kind}/{name} -n {ns} {sets}",
+                    action={
+                        "op": "set-env",
+                        "target": objects.ref(source.workload),
+                        "env": {var: str(per_pod), **{o: "0" for o in overflow}},
+                    },
+                )
+            )
+            rollback = (
+                f"kubectl set env {kind}/{name} -n {ns} {source.pool_source.replace(' + ', ' ')}"
+            )
         if numbers.peak > usable:
             alternatives.append(
-                f"put PgBouncer (pool_mode = transaction) in front of the database: max_client_conn "
-                f"{_round_up(numbers.peak + 50)}, default_pool_size {max(1, usable - headroom)}; clients keep "
-                "their pools, PgBouncer multiplexes them onto that many server connections")
+                "put PgBouncer (pool_mode = transaction) in front of the database: "
+                "max_client_conn "
+                f"{_round_up(numbers.peak + 50)}, default_pool_size {max(1, usable - headroom)}; "
+                "clients keep "
+                "their pools, PgBouncer multiplexes them onto that many server connections"
+            )
     idle = [s for s in probe.get("idle_in_transaction") or [] if isinstance(s, dict)]
     users = sorted({str(s.get("user")) for s in idle if s.get("user")})
     for user in users:
-        steps.append(model.FixStep(
-            description=f"End {user}'s sessions idle in a transaction for over 5 minutes, and cap them "
-            f"({_psql(scope)}):",
-            language="sql",
-            content="SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle in transaction' "
-            f"AND state_change < now() - interval '5 minutes' AND usename = '{user}';\n"
-            f"ALTER ROLE {user} SET idle_in_transaction_session_timeout = '60s';",
-            action={"op": "sql", "target": scope.target},
-        ))
+        steps.append(
+            model.FixStep(
+                description=f"End {user}'s sessions idle in a transaction for over 5 minutes, and "
+                "cap them "
+                f"({_psql(scope)}):",
+                language="sql",
+                content="SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = "
+                "'idle in transaction' "
+                f"AND now() - state_change > interval '5 minutes' AND usename = '{user}';\n"
+                f"ALTER ROLE {user} SET idle_in_transaction_session_timeout = '60s';",
+                action={"op": "sql", "target": scope.target},
+            )
+        )
     if limits is not None and numbers.peak is not None and numbers.peak > limits.usable:
         steps.append(_raise_limit(scope, limits, numbers.peak))
     if not steps:
         alternatives.insert(0, "find who holds the slots: " + usage_command(scope))
     return model.Fix(
-        summary="keep the pools under the usable slots" if steps else "find who holds the connection slots",
-        steps=tuple(steps), alternatives=tuple(alternatives), rollback=rollback)
+        summary="keep the pools under the usable slots"
+        if steps
+        else "find who holds the connection slots",
+        steps=tuple(steps),
+        alternatives=tuple(alternatives),
+        rollback=rollback,
+    )
 
 
 def _raise_limit(scope: Any, limits: pg_limits.ServerLimits, peak: int) -> model.FixStep:
     reserved = limits.superuser_reserved.value + limits.reserved.value
     new = _round_up(peak + reserved + max(5, peak // 10))
     more = new - limits.max_connections.value
-    memory = ""
     db = scope.target_pods[0] if scope.target_pods else None
-    container = next((c for c in pods.containers(db) if c.get("name") == limits.container), None) if db else None
-    limit = objects.as_dict(objects.as_dict((container or {}).get("resources")).get("limits")).get("memory")
-    cost = f"+{more} connections ≈ +{more * MIB_PER_CONNECTION} MiB plus work_mem per sort" + (
-        f", against a {limit} memory limit" if limit else "")
-    desc = (f"Last resort: raise max_connections to {new}. It needs a restart (postmaster context; "
-            f"pg_reload_conf() does not apply it); {cost}:")
+    container = (
+        next((c for c in pods.containers(db) if c.get("name") == limits.container), None)
+        if db
+        else None
+    )
+    limit = objects.as_dict(objects.as_dict((container or {}).get("resources")).get("limits")).get(
+        "memory"
+    )
+    extra_mib = more * MIB_PER_CONNECTION
+    cost = f"+{more} connections ≈ +{extra_mib} MiB plus work_mem per sort" + (
+        f", against a {limit} memory limit" if limit else ""
+    )
+    limit_mib = _mib(limit)
+    if limit_mib is not None and extra_mib * 2 > limit_mib:
+        cost += " (too much for that limit: raise it too, or prefer the pooler)"
+    desc = (
+        f"Last resort: raise max_connections to {new}. It needs a restart (postmaster context; "
+        f"pg_reload_conf() does not apply it); {cost}:"
+    )
     workload = limits.workload
     if limits.max_connections.source == "args" and workload is not None and container is not None:
         args = [str(a) for a in objects.as_list(container.get("args"))]
-        index = next(i for i, a in enumerate(args) if a.removeprefix("--").startswith("max_connections="))
-        ci = next(i for i, c in enumerate(pods.containers(workload)) if c.get("name") == limits.container)
-        patch = [{"op": "replace", "path": f"/spec/template/spec/containers/{ci}/args/{index}",
-                  "value": f"max_connections={new}"}]
+        index = next(
+            i for i, a in enumerate(args) if a.removeprefix("--").startswith("max_connections=")
+        )
+        ci = next(
+            i for i, c in enumerate(pods.containers(workload)) if c.get("name") == limits.container
+        )
+        patch = [
+            {
+                "op": "replace",
+                "path": f"/spec/template/spec/containers/{ci}/args/{index}",
+                "value": f"max_connections={new}",
+            }
+        ]
         return model.FixStep(
-            description=desc.replace(". It needs", " in the container args (they override ALTER SYSTEM). It needs"),
+            description=desc.replace(
+                ". It needs", " in the container args (they override ALTER SYSTEM). It needs"
+            ),
             language="shell",
-            content=f"kubectl -n {objects.namespace(workload)} patch {str(workload.get('kind')).lower()} "
+            content=f"kubectl -n {objects.namespace(workload)} patch "
+            f"{str(workload.get('kind')).lower()} "
             f"{objects.name(workload)} --type json -p '{json.dumps(patch)}'",
             action={"op": "patch", "target": objects.ref(workload), "json_patch": patch},
         )
@@ -182,7 +268,9 @@ def _raise_limit(scope: Any, limits: pg_limits.ServerLimits, peak: int) -> model
 def _psql(scope: Any) -> str:
     if scope.target_pods:
         pod = scope.target_pods[0]
-        return f"kubectl -n {objects.namespace(pod)} exec -it {objects.name(pod)} -- psql -U postgres"
+        return (
+            f"kubectl -n {objects.namespace(pod)} exec -it {objects.name(pod)} -- psql -U postgres"
+        )
     return f"psql -h {scope.target_host} -p {scope.port} -U postgres"
 
 
@@ -190,21 +278,43 @@ def _restart(limits: pg_limits.ServerLimits) -> str:
     w = limits.workload
     if w is None:
         return "restart the PostgreSQL server"
-    return f"kubectl -n {objects.namespace(w)} rollout restart {str(w.get('kind')).lower()}/{objects.name(w)}"
+    kind = str(w.get("kind")).lower()
+    return f"kubectl -n {objects.namespace(w)} rollout restart {kind}/{objects.name(w)}"
 
 
 def usage_command(scope: Any) -> str:
-    sql = ("SELECT usename, application_name, state, count(*) FROM pg_stat_activity "
-           "WHERE backend_type = 'client backend' GROUP BY 1, 2, 3 ORDER BY 4 DESC;")
+    sql = (
+        "SELECT usename, application_name, state, count(*) FROM pg_stat_activity "
+        "WHERE backend_type = 'client backend' GROUP BY 1, 2, 3 ORDER BY 4 DESC;"
+    )
     if scope.target_pods:
         pod = scope.target_pods[0]
-        return f'kubectl -n {objects.namespace(pod)} exec {objects.name(pod)} -- psql -U postgres -c "{sql}"'
-    return f"psql -h {scope.target_host} -p {scope.port} -U postgres -c \"{sql}\""
+        where = f"kubectl -n {objects.namespace(pod)} exec {objects.name(pod)}"
+        return f'{where} -- psql -U postgres -c "{sql}"'
+    return f'psql -h {scope.target_host} -p {scope.port} -U postgres -c "{sql}"'
 
 
 def verify(scope: Any, limits: pg_limits.ServerLimits | None) -> str:
-    return (f"no new 'too many clients' lines in the client logs, and in use stays below "
-            f"{limits.usable if limits else 'the usable slots'}: {usage_command(scope)}")
+    return (
+        f"no new 'too many clients' lines in the client logs, and in use stays below "
+        f"{limits.usable if limits else 'the usable slots'}: {usage_command(scope)}"
+    )
+
+
+def _mib(quantity: Any) -> float | None:
+    """MiB in a memory quantity like 1Gi, 512Mi or 2G (None when unreadable)."""
+    text = str(quantity or "")
+    for suffix, factor in (
+        ("Ki", 1 / 1024),
+        ("Mi", 1),
+        ("Gi", 1024),
+        ("K", 1e3 / 2**20),
+        ("M", 1e6 / 2**20),
+        ("G", 1e9 / 2**20),
+    ):
+        if text.endswith(suffix) and text[: -len(suffix)].replace(".", "", 1).isdigit():
+            return float(text[: -len(suffix)]) * factor
+    return float(text) / 2**20 if text.isdigit() else None
 
 
 def _round_up(n: int) -> int:

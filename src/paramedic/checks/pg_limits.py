@@ -22,10 +22,19 @@ from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods
 
 DEFAULTS = {"max_connections": 100, "superuser_reserved_connections": 3, "reserved_connections": 0}
-_POOL = re.compile(r"(POOL_?SIZE|POOL_?MAX|MAX_?POOL_?SIZE|MAXIMUM_?POOL_?SIZE|MAXIMUMPOOLSIZE|"
-                   r"POOL_MAX_CONNS|CONNECTION_?LIMIT|MAX_?CONNS)$")
+_POOL = re.compile(
+    r"(POOL_?SIZE|POOL_?MAX|MAX_?POOL_?SIZE|MAXIMUM_?POOL_?SIZE|MAXIMUMPOOLSIZE|"
+    r"POOL_MAX_CONNS|CONNECTION_?LIMIT|MAX_?CONNS)$"
+)
 _OVERFLOW = re.compile(r"MAX_?OVERFLOW$")
-_URL_POOL = ("pool_max_conns", "pool_max", "connection_limit", "pool_size", "maximumPoolSize", "max")
+_URL_POOL = (
+    "pool_max_conns",
+    "pool_max",
+    "connection_limit",
+    "pool_size",
+    "maximumPoolSize",
+    "max",
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +77,9 @@ class ClientDemand:
         return None if self.pool is None else self.peak_pods * self.pool
 
 
-def server_limits(ev: evidence_model.Evidence, db_pods: Sequence[Mapping[str, Any]]) -> ServerLimits | None:
+def server_limits(
+    ev: evidence_model.Evidence, db_pods: Sequence[Mapping[str, Any]]
+) -> ServerLimits | None:
     """The DB's limits as configured in its pod spec; None when no DB pod is in the evidence."""
     if not db_pods:
         return None
@@ -77,7 +88,11 @@ def server_limits(ev: evidence_model.Evidence, db_pods: Sequence[Mapping[str, An
     if not candidates:
         return None
     container = next(
-        (c for c in candidates if "postgres" in str(c.get("image", "")) or c.get("name") == "postgres"),
+        (
+            c
+            for c in candidates
+            if "postgres" in str(c.get("image", "")) or c.get("name") == "postgres"
+        ),
         candidates[0],
     )
     found: dict[str, Setting] = {}
@@ -89,7 +104,13 @@ def server_limits(ev: evidence_model.Evidence, db_pods: Sequence[Mapping[str, An
         for var in (f"POSTGRESQL_{name.upper()}", f"POSTGRES_{name.upper()}", f"PG_{name.upper()}"):
             if env.get(var, "").isdigit():
                 found[name] = Setting(value=int(env[var]), source=f"env {var}")
-    args = [str(a) for a in (*objects.as_list(container.get("command")), *objects.as_list(container.get("args")))]
+    args = [
+        str(a)
+        for a in (
+            *objects.as_list(container.get("command")),
+            *objects.as_list(container.get("args")),
+        )
+    ]
     for i, arg in enumerate(args):
         text = args[i + 1] if arg == "-c" and i + 1 < len(args) else arg.removeprefix("--")
         key, _, value = text.partition("=")
@@ -101,8 +122,8 @@ def server_limits(ev: evidence_model.Evidence, db_pods: Sequence[Mapping[str, An
         superuser_reserved=get("superuser_reserved_connections"),
         reserved=get("reserved_connections"),
         container=str(container.get("name", "")),
-        workload=pods.owner_workload(pod, ev.kind("StatefulSet", ns)) or pods.owner_workload(
-            pod, ev.kind("Deployment", ns), ev.kind("ReplicaSet", ns)),
+        workload=pods.owner_workload(pod, ev.kind("StatefulSet", ns))
+        or pods.owner_workload(pod, ev.kind("Deployment", ns), ev.kind("ReplicaSet", ns)),
     )
 
 
@@ -111,7 +132,9 @@ def _config_file_settings(
 ) -> list[tuple[str, int, str]]:
     """Settings in postgresql.conf-style files of ConfigMaps mounted into the DB container."""
     ns = objects.namespace(pod)
-    mounted = {str(objects.as_dict(m).get("name")) for m in objects.as_list(container.get("volumeMounts"))}
+    mounted = {
+        str(objects.as_dict(m).get("name")) for m in objects.as_list(container.get("volumeMounts"))
+    }
     out = []
     for volume in objects.as_list(pods.pod_spec(pod).get("volumes")):
         volume = objects.as_dict(volume)
@@ -123,16 +146,31 @@ def _config_file_settings(
             for line in str(text).splitlines():
                 match = re.match(r"\s*(\w+)\s*=?\s*'?(\d+)'?\s*(#.*)?$", line)
                 if match and match.group(1) in DEFAULTS:
-                    out.append((match.group(1), int(match.group(2)), f"ConfigMap {ns}/{ref.get('name')} {key}"))
+                    out.append(
+                        (
+                            match.group(1),
+                            int(match.group(2)),
+                            f"ConfigMap {ns}/{ref.get('name')} {key}",
+                        )
+                    )
     return out
 
 
 def demand(ev: evidence_model.Evidence, workload: Mapping[str, Any]) -> ClientDemand:
     ns = objects.namespace(workload)
-    replicas = int(objects.spec(workload).get("replicas", 1) or 0) if workload.get("kind") != "Pod" else 1
+    replicas = (
+        int(objects.spec(workload).get("replicas", 1) or 0) if workload.get("kind") != "Pod" else 1
+    )
     peak, reason = replicas, ""
-    hpa = next((h for h in ev.kind("HorizontalPodAutoscaler", ns)
-                if objects.as_dict(objects.spec(h).get("scaleTargetRef")).get("name") == objects.name(workload)), None)
+    hpa = next(
+        (
+            h
+            for h in ev.kind("HorizontalPodAutoscaler", ns)
+            if objects.as_dict(objects.spec(h).get("scaleTargetRef")).get("name")
+            == objects.name(workload)
+        ),
+        None,
+    )
     if hpa is not None:
         replicas_max = int(objects.spec(hpa).get("maxReplicas") or replicas)
         if replicas_max > peak:
@@ -146,8 +184,14 @@ def demand(ev: evidence_model.Evidence, workload: Mapping[str, Any]) -> ClientDe
         size, src = pool_size(clues.env_values(container, ev, ns))
         if size is not None:
             pool, source = (pool or 0) + size, src
-    return ClientDemand(workload=workload, replicas=replicas, peak_pods=peak, peak_reason=reason,
-                        pool=pool, pool_source=source)
+    return ClientDemand(
+        workload=workload,
+        replicas=replicas,
+        peak_pods=peak,
+        peak_reason=reason,
+        pool=pool,
+        pool_source=source,
+    )
 
 
 def _surge(workload: Mapping[str, Any], replicas: int) -> int:
@@ -186,9 +230,13 @@ def pool_size(env: Mapping[str, str]) -> tuple[int | None, str]:
     return None, ""
 
 
-def clients_of(ev: evidence_model.Evidence, service: Mapping[str, Any] | None, host: str) -> list[Mapping[str, Any]]:
+def clients_of(
+    ev: evidence_model.Evidence, service: Mapping[str, Any] | None, host: str
+) -> list[Mapping[str, Any]]:
     """Workloads whose configured DB host lands on `service` (or equals `host`)."""
-    known = {objects.name(n) for n in ev.kind("Namespace")} | {objects.namespace(o) for o in ev.objects}
+    known = {objects.name(n) for n in ev.kind("Namespace")} | {
+        objects.namespace(o) for o in ev.objects
+    }
     found: list[Mapping[str, Any]] = []
     for kind in ("Deployment", "StatefulSet", "DaemonSet", "CronJob"):
         for workload in ev.kind(kind):
@@ -208,5 +256,8 @@ def _lands_on(
         return name == host
     where = dns_names.cluster_name(name, ns, known)
     if where is not None:
-        return (where.namespace, where.service) == (objects.namespace(service), objects.name(service))
+        return (where.namespace, where.service) == (
+            objects.namespace(service),
+            objects.name(service),
+        )
     return name == objects.spec(service).get("clusterIP")

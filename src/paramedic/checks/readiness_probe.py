@@ -19,21 +19,34 @@ from paramedic.checks import clues, model, registry
 from paramedic.kube import objects, pods
 
 _DB_PATH = re.compile(r"(db|database|postgres|pg|deep|dependencies)", re.IGNORECASE)
-_DB_WORDS = re.compile(r"(database|\bdb\b|postgres|psycopg|pg_isready|connection pool|db pool)", re.IGNORECASE)
+_DB_WORDS = re.compile(
+    r"(database|\bdb\b|postgres|psycopg|pg_isready|connection pool|db pool)", re.IGNORECASE
+)
 _DB_COMMAND = re.compile(r"\b(pg_isready|psql)\b")
 
 
-@registry.check("readiness-probe", title="Probes survive a slow or recovering database",
-                needs=("Deployment", "Pod", "Event", "logs"))
+@registry.check(
+    "readiness-probe",
+    title="Probes survive a slow or recovering database",
+    needs=("Deployment", "Pod", "Event", "logs"),
+)
 def run(ctx: model.Context) -> model.Finding:
     scope, ev = ctx.scope, ctx.evidence
     template = scope.source_template()
     if template is None:
-        return model.Finding(check="readiness-probe", verdict=model.Verdict.INCONCLUSIVE,
-                             confidence=model.Confidence.LOW, summary="the client's pod spec is not in the evidence",
-                             missing=f"kubectl -n {scope.namespace} get deployment -o yaml")
-    log_lines = [ln for p in scope.source_pods
-                 for lines in ev.pod_logs(objects.namespace(p), objects.name(p)).values() for ln in lines]
+        return model.Finding(
+            check="readiness-probe",
+            verdict=model.Verdict.INCONCLUSIVE,
+            confidence=model.Confidence.LOW,
+            summary="the client's pod spec is not in the evidence",
+            missing=f"kubectl -n {scope.namespace} get deployment -o yaml",
+        )
+    log_lines = [
+        ln
+        for p in scope.source_pods
+        for lines in ev.pod_logs(objects.namespace(p), objects.name(p)).values()
+        for ln in lines
+    ]
     events = clues.event_clues(ev, scope.source_pods)
     cites: list[model.Cite] = []
     patches: list[dict[str, Any]] = []
@@ -49,33 +62,66 @@ def run(ctx: model.Context) -> model.Finding:
             problems, db = _problems(probe, log_lines)
             if not problems:
                 continue
-            cites.append(model.Cite(text=f"{cname} {kind} {_handler(probe)}: {', '.join(problems)}",
-                                    source=objects.ref(template)))
-            fixed: dict[str, Any] = {"timeoutSeconds": 3, "failureThreshold": 3, "periodSeconds": 10}
+            cites.append(
+                model.Cite(
+                    text=f"{cname} {kind} {_handler(probe)}: {', '.join(problems)}",
+                    source=objects.ref(template),
+                )
+            )
+            fixed: dict[str, Any] = {
+                "timeoutSeconds": 3,
+                "failureThreshold": 3,
+                "periodSeconds": 10,
+            }
             if kind == "livenessProbe" and db:
-                fixed = {"tcpSocket": {"port": _port(probe, container)}, **fixed, "httpGet": None, "exec": None}
-                expect.append("a DB blip restarts every pod at once through the liveness probe, and the "
-                              "reconnect storm can exhaust connections (SQLSTATE 53300)")
+                fixed = {
+                    "tcpSocket": {"port": _port(probe, container)},
+                    **fixed,
+                    "httpGet": None,
+                    "exec": None,
+                }
+                expect.append(
+                    "a DB blip restarts every pod at once through the liveness probe, and the "
+                    "reconnect storm can exhaust connections (SQLSTATE 53300)"
+                )
             elif kind == "readinessProbe":
-                expect.append(f"the readiness probe {_handler(probe)} (timeout {probe.get('timeoutSeconds', 1)} s, "
-                              f"failureThreshold {probe.get('failureThreshold', 3)}) marks pods unready on the "
-                              "first slow answer while connections warm up, and the Service then has no endpoints")
+                expect.append(
+                    f"the readiness probe {_handler(probe)} (timeout "
+                    f"{probe.get('timeoutSeconds', 1)} s, "
+                    f"failureThreshold {probe.get('failureThreshold', 3)}) marks pods unready on "
+                    "the "
+                    "first slow answer while connections warm up, and the Service then has no "
+                    "endpoints"
+                )
             patch[kind] = fixed
         restarts = [e for e in events if e.meaning == "liveness-restart"]
         if live and not container.get("startupProbe") and restarts:
-            patch["startupProbe"] = {"tcpSocket": {"port": _port(live, container)}, "periodSeconds": 10,
-                                     "failureThreshold": 30}
-            cites.append(model.Cite(text=f"{cname}: liveness kills during start-up and no startupProbe",
-                                    source=restarts[0].source))
+            patch["startupProbe"] = {
+                "tcpSocket": {"port": _port(live, container)},
+                "periodSeconds": 10,
+                "failureThreshold": 30,
+            }
+            cites.append(
+                model.Cite(
+                    text=f"{cname}: liveness kills during start-up and no startupProbe",
+                    source=restarts[0].source,
+                )
+            )
         if len(patch) > 1:
             patches.append(patch)
-    for clue in clues.first_per_pod(events, ("probe-timeout", "probe-failed", "liveness-restart"), limit=2):
+    for clue in clues.first_per_pod(
+        events, ("probe-timeout", "probe-failed", "liveness-restart"), limit=2
+    ):
         cites.append(clue.cite())
     if not patches:
-        return model.Finding(check="readiness-probe", verdict=model.Verdict.RULED_OUT,
-                             confidence=model.Confidence.MEDIUM,
-                             summary="probes have timeouts above 1 s, tolerate one failure and do not call the DB "
-                             "from liveness", evidence=tuple(cites))
+        return model.Finding(
+            check="readiness-probe",
+            verdict=model.Verdict.RULED_OUT,
+            confidence=model.Confidence.MEDIUM,
+            summary="probes have timeouts above 1 s, tolerate one failure and do not call the DB "
+            "from liveness",
+            evidence=tuple(cites),
+        )
     first = _first_cause(ctx)
     lead = f"once {first.check} is fixed" if first else "when the database is slow or restarts"
     return model.Finding(
@@ -86,8 +132,10 @@ def run(ctx: model.Context) -> model.Finding:
         evidence=tuple(cites),
         fix=_fix(template, patches),
         why="A 1 s timeout and a single allowed failure turn one slow database round-trip into an "
-        "unready pod; with 3 s and 3 failures a pod must be unhealthy for ~30 s before it leaves the "
-        "Service. Liveness should only say whether the process is alive: a TCP check never restarts "
+        "unready pod; with 3 s and 3 failures a pod must be unhealthy for ~30 s before it leaves "
+        "the "
+        "Service. Liveness should only say whether the process is alive: a TCP check never "
+        "restarts "
         "pods because the database is down."
         + (" Also: " + "; ".join(expect[1:]) + "." if len(expect) > 1 else ""),
         verify=f"kubectl -n {scope.namespace} get events --field-selector reason=Unhealthy "
@@ -99,7 +147,9 @@ def run(ctx: model.Context) -> model.Finding:
 def _problems(probe: Mapping[str, Any], log_lines: list[str]) -> tuple[list[str], bool]:
     problems = []
     if int(probe.get("timeoutSeconds") or 1) <= 1:
-        problems.append("timeoutSeconds 1" + (" (the default)" if "timeoutSeconds" not in probe else ""))
+        problems.append(
+            "timeoutSeconds 1" + (" (the default)" if "timeoutSeconds" not in probe else "")
+        )
     if int(probe.get("failureThreshold") or 3) <= 1:
         problems.append("failureThreshold 1")
     db = _calls_db(probe, log_lines)
@@ -128,7 +178,9 @@ def _handler(probe: Mapping[str, Any]) -> str:
     if http:
         return f"GET {http.get('path', '/')}"
     if probe.get("exec"):
-        return "exec " + " ".join(map(str, objects.as_list(objects.as_dict(probe["exec"]).get("command"))))
+        return "exec " + " ".join(
+            map(str, objects.as_list(objects.as_dict(probe["exec"]).get("command")))
+        )
     if probe.get("tcpSocket"):
         return f"tcp {objects.as_dict(probe['tcpSocket']).get('port')}"
     return "grpc" if probe.get("grpc") else "?"
@@ -140,7 +192,10 @@ def _port(probe: Mapping[str, Any], container: Mapping[str, Any]) -> Any:
         if port is not None:
             return port
     ports = objects.as_list(container.get("ports"))
-    return objects.as_dict(ports[0]).get("containerPort") if ports else 8080
+    if not ports:
+        return 8080
+    first = objects.as_dict(ports[0])
+    return first.get("name") or first.get("containerPort")
 
 
 def _first_cause(ctx: model.Context) -> model.Finding | None:
@@ -150,14 +205,22 @@ def _first_cause(ctx: model.Context) -> model.Finding | None:
 
 def _fix(template: Mapping[str, Any], patches: list[dict[str, Any]]) -> model.Fix:
     body = {"spec": {"template": {"spec": {"containers": patches}}}}
-    kind, ns, name = str(template.get("kind", "")).lower(), objects.namespace(template), objects.name(template)
+    kind, ns, name = (
+        str(template.get("kind", "")).lower(),
+        objects.namespace(template),
+        objects.name(template),
+    )
     return model.Fix(
         summary="give probes 3 s and 3 failures, and keep the database out of liveness",
-        steps=(model.FixStep(
-            description=f"Patch {objects.ref(template)} (a strategic merge; null removes the DB handler):",
-            language="shell",
-            content=f"kubectl -n {ns} patch {kind} {name} --type strategic -p '{json.dumps(body)}'",
-            action={"op": "patch", "target": objects.ref(template), "patch": body},
-        ),),
+        steps=(
+            model.FixStep(
+                description=f"Patch {objects.ref(template)} (a strategic merge; null removes the "
+                "DB handler):",
+                language="shell",
+                content=f"kubectl -n {ns} patch {kind} {name} --type strategic -p "
+                f"'{json.dumps(body, separators=(',', ':'))}'",
+                action={"op": "patch", "target": objects.ref(template), "patch": body},
+            ),
+        ),
         rollback=f"kubectl -n {ns} rollout undo {kind}/{name}",
     )

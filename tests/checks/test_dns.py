@@ -1,0 +1,285 @@
+"""The `dns` check, on the shipped demos and on variants of them made by editing objects."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from paramedic.checks import dns, dns_names, model
+from paramedic.evidence import demos, probes_file
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import resolve
+
+Objects = list[dict[str, Any]]
+
+
+def _context(
+    demo: str,
+    edit: Callable[[Objects], None] | None = None,
+    *,
+    logs: dict[tuple[str, str, str], tuple[str, ...]] | None = None,
+    probes: tuple[probes_file.ProbeResult, ...] | None = None,
+    earlier: dict[str, model.Finding] | None = None,
+) -> model.Context:
+    base = demos.load(demo)
+    objects = copy.deepcopy(list(base.objects))
+    if edit is not None:
+        edit(objects)
+    evidence = evidence_model.Evidence.of(
+        objects,
+        logs=base.logs if logs is None else logs,
+        probes=base.probes if probes is None else probes,
+        incident=base.incident,
+    )
+    assert base.incident is not None
+    scope = resolve.resolve(evidence, base.incident, default_port=5432)
+    return model.Context(evidence=evidence, scope=scope, earlier=earlier or {})
+
+
+def _pods(objects: Objects, namespace: str, prefix: str) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in objects
+        if o["kind"] == "Pod"
+        and o["metadata"]["namespace"] == namespace
+        and o["metadata"]["name"].startswith(prefix)
+    ]
+
+
+def _template(objects: Objects) -> dict[str, Any]:
+    dep = next(
+        o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "user-service"
+    )
+    return dep["spec"]["template"]["spec"]
+
+
+def _all_text(finding: model.Finding) -> str:
+    return repr(finding.as_dict())
+
+
+def test_healthy_cluster_with_a_resolved_probe_is_ruled_out_with_high_confidence() -> None:
+    finding = dns.run(_context("healthy"))
+    assert (finding.verdict, finding.confidence) == (model.Verdict.RULED_OUT, model.Confidence.HIGH)
+
+
+def test_coredns_loop_crash_is_a_cause_whose_fix_changes_the_upstream_before_restarting() -> None:
+    finding = dns.run(_context("coredns-down"))
+    assert finding.verdict is model.Verdict.CAUSE
+    assert finding.details["problems"][0] == "coredns-loop"
+    assert finding.priority == 10
+    assert finding.fix is not None
+    contents = [s.content for s in finding.fix.steps]
+    assert "resolvConf: /run/systemd/resolve/resolv.conf" in contents[0]
+    assert "rollout restart deployment/coredns" in contents[1]
+    assert any("plugin/loop" in c.text for c in finding.evidence)
+    assert "Restarting alone repeats the loop" in finding.why
+
+
+def _crashloop_without_loop_logs() -> model.Context:
+    base = demos.load("coredns-down")
+    logs = {k: v for k, v in base.logs.items() if k[0] != "kube-system"}
+    return _context("coredns-down", logs=logs)
+
+
+def test_crashloop_without_a_known_reason_asks_for_the_previous_log_instead_of_a_restart() -> None:
+    finding = dns.run(_crashloop_without_loop_logs())
+    assert finding.verdict is model.Verdict.CAUSE
+    assert finding.details["problems"] == ["coredns-crashloop"]
+    assert finding.fix is not None
+    assert "--previous" in finding.fix.steps[0].content
+    assert "rollout restart" not in _all_text(finding)
+
+
+def test_coredns_running_but_unready_is_fixed_by_a_restart() -> None:
+    def hang(objects: Objects) -> None:
+        for pod in _pods(objects, "kube-system", "coredns-"):
+            for cond in pod["status"]["conditions"]:
+                if cond["type"] == "Ready":
+                    cond["status"] = "False"
+
+    finding = dns.run(_context("healthy", hang))
+    assert finding.details["problems"] == ["coredns-not-ready"]
+    assert finding.fix is not None
+    assert finding.fix.steps[0].content.startswith(
+        "kubectl -n kube-system rollout restart deployment/coredns"
+    )
+
+
+def test_short_db_host_in_the_wrong_namespace_gets_the_exact_set_env_fix() -> None:
+    finding = dns.run(_context("wrong-db-host"))
+    assert finding.verdict is model.Verdict.CAUSE
+    assert finding.details["problems"] == ["wrong-name"]
+    assert finding.fix is not None
+    assert finding.fix.steps[0].content == (
+        "kubectl set env deployment/user-service -n app -c app "
+        "DB_HOST=profile-db.data.svc.cluster.local"
+    )
+    assert "profile-db.app.svc.cluster.local" in finding.summary
+
+
+def test_egress_policy_blocking_port_53_gets_a_policy_for_udp_and_tcp_53_to_kube_dns() -> None:
+    blocked = model.Finding(
+        check="network-policy",
+        verdict=model.Verdict.CAUSE,
+        summary="egress denied",
+        details={"dns_egress_blocked": True},
+    )
+    finding = dns.run(_context("healthy", earlier={"network-policy": blocked}))
+    assert finding.verdict is model.Verdict.CAUSE
+    assert finding.details["problems"] == ["dns-egress-blocked"]
+    assert finding.fix is not None
+    policy = finding.fix.steps[0].action["object"]
+    assert policy["metadata"] == {"name": "user-service-allow-dns", "namespace": "app"}
+    assert policy["spec"]["podSelector"] == {"matchLabels": {"app": "user-service"}}
+    rule = policy["spec"]["egress"][0]
+    assert rule["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    assert rule["to"][0]["namespaceSelector"] == {
+        "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+    }
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        {},
+        {
+            "network-policy": model.Finding(
+                check="network-policy", verdict=model.Verdict.RULED_OUT, summary="allowed"
+            )
+        },
+    ],
+)
+def test_without_a_dns_verdict_from_network_policy_nothing_is_said_about_port_53(
+    earlier: Any,
+) -> None:
+    finding = dns.run(_context("healthy", earlier=earlier))
+    assert finding.verdict is model.Verdict.RULED_OUT
+    assert "53" not in " ".join(c.text for c in finding.evidence)
+
+
+@pytest.mark.parametrize(
+    ("change", "wanted"),
+    [
+        ({"dnsPolicy": "Default"}, "ClusterFirst"),
+        ({"hostNetwork": True}, "ClusterFirstWithHostNet"),
+    ],
+)
+def test_pod_dns_policy_that_bypasses_cluster_dns_is_a_cause(
+    change: dict[str, Any], wanted: str
+) -> None:
+    finding = dns.run(_context("healthy", lambda objs: _template(objs).update(change)))
+    assert finding.details["problems"] == ["dns-policy"]
+    assert finding.fix is not None and f'"dnsPolicy":"{wanted}"' in finding.fix.steps[0].content
+
+
+def test_failed_dns_probe_alone_is_a_medium_confidence_cause() -> None:
+    probe = probes_file.ProbeResult(
+        kind="dns",
+        target="profile-db.data.svc.cluster.local",
+        outcome="servfail",
+        elapsed_ms=4.0,
+        data={"rcode": "SERVFAIL", "server": "10.96.0.10"},
+    )
+    finding = dns.run(_context("healthy", probes=(probe,)))
+    assert (finding.verdict, finding.confidence) == (model.Verdict.CAUSE, model.Confidence.MEDIUM)
+    assert finding.details["problems"] == ["probe-servfail"]
+
+
+def test_resolution_errors_without_a_visible_mechanism_are_a_cause_with_lookup_commands() -> None:
+    base = demos.load("healthy")
+    logs = dict(base.logs)
+    logs[("app", "user-service-7d9f8b6c5d-x2x9k", "app")] = (
+        "2026-11-26T03:06:09Z ERROR dial tcp: lookup profile-db.data.svc.cluster.local on "
+        "10.96.0.10:53: "
+        "read udp 10.244.1.23:45233->10.96.0.10:53: i/o timeout",
+    )
+    finding = dns.run(_context("healthy", logs=logs, probes=()))
+    assert finding.details["problems"] == ["client-resolution-errors"]
+    assert "temporary failure" in finding.summary
+    assert finding.fix is not None
+    assert (
+        "kubectl -n app exec deployment/user-service -- getent hosts"
+        in finding.fix.steps[0].content
+    )
+
+
+def test_without_coredns_objects_or_probes_the_check_says_what_to_gather() -> None:
+    def drop_dns(objects: Objects) -> None:
+        objects[:] = [o for o in objects if o["metadata"].get("namespace") != "kube-system"]
+
+    finding = dns.run(_context("healthy", drop_dns, probes=()))
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert (
+        "kubectl get pods,svc,endpointslices -n kube-system -l k8s-app=kube-dns" in finding.missing
+    )
+
+
+def test_a_missing_service_of_another_dependency_is_not_blamed_for_the_database() -> None:
+    def redis(objects: Objects) -> None:
+        _template(objects)["containers"][0]["env"].append(
+            {"name": "REDIS_HOST", "value": "sessions-redis"}
+        )
+
+    assert dns.run(_context("healthy", redis)).verdict is model.Verdict.RULED_OUT
+
+
+def test_database_url_with_a_short_host_is_found_and_its_password_never_shown() -> None:
+    def url(objects: Objects) -> None:
+        env = _template(objects)["containers"][0]["env"]
+        env[:] = [e for e in env if e["name"] != "DB_HOST"]
+        env.append(
+            {
+                "name": "DATABASE_URL",
+                "value": "postgres://user_service:s3cr3t-pw@profile-db:5432/profiles",
+            }
+        )
+
+    finding = dns.run(_context("healthy", url))
+    assert finding.details["problems"] == ["wrong-name"]
+    assert finding.fix is not None and finding.fix.steps[0].language == "text"
+    assert "s3cr3t-pw" not in _all_text(finding)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("profile-db", ("profile-db", "app", True)),
+        ("profile-db.data", ("profile-db", "data", True)),
+        ("profile-db.data.svc", ("profile-db", "data", True)),
+        ("profile-db.data.svc.cluster.local", ("profile-db", "data", False)),
+        ("profile-db.data.svc.cluster.local.", ("profile-db", "data", False)),
+        ("profile-db-0.profile-db.data.svc.cluster.local", ("profile-db", "data", False)),
+        ("db.example.com", None),
+        ("profile-db.unknownns", None),
+        ("10.96.112.40", None),
+    ],
+)
+def test_names_resolve_the_way_the_pod_search_path_does(host: str, expected: Any) -> None:
+    found = dns_names.cluster_name(host, "app", {"app", "data", "kube-system"})
+    assert (None if found is None else (found.service, found.namespace, found.searched)) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "hosts"),
+    [
+        ({"DB_HOST": "profile-db", "DB_PORT": "5432"}, [("DB_HOST", "profile-db")]),
+        (
+            {"DATABASE_URL": "postgresql://u:p@db.data:5432/x?sslmode=require"},
+            [("DATABASE_URL", "db.data")],
+        ),
+        (
+            {"SPRING_DATASOURCE_URL": "jdbc:postgresql://pg.data.svc:5432/x"},
+            [("SPRING_DATASOURCE_URL", "pg.data.svc")],
+        ),
+        ({"JDBC_URL": "jdbc:postgresql://pg.data.svc:5432/x"}, [("JDBC_URL", "pg.data.svc")]),
+        ({"PG_DSN": "host=pg.data port=5432 dbname=x"}, [("PG_DSN", "pg.data")]),
+        ({"REDIS_HOST": "sessions-redis.cache"}, [("REDIS_HOST", "sessions-redis.cache")]),
+    ],
+)
+def test_configured_hosts_are_read_from_host_variables_urls_and_dsns(
+    env: dict[str, str], hosts: list[tuple[str, str]]
+) -> None:
+    assert [(h.variable, h.host) for h in dns_names.configured_hosts(env)] == hosts

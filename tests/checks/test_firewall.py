@@ -1,0 +1,199 @@
+"""The `firewall` check: outside targets, what client errors mean, and the exact rule to ask for.
+The last tests make real timeouts and refusals with nftables in a network namespace."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from paramedic.checks import firewall, model, signatures
+from paramedic.evidence import demos, probes_file
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import resolve
+
+Objects = list[dict[str, Any]]
+ALLOWED = model.Finding(check="network-policy", verdict=model.Verdict.RULED_OUT, summary="allowed")
+LOG = ("app", "user-service-7d9f8b6c5d-x2x9k", "app")
+
+
+def _context(
+    demo: str = "external-db-firewall",
+    edit: Callable[[Objects], None] | None = None,
+    *,
+    logs: dict[tuple[str, str, str], tuple[str, ...]] | None = None,
+    probes: tuple[probes_file.ProbeResult, ...] | None = None,
+    earlier: dict[str, model.Finding] | None = None,
+) -> model.Context:
+    base = demos.load(demo)
+    objects = copy.deepcopy(list(base.objects))
+    if edit is not None:
+        edit(objects)
+    evidence = evidence_model.Evidence.of(
+        objects,
+        logs=base.logs if logs is None else logs,
+        probes=base.probes if probes is None else probes,
+        incident=base.incident,
+    )
+    assert base.incident is not None
+    scope = resolve.resolve(evidence, base.incident, default_port=5432)
+    return model.Context(
+        evidence=evidence,
+        scope=scope,
+        earlier={"network-policy": ALLOWED} if earlier is None else earlier,
+    )
+
+
+def test_dropped_connections_to_an_outside_db_are_a_cause_with_the_exact_rule() -> None:
+    finding = firewall.run(_context())
+    assert (finding.verdict, finding.confidence, finding.priority) == (
+        model.Verdict.CAUSE,
+        model.Confidence.HIGH,
+        30,
+    )
+    assert finding.fix is not None
+    rule = finding.fix.steps[0]
+    assert rule.content.startswith(
+        "allow TCP from 10.0.1.11/32, 10.0.1.12/32\n      to   203.0.113.10/32 port 5432"
+    )
+    assert "AWS security group" in finding.fix.summary
+    assert rule.action["sources"] == ["10.0.1.11", "10.0.1.12"]
+    assert "nc -vz -w 5 203.0.113.10 5432" in finding.verify
+
+
+def test_a_target_inside_the_cluster_is_ruled_out_with_the_reason() -> None:
+    finding = firewall.run(_context("seed"))
+    assert finding.verdict is model.Verdict.RULED_OUT
+    assert (
+        finding.summary == "target is in the cluster; the firewall check applies to targets outside"
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "verdict"),
+    [
+        ("open", model.Verdict.RULED_OUT),
+        ("timeout", model.Verdict.CAUSE),
+        ("unreachable", model.Verdict.CAUSE),
+        ("refused", model.Verdict.RULED_OUT),
+    ],
+)
+def test_a_recorded_tcp_probe_decides(outcome: str, verdict: model.Verdict) -> None:
+    probe = probes_file.ProbeResult(
+        kind="tcp", target="203.0.113.10:5432", outcome=outcome, elapsed_ms=5.0
+    )
+    assert firewall.run(_context(logs={}, probes=(probe,))).verdict is verdict
+
+
+@pytest.mark.parametrize(
+    ("line", "meaning", "verdict"),
+    [
+        (
+            'connection to server at "10.96.112.40", port 5432 failed: Connection timed out',
+            "tcp-timeout",
+            model.Verdict.CAUSE,
+        ),
+        ("dial tcp 203.0.113.10:5432: connect: no route to host", "no-route", model.Verdict.CAUSE),
+        (
+            'connection to server at "10.96.112.40", port 5432 failed: Connection refused',
+            "tcp-refused",
+            model.Verdict.RULED_OUT,
+        ),
+        (
+            "read tcp 10.244.1.23:40010->203.0.113.10:5432: read: connection reset by peer",
+            "conn-reset",
+            model.Verdict.RULED_OUT,
+        ),
+    ],
+)
+def test_client_errors_are_classified_and_explained(
+    line: str, meaning: str, verdict: model.Verdict
+) -> None:
+    finding = firewall.run(_context(logs={LOG: (line,)}, probes=()))
+    assert finding.verdict is verdict
+    assert f"{meaning} means: {signatures.describe(meaning)}" in [c.text for c in finding.evidence]
+
+
+def test_without_a_network_policy_verdict_the_cause_is_only_medium_confidence() -> None:
+    finding = firewall.run(_context(earlier={}))
+    assert (finding.verdict, finding.confidence) == (model.Verdict.CAUSE, model.Confidence.MEDIUM)
+    assert "were not evaluated" in finding.summary
+
+
+def test_a_blocking_network_policy_comes_first_and_the_firewall_waits() -> None:
+    blocked = model.Finding(
+        check="network-policy", verdict=model.Verdict.CAUSE, summary="egress denied"
+    )
+    finding = firewall.run(_context(earlier={"network-policy": blocked}))
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert finding.missing.startswith(
+        "after the NetworkPolicy fix, test again: kubectl -n app run nettest"
+    )
+
+
+def test_without_client_logs_or_probes_it_says_how_to_test() -> None:
+    finding = firewall.run(_context(logs={}, probes=()))
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert "nc -vz -w 5 203.0.113.10 5432" in finding.missing
+
+
+# --- real timeouts and refusals: nftables in a network namespace -----------------------------
+
+_CONNECT = """
+import sys, psycopg
+try:
+    psycopg.connect(f"host=10.77.0.1 port={sys.argv[1]} user=x dbname=x connect_timeout=2").close()
+except psycopg.OperationalError as exc:
+    print(str(exc).replace("\\n", " "))
+"""
+
+
+@pytest.fixture(scope="module")
+def netns() -> Iterator[str]:
+    """A network namespace: 10.77.0.1 on lo, nothing on port 5433, nftables dropping 5432."""
+    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("nft"):
+        pytest.skip("needs root, ip and nft (network namespaces with nftables)")
+    name = f"pm-fw-{uuid.uuid4().hex[:8]}"
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, timeout=30)  # noqa: E731
+    run("ip", "netns", "add", name)
+    try:
+        run("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
+        run("ip", "netns", "exec", name, "ip", "addr", "add", "10.77.0.1/32", "dev", "lo")
+        run(
+            "ip",
+            "netns",
+            "exec",
+            name,
+            "nft",
+            "add table inet t; add chain inet t out { type filter hook output priority 0; }; "
+            "add rule inet t out tcp dport 5432 drop",
+        )
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], capture_output=True, timeout=30)
+
+
+@pytest.mark.root
+@pytest.mark.parametrize(
+    ("port", "meaning", "verdict"),
+    [(5432, "tcp-timeout", model.Verdict.CAUSE), (5433, "tcp-refused", model.Verdict.RULED_OUT)],
+)
+def test_real_drop_and_reject_give_the_verdicts_they_should(
+    netns: str, port: int, meaning: str, verdict: model.Verdict
+) -> None:
+    out = subprocess.run(
+        ["ip", "netns", "exec", netns, sys.executable, "-c", _CONNECT, str(port)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout.strip()
+    assert [m.meaning for m in signatures.scan([out])] == [meaning], out
+    assert firewall.run(_context(logs={LOG: (out,)}, probes=())).verdict is verdict
