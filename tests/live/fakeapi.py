@@ -73,6 +73,8 @@ class FakeApiServer:
         """What a created pod's log says (the probe pod's script output)."""
         self.requests: list[tuple[str, str]] = []
         self.created: list[dict[str, Any]] = []
+        self.tokens: set[str] = set()
+        """Authorization headers seen (bearer tokens, e.g. from an exec credential plugin)."""
         self.deleted: list[str] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -142,6 +144,7 @@ class FakeApiServer:
         body = handler.rfile.read(length) if length else b""
         with self._lock:
             self.requests.append((method, handler.path))
+            self.tokens.add(str(handler.headers.get("Authorization") or ""))
         for prefix, seconds in self.slow.items():
             if url.path.startswith(prefix):
                 self._release.wait(seconds)

@@ -310,3 +310,59 @@ def test_live_diagnosis_of_the_served_demo_finds_the_demos_expected_causes(
     causes = {f["check"] for f in doc["findings"] if f["verdict"] == "cause"}
     assert causes == set(expected["causes"])
     assert code == expected["exit"]
+
+
+def test_an_exec_credential_plugin_supplies_the_token_as_it_does_for_kubectl(
+    server: fakeapi.FakeApiServer, kubeconfig: Path
+) -> None:
+    import sys
+
+    import yaml
+
+    config = yaml.safe_load(kubeconfig.read_text())
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": {"token": "token-from-exec-plugin"},
+    }
+    config["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": sys.executable,
+            "args": ["-c", f"print({json.dumps(json.dumps(credential))})"],
+            "interactiveMode": "Never",
+        }
+    }
+    kubeconfig.write_text(yaml.safe_dump(config))
+    evidence = gather(kubeconfig)
+    assert server.tokens == {"Bearer token-from-exec-plugin"}
+    assert evidence.get("Deployment", "app", "user-service") is not None
+
+
+def test_the_context_namespace_is_the_default_and_another_context_can_be_chosen(
+    server: fakeapi.FakeApiServer, tmp_path: Path
+) -> None:
+    import yaml
+
+    path = server.kubeconfig(tmp_path / "k", namespace="data", context="first")
+    config = yaml.safe_load(path.read_text())
+    config["contexts"].append(
+        {"name": "second", "context": {"cluster": "fake", "user": "tester", "namespace": "app"}}
+    )
+    path.write_text(yaml.safe_dump(config))
+    from paramedic import timeouts
+    from paramedic.evidence import model
+
+    evidence = live.gather(
+        model.Incident(source="user-service", target="profile-db.data", port=5432),
+        kubeconfig=str(path),
+        context="second",
+        limits=timeouts.DEFAULT,
+        probe_pod=False,
+        probe_image=None,
+        db_probe=False,
+        progress=True,
+    )
+    assert evidence.incident is not None and evidence.incident.namespace == "app"
+    assert evidence.provenance == "live cluster second"
+    assert evidence.get("Deployment", "app", "user-service") is not None
