@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import netpol_synthetic  # noqa: E402
+import netpol_synthetic
 
-from paramedic.evidence import model as evidence_model  # noqa: E402
-from paramedic.netpol import cluster, engine, matrix, patch, peers  # noqa: E402
+from paramedic.evidence import model as evidence_model
+from paramedic.netpol import cluster, engine, matrix, patch, peers
 
 
 def main() -> None:
@@ -43,8 +43,10 @@ def main() -> None:
     ev = evidence_model.Evidence.of(objs)
     view = cluster.of(ev)
     load = time.perf_counter() - t0
-    print(f"cluster: {len(view.pods)} pods, {len(view.policies)} policies "
-          f"({len(view.invalid)} invalid), {len(view.namespaces)} namespaces")
+    print(
+        f"cluster: {len(view.pods)} pods, {len(view.policies)} policies "
+        f"({len(view.invalid)} invalid), {len(view.namespaces)} namespaces"
+    )
     print(f"load (Evidence.of + parse policies): {load * 1000:.0f} ms")
 
     times = []
@@ -55,8 +57,10 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     assert result is not None
     fast_best, fast_median = min(times), statistics.median(times)
-    print(f"fast matrix TCP/5432: best {fast_best * 1000:.0f} ms, median {fast_median * 1000:.0f} ms "
-          f"over {args.runs} runs; {result.count()} of {len(result.pods) ** 2} pairs allowed")
+    print(
+        f"fast matrix TCP/5432: best {fast_best * 1000:.0f} ms, median {fast_median * 1000:.0f} ms "
+        f"over {args.runs} runs; {result.allowed_count()} of {len(result.pods) ** 2} pairs allowed"
+    )
 
     tracemalloc.start()
     matrix.matrix(ev, 5432, "TCP")
@@ -72,13 +76,17 @@ def main() -> None:
     same = all(oracle.rows[i] == result.rows[i] for i in rows)
     pairs = len(rows) * len(result.pods)
     full = oracle_time / len(rows) * len(result.pods)
-    print(f"oracle: {len(rows)} rows = {pairs} pairs in {oracle_time:.2f} s "
-          f"({oracle_time / pairs * 1e6:.1f} us/pair); extrapolated full matrix {full:.0f} s; "
-          f"rows identical to fast: {same}")
+    print(
+        f"oracle: {len(rows)} rows = {pairs} pairs in {oracle_time:.2f} s "
+        f"({oracle_time / pairs * 1e6:.1f} us/pair); extrapolated full matrix {full:.0f} s; "
+        f"rows identical to fast: {same}"
+    )
     print(f"speed-up fast vs oracle (extrapolated): {full / fast_median:.0f}x")
 
     pod_objs = matrix.ordered_pods(ev)
-    src_dst = [(rng.randrange(len(pod_objs)), rng.randrange(len(pod_objs))) for _ in range(args.checks)]
+    src_dst = [
+        (rng.randrange(len(pod_objs)), rng.randrange(len(pod_objs))) for _ in range(args.checks)
+    ]
     check_times = []
     for i, j in src_dst:
         t0 = time.perf_counter()
@@ -87,8 +95,11 @@ def main() -> None:
         check_times.append(time.perf_counter() - t0)
     check_times.sort()
     p99 = check_times[int(len(check_times) * 0.99) - 1]
-    print(f"check_flow with explanation: median {statistics.median(check_times) * 1000:.2f} ms, "
-          f"p99 {p99 * 1000:.2f} ms, max {check_times[-1] * 1000:.2f} ms over {len(check_times)} flows")
+    print(
+        f"check_flow with explanation: median {statistics.median(check_times) * 1000:.2f} ms, "
+        f"p99 {p99 * 1000:.2f} ms, max {check_times[-1] * 1000:.2f} ms "
+        f"over {len(check_times)} flows"
+    )
 
     denied = [(i, j) for i, j in src_dst if not result.allowed(i, j) and i != j][:3]
     for i, j in denied:
@@ -97,8 +108,10 @@ def main() -> None:
         r = engine.check_flow(ev, src, dst, 5432)
         fix = patch.minimal_patch(ev, r, src, dst, 5432, "TCP")
         took = time.perf_counter() - t0
-        print(f"minimal_patch (matrix before/after on every admitted port): {took * 1000:.0f} ms, "
-              f"{len(fix.objects)} policies, blast radius {len(fix.blast_radius)} flows")
+        print(
+            f"minimal_patch (matrix before/after on every admitted port): {took * 1000:.0f} ms, "
+            f"{len(fix.objects)} policies, blast radius {len(fix.blast_radius)} flows"
+        )
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS (generator + evidence + everything above): {rss:.0f} MiB")

@@ -1,4 +1,4 @@
-"""Tiny builders for the Kubernetes objects the netpol tests need (plain dicts, as the API returns)."""
+"""Tiny builders for the objects the netpol tests need (plain dicts, as the API returns)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from paramedic.evidence import model
 
 
 def namespace(name: str, **labels: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(labels)}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": dict(labels)},
+    }
 
 
 def pod(
@@ -43,7 +47,9 @@ def policy(ns: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def service(ns: str, name: str, selector: dict[str, str], ports: list[dict[str, Any]]) -> dict[str, Any]:
+def service(
+    ns: str, name: str, selector: dict[str, str], ports: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",

@@ -14,7 +14,9 @@ from paramedic.kube import resolve
 
 def context(evidence: evidence_model.Evidence) -> model.Context:
     assert evidence.incident is not None
-    return model.Context(evidence=evidence, scope=resolve.resolve(evidence, evidence.incident, default_port=5432))
+    return model.Context(
+        evidence=evidence, scope=resolve.resolve(evidence, evidence.incident, default_port=5432)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +32,21 @@ def test_reference_demo_names_the_blocking_policies_and_a_one_flow_per_pod_patch
     source_pods = context(seed).scope.source_pods
     radius = finding.details["blast_radius"]
     assert len(radius) == len(source_pods)
-    assert {r["to"] for r in radius} == {"data/profile-db-0"} and {r["port"] for r in radius} == {5432}
-    assert any(c.text.startswith(f"patch opens exactly {len(radius)} flow") for c in finding.evidence)
+    assert {r["to"] for r in radius} == {"data/profile-db-0"} and {r["port"] for r in radius} == {
+        5432
+    }
+    assert any(
+        c.text.startswith(f"patch opens exactly {len(radius)} flow") for c in finding.evidence
+    )
     assert finding.fix is not None
     (step,) = finding.fix.steps
     assert step.language == "yaml" and step.action["op"] == "create"
     assert step.action["object"]["metadata"]["name"] == "allow-user-service-to-profile-db-5432"
     assert "kind: NetworkPolicy" in step.content
-    assert finding.verify == "paramedic diagnose -n app --from user-service --to data/profile-db --port 5432"
+    assert (
+        finding.verify
+        == "paramedic diagnose -n app --from user-service --to data/profile-db --port 5432"
+    )
     assert finding.details["dns_egress_blocked"] is False
 
 
@@ -51,15 +60,22 @@ def test_applying_the_fix_rules_the_check_out(seed):
     fixed = evidence_model.Evidence.of(objs, incident=seed.incident)
     after = network_policy.run(context(fixed))
     assert after.verdict is model.Verdict.RULED_OUT
-    assert any("allowed by NetworkPolicy app/allow-user-service-to-profile-db-5432 egress[0]" in c.text
-               for c in after.evidence)
+    assert any(
+        "allowed by NetworkPolicy app/allow-user-service-to-profile-db-5432 egress[0]" in c.text
+        for c in after.evidence
+    )
 
 
 def test_dns_egress_blocked_is_reported_for_the_dns_check(seed):
-    objs = tuple(o for o in seed.objects if o.get("metadata", {}).get("name") != "default-deny-egress")
-    deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": "lockdown", "namespace": "app"},
-            "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
+    objs = tuple(
+        o for o in seed.objects if o.get("metadata", {}).get("name") != "default-deny-egress"
+    )
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "lockdown", "namespace": "app"},
+        "spec": {"podSelector": {}, "policyTypes": ["Egress"]},
+    }
     ev = evidence_model.Evidence.of((*objs, deny), incident=seed.incident)
     finding = network_policy.run(context(ev))
     assert finding.details["dns_egress_blocked"] is True

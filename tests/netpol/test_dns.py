@@ -11,15 +11,37 @@ from paramedic.netpol import engine
 from . import build
 
 CLIENT = build.pod("app", "client", {"app": "client"}, "10.0.0.1")
-DNS_POD = build.pod("kube-system", "coredns-1", {"k8s-app": "kube-dns"}, "10.0.9.9",
-                    ports=[{"name": "dns", "containerPort": 53, "protocol": "UDP"},
-                           {"name": "dns-tcp", "containerPort": 53}])
-ALLOW_DNS_UDP = build.policy("app", "dns", {
-    "podSelector": {}, "policyTypes": ["Egress"],
-    "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                "ports": [{"port": 53, "protocol": "UDP"}]}],
-})
+DNS_POD = build.pod(
+    "kube-system",
+    "coredns-1",
+    {"k8s-app": "kube-dns"},
+    "10.0.9.9",
+    ports=[
+        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+        {"name": "dns-tcp", "containerPort": 53},
+    ],
+)
+ALLOW_DNS_UDP = build.policy(
+    "app",
+    "dns",
+    {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                        },
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }
+                ],
+                "ports": [{"port": 53, "protocol": "UDP"}],
+            }
+        ],
+    },
+)
 DENY_OUT = build.policy("app", "deny", {"podSelector": {}, "policyTypes": ["Egress"]})
 
 
@@ -31,8 +53,12 @@ DENY_OUT = build.policy("app", "deny", {"podSelector": {}, "policyTypes": ["Egre
         ([CLIENT, DNS_POD, ALLOW_DNS_UDP], {("UDP", True), ("TCP", False)}),
         ([CLIENT, ALLOW_DNS_UDP], {("UDP", True), ("TCP", False)}),
     ],
-    ids=["no_policy", "default_deny_egress_blocks_dns", "udp_only_blocks_tcp_fallback",
-         "synthetic_kube_dns_when_no_pod_in_evidence"],
+    ids=[
+        "no_policy",
+        "default_deny_egress_blocks_dns",
+        "udp_only_blocks_tcp_fallback",
+        "synthetic_kube_dns_when_no_pod_in_evidence",
+    ],
 )
 def test_dns_egress_per_protocol(objs: list[dict[str, Any]], expected):
     results = engine.dns_egress(build.evidence(*objs), CLIENT)

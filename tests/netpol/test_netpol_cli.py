@@ -13,13 +13,26 @@ from paramedic.cli import main as cli_main
 from . import build
 
 OBJECTS = [
-    build.namespace("x"), build.namespace("y"),
+    build.namespace("x"),
+    build.namespace("y"),
     build.pod("x", "a", {"app": "a"}, "10.0.0.1", ports=[{"name": "http", "containerPort": 8080}]),
     build.pod("y", "b", {"app": "b"}, "10.0.0.2", ports=[{"name": "http", "containerPort": 8080}]),
     build.service("y", "b-svc", {"app": "b"}, [{"port": 80, "targetPort": "http"}]),
-    build.policy("y", "only-x", {"podSelector": {}, "ingress": [
-        {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "x"}}}],
-         "ports": [{"port": "http"}]}]}),
+    build.policy(
+        "y",
+        "only-x",
+        {
+            "podSelector": {},
+            "ingress": [
+                {
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "x"}}}
+                    ],
+                    "ports": [{"port": "http"}],
+                }
+            ],
+        },
+    ),
 ]
 
 
@@ -47,11 +60,29 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         ("203.0.113.9", "y/b", "8080", 1, False),
         ("x/a", "y/b", "9090", 1, False),
     ],
-    ids=["pod", "service_port_to_target_port", "named_port", "outside_ip_denied", "other_port_denied"],
+    ids=[
+        "pod",
+        "service_port_to_target_port",
+        "named_port",
+        "outside_ip_denied",
+        "other_port_denied",
+    ],
 )
 def test_check_json_and_exit_code(capsys, bundle, src, dst, port, code, allowed):
-    got, out, _ = run(capsys, "netpol", "check", str(bundle), "--from", src, "--to", dst, "--port", port,
-                      "-o", "json")
+    got, out, _ = run(
+        capsys,
+        "netpol",
+        "check",
+        str(bundle),
+        "--from",
+        src,
+        "--to",
+        dst,
+        "--port",
+        port,
+        "-o",
+        "json",
+    )
     doc = json.loads(out)
     assert got == code and doc["allowed"] is allowed
     assert set(doc["ingress"]) >= {"isolated", "policies", "allowed_by", "reason"}
@@ -61,10 +92,24 @@ def test_check_json_and_exit_code(capsys, bundle, src, dst, port, code, allowed)
 
 
 def test_check_text_explains_each_direction(capsys, bundle):
-    code, out, _ = run(capsys, "netpol", "check", str(bundle), "--from", "203.0.113.9", "--to", "y/b",
-                       "--port", "8080")
+    code, out, _ = run(
+        capsys,
+        "netpol",
+        "check",
+        str(bundle),
+        "--from",
+        "203.0.113.9",
+        "--to",
+        "y/b",
+        "--port",
+        "8080",
+    )
     assert code == 1
-    assert out.startswith("DENIED") and "egress" in out and "no ingress rule selects the source IP" in out
+    assert (
+        out.startswith("DENIED")
+        and "egress" in out
+        and "no ingress rule selects the source IP" in out
+    )
 
 
 @pytest.mark.parametrize(
@@ -93,28 +138,47 @@ def test_invalid_policy_in_the_bundle_exits_2_naming_it(capsys, tmp_path):
     ("items", "code", "oks"),
     [
         ([{"from": "x/a", "to": "y/b", "port": 8080, "allowed": True}], 0, [True]),
-        ([{"from": "x/a", "to": "y/b", "port": "http", "allowed": True, "why": "api"},
-          {"from": "203.0.113.9", "to": "y/b-svc", "port": 80, "protocol": "TCP", "allowed": True,
-           "name": "lb"}], 1, [True, False]),
+        (
+            [
+                {"from": "x/a", "to": "y/b", "port": "http", "allowed": True, "why": "api"},
+                {
+                    "from": "203.0.113.9",
+                    "to": "y/b-svc",
+                    "port": 80,
+                    "protocol": "TCP",
+                    "allowed": True,
+                    "name": "lb",
+                },
+            ],
+            1,
+            [True, False],
+        ),
     ],
     ids=["all_hold", "one_fails"],
 )
-def test_assert_json_in_input_order_with_extra_keys_echoed(capsys, bundle, tmp_path, items, code, oks):
+def test_assert_json_in_input_order_with_extra_keys_echoed(
+    capsys, bundle, tmp_path, items, code, oks
+):
     exp = tmp_path / "expectations.yaml"
     exp.write_text(yaml.safe_dump(items))
     got, out, _ = run(capsys, "netpol", "assert", str(bundle), str(exp), "-o", "json")
     results = json.loads(out)["results"]
     assert got == code and [r["ok"] for r in results] == oks
     for item, result in zip(items, results, strict=True):
-        assert {k: result[k] for k in ("from", "to", "port")} == {k: item[k] for k in ("from", "to", "port")}
+        assert {k: result[k] for k in ("from", "to", "port")} == {
+            k: item[k] for k in ("from", "to", "port")
+        }
         assert result["protocol"] == "TCP" and result["expected"] is item["allowed"]
         assert all(result[k] == v for k, v in item.items() if k not in ("allowed",))
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("- {from: x/a, to: y/b}\n", "missing port, allowed"), ("{}\n", "expected a list"),
-     ("- {from: x/a, to: y/b, port: 80, allowed: maybe}\n", "allowed must be true or false")],
+    [
+        ("- {from: x/a, to: y/b}\n", "missing port, allowed"),
+        ("{}\n", "expected a list"),
+        ("- {from: x/a, to: y/b, port: 80, allowed: maybe}\n", "allowed must be true or false"),
+    ],
     ids=["missing_keys", "not_a_list", "allowed_not_bool"],
 )
 def test_assert_bad_expectations_exit_2(capsys, bundle, tmp_path, content, message):
@@ -131,11 +195,19 @@ def test_matrix_json_shape(capsys, bundle):
 
 
 def test_matrix_cilium_semantics_switch(capsys, tmp_path):
-    objs = [*OBJECTS[:4], build.policy("y", "cidr", {"podSelector": {}, "ingress": [
-        {"from": [{"ipBlock": {"cidr": "10.0.0.0/24"}}]}]})]
+    objs = [
+        *OBJECTS[:4],
+        build.policy(
+            "y",
+            "cidr",
+            {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/24"}}]}]},
+        ),
+    ]
     path = tmp_path / "objects.yaml"
     path.write_text(yaml.safe_dump_all(objs))
     _, up, _ = run(capsys, "netpol", "matrix", str(path), "--port", "80", "-o", "json")
-    _, cil, _ = run(capsys, "netpol", "matrix", str(path), "--port", "80", "--cni", "cilium", "-o", "json")
+    _, cil, _ = run(
+        capsys, "netpol", "matrix", str(path), "--port", "80", "--cni", "cilium", "-o", "json"
+    )
     assert json.loads(up)["allowed"] == [[1, 1], [1, 1]]
     assert json.loads(cil)["allowed"] == [[1, 0], [1, 1]]

@@ -1,4 +1,4 @@
-"""Minimal patches: the patched cluster allows the flow, and the blast radius is exactly the diff."""
+"""Minimal patches: the patched cluster allows the flow; the blast radius is exactly the diff."""
 
 from __future__ import annotations
 
@@ -17,69 +17,121 @@ PG = [{"name": "postgres", "containerPort": 5432}]
 
 
 def deployment(ns: str, name: str, labels: dict[str, str]) -> dict[str, Any]:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns, "uid": name},
-            "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns, "uid": name},
+        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}}},
+    }
 
 
 def objects(*extra: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        build.namespace("app"), build.namespace("data"),
+        build.namespace("app"),
+        build.namespace("data"),
         deployment("app", "user-service", {"app": "user-service"}),
-        build.pod("app", "user-service-5d-a", {"app": "user-service", "pod-template-hash": "5d"}, "10.0.0.1"),
-        build.pod("app", "user-service-5d-b", {"app": "user-service", "pod-template-hash": "5d"}, "10.0.0.2"),
+        build.pod(
+            "app",
+            "user-service-5d-a",
+            {"app": "user-service", "pod-template-hash": "5d"},
+            "10.0.0.1",
+        ),
+        build.pod(
+            "app",
+            "user-service-5d-b",
+            {"app": "user-service", "pod-template-hash": "5d"},
+            "10.0.0.2",
+        ),
         build.pod("app", "billing", {"app": "billing"}, "10.0.0.3"),
         build.pod("data", "profile-db-0", {"app": "profile-db"}, "10.0.1.1", ports=PG),
         build.pod("data", "orders-db-0", {"app": "orders-db"}, "10.0.1.2", ports=PG),
-        build.service("data", "profile-db", {"app": "profile-db"}, [{"port": 5432, "targetPort": "postgres"}]),
+        build.service(
+            "data", "profile-db", {"app": "profile-db"}, [{"port": 5432, "targetPort": "postgres"}]
+        ),
         *extra,
     ]
 
 
-DENY_OUT_APP = build.policy("app", "default-deny-egress", {"podSelector": {}, "policyTypes": ["Egress"]})
-DENY_IN_DATA = build.policy("data", "default-deny-ingress", {"podSelector": {}, "policyTypes": ["Ingress"]})
+DENY_OUT_APP = build.policy(
+    "app", "default-deny-egress", {"podSelector": {}, "policyTypes": ["Egress"]}
+)
+DENY_IN_DATA = build.policy(
+    "data", "default-deny-ingress", {"podSelector": {}, "policyTypes": ["Ingress"]}
+)
 
 
-def plan(objs: list[dict[str, Any]], src_text: str, dst_text: str = "data/profile-db", port: int = 5432):
+def plan(
+    objs: list[dict[str, Any]], src_text: str, dst_text: str = "data/profile-db", port: int = 5432
+):
     ev = build.evidence(*objs)
     src = peers.resolve(ev, src_text, source=True)[0].peer
     dst = peers.resolve(ev, dst_text, port)[0]
     result = engine.check_flow(ev, src, dst.peer, dst.port or port)
-    return ev, src, dst, result, patch.minimal_patch(ev, result, src, dst.peer, dst.port or port, "TCP")
+    return (
+        ev,
+        src,
+        dst,
+        result,
+        patch.minimal_patch(ev, result, src, dst.peer, dst.port or port, "TCP"),
+    )
 
 
-def oracle_diff(ev: evidence_model.Evidence, fix: patch.Patch, port: int = 5432) -> set[tuple[str, str]]:
+def oracle_diff(
+    ev: evidence_model.Evidence, fix: patch.Patch, port: int = 5432
+) -> set[tuple[str, str]]:
     after = evidence_model.Evidence.of((*ev.objects, *fix.objects))
     old, new = matrix.oracle_matrix(ev, port), matrix.oracle_matrix(after, port)
     return {(old.pods[i], old.pods[j]) for i, j in new.pairs() if not old.allowed(i, j)}
 
 
 def test_egress_block_gets_one_egress_policy_for_the_workload_with_the_named_port():
-    ev, _, _, result, fix = plan(objects(DENY_OUT_APP), "app/user-service-5d-a")
+    ev, _, _, _, fix = plan(objects(DENY_OUT_APP), "app/user-service-5d-a")
     assert fix.sides == ("egress",)
     (obj,) = fix.objects
     assert obj["metadata"] == {"name": "allow-user-service-to-profile-db-5432", "namespace": "app"}
     assert obj["spec"]["podSelector"] == {"matchLabels": {"app": "user-service"}}
     assert obj["spec"]["policyTypes"] == ["Egress"]
-    assert obj["spec"]["egress"] == [{
-        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "data"}},
-                "podSelector": {"matchLabels": {"app": "profile-db"}}}],
-        "ports": [{"protocol": "TCP", "port": "postgres"}],
-    }]
+    assert obj["spec"]["egress"] == [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "data"}},
+                    "podSelector": {"matchLabels": {"app": "profile-db"}},
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": "postgres"}],
+        }
+    ]
     assert fix.opens_flow and not fix.closed
-    assert {(f.src, f.dst) for f in fix.blast_radius} == oracle_diff(ev, fix) == {
-        ("app/user-service-5d-a", "data/profile-db-0"), ("app/user-service-5d-b", "data/profile-db-0")}
+    assert (
+        {(f.src, f.dst) for f in fix.blast_radius}
+        == oracle_diff(ev, fix)
+        == {
+            ("app/user-service-5d-a", "data/profile-db-0"),
+            ("app/user-service-5d-b", "data/profile-db-0"),
+        }
+    )
     assert [p.target for p in fix.in_place] == ["NetworkPolicy app/default-deny-egress"]
-    assert "kubectl -n app patch networkpolicy default-deny-egress --type=json" in fix.in_place[0].command
+    assert (
+        "kubectl -n app patch networkpolicy default-deny-egress --type=json"
+        in fix.in_place[0].command
+    )
 
 
 def test_both_sides_blocked_gets_one_policy_per_side():
     ev, _, _, result, fix = plan(objects(DENY_OUT_APP, DENY_IN_DATA), "app/user-service-5d-a")
     assert [str(d.direction) for d in result.blocking] == ["egress", "ingress"]
     assert [(o["metadata"]["namespace"], o["spec"]["policyTypes"]) for o in fix.objects] == [
-        ("app", ["Egress"]), ("data", ["Ingress"])]
+        ("app", ["Egress"]),
+        ("data", ["Ingress"]),
+    ]
     ingress = fix.objects[1]["spec"]["ingress"][0]
-    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "app"}},
-                                "podSelector": {"matchLabels": {"app": "user-service"}}}]
+    assert ingress["from"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "app"}},
+            "podSelector": {"matchLabels": {"app": "user-service"}},
+        }
+    ]
     assert fix.opens_flow
     assert {(f.src, f.dst) for f in fix.blast_radius} == oracle_diff(ev, fix)
     assert len(fix.blast_radius) == 2
@@ -93,7 +145,7 @@ def test_only_the_blocking_side_is_patched_when_ingress_blocks():
 
 
 def test_outside_source_gets_an_ip_block_of_one_address():
-    ev, _, _, _, fix = plan(objects(DENY_IN_DATA), "203.0.113.9")
+    _, _, _, _, fix = plan(objects(DENY_IN_DATA), "203.0.113.9")
     peer = fix.objects[0]["spec"]["ingress"][0]["from"]
     assert peer == [{"ipBlock": {"cidr": "203.0.113.9/32"}}]
     assert [(f.src, f.dst) for f in fix.blast_radius] == [("203.0.113.9", "data/profile-db-0")]
@@ -101,13 +153,17 @@ def test_outside_source_gets_an_ip_block_of_one_address():
 
 def test_destination_without_a_port_name_gets_the_number():
     _, _, _, _, fix = plan(objects(DENY_IN_DATA), "app/billing", "data/orders-db-0", 5432)
-    assert fix.objects[0]["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "postgres"}]
+    assert fix.objects[0]["spec"]["ingress"][0]["ports"] == [
+        {"protocol": "TCP", "port": "postgres"}
+    ]
     _, _, _, _, fix = plan(objects(DENY_IN_DATA), "app/billing", "data/orders-db-0", 6000)
     assert fix.objects[0]["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 6000}]
 
 
 def test_name_taken_by_an_existing_policy_gets_a_side_suffix():
-    taken = build.policy("app", "allow-user-service-to-profile-db-5432", {"podSelector": {"matchLabels": {"x": "y"}}})
+    taken = build.policy(
+        "app", "allow-user-service-to-profile-db-5432", {"podSelector": {"matchLabels": {"x": "y"}}}
+    )
     _, _, _, _, fix = plan(objects(DENY_OUT_APP, taken), "app/user-service-5d-a")
     assert fix.objects[0]["metadata"]["name"] == "allow-user-service-to-profile-db-5432-egress"
 
@@ -122,7 +178,9 @@ def test_patch_opens_the_flow_and_its_blast_radius_is_the_oracle_diff(objs, data
     ev = evidence_model.Evidence.of(objs)
     pods = matrix.ordered_pods(ev)
     before = matrix.oracle_matrix(ev, 5432)
-    denied = [(i, j) for i in range(len(pods)) for j in range(len(pods)) if not before.allowed(i, j)]
+    denied = [
+        (i, j) for i in range(len(pods)) for j in range(len(pods)) if not before.allowed(i, j)
+    ]
     if not denied:
         return
     i, j = data.draw(st.sampled_from(denied))
@@ -132,5 +190,7 @@ def test_patch_opens_the_flow_and_its_blast_radius_is_the_oracle_diff(objs, data
     assert fix.opens_flow
     after = matrix.oracle_matrix(evidence_model.Evidence.of((*ev.objects, *fix.objects)), 5432)
     assert after.allowed(i, j)
-    opened = {(before.pods[a], before.pods[b]) for a, b in after.pairs() if not before.allowed(a, b)}
+    opened = {
+        (before.pods[a], before.pods[b]) for a, b in after.pairs() if not before.allowed(a, b)
+    }
     assert {(f.src, f.dst) for f in fix.blast_radius if f.port == 5432} == opened

@@ -1,4 +1,4 @@
-"""Hypothesis properties: fast == oracle, adding an allow rule never removes a flow, order never matters."""
+"""Hypothesis properties: fast == oracle; an added allow rule never removes a flow; any order."""
 
 from __future__ import annotations
 
@@ -17,20 +17,25 @@ LABEL_VALUES = {"app": ("web", "db", "api"), "tier": ("front", "back")}
 PORT_NAMES = ("http", "pg")
 NODES = ("192.168.0.1", "192.168.0.2")
 
-settings.register_profile("netpol", max_examples=150, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "netpol", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("netpol")
 
 labels_st = st.dictionaries(
-    st.sampled_from(sorted(LABEL_VALUES)), st.sampled_from(("web", "db", "api", "front", "back")), max_size=2
+    st.sampled_from(sorted(LABEL_VALUES)),
+    st.sampled_from(("web", "db", "api", "front", "back")),
+    max_size=2,
 )
 selector_st = st.one_of(
     st.just({}),
     st.builds(lambda m: {"matchLabels": m}, labels_st),
     st.builds(
-        lambda k, op, vals: {"matchExpressions": [
-            {"key": k, "operator": op, **({"values": vals} if op in ("In", "NotIn") else {})}
-        ]},
+        lambda k, op, vals: {
+            "matchExpressions": [
+                {"key": k, "operator": op, **({"values": vals} if op in ("In", "NotIn") else {})}
+            ]
+        },
         st.sampled_from(sorted(LABEL_VALUES)),
         st.sampled_from(("In", "NotIn", "Exists", "DoesNotExist")),
         st.lists(st.sampled_from(("web", "db", "api", "front")), min_size=1, max_size=2),
@@ -38,7 +43,9 @@ selector_st = st.one_of(
 )
 ns_selector_st = st.one_of(
     st.just({}),
-    st.builds(lambda n: {"matchLabels": {"kubernetes.io/metadata.name": n}}, st.sampled_from(NAMESPACES)),
+    st.builds(
+        lambda n: {"matchLabels": {"kubernetes.io/metadata.name": n}}, st.sampled_from(NAMESPACES)
+    ),
     st.builds(lambda t: {"matchLabels": {"team": t}}, st.sampled_from(("x", "y"))),
 )
 ip_block_st = st.builds(
@@ -95,23 +102,41 @@ def cluster_st(draw: Any) -> list[dict[str, Any]]:
     objs: list[dict[str, Any]] = [build.namespace("a", team="x"), build.namespace("b", team="y")]
     for i in range(draw(st.integers(min_value=1, max_value=7))):
         host = draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans())
-        ports = draw(st.lists(
-            st.builds(lambda n, p: {"name": n, "containerPort": p},
-                      st.sampled_from(PORT_NAMES), st.sampled_from((80, 5432, 5500))),
-            max_size=2, unique_by=lambda d: d["name"],
-        ))
+        ports = draw(
+            st.lists(
+                st.builds(
+                    lambda n, p: {"name": n, "containerPort": p},
+                    st.sampled_from(PORT_NAMES),
+                    st.sampled_from((80, 5432, 5500)),
+                ),
+                max_size=2,
+                unique_by=lambda d: d["name"],
+            )
+        )
         ip = draw(st.sampled_from(("10.0.0.5", "10.0.1.7", "10.0.1.200", "10.2.0.9", None)))
-        objs.append(build.pod(
-            draw(st.sampled_from(NAMESPACES)), f"p{i}", draw(labels_st), ip=ip,
-            node_ip=draw(st.sampled_from(NODES)), ports=ports, host_network=host,
-        ))
+        objs.append(
+            build.pod(
+                draw(st.sampled_from(NAMESPACES)),
+                f"p{i}",
+                draw(labels_st),
+                ip=ip,
+                node_ip=draw(st.sampled_from(NODES)),
+                ports=ports,
+                host_network=host,
+            )
+        )
     for i in range(draw(st.integers(min_value=0, max_value=4))):
         objs.append(draw(policy_st(f"np{i}")))
     return objs
 
 
-SEMANTICS = st.sampled_from((model.DEFAULT, model.CILIUM, model.Semantics(
-    self_always_allowed=False, node_to_pod_allowed=False)))
+SEMANTICS = st.sampled_from(
+    (
+        model.DEFAULT,
+        model.CILIUM,
+        model.Semantics(self_always_allowed=False, node_to_pod_allowed=False),
+    )
+)
 FLOWS = st.sampled_from(((5432, "TCP"), (80, "TCP"), (53, "UDP"), (5500, "TCP")))
 
 

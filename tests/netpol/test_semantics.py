@@ -1,4 +1,4 @@
-"""Truth tables written from the Kubernetes NetworkPolicy documentation, one row per documented point."""
+"""Truth tables from the Kubernetes NetworkPolicy documentation, one row per documented point."""
 
 from __future__ import annotations
 
@@ -15,12 +15,16 @@ OUTSIDE = "203.0.113.9"
 
 
 def world(*policies: dict[str, Any]) -> list[dict[str, Any]]:
-    """ns a (team=x, no metadata.name label), ns b (team=y); ns c has pods but no Namespace object."""
+    """ns a (team=x, no metadata.name label), ns b (team=y); ns c: pods but no Namespace object."""
     return [
         build.namespace("a", team="x"),
         build.namespace("b", team="y"),
-        build.pod("a", "web", {"app": "web"}, "10.0.0.1", N1, [{"name": "http", "containerPort": 80}]),
-        build.pod("a", "db", {"app": "db"}, "10.0.0.2", N1, [{"name": "pg", "containerPort": 5432}]),
+        build.pod(
+            "a", "web", {"app": "web"}, "10.0.0.1", N1, [{"name": "http", "containerPort": 80}]
+        ),
+        build.pod(
+            "a", "db", {"app": "db"}, "10.0.0.2", N1, [{"name": "pg", "containerPort": 5432}]
+        ),
         build.pod("b", "client", {"app": "client"}, "10.0.1.1", N2),
         build.pod("c", "other", {"app": "web"}, "10.0.2.1", N2),
         build.pod("a", "host", {"app": "agent"}, None, N1, host_network=True),
@@ -42,130 +46,523 @@ def ingress_db(*rules: dict[str, Any]) -> dict[str, Any]:
     return pol({"podSelector": DB, "ingress": list(rules)})
 
 
-def flow(objs: list[dict[str, Any]], src: str, dst: str, port: int | str = 5432, protocol: str = "TCP",
-         semantics: model.Semantics = model.DEFAULT) -> model.FlowResult:
+def flow(
+    objs: list[dict[str, Any]],
+    src: str,
+    dst: str,
+    port: int | str = 5432,
+    protocol: str = "TCP",
+    semantics: model.Semantics = model.DEFAULT,
+) -> model.FlowResult:
     ev = build.evidence(*objs)
     s = peers.resolve(ev, src, source=True)[0].peer
     d = peers.resolve(ev, dst, port, protocol)[0]
-    return engine.check_flow(ev, s, d.peer, d.port if d.port is not None else port, protocol, semantics)
+    return engine.check_flow(
+        ev, s, d.peer, d.port if d.port is not None else port, protocol, semantics
+    )
 
 
 CASES = [
     # (id, policies, src, dst, port, protocol, allowed, reason fragment)
     ("no_policy_means_not_isolated", [], "b/client", "a/db", 5432, "TCP", True, "not isolated"),
-    ("deny_all_ingress_isolates_and_allows_nothing", [DENY_IN], "b/client", "a/db", 5432, "TCP", False,
-     "allow no ingress"),
-    ("ingress_only_policy_does_not_isolate_egress",
-     [pol({"podSelector": DB, "ingress": [{}]})], "a/db", "b/client", 80, "TCP", True, "not isolated"),
-    ("missing_policy_types_with_egress_rules_isolates_egress",
-     [pol({"podSelector": DB, "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]})],
-     "a/db", "b/client", 80, "TCP", False, "no egress rule selects"),
-    ("missing_policy_types_egress_rule_still_allows_its_peer",
-     [pol({"podSelector": DB, "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]})],
-     "a/db", "a/web", 80, "TCP", True, "egress[0]"),
-    ("empty_egress_list_with_egress_type_denies_all_egress",
-     [pol({"podSelector": DB, "policyTypes": ["Egress"], "egress": []})], "a/db", "a/web", 80, "TCP",
-     False, "allow no egress"),
-    ("empty_egress_list_without_policy_types_does_not_isolate_egress",
-     [pol({"podSelector": DB, "egress": []})], "a/db", "a/web", 80, "TCP", True, "not isolated"),
-    ("missing_from_matches_every_source", [ingress_db({"ports": [{"port": 5432}]})], OUTSIDE, "a/db",
-     5432, "TCP", True, "ingress[0]"),
-    ("empty_from_list_matches_every_source", [ingress_db({"from": [], "ports": [{"port": 5432}]})],
-     "c/other", "a/db", 5432, "TCP", True, "ingress[0]"),
-    ("empty_rule_allows_every_port", [ingress_db({})], "b/client", "a/db", 9999, "UDP", True, "ingress[0]"),
-    ("rule_needs_peer_and_port_port_missing", [ingress_db({"ports": [{"port": 5432}]})], "b/client",
-     "a/db", 80, "TCP", False, "allows only TCP 5432"),
-    ("pod_selector_peer_is_namespace_local_same_ns",
-     [ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]})], "a/web", "a/db", 5432,
-     "TCP", True, "ingress[0]"),
-    ("pod_selector_peer_is_namespace_local_other_ns",
-     [ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]})], "c/other", "a/db", 5432,
-     "TCP", False, "no ingress rule selects"),
-    ("namespace_selector_matches_namespace_labels",
-     [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"team": "y"}}}]})], "b/client", "a/db",
-     5432, "TCP", True, "ingress[0]"),
-    ("namespace_selector_rejects_other_namespaces",
-     [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"team": "y"}}}]})], "a/web", "a/db",
-     5432, "TCP", False, "no ingress rule selects"),
-    ("metadata_name_label_is_added_when_the_namespace_lacks_it",
-     [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "a"}}}]})],
-     "a/web", "a/db", 5432, "TCP", True, "ingress[0]"),
-    ("namespace_absent_from_evidence_exists_with_only_its_name_label",
-     [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "c"}}}]})],
-     "c/other", "a/db", 5432, "TCP", True, "ingress[0]"),
-    ("both_selectors_in_one_peer_are_and",
-     [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"team": "y"}},
-                            "podSelector": {"matchLabels": {"app": "web"}}}]})],
-     "b/client", "a/db", 5432, "TCP", False, "no ingress rule selects"),
-    ("separate_peers_are_or",
-     [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"team": "y"}}},
-                           {"podSelector": {"matchLabels": {"app": "web"}}}]})],
-     "b/client", "a/db", 5432, "TCP", True, "ingress[0]"),
-    ("ip_block_matches_outside_address",
-     [ingress_db({"from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]})], OUTSIDE, "a/db", 5432, "TCP",
-     True, "ingress[0]"),
-    ("ip_block_except_excludes_address",
-     [ingress_db({"from": [{"ipBlock": {"cidr": "203.0.113.0/24", "except": ["203.0.113.0/28"]}}]})],
-     OUTSIDE, "a/db", 5432, "TCP", False, "no ingress rule selects"),
-    ("ip_block_host_bits_are_masked",
-     [ingress_db({"from": [{"ipBlock": {"cidr": "203.0.113.77/24"}}]})], OUTSIDE, "a/db", 5432, "TCP",
-     True, "ingress[0]"),
-    ("ip_block_matches_pod_ips_upstream",
-     [ingress_db({"from": [{"ipBlock": {"cidr": "10.0.1.0/24"}}]})], "b/client", "a/db", 5432, "TCP",
-     True, "ingress[0]"),
-    ("selectors_never_match_outside_addresses",
-     [ingress_db({"from": [{"namespaceSelector": {}}]})], OUTSIDE, "a/db", 5432, "TCP", False,
-     "no ingress rule selects"),
-    ("empty_namespace_selector_matches_every_pod",
-     [ingress_db({"from": [{"namespaceSelector": {}}]})], "c/other", "a/db", 5432, "TCP", True,
-     "ingress[0]"),
-    ("named_port_resolves_on_the_destination_pod", [ingress_db({"ports": [{"port": "pg"}]})], "b/client",
-     "a/db", 5432, "TCP", True, "ingress[0]"),
-    ("named_port_other_number_does_not_match", [ingress_db({"ports": [{"port": "pg"}]})], "b/client",
-     "a/db", 5433, "TCP", False, "allows only TCP 'pg'"),
-    ("named_port_undefined_on_destination_is_explained",
-     [pol({"podSelector": {}, "ingress": [{"ports": [{"port": "metrics"}]}]})], "b/client", "a/db", 5432,
-     "TCP", False, "does not define"),
-    ("named_port_needs_the_same_protocol",
-     [ingress_db({"ports": [{"port": "pg", "protocol": "UDP"}]})], "b/client", "a/db", 5432, "UDP", False,
-     "does not define"),
-    ("end_port_range_includes", [ingress_db({"ports": [{"port": 5000, "endPort": 6000}]})], "b/client",
-     "a/db", 5500, "TCP", True, "ingress[0]"),
-    ("end_port_range_excludes", [ingress_db({"ports": [{"port": 5000, "endPort": 6000}]})], "b/client",
-     "a/db", 6001, "TCP", False, "5000-6000"),
-    ("protocol_defaults_to_tcp", [ingress_db({"ports": [{"port": 5432}]})], "b/client", "a/db", 5432,
-     "UDP", False, "allows only TCP 5432"),
-    ("sctp_rule_matches_sctp", [ingress_db({"ports": [{"port": 5432, "protocol": "SCTP"}]})], "b/client",
-     "a/db", 5432, "SCTP", True, "ingress[0]"),
-    ("policies_are_a_union",
-     [DENY_IN, ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}),
-      pol({"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {}}]}]}, name="q")],
-     "b/client", "a/db", 5432, "TCP", True, "NetworkPolicy a/q ingress[0]"),
-    ("a_pod_may_always_reach_itself", [DENY_IN, DENY_OUT], "a/db", "a/db", 5432, "TCP", True,
-     "always reach itself"),
-    ("traffic_from_the_pods_own_node_is_allowed", [DENY_IN], N1, "a/db", 5432, "TCP", True, "own node"),
-    ("traffic_from_another_node_is_not", [DENY_IN], N2, "a/db", 5432, "TCP", False, "allow no ingress"),
-    ("host_network_pod_on_the_same_node_is_node_traffic", [DENY_IN], "a/host", "a/db", 5432, "TCP",
-     True, "own node"),
-    ("host_network_pod_egress_is_never_isolated", [DENY_OUT], "a/host", "b/client", 80, "TCP", True,
-     "host network"),
-    ("host_network_pod_is_seen_as_its_node_ip",
-     [pol({"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": f"{N1}/32"}}]}]}, ns="b")],
-     "a/host", "b/client", 80, "TCP", True, "ingress[0]"),
-    ("host_network_pod_is_not_matched_by_pod_selectors",
-     [pol({"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}}]}]}, ns="b")],
-     "a/host", "b/client", 80, "TCP", False, "no ingress rule selects"),
-    ("egress_to_outside_address_needs_ip_block",
-     [pol({"podSelector": DB, "policyTypes": ["Egress"], "egress": [{"to": [{"namespaceSelector": {}}]}]})],
-     "a/db", OUTSIDE, 443, "TCP", False, "no egress rule selects"),
-    ("service_destination_translates_to_target_port",
-     [ingress_db({"ports": [{"port": 5432}]})], "b/client", "a/db-svc", 15432, "TCP", True, "ingress[0]"),
+    (
+        "deny_all_ingress_isolates_and_allows_nothing",
+        [DENY_IN],
+        "b/client",
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "allow no ingress",
+    ),
+    (
+        "ingress_only_policy_does_not_isolate_egress",
+        [pol({"podSelector": DB, "ingress": [{}]})],
+        "a/db",
+        "b/client",
+        80,
+        "TCP",
+        True,
+        "not isolated",
+    ),
+    (
+        "missing_policy_types_with_egress_rules_isolates_egress",
+        [
+            pol(
+                {
+                    "podSelector": DB,
+                    "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}]}],
+                }
+            )
+        ],
+        "a/db",
+        "b/client",
+        80,
+        "TCP",
+        False,
+        "no egress rule selects",
+    ),
+    (
+        "missing_policy_types_egress_rule_still_allows_its_peer",
+        [
+            pol(
+                {
+                    "podSelector": DB,
+                    "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}]}],
+                }
+            )
+        ],
+        "a/db",
+        "a/web",
+        80,
+        "TCP",
+        True,
+        "egress[0]",
+    ),
+    (
+        "empty_egress_list_with_egress_type_denies_all_egress",
+        [pol({"podSelector": DB, "policyTypes": ["Egress"], "egress": []})],
+        "a/db",
+        "a/web",
+        80,
+        "TCP",
+        False,
+        "allow no egress",
+    ),
+    (
+        "empty_egress_list_without_policy_types_does_not_isolate_egress",
+        [pol({"podSelector": DB, "egress": []})],
+        "a/db",
+        "a/web",
+        80,
+        "TCP",
+        True,
+        "not isolated",
+    ),
+    (
+        "missing_from_matches_every_source",
+        [ingress_db({"ports": [{"port": 5432}]})],
+        OUTSIDE,
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "empty_from_list_matches_every_source",
+        [ingress_db({"from": [], "ports": [{"port": 5432}]})],
+        "c/other",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "empty_rule_allows_every_port",
+        [ingress_db({})],
+        "b/client",
+        "a/db",
+        9999,
+        "UDP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "rule_needs_peer_and_port_port_missing",
+        [ingress_db({"ports": [{"port": 5432}]})],
+        "b/client",
+        "a/db",
+        80,
+        "TCP",
+        False,
+        "allows only TCP 5432",
+    ),
+    (
+        "pod_selector_peer_is_namespace_local_same_ns",
+        [ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]})],
+        "a/web",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "pod_selector_peer_is_namespace_local_other_ns",
+        [ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]})],
+        "c/other",
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "no ingress rule selects",
+    ),
+    (
+        "namespace_selector_matches_namespace_labels",
+        [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"team": "y"}}}]})],
+        "b/client",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "namespace_selector_rejects_other_namespaces",
+        [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"team": "y"}}}]})],
+        "a/web",
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "no ingress rule selects",
+    ),
+    (
+        "metadata_name_label_is_added_when_the_namespace_lacks_it",
+        [
+            ingress_db(
+                {
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "a"}}}
+                    ]
+                }
+            )
+        ],
+        "a/web",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "namespace_absent_from_evidence_exists_with_only_its_name_label",
+        [
+            ingress_db(
+                {
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "c"}}}
+                    ]
+                }
+            )
+        ],
+        "c/other",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "both_selectors_in_one_peer_are_and",
+        [
+            ingress_db(
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {"matchLabels": {"team": "y"}},
+                            "podSelector": {"matchLabels": {"app": "web"}},
+                        }
+                    ]
+                }
+            )
+        ],
+        "b/client",
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "no ingress rule selects",
+    ),
+    (
+        "separate_peers_are_or",
+        [
+            ingress_db(
+                {
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"team": "y"}}},
+                        {"podSelector": {"matchLabels": {"app": "web"}}},
+                    ]
+                }
+            )
+        ],
+        "b/client",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "ip_block_matches_outside_address",
+        [ingress_db({"from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]})],
+        OUTSIDE,
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "ip_block_except_excludes_address",
+        [
+            ingress_db(
+                {"from": [{"ipBlock": {"cidr": "203.0.113.0/24", "except": ["203.0.113.0/28"]}}]}
+            )
+        ],
+        OUTSIDE,
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "no ingress rule selects",
+    ),
+    (
+        "ip_block_host_bits_are_masked",
+        [ingress_db({"from": [{"ipBlock": {"cidr": "203.0.113.77/24"}}]})],
+        OUTSIDE,
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "ip_block_matches_pod_ips_upstream",
+        [ingress_db({"from": [{"ipBlock": {"cidr": "10.0.1.0/24"}}]})],
+        "b/client",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "selectors_never_match_outside_addresses",
+        [ingress_db({"from": [{"namespaceSelector": {}}]})],
+        OUTSIDE,
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "no ingress rule selects",
+    ),
+    (
+        "empty_namespace_selector_matches_every_pod",
+        [ingress_db({"from": [{"namespaceSelector": {}}]})],
+        "c/other",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "named_port_resolves_on_the_destination_pod",
+        [ingress_db({"ports": [{"port": "pg"}]})],
+        "b/client",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "named_port_other_number_does_not_match",
+        [ingress_db({"ports": [{"port": "pg"}]})],
+        "b/client",
+        "a/db",
+        5433,
+        "TCP",
+        False,
+        "allows only TCP 'pg'",
+    ),
+    (
+        "named_port_undefined_on_destination_is_explained",
+        [pol({"podSelector": {}, "ingress": [{"ports": [{"port": "metrics"}]}]})],
+        "b/client",
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "does not define",
+    ),
+    (
+        "named_port_needs_the_same_protocol",
+        [ingress_db({"ports": [{"port": "pg", "protocol": "UDP"}]})],
+        "b/client",
+        "a/db",
+        5432,
+        "UDP",
+        False,
+        "does not define",
+    ),
+    (
+        "end_port_range_includes",
+        [ingress_db({"ports": [{"port": 5000, "endPort": 6000}]})],
+        "b/client",
+        "a/db",
+        5500,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "end_port_range_excludes",
+        [ingress_db({"ports": [{"port": 5000, "endPort": 6000}]})],
+        "b/client",
+        "a/db",
+        6001,
+        "TCP",
+        False,
+        "5000-6000",
+    ),
+    (
+        "protocol_defaults_to_tcp",
+        [ingress_db({"ports": [{"port": 5432}]})],
+        "b/client",
+        "a/db",
+        5432,
+        "UDP",
+        False,
+        "allows only TCP 5432",
+    ),
+    (
+        "sctp_rule_matches_sctp",
+        [ingress_db({"ports": [{"port": 5432, "protocol": "SCTP"}]})],
+        "b/client",
+        "a/db",
+        5432,
+        "SCTP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "policies_are_a_union",
+        [
+            DENY_IN,
+            ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}),
+            pol({"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {}}]}]}, name="q"),
+        ],
+        "b/client",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "NetworkPolicy a/q ingress[0]",
+    ),
+    (
+        "a_pod_may_always_reach_itself",
+        [DENY_IN, DENY_OUT],
+        "a/db",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "always reach itself",
+    ),
+    (
+        "traffic_from_the_pods_own_node_is_allowed",
+        [DENY_IN],
+        N1,
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "own node",
+    ),
+    (
+        "traffic_from_another_node_is_not",
+        [DENY_IN],
+        N2,
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "allow no ingress",
+    ),
+    (
+        "host_network_pod_on_the_same_node_is_node_traffic",
+        [DENY_IN],
+        "a/host",
+        "a/db",
+        5432,
+        "TCP",
+        True,
+        "own node",
+    ),
+    (
+        "host_network_pod_egress_is_never_isolated",
+        [DENY_OUT],
+        "a/host",
+        "b/client",
+        80,
+        "TCP",
+        True,
+        "host network",
+    ),
+    (
+        "host_network_pod_is_seen_as_its_node_ip",
+        [
+            pol(
+                {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": f"{N1}/32"}}]}]},
+                ns="b",
+            )
+        ],
+        "a/host",
+        "b/client",
+        80,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
+    (
+        "host_network_pod_is_not_matched_by_pod_selectors",
+        [pol({"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}}]}]}, ns="b")],
+        "a/host",
+        "b/client",
+        80,
+        "TCP",
+        False,
+        "no ingress rule selects",
+    ),
+    (
+        "egress_to_outside_address_needs_ip_block",
+        [
+            pol(
+                {
+                    "podSelector": DB,
+                    "policyTypes": ["Egress"],
+                    "egress": [{"to": [{"namespaceSelector": {}}]}],
+                }
+            )
+        ],
+        "a/db",
+        OUTSIDE,
+        443,
+        "TCP",
+        False,
+        "no egress rule selects",
+    ),
+    (
+        "service_destination_translates_to_target_port",
+        [ingress_db({"ports": [{"port": 5432}]})],
+        "b/client",
+        "a/db-svc",
+        15432,
+        "TCP",
+        True,
+        "ingress[0]",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("policies", "src", "dst", "port", "protocol", "allowed", "fragment"),
-    [c[1:] for c in CASES], ids=[c[0] for c in CASES],
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
 )
 def test_truth_table(policies, src, dst, port, protocol, allowed, fragment):
     result = flow(world(*policies), src, dst, port, protocol)

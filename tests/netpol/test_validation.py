@@ -1,4 +1,4 @@
-"""Policies the API server would reject are reported with every problem, never evaluated half-way."""
+"""Policies the API server would reject: reported with every problem, never evaluated half-way."""
 
 from __future__ import annotations
 
@@ -20,15 +20,24 @@ def rule_ports(port: dict[str, Any]) -> dict[str, Any]:
 
 
 INVALID = [
-    ("ip_block_with_selector", rule_from({"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}),
-     "may not specify both ipBlock and another peer"),
+    (
+        "ip_block_with_selector",
+        rule_from({"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}),
+        "may not specify both ipBlock and another peer",
+    ),
     ("empty_peer", rule_from({}), "must specify a peer"),
     ("bad_cidr", rule_from({"ipBlock": {"cidr": "10.0.0.300/8"}}), "not a valid CIDR"),
     ("cidr_without_prefix", rule_from({"ipBlock": {"cidr": "10.0.0.1"}}), "missing /prefix"),
-    ("except_outside_cidr", rule_from({"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.1.0.0/24"]}}),
-     "strict subset"),
-    ("except_equal_to_cidr", rule_from({"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.0.0/16"]}}),
-     "strict subset"),
+    (
+        "except_outside_cidr",
+        rule_from({"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.1.0.0/24"]}}),
+        "strict subset",
+    ),
+    (
+        "except_equal_to_cidr",
+        rule_from({"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.0.0/16"]}}),
+        "strict subset",
+    ),
     ("bad_protocol", rule_ports({"port": 80, "protocol": "ICMP"}), "unsupported value 'ICMP'"),
     ("port_out_of_range", rule_ports({"port": 70000}), "between 1 and 65535"),
     ("bad_port_name", rule_ports({"port": "Postgres_1"}), "not a valid port name"),
@@ -36,14 +45,32 @@ INVALID = [
     ("end_port_without_port", rule_ports({"endPort": 90}), "only be set with a numeric port"),
     ("end_port_with_named_port", rule_ports({"port": "http", "endPort": 90}), "numeric port"),
     ("end_port_below_port", rule_ports({"port": 90, "endPort": 80}), "must be >= port"),
-    ("bad_policy_type", {"podSelector": {}, "policyTypes": ["Ingres"]}, "unsupported value 'Ingres'"),
-    ("bad_operator", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Is"}]}},
-     "unknown operator"),
-    ("in_without_values", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}},
-     "In needs values"),
-    ("exists_with_values",
-     rule_from({"podSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}}),
-     "takes no values"),
+    (
+        "bad_policy_type",
+        {"podSelector": {}, "policyTypes": ["Ingres"]},
+        "unsupported value 'Ingres'",
+    ),
+    (
+        "bad_operator",
+        {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Is"}]}},
+        "unknown operator",
+    ),
+    (
+        "in_without_values",
+        {"podSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}},
+        "In needs values",
+    ),
+    (
+        "exists_with_values",
+        rule_from(
+            {
+                "podSelector": {
+                    "matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]
+                }
+            }
+        ),
+        "takes no values",
+    ),
 ]
 
 
@@ -59,7 +86,10 @@ def test_invalid_policy_is_reported_with_its_problem(spec, problem):
     "spec",
     [
         {"podSelector": {}},
-        {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.5/8", "except": ["10.1.0.0/16"]}}]}]},
+        {
+            "podSelector": {},
+            "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.5/8", "except": ["10.1.0.0/16"]}}]}],
+        },
         {"podSelector": {}, "egress": [{"ports": [{"port": 80, "endPort": 80}]}]},
         {"podSelector": {}, "ingress": [{"ports": [{"port": "http-alt"}]}]},
         {"podSelector": {}, "ingress": [None], "egress": []},
@@ -82,7 +112,9 @@ def test_invalid_policy_is_named_in_the_flow_result_and_not_evaluated():
     ev = build.evidence(
         build.pod("a", "db", {"app": "db"}, "10.0.0.2"),
         build.pod("a", "web", {"app": "web"}, "10.0.0.1"),
-        build.policy("a", "bad", {"podSelector": {"matchLabels": {"app": "db"}}, "ingress": [{"from": [{}]}]}),
+        build.policy(
+            "a", "bad", {"podSelector": {"matchLabels": {"app": "db"}}, "ingress": [{"from": [{}]}]}
+        ),
     )
     assert [i.name for i in cluster.of(ev).invalid] == ["bad"]
     src, dst = (peers.resolve(ev, t)[0].peer for t in ("a/web", "a/db"))

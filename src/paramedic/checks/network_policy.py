@@ -35,14 +35,18 @@ def run(ctx: model.Context) -> model.Finding:
     sources = _sources(scope)
     protocol = _protocol(scope)
     if not sources:
-        return _finding(model.Verdict.INCONCLUSIVE, f"no pod or pod template for {scope.source}",
-                        missing=f"kubectl -n {scope.namespace} get pods --show-labels")
+        return _finding(
+            model.Verdict.INCONCLUSIVE,
+            f"no pod or pod template for {scope.source}",
+            missing=f"kubectl -n {scope.namespace} get pods --show-labels",
+        )
     targets = _targets(ev, scope, protocol)
     if not targets:
         return _unresolved_target(ev, scope, sources)
     results = [
         (src, dst, port, engine.check_flow(ev, src, dst, port, protocol))
-        for src in sources for dst, port in targets
+        for src in sources
+        for dst, port in targets
     ]
     dns_results = engine.dns_egress(ev, sources[0])
     dns_blocked = any(not r.egress.allowed for r in dns_results)
@@ -52,9 +56,12 @@ def run(ctx: model.Context) -> model.Finding:
         "dns_egress": [r.as_dict() for r in dns_results if not r.egress.allowed],
     }
     dns_cites = tuple(
-        model.Cite(text=f"DNS egress blocked: {r.protocol}/53 to {r.dst}: {r.egress.reason}",
-                   source=_source_of(r.egress))
-        for r in dns_results if not r.egress.allowed
+        model.Cite(
+            text=f"DNS egress blocked: {r.protocol}/53 to {r.dst}: {r.egress.reason}",
+            source=_source_of(r.egress),
+        )
+        for r in dns_results
+        if not r.egress.allowed
     )[:2]
     invalid = tuple(dict.fromkeys(line for *_, r in results for line in r.invalid))
     invalid_cites = tuple(model.Cite(text=line, source="NetworkPolicy") for line in invalid)
@@ -65,15 +72,24 @@ def run(ctx: model.Context) -> model.Finding:
 
 
 def _blocked(
-    ev: evidence_model.Evidence, scope: resolve.Scope, results: list[Any], denied: list[Any],
-    protocol: str, details: dict[str, Any], extra: tuple[model.Cite, ...],
+    ev: evidence_model.Evidence,
+    scope: resolve.Scope,
+    results: list[Any],
+    denied: list[Any],
+    protocol: str,
+    details: dict[str, Any],
+    extra: tuple[model.Cite, ...],
 ) -> model.Finding:
     src, dst, port, first = denied[0]
     fix = patch.minimal_patch(ev, first, src, dst, port, protocol)
     sides = sorted({str(d.direction) for *_, r in denied for d in r.blocking})
     policies = sorted({p for *_, r in denied for d in r.blocking for p in d.policies})
-    cites = [model.Cite(text=f"{len(denied)} of {len(results)} flows denied, e.g. {first.summary()}",
-                        source=f"Pod {first.src}" if src.obj is not None else scope.source)]
+    cites = [
+        model.Cite(
+            text=f"{len(denied)} of {len(results)} flows denied, e.g. {first.summary()}",
+            source=f"Pod {first.src}" if src.obj is not None else scope.source,
+        )
+    ]
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for *_, r in denied:
         for d in r.blocking:
@@ -83,48 +99,76 @@ def _blocked(
     flows = ", ".join(f.describe() for f in fix.blast_radius[:6])
     more = f" and {len(fix.blast_radius) - 6} more" if len(fix.blast_radius) > 6 else ""
     count = len(fix.blast_radius)
-    cites.append(model.Cite(
-        text=f"patch opens exactly {count} flow{'s' if count != 1 else ''}: {flows}{more}",
-        source="paramedic netpol matrix (before/after)",
-    ))
+    cites.append(
+        model.Cite(
+            text=f"patch opens exactly {count} flow{'s' if count != 1 else ''}: {flows}{more}",
+            source="paramedic netpol matrix (before/after)",
+        )
+    )
     if fix.closed:
-        cites.append(model.Cite(text=f"warning: the patch would also close {len(fix.closed)} flow(s), "
-                                f"e.g. {fix.closed[0].describe()}", source="paramedic netpol matrix"))
-    details.update(blast_radius=[f.as_dict() for f in fix.blast_radius], patch=fix.as_dict(),
-                   blocking_sides=sides, blocking_policies=policies)
+        cites.append(
+            model.Cite(
+                text=f"warning: the patch would also close {len(fix.closed)} flow(s), "
+                f"e.g. {fix.closed[0].describe()}",
+                source="paramedic netpol matrix",
+            )
+        )
+    details.update(
+        blast_radius=[f.as_dict() for f in fix.blast_radius],
+        patch=fix.as_dict(),
+        blocking_sides=sides,
+        blocking_policies=policies,
+    )
     names = [f"{objects.namespace(o)}/{objects.name(o)}" for o in fix.objects]
     steps = tuple(
-        model.FixStep(description=f"Apply NetworkPolicy {n} (kubectl apply -f -):", language="yaml",
-                      content=yaml.safe_dump(o, sort_keys=False), action={"op": "create", "object": o})
+        model.FixStep(
+            description=f"Apply NetworkPolicy {n} (kubectl apply -f -):",
+            language="yaml",
+            content=yaml.safe_dump(o, sort_keys=False),
+            action={"op": "create", "object": o},
+        )
         for n, o in zip(names, fix.objects, strict=True)
     )
     alternatives = tuple(
-        f"edit {p.target} in place instead (opens {p.opened} flow{'s' if p.opened != 1 else ''}): {p.command}"
+        f"edit {p.target} in place instead (opens {p.opened} flow{'s' if p.opened != 1 else ''}): "
+        f"{p.command}"
         for p in fix.in_place
     )
-    rollback = "; ".join(f"kubectl -n {n.split('/')[0]} delete networkpolicy {n.split('/')[1]}" for n in names)
-    port_text = f"{protocol} {port}" + (f" (Service port {scope.port})" if scope.port not in (None, port) else "")
+    rollback = "; ".join(
+        f"kubectl -n {n.split('/')[0]} delete networkpolicy {n.split('/')[1]}" for n in names
+    )
+    port_text = f"{protocol} {port}" + (
+        f" (Service port {scope.port})" if scope.port not in (None, port) else ""
+    )
     return _finding(
         model.Verdict.CAUSE,
-        f"{', '.join(policies)} block{'s' if len(policies) == 1 else ''} {' and '.join(sides)} from "
+        f"{', '.join(policies)} block{'s' if len(policies) == 1 else ''} "
+        f"{' and '.join(sides)} from "
         f"{scope.source} to {scope.target} on {port_text}",
         confidence=model.Confidence.HIGH,
         evidence=(*cites, *extra),
-        fix=model.Fix(summary=f"create {', '.join(names)}: allow exactly {protocol} {port} from "
-                      f"{scope.source} to {scope.target}", steps=steps, alternatives=alternatives,
-                      rollback=rollback),
-        why="NetworkPolicies only add allowances: once a policy isolates a pod for a direction, the "
-            "union of all rules of all policies selecting it is what passes, in no order. A new policy "
-            "that selects only these pods and admits only this peer (namespace by name plus its "
-            "identifying labels) on this protocol and port opens exactly the listed flows and leaves "
-            "every other denial in place; rollback is one delete.",
+        fix=model.Fix(
+            summary=f"create {', '.join(names)}: allow exactly {protocol} {port} from "
+            f"{scope.source} to {scope.target}",
+            steps=steps,
+            alternatives=alternatives,
+            rollback=rollback,
+        ),
+        why="NetworkPolicies only add allowances: once a policy isolates a pod for a direction, "
+        "the union of all rules of all policies selecting it is what passes, in no order. "
+        "A new policy that selects only these pods and admits only this peer (namespace by name "
+        "plus its identifying labels) on this protocol and port opens exactly the listed flows "
+        "and leaves every other denial in place; rollback is one delete.",
         verify=_verify(scope),
         details=details,
     )
 
 
 def _allowed(
-    scope: resolve.Scope, results: list[Any], details: dict[str, Any], extra: tuple[model.Cite, ...],
+    scope: resolve.Scope,
+    results: list[Any],
+    details: dict[str, Any],
+    extra: tuple[model.Cite, ...],
     has_invalid: bool,
 ) -> model.Finding:
     seen: dict[str, str] = {}
@@ -141,20 +185,40 @@ def _allowed(
         confidence=model.Confidence.HIGH,
         evidence=(*cites, *extra),
         details=details,
-        missing="fix or delete the invalid NetworkPolicies listed, then diagnose again" if has_invalid else "",
+        missing="fix or delete the invalid NetworkPolicies listed, then diagnose again"
+        if has_invalid
+        else "",
     )
 
 
-def _unresolved_target(ev: evidence_model.Evidence, scope: resolve.Scope, sources: list[peers.Peer]) -> model.Finding:
-    isolating = {p.ref for s in sources for p in explain.isolating_policies(
-        _view(ev), s, netpol_model.Direction.EGRESS)}
+def _unresolved_target(
+    ev: evidence_model.Evidence, scope: resolve.Scope, sources: list[peers.Peer]
+) -> model.Finding:
+    isolating = {
+        p.ref
+        for s in sources
+        for p in explain.isolating_policies(_view(ev), s, netpol_model.Direction.EGRESS)
+    }
     if scope.external and not isolating:
-        return _finding(model.Verdict.RULED_OUT,
-                        f"no NetworkPolicy isolates {scope.source} for egress", confidence=model.Confidence.HIGH)
-    what = f"{scope.target} has no address in the evidence" if scope.external else f"{scope.target} has no pods"
-    return _finding(model.Verdict.INCONCLUSIVE, f"cannot evaluate policies: {what}",
-                    evidence=tuple(model.Cite(text=f"egress isolated by {r}", source=r) for r in sorted(isolating)),
-                    missing=f"kubectl get endpointslices -A -l kubernetes.io/service-name={scope.target_host.split('.')[0]}")
+        return _finding(
+            model.Verdict.RULED_OUT,
+            f"no NetworkPolicy isolates {scope.source} for egress",
+            confidence=model.Confidence.HIGH,
+        )
+    what = (
+        f"{scope.target} has no address in the evidence"
+        if scope.external
+        else f"{scope.target} has no pods"
+    )
+    return _finding(
+        model.Verdict.INCONCLUSIVE,
+        f"cannot evaluate policies: {what}",
+        evidence=tuple(
+            model.Cite(text=f"egress isolated by {r}", source=r) for r in sorted(isolating)
+        ),
+        missing="kubectl get endpointslices -A -l "
+        f"kubernetes.io/service-name={scope.target_host.split('.')[0]}",
+    )
 
 
 def _view(ev: evidence_model.Evidence) -> Any:
@@ -183,22 +247,24 @@ def _targets(ev: evidence_model.Evidence, scope: resolve.Scope, protocol: str) -
     service, port = scope.target_service, scope.port or 0
     if scope.external:
         if service is not None:
-            ready, _ = services.endpoint_addresses(service, ev.kind("Endpoints"), ev.kind("EndpointSlice"))
+            ready, _ = services.endpoint_addresses(
+                service, ev.kind("Endpoints"), ev.kind("EndpointSlice")
+            )
             sp = services.find_port(service, scope.port)
             target = services.target_port(sp) if sp else port
-            number = target if isinstance(target, int) else port
-            return [(peers.Peer.ip(ip), number) for ip in ready if _is_ip(ip)]
+            wanted = target if isinstance(target, int) else port
+            return [(peers.Peer.ip(ip), wanted) for ip in ready if _is_ip(ip)]
         return [(peers.Peer.ip(scope.target_host), port)] if _is_ip(scope.target_host) else []
     assert service is not None
     sp = services.find_port(service, scope.port)
     target = services.target_port(sp) if sp else port
     backends: list[Mapping[str, Any]] = list(scope.target_pods) or _templates(ev, service)
-    found = []
+    found: list[Target] = []
     for obj in backends:
         peer = peers.Peer.pod(obj) if obj.get("kind") == "Pod" else peers.Peer.template(obj)
-        number = services.container_port(obj, target, protocol)
-        if number is not None:
-            found.append((peer, number))
+        on_pod = services.container_port(obj, target, protocol)
+        if on_pod is not None:
+            found.append((peer, on_pod))
     return found
 
 
@@ -206,8 +272,12 @@ def _templates(ev: evidence_model.Evidence, service: Mapping[str, Any]) -> list[
     """Workloads whose pod template the Service would select (when it has no pods)."""
     sel = objects.spec(service).get("selector")
     ns = objects.namespace(service)
-    return [w for kind in ("Deployment", "StatefulSet", "DaemonSet") for w in ev.kind(kind, ns)
-            if selectors.map_matches(sel, pods.template_labels(w))]
+    return [
+        w
+        for kind in ("Deployment", "StatefulSet", "DaemonSet")
+        for w in ev.kind(kind, ns)
+        if selectors.map_matches(sel, pods.template_labels(w))
+    ]
 
 
 def _source_of(d: netpol_model.DirectionResult) -> str:
@@ -217,10 +287,16 @@ def _source_of(d: netpol_model.DirectionResult) -> str:
 
 
 def _verify(scope: resolve.Scope) -> str:
-    src = objects.name(scope.source_workload) if scope.source_workload else (
-        objects.name(scope.source_pods[0]) if scope.source_pods else scope.source)
-    target = scope.target_host if scope.external else (
-        f"{scope.target_namespace}/{objects.name(scope.target_service or {})}")
+    src = (
+        objects.name(scope.source_workload)
+        if scope.source_workload
+        else (objects.name(scope.source_pods[0]) if scope.source_pods else scope.source)
+    )
+    target = (
+        scope.target_host
+        if scope.external
+        else (f"{scope.target_namespace}/{objects.name(scope.target_service or {})}")
+    )
     return f"paramedic diagnose -n {scope.namespace} --from {src} --to {target} --port {scope.port}"
 
 
@@ -234,5 +310,10 @@ def _is_ip(text: str) -> bool:
 
 def _finding(verdict: model.Verdict, summary: str, **kwargs: Any) -> model.Finding:
     kwargs.setdefault("confidence", model.Confidence.MEDIUM)
-    return model.Finding(check="network-policy", title="A NetworkPolicy blocks the connection",
-                         verdict=verdict, summary=summary, **kwargs)
+    return model.Finding(
+        check="network-policy",
+        title="A NetworkPolicy blocks the connection",
+        verdict=verdict,
+        summary=summary,
+        **kwargs,
+    )

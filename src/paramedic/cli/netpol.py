@@ -25,17 +25,23 @@ FORMATS = ("text", "json")
 GRID_LIMIT = 40
 
 
-def _cni_option(f):  # type: ignore[no-untyped-def]
+def _cni_option(f):
     return click.option(
-        "--cni", type=click.Choice(sorted(model.BY_NAME)), default="upstream", show_default=True,
+        "--cni",
+        type=click.Choice(sorted(model.BY_NAME)),
+        default="upstream",
+        show_default=True,
         help="Semantics: upstream conformance, or cilium (ipBlock never matches pod IPs).",
     )(f)
 
 
-def _protocol_option(f):  # type: ignore[no-untyped-def]
+def _protocol_option(f):
     return click.option(
-        "--protocol", type=click.Choice(model.PROTOCOLS, case_sensitive=False), default="TCP",
-        show_default=True, help="Transport protocol.",
+        "--protocol",
+        type=click.Choice(model.PROTOCOLS, case_sensitive=False),
+        default="TCP",
+        show_default=True,
+        help="Transport protocol.",
     )(f)
 
 
@@ -59,13 +65,24 @@ def netpol() -> None:
 
 @netpol.command("check")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--from", "source", required=True, help="NS/NAME (a pod, else a Service) or an IP address.")
-@click.option("--to", "target", required=True, help="NS/NAME (a pod, else a Service: port -> targetPort) or an IP.")
-@click.option("--port", required=True, help="Port number or name (a Service port when --to is a Service).")
+@click.option(
+    "--from", "source", required=True, help="NS/NAME (a pod, else a Service) or an IP address."
+)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    help="NS/NAME (a pod, else a Service: port -> targetPort) or an IP.",
+)
+@click.option(
+    "--port", required=True, help="Port number or name (a Service port when --to is a Service)."
+)
 @_protocol_option
 @_cni_option
 @common.output_option(FORMATS)
-def check(bundle: Path, source: str, target: str, port: str, protocol: str, cni: str, output: str) -> None:
+def check(
+    bundle: Path, source: str, target: str, port: str, protocol: str, cni: str, output: str
+) -> None:
     """Whether --from may open a connection to --to on --port, and exactly why.
 
     Exit status: 0 allowed, 1 denied, 2 usage or input error.
@@ -77,9 +94,14 @@ def check(bundle: Path, source: str, target: str, port: str, protocol: str, cni:
     if output == "json":
         shown = next((r for *_, r in found if not r.allowed), found[0][2])
         doc: dict[str, Any] = {
-            "allowed": allowed, "from": source, "to": target, "port": _port(port),
-            "protocol": protocol.upper(), "semantics": semantics.describe(),
-            "egress": shown.egress.as_dict(), "ingress": shown.ingress.as_dict(),
+            "allowed": allowed,
+            "from": source,
+            "to": target,
+            "port": _port(port),
+            "protocol": protocol.upper(),
+            "semantics": semantics.describe(),
+            "egress": shown.egress.as_dict(),
+            "ingress": shown.ingress.as_dict(),
             "invalid_policies": list(shown.invalid),
             "flows": [{**r.as_dict(), "via": d.via} for _, d, r in found],
         }
@@ -108,7 +130,9 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> Non
     try:
         text = expectations_file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise errors.InputError(f"{expectations_file}: cannot read ({exc.strerror or exc})") from exc
+        raise errors.InputError(
+            f"{expectations_file}: cannot read ({exc.strerror or exc})"
+        ) from exc
     try:
         doc = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
@@ -121,7 +145,9 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> Non
         for r in results:
             mark = "ok  " if r["ok"] else "FAIL"
             want = "allowed" if r["expected"] else "denied"
-            click.echo(f"{mark} {r['from']} -> {r['to']} {r['protocol']}/{r['port']} expected {want}")
+            click.echo(
+                f"{mark} {r['from']} -> {r['to']} {r['protocol']}/{r['port']} expected {want}"
+            )
             if not r["ok"]:
                 for line in r["explanation"]:
                     click.echo(f"       {line}")
@@ -144,7 +170,9 @@ def matrix(bundle: Path, port: int, protocol: str, cni: str, output: str) -> Non
         click.echo(json.dumps({"pods": list(result.pods), "allowed": result.as_lists()}))
         return
     n = len(result.pods)
-    click.echo(f"{result.count()} of {n * n} pod pairs may connect on {protocol.upper()}/{port}")
+    click.echo(
+        f"{result.allowed_count()} of {n * n} pod pairs may connect on {protocol.upper()}/{port}"
+    )
     if n <= GRID_LIMIT:
         for i, ref in enumerate(result.pods):
             row = "".join("x" if result.allowed(i, j) else "." for j in range(n))

@@ -2,7 +2,7 @@
 
     policies   parse + validate networking.k8s.io/v1 NetworkPolicy objects (API server rules)
     cluster    the per-evidence view the engine works on (namespaces, pods, policies), cached
-    peers      `Peer` (a pod, a workload template, or an IP) and resolving "ns/name" / IPs / Services
+    peers      `Peer` (a pod, a pod template, or an IP); resolving "ns/name", IPs, Services
     explain    the straightforward per-pair evaluator with per-direction explanations (the oracle)
     engine     the public API: check_flow, dns_egress
     fast       equivalence classes of pods + Python-int bitsets for all-pairs answers

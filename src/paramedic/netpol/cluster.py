@@ -16,7 +16,7 @@ from typing import Any
 
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects
-from paramedic.netpol import policies
+from paramedic.netpol import policies as policy_model
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -26,17 +26,17 @@ class Cluster:
     namespaces: Mapping[str, Mapping[str, str]]
     """Labels of every known namespace, always with kubernetes.io/metadata.name."""
     pods: tuple[Mapping[str, Any], ...]
-    policies: tuple[policies.Policy, ...]
-    by_namespace: Mapping[str, tuple[policies.Policy, ...]]
-    invalid: tuple[policies.Invalid, ...]
+    policies: tuple[policy_model.Policy, ...]
+    by_namespace: Mapping[str, tuple[policy_model.Policy, ...]]
+    invalid: tuple[policy_model.Invalid, ...]
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
         return self.namespaces.get(namespace) or {NAME_LABEL: namespace}
 
-    def policies_in(self, namespace: str) -> tuple[policies.Policy, ...]:
+    def policies_in(self, namespace: str) -> tuple[policy_model.Policy, ...]:
         return self.by_namespace.get(namespace, ())
 
-    def invalid_in(self, namespace: str) -> tuple[policies.Invalid, ...]:
+    def invalid_in(self, namespace: str) -> tuple[policy_model.Invalid, ...]:
         return tuple(i for i in self.invalid if i.namespace == namespace)
 
 
@@ -62,16 +62,16 @@ def build(evidence: evidence_model.Evidence) -> Cluster:
         labels.setdefault(NAME_LABEL, objects.name(ns))
         namespaces[objects.name(ns)] = labels
     pods = tuple(evidence.kind("Pod"))
-    parsed: list[policies.Policy] = []
-    invalid: list[policies.Invalid] = []
+    parsed: list[policy_model.Policy] = []
+    invalid: list[policy_model.Invalid] = []
     for obj in evidence.kind("NetworkPolicy"):
-        result = policies.parse(obj)
-        (parsed if isinstance(result, policies.Policy) else invalid).append(result)  # type: ignore[arg-type]
+        result = policy_model.parse(obj)
+        (parsed if isinstance(result, policy_model.Policy) else invalid).append(result)  # type: ignore[arg-type]
     for name in {objects.namespace(p) for p in pods} | {p.namespace for p in parsed}:
         if name and name not in namespaces:
             namespaces[name] = {NAME_LABEL: name}
     parsed.sort(key=lambda p: (p.namespace, p.name))
-    by_namespace: dict[str, list[policies.Policy]] = {}
+    by_namespace: dict[str, list[policy_model.Policy]] = {}
     for p in parsed:
         by_namespace.setdefault(p.namespace, []).append(p)
     return Cluster(

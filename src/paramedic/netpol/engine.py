@@ -8,7 +8,7 @@ Both are pure and cheap after the first call on an Evidence (the parsed view is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic import errors
@@ -79,9 +79,9 @@ def dns_blocked(evidence: evidence_model.Evidence, pod: peers.Peer | Mapping[str
 
 
 def dns_pods(evidence: evidence_model.Evidence) -> tuple[peers.Peer, ...]:
-    """kube-dns pods: those the kube-system/kube-dns Service selects, else labelled k8s-app=kube-dns."""
+    """kube-dns pods: those the kube-system/kube-dns Service selects, else k8s-app=kube-dns."""
     service = evidence.get("Service", DNS_NAMESPACE, "kube-dns")
-    found: list[Mapping[str, Any]] = []
+    found: Sequence[Mapping[str, Any]] = []
     if service is not None:
         found = services.selected_pods(service, evidence.kind("Pod", DNS_NAMESPACE))
     if not found:

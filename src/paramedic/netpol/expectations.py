@@ -53,10 +53,16 @@ def parse(doc: Any, *, where: str) -> list[Expectation]:
         protocol = raw.get("protocol") or "TCP"
         if not isinstance(protocol, str) or protocol.upper() not in model.PROTOCOLS:
             raise errors.InputError(f"{here}: protocol must be TCP, UDP or SCTP")
-        items.append(Expectation(
-            src=str(raw["from"]), dst=str(raw["to"]), port=port, protocol=protocol.upper(),
-            allowed=raw["allowed"], extra={k: v for k, v in raw.items() if k not in _KNOWN},
-        ))
+        items.append(
+            Expectation(
+                src=str(raw["from"]),
+                dst=str(raw["to"]),
+                port=port,
+                protocol=protocol.upper(),
+                allowed=raw["allowed"],
+                extra={k: v for k, v in raw.items() if k not in _KNOWN},
+            )
+        )
     return items
 
 
@@ -75,7 +81,12 @@ def flows(
     for s in sources:
         for d in targets:
             result = engine.check_flow(
-                evidence, s.peer, d.peer, d.port if d.port is not None else port, protocol, semantics
+                evidence,
+                s.peer,
+                d.peer,
+                d.port if d.port is not None else port,
+                protocol,
+                semantics,
             )
             found.append((s, d, result))
     return found
@@ -97,11 +108,17 @@ def evaluate(
         allowed = verdicts == {True}
         partial = len(verdicts) > 1
         out: dict[str, Any] = dict(item.extra)
-        out.update({
-            "from": item.src, "to": item.dst, "port": item.port, "protocol": item.protocol,
-            "expected": item.allowed, "allowed": allowed,
-            "ok": (not partial) and allowed == item.allowed,
-        })
+        out.update(
+            {
+                "from": item.src,
+                "to": item.dst,
+                "port": item.port,
+                "protocol": item.protocol,
+                "expected": item.allowed,
+                "allowed": allowed,
+                "ok": (not partial) and allowed == item.allowed,
+            }
+        )
         if partial:
             out["partial"] = True
         out["explanation"] = [_line(r) for *_, r in found]
@@ -112,4 +129,6 @@ def evaluate(
 def _line(result: model.FlowResult) -> str:
     if result.allowed:
         return f"{result.summary()} ({result.egress.reason}; {result.ingress.reason})"
-    return f"{result.summary()}: " + "; ".join(f"{d.direction}: {d.reason}" for d in result.blocking)
+    return f"{result.summary()}: " + "; ".join(
+        f"{d.direction}: {d.reason}" for d in result.blocking
+    )

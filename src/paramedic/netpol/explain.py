@@ -175,7 +175,7 @@ def peer_matches(
         if other.selectable and not semantics.ipblock_matches_pods:
             return False
         address = other.network_ip
-        return bool(address) and spec.ip_block.contains(ipaddress.ip_address(address))
+        return address is not None and spec.ip_block.contains(ipaddress.ip_address(address))
     if not other.selectable:
         return False  # selectors never match addresses outside the pod network
     if spec.namespace_selector is None:
@@ -203,8 +203,8 @@ def rule_ports_match(rule: policies.Rule, dst: peers.Peer, port: int, protocol: 
     allowed = ", ".join(s.describe() for s in rule.ports)
     if unresolved:
         return (
-            f"allows port {', '.join(map(repr, unresolved))}, which {dst.describe()} does not define "
-            f"for {protocol} (rule ports: {allowed}; wanted {protocol} {port})"
+            f"allows port {', '.join(map(repr, unresolved))}, which {dst.describe()} "
+            f"does not define for {protocol} (rule ports: {allowed}; wanted {protocol} {port})"
         )
     return f"allows only {allowed}, not {protocol} {port}"
 
@@ -234,7 +234,8 @@ def describe_rules(policy: policies.Policy, which: Direction, limit: int = 3) ->
     parts = []
     for i, rule in enumerate(rules[:limit]):
         whom = (
-            "anywhere" if rule.peers is None
+            "anywhere"
+            if rule.peers is None
             else " or ".join(p.describe(policy.namespace) for p in rule.peers)
         )
         ports = "any port" if rule.ports is None else ", ".join(p.describe() for p in rule.ports)

@@ -105,8 +105,13 @@ class _Engine:
                 k = index[key] = len(self.classes)
                 self.classes.append(
                     _Class(
-                        index=k, namespace=peer.namespace, labels=dict(peer.labels), names=names,
-                        ip=ip, host=peer.host_network, node_ip=peer.node_ip,
+                        index=k,
+                        namespace=peer.namespace,
+                        labels=dict(peer.labels),
+                        names=names,
+                        ip=ip,
+                        host=peer.host_network,
+                        node_ip=peer.node_ip,
                     )
                 )
                 if not peer.host_network:
@@ -131,7 +136,9 @@ class _Engine:
             if isinstance(cp, dict)
         }
         return frozenset(
-            n for n in self.names & defined if services.container_port(obj, n, self.protocol) == self.port
+            n
+            for n in self.names & defined
+            if services.container_port(obj, n, self.protocol) == self.port
         )
 
     # --- selectors, cached -----------------------------------------------------------------------
@@ -144,7 +151,10 @@ class _Engine:
             match_labels = (selector or {}).get("matchLabels") or {}
             if match_labels:  # narrow by the inverted index, then check the whole selector
                 candidates = min(
-                    (self.by_label.get((namespace, str(k), _label_value(v)), []) for k, v in match_labels.items()),
+                    (
+                        self.by_label.get((namespace, str(k), _label_value(v)), [])
+                        for k, v in match_labels.items()
+                    ),
                     key=len,
                 )
             if not selector:
@@ -160,7 +170,8 @@ class _Engine:
         cached = self._ns_cache.get(key)
         if cached is None:
             cached = [
-                ns for ns in self.by_ns
+                ns
+                for ns in self.by_ns
                 if selectors.matches(selector, self.view.namespace_labels(ns))
             ]
             self._ns_cache[key] = cached
@@ -176,7 +187,8 @@ class _Engine:
             found = [c.index for c in self.classes if c.ip is not None and block.contains(c.ip)]
         else:
             spaces = (
-                [policy_ns] if spec.namespace_selector is None
+                [policy_ns]
+                if spec.namespace_selector is None
                 else self._namespaces(spec.namespace_key, spec.namespace_selector)
             )
             found = [k for ns in spaces for k in self._select(spec.pod_key, spec.pod_selector, ns)]
@@ -203,7 +215,9 @@ class _Engine:
 
     def _port_names(self, rule: policies.Rule) -> frozenset[str] | None:
         """None: the rule admits the port whatever the destination; else the names that could."""
-        if rule.ports is None or any(s.matches_number(self.port, self.protocol) for s in rule.ports):
+        if rule.ports is None or any(
+            s.matches_number(self.port, self.protocol) for s in rule.ports
+        ):
             return None
         return frozenset(
             s.port for s in rule.ports if isinstance(s.port, str) and s.protocol == self.protocol
@@ -260,7 +274,9 @@ class _Engine:
                 if names is None:
                     dst = self._bits(tuple(selected))
                 else:
-                    dst = _or(self.classes[k].members for k in selected if self.classes[k].names & names)
+                    dst = _or(
+                        self.classes[k].members for k in selected if self.classes[k].names & names
+                    )
                 if not dst:
                     continue
                 sources = self._rule_classes(rule, policy.namespace)

@@ -39,7 +39,7 @@ class Matrix(NamedTuple):
                 row >>= 1
                 j += 1
 
-    def count(self) -> int:
+    def allowed_count(self) -> int:
         return sum(row.bit_count() for row in self.rows)
 
 

@@ -28,11 +28,19 @@ from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, selectors
 from paramedic.netpol import cluster, engine, explain, matrix, model, peers
 
-GENERATED_LABELS = frozenset({
-    "pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name",
-    "apps.kubernetes.io/pod-index", "pod-template-generation", "controller-uid",
-    "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name",
-})
+GENERATED_LABELS = frozenset(
+    {
+        "pod-template-hash",
+        "controller-revision-hash",
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "pod-template-generation",
+        "controller-uid",
+        "batch.kubernetes.io/controller-uid",
+        "job-name",
+        "batch.kubernetes.io/job-name",
+    }
+)
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 
@@ -61,8 +69,13 @@ class InPlace:
     """How many flows this alternative would open (often more: its podSelector is wider)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"op": "patch", "target": self.target, "patch": [dict(p) for p in self.patch],
-                "command": self.command, "opens_flows": self.opened}
+        return {
+            "op": "patch",
+            "target": self.target,
+            "patch": [dict(p) for p in self.patch],
+            "command": self.command,
+            "opens_flows": self.opened,
+        }
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,7 +142,9 @@ def minimal_patch(
     after = explain.flow(cluster.of(patched), src, dst, port, protocol, semantics)
     opened, closed = diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     in_place = tuple(
-        _in_place(evidence, ref, str(d.direction), rule, src, dst, port, protocol, port_value, semantics)
+        _in_place(
+            evidence, ref, str(d.direction), rule, src, dst, port, protocol, port_value, semantics
+        )
         for (ref, rule, _), d in zip(alternatives, flow_result.blocking, strict=False)
     )
     return Patch(
@@ -144,7 +159,9 @@ def minimal_patch(
     )
 
 
-def identity(evidence: evidence_model.Evidence, peer: peers.Peer) -> tuple[dict[str, Any], str, str]:
+def identity(
+    evidence: evidence_model.Evidence, peer: peers.Peer
+) -> tuple[dict[str, Any], str, str]:
     """(selector, short name, note) naming `peer`'s pods as narrowly as their labels allow."""
     if peer.kind != "pod":
         return {}, str(peer.address).replace(":", "-").replace(".", "-"), ""
@@ -163,7 +180,12 @@ def identity(evidence: evidence_model.Evidence, peer: peers.Peer) -> tuple[dict[
     labels = {k: v for k, v in sorted(peer.labels.items()) if k not in GENERATED_LABELS}
     name = _base_name(peer, owner)
     if not labels:
-        return {}, name, f"{peer.describe()} has no identifying labels: the rule names every pod in its namespace"
+        return (
+            {},
+            name,
+            f"{peer.describe()} has no identifying labels: "
+            "the rule names every pod in its namespace",
+        )
     return {"matchLabels": labels}, name, ""
 
 
@@ -177,7 +199,7 @@ def diff(
     port_value: int | str,
     semantics: model.Semantics = model.DEFAULT,
 ) -> tuple[tuple[Flow, ...], tuple[Flow, ...]]:
-    """(newly allowed, newly denied) flows between `before` and `after` on every port the rule admits."""
+    """(newly allowed, newly denied) flows, before vs after, on every port the rule admits."""
     numbers = {port} | _numbers_of(after, port_value, protocol)
     opened: list[Flow] = []
     closed: list[Flow] = []
@@ -186,9 +208,13 @@ def diff(
         new = matrix.matrix(after, number, protocol, semantics)
         for i, (a, b) in enumerate(zip(old.rows, new.rows, strict=True)):
             for j in _bits(b & ~a):
-                opened.append(Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol))
+                opened.append(
+                    Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol)
+                )
             for j in _bits(a & ~b):
-                closed.append(Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol))
+                closed.append(
+                    Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol)
+                )
         if src.kind == "ip" or dst.kind == "ip":
             opened.extend(_address_flows(before, after, src, dst, number, protocol, semantics))
     return tuple(opened), tuple(closed)
@@ -230,7 +256,9 @@ def _port_name(dst: peers.Peer, port: int, protocol: str) -> str | None:
     for container in pods.containers(dst.obj):
         for cp in objects.as_list(container.get("ports")):
             if (
-                isinstance(cp, dict) and cp.get("containerPort") == port and cp.get("name")
+                isinstance(cp, dict)
+                and cp.get("containerPort") == port
+                and cp.get("name")
                 and (cp.get("protocol") or "TCP") == protocol
             ):
                 name = str(cp["name"])
@@ -238,7 +266,9 @@ def _port_name(dst: peers.Peer, port: int, protocol: str) -> str | None:
     return None
 
 
-def _numbers_of(evidence: evidence_model.Evidence, port_value: int | str, protocol: str) -> set[int]:
+def _numbers_of(
+    evidence: evidence_model.Evidence, port_value: int | str, protocol: str
+) -> set[int]:
     """Every number a named port has on any pod (a rule with a name admits all of them)."""
     if isinstance(port_value, int):
         return set()
@@ -251,8 +281,13 @@ def _numbers_of(evidence: evidence_model.Evidence, port_value: int | str, protoc
 
 
 def _address_flows(
-    before: evidence_model.Evidence, after: evidence_model.Evidence, src: peers.Peer, dst: peers.Peer,
-    port: int, protocol: str, semantics: model.Semantics,
+    before: evidence_model.Evidence,
+    after: evidence_model.Evidence,
+    src: peers.Peer,
+    dst: peers.Peer,
+    port: int,
+    protocol: str,
+    semantics: model.Semantics,
 ) -> list[Flow]:
     found = []
     others = [peers.Peer.pod(p) for p in matrix.ordered_pods(before)]
@@ -268,15 +303,24 @@ def _address_flows(
 
 
 def _in_place(
-    evidence: evidence_model.Evidence, ref: str, field: str, rule: dict[str, Any], src: peers.Peer,
-    dst: peers.Peer, port: int, protocol: str, port_value: int | str, semantics: model.Semantics,
+    evidence: evidence_model.Evidence,
+    ref: str,
+    field: str,
+    rule: dict[str, Any],
+    src: peers.Peer,
+    dst: peers.Peer,
+    port: int,
+    protocol: str,
+    port_value: int | str,
+    semantics: model.Semantics,
 ) -> InPlace:
     ns, _, name = ref.removeprefix("NetworkPolicy ").partition("/")
     target = evidence.get("NetworkPolicy", ns, name)
     assert target is not None
     has_list = isinstance(objects.spec(target).get(field), list)
     op = (
-        {"op": "add", "path": f"/spec/{field}/-", "value": rule} if has_list
+        {"op": "add", "path": f"/spec/{field}/-", "value": rule}
+        if has_list
         else {"op": "add", "path": f"/spec/{field}", "value": [rule]}
     )
     edited = copy.deepcopy(dict(target))
@@ -284,7 +328,9 @@ def _in_place(
     if not isinstance(edited["spec"][field], list):
         edited["spec"][field] = []
     edited["spec"][field].append(rule)
-    patched = evidence_model.Evidence.of(tuple(edited if o is target else o for o in evidence.objects))
+    patched = evidence_model.Evidence.of(
+        tuple(edited if o is target else o for o in evidence.objects)
+    )
     opened, _ = diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     command = f"kubectl -n {ns} patch networkpolicy {name} --type=json -p '{json.dumps([op])}'"
     return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
@@ -297,7 +343,9 @@ def _narrowest(evidence: evidence_model.Evidence, refs: Sequence[str]) -> str:
         ns, _, name = ref.removeprefix("NetworkPolicy ").partition("/")
         obj = evidence.get("NetworkPolicy", ns, name) or {}
         selector = objects.as_dict(objects.spec(obj).get("podSelector"))
-        count = sum(1 for p in evidence.kind("Pod", ns) if selectors.matches(selector, objects.labels(p)))
+        count = sum(
+            1 for p in evidence.kind("Pod", ns) if selectors.matches(selector, objects.labels(p))
+        )
         return count, not selector, ref
 
     return min(refs, key=width)
@@ -305,10 +353,14 @@ def _narrowest(evidence: evidence_model.Evidence, refs: Sequence[str]) -> str:
 
 def _strip_generated(selector: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    labels = {k: v for k, v in (selector.get("matchLabels") or {}).items() if k not in GENERATED_LABELS}
+    labels = {
+        k: v for k, v in (selector.get("matchLabels") or {}).items() if k not in GENERATED_LABELS
+    }
     if labels:
         out["matchLabels"] = labels
-    exprs = [e for e in selector.get("matchExpressions") or [] if e.get("key") not in GENERATED_LABELS]
+    exprs = [
+        e for e in selector.get("matchExpressions") or [] if e.get("key") not in GENERATED_LABELS
+    ]
     if exprs:
         out["matchExpressions"] = exprs
     return out

@@ -152,7 +152,9 @@ def resolve(
         backing = services.selected_pods(service, evidence.kind("Pod"))
         if not backing:
             raise errors.InputError(f"{objects.ref(service)} selects no pod in the evidence")
-        return tuple(Endpoint(peer=Peer.pod(p), port=None) for p in sorted(backing, key=objects.name))
+        return tuple(
+            Endpoint(peer=Peer.pod(p), port=None) for p in sorted(backing, key=objects.name)
+        )
     return _service_endpoints(evidence, service, port, protocol)
 
 
@@ -195,7 +197,8 @@ def _service_endpoints(
             f"{p.get('name') or '-'}:{p.get('port')}" for p in services.service_ports(service)
         )
         raise errors.InputError(
-            f"{ref}: no port {port if port is not None else '(unspecified)'} (ports: {known or 'none'})"
+            f"{ref}: no port {port if port is not None else '(unspecified)'} "
+            f"(ports: {known or 'none'})"
         )
     target = services.target_port(svc_port)
     via = f"{ref} port {svc_port.get('port')} -> targetPort {target}"

@@ -291,11 +291,12 @@ def _ip_block(raw: Any, where: str, problems: list[str]) -> IPBlock | None:
         net = _network(text, f"{where}.except[{i}]", problems)
         if net is None:
             return None
-        if (
-            net.version != cidr.version
-            or not net.subnet_of(cidr)
-            or net.prefixlen <= cidr.prefixlen
-        ):  # type: ignore[arg-type]
+        strict_subset = (
+            net.version == cidr.version
+            and net.network_address in cidr
+            and net.prefixlen > cidr.prefixlen
+        )
+        if not strict_subset:
             problems.append(
                 f"{where}.except[{i}]: {text} must be a strict subset of cidr {raw.get('cidr')}"
             )
