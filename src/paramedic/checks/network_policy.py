@@ -10,19 +10,16 @@ details["dns_egress_blocked"] for the `dns` check.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from paramedic.checks import model, registry
 from paramedic.evidence import model as evidence_model
-from paramedic.kube import objects, pods, resolve, selectors, services
-from paramedic.netpol import engine, explain, patch, peers
+from paramedic.kube import objects, resolve
+from paramedic.netpol import cluster, engine, explain, patch, peers
 from paramedic.netpol import model as netpol_model
-
-Target = tuple[peers.Peer, int]
+from paramedic.netpol import scope as netpol_scope
 
 
 @registry.check(
@@ -32,15 +29,15 @@ Target = tuple[peers.Peer, int]
 )
 def run(ctx: model.Context) -> model.Finding:
     ev, scope = ctx.evidence, ctx.scope
-    sources = _sources(scope)
-    protocol = _protocol(scope)
+    sources = netpol_scope.sources(scope)
+    protocol = netpol_scope.protocol(scope)
     if not sources:
         return _finding(
             model.Verdict.INCONCLUSIVE,
             f"no pod or pod template for {scope.source}",
             missing=f"kubectl -n {scope.namespace} get pods --show-labels",
         )
-    targets = _targets(ev, scope, protocol)
+    targets = netpol_scope.targets(ev, scope, protocol)
     if not targets:
         return _unresolved_target(ev, scope, sources)
     results = [
@@ -197,7 +194,7 @@ def _unresolved_target(
     isolating = {
         p.ref
         for s in sources
-        for p in explain.isolating_policies(_view(ev), s, netpol_model.Direction.EGRESS)
+        for p in explain.isolating_policies(cluster.of(ev), s, netpol_model.Direction.EGRESS)
     }
     if scope.external and not isolating:
         return _finding(
@@ -221,65 +218,6 @@ def _unresolved_target(
     )
 
 
-def _view(ev: evidence_model.Evidence) -> Any:
-    from paramedic.netpol import cluster
-
-    return cluster.of(ev)
-
-
-def _sources(scope: resolve.Scope) -> list[peers.Peer]:
-    if scope.source_pods:
-        return [peers.Peer.pod(p) for p in scope.source_pods]
-    if scope.source_workload is not None:
-        return [peers.Peer.template(scope.source_workload)]
-    return []
-
-
-def _protocol(scope: resolve.Scope) -> str:
-    if scope.target_service is not None:
-        sp = services.find_port(scope.target_service, scope.port)
-        if sp is not None:
-            return str(sp.get("protocol") or "TCP")
-    return "TCP"
-
-
-def _targets(ev: evidence_model.Evidence, scope: resolve.Scope, protocol: str) -> list[Target]:
-    service, port = scope.target_service, scope.port or 0
-    if scope.external:
-        if service is not None:
-            ready, _ = services.endpoint_addresses(
-                service, ev.kind("Endpoints"), ev.kind("EndpointSlice")
-            )
-            sp = services.find_port(service, scope.port)
-            target = services.target_port(sp) if sp else port
-            wanted = target if isinstance(target, int) else port
-            return [(peers.Peer.ip(ip), wanted) for ip in ready if _is_ip(ip)]
-        return [(peers.Peer.ip(scope.target_host), port)] if _is_ip(scope.target_host) else []
-    assert service is not None
-    sp = services.find_port(service, scope.port)
-    target = services.target_port(sp) if sp else port
-    backends: list[Mapping[str, Any]] = list(scope.target_pods) or _templates(ev, service)
-    found: list[Target] = []
-    for obj in backends:
-        peer = peers.Peer.pod(obj) if obj.get("kind") == "Pod" else peers.Peer.template(obj)
-        on_pod = services.container_port(obj, target, protocol)
-        if on_pod is not None:
-            found.append((peer, on_pod))
-    return found
-
-
-def _templates(ev: evidence_model.Evidence, service: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Workloads whose pod template the Service would select (when it has no pods)."""
-    sel = objects.spec(service).get("selector")
-    ns = objects.namespace(service)
-    return [
-        w
-        for kind in ("Deployment", "StatefulSet", "DaemonSet")
-        for w in ev.kind(kind, ns)
-        if selectors.map_matches(sel, pods.template_labels(w))
-    ]
-
-
 def _source_of(d: netpol_model.DirectionResult) -> str:
     if d.allowed_by:
         return f"{d.allowed_by[0]} {d.direction}[{d.allowed_by[1]}]"
@@ -298,14 +236,6 @@ def _verify(scope: resolve.Scope) -> str:
         else (f"{scope.target_namespace}/{objects.name(scope.target_service or {})}")
     )
     return f"paramedic diagnose -n {scope.namespace} --from {src} --to {target} --port {scope.port}"
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _finding(verdict: model.Verdict, summary: str, **kwargs: Any) -> model.Finding:

@@ -26,7 +26,7 @@ import yaml
 
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, selectors
-from paramedic.netpol import cluster, engine, explain, matrix, model, peers
+from paramedic.netpol import blast, cluster, engine, explain, model, peers
 
 GENERATED_LABELS = frozenset(
     {
@@ -42,20 +42,6 @@ GENERATED_LABELS = frozenset(
     }
 )
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Flow:
-    src: str
-    dst: str
-    port: int
-    protocol: str
-
-    def describe(self) -> str:
-        return f"{self.src} -> {self.dst} {self.protocol}/{self.port}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"from": self.src, "to": self.dst, "port": self.port, "protocol": self.protocol}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,10 +71,10 @@ class Patch:
     yaml: str = ""
     sides: tuple[str, ...] = ()
     in_place: tuple[InPlace, ...] = ()
-    blast_radius: tuple[Flow, ...] = ()
+    blast_radius: tuple[blast.Flow, ...] = ()
     """Every (source pod, destination pod, port) flow the patch newly allows."""
-    closed: tuple[Flow, ...] = ()
-    """Flows the patch would close (non-empty only if it isolates a pod that was not isolated)."""
+    closed: tuple[blast.Flow, ...] = ()
+    """Flows the patch would close (only when it isolates a pod that was not isolated)."""
     opens_flow: bool = False
     """Whether the patched evidence allows the requested flow (checked, not assumed)."""
     notes: tuple[str, ...] = ()
@@ -140,7 +126,7 @@ def minimal_patch(
             alternatives.append((_narrowest(evidence, side.policies), rule, {"field": field}))
     patched = evidence_model.Evidence.of((*evidence.objects, *created))
     after = explain.flow(cluster.of(patched), src, dst, port, protocol, semantics)
-    opened, closed = diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
+    opened, closed = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     in_place = tuple(
         _in_place(
             evidence, ref, str(d.direction), rule, src, dst, port, protocol, port_value, semantics
@@ -189,37 +175,6 @@ def identity(
     return {"matchLabels": labels}, name, ""
 
 
-def diff(
-    before: evidence_model.Evidence,
-    after: evidence_model.Evidence,
-    src: peers.Peer,
-    dst: peers.Peer,
-    port: int,
-    protocol: str,
-    port_value: int | str,
-    semantics: model.Semantics = model.DEFAULT,
-) -> tuple[tuple[Flow, ...], tuple[Flow, ...]]:
-    """(newly allowed, newly denied) flows, before vs after, on every port the rule admits."""
-    numbers = {port} | _numbers_of(after, port_value, protocol)
-    opened: list[Flow] = []
-    closed: list[Flow] = []
-    for number in sorted(numbers):
-        old = matrix.matrix(before, number, protocol, semantics)
-        new = matrix.matrix(after, number, protocol, semantics)
-        for i, (a, b) in enumerate(zip(old.rows, new.rows, strict=True)):
-            for j in _bits(b & ~a):
-                opened.append(
-                    Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol)
-                )
-            for j in _bits(a & ~b):
-                closed.append(
-                    Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol)
-                )
-        if src.kind == "ip" or dst.kind == "ip":
-            opened.extend(_address_flows(before, after, src, dst, number, protocol, semantics))
-    return tuple(opened), tuple(closed)
-
-
 # --- building blocks --------------------------------------------------------------------------
 
 
@@ -266,42 +221,6 @@ def _port_name(dst: peers.Peer, port: int, protocol: str) -> str | None:
     return None
 
 
-def _numbers_of(
-    evidence: evidence_model.Evidence, port_value: int | str, protocol: str
-) -> set[int]:
-    """Every number a named port has on any pod (a rule with a name admits all of them)."""
-    if isinstance(port_value, int):
-        return set()
-    found = set()
-    for pod in evidence.kind("Pod"):
-        number = explain.named_port(peers.Peer.pod(pod), port_value, protocol)
-        if number is not None:
-            found.add(number)
-    return found
-
-
-def _address_flows(
-    before: evidence_model.Evidence,
-    after: evidence_model.Evidence,
-    src: peers.Peer,
-    dst: peers.Peer,
-    port: int,
-    protocol: str,
-    semantics: model.Semantics,
-) -> list[Flow]:
-    found = []
-    others = [peers.Peer.pod(p) for p in matrix.ordered_pods(before)]
-    pairs = [(src, o) for o in others] if src.kind == "ip" else [(o, dst) for o in others]
-    if src.kind == "ip" and dst.kind == "ip":
-        pairs = [(src, dst)]
-    for a, b in pairs:
-        was = explain.flow(cluster.of(before), a, b, port, protocol, semantics).allowed
-        now = explain.flow(cluster.of(after), a, b, port, protocol, semantics).allowed
-        if now and not was:
-            found.append(Flow(src=a.ref, dst=b.ref, port=port, protocol=protocol))
-    return found
-
-
 def _in_place(
     evidence: evidence_model.Evidence,
     ref: str,
@@ -331,7 +250,7 @@ def _in_place(
     patched = evidence_model.Evidence.of(
         tuple(edited if o is target else o for o in evidence.objects)
     )
-    opened, _ = diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
+    opened, _ = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     command = f"kubectl -n {ns} patch networkpolicy {name} --type=json -p '{json.dumps([op])}'"
     return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
 
@@ -392,14 +311,3 @@ def _dns_name(text: str) -> str:
     cleaned = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
     cleaned = re.sub(r"-{2,}", "-", cleaned)
     return cleaned[:63].rstrip("-") or "allow-flow"
-
-
-def _bits(value: int) -> Sequence[int]:
-    found = []
-    j = 0
-    while value:
-        low = value & -value
-        j = low.bit_length() - 1
-        found.append(j)
-        value ^= low
-    return found
