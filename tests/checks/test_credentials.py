@@ -344,7 +344,7 @@ STUCK = {
                 "has no such key (keys: db-password, username)",
                 "CreateContainerConfigError",
                 "Error: couldn't find key password in Secret app/profile-db-credentials (x38)",
-                "or add key 'password' to the Secret with the value of 'db-password'",
+                "add key 'password' to the Secret with the value of 'db-password'",
             ],
             [
                 {

@@ -295,7 +295,7 @@ def test_usage_far_above_the_limit_sets_the_new_limit_from_usage():
 
 @pytest.mark.parametrize(
     ("target", "phrase"),
-    [("db.example.com:5432", "outside the cluster"), ("data/empty", "in no pod of the evidence")],
+    [("db.example.com:5432", "outside the cluster"), ("data/empty", "selects no pod")],
 )
 def test_no_database_pods_is_inconclusive(target, phrase):
     empty = {

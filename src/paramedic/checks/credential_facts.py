@@ -40,6 +40,8 @@ class Missing:
     closest: str | None = None
     """An existing key (or, for a missing object, an existing object name) that looks meant."""
     cites: tuple[model.Cite, ...] = ()
+    written_by: str = ""
+    """Who last wrote the existing object (an operator such as external-secrets reverts hand edits)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,6 +154,7 @@ def missing_refs(
                     existing_keys=keys,
                     closest=_closest_key(ref.key, keys),
                     cites=said,
+                    written_by=last_change(obj)[1],
                 )
             )
     return found

@@ -104,8 +104,14 @@ def for_missing(template: Obj, m: credential_facts.Missing) -> dict[str, Any]:
                 f"-n {ns} -o jsonpath='{{.data.{m.closest}}}')\\\"}}]\""
             )
             alternatives.append(
-                f"or add key {ref.key!r} to the Secret with the value of {m.closest!r} (the "
+                f"add key {ref.key!r} to the Secret with the value of {m.closest!r} (the "
                 f"kubelet retries and the stuck pods start): {copy}"
+                + (
+                    f" - but {m.written_by} writes this Secret and may revert a hand edit: change "
+                    "its source too"
+                    if m.written_by and not m.written_by.startswith(("kubectl", "created"))
+                    else ""
+                )
             )
     else:
         where = f"{ref.kind} {ns}/{ref.name}"
@@ -142,7 +148,11 @@ def stale_cite(s: credential_facts.Stale) -> model.Cite:
 
 
 def stale_summary(s: credential_facts.Stale, failures: int) -> str:
-    tail = f": {failures} password authentication failure(s) since" if failures else ""
+    tail = (
+        f"; {failures} authentication failure line(s) in client/server logs since"
+        if failures
+        else ""
+    )
     return (
         f"{objects.ref(s.secret)} changed at {credential_facts.iso(s.changed_at)}, after "
         f"{len(s.pods)} client pod(s) started; they still hold the old value{tail}"
@@ -163,8 +173,6 @@ def for_stale(template: Obj, s: credential_facts.Stale) -> dict[str, Any]:
                 ),
             ),
             alternatives=(
-                "if the database role's password was not changed to the new value yet, restarted pods fail "
-                "too: check first with `paramedic probe postgres` as the application user",
                 "to survive the next rotation: mount the Secret as a volume without subPath and re-read it "
                 "when authentication fails",
             ),
@@ -172,7 +180,9 @@ def for_stale(template: Obj, s: credential_facts.Stale) -> dict[str, Any]:
         ),
         "why": "A Secret used as an env var (or envFrom, or a subPath mount) is read once, when the container "
         "starts; PostgreSQL checks the password only when a connection opens, so pooled sessions kept "
-        "working and every new connection fails with 28P01 until the pods restart.",
+        "working and every new connection fails with 28P01 until the pods restart. (Restart only once the role's password in "
+        "PostgreSQL holds the new value - `paramedic probe postgres` as the application user shows it - "
+        "or the new pods fail too.)",
         "verify": (
             f"{_status(template)} && kubectl logs -n {objects.namespace(template)} "
             f"{_log_target(template)} --since=5m | grep -c 'password authentication failed' "
@@ -241,7 +251,7 @@ def for_wrong_password(
             summary=summary,
             steps=tuple(steps),
             alternatives=(
-                f"or write the role's current password into the Secret and then: {_restart(template)}",
+                f"write the role's current password into the Secret and then: {_restart(template)}",
             ),
         ),
         "why": "PostgreSQL answered and rejected the password (28P01): the network, DNS and the role "

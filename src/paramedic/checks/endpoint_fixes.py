@@ -179,7 +179,7 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj) -> Analysis:
                 ),
             ),
             alternatives=(
-                "or relabel the pods through their workload's template (a rollout; a "
+                "relabel the pods through their workload's template (a rollout; a "
                 "StatefulSet's spec.selector cannot change)",
             ),
             rollback=_rollback(svc, selector),

@@ -28,18 +28,18 @@ def run(ctx: model.Context) -> model.Finding:
     ev, scope = ctx.evidence, ctx.scope
     db_pods = list(scope.target_pods)
     if not db_pods:
-        where = "outside the cluster" if scope.external else "in no pod of the evidence"
-        return _finding(
-            model.Verdict.INCONCLUSIVE,
-            model.Confidence.LOW,
-            f"{scope.target} runs {where}: its memory and CPU cannot be seen here",
-            missing=(
-                "the database host's memory/CPU metrics and its log (out of memory, terminated by "
-                "signal 9)"
+        if scope.external:
+            summary = (
+                f"{scope.target} runs outside the cluster: its memory and CPU cannot be seen here"
             )
-            if scope.external
-            else f"kubectl get pods -n {scope.target_namespace} -o yaml",
-        )
+            missing = "the database host's memory/CPU metrics and its log (out of memory, signal 9)"
+        else:
+            summary = (
+                f"{scope.target} selects no pod, so the database pods cannot be identified "
+                "(see service-endpoints)"
+            )
+            missing = f"kubectl get pods -n {scope.target_namespace} --show-labels"
+        return _finding(model.Verdict.INCONCLUSIVE, model.Confidence.LOW, summary, missing=missing)
     sigs = [resource_facts.signals(ev, p) for p in db_pods]
     oom = [c for s in sigs for c in (*s.oom, *s.log_hits.get("oom", ()))]
     recovery = [c for s in sigs for c in s.log_hits.get("recovery", ())][:2]
@@ -68,7 +68,7 @@ def run(ctx: model.Context) -> model.Finding:
             model.Confidence.HIGH,
             f"{_names(sigs, lambda s: bool(s.oom or s.log_hits.get('oom')))} ran out of memory (OOM kill, exit 137; "
             f"{restarts} restart(s)): PostgreSQL drops every session and recovers after each kill",
-            evidence=(*oom[:3], *recovery, *usage, *client),
+            evidence=(*oom[:3], *recovery, *slow[:1], *usage, *client),
             priority=20,
             missing=missing,
             **_resize_fix(
