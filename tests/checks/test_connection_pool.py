@@ -238,3 +238,17 @@ def test_rolling_updates_add_max_surge_pods_to_the_peak(
     }
     demand = pg_limits.demand(evidence_model.Evidence.of([workload]), workload)
     assert (demand.peak_pods, demand.steady, demand.peak) == (peak, replicas * 10, peak * 10)
+
+
+def test_a_per_role_connection_limit_is_named_and_raised_instead_of_max_connections() -> None:
+    base = demos.load("seed")
+    logs = dict(base.logs)
+    logs[("app", "user-service-7d9f8b6c5d-x2x9k", "app")] = (
+        'psycopg.OperationalError: connection failed: FATAL:  too many connections for role '
+        '"user_service"',
+    )
+    finding = connection_pool.run(_context("seed", logs=logs))
+    assert finding.verdict is model.Verdict.CAUSE
+    assert finding.summary == 'role "user_service" reached its CONNECTION LIMIT (SQLSTATE 53300)'
+    assert finding.fix is not None
+    assert finding.fix.steps[0].content == 'ALTER ROLE "user_service" CONNECTION LIMIT 40;'

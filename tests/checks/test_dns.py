@@ -283,3 +283,43 @@ def test_configured_hosts_are_read_from_host_variables_urls_and_dsns(
     env: dict[str, str], hosts: list[tuple[str, str]]
 ) -> None:
     assert [(h.variable, h.host) for h in dns_names.configured_hosts(env)] == hosts
+
+
+def test_dns_policy_none_without_the_kube_dns_address_is_a_cause() -> None:
+    def custom(objects: Objects) -> None:
+        _template(objects).update(dnsPolicy="None", dnsConfig={"nameservers": ["1.1.1.1"]})
+
+    finding = dns.run(_context("healthy", custom))
+    assert finding.details["problems"] == ["dns-policy"]
+    assert "None, nameservers 1.1.1.1" in finding.evidence[0].text
+
+
+def test_the_search_path_cost_of_a_name_below_ndots_is_noted() -> None:
+    finding = dns.run(_context("healthy"))
+    assert any(
+        c.text.startswith("ndots 5: profile-db.data.svc.cluster.local has 4 dot(s)")
+        for c in finding.evidence
+    )
+
+
+def test_upstream_servfail_for_an_outside_name_is_a_cause_for_an_outside_target() -> None:
+    def external_name(objects: Objects) -> None:
+        svc = next(
+            o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == "profile-db"
+        )
+        svc["spec"] = {
+            "type": "ExternalName",
+            "externalName": "profiles.db.example.com",
+            "ports": [{"name": "postgres", "port": 5432}],
+        }
+
+    base = demos.load("healthy")
+    logs = dict(base.logs)
+    logs[("kube-system", "coredns-5d78c9869d-4tq8r", "coredns")] = (
+        "[ERROR] plugin/errors: 2 profiles.db.example.com. A: read udp "
+        "10.244.1.2:40211->10.0.0.2:53: "
+        "i/o timeout",
+    )
+    finding = dns.run(_context("healthy", external_name, logs=logs, probes=()))
+    assert finding.details["problems"] == ["upstream-failing"]
+    assert finding.confidence is model.Confidence.MEDIUM

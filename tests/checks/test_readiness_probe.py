@@ -135,3 +135,25 @@ def test_liveness_kills_during_start_up_get_a_startup_probe() -> None:
         "periodSeconds": 10,
         "failureThreshold": 30,
     }
+
+
+def test_a_database_liveness_probe_with_a_1s_timeout_gets_its_own_patch() -> None:
+    def strict_db(objs: Objects) -> None:
+        sts = next(
+            o for o in objs if o["kind"] == "StatefulSet" and o["metadata"]["name"] == "profile-db"
+        )
+        sts["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = {
+            "exec": {"command": ["pg_isready", "-U", "postgres"]},
+            "timeoutSeconds": 1,
+        }
+
+    finding = readiness_probe.run(_context("healthy", strict_db))
+    assert finding.verdict is model.Verdict.WARNING
+    assert finding.details["database_patches"] == [
+        {
+            "name": "postgres",
+            "livenessProbe": {"timeoutSeconds": 5, "failureThreshold": 6, "periodSeconds": 10},
+        }
+    ]
+    assert finding.fix is not None
+    assert finding.fix.steps[0].content.startswith("kubectl -n data patch statefulset profile-db")

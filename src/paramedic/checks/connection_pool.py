@@ -9,6 +9,7 @@ as the postgres_exporter mixin computes it (check_postgres and Datadog divide by
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from paramedic.kube import objects
 
 FORMULA = "in use / (max_connections - superuser_reserved_connections - reserved_connections)"
 _EXHAUSTED = ("too-many-connections", "pooler-full")
+_OBJECT_LIMIT = re.compile(r'too many connections for (role|database) "([^"]+)"', re.IGNORECASE)
 
 
 @registry.check(
@@ -39,6 +41,13 @@ def run(ctx: model.Context) -> model.Finding:
         server, _EXHAUSTED, 1
     )
     limits = pg_limits.server_limits(ev, scope.target_pods)
+    object_limits = sorted(
+        {
+            (m.group(1).upper(), m.group(2))
+            for c in found
+            if (m := _OBJECT_LIMIT.search(c.line)) is not None
+        }
+    )
     clients = [pg_limits.demand(ev, w) for w in _clients(ctx)]
     probes = ev.probes_of("postgres")
     probe_full = next((p for p in probes if p.outcome == "too-many-connections"), None)
@@ -78,9 +87,11 @@ def run(ctx: model.Context) -> model.Finding:
             check="connection-pool",
             verdict=model.Verdict.CAUSE,
             confidence=model.Confidence.HIGH,
-            summary=_cause_summary(limits, arithmetic, saturation),
+            summary=_cause_summary(limits, arithmetic, saturation, object_limits),
             evidence=tuple(evidence),
-            fix=pg_fixes.fix(scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}),
+            fix=pg_fixes.fix(
+                scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}, object_limits
+            ),
             why=pg_fixes.WHY,
             verify=pg_fixes.verify(scope, limits),
             priority=40,
@@ -99,7 +110,9 @@ def run(ctx: model.Context) -> model.Finding:
             if over and limits
             else f"connection slots {saturation:.0%} used ({FORMULA})",
             evidence=tuple(evidence),
-            fix=pg_fixes.fix(scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}),
+            fix=pg_fixes.fix(
+                scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}, object_limits
+            ),
             why=pg_fixes.WHY,
             verify=pg_fixes.verify(scope, limits),
             priority=40,
@@ -168,8 +181,14 @@ def _saturation(data: Mapping[str, Any], limits: pg_limits.ServerLimits | None) 
 
 
 def _cause_summary(
-    limits: pg_limits.ServerLimits | None, arithmetic: pg_fixes.Arithmetic, saturation: float | None
+    limits: pg_limits.ServerLimits | None,
+    arithmetic: pg_fixes.Arithmetic,
+    saturation: float | None,
+    object_limits: Sequence[tuple[str, str]] = (),
 ) -> str:
+    if object_limits:
+        kind, name = object_limits[0]
+        return f'{kind.lower()} "{name}" reached its CONNECTION LIMIT (SQLSTATE 53300)'
     head = "PostgreSQL is out of connection slots (SQLSTATE 53300)"
     if limits is not None and arithmetic.peak is not None and arithmetic.peak > limits.usable:
         return f"{head}: pools may open {arithmetic.peak}, {limits.usable} slots are usable"

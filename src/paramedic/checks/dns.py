@@ -9,6 +9,7 @@ network-policy check found about port 53. Fixes are exact for the cluster in the
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from paramedic.checks import clues, dns_fixes, dns_names, model, registry
@@ -65,7 +66,8 @@ def run(ctx: model.Context) -> model.Finding:
     template = scope.source_template()
     spec = pods.pod_spec(template) if template is not None else {}
     if not scope.external and template is not None:
-        problem = dns_fixes.dns_policy(scope, template, spec)
+        kube_dns_ip = str(objects.spec(kube_dns).get("clusterIP") or "") if kube_dns else None
+        problem = dns_fixes.dns_policy(scope, template, spec, kube_dns_ip)
         if problem is not None:
             problems.append(problem)
     known = {objects.name(n) for n in ev.kind("Namespace")} | {
@@ -77,6 +79,9 @@ def run(ctx: model.Context) -> model.Finding:
             name = dns_names.cluster_name(configured.host, scope.namespace, known)
             if name is None:
                 continue
+            note = dns_fixes.ndots_note(configured.host, dns_names.ndots(spec))
+            if note is not None and note not in notes:
+                notes.append(note)
             service = ev.get("Service", name.namespace, name.service)
             if service is not None:
                 notes.append(
@@ -118,9 +123,25 @@ def run(ctx: model.Context) -> model.Finding:
     if client_dns and not problems:
         problems.append(dns_fixes.client_only(scope, client_dns))
     upstream = [c for c in coredns_logs if c.meaning == "dns-servfail"]
+    outside = _outside_name(scope)
+    if outside and not problems and any(outside in c.line for c in upstream):
+        problems.append(dns_fixes.upstream_failing(scope, outside, upstream))
+    if problems and problems[0].kind == "client-resolution-errors":
+        problems[0] = dataclasses.replace(
+            problems[0], evidence=(*problems[0].evidence, *(n for n in notes if "ndots" in n.text))
+        )
     if problems:
         return _cause(problems, upstream)
     return _no_cause(ctx, dns_pods, notes, upstream)
+
+
+def _outside_name(scope: Any) -> str | None:
+    """The name outside the cluster that CoreDNS must forward: ExternalName or a host DST."""
+    if scope.target_service is not None:
+        spec = objects.spec(scope.target_service)
+        return str(spec.get("externalName")) if spec.get("type") == "ExternalName" else None
+    host = str(scope.target_host)
+    return None if not scope.external or dns_names.is_ip(host) else host
 
 
 def _cause(problems: list[dns_fixes.Problem], upstream: list[clues.Clue]) -> model.Finding:

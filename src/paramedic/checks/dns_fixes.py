@@ -268,11 +268,20 @@ def egress_blocked(scope: Any, netpol: model.Finding, client: Sequence[clues.Clu
     )
 
 
-def dns_policy(scope: Any, template: Mapping[str, Any], spec: Mapping[str, Any]) -> Problem | None:
+def dns_policy(
+    scope: Any, template: Mapping[str, Any], spec: Mapping[str, Any], kube_dns_ip: str | None
+) -> Problem | None:
+    """dnsPolicy Default, hostNetwork under ClusterFirst, or None without the kube-dns IP."""
     policy = str(spec.get("dnsPolicy") or "ClusterFirst")
     host_net = bool(spec.get("hostNetwork"))
+    servers = [
+        str(s) for s in objects.as_list(objects.as_dict(spec.get("dnsConfig")).get("nameservers"))
+    ]
     if policy == "Default" or (host_net and policy == "ClusterFirst"):
         wanted = "ClusterFirstWithHostNet" if host_net else "ClusterFirst"
+    elif policy == "None" and kube_dns_ip and kube_dns_ip not in servers:
+        wanted = "ClusterFirstWithHostNet" if host_net else "ClusterFirst"
+        policy = f"None, nameservers {', '.join(servers) or 'none'}"
     else:
         return None
     ref = clues.workload_ref(template)
@@ -306,10 +315,45 @@ def dns_policy(scope: Any, template: Mapping[str, Any], spec: Mapping[str, Any])
         if ref
         else (),
         why="With dnsPolicy Default (and with hostNetwork under ClusterFirst) the pod uses the "
-        "node's "
-        "resolv.conf, which knows nothing about *.svc.cluster.local names.",
+        "node's resolv.conf, and with None only the listed nameservers: neither knows the "
+        "*.svc.cluster.local names that CoreDNS answers.",
         verify=exec_lookup(scope, scope.target_host),
         priority=20,
+    )
+
+
+def ndots_note(host: str, ndots: int) -> model.Cite | None:
+    """The search-path cost of a name with fewer dots than ndots (None when there is none)."""
+    dots = host.rstrip(".").count(".")
+    if host.endswith(".") or dots >= ndots:
+        return None
+    return model.Cite(
+        text=f"ndots {ndots}: {host} has {dots} dot(s), so each lookup first tries the search "
+        f"suffixes (at least 3, for A and AAAA); {host.rstrip('.')}. with a trailing dot skips them"
+    )
+
+
+def upstream_failing(scope: Any, name: str, upstream: Sequence[clues.Clue]) -> Problem:
+    return Problem(
+        kind="upstream-failing",
+        summary=f"CoreDNS cannot resolve {name}: its upstream fails (SERVFAIL)",
+        evidence=tuple(c.cite("CoreDNS: ") for c in upstream[:2]),
+        fix_summary="fix or replace the upstream resolver that CoreDNS forwards to",
+        steps=(
+            model.FixStep(
+                description="See where CoreDNS forwards and whether that server answers:",
+                language="shell",
+                content="kubectl -n kube-system get configmap coredns "
+                "-o jsonpath='{.data.Corefile}' | grep forward\n"
+                "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=200 "
+                "| grep 'plugin/errors'",
+            ),
+        ),
+        why="Names outside the cluster are answered by the server in CoreDNS's `forward` line; "
+        "rcode 2 (SERVFAIL) with an i/o timeout means that server did not answer CoreDNS.",
+        verify=exec_lookup(scope, name),
+        priority=20,
+        confidence=model.Confidence.MEDIUM,
     )
 
 

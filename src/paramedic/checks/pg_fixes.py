@@ -130,8 +130,12 @@ def fix(
     clients: Sequence[pg_limits.ClientDemand],
     numbers: Arithmetic,
     probe: Mapping[str, Any],
+    object_limits: Sequence[tuple[str, str]] = (),
 ) -> model.Fix:
-    steps: list[model.FixStep] = []
+    """Ranked fixes; `object_limits`: ('ROLE'|'DATABASE', name) whose CONNECTION LIMIT was hit."""
+    steps: list[model.FixStep] = [
+        _object_limit(scope, kind, name, numbers) for kind, name in object_limits
+    ]
     alternatives: list[str] = []
     rollback = ""
     source = clients[0] if clients else None
@@ -204,6 +208,18 @@ def fix(
         steps=tuple(steps),
         alternatives=tuple(alternatives),
         rollback=rollback,
+    )
+
+
+def _object_limit(scope: Any, kind: str, name: str, numbers: Arithmetic) -> model.FixStep:
+    new = _round_up(numbers.peak + max(5, numbers.peak // 10)) if numbers.peak else -1
+    return model.FixStep(
+        description=f"The {kind.lower()}'s own CONNECTION LIMIT was hit, not max_connections: "
+        + (f"raise it to the pools' peak {numbers.peak} plus headroom" if new > 0 else "lift it")
+        + f" ({_psql(scope)}):",
+        language="sql",
+        content=f'ALTER {kind} "{name}" CONNECTION LIMIT {new};',
+        action={"op": "sql", "target": scope.target},
     )
 
 

@@ -113,7 +113,8 @@ def run(ctx: model.Context) -> model.Finding:
         events, ("probe-timeout", "probe-failed", "liveness-restart"), limit=2
     ):
         cites.append(clue.cite())
-    if not patches:
+    db_workload, db_patches = _database_liveness(ev, scope, cites, expect)
+    if not patches and not db_patches:
         return model.Finding(
             check="readiness-probe",
             verdict=model.Verdict.RULED_OUT,
@@ -130,7 +131,7 @@ def run(ctx: model.Context) -> model.Finding:
         confidence=model.Confidence.MEDIUM,
         summary=f"{lead}, expect {expect[0] if expect else 'probe failures'}",
         evidence=tuple(cites),
-        fix=_fix(template, patches),
+        fix=_fix([(template, patches), (db_workload, db_patches)]),
         why="A 1 s timeout and a single allowed failure turn one slow database round-trip into an "
         "unready pod; with 3 s and 3 failures a pod must be unhealthy for ~30 s before it leaves "
         "the "
@@ -140,7 +141,7 @@ def run(ctx: model.Context) -> model.Finding:
         + (" Also: " + "; ".join(expect[1:]) + "." if len(expect) > 1 else ""),
         verify=f"kubectl -n {scope.namespace} get events --field-selector reason=Unhealthy "
         "shows no new probe failures after the rollout",
-        details={"patches": patches},
+        details={"patches": patches, "database_patches": db_patches},
     )
 
 
@@ -203,24 +204,76 @@ def _first_cause(ctx: model.Context) -> model.Finding | None:
     return min(causes, key=lambda f: f.priority) if causes else None
 
 
-def _fix(template: Mapping[str, Any], patches: list[dict[str, Any]]) -> model.Fix:
+def _database_liveness(
+    ev: Any, scope: Any, cites: list[model.Cite], expect: list[str]
+) -> tuple[Mapping[str, Any] | None, list[dict[str, Any]]]:
+    """A DB liveness probe with a 1 s timeout or one allowed failure restarts PostgreSQL exactly
+    when it is slowest (crash recovery, checkpoints): every client then reconnects at once."""
+    if not scope.target_pods:
+        return None, []
+    pod = scope.target_pods[0]
+    ns = objects.namespace(pod)
+    workload = pods.owner_workload(pod, ev.kind("StatefulSet", ns)) or pods.owner_workload(
+        pod, ev.kind("Deployment", ns), ev.kind("ReplicaSet", ns)
+    )
+    if workload is None:
+        return None, []
+    found = []
+    for container in pods.containers(workload):
+        live = objects.as_dict(container.get("livenessProbe"))
+        if not live:
+            continue
+        timeout, threshold = (
+            int(live.get("timeoutSeconds") or 1),
+            int(live.get("failureThreshold") or 3),
+        )
+        if timeout > 1 and threshold > 1:
+            continue
+        cites.append(
+            model.Cite(
+                text=f"database {container.get('name')} livenessProbe {_handler(live)}: "
+                f"timeoutSeconds {timeout}, failureThreshold {threshold}",
+                source=objects.ref(workload),
+            )
+        )
+        expect.append(
+            "the database's liveness probe restarts PostgreSQL while it recovers, and every "
+            "client reconnects at once"
+        )
+        found.append(
+            {
+                "name": container.get("name"),
+                "livenessProbe": {"timeoutSeconds": 5, "failureThreshold": 6, "periodSeconds": 10},
+            }
+        )
+    return workload, found
+
+
+def _fix(targets: list[tuple[Mapping[str, Any] | None, list[dict[str, Any]]]]) -> model.Fix:
+    return model.Fix(
+        summary="give probes 3 s and 3 failures, and keep the database out of liveness",
+        steps=tuple(_step(t, p) for t, p in targets if t is not None and p),
+        rollback="; ".join(
+            f"kubectl -n {objects.namespace(t)} rollout undo "
+            f"{str(t.get('kind', '')).lower()}/{objects.name(t)}"
+            for t, p in targets
+            if t is not None and p
+        ),
+    )
+
+
+def _step(template: Mapping[str, Any], patches: list[dict[str, Any]]) -> model.FixStep:
     body = {"spec": {"template": {"spec": {"containers": patches}}}}
     kind, ns, name = (
         str(template.get("kind", "")).lower(),
         objects.namespace(template),
         objects.name(template),
     )
-    return model.Fix(
-        summary="give probes 3 s and 3 failures, and keep the database out of liveness",
-        steps=(
-            model.FixStep(
-                description=f"Patch {objects.ref(template)} (a strategic merge; null removes the "
-                "DB handler):",
-                language="shell",
-                content=f"kubectl -n {ns} patch {kind} {name} --type strategic -p "
-                f"'{json.dumps(body, separators=(',', ':'))}'",
-                action={"op": "patch", "target": objects.ref(template), "patch": body},
-            ),
-        ),
-        rollback=f"kubectl -n {ns} rollout undo {kind}/{name}",
+    return model.FixStep(
+        description=f"Patch {objects.ref(template)} (a strategic merge; null removes the "
+        "DB handler):",
+        language="shell",
+        content=f"kubectl -n {ns} patch {kind} {name} --type strategic -p "
+        f"'{json.dumps(body, separators=(',', ':'))}'",
+        action={"op": "patch", "target": objects.ref(template), "patch": body},
     )
