@@ -168,11 +168,12 @@ def _allowed(
     extra: tuple[model.Cite, ...],
     has_invalid: bool,
 ) -> model.Finding:
-    seen: dict[str, str] = {}
+    seen: dict[tuple[Any, ...], model.Cite] = {}
     for *_, r in results:
         for d in (r.egress, r.ingress):
-            seen.setdefault(f"{d.direction}: {d.reason}", _source_of(d))
-    cites = tuple(model.Cite(text=text, source=source) for text, source in list(seen.items())[:4])
+            key = (str(d.direction), d.allowed_by, d.policies, d.isolated)
+            seen.setdefault(key, model.Cite(text=f"{d.direction}: {d.reason}", source=_source_of(d)))
+    cites = tuple(seen.values())[:4]
     verdict = model.Verdict.INCONCLUSIVE if has_invalid else model.Verdict.RULED_OUT
     return _finding(
         verdict,
@@ -221,7 +222,7 @@ def _unresolved_target(
 def _source_of(d: netpol_model.DirectionResult) -> str:
     if d.allowed_by:
         return f"{d.allowed_by[0]} {d.direction}[{d.allowed_by[1]}]"
-    return ", ".join(d.policies) or "no NetworkPolicy"
+    return ", ".join(d.policies)
 
 
 def _verify(scope: resolve.Scope) -> str:
