@@ -172,7 +172,8 @@ def _allowed(
     for *_, r in results:
         for d in (r.egress, r.ingress):
             key = (str(d.direction), d.allowed_by, d.policies, d.isolated)
-            seen.setdefault(key, model.Cite(text=f"{d.direction}: {d.reason}", source=_source_of(d)))
+            cite = model.Cite(text=f"{d.direction}: {d.reason}", source=_source_of(d))
+            seen.setdefault(key, cite)
     cites = tuple(seen.values())[:4]
     verdict = model.Verdict.INCONCLUSIVE if has_invalid else model.Verdict.RULED_OUT
     return _finding(
