@@ -132,12 +132,16 @@ DB = [
     },
 ]
 CLIENT_28P01 = (
-    '2026-11-26T03:02:40Z ERROR db: connection failed: connection to server at "profile-db.data.svc.cluster.local"'
-    ' (10.96.112.40), port 5432 failed: FATAL:  password authentication failed for user "user_service"',
+    "2026-11-26T03:02:40Z ERROR db: connection failed: connection to server at "
+    '"profile-db.data.svc.cluster.local"'
+    " (10.96.112.40), port 5432 failed: FATAL:  password authentication failed for user "
+    '"user_service"',
 )
 SERVER_28P01 = (
-    '2026-11-26 03:02:40.118 UTC [4121] FATAL:  password authentication failed for user "user_service"',
-    '2026-11-26 03:02:40.118 UTC [4121] DETAIL:  Connection matched pg_hba.conf line 100: "host all all all scram-sha-256"',
+    "2026-11-26 03:02:40.118 UTC [4121] FATAL:  password authentication failed for user "
+    '"user_service"',
+    '2026-11-26 03:02:40.118 UTC [4121] DETAIL:  Connection matched pg_hba.conf line 100: "host '
+    'all all all scram-sha-256"',
 )
 HBA = (
     '2026-11-26 03:02:40.118 UTC [4121] FATAL:  no pg_hba.conf entry for host "10.244.1.23", '

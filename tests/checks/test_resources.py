@@ -116,12 +116,14 @@ OOM = {
     "finishedAt": "2026-11-26T03:14:50Z",
 }
 PG_OOM_LOG = (
-    "2026-11-26 03:14:49.902 UTC [1] LOG:  server process (PID 2211) was terminated by signal 9: Killed",
+    "2026-11-26 03:14:49.902 UTC [1] LOG:  server process (PID 2211) was terminated by signal 9: "
+    "Killed",
     "2026-11-26 03:14:49.903 UTC [1] LOG:  terminating any other active server processes",
     "2026-11-26 03:14:50.001 UTC [2301] FATAL:  the database system is in recovery mode",
 )
 SLOW_LOG = (
-    "2026-11-26 03:12:01.100 UTC [2290] LOG:  duration: 8123.532 ms  statement: SELECT * FROM profiles",
+    "2026-11-26 03:12:01.100 UTC [2290] LOG:  duration: 8123.532 ms  statement: SELECT * FROM "
+    "profiles",
     "2026-11-26 03:12:02.100 UTC [2291] LOG:  duration: 12.1 ms  statement: SELECT 1",
 )
 
@@ -164,7 +166,8 @@ def dump(finding):
                 "terminated by signal 9: Killed",
                 "the database system is in recovery mode",
                 "memory 1.9Gi of 2Gi limit (97%)",
-                "kubectl set resources statefulset/profile-db -n data -c postgres --limits=memory=3Gi --requests=memory=3Gi",
+                "kubectl set resources statefulset/profile-db -n data -c postgres "
+                "--limits=memory=3Gi --requests=memory=3Gi",
                 "--limits=memory=2Gi --requests=memory=2Gi",
             ],
         ),
@@ -192,7 +195,8 @@ def dump(finding):
                 db_pod(
                     phase="Failed",
                     reason="Evicted",
-                    message="The node was low on resource: memory. Threshold quantity: 100Mi, available: 82Mi. "
+                    message="The node was low on resource: memory. Threshold quantity: 100Mi, "
+                    "available: 82Mi. "
                     "Container postgres was using 1843Mi, request is 512Mi.",
                 ),
                 db_pod("profile-db-1", node="node-a", requests={"memory": "512Mi"}),

@@ -1,4 +1,5 @@
-"""service-endpoints: selector mismatches (closest labels), port mismatches, unready pods, external targets."""
+"""service-endpoints: selector mismatches (closest labels), port mismatches, unready pods,
+external targets."""
 
 from __future__ import annotations
 
@@ -139,7 +140,8 @@ def text(finding):
                 "selects no pod",
                 "app=profile-db on the pods, app=profile-db-primary in the selector",
                 "closest pods: profile-db-0",
-                """kubectl patch service profile-db -n data --type json -p '[{"op": "replace", "path": "/spec/selector", "value": {"app": "profile-db"}}]'""",
+                'kubectl patch service profile-db -n data --type json -p \'[{"op": "replace", '
+                '"path": "/spec/selector", "value": {"app": "profile-db"}}]\'',
             ],
         ),
         (

@@ -41,7 +41,8 @@ class Missing:
     """An existing key (or, for a missing object, an existing object name) that looks meant."""
     cites: tuple[model.Cite, ...] = ()
     written_by: str = ""
-    """Who last wrote the existing object (an operator such as external-secrets reverts hand edits)."""
+    """Who last wrote the existing object (an operator such as external-secrets reverts
+    hand edits)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -54,8 +54,8 @@ def logs_command(template: Obj, pod_list: Sequence[Obj]) -> str:
         else (objects.name(pod_list[0]) if pod_list else objects.name(template))
     )
     return (
-        f"kubectl logs -n {objects.namespace(template)} {target} --all-containers --since=30m "
-        "| grep -iE 'password authentication failed|pg_hba.conf|28P01'"
+        f"kubectl logs -n {objects.namespace(template)} {target} --all-containers --since=30m | "
+        "grep -iE 'password authentication failed|pg_hba.conf|28P01'"
     )
 
 
@@ -66,7 +66,10 @@ def missing_summary(template: Obj, m: credential_facts.Missing) -> str:
     ref = m.ref
     if m.what == "key":
         has = ", ".join(m.existing_keys) or "none"
-        thing = f"key {ref.key!r} of {ref.kind} {objects.namespace(template)}/{ref.name}, which has no such key (keys: {has})"
+        thing = (
+            f"key {ref.key!r} of {ref.kind} {objects.namespace(template)}/{ref.name}, which has "
+            f"no such key (keys: {has})"
+        )
     else:
         thing = f"{ref.kind} {objects.namespace(template)}/{ref.name}, which does not exist"
     return (
@@ -87,7 +90,8 @@ def for_missing(template: Obj, m: credential_facts.Missing) -> dict[str, Any]:
             model.FixStep(
                 description=f"read the existing {field} {m.closest!r} instead (starts a rollout)",
                 language="shell",
-                content=f"kubectl patch {wl[0]} {wl[2]} -n {ns} --type json -p '{json.dumps(ops, separators=(', ', ': '))}'",
+                content=f"kubectl patch {wl[0]} {wl[2]} -n {ns} --type json -p "
+                f"'{json.dumps(ops, separators=(', ', ': '))}'",
                 action={
                     "op": "patch",
                     "target": objects.ref(template),
@@ -100,12 +104,13 @@ def for_missing(template: Obj, m: credential_facts.Missing) -> dict[str, Any]:
         if m.what == "key":
             copy = (
                 f'kubectl patch secret {ref.name} -n {ns} --type json -p "[{{\\"op\\": \\"add\\", '
-                f'\\"path\\": \\"/data/{ref.key}\\", \\"value\\": \\"$(kubectl get secret {ref.name} '
+                f'\\"path\\": \\"/data/{ref.key}\\", \\"value\\": \\"$(kubectl get secret '
+                f"{ref.name} "
                 f"-n {ns} -o jsonpath='{{.data.{m.closest}}}')\\\"}}]\""
             )
             alternatives.append(
-                f"add key {ref.key!r} to the Secret with the value of {m.closest!r} (the "
-                f"kubelet retries and the stuck pods start): {copy}"
+                f"add key {ref.key!r} to the Secret with the value of {m.closest!r} (the kubelet "
+                f"retries and the stuck pods start): {copy}"
                 + (
                     f" - but {m.written_by} writes this Secret and may revert a hand edit: change "
                     "its source too"
@@ -127,9 +132,11 @@ def for_missing(template: Obj, m: credential_facts.Missing) -> dict[str, Any]:
         )
     return {
         "fix": model.Fix(summary=summary, steps=tuple(steps), alternatives=tuple(alternatives)),
-        "why": "The kubelet resolves secretKeyRef/configMapKeyRef/envFrom when it creates a container; "
-        "a missing object or key that is not marked optional stops the container from being "
-        "created at all, so no pod of this version ever runs.",
+        "why": (
+            "The kubelet resolves secretKeyRef/configMapKeyRef/envFrom when it creates a "
+            "container; a missing object or key that is not marked optional stops the container "
+            "from being created at all, so no pod of this version ever runs."
+        ),
         "verify": f"{_status(template)} && kubectl get pods -n {ns} (all Running and READY)",
     }
 
@@ -173,16 +180,20 @@ def for_stale(template: Obj, s: credential_facts.Stale) -> dict[str, Any]:
                 ),
             ),
             alternatives=(
-                "to survive the next rotation: mount the Secret as a volume without subPath and re-read it "
-                "when authentication fails",
+                "to survive the next rotation: mount the Secret as a volume without subPath and "
+                "re-read it when authentication fails",
             ),
-            rollback="none needed: a restart changes only the restartedAt annotation of the pod template",
+            rollback="none needed: a restart changes only the restartedAt annotation of the pod "
+            "template",
         ),
-        "why": "A Secret used as an env var (or envFrom, or a subPath mount) is read once, when the container "
-        "starts; PostgreSQL checks the password only when a connection opens, so pooled sessions kept "
-        "working and every new connection fails with 28P01 until the pods restart. (Restart only once the role's password in "
-        "PostgreSQL holds the new value - `paramedic probe postgres` as the application user shows it - "
-        "or the new pods fail too.)",
+        "why": (
+            "A Secret used as an env var (or envFrom, or a subPath mount) is read once, when the "
+            "container starts; PostgreSQL checks the password only when a connection opens, so "
+            "pooled sessions kept working and every new connection fails with 28P01 until the "
+            "pods restart. (Restart only once the role's password in PostgreSQL holds the new "
+            "value - `paramedic probe postgres` as the application user shows it - or the new "
+            "pods fail too.)"
+        ),
         "verify": (
             f"{_status(template)} && kubectl logs -n {objects.namespace(template)} "
             f"{_log_target(template)} --since=5m | grep -c 'password authentication failed' "
@@ -233,11 +244,13 @@ def for_wrong_password(
         container = (pods.containers(db) or [{}])[0].get("name", "postgres")
         steps.append(
             model.FixStep(
-                description=f"set role {user}'s password to the Secret's value (psql prompts; nothing is echoed)",
+                description=f"set role {user}'s password to the Secret's value (psql prompts; "
+                "nothing is echoed)",
                 language="shell",
                 content=(
-                    f"kubectl exec -it -n {objects.namespace(db)} {objects.name(db)} -c {container} -- "
-                    f"psql -U postgres -d {_db_name(template)} -c '\\password {user}'"
+                    f"kubectl exec -it -n {objects.namespace(db)} {objects.name(db)} -c "
+                    f"{container} -- psql -U postgres -d {_db_name(template)} -c '\\password "
+                    f"{user}'"
                 ),
             )
         )
@@ -254,8 +267,10 @@ def for_wrong_password(
                 f"write the role's current password into the Secret and then: {_restart(template)}",
             ),
         ),
-        "why": "PostgreSQL answered and rejected the password (28P01): the network, DNS and the role "
-        "itself are fine; only the secret differs between the two sides.",
+        "why": (
+            "PostgreSQL answered and rejected the password (28P01): the network, DNS and the "
+            "role itself are fine; only the secret differs between the two sides."
+        ),
         "verify": f"paramedic probe postgres as user {user or 'the application user'}, or: "
         f"{logs_command(template, list(scope.source_pods))} (expect no new lines)",
     }
@@ -280,8 +295,10 @@ def for_hba(ev: evidence_model.Evidence, scope: resolve.Scope, first: Any) -> di
                 description="allow the client pods' network in pg_hba.conf and reload (no restart)",
                 language="shell",
                 content=(
-                    f"kubectl exec -n {objects.namespace(db)} {objects.name(db)} -c {container} -- sh -c "
-                    f'\'echo "{line}" >> "$PGDATA/pg_hba.conf" && psql -U postgres -c "SELECT pg_reload_conf()"\''
+                    f"kubectl exec -n {objects.namespace(db)} {objects.name(db)} -c {container} "
+                    "-- sh -c "
+                    f'\'echo "{line}" >> "$PGDATA/pg_hba.conf" && psql -U postgres -c "SELECT '
+                    "pg_reload_conf()\"'"
                 ),
             )
         )
@@ -290,14 +307,19 @@ def for_hba(ev: evidence_model.Evidence, scope: resolve.Scope, first: Any) -> di
             summary=f"Add the pg_hba.conf line: {line}",
             steps=tuple(steps),
             alternatives=(
-                "if the image manages pg_hba.conf (operator, Helm chart), add the line in "
-                "its configuration instead, or it is lost on restart",
+                "if the image manages pg_hba.conf (operator, Helm chart), add the line in its "
+                "configuration instead, or it is lost on restart",
             ),
         ),
-        "why": "PostgreSQL matched no pg_hba.conf line for this client address, user and database and "
-        "rejected the session before checking the password (SQLSTATE 28000); pod traffic may also "
-        "arrive SNATed from the node's IP.",
-        "verify": f"{logs_command(scope.source_template() or {}, list(scope.source_pods))} (expect no new lines)",
+        "why": (
+            "PostgreSQL matched no pg_hba.conf line for this client address, user and database "
+            "and rejected the session before checking the password (SQLSTATE 28000); pod traffic "
+            "may also arrive SNATed from the node's IP."
+        ),
+        "verify": (
+            f"{logs_command(scope.source_template() or {}, list(scope.source_pods))} (expect no "
+            "new lines)"
+        ),
     }
 
 

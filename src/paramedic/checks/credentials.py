@@ -96,8 +96,8 @@ def run(ctx: model.Context) -> model.Finding:
         return _finding(
             model.Verdict.CAUSE,
             model.Confidence.MEDIUM,
-            f"PostgreSQL rejects the client's password ({auth_count} failure(s)), and the Secret did not "
-            "change after the pods started: the Secret and the role's password differ",
+            f"PostgreSQL rejects the client's password ({auth_count} failure(s)), and the Secret "
+            "did not change after the pods started: the Secret and the role's password differ",
             evidence=(*auth_cites, *evidence),
             priority=35,
             **credential_fixes.for_wrong_password(ev, scope, template, auth, probes),
@@ -125,8 +125,8 @@ def run(ctx: model.Context) -> model.Finding:
     return _finding(
         model.Verdict.RULED_OUT,
         model.Confidence.HIGH if logs_seen or ev.probes_of("postgres") else model.Confidence.MEDIUM,
-        "every Secret and key the client reads exists, none changed after the pods started, and no "
-        "authentication failure was found",
+        "every Secret and key the client reads exists, none changed after the pods started, and "
+        "no authentication failure was found",
         evidence=tuple(evidence),
         missing="" if logs_seen else f"client logs: {logs_cmd}",
     )

@@ -43,8 +43,8 @@ class Reasons:
 
 def verify_command(svc: Obj) -> str:
     return (
-        f"kubectl get endpointslices -n {objects.namespace(svc)} "
-        f"-l kubernetes.io/service-name={objects.name(svc)}"
+        f"kubectl get endpointslices -n {objects.namespace(svc)} -l "
+        f"kubernetes.io/service-name={objects.name(svc)}"
     )
 
 
@@ -97,8 +97,8 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj) -> Analysis:
     if elsewhere:
         evidence.append(
             model.Cite(
-                text=f"pods matching {described} exist in another namespace: {', '.join(elsewhere[:3])} "
-                "(a Service selects pods in its own namespace only)",
+                text=f"pods matching {described} exist in another namespace: "
+                f"{', '.join(elsewhere[:3])} (a Service selects pods in its own namespace only)",
                 source=objects.ref(svc),
             )
         )
@@ -138,8 +138,8 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj) -> Analysis:
     )
     evidence.append(
         model.Cite(
-            text=f"closest pods: {', '.join(objects.name(p) for p in same[:3])} with labels {shown}; "
-            + "; ".join(diffs),
+            text=f"closest pods: {', '.join(objects.name(p) for p in same[:3])} with labels "
+            f"{shown}; " + "; ".join(diffs),
             source=objects.ref(best),
         )
     )
@@ -165,8 +165,8 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj) -> Analysis:
     patch = [{"op": "replace", "path": "/spec/selector", "value": new}]
     manifest = "spec:\n  selector:\n" + "".join(f"    {k}: {v}\n" for k, v in new.items())
     return Analysis(
-        summary=f"{objects.ref(svc)} selects no pod: its selector {described} matches no pod in namespace "
-        f"{ns}; the closest pods ({objects.name(best)}) differ in {len(diffs)} label(s)",
+        summary=f"{objects.ref(svc)} selects no pod: its selector {described} matches no pod in "
+        f"namespace {ns}; the closest pods ({objects.name(best)}) differ in {len(diffs)} label(s)",
         evidence=tuple(evidence),
         fix=model.Fix(
             summary=f"Set the Service's selector to {selectors.describe({'matchLabels': new})}",
@@ -179,8 +179,8 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj) -> Analysis:
                 ),
             ),
             alternatives=(
-                "relabel the pods through their workload's template (a rollout; a "
-                "StatefulSet's spec.selector cannot change)",
+                "relabel the pods through their workload's template (a rollout; a StatefulSet's "
+                "spec.selector cannot change)",
             ),
             rollback=_rollback(svc, selector),
         ),
@@ -215,8 +215,8 @@ def _owner_match_labels(ev: evidence_model.Evidence, pod: Obj) -> dict[str, str]
 def _rollback(svc: Obj, old_selector: Mapping[str, Any]) -> str:
     ops = [{"op": "replace", "path": "/spec/selector", "value": dict(old_selector)}]
     return (
-        f"kubectl patch service {objects.name(svc)} -n {objects.namespace(svc)} --type json "
-        f"-p '{json.dumps(ops, separators=(', ', ': '))}'"
+        f"kubectl patch service {objects.name(svc)} -n {objects.namespace(svc)} --type json -p "
+        f"'{json.dumps(ops, separators=(', ', ': '))}'"
     )
 
 
@@ -250,8 +250,8 @@ def port_mismatch(svc: Obj, port: Mapping[str, Any], selected: Sequence[Obj]) ->
         if not declared or any(cp.get("containerPort") == number for cp in declared):
             return None
         problem = (
-            f"targetPort {number} is not a port of pod {objects.name(pod)} "
-            f"(its containers declare {listed})"
+            f"targetPort {number} is not a port of pod {objects.name(pod)} (its containers "
+            f"declare {listed})"
         )
         confidence = model.Confidence.MEDIUM
     right = _right_port(port, declared)
@@ -275,12 +275,13 @@ def port_mismatch(svc: Obj, port: Mapping[str, Any], selected: Sequence[Obj]) ->
         fix=model.Fix(
             summary=f"Set targetPort of Service port {port.get('port')} to {right}",
             steps=(_patch_step(svc, patch, "point the Service port at the container's port"),),
-            rollback=f"kubectl patch service {objects.name(svc)} -n {objects.namespace(svc)} --type json -p "
+            rollback=f"kubectl patch service {objects.name(svc)} -n {objects.namespace(svc)} "
+            "--type json -p "
             f"'{json.dumps([{**patch[0], 'value': target}], separators=(', ', ': '))}'",
         ),
         expect=tuple(ip for p in selected if pods.is_ready(p) and (ip := pods.ip(p))),
-        why="kube-proxy forwards to targetPort on the pod; a named targetPort the pod lacks yields no "
-        "endpoint port, a wrong number sends connections to a port nothing listens on.",
+        why="kube-proxy forwards to targetPort on the pod; a named targetPort the pod lacks "
+        "yields no endpoint port, a wrong number sends connections to a port nothing listens on.",
         confidence=confidence,
     )
 
@@ -319,7 +320,8 @@ def not_ready_reasons(ev: evidence_model.Evidence, selected: Sequence[Obj]) -> R
             model.FixStep(
                 description="inspect the pod's events, last termination and logs",
                 language="shell",
-                content=f"kubectl describe pod {name} -n {ns}\nkubectl logs {name} -n {ns} -c {container} --previous",
+                content=f"kubectl describe pod {name} -n {ns}\nkubectl logs {name} -n {ns} -c "
+                f"{container} --previous",
             ),
         ),
     )
@@ -350,8 +352,8 @@ def _pod_reasons(ev: evidence_model.Evidence, pod: Obj) -> list[tuple[str, str]]
         if last.get("reason"):
             found.append(
                 (
-                    f"container {cs.get('name')} last terminated: {last.get('reason')} "
-                    f"(exit {last.get('exitCode')}), {cs.get('restartCount', 0)} restart(s)",
+                    f"container {cs.get('name')} last terminated: {last.get('reason')} (exit "
+                    f"{last.get('exitCode')}), {cs.get('restartCount', 0)} restart(s)",
                     ref,
                 )
             )
@@ -366,6 +368,9 @@ def _pod_reasons(ev: evidence_model.Evidence, pod: Obj) -> list[tuple[str, str]]
     if not found:
         for cond in objects.as_list(st.get("conditions")):
             if isinstance(cond, dict) and cond.get("type") == "Ready":
-                text = f"Ready={cond.get('status')} {cond.get('reason') or ''} {cond.get('message') or ''}"
+                text = (
+                    f"Ready={cond.get('status')} {cond.get('reason') or ''} "
+                    f"{cond.get('message') or ''}"
+                )
                 found.append((text.strip(), ref))
     return found or [("not ready (no condition recorded)", ref)]

@@ -126,7 +126,8 @@ def signals(ev: evidence_model.Evidence, pod: Obj) -> PodSignals:
             if term.get("reason") == "OOMKilled" or (term and term.get("exitCode") == 137):
                 oom.append(
                     model.Cite(
-                        text=f"container {cs.get('name')} {'was' if which == 'lastState' else 'is'} "
+                        text=f"container {cs.get('name')} "
+                        f"{'was' if which == 'lastState' else 'is'} "
                         f"{term.get('reason') or 'killed'} (exit {term.get('exitCode')}) at "
                         f"{term.get('finishedAt') or '?'}; {cs.get('restartCount', 0)} restart(s)",
                         source=ref,

@@ -1,4 +1,5 @@
-"""Check `resources`: are the database pods OOM-killed, evicted, starved or on a node under pressure?
+"""Check `resources`: are the database pods OOM-killed, evicted, starved, or on a node under
+pressure?
 
 A memory limit is enforced by the kernel's OOM killer (exit 137); when a PostgreSQL backend is
 killed the postmaster ends every session and runs crash recovery, so clients see resets and
@@ -35,8 +36,8 @@ def run(ctx: model.Context) -> model.Finding:
             missing = "the database host's memory/CPU metrics and its log (out of memory, signal 9)"
         else:
             summary = (
-                f"{scope.target} selects no pod, so the database pods cannot be identified "
-                "(see service-endpoints)"
+                f"{scope.target} selects no pod, so the database pods cannot be identified (see "
+                "service-endpoints)"
             )
             missing = f"kubectl get pods -n {scope.target_namespace} --show-labels"
         return _finding(model.Verdict.INCONCLUSIVE, model.Confidence.LOW, summary, missing=missing)
@@ -66,8 +67,9 @@ def run(ctx: model.Context) -> model.Finding:
         return _finding(
             model.Verdict.CAUSE,
             model.Confidence.HIGH,
-            f"{_names(sigs, lambda s: bool(s.oom or s.log_hits.get('oom')))} ran out of memory (OOM kill, exit 137; "
-            f"{restarts} restart(s)): PostgreSQL drops every session and recovers after each kill",
+            f"{_names(sigs, lambda s: bool(s.oom or s.log_hits.get('oom')))} ran out of memory "
+            f"(OOM kill, exit 137; {restarts} restart(s)): PostgreSQL drops every session and "
+            "recovers after each kill",
             evidence=(*oom[:3], *recovery, *slow[:1], *usage, *client),
             priority=20,
             missing=missing,
@@ -77,9 +79,10 @@ def run(ctx: model.Context) -> model.Finding:
                 memory=True,
                 cpu=False,
                 why=(
-                    "The memory limit is enforced by the kernel's OOM killer. When it kills a PostgreSQL backend the "
-                    "postmaster terminates all sessions and runs crash recovery, so clients get resets and 'the "
-                    "database system is in recovery mode' until it is back."
+                    "The memory limit is enforced by the kernel's OOM killer. When it kills a "
+                    "PostgreSQL backend the postmaster terminates all sessions and runs crash "
+                    "recovery, so clients get resets and 'the database system is in recovery "
+                    "mode' until it is back."
                 ),
             ),
         )
@@ -89,7 +92,7 @@ def run(ctx: model.Context) -> model.Finding:
             model.Confidence.HIGH if evicted else model.Confidence.MEDIUM,
             f"{len(evicted)} database pod(s) evicted"
             if evicted
-            else f"the database pod's node is under pressure ({', '.join(c.text.split(': ')[1].split('=')[0] for c in pressure)})",
+            else f"the database pod's node is under pressure ({_conditions(pressure)})",
             evidence=(*evicted[:3], *pressure, *usage, *client),
             priority=25,
             missing=missing,
@@ -100,9 +103,9 @@ def run(ctx: model.Context) -> model.Finding:
                 cpu=False,
                 requests_only=True,
                 why=(
-                    "Under node pressure the kubelet evicts pods whose usage exceeds their requests first; requests "
-                    "that cover real usage keep the database off the eviction list and make the scheduler place it "
-                    "on a node with room."
+                    "Under node pressure the kubelet evicts pods whose usage exceeds their "
+                    "requests first; requests that cover real usage keep the database off the "
+                    "eviction list and make the scheduler place it on a node with room."
                 ),
             ),
         )
@@ -110,7 +113,8 @@ def run(ctx: model.Context) -> model.Finding:
         return _finding(
             model.Verdict.CAUSE,
             model.Confidence.MEDIUM,
-            f"{_names(hot['cpu'])} run at their CPU limit and PostgreSQL logs slow statements: throttling is likely",
+            f"{_names(hot['cpu'])} run at their CPU limit and PostgreSQL logs slow statements: "
+            "throttling is likely",
             evidence=(*usage, *slow[:3], *client),
             priority=45,
             **_resize_fix(
@@ -119,8 +123,8 @@ def run(ctx: model.Context) -> model.Finding:
                 memory=False,
                 cpu=True,
                 why=(
-                    "A CPU limit is enforced by CFS throttling: at the limit every query waits for the next period, "
-                    "so statements slow down and clients time out."
+                    "A CPU limit is enforced by CFS throttling: at the limit every query waits "
+                    "for the next period, so statements slow down and clients time out."
                 ),
             ),
         )
@@ -140,8 +144,8 @@ def run(ctx: model.Context) -> model.Finding:
                 hot["memory"] or hot["cpu"] or sigs,
                 memory=bool(hot["memory"]),
                 cpu=bool(hot["cpu"]),
-                why="Usage this close to a limit ends in an OOM kill (memory) or throttling (CPU) at the "
-                "next peak.",
+                why="Usage this close to a limit ends in an OOM kill (memory) or throttling (CPU) "
+                "at the next peak.",
             ),
         )
     return _finding(
@@ -159,6 +163,11 @@ def run(ctx: model.Context) -> model.Finding:
         ),
         missing=missing,
     )
+
+
+def _conditions(pressure: Sequence[model.Cite]) -> str:
+    """'MemoryPressure, DiskPressure' from the pressure citations."""
+    return ", ".join(c.text.split(": ")[1].split("=")[0] for c in pressure)
 
 
 def _names(sigs: Sequence[resource_facts.PodSignals], keep: Any = None) -> str:
@@ -196,8 +205,8 @@ def _resize_fix(
         }
     command = _set_resources(target, ns, plan.container, plan.limits, plan.requests)
     manifest = (
-        f"spec:\n  template:\n    spec:\n      containers:\n      - name: {plan.container}\n"
-        "        resources:\n"
+        f"spec:\n  template:\n    spec:\n      containers:\n      - name: {plan.container}\n      "
+        "  resources:\n"
         + _yaml_block("limits", plan.limits)
         + _yaml_block("requests", plan.requests)
     )
@@ -239,8 +248,8 @@ def _resize_fix(
         ),
         "why": why,
         "verify": (
-            f"kubectl rollout status {target} -n {ns} --timeout=300s && {top_cmd(ns, pod)} "
-            "(usage below 80% of the new limit; restartCount stops rising)"
+            f"kubectl rollout status {target} -n {ns} --timeout=300s && {top_cmd(ns, pod)} (usage "
+            "below 80% of the new limit; restartCount stops rising)"
         ),
     }
 

@@ -30,8 +30,8 @@ def run(ctx: model.Context) -> model.Finding:
         return _finding(
             model.Verdict.RULED_OUT,
             model.Confidence.HIGH,
-            f"{scope.target} is outside the cluster: no Service endpoints are involved "
-            "(the firewall check covers the path to it)",
+            f"{scope.target} is outside the cluster: no Service endpoints are involved (the "
+            "firewall check covers the path to it)",
         )
     spec = objects.spec(svc)
     ns, name = objects.namespace(svc), objects.name(svc)
@@ -43,8 +43,8 @@ def run(ctx: model.Context) -> model.Finding:
         return _finding(
             model.Verdict.RULED_OUT,
             model.Confidence.HIGH,
-            f"{objects.ref(svc)} is an ExternalName alias for {spec.get('externalName')}: it has no "
-            "endpoints; the firewall and dns checks cover the outside host",
+            f"{objects.ref(svc)} is an ExternalName alias for {spec.get('externalName')}: it has "
+            "no endpoints; the firewall and dns checks cover the outside host",
         )
     if not spec.get("selector"):
         return _selectorless(svc, ready_ips, have_endpoint_objects, verify)
@@ -103,8 +103,8 @@ def run(ctx: model.Context) -> model.Finding:
             f"({reasons.headline})",
             evidence=(*evidence, *reasons.evidence),
             fix=reasons.fix,
-            why="Only ready pods become endpoints; with none, kube-proxy rejects connections to the "
-            "ClusterIP, so clients see 'connection refused' (or time out on some CNIs).",
+            why="Only ready pods become endpoints; with none, kube-proxy rejects connections to "
+            "the ClusterIP, so clients see 'connection refused' (or time out on some CNIs).",
             verify=verify,
             priority=40,
         )
@@ -145,8 +145,9 @@ def _selectorless(
         return _finding(
             model.Verdict.RULED_OUT,
             model.Confidence.MEDIUM,
-            f"{objects.ref(svc)} has no selector (endpoints maintained by hand, usually a database "
-            f"outside the cluster) and lists {', '.join(ready_ips)}; the firewall check covers that path",
+            f"{objects.ref(svc)} has no selector (endpoints maintained by hand, usually a "
+            f"database outside the cluster) and lists {', '.join(ready_ips)}; the firewall check "
+            "covers that path",
             evidence=(
                 model.Cite(
                     text=f"manual endpoints: {', '.join(ready_ips)}", source=objects.ref(svc)
@@ -157,8 +158,8 @@ def _selectorless(
         return _finding(
             model.Verdict.CAUSE,
             model.Confidence.MEDIUM,
-            f"{objects.ref(svc)} has no selector and its manual endpoints list no address: "
-            "there is nothing to connect to",
+            f"{objects.ref(svc)} has no selector and its manual endpoints list no address: there "
+            "is nothing to connect to",
             evidence=(
                 model.Cite(text="selector-less Service, endpoints empty", source=objects.ref(svc)),
             ),
