@@ -166,8 +166,13 @@ def matrix(bundle: Path, port: int, protocol: str, cni: str, output: str) -> Non
     """Which pod may open a connection to which pod on --port (all pairs)."""
     evidence = _load(bundle)
     result = matrix_module.matrix(evidence, port, protocol.upper(), model.BY_NAME[cni])
-    if output == "json":
-        click.echo(json.dumps({"pods": list(result.pods), "allowed": result.as_lists()}))
+    if output == "json":  # streamed row by row: 10,000 pods are 100 million cells
+        n = len(result.pods)
+        click.echo(f'{{"pods": {json.dumps(list(result.pods))}, "allowed": [', nl=False)
+        for i, row in enumerate(result.rows):
+            cells = ",".join(format(row, f"0{n}b")[::-1]) if n else ""
+            click.echo(f"{',' if i else ''}[{cells}]", nl=False)
+        click.echo("]}")
         return
     n = len(result.pods)
     click.echo(
