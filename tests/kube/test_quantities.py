@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from paramedic import errors
 from paramedic.kube import quantities
@@ -134,3 +136,23 @@ def test_round_up_cpu_to_100m(cores, rounded):
 )
 def test_human_bytes(size, text):
     assert quantities.human_bytes(size) == text
+
+
+@given(st.integers(min_value=0, max_value=2**62))
+def test_format_bytes_round_trips(size):
+    assert quantities.bytes_(quantities.format_bytes(size)) == size
+
+
+@given(st.integers(min_value=1, max_value=10**6))
+def test_format_cpu_round_trips_millicores(milli):
+    assert (
+        quantities.cpu_cores(quantities.format_cpu(Decimal(milli) / 1000)) == Decimal(milli) / 1000
+    )
+
+
+@given(st.text(max_size=12))
+def test_any_text_parses_or_is_an_input_error(text):
+    try:
+        quantities.parse(text)
+    except errors.InputError as exc:
+        assert "\n" not in str(exc)

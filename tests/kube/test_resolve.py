@@ -305,3 +305,10 @@ def test_scope_as_dict_is_the_incident_of_the_json_report():
         "port": 5432,
         "namespace": "app",
     }
+
+
+def test_dns_names_are_case_insensitive():
+    assert (
+        scope_of("user-service", "Profile-DB.Data.svc.cluster.local").target
+        == "Service data/profile-db"
+    )

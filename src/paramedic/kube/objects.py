@@ -1,7 +1,5 @@
 """Reading common fields of raw Kubernetes objects without KeyErrors."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

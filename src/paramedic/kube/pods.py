@@ -66,7 +66,9 @@ def waiting_reasons(pod: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     for cs in container_statuses(pod):
         waiting = objects.as_dict(objects.as_dict(cs.get("state")).get("waiting"))
         if waiting.get("reason"):
-            found.append((str(cs.get("name", "")), str(waiting["reason"]), str(waiting.get("message", ""))))
+            found.append(
+                (str(cs.get("name", "")), str(waiting["reason"]), str(waiting.get("message", "")))
+            )
     return found
 
 
@@ -95,7 +97,9 @@ def pods_of_workload(
     same_ns = [p for p in pods if objects.namespace(p) == ns]
     owners: list[Mapping[str, Any]] = [workload]
     if workload.get("kind") == "Deployment":
-        owners += [rs for rs in replicasets if objects.namespace(rs) == ns and owned_by(rs, workload)]
+        owners += [
+            rs for rs in replicasets if objects.namespace(rs) == ns and owned_by(rs, workload)
+        ]
     owned = [dict(p) for p in same_ns if any(owned_by(p, o) for o in owners)]
     if owned:
         return owned
@@ -106,7 +110,9 @@ def pods_of_workload(
 
 
 def owner_workload(
-    pod: Mapping[str, Any], workloads: Iterable[Mapping[str, Any]], replicasets: Iterable[Mapping[str, Any]] = ()
+    pod: Mapping[str, Any],
+    workloads: Iterable[Mapping[str, Any]],
+    replicasets: Iterable[Mapping[str, Any]] = (),
 ) -> Mapping[str, Any] | None:
     """The Deployment/StatefulSet/DaemonSet/Job a pod belongs to, if the evidence has it."""
     ns = objects.namespace(pod)

@@ -57,7 +57,9 @@ class Scope:
         }
 
 
-def resolve(evidence: model.Evidence, incident: model.Incident, *, default_port: int | None = None) -> Scope:
+def resolve(
+    evidence: model.Evidence, incident: model.Incident, *, default_port: int | None = None
+) -> Scope:
     namespace = incident.namespace or _guess_namespace(evidence, incident.source)
     workload, source_pods, source_label = _resolve_source(evidence, incident.source, namespace)
     target_text, port_text = _split_port(incident.target)
@@ -78,7 +80,11 @@ def _guess_namespace(evidence: model.Evidence, source: str) -> str:
     """The namespace holding the source when the user gave none and it is unambiguous."""
     if _is_selector(source):
         sel = selectors.parse(source)
-        spaces = {objects.namespace(p) for p in evidence.kind("Pod") if selectors.matches(sel, objects.labels(p))}
+        spaces = {
+            objects.namespace(p)
+            for p in evidence.kind("Pod")
+            if selectors.matches(sel, objects.labels(p))
+        }
     else:
         spaces = {
             objects.namespace(o)
@@ -103,25 +109,38 @@ def _resolve_source(
         sel = selectors.parse(source)
         chosen = tuple(p for p in all_pods if selectors.matches(sel, objects.labels(p)))
         if not chosen:
-            raise errors.IncidentError(f"source: no pod in namespace {namespace!r} matches {source!r}")
-        owner = pods.owner_workload(chosen[0], _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace))
+            raise errors.IncidentError(
+                f"source: no pod in namespace {namespace!r} matches {source!r}"
+            )
+        owner = pods.owner_workload(
+            chosen[0], _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace)
+        )
         return owner, chosen, f"pods {namespace}/{source}"
     for kind in ("Deployment", "StatefulSet", "DaemonSet"):
         workload = evidence.get(kind, namespace, source)
         if workload is not None:
-            found = pods.pods_of_workload(workload, all_pods, evidence.kind("ReplicaSet", namespace))
+            found = pods.pods_of_workload(
+                workload, all_pods, evidence.kind("ReplicaSet", namespace)
+            )
             return workload, tuple(found), objects.ref(workload)
     pod = evidence.get("Pod", namespace, source)
     if pod is not None:
-        owner = pods.owner_workload(pod, _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace))
+        owner = pods.owner_workload(
+            pod, _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace)
+        )
         return owner, (pod,), objects.ref(pod)
     raise errors.IncidentError(
-        f"source: no Deployment, StatefulSet, DaemonSet or Pod named {source!r} in namespace {namespace!r}"
+        f"source: no Deployment, StatefulSet, DaemonSet or Pod named {source!r} "
+        f"in namespace {namespace!r}"
     )
 
 
 def _workloads(evidence: model.Evidence, namespace: str) -> list[Mapping[str, Any]]:
-    return [w for kind in ("Deployment", "StatefulSet", "DaemonSet", "Job") for w in evidence.kind(kind, namespace)]
+    return [
+        w
+        for kind in ("Deployment", "StatefulSet", "DaemonSet", "Job")
+        for w in evidence.kind(kind, namespace)
+    ]
 
 
 # --- target ----------------------------------------------------------------------------------
@@ -155,12 +174,16 @@ def _resolve_target(
 ) -> Scope:
     port = _port_value(port)
     svc_ns, svc_name = _service_name(target, namespace)
-    service: Mapping[str, Any] | None = evidence.get("Service", svc_ns, svc_name) if svc_name else None
+    service: Mapping[str, Any] | None = (
+        evidence.get("Service", svc_ns, svc_name) if svc_name else None
+    )
     if service is None and _is_ip(target):
         service = _service_with_cluster_ip(evidence, target)
         if service is not None:
             svc_ns, svc_name = objects.namespace(service), objects.name(service)
-    common: dict[str, Any] = dict(namespace=namespace, source=source_label, source_workload=workload, source_pods=source_pods)
+    common: dict[str, Any] = dict(
+        namespace=namespace, source=source_label, source_workload=workload, source_pods=source_pods
+    )
     if service is None:
         if svc_name and "/" in target:
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
@@ -170,21 +193,34 @@ def _resolve_target(
             # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
         if isinstance(port, str) or (port is None and default_port is None):
-            raise errors.IncidentError(f"target {target!r} is outside the cluster: give a numeric port")
+            raise errors.IncidentError(
+                f"target {target!r} is outside the cluster: give a numeric port"
+            )
         return Scope(
-            **common, target=target, target_namespace=None, target_service=None, target_pods=(),
-            target_host=target, port=port if port is not None else default_port, external=True,
+            **common,
+            target=target,
+            target_namespace=None,
+            target_service=None,
+            target_pods=(),
+            target_host=target,
+            port=port if port is not None else default_port,
+            external=True,
         )
     svc_port = services.find_port(service, port)
     if svc_port is None:
         if port is None and default_port is not None:
             svc_port = services.find_port(service, default_port)
         if svc_port is None:
-            known = ", ".join(
-                f"{p.get('name') or '-'}:{p.get('port')}" for p in services.service_ports(service)
-            ) or "none"
+            known = (
+                ", ".join(
+                    f"{p.get('name') or '-'}:{p.get('port')}"
+                    for p in services.service_ports(service)
+                )
+                or "none"
+            )
             raise errors.IncidentError(
-                f"target {objects.ref(service)}: no port {port if port is not None else '(unspecified)'}"
+                f"target {objects.ref(service)}: "
+                f"no port {port if port is not None else '(unspecified)'}"
                 f" (ports: {known}); pass --port"
             )
     selected = services.selected_pods(service, evidence.kind("Pod"))
@@ -208,7 +244,7 @@ def _service_name(target: str, namespace: str) -> tuple[str, str | None]:
         return ns, name
     if _is_ip(target):
         return namespace, None
-    parts = target.rstrip(".").split(".")
+    parts = target.rstrip(".").lower().split(".")  # DNS names are case-insensitive
     if len(parts) == 1:
         return namespace, parts[0]
     rest = ".".join(parts[2:])
@@ -240,7 +276,9 @@ def _service_with_cluster_ip(evidence: model.Evidence, ip: str) -> Mapping[str, 
 
 
 def _missing_service(evidence: model.Evidence, namespace: str, name: str) -> str:
-    elsewhere = sorted(objects.namespace(s) for s in evidence.kind("Service") if objects.name(s) == name)
+    elsewhere = sorted(
+        objects.namespace(s) for s in evidence.kind("Service") if objects.name(s) == name
+    )
     hint = f"; Services named {name!r} exist in: {', '.join(elsewhere)}" if elsewhere else ""
     return f"target: no Service {name!r} in namespace {namespace!r}{hint}"
 

@@ -26,7 +26,9 @@ def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bo
     exprs = selector.get("matchExpressions")
     for expr in exprs if isinstance(exprs, list) else []:
         if not isinstance(expr, dict):
-            raise errors.InputError(f"label selector: matchExpressions entry {expr!r} is not a mapping")
+            raise errors.InputError(
+                f"label selector: matchExpressions entry {expr!r} is not a mapping"
+            )
         if not expression_matches(expr, labels):
             return False
     return True
@@ -114,8 +116,12 @@ def describe(selector: Mapping[str, Any] | None) -> str:
         op, key = expr.get("operator"), expr.get("key")
         values = ",".join(_text(v) for v in expr.get("values") or [])
         parts.append(
-            {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
-             "Exists": f"{key}", "DoesNotExist": f"!{key}"}.get(str(op), f"{key} {op}")
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": f"{key}",
+                "DoesNotExist": f"!{key}",
+            }.get(str(op), f"{key} {op}")
         )
     return ",".join(parts) if parts else "<all>"
 

@@ -8,8 +8,10 @@ from typing import Any
 from paramedic.kube import objects, pods, selectors
 
 
-def selected_pods(service: Mapping[str, Any], all_pods: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Pods in the Service's namespace that its selector picks (none for a selector-less Service)."""
+def selected_pods(
+    service: Mapping[str, Any], all_pods: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Pods in the Service's namespace that its selector picks (none without a selector)."""
     sel = objects.spec(service).get("selector")
     ns = objects.namespace(service)
     return [
@@ -76,7 +78,8 @@ def endpoint_addresses(
     ready: list[str] = []
     not_ready: list[str] = []
     own = [
-        s for s in slices
+        s
+        for s in slices
         if objects.namespace(s) == ns and objects.labels(s).get("kubernetes.io/service-name") == svc
     ]
     if own:
@@ -86,22 +89,32 @@ def endpoint_addresses(
                     continue
                 cond = objects.as_dict(ep.get("conditions"))
                 is_ready = cond.get("ready") is not False  # nil means ready
-                (ready if is_ready else not_ready).extend(map(str, objects.as_list(ep.get("addresses"))))
+                (ready if is_ready else not_ready).extend(
+                    map(str, objects.as_list(ep.get("addresses")))
+                )
         return ready, not_ready
     for ep in endpoints:
         if objects.namespace(ep) != ns or objects.name(ep) != svc:
             continue
         for subset in objects.as_list(ep.get("subsets")):
             subset = objects.as_dict(subset)
-            ready += [str(a.get("ip")) for a in objects.as_list(subset.get("addresses")) if isinstance(a, dict)]
+            ready += [
+                str(a.get("ip"))
+                for a in objects.as_list(subset.get("addresses"))
+                if isinstance(a, dict)
+            ]
             not_ready += [
-                str(a.get("ip")) for a in objects.as_list(subset.get("notReadyAddresses")) if isinstance(a, dict)
+                str(a.get("ip"))
+                for a in objects.as_list(subset.get("notReadyAddresses"))
+                if isinstance(a, dict)
             ]
     return ready, not_ready
 
 
 def has_endpoint_objects(
-    service: Mapping[str, Any], endpoints: Iterable[Mapping[str, Any]], slices: Iterable[Mapping[str, Any]]
+    service: Mapping[str, Any],
+    endpoints: Iterable[Mapping[str, Any]],
+    slices: Iterable[Mapping[str, Any]],
 ) -> bool:
     """Whether the evidence holds any Endpoints/EndpointSlice for the Service at all."""
     ns, svc = objects.namespace(service), objects.name(service)
