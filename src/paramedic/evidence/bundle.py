@@ -165,15 +165,24 @@ def _common_root(files: dict[str, bytes]) -> str:
     return ""
 
 
+def _size(n: int) -> str:
+    """'600 MiB', '12 KiB', '900 bytes': sizes in error lines that stay readable at any limit."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= factor:
+            return f"{n / factor:.0f} {unit}"
+    return f"{n} bytes"
+
+
 def _read_regular(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise errors.BundleError(
-                f"{path}: {size // (1024 * 1024)} MiB is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit"
-            )
+            raise errors.BundleError(f"{path}: {_size(size)} is over the {_size(MAX_FILE_BYTES)} limit")
         with path.open("rb") as handle:
-            return handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:  # grew after stat()
+            raise errors.BundleError(f"{path}: over the {_size(MAX_FILE_BYTES)} limit")
+        return data
     except OSError as exc:
         raise errors.BundleError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
