@@ -178,3 +178,9 @@ def test_has_endpoint_objects(endpoints, slices, expected):
     assert (
         services.has_endpoint_objects(service({"app": "profile-db"}), endpoints, slices) is expected
     )
+
+
+def test_unquoted_yaml_booleans_in_labels_and_selectors_still_match():
+    pod_ = pod("p", {"primary": True})
+    assert services.selected_pods(service({"primary": "true"}), [pod_]) == [pod_]
+    assert services.selected_pods(service({"primary": True}), [pod_]) == [pod_]

@@ -64,11 +64,12 @@ def _patch_step(svc: Obj, ops: list[dict[str, Any]], description: str) -> model.
 
 def _label_diff(selector: Mapping[str, Any], labels: Mapping[str, str]) -> list[str]:
     out = []
-    for key, want in selector.items():
+    for key, raw in selector.items():
+        want = objects.text(raw)
         have = labels.get(str(key))
         if have is None:
             out.append(f"pods have no label {key} (selector wants {key}={want})")
-        elif have != str(want):
+        elif have != want:
             out.append(f"{key}={have} on the pods, {key}={want} in the selector")
     return out
 

@@ -23,14 +23,22 @@ def labels(obj: Mapping[str, Any]) -> dict[str, str]:
     raw = meta(obj).get("labels")
     if not isinstance(raw, dict):
         return {}
-    return {str(k): "" if v is None else str(v) for k, v in raw.items()}
+    return {str(k): text(v) for k, v in raw.items()}
 
 
 def annotations(obj: Mapping[str, Any]) -> dict[str, str]:
     raw = meta(obj).get("annotations")
     if not isinstance(raw, dict):
         return {}
-    return {str(k): "" if v is None else str(v) for k, v in raw.items()}
+    return {str(k): text(v) for k, v in raw.items()}
+
+
+def text(value: Any) -> str:
+    """A label/annotation/selector value as the API would hold it: YAML's unquoted `true` in a
+    hand-written bundle becomes "true" (not Python's "True"), None becomes ""."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
