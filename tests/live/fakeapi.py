@@ -11,9 +11,14 @@ client talks to it through a generated kubeconfig file.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import copy
+import hashlib
 import json
 import re
+import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -74,6 +79,8 @@ class FakeApiServer:
         self.requests: list[tuple[str, str]] = []
         self.created: list[dict[str, Any]] = []
         self.tokens: set[str] = set()
+        self.forwards: dict[tuple[str, str], tuple[str, int]] = {}
+        """(namespace, pod) -> the address a port-forward to that pod really reaches."""
         """Authorization headers seen (bearer tokens, e.g. from an exec credential plugin)."""
         self.deleted: list[str] = []
         self._lock = threading.Lock()
@@ -145,6 +152,12 @@ class FakeApiServer:
         with self._lock:
             self.requests.append((method, handler.path))
             self.tokens.add(str(handler.headers.get("Authorization") or ""))
+        if (
+            url.path.endswith("/portforward")
+            and handler.headers.get("Upgrade", "").lower() == "websocket"
+        ):
+            self._portforward(handler, url.path, query)
+            return
         for prefix, seconds in self.slow.items():
             if url.path.startswith(prefix):
                 self._release.wait(seconds)
@@ -266,6 +279,64 @@ class FakeApiServer:
             ],
         }
 
+    def _portforward(
+        self, handler: BaseHTTPRequestHandler, path: str, query: dict[str, str]
+    ) -> None:
+        """pods/<pod>/portforward as the API server speaks it: a websocket with subprotocol
+        v4.channel.k8s.io, channel 0 data and 1 errors, each opened by a port-number frame."""
+        parts = path.split("/")  # /api/v1/namespaces/<ns>/pods/<pod>/portforward
+        ns, pod, port = parts[4], parts[6], int(query.get("ports", "0"))
+        handler.close_connection = True
+        if ("create", "pods/portforward", ns) in self.forbidden or (ns, pod) not in self.forwards:
+            code = 403 if (ns, pod) in self.forwards else 404
+            data = json.dumps(
+                _status(code, "Forbidden" if code == 403 else "NotFound", "no")
+            ).encode()
+            handler.send_response(code)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return
+        key = handler.headers["Sec-WebSocket-Key"]
+        accept = base64.b64encode(
+            hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+        )
+        handler.send_response(101)
+        handler.send_header("Upgrade", "websocket")
+        handler.send_header("Connection", "Upgrade")
+        handler.send_header("Sec-WebSocket-Accept", accept.decode())
+        handler.send_header("Sec-WebSocket-Protocol", "v4.channel.k8s.io")
+        handler.end_headers()
+        sock = handler.connection
+        port_bytes = struct.pack("<H", port)
+        sock.sendall(_frame(b"\x00" + port_bytes) + _frame(b"\x01" + port_bytes))
+        backend = socket.create_connection(self.forwards[(ns, pod)], timeout=10)
+
+        def backend_to_client() -> None:
+            with contextlib.suppress(OSError):
+                while data := backend.recv(65536):
+                    sock.sendall(_frame(b"\x00" + data))
+            with contextlib.suppress(OSError):
+                sock.sendall(_frame(b"", opcode=8))
+
+        pump = threading.Thread(target=backend_to_client, daemon=True)
+        pump.start()
+        try:
+            while (frame := _read_frame(handler.rfile)) is not None:
+                opcode, payload = frame
+                if opcode == 8:
+                    break
+                if opcode == 2 and payload[:1] == b"\x00":
+                    backend.sendall(payload[1:])
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                backend.shutdown(socket.SHUT_RDWR)
+            backend.close()
+            pump.join(timeout=2)
+
     def _groups(self) -> dict[str, Any]:
         versions = sorted({gv for gv, _ in RESOURCES if "/" in gv})
         if not self.metrics:
@@ -330,6 +401,36 @@ class FakeApiServer:
 
     def wait_idle(self, seconds: float = 0.2) -> None:
         time.sleep(seconds)
+
+
+def _frame(payload: bytes, *, opcode: int = 2) -> bytes:
+    """One unmasked (server-to-client) websocket frame."""
+    n = len(payload)
+    head = bytes([0x80 | opcode])
+    if n < 126:
+        head += bytes([n])
+    elif n < 65536:
+        head += bytes([126]) + struct.pack(">H", n)
+    else:
+        head += bytes([127]) + struct.pack(">Q", n)
+    return head + payload
+
+
+def _read_frame(rfile: Any) -> tuple[int, bytes] | None:
+    """One (masked, client-to-server) websocket frame; None at end of stream."""
+    head = rfile.read(2)
+    if len(head) < 2:
+        return None
+    opcode, masked, n = head[0] & 0x0F, head[1] & 0x80, head[1] & 0x7F
+    if n == 126:
+        n = struct.unpack(">H", rfile.read(2))[0]
+    elif n == 127:
+        n = struct.unpack(">Q", rfile.read(8))[0]
+    mask = rfile.read(4) if masked else b""
+    payload = rfile.read(n)
+    if masked:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return opcode, payload
 
 
 class _Server(ThreadingHTTPServer):

@@ -237,7 +237,6 @@ def test_an_unreachable_api_server_is_one_clear_error(
             ("--kubeconfig", "/nonexistent/kubeconfig"),
             "--kubeconfig /nonexistent/kubeconfig: no such file",
         ),
-        (("--db-probe",), "--db-probe is not available yet"),
         (("--probe-image", "busybox:1.36"), "--probe-image needs --probe-pod"),
     ],
 )
@@ -281,13 +280,13 @@ def test_capture_never_overwrites_an_existing_output(
     assert (out / "keep.txt").read_text() == "mine"
 
 
-def test_db_probe_refuses_before_touching_the_cluster(
+def test_live_gather_sends_db_probe_callers_to_the_gather_layer_before_any_request(
     server: fakeapi.FakeApiServer, kubeconfig: Path
 ) -> None:
     from paramedic import errors, timeouts
     from paramedic.evidence import model
 
-    with pytest.raises(errors.InputError, match="not available yet"):
+    with pytest.raises(errors.InputError, match=r"paramedic\.gather\.db_probe"):
         live.gather(
             model.Incident(source="user-service", target="profile-db.data"),
             kubeconfig=str(kubeconfig),

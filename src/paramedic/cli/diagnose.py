@@ -145,17 +145,26 @@ def _gather_live(
 
     if probe_image and not probe_pod:
         raise errors.InputError("--probe-image needs --probe-pod")
+    limits = timeouts.DEFAULT.scaled_to(timeout)
     try:
-        return live.gather(
+        evidence = live.gather(
             incident,
             kubeconfig=kubeconfig,
             context=context,
-            limits=timeouts.DEFAULT.scaled_to(timeout),
+            limits=limits,
             probe_pod=probe_pod,
             probe_image=probe_image,
-            db_probe=db_probe,
+            db_probe=False,  # needs kube + probes: runs below, one layer up
             progress=common.is_terminal(),
         )
+        if db_probe:
+            from paramedic.gather import db_probe as database
+
+            evidence = database.run(
+                evidence, evidence.incident or incident, kubeconfig=kubeconfig, context=context,
+                limits=limits,
+            )
+        return evidence
     except errors.KubeAccessError as exc:
         raise errors.InputError(str(exc)) from exc
 

@@ -26,9 +26,9 @@ from paramedic import errors, timeouts
 from paramedic.evidence import fetch, gather_plan, kubeapi, model, probe_pod, redact
 
 Plan = gather_plan
-DB_PROBE_UNAVAILABLE = (
-    "--db-probe is not available yet (port-forwarding to the database is not implemented);"
-    " run `paramedic probe postgres DSN` through `kubectl port-forward` instead"
+DB_PROBE_ELSEWHERE = (
+    "db_probe: call paramedic.gather.db_probe.run(evidence, ...) after gathering; it needs the"
+    " kube helpers and the postgres probe, which sit above this layer"
 )
 
 
@@ -45,7 +45,7 @@ def gather(
 ) -> model.Evidence:
     """Evidence for `incident` from the cluster of the kubeconfig context (or in-cluster)."""
     if db_probe:
-        raise errors.InputError(DB_PROBE_UNAVAILABLE)
+        raise errors.InputError(DB_PROBE_ELSEWHERE)
     start = time.monotonic()
     api = kubeapi.connect(kubeconfig=kubeconfig, context=context, pool_size=fetch.WORKERS)
     namespace = incident.namespace or api.namespace
