@@ -75,3 +75,10 @@ def test_the_probe_pod_role_allows_exactly_the_probe_pod_life_cycle(
     assert {("create", "", "pods"), ("delete", "", "pods")} <= needed
     assert all(_allowed(rules, *n) for n in needed)
     assert {v for r in _rules("probe-pod.yaml") for v in r["verbs"]} == {"create", "get", "delete"}
+
+
+def test_the_db_probe_role_allows_the_port_forward_on_old_and_new_clusters() -> None:
+    rules = _rules("db-probe.yaml")
+    assert _allowed(rules, "create", "", "pods/portforward")
+    assert _allowed(rules, "get", "", "pods/portforward")
+    assert {r for rule in rules for r in rule["resources"]} == {"pods/portforward"}
