@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from paramedic.checks import credentials, model
+from paramedic.checks import credentials, model, registry
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import probes_file
 from paramedic.kube import resolve
@@ -483,3 +483,7 @@ def test_no_source_workload_is_inconclusive():
     )
     finding = credentials.run(model.Context(evidence=ev, scope=scope))
     assert finding.verdict == "inconclusive" and "kubectl get deploy,pods -n app" in finding.missing
+
+
+def test_registered_under_its_stable_id():
+    assert registry.get("credentials").function is credentials.run

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from paramedic.checks import model, resources
+from paramedic.checks import model, registry, resources
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import resolve
 
@@ -310,3 +310,7 @@ def test_no_database_pods_is_inconclusive(target, phrase):
     }
     finding = run([empty], target=target)
     assert finding.verdict == "inconclusive" and phrase in finding.summary and finding.missing
+
+
+def test_registered_under_its_stable_id():
+    assert registry.get("resources").function is resources.run

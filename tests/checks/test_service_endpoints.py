@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from paramedic.checks import model, service_endpoints
+from paramedic.checks import model, registry, service_endpoints
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import resolve
 
@@ -337,3 +337,7 @@ def test_external_targets_are_left_to_the_firewall_check(objs, target, verdict, 
     assert phrase in finding.summary
     if verdict == "inconclusive":
         assert "kubectl get endpointslices -n data" in finding.missing
+
+
+def test_registered_under_its_stable_id():
+    assert registry.get("service-endpoints").function is service_endpoints.run
