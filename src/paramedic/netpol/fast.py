@@ -1,15 +1,18 @@
 """All-pairs connectivity for one (port, protocol) with pod equivalence classes and bitsets.
 
-Two pods are equivalent when no policy can tell them apart: same namespace, same values for
-every label key any selector mentions, same set of referenced named ports that resolve to the
-port, same IP-block atom (the interval between consecutive CIDR/except boundaries their IP falls
-in), same hostNetwork-ness (hostNetwork pods: same node IP). Every selector is then matched once
-per class (and cached per distinct selector), and sets of destination pods are Python ints used
-as bitsets (bit j = pods[j]).
+Selectors cannot tell apart two pods with the same namespace, the same values for every label key
+any selector mentions, the same referenced port names resolving to the port and the same
+hostNetwork-ness (hostNetwork pods: the same node): they form one *selector class*. ipBlocks cannot
+tell apart two addresses in the same *atom* (the interval between consecutive CIDR/except
+boundaries). Every peer of every rule is a union of selector classes or of atoms, never a mix,
+so each selector is matched once per class (cached per distinct selector, narrowed by an inverted
+label index) and each ipBlock once per atom; sets of destination pods are Python ints used as
+bitsets (bit j = pods[j]).
 
-    E[s]  = destinations class s may reach by egress     (all pods when s is not isolated)
-    IT[s] = destinations whose ingress admits class s    (built source-side: rule by rule)
-    row(i in s) = E[s] & IT[s] | self bit
+    E[c]            destinations selector class c may reach by egress (all, if not isolated)
+    IS[c] | IA[a]   destinations whose ingress admits a source of class c with IP atom a
+                    (built source-side, rule by rule: no transpose)
+    row(i) = E[c(i)] & (IS[c(i)] | IA[a(i)]) | self bit
 
 The result must equal `explain` pair by pair; tests/netpol check that with hypothesis.
 """
@@ -18,14 +21,16 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import gc
 import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic.kube import objects, pods, selectors, services
-from paramedic.netpol import cluster, model, peers, policies
+from paramedic.netpol import cluster, model, policies
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+Atom = tuple[int, int]
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -34,9 +39,15 @@ class _Class:
     namespace: str
     labels: dict[str, str]
     names: frozenset[str]
-    ip: IP | None
     host: bool
     node_ip: str | None
+    members: int = 0
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class _Atom:
+    ip: IP
+    """One address in the atom: every address in it matches the same ipBlocks."""
     members: int = 0
 
 
@@ -48,7 +59,19 @@ def rows(
     semantics: model.Semantics = model.DEFAULT,
 ) -> list[int]:
     """Row bitsets: bit j of rows[i] says pod_objs[i] may open a connection to pod_objs[j]."""
-    return _Engine(view, pod_objs, port, protocol, semantics).rows()
+    # The cyclic GC would rescan the whole evidence (~10^6 objects) several times while we
+    # allocate; nothing here creates cycles, so pause it (this halves and steadies the time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Engine(view, pod_objs, port, protocol, semantics).rows()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+Peers = tuple[tuple[int, ...], tuple[Atom, ...]]
+"""What a peer (or a rule's peers) selects: selector class ids and atoms."""
 
 
 class _Engine:
@@ -66,7 +89,9 @@ class _Engine:
         self.keys, self.names = _referenced(view.policies, protocol)
         self.bounds = _ip_bounds(view.policies)
         self.classes: list[_Class] = []
+        self.atoms: dict[Atom, _Atom] = {}
         self.class_of: list[int] = []
+        self.atom_of: list[Atom | None] = []
         self.by_ns: dict[str, list[int]] = {}
         self.by_label: dict[tuple[str, str, str], list[int]] = {}
         self.on_node: dict[str, int] = {}
@@ -76,55 +101,55 @@ class _Engine:
         }
         self._sel_cache: dict[tuple[str, str], list[int]] = {}
         self._ns_cache: dict[str, list[str]] = {}
-        self._peer_cache: dict[tuple[str, str], tuple[int, ...]] = {}
-        self._bits_cache: dict[tuple[int, ...], int] = {}
+        self._peer_cache: dict[tuple[str, str], Peers] = {}
+        self._bits_cache: dict[Peers, int] = {}
 
     # --- classes -------------------------------------------------------------------------------
 
     def _classify(self, pod_objs: Sequence[Mapping[str, Any]]) -> None:
         index: dict[tuple[Any, ...], int] = {}
         for i, obj in enumerate(pod_objs):
-            peer = peers.Peer.pod(obj)
+            namespace, labels, pod_ip, node_ip, host = _pod_facts(obj)
             bit = 1 << i
-            if peer.node_ip:
-                self.on_node[peer.node_ip] = self.on_node.get(peer.node_ip, 0) | bit
-            wire = peer.network_ip
-            ip = ipaddress.ip_address(wire) if wire else None
-            if peer.host_network:
-                key: tuple[Any, ...] = ("h", self._atom(ip), peer.node_ip)
+            if node_ip:
+                self.on_node[node_ip] = self.on_node.get(node_ip, 0) | bit
+            wire = node_ip if host else pod_ip
+            atom = None
+            if wire and (host or self.semantics.ipblock_matches_pods):
+                ip = ipaddress.ip_address(wire)
+                atom = (ip.version, bisect.bisect_right(self.bounds[ip.version], int(ip)))
+                entry = self.atoms.get(atom)
+                if entry is None:
+                    entry = self.atoms[atom] = _Atom(ip=ip)
+                entry.members |= bit
+            self.atom_of.append(atom)
+            projected: tuple[tuple[str, str], ...] = ()
+            if host:
+                key: tuple[Any, ...] = ("h", node_ip)
                 names: frozenset[str] = frozenset()
             else:
                 names = self._names_at_port(obj)
-                atom = self._atom(ip) if self.semantics.ipblock_matches_pods else None
-                if not self.semantics.ipblock_matches_pods:
-                    ip = None
-                projected = tuple(sorted((k, v) for k, v in peer.labels.items() if k in self.keys))
-                key = ("p", peer.namespace, projected, names, atom)
+                projected = tuple(sorted((k, v) for k, v in labels.items() if k in self.keys))
+                key = ("p", namespace, projected, names)
             k = index.get(key)
             if k is None:
                 k = index[key] = len(self.classes)
                 self.classes.append(
                     _Class(
                         index=k,
-                        namespace=peer.namespace,
-                        labels=dict(peer.labels),
+                        namespace=namespace,
+                        labels=labels,
                         names=names,
-                        ip=ip,
-                        host=peer.host_network,
-                        node_ip=peer.node_ip,
+                        host=host,
+                        node_ip=node_ip,
                     )
                 )
-                if not peer.host_network:
-                    self.by_ns.setdefault(peer.namespace, []).append(k)
+                if not host:
+                    self.by_ns.setdefault(namespace, []).append(k)
                     for pair in projected:
-                        self.by_label.setdefault((peer.namespace, *pair), []).append(k)
+                        self.by_label.setdefault((namespace, *pair), []).append(k)
             self.classes[k].members |= bit
             self.class_of.append(k)
-
-    def _atom(self, ip: IP | None) -> tuple[int, int] | None:
-        if ip is None:
-            return None
-        return ip.version, bisect.bisect_right(self.bounds[ip.version], int(ip))
 
     def _names_at_port(self, obj: Mapping[str, Any]) -> frozenset[str]:
         if not self.names:
@@ -177,14 +202,14 @@ class _Engine:
             self._ns_cache[key] = cached
         return cached
 
-    def _peer_classes(self, spec: policies.PeerSpec, policy_ns: str) -> tuple[int, ...]:
+    def _peer(self, spec: policies.PeerSpec, policy_ns: str) -> Peers:
         cache_key = (spec.key, policy_ns)
         cached = self._peer_cache.get(cache_key)
         if cached is not None:
             return cached
         if spec.ip_block is not None:
             block = spec.ip_block
-            found = [c.index for c in self.classes if c.ip is not None and block.contains(c.ip)]
+            result: Peers = ((), tuple(a for a, e in self.atoms.items() if block.contains(e.ip)))
         else:
             spaces = (
                 [policy_ns]
@@ -192,26 +217,32 @@ class _Engine:
                 else self._namespaces(spec.namespace_key, spec.namespace_selector)
             )
             found = [k for ns in spaces for k in self._select(spec.pod_key, spec.pod_selector, ns)]
-        result = tuple(found)
+            result = (tuple(found), ())
         self._peer_cache[cache_key] = result
         return result
 
-    def _bits(self, class_ids: tuple[int, ...]) -> int:
-        cached = self._bits_cache.get(class_ids)
+    def _bits(self, chosen: Peers) -> int:
+        cached = self._bits_cache.get(chosen)
         if cached is None:
-            cached = self._bits_cache[class_ids] = _or(self.classes[k].members for k in class_ids)
+            cached = _or(self.classes[k].members for k in chosen[0]) | _or(
+                self.atoms[a].members for a in chosen[1]
+            )
+            self._bits_cache[chosen] = cached
         return cached
 
-    def _rule_classes(self, rule: policies.Rule, policy_ns: str) -> tuple[int, ...] | None:
-        """Classes a rule's peers select; None when the rule admits every peer."""
+    def _rule_peers(self, rule: policies.Rule, policy_ns: str) -> Peers | None:
+        """What a rule's peers select; None when the rule admits every peer."""
         if rule.peers is None:
             return None
         if len(rule.peers) == 1:
-            return self._peer_classes(rule.peers[0], policy_ns)
-        found: set[int] = set()
+            return self._peer(rule.peers[0], policy_ns)
+        classes: set[int] = set()
+        atoms: set[Atom] = set()
         for spec in rule.peers:
-            found.update(self._peer_classes(spec, policy_ns))
-        return tuple(sorted(found))
+            c, a = self._peer(spec, policy_ns)
+            classes.update(c)
+            atoms.update(a)
+        return tuple(sorted(classes)), tuple(sorted(atoms))
 
     def _port_names(self, rule: policies.Rule) -> frozenset[str] | None:
         """None: the rule admits the port whatever the destination; else the names that could."""
@@ -227,13 +258,14 @@ class _Engine:
 
     def rows(self) -> list[int]:
         egress = self._egress()
-        ingress = self._ingress_by_source()
+        by_class, by_atom = self._ingress_by_source()
         out: list[int] = []
-        class_rows: dict[int, int] = {}
-        for i, k in enumerate(self.class_of):
-            row = class_rows.get(k)
+        cache: dict[tuple[int, Atom | None], int] = {}
+        for i, (k, atom) in enumerate(zip(self.class_of, self.atom_of, strict=True)):
+            row = cache.get((k, atom))
             if row is None:
-                row = class_rows[k] = egress.get(k, self.all) & ingress[k]
+                admitted = by_class[k] | (by_atom.get(atom, 0) if atom is not None else 0)
+                row = cache[(k, atom)] = egress.get(k, self.all) & admitted
             if self.semantics.self_always_allowed:
                 row |= 1 << i
             out.append(row)
@@ -253,45 +285,70 @@ class _Engine:
                 ports = self.all if names is None else _or(self.named_bits.get(n, 0) for n in names)
                 if not ports:
                     continue
-                chosen = self._rule_classes(rule, policy.namespace)
+                chosen = self._rule_peers(rule, policy.namespace)
                 reach |= ports & (self.all if chosen is None else self._bits(chosen))
             for k in selected:
                 allowed[k] = allowed.get(k, 0) | reach
         return allowed
 
-    def _ingress_by_source(self) -> list[int]:
+    def _ingress_by_source(self) -> tuple[list[int], dict[Atom, int]]:
         isolated = 0
-        groups: dict[tuple[int, ...] | None, int] = {}
+        everyone = 0
+        class_groups: dict[tuple[int, ...], int] = {}
+        atom_groups: dict[tuple[Atom, ...], int] = {}
         for policy in self.view.policies:
             if not policy.ingress or policy.namespace not in self.by_ns:
                 continue
             selected = self._select(policy.selector_key, policy.pod_selector, policy.namespace)
             if not selected:
                 continue
-            isolated |= self._bits(tuple(selected))
+            selected_bits = self._bits((tuple(selected), ()))
+            isolated |= selected_bits
             for rule in policy.ingress_rules:
                 names = self._port_names(rule)
                 if names is None:
-                    dst = self._bits(tuple(selected))
+                    dst = selected_bits
                 else:
                     dst = _or(
                         self.classes[k].members for k in selected if self.classes[k].names & names
                     )
                 if not dst:
                     continue
-                sources = self._rule_classes(rule, policy.namespace)
-                groups[sources] = groups.get(sources, 0) | dst
-        base = (self.all & ~isolated) | groups.pop(None, 0)
-        result = [base] * len(self.classes)
-        for sources, dst in groups.items():
-            assert sources is not None
-            for k in sources:
-                result[k] |= dst
+                sources = self._rule_peers(rule, policy.namespace)
+                if sources is None:
+                    everyone |= dst
+                    continue
+                if sources[0]:
+                    class_groups[sources[0]] = class_groups.get(sources[0], 0) | dst
+                if sources[1]:
+                    atom_groups[sources[1]] = atom_groups.get(sources[1], 0) | dst
+        base = (self.all & ~isolated) | everyone
+        by_class = [base] * len(self.classes)
+        for class_ids, dst in class_groups.items():
+            for k in class_ids:
+                by_class[k] |= dst
         if self.semantics.node_to_pod_allowed:
             for c in self.classes:
                 if c.host and c.node_ip:
-                    result[c.index] |= self.on_node.get(c.node_ip, 0)
-        return result
+                    by_class[c.index] |= self.on_node.get(c.node_ip, 0)
+        by_atom: dict[Atom, int] = {}
+        for atom_ids, dst in atom_groups.items():
+            for a in atom_ids:
+                by_atom[a] = by_atom.get(a, 0) | dst
+        return by_class, by_atom
+
+
+def _pod_facts(obj: Mapping[str, Any]) -> tuple[str, dict[str, str], str | None, str | None, bool]:
+    """(namespace, labels, pod IP, node IP, hostNetwork): what peers.Peer.pod reads, minus the
+    value object (building 10,000 of those is most of the classification time)."""
+    status = objects.status(obj)
+    return (
+        objects.namespace(obj) or "default",
+        objects.labels(obj),
+        str(status.get("podIP") or "") or None,
+        str(status.get("hostIP") or "") or None,
+        bool(objects.spec(obj).get("hostNetwork")),
+    )
 
 
 def _label_value(value: Any) -> str:
