@@ -153,7 +153,7 @@ def _secret_lines(ev: Any, template: Any, ns: str) -> list[model.Cite]:
     return out
 
 
-def _first_per_source(found: list[clues.Clue], limit: int = 4) -> list[clues.Clue]:
+def _first_per_source(found: list[clues.Clue], limit: int = 3) -> list[clues.Clue]:
     """The first line of each pod/container, so evidence stays short."""
     seen: set[str] = set()
     out = []

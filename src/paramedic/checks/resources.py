@@ -43,7 +43,10 @@ def run(ctx: model.Context) -> model.Finding:
         return _finding(model.Verdict.INCONCLUSIVE, model.Confidence.LOW, summary, missing=missing)
     sigs = [resource_facts.signals(ev, p) for p in db_pods]
     oom = [c for s in sigs for c in (*s.oom, *s.log_hits.get("oom", ()))]
-    recovery = [c for s in sigs for c in s.log_hits.get("recovery", ())][:2]
+    recovery = sorted(
+        (c for s in sigs for c in s.log_hits.get("recovery", ())),
+        key=lambda c: "recovery mode" not in c.text,  # the line clients also see, first
+    )[:2]
     evicted = [s.evicted for s in sigs if s.evicted]
     pressure = list({c.text: c for s in sigs for c in s.pressure}.values())
     usage = [c for s in sigs for c in resource_facts.usage_cites(s)]
@@ -70,7 +73,7 @@ def run(ctx: model.Context) -> model.Finding:
             f"{_names(sigs, lambda s: bool(s.oom or s.log_hits.get('oom')))} ran out of memory "
             f"(OOM kill, exit 137; {restarts} restart(s)): PostgreSQL drops every session and "
             "recovers after each kill",
-            evidence=(*oom[:3], *recovery, *slow[:1], *usage, *client),
+            evidence=(*oom[:3], *usage, *recovery[:1], *slow[:1], *recovery[1:], *client),
             priority=20,
             missing=missing,
             **_resize_fix(
