@@ -30,13 +30,20 @@ def pg_template() -> Iterator[probefix_pg.Template]:
 
 
 @pytest.fixture(scope="session")
-def pg(pg_template: probefix_pg.Template) -> Iterator[probefix_pg.Server]:
-    """The shared server: max_connections 10, superuser_reserved 2 (8 usable), no TLS."""
+def pg_shared(pg_template: probefix_pg.Template) -> Iterator[probefix_pg.Server]:
     server = probefix_pg.Server(pg_template, name="shared")
     try:
         yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture
+def pg(pg_shared: probefix_pg.Server) -> probefix_pg.Server:
+    """The shared server: max_connections 10, superuser_reserved 2 (8 usable), no TLS; quiet
+    (the backends of earlier tests' connections have exited)."""
+    pg_shared.wait_sessions(0)
+    return pg_shared
 
 
 @pytest.fixture(scope="session")
@@ -130,10 +137,16 @@ def resetter() -> Iterator[tuple[str, int]]:
 
 
 @pytest.fixture(scope="session")
-def pg_slots(pg_template: probefix_pg.Template) -> Iterator[probefix_pg.Server]:
-    """A server of its own for filling every slot: max_connections 6, superuser_reserved 2."""
+def pg_slots_server(pg_template: probefix_pg.Template) -> Iterator[probefix_pg.Server]:
     server = probefix_pg.Server(pg_template, name="slots", max_connections=6)
     try:
         yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture
+def pg_slots(pg_slots_server: probefix_pg.Server) -> probefix_pg.Server:
+    """A quiet server of its own for filling every slot: max_connections 6, superuser_reserved 2."""
+    pg_slots_server.wait_sessions(0)
+    return pg_slots_server

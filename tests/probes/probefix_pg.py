@@ -107,6 +107,8 @@ class Server:
         self.settings = {"max_connections": 10, "superuser_reserved_connections": 2,
                          "fsync": "off", "shared_buffers": "16MB", **settings}
         self.running = False
+        self.holding = 0
+        """Sessions open through `held()` right now."""
 
     def start(self) -> Server:
         if self.data != self.template.data and not os.path.exists(self.data):
@@ -153,7 +155,8 @@ class Server:
              idle_in_transaction: bool = False) -> Iterator[list[psycopg.Connection[Any]]]:
         """`count` open sessions of `user` (optionally idle in transaction), closed on exit."""
         conns: list[psycopg.Connection[Any]] = []
-        before = self.sessions()
+        before = self.holding
+        self.wait_sessions(before)  # earlier probes' backends may still be exiting
         try:
             for i in range(count):
                 conn = psycopg.connect(host=self.socket_dir, port=self.port, user=user,
@@ -163,10 +166,12 @@ class Server:
                 conns.append(conn)
                 if idle_in_transaction:
                     conn.execute("SELECT 1")
+            self.holding = before + count
             yield conns
         finally:
             for conn in conns:
                 conn.close()
+            self.holding = before
             self.wait_sessions(before)
 
     def sessions(self) -> int:

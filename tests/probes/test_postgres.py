@@ -147,7 +147,7 @@ def test_exhausted_slots_are_too_many_connections_naming_the_limit(
     assert result.data["server_message"] == said
 
 
-def test_full_but_not_exhausted_server_reports_saturation_one(
+def test_busy_but_not_exhausted_server_reports_saturation_below_one(
     pg_slots: probefix_pg.Server,
 ) -> None:
     with pg_slots.held(3, "app"):
