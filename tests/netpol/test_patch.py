@@ -135,6 +135,10 @@ def test_both_sides_blocked_gets_one_policy_per_side():
     assert fix.opens_flow
     assert {(f.src, f.dst) for f in fix.blast_radius} == oracle_diff(ev, fix)
     assert len(fix.blast_radius) == 2
+    # the in-place alternative edits both isolating policies; counted with both edits applied
+    assert [p.target for p in fix.in_place] == [
+        "NetworkPolicy app/default-deny-egress", "NetworkPolicy data/default-deny-ingress"]
+    assert [p.opened for p in fix.in_place] == [2, 2]
 
 
 def test_only_the_blocking_side_is_patched_when_ingress_blocks():

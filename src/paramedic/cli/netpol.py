@@ -180,8 +180,8 @@ def matrix(bundle: Path, port: int, protocol: str, cni: str, output: str) -> Non
     )
     if n <= GRID_LIMIT:
         for i, ref in enumerate(result.pods):
-            row = "".join("x" if result.allowed(i, j) else "." for j in range(n))
-            click.echo(f"{i:>3} {row}  {ref}")
+            grid = "".join("x" if result.allowed(i, j) else "." for j in range(n))
+            click.echo(f"{i:>3} {grid}  {ref}")
         return
     for i, ref in enumerate(result.pods):
         click.echo(f"{result.rows[i].bit_count():>6} destinations  {ref}")

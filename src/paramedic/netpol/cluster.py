@@ -55,6 +55,29 @@ def of(evidence: evidence_model.Evidence) -> Cluster:
     return view
 
 
+def adopt(
+    after: evidence_model.Evidence,
+    before: evidence_model.Evidence,
+    added: tuple[Mapping[str, Any], ...] = (),
+    removed: tuple[tuple[str, str], ...] = (),
+) -> Cluster:
+    """The view of `after` = `before` plus NetworkPolicies `added`, minus (namespace, name)s
+    `removed`, derived from before's view (only the changed policies are parsed) and cached."""
+    base = of(before)
+    parsed = [p for p in base.policies if (p.namespace, p.name) not in removed]
+    invalid = [i for i in base.invalid if (i.namespace, i.name) not in removed]
+    for obj in added:
+        result = policy_model.parse(obj)
+        (parsed if isinstance(result, policy_model.Policy) else invalid).append(result)  # type: ignore[arg-type]
+    namespaces = dict(base.namespaces)
+    for p in parsed:
+        namespaces.setdefault(p.namespace, {NAME_LABEL: p.namespace})
+    view = _assemble(namespaces, base.pods, parsed, invalid)
+    _CACHE.insert(0, (after, view))
+    del _CACHE[_CACHE_SIZE:]
+    return view
+
+
 def build(evidence: evidence_model.Evidence) -> Cluster:
     namespaces: dict[str, dict[str, str]] = {}
     for ns in evidence.kind("Namespace"):
@@ -70,6 +93,15 @@ def build(evidence: evidence_model.Evidence) -> Cluster:
     for name in {objects.namespace(p) for p in pods} | {p.namespace for p in parsed}:
         if name and name not in namespaces:
             namespaces[name] = {NAME_LABEL: name}
+    return _assemble(namespaces, pods, parsed, invalid)
+
+
+def _assemble(
+    namespaces: Mapping[str, Mapping[str, str]],
+    pods: tuple[Mapping[str, Any], ...],
+    parsed: list[policy_model.Policy],
+    invalid: list[policy_model.Invalid],
+) -> Cluster:
     parsed.sort(key=lambda p: (p.namespace, p.name))
     by_namespace: dict[str, list[policy_model.Policy]] = {}
     for p in parsed:

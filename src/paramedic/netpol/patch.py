@@ -112,27 +112,23 @@ def minimal_patch(
     sides = tuple(str(d.direction) for d in flow_result.blocking)
     base = _dns_name(f"allow-{src_name}-to-{dst_name}-{port}")
     created: list[dict[str, Any]] = []
-    alternatives: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    alternatives: list[tuple[str, str, dict[str, Any]]] = []
     for side in flow_result.blocking:
         if side.direction is model.Direction.EGRESS:
-            ns, selector, field = src.namespace, src_sel, "to"
+            ns, selector = src.namespace, src_sel
             rule = {"to": [_peer(dst, dst_sel)], "ports": [port_entry]}
         else:
-            ns, selector, field = dst.namespace, dst_sel, "from"
+            ns, selector = dst.namespace, dst_sel
             rule = {"from": [_peer(src, src_sel)], "ports": [port_entry]}
         name = _free_name(evidence, ns, base, str(side.direction), len(flow_result.blocking) > 1)
         created.append(_policy(ns, name, selector, side.direction, rule))
         if side.policies:
-            alternatives.append((_narrowest(evidence, side.policies), rule, {"field": field}))
+            alternatives.append((_narrowest(evidence, side.policies), str(side.direction), rule))
     patched = evidence_model.Evidence.of((*evidence.objects, *created))
+    cluster.adopt(patched, evidence, added=tuple(created))
     after = explain.flow(cluster.of(patched), src, dst, port, protocol, semantics)
     opened, closed = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
-    in_place = tuple(
-        _in_place(
-            evidence, ref, str(d.direction), rule, src, dst, port, protocol, port_value, semantics
-        )
-        for (ref, rule, _), d in zip(alternatives, flow_result.blocking, strict=False)
-    )
+    in_place = _in_place(evidence, alternatives, src, dst, port, protocol, port_value, semantics)
     return Patch(
         objects=tuple(created),
         yaml=yaml.safe_dump_all(created, sort_keys=False),
@@ -223,36 +219,47 @@ def _port_name(dst: peers.Peer, port: int, protocol: str) -> str | None:
 
 def _in_place(
     evidence: evidence_model.Evidence,
-    ref: str,
-    field: str,
-    rule: dict[str, Any],
+    edits: list[tuple[str, str, dict[str, Any]]],
     src: peers.Peer,
     dst: peers.Peer,
     port: int,
     protocol: str,
     port_value: int | str,
     semantics: model.Semantics,
-) -> InPlace:
-    ns, _, name = ref.removeprefix("NetworkPolicy ").partition("/")
-    target = evidence.get("NetworkPolicy", ns, name)
-    assert target is not None
-    has_list = isinstance(objects.spec(target).get(field), list)
-    op = (
-        {"op": "add", "path": f"/spec/{field}/-", "value": rule}
-        if has_list
-        else {"op": "add", "path": f"/spec/{field}", "value": [rule]}
-    )
-    edited = copy.deepcopy(dict(target))
-    edited.setdefault("spec", {}).setdefault(field, [])
-    if not isinstance(edited["spec"][field], list):
-        edited["spec"][field] = []
-    edited["spec"][field].append(rule)
-    patched = evidence_model.Evidence.of(
-        tuple(edited if o is target else o for o in evidence.objects)
-    )
+) -> tuple[InPlace, ...]:
+    """One JSON patch per (policy ref, field, rule); `opened` counts all of them applied together
+    (each blocking side needs its own edit for the flow to pass)."""
+    edited: dict[str, dict[str, Any]] = {}
+    found = []
+    for ref, field, rule in edits:
+        ns, _, name = ref.removeprefix("NetworkPolicy ").partition("/")
+        target = evidence.get("NetworkPolicy", ns, name)
+        assert target is not None
+        obj = edited.setdefault(ref, copy.deepcopy(dict(target)))
+        spec = obj.setdefault("spec", {})
+        has_list = isinstance(spec.get(field), list)
+        op = (
+            {"op": "add", "path": f"/spec/{field}/-", "value": rule}
+            if has_list
+            else {"op": "add", "path": f"/spec/{field}", "value": [rule]}
+        )
+        if not isinstance(spec.get(field), list):
+            spec[field] = []
+        spec[field].append(rule)
+        command = f"kubectl -n {ns} patch networkpolicy {name} --type=json -p '{json.dumps([op])}'"
+        found.append((ref, op, command))
+    originals = {
+        id(evidence.get("NetworkPolicy", *ref.removeprefix("NetworkPolicy ").split("/", 1))): obj
+        for ref, obj in edited.items()
+    }
+    patched = evidence_model.Evidence.of(tuple(originals.get(id(o), o) for o in evidence.objects))
+    removed = tuple(tuple(ref.removeprefix("NetworkPolicy ").split("/", 1)) for ref in edited)
+    cluster.adopt(patched, evidence, added=tuple(edited.values()), removed=removed)  # type: ignore[arg-type]
     opened, _ = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
-    command = f"kubectl -n {ns} patch networkpolicy {name} --type=json -p '{json.dumps([op])}'"
-    return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
+    return tuple(
+        InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
+        for ref, op, command in found
+    )
 
 
 def _narrowest(evidence: evidence_model.Evidence, refs: Sequence[str]) -> str:
