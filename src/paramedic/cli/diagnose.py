@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -155,7 +156,7 @@ def _gather_live(
             probe_pod=probe_pod,
             probe_image=probe_image,
             db_probe=False,  # needs kube + probes: runs below, one layer up
-            progress=common.is_terminal(),
+            progress=sys.stderr.isatty(),  # the bar goes to stderr: fine with -o json > file
         )
         if db_probe:
             from paramedic.gather import db_probe as database
