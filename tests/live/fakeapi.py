@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -66,7 +67,9 @@ class FakeApiServer:
         *,
         logs: dict[tuple[str, str, str], tuple[str, ...]] | None = None,
         metrics: Iterable[dict[str, Any]] = (),
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
+        """`tls`: (certificate, key) files to serve HTTPS, as a real API server does."""
         self.objects = [copy.deepcopy(o) for o in objects]
         self.logs = dict(logs or {})
         self.metrics = [copy.deepcopy(m) for m in metrics]
@@ -87,12 +90,18 @@ class FakeApiServer:
         self._release = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def __enter__(self) -> FakeApiServer:
         self._thread.start()

@@ -1,0 +1,89 @@
+"""Inside a pod (no kubeconfig): the service account's token, CA and namespace, over HTTPS."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from paramedic import timeouts
+from paramedic.evidence import demos, kubeapi, live, model
+
+from . import fakeapi
+from .conftest import seed_objects
+
+
+@pytest.fixture
+def service_account(tmp_path: Path) -> Path:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not on PATH (needed to make the test API server's certificate)")
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=kubernetes",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(account / "ca.crt"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    (account / "token").write_text("service-account-token")
+    (account / "namespace").write_text("app")
+    return account
+
+
+def test_in_a_pod_the_service_account_is_used_and_its_namespace_is_the_default(
+    service_account: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kubernetes.config import incluster_config
+
+    seed = demos.load(demos.DEFAULT)
+    tls = (service_account / "ca.crt", tmp_path / "key.pem")
+    with fakeapi.FakeApiServer(
+        seed_objects(), logs=dict(seed.logs), metrics=seed.metrics, tls=tls
+    ) as server:
+        port = server.url.rsplit(":", 1)[1]
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.delenv("KUBECONFIG", raising=False)
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
+        monkeypatch.setattr(
+            incluster_config, "SERVICE_TOKEN_FILENAME", str(service_account / "token")
+        )
+        monkeypatch.setattr(
+            incluster_config, "SERVICE_CERT_FILENAME", str(service_account / "ca.crt")
+        )
+        monkeypatch.setattr(kubeapi, "IN_CLUSTER_NAMESPACE", service_account / "namespace")
+        evidence = live.gather(
+            model.Incident(source="user-service", target="profile-db.data", port=5432),
+            kubeconfig=None,
+            context=None,
+            limits=timeouts.DEFAULT,
+            probe_pod=False,
+            probe_image=None,
+            db_probe=False,
+            progress=False,
+        )
+    assert server.url.startswith("https://")
+    assert server.tokens == {"bearer service-account-token"}
+    assert evidence.provenance == "live cluster in-cluster"
+    assert evidence.incident is not None and evidence.incident.namespace == "app"
+    assert evidence.get("Deployment", "app", "user-service") is not None
+    assert evidence.gaps == ()
