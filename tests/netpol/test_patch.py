@@ -11,7 +11,7 @@ from paramedic.evidence import model as evidence_model
 from paramedic.netpol import engine, matrix, patch, peers
 
 from . import build
-from .test_properties import cluster_st
+from .test_properties import NETPOL_SETTINGS, cluster_st
 
 PG = [{"name": "postgres", "containerPort": 5432}]
 
@@ -137,7 +137,9 @@ def test_both_sides_blocked_gets_one_policy_per_side():
     assert len(fix.blast_radius) == 2
     # the in-place alternative edits both isolating policies; counted with both edits applied
     assert [p.target for p in fix.in_place] == [
-        "NetworkPolicy app/default-deny-egress", "NetworkPolicy data/default-deny-ingress"]
+        "NetworkPolicy app/default-deny-egress",
+        "NetworkPolicy data/default-deny-ingress",
+    ]
     assert [p.opened for p in fix.in_place] == [2, 2]
 
 
@@ -177,6 +179,7 @@ def test_allowed_flow_needs_no_patch():
     assert result.allowed and fix.objects == () and fix.blast_radius == ()
 
 
+@NETPOL_SETTINGS
 @given(objs=cluster_st(), data=st.data())
 def test_patch_opens_the_flow_and_its_blast_radius_is_the_oracle_diff(objs, data):
     ev = evidence_model.Evidence.of(objs)

@@ -17,10 +17,10 @@ LABEL_VALUES = {"app": ("web", "db", "api"), "tier": ("front", "back")}
 PORT_NAMES = ("http", "pg")
 NODES = ("192.168.0.1", "192.168.0.2")
 
-settings.register_profile(
-    "netpol", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+NETPOL_SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile("netpol")
+"""Per test, never a global profile: other suites keep their own hypothesis settings."""
 
 labels_st = st.dictionaries(
     st.sampled_from(sorted(LABEL_VALUES)),
@@ -140,12 +140,14 @@ SEMANTICS = st.sampled_from(
 FLOWS = st.sampled_from(((5432, "TCP"), (80, "TCP"), (53, "UDP"), (5500, "TCP")))
 
 
+@NETPOL_SETTINGS
 @given(objs=cluster_st(), flow=FLOWS, semantics=SEMANTICS)
 def test_fast_engine_agrees_with_the_per_pair_oracle(objs, flow, semantics):
     ev = evidence_model.Evidence.of(objs)
     assert matrix.matrix(ev, *flow, semantics) == matrix.oracle_matrix(ev, *flow, semantics)
 
 
+@NETPOL_SETTINGS
 @given(objs=cluster_st(), flow=FLOWS, data=st.data())
 def test_policy_order_never_matters(objs, flow, data):
     shuffled = data.draw(st.permutations(objs))
@@ -153,6 +155,7 @@ def test_policy_order_never_matters(objs, flow, data):
     assert matrix.matrix(evidence_model.Evidence.of(shuffled), *flow) == before
 
 
+@NETPOL_SETTINGS
 @given(objs=cluster_st(), flow=FLOWS, data=st.data())
 def test_adding_an_allow_rule_never_removes_a_flow(objs, flow, data):
     policies = [o for o in objs if o["kind"] == "NetworkPolicy"]
