@@ -233,3 +233,13 @@ def test_malformed_dsn_is_an_input_error_that_does_not_echo_it(dsn: str) -> None
     with pytest.raises(errors.InputError) as caught:
         postgres.probe(dsn, timeout=1)
     assert "s3cr3t" not in str(caught.value) and "unterminated" not in str(caught.value)
+
+
+def test_unix_socket_connection_needs_no_resolution_and_shows_the_socket_dir(
+    pg: probefix_pg.Server,
+) -> None:
+    result = postgres.probe({"host": pg.socket_dir, "port": pg.port, "user": "app",
+                             "dbname": "appdb"}, timeout=3)
+    assert result.outcome == "ok", result.detail
+    assert result.target == f"postgresql://app@/appdb?host={pg.socket_dir}&port={pg.port}"
+    assert "address" not in result.data and result.data["by_client"] == {}

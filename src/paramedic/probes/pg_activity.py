@@ -54,9 +54,15 @@ WHERE pid <> pg_backend_pid()
 """
 
 
-def read(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    """The `data` fields of a successful postgres probe (see docs/PROBES.md)."""
-    with conn.cursor() as cur:
+def read(conn: psycopg.Connection[Any], *, statement_timeout_ms: int) -> dict[str, Any]:
+    """The `data` fields of a successful postgres probe (see docs/PROBES.md).
+
+    The limit is set inside one transaction (`set_config(..., is_local => true)`), not as a
+    startup option, because PgBouncer rejects unknown startup parameters such as `options`.
+    """
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT set_config('statement_timeout', %s, true)",
+                    (str(statement_timeout_ms),))
         cur.execute(_SETTINGS)
         names = [d.name for d in cur.description or ()]
         row = cur.fetchone()

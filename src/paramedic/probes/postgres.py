@@ -71,7 +71,7 @@ def redacted_target(params: Mapping[str, str]) -> str:
     shown = f"[{host}]" if common.is_ip(host) and ":" in host else host
     suffix = f"?sslmode={params['sslmode']}" if params.get("sslmode") else ""
     if host.startswith("/"):
-        return f"postgresql://{where['user']}@/{where['database']}?host={host}:{where['port']}"
+        return f"postgresql://{where['user']}@/{where['database']}?host={host}&port={where['port']}"
     return f"postgresql://{where['user']}@{shown}:{where['port']}/{where['database']}{suffix}"
 
 
@@ -103,7 +103,9 @@ def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
                                        at=at)
 
     host = str(data["host"])
-    if "," not in host and not host.startswith("/") and not params.get("hostaddr"):
+    if params.get("hostaddr"):
+        data["address"] = params["hostaddr"]
+    elif "," not in host and not host.startswith("/"):
         port = data["port"] if isinstance(data["port"], int) else 5432
         resolved = common.resolve(host, port, seconds=clock.left())
         if not resolved.addresses:
@@ -115,7 +117,8 @@ def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
         params = {**params, "password": password}
     params = _bounded_params(params, clock.left())
 
-    outcome = bounded.call(lambda: _connect_and_read(params), seconds=clock.left() + 0.05,
+    left = clock.left()
+    outcome = bounded.call(lambda: _connect_and_read(params, left), seconds=left + 0.05,
                            name="paramedic-postgres")
     if not outcome.finished:
         data["errno"] = "ETIMEDOUT"
@@ -132,20 +135,17 @@ def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
 def _bounded_params(params: Mapping[str, str], seconds: float) -> dict[str, str]:
     """Explicit, finite limits for libpq: unset connect_timeout would mean 130 s in psycopg."""
     millis = max(100, int(seconds * 1000))
-    options = params.get("options", "")
-    options = f"{options} -c statement_timeout={millis}".strip()
     return {
         **params,
         "connect_timeout": str(max(2, math.ceil(seconds))),
         # Only ends a call we already walked away from; must not beat our own deadline,
         # or a dropped SYN reads as "server closed the connection unexpectedly".
         "tcp_user_timeout": str(millis + 1000),
-        "options": options,
         "application_name": params.get("application_name") or APPLICATION_NAME,
     }
 
 
-def _connect_and_read(params: Mapping[str, str]) -> tuple[str, Any]:
+def _connect_and_read(params: Mapping[str, str], seconds: float) -> tuple[str, Any]:
     """("ok", data), ("connect", exception) or ("read", exception): never raises psycopg errors."""
     try:
         conn = psycopg.connect(**params, autocommit=True)  # type: ignore[arg-type]
@@ -153,7 +153,7 @@ def _connect_and_read(params: Mapping[str, str]) -> tuple[str, Any]:
         return "connect", exc
     try:
         with conn:
-            return "ok", pg_activity.read(conn)
+            return "ok", pg_activity.read(conn, statement_timeout_ms=max(100, int(seconds * 1000)))
     except psycopg.Error as exc:
         return "read", exc
 
