@@ -80,3 +80,17 @@ def test_dns_egress_blocked_is_reported_for_the_dns_check(seed):
     finding = network_policy.run(context(ev))
     assert finding.details["dns_egress_blocked"] is True
     assert any(c.text.startswith("DNS egress blocked: UDP/53") for c in finding.evidence)
+
+
+def test_invalid_policy_turns_ruled_out_into_inconclusive_and_names_it():
+    healthy = demos.load("healthy")
+    bad = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "half-written", "namespace": "app"},
+        "spec": {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0"}}]}]},
+    }
+    ev = evidence_model.Evidence.of((*healthy.objects, bad), incident=healthy.incident)
+    finding = network_policy.run(context(ev))
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert any("NetworkPolicy app/half-written is invalid" in c.text for c in finding.evidence)

@@ -547,6 +547,55 @@ CASES = [
         "no egress rule selects",
     ),
     (
+        "egress_to_host_network_pod_needs_an_ip_block_of_its_node",
+        [
+            pol(
+                {
+                    "podSelector": DB,
+                    "policyTypes": ["Egress"],
+                    "egress": [
+                        {"to": [{"namespaceSelector": {}}]},
+                        {"to": [{"ipBlock": {"cidr": f"{N1}/32"}}], "ports": [{"port": 9100}]},
+                    ],
+                }
+            )
+        ],
+        "a/db",
+        "a/host",
+        9100,
+        "TCP",
+        True,
+        "egress[1]",
+    ),
+    (
+        "named_port_never_matches_an_outside_address",
+        [
+            pol(
+                {
+                    "podSelector": DB,
+                    "policyTypes": ["Egress"],
+                    "egress": [{"ports": [{"port": "http"}]}],
+                }
+            )
+        ],
+        "a/db",
+        OUTSIDE,
+        80,
+        "TCP",
+        False,
+        "does not define",
+    ),
+    (
+        "ipv6_block_never_matches_ipv4_address",
+        [ingress_db({"from": [{"ipBlock": {"cidr": "::/0"}}]})],
+        OUTSIDE,
+        "a/db",
+        5432,
+        "TCP",
+        False,
+        "no ingress rule selects",
+    ),
+    (
         "service_destination_translates_to_target_port",
         [ingress_db({"ports": [{"port": 5432}]})],
         "b/client",

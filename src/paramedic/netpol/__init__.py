@@ -7,7 +7,9 @@
     engine     the public API: check_flow, dns_egress
     fast       equivalence classes of pods + Python-int bitsets for all-pairs answers
     matrix     the public all-pairs API (fast engine) and the oracle matrix used to test it
-    patch      the minimal NetworkPolicy that opens exactly a denied flow, with its blast radius
+    patch      the minimal NetworkPolicy that opens exactly a denied flow
+    blast      blast radius: every flow a change opens (or closes), from the matrix before/after
+    scope      the flows an incident Scope stands for (source pods, target pods on their ports)
     expectations  `netpol assert` files: parse and evaluate
 
 No module here does I/O. Semantics follow upstream Kubernetes conformance by default; the
