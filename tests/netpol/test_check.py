@@ -94,3 +94,20 @@ def test_invalid_policy_turns_ruled_out_into_inconclusive_and_names_it():
     finding = network_policy.run(context(ev))
     assert finding.verdict is model.Verdict.INCONCLUSIVE
     assert any("NetworkPolicy app/half-written is invalid" in c.text for c in finding.evidence)
+
+
+@pytest.mark.parametrize(
+    ("demo", "verdict", "confidence"),
+    [
+        ("healthy", model.Verdict.INCONCLUSIVE, model.Confidence.HIGH),
+        ("seed", model.Verdict.CAUSE, model.Confidence.MEDIUM),
+    ],
+    ids=["allowed_becomes_inconclusive", "denied_stays_a_cause_with_medium_confidence"],
+)
+def test_unreadable_policies_lower_certainty(demo, verdict, confidence):
+    base = demos.load(demo)
+    gap = "cannot list networkpolicies in app: forbidden"
+    ev = evidence_model.Evidence.of(base.objects, incident=base.incident, gaps=(gap,))
+    finding = network_policy.run(context(ev))
+    assert (finding.verdict, finding.confidence) == (verdict, confidence)
+    assert any(gap in c.text for c in finding.evidence)

@@ -10,6 +10,7 @@ details["dns_egress_blocked"] for the `dns` check.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import yaml
@@ -62,10 +63,17 @@ def run(ctx: model.Context) -> model.Finding:
     )[:2]
     invalid = tuple(dict.fromkeys(line for *_, r in results for line in r.invalid))
     invalid_cites = tuple(model.Cite(text=line, source="NetworkPolicy") for line in invalid)
+    # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
+    gaps = tuple(g for g in ev.gaps if "networkpolic" in g.lower())
+    gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
+    extra = (*invalid_cites, *gap_cites, *dns_cites)
     denied = [item for item in results if not item[3].allowed]
     if not denied:
-        return _allowed(scope, results, details, (*invalid_cites, *dns_cites), bool(invalid))
-    return _blocked(ev, scope, results, denied, protocol, details, (*invalid_cites, *dns_cites))
+        return _allowed(scope, results, details, extra, bool(invalid or gaps))
+    finding = _blocked(ev, scope, results, denied, protocol, details, extra)
+    if gaps:
+        return dataclasses.replace(finding, confidence=model.Confidence.MEDIUM)
+    return finding
 
 
 def _blocked(
@@ -180,11 +188,12 @@ def _allowed(
         verdict,
         f"NetworkPolicies allow {scope.source} to reach {scope.target} on port {scope.port} "
         f"({len(results)} flow{'s' if len(results) != 1 else ''} checked)"
-        + (" - but invalid policies are present (not evaluated)" if has_invalid else ""),
+        + (" - but some policies are invalid or could not be read" if has_invalid else ""),
         confidence=model.Confidence.HIGH,
         evidence=(*cites, *extra),
         details=details,
-        missing="fix or delete the invalid NetworkPolicies listed, then diagnose again"
+        missing="fix the invalid NetworkPolicies listed (or grant `list networkpolicies`), "
+        "then diagnose again"
         if has_invalid
         else "",
     )
