@@ -95,12 +95,15 @@ def _blocked(
             source=f"Pod {first.src}" if src.obj is not None else scope.source,
         )
     ]
+    rule_cites: list[model.Cite] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for *_, r in denied:
         for d in r.blocking:
             if (str(d.direction), d.policies) not in seen and len(seen) < 4:
                 seen.add((str(d.direction), d.policies))
-                cites.append(model.Cite(text=f"{d.direction}: {d.reason}", source=_source_of(d)))
+                head, *policy_lines = _denial_cites(ev, d)
+                cites.append(head)
+                rule_cites.extend(policy_lines)
     flows = ", ".join(f.describe() for f in fix.blast_radius[:6])
     more = f" and {len(fix.blast_radius) - 6} more" if len(fix.blast_radius) > 6 else ""
     count = len(fix.blast_radius)
@@ -118,6 +121,7 @@ def _blocked(
                 source="paramedic netpol matrix",
             )
         )
+    cites.extend(rule_cites)
     details.update(
         blast_radius=[f.as_dict() for f in fix.blast_radius],
         patch=fix.as_dict(),
@@ -227,6 +231,19 @@ def _unresolved_target(
         missing="kubectl get endpointslices -A -l "
         f"kubernetes.io/service-name={scope.target_host.split('.')[0]}",
     )
+
+
+def _denial_cites(ev: evidence_model.Evidence, d: netpol_model.DirectionResult) -> list[model.Cite]:
+    """The reason in one line, then what each isolating policy does allow, one line each."""
+    head, _, _ = d.reason.partition(" (rules: ")
+    cites = [model.Cite(text=f"{d.direction}: {head}", source=_source_of(d))]
+    by_ref = {p.ref: p for p in cluster.of(ev).policies}
+    for ref in d.policies[:3]:
+        policy = by_ref.get(ref)
+        if policy is not None:
+            rules = explain.describe_rules(policy, d.direction).removeprefix(f"{ref}: ")
+            cites.append(model.Cite(text=f"{ref} allows only: {rules}", source=ref))
+    return cites
 
 
 def _source_of(d: netpol_model.DirectionResult) -> str:
