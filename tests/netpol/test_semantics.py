@@ -669,3 +669,26 @@ def test_named_flow_port_missing_on_destination_is_an_input_error():
 def test_ip_of_a_known_pod_is_that_pod():
     ev = build.evidence(*world())
     assert peers.resolve(ev, "10.0.1.1")[0].peer.ref == "b/client"
+
+
+@pytest.mark.parametrize(
+    ("semantics", "src", "allowed"),
+    [
+        (model.DEFAULT, "a/host", True),
+        (model.CILIUM, "a/host", False),
+        (model.DEFAULT, N1, True),
+        (model.CILIUM, N1, False),
+        (model.CILIUM, OUTSIDE, True),
+    ],
+    ids=[
+        "upstream_ip_block_matches_host_network_pod",
+        "cilium_ip_block_skips_host_network_pod",
+        "upstream_ip_block_matches_node_ip",
+        "cilium_ip_block_skips_node_ip",
+        "cilium_ip_block_still_matches_outside_address",
+    ],
+)
+def test_ip_block_on_node_addresses_is_switchable(semantics, src, allowed):
+    block = {"ipBlock": {"cidr": "0.0.0.0/0"}}
+    objs = world(pol({"podSelector": {}, "ingress": [{"from": [block]}]}, ns="b"))
+    assert flow(objs, src, "b/client", 80, semantics=semantics).allowed is allowed

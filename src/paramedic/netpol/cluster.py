@@ -29,6 +29,8 @@ class Cluster:
     policies: tuple[policy_model.Policy, ...]
     by_namespace: Mapping[str, tuple[policy_model.Policy, ...]]
     invalid: tuple[policy_model.Invalid, ...]
+    node_ips: frozenset[str] = frozenset()
+    """Addresses of cluster nodes: Node objects' addresses and every pod's hostIP."""
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
         return self.namespaces.get(namespace) or {NAME_LABEL: namespace}
@@ -72,7 +74,7 @@ def adopt(
     namespaces = dict(base.namespaces)
     for p in parsed:
         namespaces.setdefault(p.namespace, {NAME_LABEL: p.namespace})
-    view = _assemble(namespaces, base.pods, parsed, invalid)
+    view = _assemble(namespaces, base.pods, parsed, invalid, base.node_ips)
     _CACHE.insert(0, (after, view))
     del _CACHE[_CACHE_SIZE:]
     return view
@@ -93,7 +95,14 @@ def build(evidence: evidence_model.Evidence) -> Cluster:
     for name in {objects.namespace(p) for p in pods} | {p.namespace for p in parsed}:
         if name and name not in namespaces:
             namespaces[name] = {NAME_LABEL: name}
-    return _assemble(namespaces, pods, parsed, invalid)
+    node_ips = {
+        str(objects.status(p).get("hostIP")) for p in pods if objects.status(p).get("hostIP")
+    }
+    for node in evidence.kind("Node"):
+        for address in objects.as_list(objects.status(node).get("addresses")):
+            if isinstance(address, dict) and address.get("type") in ("InternalIP", "ExternalIP"):
+                node_ips.add(str(address.get("address")))
+    return _assemble(namespaces, pods, parsed, invalid, frozenset(node_ips))
 
 
 def _assemble(
@@ -101,6 +110,7 @@ def _assemble(
     pods: tuple[Mapping[str, Any], ...],
     parsed: list[policy_model.Policy],
     invalid: list[policy_model.Invalid],
+    node_ips: frozenset[str],
 ) -> Cluster:
     parsed.sort(key=lambda p: (p.namespace, p.name))
     by_namespace: dict[str, list[policy_model.Policy]] = {}
@@ -112,4 +122,5 @@ def _assemble(
         policies=tuple(parsed),
         by_namespace={ns: tuple(items) for ns, items in by_namespace.items()},
         invalid=tuple(sorted(invalid, key=lambda i: (i.namespace, i.name))),
+        node_ips=node_ips,
     )

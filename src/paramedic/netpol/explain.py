@@ -174,6 +174,8 @@ def peer_matches(
     if spec.ip_block is not None:
         if other.selectable and not semantics.ipblock_matches_pods:
             return False
+        if not semantics.ipblock_matches_nodes and is_node(view, other):
+            return False
         address = other.network_ip
         return address is not None and spec.ip_block.contains(ipaddress.ip_address(address))
     if not other.selectable:
@@ -214,6 +216,13 @@ def named_port(dst: peers.Peer, name: str, protocol: str) -> int | None:
     if not dst.selectable or dst.obj is None:
         return None
     return services.container_port(dst.obj, name, protocol)
+
+
+def is_node(view: cluster.Cluster, peer: peers.Peer) -> bool:
+    """A cluster node's address: a hostNetwork pod, or an IP that is a known node IP."""
+    if peer.kind == "pod":
+        return peer.host_network
+    return peer.address in view.node_ips
 
 
 def _from_own_node(src: peers.Peer, dst: peers.Peer) -> bool:

@@ -115,7 +115,12 @@ class _Engine:
                 self.on_node[node_ip] = self.on_node.get(node_ip, 0) | bit
             wire = node_ip if host else pod_ip
             atom = None
-            if wire and (host or self.semantics.ipblock_matches_pods):
+            matchable = (
+                self.semantics.ipblock_matches_nodes
+                if host
+                else self.semantics.ipblock_matches_pods
+            )
+            if wire and matchable:
                 ip = ipaddress.ip_address(wire)
                 atom = (ip.version, bisect.bisect_right(self.bounds[ip.version], int(ip)))
                 entry = self.atoms.get(atom)

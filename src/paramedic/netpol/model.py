@@ -26,6 +26,9 @@ class Semantics:
 
     ipblock_matches_pods: bool = True
     """An ipBlock also matches pod IPs (upstream). Cilium: False (ipBlock never matches pods)."""
+    ipblock_matches_nodes: bool = True
+    """An ipBlock also matches node IPs (node sources, hostNetwork pods). Cilium: False (its CIDR
+    rules skip cluster nodes unless policy-cidr-match-mode=nodes)."""
     self_always_allowed: bool = True
     """A pod may always reach itself, whatever the policies say."""
     node_to_pod_allowed: bool = True
@@ -40,7 +43,7 @@ class Semantics:
 
 
 DEFAULT = Semantics()
-CILIUM = Semantics(ipblock_matches_pods=False)
+CILIUM = Semantics(ipblock_matches_pods=False, ipblock_matches_nodes=False)
 BY_NAME = {"upstream": DEFAULT, "cilium": CILIUM}
 
 
