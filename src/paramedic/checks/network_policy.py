@@ -92,7 +92,7 @@ def _blocked(
     cites = [
         model.Cite(
             text=f"{len(denied)} of {len(results)} flows denied, e.g. {first.summary()}",
-            source=f"Pod {first.src}" if src.obj is not None else scope.source,
+            source=objects.ref(src.obj) if src.obj is not None else scope.source,
         )
     ]
     rule_cites: list[model.Cite] = []
@@ -107,12 +107,13 @@ def _blocked(
     flows = ", ".join(f.describe() for f in fix.blast_radius[:6])
     more = f" and {len(fix.blast_radius) - 6} more" if len(fix.blast_radius) > 6 else ""
     count = len(fix.blast_radius)
-    cites.append(
-        model.Cite(
-            text=f"patch opens exactly {count} flow{'s' if count != 1 else ''}: {flows}{more}",
-            source="paramedic netpol matrix (before/after)",
+    text = f"patch opens exactly {count} flow{'s' if count != 1 else ''}: {flows}{more}"
+    if not count:
+        text = (
+            "patch opens no flow between running pods (the source or target has none now); "
+            "it admits exactly this flow once they run"
         )
-    )
+    cites.append(model.Cite(text=text, source="paramedic netpol matrix (before/after)"))
     if fix.closed:
         cites.append(
             model.Cite(
