@@ -692,3 +692,31 @@ def test_ip_block_on_node_addresses_is_switchable(semantics, src, allowed):
     block = {"ipBlock": {"cidr": "0.0.0.0/0"}}
     objs = world(pol({"podSelector": {}, "ingress": [{"from": [block]}]}, ns="b"))
     assert flow(objs, src, "b/client", 80, semantics=semantics).allowed is allowed
+
+
+@pytest.mark.parametrize(
+    ("protocol", "pod_port"), [("UDP", 5353), ("TCP", 5354)], ids=["udp_port", "tcp_port"]
+)
+def test_service_port_is_chosen_by_protocol_and_named_target_port_per_protocol(protocol, pod_port):
+    dns = build.pod(
+        "kube-system",
+        "coredns",
+        {"k8s-app": "kube-dns"},
+        "10.0.9.9",
+        ports=[
+            {"name": "dns", "containerPort": 5353, "protocol": "UDP"},
+            {"name": "dns-tcp", "containerPort": 5354, "protocol": "TCP"},
+        ],
+    )
+    svc = build.service(
+        "kube-system",
+        "kube-dns",
+        {"k8s-app": "kube-dns"},
+        [
+            {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": "dns"},
+            {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": "dns-tcp"},
+        ],
+    )
+    ev = build.evidence(dns, svc)
+    (endpoint,) = peers.resolve(ev, "kube-system/kube-dns", 53, protocol)
+    assert endpoint.port == pod_port

@@ -31,7 +31,7 @@ def _cni_option(f):
         type=click.Choice(sorted(model.BY_NAME)),
         default="upstream",
         show_default=True,
-        help="Semantics: upstream conformance, or cilium (ipBlock never matches pod IPs).",
+        help="Semantics: upstream conformance, or cilium (ipBlock never matches pod or node IPs).",
     )(f)
 
 
@@ -41,6 +41,7 @@ def _protocol_option(f):
         type=click.Choice(model.PROTOCOLS, case_sensitive=False),
         default="TCP",
         show_default=True,
+        metavar="[TCP|UDP|SCTP]",
         help="Transport protocol.",
     )(f)
 

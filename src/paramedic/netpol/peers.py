@@ -190,14 +190,16 @@ def _service_endpoints(
     port: int | str | None,
     protocol: str,
 ) -> tuple[Endpoint, ...]:
-    svc_port = services.find_port(service, port)
+    # Only the Service's ports of this protocol (kube-dns has 53/UDP and 53/TCP).
+    same = [p for p in services.service_ports(service) if (p.get("protocol") or "TCP") == protocol]
+    svc_port = services.find_port({"spec": {"ports": same}}, port)
     ref = objects.ref(service)
     if svc_port is None:
         known = ", ".join(
             f"{p.get('name') or '-'}:{p.get('port')}" for p in services.service_ports(service)
         )
         raise errors.InputError(
-            f"{ref}: no port {port if port is not None else '(unspecified)'} "
+            f"{ref}: no {protocol} port {port if port is not None else '(unspecified)'} "
             f"(ports: {known or 'none'})"
         )
     target = services.target_port(svc_port)
