@@ -105,7 +105,7 @@ def kubelet_messages(ev: evidence_model.Evidence, pod_list: Sequence[Obj]) -> li
     for event in ev.kind("Event"):
         involved = objects.as_dict(event.get("involvedObject"))
         message = str(event.get("message") or "")
-        if involved.get("name") in names and (
+        if str(involved.get("name")) in names and (
             _NOT_FOUND.search(message) or _NO_KEY.search(message)
         ):
             count = event.get("count")
@@ -199,7 +199,7 @@ def stale_reads(
             starts = [
                 moment
                 for cs in pods.container_statuses(pod)
-                if cs.get("name") in containers
+                if str(cs.get("name")) in containers
                 if (
                     moment := timestamp(
                         objects.as_dict(objects.as_dict(cs.get("state")).get("running")).get(

@@ -75,9 +75,9 @@ def _label_diff(selector: Mapping[str, Any], labels: Mapping[str, str]) -> list[
 
 
 def _exposes(pod: Obj, port: Mapping[str, Any]) -> bool:
-    wanted = {services.target_port(port), port.get("port"), port.get("name")}
+    wanted = {str(v) for v in (services.target_port(port), port.get("port"), port.get("name")) if v}
     return any(
-        cp.get("containerPort") in wanted or cp.get("name") in wanted
+        str(cp.get("containerPort")) in wanted or str(cp.get("name")) in wanted
         for c in pods.containers(pod)
         for cp in objects.as_list(c.get("ports"))
         if isinstance(cp, dict)
@@ -234,7 +234,9 @@ def port_mismatch(svc: Obj, port: Mapping[str, Any], selected: Sequence[Obj]) ->
         cp
         for c in pods.containers(pod)
         for cp in objects.as_list(c.get("ports"))
-        if isinstance(cp, dict) and str(cp.get("protocol") or "TCP") == protocol
+        if isinstance(cp, dict)
+        and str(cp.get("protocol") or "TCP") == protocol
+        and isinstance(cp.get("containerPort"), int)
     ]
     listed = (
         ", ".join(f"{cp.get('name') or '-'}:{cp.get('containerPort')}" for cp in declared) or "none"
@@ -290,7 +292,7 @@ def port_mismatch(svc: Obj, port: Mapping[str, Any], selected: Sequence[Obj]) ->
 def _right_port(port: Mapping[str, Any], declared: list[dict[str, Any]]) -> int | str | None:
     for cp in declared:
         if port.get("name") and cp.get("name") == port.get("name"):
-            return str(cp["name"])
+            return str(port["name"])
     for cp in declared:
         if cp.get("containerPort") == port.get("port"):
             return str(cp["name"]) if cp.get("name") else int(cp["containerPort"])

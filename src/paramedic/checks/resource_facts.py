@@ -120,7 +120,7 @@ def signals(ev: evidence_model.Evidence, pod: Obj) -> PodSignals:
     ref, st = objects.ref(pod), objects.status(pod)
     oom, restarts = [], 0
     for cs in pods.container_statuses(pod):
-        restarts += int(cs.get("restartCount") or 0)
+        restarts += objects.as_int(cs.get("restartCount"))
         for which in ("lastState", "state"):
             term = objects.as_dict(objects.as_dict(cs.get(which)).get("terminated"))
             if term.get("reason") == "OOMKilled" or (term and term.get("exitCode") == 137):

@@ -46,7 +46,7 @@ def run(ctx: model.Context) -> model.Finding:
             f"{objects.ref(svc)} is an ExternalName alias for {spec.get('externalName')}: it has "
             "no endpoints; the firewall and dns checks cover the outside host",
         )
-    if not spec.get("selector"):
+    if not objects.as_dict(spec.get("selector")):
         return _selectorless(svc, ready_ips, have_endpoint_objects, verify)
 
     port = services.find_port(svc, scope.port) or {}

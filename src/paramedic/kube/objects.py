@@ -62,6 +62,16 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def as_int(value: Any, default: int = 0) -> int:
+    """`value` as an int when it is one (or a string of digits), else `default` (hand-made
+    bundles hold "x" or null where the API would have a number)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return default
+
+
 def as_dict(value: Any) -> dict[str, Any]:
     """`value` if it is a mapping, else an empty one."""
     return value if isinstance(value, dict) else {}

@@ -231,7 +231,7 @@ def _resolve_target(
         target_service=service,
         target_pods=tuple(selected),
         target_host=f"{svc_name}.{svc_ns}.svc.{CLUSTER_DOMAIN}",
-        port=int(svc_port.get("port") or 0) or None,
+        port=svc_port["port"] if isinstance(svc_port.get("port"), int) else None,
         port_name=svc_port.get("name") or None,
         external=services.is_external(service),
     )

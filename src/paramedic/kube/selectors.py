@@ -55,7 +55,7 @@ def map_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -
 
     An empty or missing map selects nothing (a Service without selector has manual endpoints).
     """
-    if not selector:
+    if not selector or not isinstance(selector, Mapping):
         return False
     return all(labels.get(str(k)) == _text(v) for k, v in selector.items())
 
@@ -111,8 +111,12 @@ def describe(selector: Mapping[str, Any] | None) -> str:
     """kubectl-style text of a selector: 'app=profile-db,tier in (db)'; '<all>' when empty."""
     if selector is None:
         return "<none>"
-    parts = [f"{k}={_text(v)}" for k, v in (selector.get("matchLabels") or {}).items()]
-    for expr in selector.get("matchExpressions") or []:
+    labels = selector.get("matchLabels")
+    exprs = selector.get("matchExpressions")
+    parts = [f"{k}={_text(v)}" for k, v in (labels if isinstance(labels, dict) else {}).items()]
+    for expr in exprs if isinstance(exprs, list) else []:
+        if not isinstance(expr, dict):
+            continue
         op, key = expr.get("operator"), expr.get("key")
         values = ",".join(_text(v) for v in expr.get("values") or [])
         parts.append(

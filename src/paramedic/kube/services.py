@@ -24,7 +24,7 @@ def selected_pods(
 def is_external(service: Mapping[str, Any]) -> bool:
     """ExternalName, or no selector (endpoints maintained by hand, usually outside the cluster)."""
     spec = objects.spec(service)
-    return spec.get("type") == "ExternalName" or not spec.get("selector")
+    return spec.get("type") == "ExternalName" or not objects.as_dict(spec.get("selector"))
 
 
 def service_ports(service: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -65,7 +65,13 @@ def container_port(pod: Mapping[str, Any], target: int | str, protocol: str = "T
 def target_port(service_port: Mapping[str, Any]) -> int | str:
     """A Service port's targetPort (defaults to its port)."""
     value = service_port.get("targetPort")
-    return value if value not in (None, "") else int(service_port.get("port") or 0)
+    if value in (None, "") or isinstance(value, bool):
+        value = service_port.get("port")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        return int(value) if value.strip().isdigit() else value.strip()
+    return 0  # a malformed port in a hand-made bundle: matches no container port
 
 
 def endpoint_addresses(
