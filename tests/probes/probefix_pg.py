@@ -159,10 +159,9 @@ class Server:
         self.wait_sessions(before)  # earlier probes' backends may still be exiting
         try:
             for i in range(count):
-                conn = psycopg.connect(host=self.socket_dir, port=self.port, user=user,
-                                       dbname="appdb", connect_timeout=5,
-                                       application_name=f"holder-{i % 2}",
-                                       autocommit=not idle_in_transaction)
+                conn = self._connect_when_a_slot_frees(
+                    user=user, application_name=f"holder-{i % 2}",
+                    autocommit=not idle_in_transaction)
                 conns.append(conn)
                 if idle_in_transaction:
                     conn.execute("SELECT 1")
@@ -173,6 +172,18 @@ class Server:
                 conn.close()
             self.holding = before
             self.wait_sessions(before)
+
+    def _connect_when_a_slot_frees(self, **params: Any) -> psycopg.Connection[Any]:
+        """Connect over the socket; a just-closed session's backend may hold its slot briefly."""
+        end = time.monotonic() + 10
+        while True:
+            try:
+                return psycopg.connect(host=self.socket_dir, port=self.port, dbname="appdb",
+                                       connect_timeout=5, **params)
+            except psycopg.OperationalError as exc:
+                if "too many" not in str(exc) or time.monotonic() > end:
+                    raise
+                time.sleep(0.05)
 
     def sessions(self) -> int:
         """Client backends besides the asker's own."""

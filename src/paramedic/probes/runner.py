@@ -40,7 +40,7 @@ def tcp_spec(host: str, port: int, *, timeout: float = DEFAULT.tcp) -> Spec:
 
 def dns_spec(name: str, *, server: str | None = None, port: int = 53,
              timeout: float = DEFAULT.dns, search: Sequence[str] = (), ndots: int = 5) -> Spec:
-    where = f" @{server}" if server else ""
+    where = (f" @{server}" if port == 53 else f" @{server}:{port}") if server else ""
     return Spec(kind="dns", target=f"{name}{where}", timeout=timeout,
                 call=lambda t: dns.probe(name, server=server, port=port, timeout=t,
                                          search=tuple(search), ndots=ndots))
