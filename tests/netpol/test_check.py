@@ -111,3 +111,65 @@ def test_unreadable_policies_lower_certainty(demo, verdict, confidence):
     finding = network_policy.run(context(ev))
     assert (finding.verdict, finding.confidence) == (verdict, confidence)
     assert any(gap in c.text for c in finding.evidence)
+
+
+def _external(*policies: dict, probes: tuple = ()) -> evidence_model.Evidence:
+    from . import build
+
+    objs = (
+        build.namespace("app"),
+        build.pod("app", "client", {"app": "client"}, "10.0.0.1"),
+        *policies,
+    )
+    incident = evidence_model.Incident(
+        source="client", target="db.example.com", port=5432, namespace="app"
+    )
+    return evidence_model.Evidence.of(objs, incident=incident, probes=probes)
+
+
+EGRESS_TO_DB = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "to-db", "namespace": "app"},
+    "spec": {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [{"to": [{"ipBlock": {"cidr": "203.0.113.0/28"}}], "ports": [{"port": 5432}]}],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("address", "verdict"),
+    [
+        ("203.0.113.10", model.Verdict.RULED_OUT),
+        ("198.51.100.7", model.Verdict.CAUSE),
+        (None, None),
+    ],
+    ids=["resolved_inside_the_block", "resolved_outside_the_block", "not_resolved"],
+)
+def test_external_host_is_checked_at_the_addresses_dns_gave(address, verdict):
+    from paramedic.evidence import probes_file
+
+    probes = ()
+    if address:
+        probes = (
+            probes_file.ProbeResult(
+                kind="dns",
+                target="db.example.com",
+                outcome="resolved",
+                elapsed_ms=1.0,
+                data={"addresses": [address]},
+            ),
+        )
+    finding = network_policy.run(context(_external(EGRESS_TO_DB, probes=probes)))
+    if verdict is None:
+        assert finding.verdict is model.Verdict.INCONCLUSIVE
+        assert "paramedic probe dns db.example.com" in finding.missing
+        return
+    assert finding.verdict is verdict
+    if verdict is model.Verdict.CAUSE:
+        (step,) = finding.fix.steps
+        assert step.action["object"]["spec"]["egress"][0]["to"] == [
+            {"ipBlock": {"cidr": "198.51.100.7/32"}}
+        ]

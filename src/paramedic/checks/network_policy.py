@@ -229,8 +229,12 @@ def _unresolved_target(
         evidence=tuple(
             model.Cite(text=f"egress isolated by {r}", source=r) for r in sorted(isolating)
         ),
-        missing="kubectl get endpointslices -A -l "
-        f"kubernetes.io/service-name={scope.target_host.split('.')[0]}",
+        missing=(
+            f"the address of {scope.target_host}: `paramedic probe dns {scope.target_host}`, "
+            "or diagnose with its IP"
+            if scope.external and scope.target_service is None
+            else f"kubectl -n {scope.target_namespace} get pods,endpointslices -o wide"
+        ),
     )
 
 

@@ -3,7 +3,8 @@
 The source is every pod of the workload (its pod template when it has none); the target is
 every pod behind the Service, each on the pod port the Service port translates to (named
 targetPorts resolved per pod), else the pod templates of the workloads the Service would select;
-an external target is its endpoint IPs or its host IP.
+an external target is its endpoint IPs, its host IP, or the addresses a recorded DNS probe
+resolved its name to.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def targets(ev: evidence_model.Evidence, scope: resolve.Scope, protocol: str) ->
             target = services.target_port(sp) if sp else port
             wanted = target if isinstance(target, int) else port
             return [(peers.Peer.ip(ip), wanted) for ip in ready if is_ip(ip)]
-        return [(peers.Peer.ip(scope.target_host), port)] if is_ip(scope.target_host) else []
+        if is_ip(scope.target_host):
+            return [(peers.Peer.ip(scope.target_host), port)]
+        return [(peers.Peer.ip(ip), port) for ip in resolved(ev, scope.target_host)]
     assert service is not None
     sp = services.find_port(service, scope.port)
     target = services.target_port(sp) if sp else port
@@ -70,6 +73,15 @@ def templates(ev: evidence_model.Evidence, service: Mapping[str, Any]) -> list[M
         for w in ev.kind(kind, ns)
         if selectors.map_matches(sel, pods.template_labels(w))
     ]
+
+
+def resolved(ev: evidence_model.Evidence, host: str) -> list[str]:
+    """Addresses a recorded DNS probe resolved `host` to (none when it was not probed)."""
+    found: list[str] = []
+    for probe in ev.probes_of("dns"):
+        if probe.target.rstrip(".") == host.rstrip(".") and probe.ok:
+            found += [str(a) for a in probe.data.get("addresses") or () if is_ip(str(a))]
+    return list(dict.fromkeys(found))
 
 
 def is_ip(text: str) -> bool:
