@@ -109,7 +109,9 @@ def check(
         click.echo(json.dumps(doc, indent=2))
     else:
         for _, d, r in found:
-            click.echo(f"{'ALLOWED' if r.allowed else 'DENIED '} {r.summary()}")
+            click.echo(
+                f"{'ALLOWED' if r.allowed else 'DENIED '} {r.src} -> {r.dst} {r.protocol}/{r.port}"
+            )
             if d.via:
                 click.echo(f"  via      {d.via}")
             click.echo(f"  egress   {r.egress.reason}")
