@@ -414,9 +414,17 @@ def test_missing_secret_or_key_is_the_first_cause(objs, phrases, patch):
         )
 
 
-def test_secret_absent_from_a_snapshot_without_secrets_is_not_called_missing():
-    finding = run([deployment(), RS, *PODS], client_logs(OK_LOG))
-    assert finding.verdict == "ruled-out"
+@pytest.mark.parametrize(
+    ("logs", "verdict", "confidence"),
+    [(client_logs(OK_LOG), "ruled-out", "medium"), ({}, "inconclusive", "low")],
+)
+def test_secret_absent_from_a_snapshot_without_secrets_is_not_called_missing(
+    logs, verdict, confidence
+):
+    finding = run([deployment(), RS, *PODS], logs)
+    assert (finding.verdict, finding.confidence) == (verdict, confidence)
+    assert "rotation cannot be checked" in finding.summary
+    assert "kubectl get secret profile-db-credentials -n app -o yaml" in finding.missing
 
 
 def test_optional_references_may_be_missing():

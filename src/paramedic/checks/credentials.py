@@ -115,7 +115,32 @@ def run(ctx: model.Context) -> model.Finding:
             missing="" if logs_seen else f"client logs: {logs_cmd}",
             **credential_fixes.for_stale(template, stale[0]),
         )
-    if not logs_seen and not ev.probes_of("postgres"):
+    unseen = sorted(
+        {r.name for r in env.references(template) if r.kind == "Secret"}
+        - {objects.name(s) for s in ev.kind("Secret", ns)}
+    )
+    heard = logs_seen or bool(ev.probes_of("postgres"))
+    if unseen:
+        get = f"kubectl get secret {' '.join(unseen)} -n {ns} -o yaml"
+        gaps = [g for g in ev.gaps if "secret" in g.lower()]
+        evidence.append(
+            model.Cite(
+                text=f"Secret(s) {', '.join(unseen)} not in the evidence"
+                + (f" ({gaps[0]})" if gaps else "")
+                + ": whether they changed after the pods started cannot be checked",
+                source="evidence gaps" if gaps else "",
+            )
+        )
+        return _finding(
+            model.Verdict.RULED_OUT if heard else model.Verdict.INCONCLUSIVE,
+            model.Confidence.MEDIUM if heard else model.Confidence.LOW,
+            ("no authentication failure was found; " if heard else "")
+            + f"Secret(s) {', '.join(unseen)} could not be read, so a rotation cannot be checked",
+            evidence=tuple(evidence),
+            missing=f"the Secrets (values are digested on arrival): {get}"
+            + ("" if heard else f"; client logs: {logs_cmd}"),
+        )
+    if not heard:
         evidence.append(
             model.Cite(
                 text="no client logs and no postgres probe in the evidence: "
