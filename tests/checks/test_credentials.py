@@ -495,3 +495,36 @@ def test_no_source_workload_is_inconclusive():
 
 def test_registered_under_its_stable_id():
     assert registry.get("credentials").function is credentials.run
+
+
+def test_a_label_edit_after_the_pods_started_is_not_a_rotation():
+    relabelled = secret()
+    relabelled["metadata"]["managedFields"] += [
+        {
+            "manager": "kubectl-label",
+            "time": "2026-11-26T03:02:11Z",
+            "fieldsV1": {"f:metadata": {"f:labels": {"f:team": {}}}},
+        },
+        {
+            "manager": "external-secrets",
+            "time": "2026-10-30T02:00:04Z",
+            "fieldsV1": {"f:data": {"f:password": {}}},
+        },
+    ]
+    finding = run([deployment(), RS, *PODS, relabelled], client_logs(OK_LOG))
+    assert finding.verdict == "ruled-out"
+    assert "last written 2026-10-30T02:00:04Z by external-secrets" in dump(finding)
+
+
+def test_a_data_write_with_fieldsv1_is_a_rotation():
+    rotated = secret()
+    rotated["metadata"]["managedFields"].append(
+        {
+            "manager": "vault-secrets-operator",
+            "time": "2026-11-26T03:02:11Z",
+            "fieldsV1": {"f:data": {"f:password": {}}},
+        }
+    )
+    finding = run([deployment(), RS, *PODS, rotated], client_logs(CLIENT_28P01))
+    assert (finding.verdict, finding.confidence) == ("cause", "high")
+    assert "by vault-secrets-operator" in dump(finding)

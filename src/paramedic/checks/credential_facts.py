@@ -72,14 +72,25 @@ def iso(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_DATA_FIELDS = ("f:data", "f:stringData", "f:binaryData")
+
+
 def last_change(obj: Obj) -> tuple[datetime.datetime | None, str]:
-    """(newest write time, who wrote it) from managedFields, else creationTimestamp."""
+    """(newest write time of the data, who wrote it) from managedFields, else creationTimestamp.
+
+    An entry whose fieldsV1 is recorded but owns no data field (a label or annotation edit)
+    does not count: it changed nothing a container reads. Entries without fieldsV1 count.
+    """
     best: tuple[datetime.datetime | None, str] = (
         timestamp(objects.meta(obj).get("creationTimestamp")),
         "created",
     )
     for entry in objects.as_list(objects.meta(obj).get("managedFields")):
-        moment = timestamp(objects.as_dict(entry).get("time"))
+        entry = objects.as_dict(entry)
+        fields = entry.get("fieldsV1")
+        if isinstance(fields, dict) and not any(f in fields for f in _DATA_FIELDS):
+            continue
+        moment = timestamp(entry.get("time"))
         if moment is not None and (best[0] is None or moment > best[0]):
             best = (moment, str(entry.get("manager") or "unknown manager"))
     return best
