@@ -94,11 +94,12 @@ def main() -> None:
         measure("dns resolved (dnsmasq, A+AAAA)", "resolved", 100, args.runs,
                 lambda: dns.probe("db.example.test", server=zone.host, port=zone.port,
                                   timeout=DEFAULT.dns))
-        measure("dns resolved via 3 search suffixes (ndots:5)", "resolved", 100, args.runs,
+        measure("dns resolved via the search path (2nd name tried, ndots:5)", "resolved", 100,
+                args.runs,
                 lambda: dns.probe("profile-db.data", server=zone.host, port=zone.port,
                                   timeout=DEFAULT.dns, search=("a.svc.cluster.local",
                                                                "svc.cluster.local")))
-        measure("postgres ok (connect, scram, 2 queries)", "ok", 100, args.runs,
+        measure("postgres ok (connect, SCRAM, limits + pg_stat_activity)", "ok", 100, args.runs,
                 lambda: postgres.probe(pg.dsn("app"), timeout=DEFAULT.postgres))
         for timeout in (1.0, None):
             t_tcp = timeout or DEFAULT.tcp
