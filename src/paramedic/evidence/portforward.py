@@ -53,8 +53,7 @@ class Forward:
         with contextlib.suppress(OSError):
             self._listener.close()
         for item in list(self._open):
-            with contextlib.suppress(Exception):
-                item.close()
+            _close(item)
         for thread in self._threads:
             thread.join(timeout=1.0)
 
@@ -90,8 +89,7 @@ class Forward:
                 f"port-forward to {self.namespace}/{self.pod}: {type(exc).__name__}: {exc}"
             )
         finally:
-            with contextlib.suppress(Exception):
-                ws.close()
+            _close(ws)
             conn.close()
 
     def _websocket(self) -> Any:
@@ -166,3 +164,13 @@ class Forward:
                         f" {frame.data[1:].decode(errors='replace')}"
                     )
                     return
+
+
+def _close(item: Any) -> None:
+    """Close a local socket or a websocket. WebSocket.close() does nothing once the peer has
+    closed (it only marks the connection closed), so its socket is shut down explicitly."""
+    with contextlib.suppress(Exception):
+        item.close()
+    if not isinstance(item, socket.socket):
+        with contextlib.suppress(Exception):
+            item.shutdown()

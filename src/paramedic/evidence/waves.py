@@ -1,0 +1,335 @@
+"""The waves of read requests that gather one incident's objects, logs and metrics.
+
+Each wave runs in parallel (fetch.Fetcher) and needs what the previous one found:
+  1. what the user named: the source (workload by name, pod, or a selector's pods), the target
+     Service with its Endpoints/EndpointSlices, NetworkPolicies and events of both namespaces,
+     the source namespace's Services, every Namespace (labels for namespaceSelector), Nodes,
+     CoreDNS (pods, Service, endpoints, ConfigMap, Deployment), and /apis discovery;
+  2. what those imply: the workload's pods and ReplicaSets, the owners of a named pod, the
+     target Service's pods;
+  3. what the pods reference: their owners on the target side, Secrets (digested on arrival:
+     no value ever enters Evidence) and ConfigMaps, bounded log tails, PodMetrics;
+  4. the Deployments owning the ReplicaSets found so far.
+Paths and selectors come from gather_plan; failures are gaps recorded by the Fetcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from paramedic import timeouts
+from paramedic.evidence import fetch, gather_plan, kubeapi, model, redact
+
+Plan = gather_plan
+Handler = Callable[[kubeapi.Reply | None], None]
+
+
+class Gathering:
+    """The objects, logs and metrics of one run, filled wave by wave."""
+
+    def __init__(
+        self, fetcher: fetch.Fetcher, incident: model.Incident, limits: timeouts.Timeouts
+    ) -> None:
+        self.fetcher = fetcher
+        self.incident = incident
+        self.namespace = str(incident.namespace)
+        self.limits = limits
+        self.target_info = Plan.target(incident.target, self.namespace)
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.logs: dict[model.LogKey, tuple[str, ...]] = {}
+        self.metrics: list[dict[str, Any]] = []
+        self.workload: dict[str, Any] | None = None
+        self.source_pods: list[dict[str, Any]] = []
+        self.service: dict[str, Any] | None = None
+        self.target_pods: list[dict[str, Any]] = []
+        self.dns_pods: list[dict[str, Any]] = []
+        self.metrics_served = False
+        self.namespace_services: list[dict[str, Any]] = []
+
+    # --- the four waves --------------------------------------------------------------------
+
+    def run(self) -> Gathering:
+        self._wave_one()
+        self._wave_two()
+        self._keep_source_services()
+        self._wave_three()
+        self._wave_four()
+        return self
+
+    def _wave_one(self) -> None:
+        ns, src, tgt = self.namespace, self.incident.source, self.target_info
+        reqs: list[tuple[fetch.Request, Handler]] = [
+            (_list("Namespace"), self._keep_list("Namespace")),
+            (_list("Node"), self._keep_list("Node")),
+            (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery),
+        ]
+        if Plan.is_selector(src):
+            reqs.append((_list("Pod", ns, selector=src), self._source_pods_listed))
+        else:
+            for kind in Plan.SOURCE_KINDS:
+                reqs.append((_get(kind, ns, src), self._source_candidate(kind)))
+        spaces = {ns}
+        if tgt.is_service:
+            tns, tname = str(tgt.service_namespace), str(tgt.service_name)
+            spaces.add(tns)
+            reqs += [
+                (_get("Service", tns, tname), self._target_service),
+                (_get("Endpoints", tns, tname), self._keep_one),
+                (
+                    _list("EndpointSlice", tns, selector=f"kubernetes.io/service-name={tname}"),
+                    self._keep_list("EndpointSlice"),
+                ),
+            ]
+        dns = Plan.DNS_NAMESPACE
+        reqs += [
+            (_list("Pod", dns, selector=Plan.DNS_SELECTOR), self._dns_pods),
+            (_get("Service", dns, Plan.DNS_SERVICE), self._keep_one),
+            (_get("Endpoints", dns, Plan.DNS_SERVICE), self._keep_one),
+            (
+                _list(
+                    "EndpointSlice", dns, selector=f"kubernetes.io/service-name={Plan.DNS_SERVICE}"
+                ),
+                self._keep_list("EndpointSlice"),
+            ),
+            (_get("ConfigMap", dns, Plan.DNS_CONFIGMAP), self._keep_one),
+            (_get("Deployment", dns, Plan.DNS_DEPLOYMENT), self._keep_one),
+            (_list("Service", ns), self._source_namespace_services),
+        ]
+        for space in sorted(spaces):
+            reqs += [
+                (_list("NetworkPolicy", space), self._keep_list("NetworkPolicy")),
+                (_list("Event", space), self._keep_list("Event")),
+            ]
+        self._run(reqs)
+
+    def _wave_two(self) -> None:
+        reqs: list[tuple[fetch.Request, Handler]] = []
+        if self.workload is not None:
+            wl, sel = (
+                self.workload,
+                Plan.label_selector((self.workload.get("spec") or {}).get("selector")),
+            )
+            if sel is not None:
+                reqs.append((_list("Pod", self.namespace, selector=sel), self._source_pods_listed))
+                if wl.get("kind") == "Deployment":
+                    reqs.append(
+                        (
+                            _list("ReplicaSet", self.namespace, selector=sel),
+                            self._keep_list("ReplicaSet"),
+                        )
+                    )
+        else:
+            for kind, ns, name in sorted(Plan.owner_refs(self.source_pods)):
+                reqs.append((_get(kind, ns, name), self._source_owner))
+        if self.service is not None:
+            sel = Plan.map_selector((self.service.get("spec") or {}).get("selector"))
+            if sel is not None:
+                reqs.append(
+                    (_list("Pod", _ns(self.service), selector=sel), self._target_pods_listed)
+                )
+        self._run(reqs)
+
+    def _wave_three(self) -> None:
+        reqs: list[tuple[fetch.Request, Handler]] = []
+        for kind, ns, name in sorted(Plan.owner_refs(self.target_pods)):
+            if (kind, ns, name) not in self.objects:
+                reqs.append((_get(kind, ns, name), self._keep_one))
+        spec_holders = [*self.source_pods, *self.target_pods]
+        if self.workload is not None:
+            spec_holders.append(self.workload)
+        secrets, config_maps = Plan.referenced(spec_holders)
+        reqs += [(_get("Secret", ns, name), self._keep_one) for ns, name in sorted(secrets)]
+        reqs += [(_get("ConfigMap", ns, name), self._keep_one) for ns, name in sorted(config_maps)]
+        for group in (self.source_pods, self.target_pods, self.dns_pods):
+            for ns, pod, container, previous in Plan.log_targets(group):
+                request = self._log_request(ns, pod, container, previous)
+                reqs.append((request, self._keep_log(ns, pod, container, previous)))
+        if self.metrics_served:
+            pods = [*self.source_pods, *self.target_pods, *self.dns_pods]
+            for ns in sorted({_ns(p) for p in pods}):
+                reqs.append((_list("PodMetrics", ns), self._keep_metrics))
+        self._run(reqs)
+
+    def _wave_four(self) -> None:
+        """The Deployments that own the ReplicaSets found so far (source or target side)."""
+        rs = [o for o in self.objects.values() if o.get("kind") == "ReplicaSet"]
+        reqs: list[tuple[fetch.Request, Handler]] = [
+            (_get(kind, ns, name), self._keep_one)
+            for kind, ns, name in sorted(Plan.owner_refs(rs))
+            if kind == "Deployment" and (kind, ns, name) not in self.objects
+        ]
+        self._run(reqs)
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    def _run(self, reqs: list[tuple[fetch.Request, Handler]]) -> None:
+        replies = self.fetcher.wave([r for r, _ in reqs])
+        for (_, handle), reply in zip(reqs, replies, strict=True):
+            handle(reply)
+
+    def _keep(self, obj: dict[str, Any]) -> dict[str, Any]:
+        obj = redact.secret(obj)  # no Secret value ever enters Evidence
+        meta = obj.get("metadata") or {}
+        self.objects[
+            (str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        ] = obj
+        return obj
+
+    def _keep_one(self, reply: kubeapi.Reply | None) -> None:
+        found = fetch.obj(reply)
+        if found is not None:
+            self._keep(found)
+
+    def _keep_list(self, kind: str) -> Callable[[kubeapi.Reply | None], None]:
+        def handle(reply: kubeapi.Reply | None) -> None:
+            for item in fetch.items(reply, kind=kind, api_version=Plan.api_version(kind)):
+                self._keep(item)
+
+        return handle
+
+    def _discovery(self, reply: kubeapi.Reply | None) -> None:
+        groups = (
+            (reply.data or {}).get("groups")
+            if reply is not None and isinstance(reply.data, dict)
+            else None
+        )
+        names = {g.get("name") for g in groups or [] if isinstance(g, dict)}
+        self.metrics_served = "metrics.k8s.io" in names
+        if reply is not None and not self.metrics_served:
+            self.fetcher.gaps.append(
+                "no metrics: the metrics.k8s.io API is not served (metrics-server missing)"
+            )
+
+    def _source_candidate(self, kind: str) -> Callable[[kubeapi.Reply | None], None]:
+        def handle(reply: kubeapi.Reply | None) -> None:
+            found = fetch.obj(reply)
+            if found is None:
+                return
+            self._keep(found)
+            current = self.workload or (self.source_pods[0] if self.source_pods else None)
+            rank = Plan.SOURCE_KINDS.index
+            if current is not None and rank(str(current.get("kind"))) <= rank(kind):
+                return
+            if kind == "Pod":
+                self.source_pods = [found]
+            else:
+                self.workload, self.source_pods = found, []
+
+        return handle
+
+    def _source_pods_listed(self, reply: kubeapi.Reply | None) -> None:
+        self.source_pods = [self._keep(p) for p in fetch.items(reply, kind="Pod", api_version="v1")]
+
+    def _source_owner(self, reply: kubeapi.Reply | None) -> None:
+        found = fetch.obj(reply)
+        if found is not None:
+            self._keep(found)
+            if found.get("kind") in ("StatefulSet", "DaemonSet", "Job"):
+                self.workload = self.workload or found
+
+    def _source_namespace_services(self, reply: kubeapi.Reply | None) -> None:
+        self.namespace_services = fetch.items(reply, kind="Service", api_version="v1")
+
+    def _keep_source_services(self) -> None:
+        """The Services that select the source's pods (readiness: does the source drop out?)."""
+        for service in self.namespace_services:
+            selector = (service.get("spec") or {}).get("selector") or {}
+            if selector and any(
+                all(_labels(p).get(str(k)) == str(v) for k, v in selector.items())
+                for p in self.source_pods
+            ):
+                self._keep(service)
+
+    def _target_service(self, reply: kubeapi.Reply | None) -> None:
+        found = fetch.obj(reply)
+        if found is not None:
+            self.service = self._keep(found)
+
+    def _target_pods_listed(self, reply: kubeapi.Reply | None) -> None:
+        self.target_pods = [self._keep(p) for p in fetch.items(reply, kind="Pod", api_version="v1")]
+
+    def _dns_pods(self, reply: kubeapi.Reply | None) -> None:
+        self.dns_pods = [self._keep(p) for p in fetch.items(reply, kind="Pod", api_version="v1")]
+
+    def _keep_metrics(self, reply: kubeapi.Reply | None) -> None:
+        pods = [*self.source_pods, *self.target_pods, *self.dns_pods]
+        wanted = {(_ns(p), _name(p)) for p in pods}
+        found = fetch.items(reply, kind="PodMetrics", api_version="metrics.k8s.io/v1beta1")
+        self.metrics += [m for m in found if (_ns(m), _name(m)) in wanted]
+
+    def _log_request(self, ns: str, pod: str, container: str, previous: bool) -> fetch.Request:
+        query = [("container", container), ("tailLines", str(self.limits.log_lines))]
+        if previous:
+            query.append(("previous", "true"))
+        return fetch.Request(
+            what=f"read {'previous ' if previous else ''}logs of {ns}/{pod}/{container}",
+            path=f"/api/v1/namespaces/{ns}/pods/{pod}/log",
+            query=tuple(query),
+            raw=True,
+            missing_ok=previous,
+        )
+
+    def _keep_log(
+        self, ns: str, pod: str, container: str, previous: bool
+    ) -> Callable[[kubeapi.Reply | None], None]:
+        def handle(reply: kubeapi.Reply | None) -> None:
+            if reply is not None and reply.ok:
+                key = f"{container} (previous)" if previous else container
+                self.logs[(ns, pod, key)] = tuple(reply.text.splitlines())
+
+        return handle
+
+    # --- results ----------------------------------------------------------------------------
+
+    def ordered_objects(self) -> list[dict[str, Any]]:
+        order = {kind: i for i, kind in enumerate(Plan.KIND_ORDER)}
+        return sorted(
+            self.objects.values(),
+            key=lambda o: (
+                order.get(str(o.get("kind")), len(order)),
+                str(o.get("kind")),
+                _ns(o),
+                str((o.get("metadata") or {}).get("name") or ""),
+            ),
+        )
+
+    def source_labels(self) -> dict[str, str] | None:
+        """Labels the probe pod wears: the pod template's (or the source pod's)."""
+        if self.workload is not None:
+            template = (self.workload.get("spec") or {}).get("template") or {}
+            return dict((template.get("metadata") or {}).get("labels") or {})
+        if self.source_pods:
+            return dict((self.source_pods[0].get("metadata") or {}).get("labels") or {})
+        return None
+
+
+def _ns(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "")
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, Any]:
+    return dict((obj.get("metadata") or {}).get("labels") or {})
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
+
+
+def _list(kind: str, namespace: str | None = None, *, selector: str | None = None) -> fetch.Request:
+    plural = Plan.RESOURCES[kind][1] if kind != "PodMetrics" else "podmetrics (metrics.k8s.io)"
+    where = f" in {namespace}" if namespace else ""
+    query = (("labelSelector", selector),) if selector else ()
+    label = f" ({selector})" if selector else ""
+    return fetch.Request(
+        what=f"list {plural}{where}{label}", path=Plan.path(kind, namespace), query=query
+    )
+
+
+def _get(kind: str, namespace: str, name: str) -> fetch.Request:
+    plural = Plan.RESOURCES[kind][1]
+    return fetch.Request(
+        what=f"get {plural} {namespace}/{name}",
+        path=Plan.path(kind, namespace, name),
+        missing_ok=True,
+    )
