@@ -230,6 +230,13 @@ def dump(finding):
             ["CPU limit", "throttling is likely", "duration: 8123.532 ms", "--limits=cpu=3"],
         ),
         (
+            [db_pod(restarts=3, last={"reason": "Error", "exitCode": 137}), node()],
+            {},
+            [metrics("900Mi", "200m")],
+            "warning",
+            ["SIGKILL(s) (exit 137) without reason OOMKilled", "was Error (exit 137)"],
+        ),
+        (
             [db_pod(), node()],
             {},
             [metrics("1900Mi", "200m")],
@@ -253,6 +260,7 @@ def dump(finding):
         "evicted",
         "node-pressure",
         "cpu-throttled",
+        "sigkill-not-oom",
         "memory-near-limit",
         "slow-queries-only",
     ],

@@ -64,6 +64,8 @@ class Usage:
 class PodSignals:
     pod: Obj
     oom: tuple[model.Cite, ...] = ()
+    killed: tuple[model.Cite, ...] = ()
+    """SIGKILL (exit 137) without reason OOMKilled: a liveness kill as likely as memory."""
     restarts: int = 0
     evicted: model.Cite | None = None
     pressure: tuple[model.Cite, ...] = ()
@@ -118,13 +120,15 @@ def usage_of(ev: evidence_model.Evidence, pod: Obj) -> tuple[tuple[Usage, ...], 
 
 def signals(ev: evidence_model.Evidence, pod: Obj) -> PodSignals:
     ref, st = objects.ref(pod), objects.status(pod)
-    oom, restarts = [], 0
+    oom: list[model.Cite] = []
+    killed: list[model.Cite] = []
+    restarts = 0
     for cs in pods.container_statuses(pod):
         restarts += objects.as_int(cs.get("restartCount"))
         for which in ("lastState", "state"):
             term = objects.as_dict(objects.as_dict(cs.get(which)).get("terminated"))
             if term.get("reason") == "OOMKilled" or (term and term.get("exitCode") == 137):
-                oom.append(
+                (oom if term.get("reason") == "OOMKilled" else killed).append(
                     model.Cite(
                         text=f"container {cs.get('name')} "
                         f"{'was' if which == 'lastState' else 'is'} "
@@ -169,6 +173,7 @@ def signals(ev: evidence_model.Evidence, pod: Obj) -> PodSignals:
     return PodSignals(
         pod=pod,
         oom=tuple(oom),
+        killed=tuple(killed),
         restarts=restarts,
         evicted=evicted,
         pressure=tuple(pressure),

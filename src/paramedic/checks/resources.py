@@ -55,6 +55,7 @@ def run(ctx: model.Context) -> model.Finding:
         for w in ("memory", "cpu")
     }
     slow = [c for s in sigs for c in s.slow]
+    killed = [c for s in sigs for c in s.killed]
     client = [
         c.cite("client: ")
         for c in clues.first_per_pod(
@@ -131,8 +132,12 @@ def run(ctx: model.Context) -> model.Finding:
                 ),
             ),
         )
-    if hot["memory"] or hot["cpu"] or slow:
+    if hot["memory"] or hot["cpu"] or slow or killed:
         what = [
+            f"{len(killed)} SIGKILL(s) (exit 137) without reason OOMKilled: a liveness-probe kill "
+            "or memory - see the pod's events"
+            if killed
+            else "",
             f"memory at >= 90% of its limit ({_names(hot['memory'])})" if hot["memory"] else "",
             f"CPU at >= 90% of its limit ({_names(hot['cpu'])})" if hot["cpu"] else "",
             f"{len(slow)} slow statement(s) >= {resource_facts.SLOW_MS:.0f} ms" if slow else "",
@@ -140,8 +145,12 @@ def run(ctx: model.Context) -> model.Finding:
         return _finding(
             model.Verdict.WARNING,
             model.Confidence.MEDIUM,
-            "the database is close to its resource limits: " + "; ".join(w for w in what if w),
-            evidence=(*usage, *slow[:3]),
+            "warning signs in the database's resources: " + "; ".join(w for w in what if w),
+            evidence=(*killed[:2], *usage, *slow[:3]),
+            missing="why the container was killed: kubectl describe pod "
+            f"{objects.name(db_pods[0])} -n {objects.namespace(db_pods[0])}"
+            if killed
+            else "",
             **_resize_fix(
                 ev,
                 hot["memory"] or hot["cpu"] or sigs,
