@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from paramedic import timeouts
-from paramedic.evidence import gather_plan, probe_pod
+from paramedic.evidence import gather_plan, probe_pod, probe_pod_log
 
 from . import fakeapi
 from .conftest import gather
@@ -114,7 +114,7 @@ def test_busybox_nslookup_output_becomes_a_dns_probe_result(
     output: str, rc: int, outcome: str, rcode: str | None
 ) -> None:
     log = f"@@paramedic dns x.data rc={rc} ms=12\n{output}@@end\n"
-    (result,) = probe_pod.parse(log, source="pod app/p", at="2026-11-26T04:00:00Z")
+    (result,) = probe_pod_log.parse(log, source="pod app/p", at="2026-11-26T04:00:00Z")
     assert (result.kind, result.outcome, result.data["rcode"]) == ("dns", outcome, rcode)
     assert set(result.data) == {"name", "server", "addresses", "ttl", "rcode"}
 
@@ -144,7 +144,7 @@ def test_busybox_nc_output_becomes_a_tcp_probe_result(
     output: str, rc: int, outcome: str, errno: str | None
 ) -> None:
     log = f"@@paramedic tcp 10.96.112.40:5432 rc={rc} ms=7\n{output}\n@@end\n"
-    (result,) = probe_pod.parse(log, source="pod app/p", at="")
+    (result,) = probe_pod_log.parse(log, source="pod app/p", at="")
     assert (result.outcome, result.data["errno"]) == (outcome, errno)
     assert result.data["host"] == "10.96.112.40" and result.data["port"] == 5432
     assert result.data["address"] == "10.96.112.40"

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic import timeouts
-from paramedic.evidence import fetch, gather_plan, probes_file
+from paramedic.evidence import fetch, gather_plan, probe_pod_log, probes_file
 
 DEFAULT_IMAGE = "busybox:1.36"
 CONTROLLER_LABELS = (
@@ -36,7 +36,6 @@ CONTROLLER_LABELS = (
     "batch.kubernetes.io/job-name",
 )
 _SAFE = re.compile(r"^[A-Za-z0-9.:\-\[\]]{1,253}$")
-_MARK = "@@paramedic"
 _POLL = 0.5
 
 
@@ -152,7 +151,7 @@ def manifest(
 
 
 def script(checks: Sequence[Check], limits: timeouts.Timeouts) -> str:
-    """A busybox sh script; per check: '@@paramedic KIND TARGET rc=N ms=M', its output, '@@end'."""
+    """A busybox sh script; per check: see probe_pod_log."""
     lines = ['now() { read u _ < /proc/uptime; echo "${u%.*}${u#*.}0"; }']
     for c in checks:
         if not _SAFE.match(c.host):
@@ -164,7 +163,8 @@ def script(checks: Sequence[Check], limits: timeouts.Timeouts) -> str:
             command = f"timeout {wait + 1} nc -z -w {wait} {shlex.quote(c.host)} {int(c.port or 0)}"
         lines += [
             f"t0=$(now); out=$({command} 2>&1); rc=$?; t1=$(now)",
-            f'echo "{_MARK} {c.kind} {c.target} rc=$rc ms=$((t1-t0))"; echo "$out"; echo "@@end"',
+            f'echo "{probe_pod_log.MARK} {c.kind} {c.target} rc=$rc ms=$((t1-t0))"',
+            f'echo "$out"; echo "{probe_pod_log.END}"',
         ]
     return "\n".join(lines) + "\n"
 
@@ -204,7 +204,7 @@ def run(
         )
         if log is None:
             return ()
-        return parse(log.text, source=f"pod {namespace}/{name}", at=_now())
+        return probe_pod_log.parse(log.text, source=f"pod {namespace}/{name}", at=_now())
     finally:
         deleted = fetcher.write("DELETE", pod_path)
         if not deleted.ok and not deleted.not_found:
@@ -212,113 +212,6 @@ def run(
                 f"probe pod {namespace}/{name} NOT deleted ({deleted.problem}):"
                 f" kubectl delete pod -n {namespace} {name}"
             )
-
-
-def parse(text: str, *, source: str, at: str) -> tuple[probes_file.ProbeResult, ...]:
-    """ProbeResults from the probe pod's log (see `script`)."""
-    results = []
-    header: list[str] | None = None
-    body: list[str] = []
-    for line in text.splitlines():
-        if line.startswith(_MARK + " "):
-            header, body = line.split()[1:], []
-        elif line == "@@end" and header is not None and len(header) == 4:
-            kind, target, rc, ms = header
-            fields = {k: v for k, v in (part.split("=", 1) for part in (rc, ms))}
-            parse_one = _dns if kind == "dns" else _tcp
-            results.append(
-                parse_one(
-                    target,
-                    int(fields.get("rc", "1")),
-                    float(fields.get("ms", "0")),
-                    body,
-                    source,
-                    at,
-                )
-            )
-            header = None
-        elif header is not None:
-            body.append(line)
-    return tuple(results)
-
-
-def _dns(
-    target: str, rc: int, ms: float, out: list[str], source: str, at: str
-) -> probes_file.ProbeResult:
-    server = next((ln.split()[-1] for ln in out if ln.startswith("Server:")), "")
-    addresses: list[str] = []
-    named = False
-    for ln in out:
-        named = named or ln.startswith("Name:")
-        if named and ln.startswith("Address") and ln.split()[-1] not in addresses:
-            addresses.append(ln.split()[-1])
-    text = "\n".join(out)
-    rcode = next(
-        (code for code in ("NXDOMAIN", "SERVFAIL", "REFUSED") if f": {code}" in text), None
-    )
-    if addresses:
-        outcome, rcode = "resolved", "NOERROR"
-    elif rcode:
-        outcome = rcode.lower()
-    elif rc in (124, 143) or "timed out" in text or "no servers could be reached" in text:
-        outcome = "timeout"
-    else:
-        outcome = "servfail"
-    detail = next(
-        (ln for ln in out if ln.startswith(("**", ";;"))), f"{len(addresses)} address(es)"
-    )
-    return probes_file.ProbeResult(
-        kind="dns",
-        target=target,
-        outcome=outcome,
-        elapsed_ms=ms,
-        detail=detail.strip(),
-        data={
-            "name": target,
-            "server": server,
-            "addresses": addresses,
-            "ttl": None,
-            "rcode": rcode,
-        },
-        source=source,
-        at=at,
-    )
-
-
-def _tcp(
-    target: str, rc: int, ms: float, out: list[str], source: str, at: str
-) -> probes_file.ProbeResult:
-    host, _, port = target.rpartition(":")
-    text = "\n".join(out).lower()
-    for needle, found, code in (
-        ("refused", "refused", "ECONNREFUSED"),
-        ("no route", "unreachable", "EHOSTUNREACH"),
-        ("network is unreachable", "unreachable", "ENETUNREACH"),
-        ("reset", "reset", "ECONNRESET"),
-        ("bad address", "dns-error", None),
-        ("timed out", "timeout", "ETIMEDOUT"),
-        ("timeout", "timeout", "ETIMEDOUT"),
-    ):
-        if rc != 0 and needle in text:
-            outcome, errno = found, code
-            break
-    else:
-        outcome, errno = ("open", None) if rc == 0 else ("timeout", "ETIMEDOUT")
-    return probes_file.ProbeResult(
-        kind="tcp",
-        target=target,
-        outcome=outcome,
-        elapsed_ms=ms,
-        detail=(out[0].strip() if out and out[0].strip() else outcome),
-        data={
-            "host": host,
-            "port": int(port) if port.isdigit() else port,
-            "address": host if gather_plan.is_ip(host) else None,
-            "errno": errno,
-        },
-        source=source,
-        at=at,
-    )
 
 
 def _wait(fetcher: fetch.Fetcher, pod_path: str, name: str, namespace: str, image: str) -> bool:
