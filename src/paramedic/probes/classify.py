@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from paramedic.probes import outcomes
+
 # (pattern, outcome, sqlstate, limit) - `limit` says which connection limit was hit (53300).
 _SERVER = [
     (r"sorry, too many clients already", "too-many-connections", "53300", "max_connections"),
@@ -62,8 +64,12 @@ _CLIENT = [
     (r"server closed the connection unexpectedly", "error", "ECONNRESET"),
 ]
 
-_BY_SQLSTATE = {"28P01": "auth-failed", "28000": "auth-failed", "3D000": "database-missing",
-                "53300": "too-many-connections"}
+_BY_SQLSTATE = {
+    "28P01": outcomes.Postgres.AUTH_FAILED,
+    "28000": outcomes.Postgres.AUTH_FAILED,
+    "3D000": outcomes.Postgres.DATABASE_MISSING,
+    "53300": outcomes.Postgres.TOO_MANY_CONNECTIONS,
+}
 
 _FATAL = re.compile(r"(?:FATAL|ERROR):\s+(.*)")
 
@@ -72,7 +78,7 @@ _FATAL = re.compile(r"(?:FATAL|ERROR):\s+(.*)")
 class Classified:
     """How a connect failed: outcome, SQLSTATE when known, the server's own line, errno."""
 
-    outcome: str
+    outcome: outcomes.Postgres
     sqlstate: str | None = None
     server_message: str = ""
     errno: str | None = None
@@ -92,22 +98,24 @@ def connect_error(text: str, *, sqlstate: str | None = None) -> Classified:
     if said:
         for pattern, outcome, state, limit in _SERVER:
             if re.search(pattern, said.lower()):
-                return Classified(outcome=outcome, sqlstate=sqlstate or state,
+                return Classified(outcome=outcomes.Postgres(outcome), sqlstate=sqlstate or state,
                                   server_message=said, limit=limit)
         if sqlstate in _BY_SQLSTATE:
             return Classified(outcome=_BY_SQLSTATE[sqlstate], sqlstate=sqlstate,
                               server_message=said)
-        return Classified(outcome="error", sqlstate=sqlstate, server_message=said)
+        return Classified(outcome=outcomes.Postgres.ERROR, sqlstate=sqlstate,
+                          server_message=said)
     if sqlstate in _BY_SQLSTATE:
         return Classified(outcome=_BY_SQLSTATE[sqlstate], sqlstate=sqlstate)
     # Without a FATAL prefix, the server's patterns still apply (pgbouncer, older libpq).
     for pattern, outcome, state, limit in _SERVER:
         if re.search(pattern, lowered):
-            return Classified(outcome=outcome, sqlstate=sqlstate or state, limit=limit)
+            return Classified(outcome=outcomes.Postgres(outcome), sqlstate=sqlstate or state,
+                              limit=limit)
     for pattern, outcome, code in _CLIENT:
         if re.search(pattern, _without_hba_ssl_note(lowered)):
-            return Classified(outcome=outcome, sqlstate=sqlstate, errno=code)
-    return Classified(outcome="error", sqlstate=sqlstate)
+            return Classified(outcome=outcomes.Postgres(outcome), sqlstate=sqlstate, errno=code)
+    return Classified(outcome=outcomes.Postgres.ERROR, sqlstate=sqlstate)
 
 
 def _without_hba_ssl_note(text: str) -> str:

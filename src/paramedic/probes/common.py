@@ -22,7 +22,7 @@ def now_iso() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Clock:
     """A probe's own deadline: `left()` seconds remain, `elapsed_ms()` have passed."""
 

@@ -35,10 +35,12 @@ import dns.rdatatype
 
 from paramedic import errors
 from paramedic.evidence import probes_file
-from paramedic.probes import common
+from paramedic.probes import common, outcomes
 
 RESOLV_CONF = "/etc/resolv.conf"
-_RANK = {"timeout": 4, "servfail": 3, "refused": 2, "nxdomain": 1}
+_BY_RCODE = {dns.rcode.NXDOMAIN: outcomes.Dns.NXDOMAIN, dns.rcode.REFUSED: outcomes.Dns.REFUSED}
+_RANK = {outcomes.Dns.TIMEOUT: 4, outcomes.Dns.SERVFAIL: 3, outcomes.Dns.REFUSED: 2,
+         outcomes.Dns.NXDOMAIN: 1}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,24 +111,24 @@ def probe(
     tried = candidates(name.strip(), search, ndots)
     data: dict[str, Any] = {"name": name, "server": server, "server_port": port, "addresses": [],
                             "ttl": None, "rcode": None, "tried": [], "rcodes": {}, "queries": 0}
-    outcome, detail, decided = "nxdomain", "", -1
+    outcome, detail, decided = outcomes.Dns.NXDOMAIN, "", -1
     for fqdn in tried:
         data["tried"].append(fqdn)
         answer = _ask(fqdn, server, port, clock, data)
         data["rcodes"][fqdn] = answer["rcode"] or "timeout"
-        if answer["outcome"] == "resolved":
+        if answer["outcome"] == outcomes.Dns.RESOLVED:
             data.update({k: answer[k] for k in ("addresses", "ttl", "rcode", "cnames")})
             data["answered_name"] = fqdn
             data["nodata"] = False
             shown = ", ".join(answer["addresses"])
-            return _result(name, server, port, clock, at, "resolved",
+            return _result(name, server, port, clock, at, outcomes.Dns.RESOLVED,
                            f"{fqdn} -> {shown} (ttl {answer['ttl']})", data)
         rank = _RANK[answer["outcome"]]
         if rank > decided:
             outcome, detail, decided = answer["outcome"], answer["detail"], rank
             data["rcode"] = answer["rcode"]
             data["nodata"] = answer.get("nodata", False)
-        if answer["outcome"] == "timeout" or clock.left() <= 0:
+        if answer["outcome"] == outcomes.Dns.TIMEOUT or clock.left() <= 0:
             break
     if len(data["tried"]) > 1:
         detail = f"{detail} (tried {len(data['tried'])} of {len(tried)} names)"
@@ -148,7 +150,9 @@ def _ask(fqdn: str, server: str, port: int, clock: common.Clock,
     cnames: list[str] = []
     first: dict[str, Any] | None = None
     for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-        if rdtype == dns.rdatatype.AAAA and (first is None or first["outcome"] != "resolved"):
+        if rdtype == dns.rdatatype.AAAA and (
+            first is None or first["outcome"] != outcomes.Dns.RESOLVED
+        ):
             break  # NXDOMAIN, SERVFAIL, REFUSED or silence for A: AAAA would say the same
         if clock.left() <= 0:
             break
@@ -166,12 +170,12 @@ def _ask(fqdn: str, server: str, port: int, clock: common.Clock,
                 addresses.extend(r.address for r in rrset if r.address not in addresses)
                 ttls.append(rrset.ttl)
     if first is None:
-        return {"outcome": "timeout", "rcode": None, "detail": "no time left to ask"}
+        return {"outcome": outcomes.Dns.TIMEOUT, "rcode": None, "detail": "no time left to ask"}
     if addresses:
-        return {"outcome": "resolved", "rcode": first["rcode"], "addresses": addresses,
+        return {"outcome": outcomes.Dns.RESOLVED, "rcode": first["rcode"], "addresses": addresses,
                 "ttl": min(ttls), "cnames": cnames, "detail": ""}
-    if first["outcome"] == "resolved":
-        return {"outcome": "nxdomain", "rcode": first["rcode"], "nodata": True,
+    if first["outcome"] == outcomes.Dns.RESOLVED:
+        return {"outcome": outcomes.Dns.NXDOMAIN, "rcode": first["rcode"], "nodata": True,
                 "detail": f"{fqdn} exists but has no A or AAAA record (NODATA)"}
     return first
 
@@ -190,21 +194,22 @@ def _query(fqdn: str, rdtype: dns.rdatatype.RdataType, server: str, port: int,
             message, _ = dns.query.udp_with_fallback(query, server, timeout=seconds, port=port,
                                                      udp_sock=sock)
     except dns.exception.Timeout:
-        return {"outcome": "timeout", "rcode": None,
+        return {"outcome": outcomes.Dns.TIMEOUT, "rcode": None,
                 "detail": f"{where} did not answer {fqdn} within the limit"}
     except ConnectionRefusedError:
-        return {"outcome": "refused", "rcode": None,
+        return {"outcome": outcomes.Dns.REFUSED, "rcode": None,
                 "detail": f"nothing listens on {where} (ICMP port unreachable)"}
     except OSError as exc:
-        outcome = "refused" if exc.errno == errno.ECONNREFUSED else "timeout"
+        outcome = (outcomes.Dns.REFUSED if exc.errno == errno.ECONNREFUSED
+                   else outcomes.Dns.TIMEOUT)
         return {"outcome": outcome, "rcode": None,
                 "detail": f"asking {where}: {exc.strerror or exc}",
                 "errno": common.errno_name(exc.errno)}
     except dns.exception.DNSException as exc:
-        return {"outcome": "servfail", "rcode": None, "detail": f"bad answer from {where}: {exc}"}
+        return {"outcome": outcomes.Dns.SERVFAIL, "rcode": None,
+                "detail": f"bad answer from {where}: {exc}"}
     rcode = dns.rcode.to_text(message.rcode())
     if message.rcode() == dns.rcode.NOERROR:
-        return {"outcome": "resolved", "rcode": rcode, "message": message, "detail": ""}
-    outcome = {dns.rcode.NXDOMAIN: "nxdomain", dns.rcode.REFUSED: "refused"}.get(
-        message.rcode(), "servfail")
+        return {"outcome": outcomes.Dns.RESOLVED, "rcode": rcode, "message": message, "detail": ""}
+    outcome = _BY_RCODE.get(message.rcode(), outcomes.Dns.SERVFAIL)
     return {"outcome": outcome, "rcode": rcode, "detail": f"{where} answered {rcode} for {fqdn}"}

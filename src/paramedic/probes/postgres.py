@@ -28,7 +28,7 @@ import psycopg.errors
 
 from paramedic import errors
 from paramedic.evidence import probes_file
-from paramedic.probes import bounded, classify, common, pg_activity
+from paramedic.probes import bounded, classify, common, outcomes, pg_activity
 
 APPLICATION_NAME = "paramedic-probe"
 
@@ -97,7 +97,7 @@ def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
     target = redacted_target(params)
     data: dict[str, Any] = {**describe(params), "password_from": password_source(params, password)}
 
-    def result(outcome: str, detail: str) -> probes_file.ProbeResult:
+    def result(outcome: outcomes.Postgres, detail: str) -> probes_file.ProbeResult:
         return probes_file.ProbeResult(kind="postgres", target=target, outcome=outcome,
                                        elapsed_ms=clock.elapsed_ms(), detail=detail, data=data,
                                        at=at)
@@ -110,7 +110,7 @@ def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
         resolved = common.resolve(host, port, seconds=clock.left())
         if not resolved.addresses:
             data["gai_error"] = resolved.gai_error
-            return result("dns-error", resolved.error)
+            return result(outcomes.Postgres.DNS_ERROR, resolved.error)
         data["address"] = resolved.addresses[0]
         params = {**params, "hostaddr": resolved.addresses[0]}
     if password is not None:
@@ -122,14 +122,15 @@ def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
                            name="paramedic-postgres")
     if not outcome.finished:
         data["errno"] = "ETIMEDOUT"
-        return result("timeout", f"no answer within {clock.timeout:g} s (dropped?)")
+        return result(outcomes.Postgres.TIMEOUT, f"no answer within {clock.timeout:g} s (dropped?)")
     if outcome.value is None:  # only a bug in this module gets here
-        return result("error", f"probe failed: {type(outcome.error).__name__}: {outcome.error}")
+        why = f"{type(outcome.error).__name__}: {outcome.error}"
+        return result(outcomes.Postgres.ERROR, f"probe failed: {why}")
     stage, value = outcome.value
     if stage != "ok":
         return result(*_failure(stage, value, data, clock))
     data.update(value)
-    return result("ok", pg_activity.summary(data))
+    return result(outcomes.Postgres.OK, pg_activity.summary(data))
 
 
 def _bounded_params(params: Mapping[str, str], seconds: float) -> dict[str, str]:
@@ -159,17 +160,18 @@ def _connect_and_read(params: Mapping[str, str], seconds: float) -> tuple[str, A
 
 
 def _failure(stage: str, exc: BaseException, data: dict[str, Any],
-             clock: common.Clock) -> tuple[str, str]:
+             clock: common.Clock) -> tuple[outcomes.Postgres, str]:
     """(outcome, detail) for a failed connect or a failed read after connecting."""
     text = str(exc)
     if stage == "read":
         state = getattr(exc, "sqlstate", None)
         if state:
             data["sqlstate"] = state
-        return "error", f"connected, but reading the server's state failed: {_first_line(text)}"
+        why = _first_line(text)
+        return outcomes.Postgres.ERROR, f"connected, but reading the server's state failed: {why}"
     if isinstance(exc, psycopg.errors.ConnectionTimeout):
         data["errno"] = "ETIMEDOUT"
-        return "timeout", f"connect timed out ({clock.timeout:g} s limit)"
+        return outcomes.Postgres.TIMEOUT, f"connect timed out ({clock.timeout:g} s limit)"
     found = classify.connect_error(text, sqlstate=getattr(exc, "sqlstate", None))
     for key in ("sqlstate", "errno", "limit"):
         value = getattr(found, key)

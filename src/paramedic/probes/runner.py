@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from paramedic.evidence import probes_file
-from paramedic.probes import common, dns, postgres, tcp
+from paramedic.probes import common, dns, outcomes, postgres, tcp
 from paramedic.timeouts import DEFAULT
 
 MAX_WORKERS = 32
@@ -92,7 +92,8 @@ def run_all(specs: Sequence[Spec], *, deadline: float) -> list[probes_file.Probe
 def _timed_out(
     spec: Spec, clock: common.Clock, began_ms: float, why: str
 ) -> probes_file.ProbeResult:
-    return probes_file.ProbeResult(kind=spec.kind, target=spec.target, outcome="timeout",
+    outcome = outcomes.BY_KIND[spec.kind]("timeout")
+    return probes_file.ProbeResult(kind=spec.kind, target=spec.target, outcome=outcome,
                                    elapsed_ms=max(0.0, clock.elapsed_ms() - began_ms),
                                    detail=f"{why} ({clock.timeout:g} s)", at=common.now_iso())
 
@@ -100,7 +101,7 @@ def _timed_out(
 def _failed(
     spec: Spec, clock: common.Clock, began_ms: float, why: str
 ) -> probes_file.ProbeResult:
-    outcome = "error" if spec.kind == "postgres" else "timeout"
+    outcome = outcomes.BY_KIND[spec.kind]("error" if spec.kind == "postgres" else "timeout")
     return probes_file.ProbeResult(kind=spec.kind, target=spec.target, outcome=outcome,
                                    elapsed_ms=max(0.0, clock.elapsed_ms() - began_ms),
                                    detail=f"probe failed: {why}", at=common.now_iso())

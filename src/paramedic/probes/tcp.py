@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from paramedic.evidence import probes_file
-from paramedic.probes import common
+from paramedic.probes import common, outcomes
 
 SETTLE_MIN_S = 0.02
 """Shortest wait after the handshake for an immediate reset; scaled up with the handshake time."""
@@ -42,7 +42,7 @@ def probe(host: str, port: int, *, timeout: float) -> probes_file.ProbeResult:
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     data: dict[str, Any] = {"host": host, "port": port, "address": ""}
 
-    def result(outcome: str, detail: str) -> probes_file.ProbeResult:
+    def result(outcome: outcomes.Tcp, detail: str) -> probes_file.ProbeResult:
         return probes_file.ProbeResult(kind="tcp", target=target, outcome=outcome,
                                        elapsed_ms=clock.elapsed_ms(), detail=detail, data=data,
                                        at=at)
@@ -50,19 +50,21 @@ def probe(host: str, port: int, *, timeout: float) -> probes_file.ProbeResult:
     resolved = common.resolve(host, port, seconds=clock.left())
     if not resolved.addresses:
         data["gai_error"] = resolved.gai_error
-        return result("dns-error", resolved.error)
+        return result(outcomes.Tcp.DNS_ERROR, resolved.error)
     data["addresses"] = list(resolved.addresses)
 
-    outcome, detail = "timeout", f"no answer within {clock.timeout:g} s"
+    outcome, detail = outcomes.Tcp.TIMEOUT, f"no answer within {clock.timeout:g} s"
     for address in resolved.addresses:
         data["address"] = address
         outcome, detail = _attempt(address, port, clock, data)
-        if outcome in ("open", "timeout") or clock.left() <= 0:
+        if outcome in (outcomes.Tcp.OPEN, outcomes.Tcp.TIMEOUT) or clock.left() <= 0:
             break
     return result(outcome, detail)
 
 
-def _attempt(address: str, port: int, clock: common.Clock, data: dict[str, Any]) -> tuple[str, str]:
+def _attempt(
+    address: str, port: int, clock: common.Clock, data: dict[str, Any]
+) -> tuple[outcomes.Tcp, str]:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     where = f"{address}:{port}" if family == socket.AF_INET else f"[{address}]:{port}"
     with socket.socket(family, socket.SOCK_STREAM) as sock:
@@ -72,11 +74,12 @@ def _attempt(address: str, port: int, clock: common.Clock, data: dict[str, Any])
             sock.connect((address, port))
         except TimeoutError as exc:
             data["errno"] = common.errno_name(exc.errno) or "ETIMEDOUT"
-            return "timeout", f"no answer from {where} within {clock.timeout:g} s (dropped?)"
+            why = f"no answer from {where} within {clock.timeout:g} s (dropped?)"
+            return outcomes.Tcp.TIMEOUT, why
         except OSError as exc:
             data["errno"] = common.errno_name(exc.errno)
             outcome, detail = _classify(exc, where)
-            if outcome == "reset":  # the RST overtook the end of connect() itself
+            if outcome == outcomes.Tcp.RESET:  # the RST overtook the end of connect() itself
                 data["closed_by"] = "rst"
             return outcome, detail
         data.pop("errno", None)
@@ -87,25 +90,27 @@ def _attempt(address: str, port: int, clock: common.Clock, data: dict[str, Any])
         data["closed_by"] = closed_by
         if closed_by == "rst":
             data["errno"] = "ECONNRESET"
-        return "reset", f"{where} accepted the connection, then {_CLOSED[closed_by]} at once"
-    return "open", f"connected to {where} in {connect_s * 1000.0:.1f} ms"
+        why = f"{where} accepted the connection, then {_CLOSED[closed_by]} at once"
+        return outcomes.Tcp.RESET, why
+    return outcomes.Tcp.OPEN, f"connected to {where} in {connect_s * 1000.0:.1f} ms"
 
 
 _CLOSED = {"rst": "reset it", "fin": "closed it"}
 
 
-def _classify(exc: OSError, where: str) -> tuple[str, str]:
+def _classify(exc: OSError, where: str) -> tuple[outcomes.Tcp, str]:
     code = exc.errno
     text = exc.strerror or str(exc)
     if code == errno.ECONNREFUSED:
-        return "refused", f"{where} refused the connection (nothing listening, or a reject rule)"
+        why = f"{where} refused the connection (nothing listening, or a reject rule)"
+        return outcomes.Tcp.REFUSED, why
     if code in (errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE):
-        return "reset", f"{where} reset the connection: {text}"
+        return outcomes.Tcp.RESET, f"{where} reset the connection: {text}"
     if code == errno.ETIMEDOUT:
-        return "timeout", f"{where}: {text}"
+        return outcomes.Tcp.TIMEOUT, f"{where}: {text}"
     if code in _UNREACHABLE:
-        return "unreachable", f"{where} is unreachable: {text}"
-    return "unreachable", f"{where}: {text}"
+        return outcomes.Tcp.UNREACHABLE, f"{where} is unreachable: {text}"
+    return outcomes.Tcp.UNREACHABLE, f"{where}: {text}"
 
 
 def _settle(sock: socket.socket, seconds: float) -> str:
