@@ -53,7 +53,7 @@ def test_probe_pod_wears_the_source_labels_runs_the_checks_and_is_deleted(
     assert pod["spec"]["automountServiceAccountToken"] is False
     script = container["command"][2]
     assert "nslookup profile-db.data.svc.cluster.local" in script
-    assert "nc -z -w 3 10.96.112.40 5432" in script and "10.244.2.31 5432" in script
+    assert "nc $Z -w 3 10.96.112.40 5432 $E" in script and "10.244.2.31 5432" in script
 
     by_target = {(p.kind, p.target): p for p in evidence.probes}
     dns = by_target[("dns", "profile-db.data.svc.cluster.local")]
@@ -184,3 +184,44 @@ def test_an_outside_host_gets_a_dns_and_a_tcp_check() -> None:
         ("dns", "db.example.com"),
         ("tcp", "db.example.com:5432"),
     ]
+
+
+def test_the_probe_script_runs_under_a_real_busybox_and_its_log_parses(tmp_path: Path) -> None:
+    """The script as the probe pod runs it: busybox sh and applets only (PATH = applet links)."""
+    import shutil
+    import socket
+    import subprocess
+
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.skip("busybox is not installed (apt-get install busybox)")
+    applets = tmp_path / "bin"
+    applets.mkdir()
+    for name in ("sh", "nc", "nslookup", "timeout", "grep", "true"):
+        (applets / name).symlink_to(busybox)
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listening,
+        socket.create_server(("127.0.0.1", 0)) as closed,
+    ):
+        open_port, closed_port = listening.getsockname()[1], closed.getsockname()[1]
+        closed.close()
+        checks = [
+            probe_pod.Check(kind="tcp", host="127.0.0.1", port=open_port),
+            probe_pod.Check(kind="tcp", host="127.0.0.1", port=closed_port),
+            probe_pod.Check(kind="tcp", host="nothing.invalid", port=5432),
+        ]
+        run = subprocess.run(
+            [str(applets / "sh"), "-c", probe_pod.script(checks, timeouts.DEFAULT)],
+            capture_output=True,
+            text=True,
+            env={"PATH": str(applets)},
+            timeout=30,
+            check=False,
+        )
+    results = probe_pod_log.parse(run.stdout, source="pod app/p", at="")
+    assert [(r.target, r.outcome) for r in results] == [
+        (f"127.0.0.1:{open_port}", "open"),
+        (f"127.0.0.1:{closed_port}", "refused"),
+        ("nothing.invalid:5432", "dns-error"),
+    ], run.stdout + run.stderr
+    assert all(r.elapsed_ms >= 0 for r in results)

@@ -151,8 +151,15 @@ def manifest(
 
 
 def script(checks: Sequence[Check], limits: timeouts.Timeouts) -> str:
-    """A busybox sh script; per check: see probe_pod_log."""
-    lines = ['now() { read u _ < /proc/uptime; echo "${u%.*}${u#*.}0"; }']
+    """A busybox sh script; per check it prints a block that probe_pod_log reads.
+
+    `nc -z` exists only in busybox builds with netcat-1.10 compatibility (the busybox image's
+    defconfig); the small nc (e.g. Debian's) gets `-e true` instead - last, since it takes the
+    rest of the line as the program - which exits as soon as the connection is open."""
+    lines = [
+        'now() { read u _ < /proc/uptime; echo "${u%.*}${u#*.}0"; }',
+        'if nc -z 2>&1 | grep -q "invalid option"; then Z=""; E="-e true"; else Z="-z"; E=""; fi',
+    ]
     for c in checks:
         if not _SAFE.match(c.host):
             continue
@@ -160,7 +167,8 @@ def script(checks: Sequence[Check], limits: timeouts.Timeouts) -> str:
             command = f"timeout {math.ceil(limits.dns)} nslookup {shlex.quote(c.host)}"
         else:
             wait = math.ceil(limits.tcp)
-            command = f"timeout {wait + 1} nc -z -w {wait} {shlex.quote(c.host)} {int(c.port or 0)}"
+            target = f"{shlex.quote(c.host)} {int(c.port or 0)}"
+            command = f"timeout {wait + 1} nc $Z -w {wait} {target} $E"
         lines += [
             f"t0=$(now); out=$({command} 2>&1); rc=$?; t1=$(now)",
             f'echo "{probe_pod_log.MARK} {c.kind} {c.target} rc=$rc ms=$((t1-t0))"',

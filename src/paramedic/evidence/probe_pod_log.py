@@ -65,12 +65,15 @@ def _dns(
         outcome, rcode = "resolved", "NOERROR"
     elif rcode:
         outcome = rcode.lower()
+    elif "read: Connection refused" in text:  # nothing answers on port 53, or a REJECT rule
+        outcome = "refused"
     elif rc in (124, 143) or "timed out" in text or "no servers could be reached" in text:
         outcome = "timeout"
     else:
         outcome = "servfail"
     detail = next(
-        (ln for ln in out if ln.startswith(("**", ";;"))), f"{len(addresses)} address(es)"
+        (ln for ln in out if ln.startswith(("**", ";;", "nslookup:"))),
+        f"{len(addresses)} address(es)",
     )
     return probes_file.ProbeResult(
         kind="dns",
@@ -108,7 +111,7 @@ def _tcp(
             outcome, errno = found, code
             break
     else:
-        outcome, errno = ("open", None) if rc == 0 else ("timeout", "ETIMEDOUT")
+        outcome, errno = _unexplained(rc, ms, text)
     return probes_file.ProbeResult(
         kind="tcp",
         target=target,
@@ -124,3 +127,14 @@ def _tcp(
         source=source,
         at=at,
     )
+
+
+def _unexplained(rc: int, ms: float, text: str) -> tuple[str, str | None]:
+    """Outcome of an nc run whose output names no known error."""
+    if rc == 0:
+        return "open", None
+    if rc in (124, 143):  # killed by `timeout`
+        return "timeout", "ETIMEDOUT"
+    if any(s in text for s in ("usage:", "invalid option", "not found", "applet", "can't execute")):
+        return "error", None  # the probe tool itself failed: says nothing about the network
+    return ("timeout", "ETIMEDOUT") if ms >= 900 else ("error", None)
