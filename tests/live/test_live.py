@@ -365,3 +365,16 @@ def test_the_context_namespace_is_the_default_and_another_context_can_be_chosen(
     assert evidence.incident is not None and evidence.incident.namespace == "app"
     assert evidence.provenance == "live cluster second"
     assert evidence.get("Deployment", "app", "user-service") is not None
+
+
+def test_when_namespaces_cannot_be_listed_the_involved_ones_are_read_by_name(
+    server: fakeapi.FakeApiServer, kubeconfig: Path
+) -> None:
+    server.forbidden.add(("list", "namespaces", None))
+    evidence = gather(kubeconfig)
+    assert {n["metadata"]["name"] for n in evidence.kind("Namespace")} == {
+        "app",
+        "data",
+        "kube-system",
+    }
+    assert any(g.startswith("cannot list namespaces: forbidden") for g in evidence.gaps)

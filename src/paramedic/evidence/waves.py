@@ -122,6 +122,13 @@ class Gathering:
         else:
             for kind, ns, name in sorted(Plan.owner_refs(self.source_pods)):
                 reqs.append((_get(kind, ns, name), self._source_owner))
+        if not any(kind == "Namespace" for kind, _, _ in self.objects):
+            # `list namespaces` was refused (namespace-scoped RBAC): the namespaces involved
+            # may still be readable one by one, and their labels are what policies select on.
+            spaces = {self.namespace, Plan.DNS_NAMESPACE, self.target_info.service_namespace or ""}
+            reqs += [
+                (_get("Namespace", "", name), self._keep_one) for name in sorted(spaces - {""})
+            ]
         if self.service is not None:
             sel = Plan.map_selector((self.service.get("spec") or {}).get("selector"))
             if sel is not None:
@@ -327,9 +334,10 @@ def _list(kind: str, namespace: str | None = None, *, selector: str | None = Non
 
 
 def _get(kind: str, namespace: str, name: str) -> fetch.Request:
+    """A get by name; namespace "" for cluster-scoped kinds. A 404 is an answer, not a gap."""
     plural = Plan.RESOURCES[kind][1]
     return fetch.Request(
-        what=f"get {plural} {namespace}/{name}",
-        path=Plan.path(kind, namespace, name),
+        what=f"get {plural} {namespace + '/' if namespace else ''}{name}",
+        path=Plan.path(kind, namespace or None, name),
         missing_ok=True,
     )
