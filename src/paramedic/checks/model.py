@@ -29,6 +29,23 @@ class Confidence(enum.StrEnum):
     LOW = "low"
 
 
+class Priority(enum.IntEnum):
+    """What must be fixed first among several causes, lowest first: a cause that hides the others
+    (nothing can connect until it is fixed) outranks one that only shows once traffic flows."""
+
+    CLUSTER = 10
+    """Breaks every client or keeps the client from starting: cluster DNS down, a missing Secret."""
+    PATH = 20
+    """Closes the packet path: a NetworkPolicy, port 53 egress, no endpoints, the DB OOM-killed."""
+    NAME = 25
+    """The client asks for the wrong thing: a wrong host name or port."""
+    EXTERNAL = 30
+    """Outside the cluster or at the door: a firewall, a rejected credential."""
+    CAPACITY = 40
+    """The path works but is full: connection slots, CPU throttling."""
+    DEFAULT = 50
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Cite:
     """One evidence line and what it rests on ('Pod data/profile-db-0', 'log app/x/app:42')."""
@@ -93,8 +110,8 @@ class Finding:
     verify: str = ""
     missing: str = ""
     """For inconclusive findings: what evidence would decide, and the exact command to get it."""
-    priority: int = 50
-    """Among causes, lower is fixed first (set by the check when it knows better than the order)."""
+    priority: int = Priority.DEFAULT
+    """Among causes, lower is fixed first (see `Priority` for the scale the checks share)."""
     details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Check-specific structured data (e.g. the blast radius of a policy patch)."""
 

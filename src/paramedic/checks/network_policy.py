@@ -273,6 +273,7 @@ def _verify(scope: resolve.Scope) -> str:
 
 def _finding(verdict: model.Verdict, summary: str, **kwargs: Any) -> model.Finding:
     kwargs.setdefault("confidence", model.Confidence.MEDIUM)
+    kwargs.setdefault("priority", model.Priority.PATH)
     return model.Finding(
         check="network-policy",
         title="A NetworkPolicy blocks the connection",
