@@ -78,6 +78,13 @@ class Template:
         user = pwd.getpwnam("postgres")
         os.chown(self.root, user.pw_uid, user.pw_gid)
         self.data = os.path.join(self.root, "template")
+        try:
+            self._initdb()
+        except BaseException:
+            self.remove()
+            raise
+
+    def _initdb(self) -> None:
         _as_postgres("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync",
                      "-E", "UTF8", "--locale=C")
         with open(os.path.join(self.data, "pg_hba.conf"), "w", encoding="utf-8") as handle:
