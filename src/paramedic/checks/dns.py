@@ -103,7 +103,7 @@ def run(ctx: model.Context) -> model.Finding:
 
     # 4. recorded dns probes
     for probe in ev.probes_of("dns"):
-        rcode = probe.data.get("rcode", probe.outcome)
+        rcode = probe.data.get("rcode") or probe.outcome
         line = f"probe dns {probe.target}: {probe.outcome}"
         if probe.ok:
             notes.append(
