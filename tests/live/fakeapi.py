@@ -77,6 +77,10 @@ class FakeApiServer:
         """(verb, plural, namespace or None for any) answered with 403."""
         self.slow: dict[str, float] = {}
         """path prefix -> seconds to wait before answering."""
+        self.broken: set[str] = set()
+        """path prefixes answered with a 500 Status (an overloaded or failing API server)."""
+        self.probe_status: dict[str, Any] = {"phase": "Succeeded"}
+        """The status a created pod reports (e.g. waiting in ErrImagePull)."""
         self.probe_log = ""
         """What a created pod's log says (the probe pod's script output)."""
         self.requests: list[tuple[str, str]] = []
@@ -170,7 +174,10 @@ class FakeApiServer:
         for prefix, seconds in self.slow.items():
             if url.path.startswith(prefix):
                 self._release.wait(seconds)
-        status, payload = self._route(method, url.path, query, body)
+        if any(url.path.startswith(prefix) for prefix in self.broken):
+            status, payload = 500, _status(500, "InternalError", "etcdserver: request timed out")
+        else:
+            status, payload = self._route(method, url.path, query, body)
         if isinstance(payload, str):
             data, ctype = payload.encode(), "text/plain"
         else:
@@ -382,7 +389,7 @@ class FakeApiServer:
         pod = copy.deepcopy(pod)
         pod.setdefault("metadata", {})["namespace"] = ns
         pod["metadata"]["uid"] = "0000-probe"
-        pod["status"] = {"phase": "Succeeded"}
+        pod["status"] = copy.deepcopy(self.probe_status)
         with self._lock:
             self.created.append(pod)
             self.objects.append(pod)

@@ -378,3 +378,12 @@ def test_when_namespaces_cannot_be_listed_the_involved_ones_are_read_by_name(
         "kube-system",
     }
     assert any(g.startswith("cannot list namespaces: forbidden") for g in evidence.gaps)
+
+
+def test_a_failing_api_server_answer_becomes_a_gap(
+    server: fakeapi.FakeApiServer, kubeconfig: Path
+) -> None:
+    server.broken.add("/api/v1/namespaces/app/events")
+    evidence = gather(kubeconfig)
+    assert "cannot list events in app: HTTP 500" in evidence.gaps
+    assert evidence.get("Deployment", "app", "user-service") is not None

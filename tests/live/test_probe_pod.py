@@ -225,3 +225,17 @@ def test_the_probe_script_runs_under_a_real_busybox_and_its_log_parses(tmp_path:
         ("nothing.invalid:5432", "dns-error"),
     ], run.stdout + run.stderr
     assert all(r.elapsed_ms >= 0 for r in results)
+
+
+def test_an_image_that_cannot_be_pulled_is_a_gap_naming_probe_image(
+    server: fakeapi.FakeApiServer, kubeconfig: Path
+) -> None:
+    server.probe_status = {
+        "phase": "Pending",
+        "containerStatuses": [
+            {"name": "probe", "state": {"waiting": {"reason": "ImagePullBackOff"}}}
+        ],
+    }
+    evidence = gather(kubeconfig, probe_pod=True)
+    assert any("ImagePullBackOff" in g and "--probe-image" in g for g in evidence.gaps)
+    assert len(server.deleted) == 1
