@@ -1,0 +1,56 @@
+"""Every shipped demo, served as a live cluster: the live diagnosis equals the diagnosis of the
+bundle captured from it, and finds the demo's expected causes - so the gatherer fetches every
+object, log and metric the checks need (a demo reaches its verdicts from its objects and logs;
+recorded probes are not served, as a live run without probe flags has none).
+A demo whose cause can only come from its recorded probes belongs in NEEDS_RECORDED_PROBES."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from paramedic.cli import main as cli_main
+from paramedic.evidence import demos
+
+from . import fakeapi
+
+NEEDS_RECORDED_PROBES: frozenset[str] = frozenset()
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exited:
+        cli_main.main(list(argv))
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    assert code in (0, 1), err
+    return int(code or 0), out
+
+
+@pytest.mark.parametrize("name", [d.name for d in demos.available()])
+def test_live_and_captured_diagnoses_of_every_demo_agree(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = demos.load(name)
+    assert demo.incident is not None
+    incident = demo.incident
+    argv = ["--from", incident.source, "--to", incident.target, "-n", str(incident.namespace)]
+    if incident.port is not None:
+        argv += ["--port", str(incident.port)]
+    with fakeapi.FakeApiServer(demo.objects, logs=dict(demo.logs), metrics=demo.metrics) as server:
+        config = str(server.kubeconfig(tmp_path / "k", namespace=str(incident.namespace)))
+        live_code, live_out = _run(capsys, "diagnose", *argv, "--kubeconfig", config, "-o", "json")
+        _run(capsys, "capture", *argv, "--kubeconfig", config, str(tmp_path / "b.tar.gz"))
+    offline_code, offline_out = _run(capsys, "diagnose", str(tmp_path / "b.tar.gz"), "-o", "json")
+    keys = ("incident", "findings", "next", "errors")
+    live_doc, offline_doc = json.loads(live_out), json.loads(offline_out)
+    assert {k: live_doc[k] for k in keys} == {k: offline_doc[k] for k in keys}
+    assert live_code == offline_code
+    if name in NEEDS_RECORDED_PROBES:
+        return
+    expected = json.loads((demos.root() / name / "expected.json").read_text())
+    causes = {f["check"] for f in live_doc["findings"] if f["verdict"] == "cause"}
+    warnings = {f["check"] for f in live_doc["next"] if f["verdict"] == "warning"}
+    assert causes == set(expected["causes"])
+    assert set(expected.get("next", [])) <= warnings
