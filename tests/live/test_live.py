@@ -389,10 +389,6 @@ def test_a_failing_api_server_answer_becomes_a_gap(
     assert evidence.get("Deployment", "app", "user-service") is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bundle loader does not read gaps.txt back yet (that is evidence/bundle.py)",
-)
 def test_a_capture_with_gaps_is_diagnosed_offline_as_it_was_live(
     capsys: pytest.CaptureFixture[str],
     server: fakeapi.FakeApiServer,

@@ -233,8 +233,16 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
             content = content[-MAX_LOG_BYTES:]
         logs[key] = tuple(content.decode("utf-8", errors="replace").splitlines())
 
+    gaps: tuple[str, ...] = ()
+    raw = read("gaps.txt")
+    if raw is not None:
+        # What the live gatherer could not read: checks lower their confidence for it, so a
+        # captured bundle must carry it to be diagnosed offline exactly as it was live.
+        text = raw.decode("utf-8", errors="replace")
+        gaps = tuple(line.strip() for line in text.splitlines() if line.strip())
+
     return model.Evidence.of(
-        objects, logs=logs, metrics=metrics, probes=probes, incident=incident, provenance=label
+        objects, logs=logs, metrics=metrics, probes=probes, incident=incident, provenance=label, gaps=gaps
     )
 
 

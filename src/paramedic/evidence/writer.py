@@ -5,8 +5,8 @@
     OUT/logs/<ns>/<pod>/<container>.log   (a previous container's log: <container>.previous.log)
     OUT/probes.json         recorded probe results, when there are any
     OUT/incident.yaml       what was diagnosed, so `paramedic diagnose OUT` needs no flags
-    OUT/gaps.txt            what could not be gathered, one line each (read by people; the
-                            loader does not need it)
+    OUT/gaps.txt            what could not be gathered, one line each (the loader reads it back,
+                            so checks weigh a capture exactly as they weighed the live run)
 
 `bundle.load(write(e, out))` gives back the same objects, logs, metrics, probes and incident.
 Nothing is written in place: the bundle is built next to OUT and renamed into it, and an
