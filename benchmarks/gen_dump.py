@@ -16,21 +16,54 @@ from pathlib import Path
 import yaml
 
 
+def _kubectl_noise(name: str, rng: random.Random) -> dict:
+    """The fields kubectl prints on every real pod (volumes, tolerations, defaults)."""
+    return {
+        "dnsPolicy": "ClusterFirst", "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority",
+        "priority": 0, "restartPolicy": "Always", "schedulerName": "default-scheduler",
+        "securityContext": {}, "serviceAccount": "default", "serviceAccountName": "default",
+        "terminationGracePeriodSeconds": 30,
+        "tolerations": [
+            {"effect": "NoExecute", "key": "node.kubernetes.io/not-ready", "operator": "Exists", "tolerationSeconds": 300},
+            {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "operator": "Exists", "tolerationSeconds": 300},
+        ],
+        "volumes": [{"name": f"kube-api-access-{rng.getrandbits(20):05x}", "projected": {"defaultMode": 420, "sources": [
+            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+            {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
+            {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}},
+        ]}}],
+    }
+
+
 def _pod(ns: str, app: str, rs: str, i: int, rng: random.Random) -> dict:
     name = f"{rs}-{rng.getrandbits(24):06x}"
+    noise = _kubectl_noise(name, rng)
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": ns, "uid": f"{rng.getrandbits(64):016x}",
                      "labels": {"app": app, "pod-template-hash": rs.rsplit("-", 1)[1], "tier": rng.choice(["web", "api", "db", "worker"])},
                      "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "controller": True}]},
-        "spec": {"nodeName": f"node-{rng.randrange(50)}", "containers": [{
+        "spec": {**noise, "nodeName": f"node-{rng.randrange(50)}", "containers": [{
+            "imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File",
+            "volumeMounts": [{"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                              "name": noise["volumes"][0]["name"], "readOnly": True}],
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": "http", "scheme": "HTTP"}, "periodSeconds": 10,
+                               "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
             "name": "app", "image": f"registry.example/{app}:1.{rng.randrange(40)}",
             "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
             "env": [{"name": "DB_HOST", "value": f"db.{ns}.svc.cluster.local"}],
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}}]},
         "status": {"phase": "Running", "podIP": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{i % 250 + 2}",
-                   "conditions": [{"type": "Ready", "status": "True"}],
+                   "hostIP": f"10.0.{rng.randrange(4)}.{rng.randrange(2, 250)}", "qosClass": "Burstable",
+                   "startTime": "2026-11-25T10:00:00Z",
+                   "conditions": [{"type": t, "status": "True", "lastProbeTime": None,
+                                   "lastTransitionTime": "2026-11-25T10:00:05Z"}
+                                  for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")],
                    "containerStatuses": [{"name": "app", "ready": True, "restartCount": rng.randrange(3),
+                                          "started": True, "image": f"registry.example/{app}:1.0",
+                                          "imageID": f"registry.example/{app}@sha256:{rng.getrandbits(256):064x}",
+                                          "containerID": f"containerd://{rng.getrandbits(256):064x}", "lastState": {},
                                           "state": {"running": {"startedAt": "2026-11-25T10:00:00Z"}}}]},
     }
 
