@@ -25,7 +25,9 @@ DUMP = ROOT / "benchmarks" / "out" / "dump-50k.yaml"
 
 def _wall(argv: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=120)
+    subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=120
+    )
     return time.perf_counter() - start
 
 
@@ -37,14 +39,18 @@ def diagnose_wall(runs: int = 7) -> list[float]:
 
 def load_dump() -> tuple[float, float]:
     if not DUMP.exists():
-        subprocess.run([PY, str(ROOT / "benchmarks" / "gen_dump.py"), "50000", str(DUMP)], check=True)
+        subprocess.run(
+            [PY, str(ROOT / "benchmarks" / "gen_dump.py"), "50000", str(DUMP)], check=True
+        )
     code = (
         "import resource, time; t = time.perf_counter();"
         "from paramedic.evidence import bundle;"
         f"e = bundle.load({str(DUMP)!r}); assert len(e.objects) == 50000;"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True, timeout=300).stdout
+    out = subprocess.run(
+        [PY, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    ).stdout
     seconds, mib = (float(x) for x in out.split())
     return seconds, mib
 
@@ -55,10 +61,14 @@ def main() -> None:
     print("| benchmark | target | measured |")
     print("| --- | --- | --- |")
     print(
-        f"| `paramedic diagnose` reference bundle, wall incl. start-up ({len(walls)} runs) | <= 1 s "
+        f"| `paramedic diagnose` reference bundle, wall incl. start-up ({len(walls)} runs) "
+        "| <= 1 s "
         f"| median {statistics.median(walls):.2f} s, worst {max(walls):.2f} s |"
     )
-    print(f"| load 50,000-object YAML dump ({DUMP.stat().st_size / 1e6:.0f} MB) | <= 5 s | {seconds:.2f} s, peak RSS {mib:.0f} MiB |")
+    print(
+        f"| load 50,000-object YAML dump ({DUMP.stat().st_size / 1e6:.0f} MB) | <= 5 s "
+        f"| {seconds:.2f} s, peak RSS {mib:.0f} MiB |"
+    )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(
-                f"PARAMEDIC_REQUIRE_ALL: {len(_skipped)} test(s) skipped, e.g. {_skipped[0]}", red=True
+                f"PARAMEDIC_REQUIRE_ALL: {len(_skipped)} test(s) skipped, e.g. {_skipped[0]}",
+                red=True,
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

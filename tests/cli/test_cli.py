@@ -1,4 +1,4 @@
-"""The command line as a user meets it: exit codes, one-line errors, help and docs for every command."""
+"""The command line as a user meets it: exit codes, one-line errors, help and docs everywhere."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return (code if isinstance(code, int) else 0), out, err
 
 
-def test_reference_demo_exits_1_because_it_finds_a_cause(capsys: pytest.CaptureFixture[str]) -> None:
+def test_reference_demo_exits_1_because_it_finds_a_cause(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out, _ = run(capsys, "demo")
     assert code == 1
     assert "user-service" in out and "profile-db" in out
@@ -38,7 +40,9 @@ def test_demo_json_follows_the_diagnosis_contract(capsys: pytest.CaptureFixture[
     assert doc["incident"]["port"] == 5432
     for finding in doc["findings"] + doc["next"]:
         assert finding["verdict"] in {"cause", "ruled-out", "inconclusive", "warning"}
-        assert {"check", "confidence", "summary", "evidence", "fix", "why", "verify"} <= set(finding)
+        assert {"check", "confidence", "summary", "evidence", "fix", "why", "verify"} <= set(
+            finding
+        )
     verdicts = [f["verdict"] for f in doc["findings"]]
     assert verdicts == sorted(verdicts, key=["cause", "warning", "inconclusive", "ruled-out"].index)
 
@@ -57,7 +61,9 @@ def test_demo_renders_other_formats(capsys: pytest.CaptureFixture[str], fmt: str
     assert "profile-db" in out
 
 
-def test_diagnose_bundle_with_incident_file_needs_no_flags(capsys: pytest.CaptureFixture[str]) -> None:
+def test_diagnose_bundle_with_incident_file_needs_no_flags(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out, _ = run(capsys, "diagnose", str(demos.root() / demos.DEFAULT), "-o", "json")
     assert code == 1
     assert json.loads(out)["incident"]["source"] == "Deployment app/user-service"
@@ -65,8 +71,17 @@ def test_diagnose_bundle_with_incident_file_needs_no_flags(capsys: pytest.Captur
 
 def test_diagnose_flags_override_the_incident_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
-        capsys, "diagnose", str(demos.root() / demos.DEFAULT), "--from", "app=user-service", "-n", "app",
-        "--to", "data/profile-db", "-o", "json",
+        capsys,
+        "diagnose",
+        str(demos.root() / demos.DEFAULT),
+        "--from",
+        "app=user-service",
+        "-n",
+        "app",
+        "--to",
+        "data/profile-db",
+        "-o",
+        "json",
     )
     assert code == 1
     assert json.loads(out)["incident"]["target"] == "Service data/profile-db"
@@ -77,9 +92,18 @@ def test_diagnose_flags_override_the_incident_file(capsys: pytest.CaptureFixture
     [
         (["diagnose", "/nonexistent/bundle"], "/nonexistent/bundle: no such file or directory"),
         (["demo", "no-such-demo"], "no demo named 'no-such-demo'"),
-        (["diagnose", "{seed}", "--from", "nobody", "-n", "app"], "no Deployment, StatefulSet, DaemonSet or Pod named 'nobody'"),
-        (["diagnose", "{seed}", "--to", "data/nothing"], "no Service 'nothing' in namespace 'data'"),
-        (["diagnose", "{seed}", "--to", "profile-db"], "Services named 'profile-db' exist in: data"),
+        (
+            ["diagnose", "{seed}", "--from", "nobody", "-n", "app"],
+            "no Deployment, StatefulSet, DaemonSet or Pod named 'nobody'",
+        ),
+        (
+            ["diagnose", "{seed}", "--to", "data/nothing"],
+            "no Service 'nothing' in namespace 'data'",
+        ),
+        (
+            ["diagnose", "{seed}", "--to", "profile-db"],
+            "Services named 'profile-db' exist in: data",
+        ),
         (["diagnose", "{seed}", "--to", "data/profile-db", "--port", "9999"], "no port 9999"),
         (["diagnose", "{seed}", "-o", "yaml"], "Invalid value for '-o'"),
         (["diagnose", "{seed}", "--timeout", "0"], "Invalid value for '--timeout'"),
@@ -97,7 +121,9 @@ def test_bad_input_gives_one_line_and_exit_2(
     assert message in err
 
 
-def test_invalid_yaml_names_file_and_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_invalid_yaml_names_file_and_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = tmp_path / "objects.yaml"
     bad.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n", encoding="utf-8")
     code, _, err = run(capsys, "diagnose", str(bad), "--from", "a", "--to", "b")
@@ -105,7 +131,9 @@ def test_invalid_yaml_names_file_and_line(capsys: pytest.CaptureFixture[str], tm
     assert re.search(rf"{re.escape(str(bad))}: line \d+: invalid YAML", err)
 
 
-def test_missing_from_and_to_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_missing_from_and_to_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     (tmp_path / "objects.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
     code, _, err = run(capsys, "diagnose", str(tmp_path))
     assert code == 2
@@ -122,7 +150,9 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
     return found
 
 
-@pytest.mark.parametrize(("path", "command"), _commands(cli_main.cli), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("path", "command"), _commands(cli_main.cli), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_command_has_help_and_is_documented(path: str, command: click.Command) -> None:
     assert (command.help or "").strip(), f"`paramedic {path}` has no help text"
     docs = README.read_text(encoding="utf-8") + "".join(

@@ -12,11 +12,18 @@ RAW = "s3cr3t-Pa55w0rd!"
 
 def _secret(**extra: object) -> dict:  # type: ignore[type-arg]
     return {
-        "apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "db", "namespace": "app", "annotations": {
-            "kubectl.kubernetes.io/last-applied-configuration": json.dumps({"data": {"password": RAW}}),
-            "owner": "team-a",
-        }},
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "db",
+            "namespace": "app",
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": json.dumps(
+                    {"data": {"password": RAW}}
+                ),
+                "owner": "team-a",
+            },
+        },
         "data": {"password": base64.b64encode(RAW.encode()).decode()},
         **extra,
     }

@@ -16,9 +16,15 @@ C = model.Confidence
 EVIDENCE = evidence_model.Evidence.of(
     [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app"}},
-        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client", "namespace": "app", "labels": {"app": "c"}}},
         {
-            "apiVersion": "v1", "kind": "Service", "metadata": {"name": "db", "namespace": "app"},
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "client", "namespace": "app", "labels": {"app": "c"}},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "db", "namespace": "app"},
             "spec": {"selector": {"app": "db"}, "ports": [{"name": "pg", "port": 5432}]},
         },
     ],
@@ -27,12 +33,18 @@ EVIDENCE = evidence_model.Evidence.of(
 INCIDENT = evidence_model.Incident(source="client", target="db", namespace="app")
 
 
-def _finding(check_id: str, verdict: V, confidence: C = C.MEDIUM, priority: int = 50) -> model.Finding:
-    return model.Finding(check=check_id, verdict=verdict, confidence=confidence, summary=check_id, priority=priority)
+def _finding(
+    check_id: str, verdict: V, confidence: C = C.MEDIUM, priority: int = 50
+) -> model.Finding:
+    return model.Finding(
+        check=check_id, verdict=verdict, confidence=confidence, summary=check_id, priority=priority
+    )
 
 
 def _register(check_id: str, verdict: V, confidence: C = C.MEDIUM, priority: int = 50) -> None:
-    registry.check(check_id, title=check_id)(lambda ctx: _finding(check_id, verdict, confidence, priority))
+    registry.check(check_id, title=check_id)(
+        lambda ctx: _finding(check_id, verdict, confidence, priority)
+    )
 
 
 _register("t-cause-low", V.CAUSE, C.LOW)
@@ -60,7 +72,9 @@ def _runbook(checks: tuple[str, ...], next_: tuple[str, ...] = ()) -> runbook_mo
 def test_a_crashing_check_becomes_an_error_and_the_others_still_run() -> None:
     result = engine.run(_runbook(("t-crash", "t-cause-high")), EVIDENCE, INCIDENT)
     assert [f.check for f in result.findings] == ["t-cause-high"]
-    assert [(e.check, e.error) for e in result.errors if e.check.startswith("t-")] == [("t-crash", "KeyError: 'spec'")]
+    assert [(e.check, e.error) for e in result.errors if e.check.startswith("t-")] == [
+        ("t-crash", "KeyError: 'spec'")
+    ]
 
 
 def test_an_unknown_check_is_reported_as_not_available() -> None:
@@ -72,11 +86,18 @@ def test_an_unknown_check_is_reported_as_not_available() -> None:
 
 def test_causes_rank_by_priority_then_confidence_then_runbook_order() -> None:
     result = engine.run(
-        _runbook(("t-ruled-out", "t-inconclusive", "t-cause-low", "t-cause-high", "t-cause-urgent")),
-        EVIDENCE, INCIDENT,
+        _runbook(
+            ("t-ruled-out", "t-inconclusive", "t-cause-low", "t-cause-high", "t-cause-urgent")
+        ),
+        EVIDENCE,
+        INCIDENT,
     )
     assert [f.check for f in result.findings] == [
-        "t-cause-urgent", "t-cause-high", "t-cause-low", "t-inconclusive", "t-ruled-out",
+        "t-cause-urgent",
+        "t-cause-high",
+        "t-cause-low",
+        "t-inconclusive",
+        "t-ruled-out",
     ]
 
 
@@ -93,7 +114,12 @@ def test_a_check_sees_the_findings_of_checks_before_it() -> None:
 
 def test_incident_resolution_uses_the_service_only_port() -> None:
     result = engine.run(_runbook(("t-ruled-out",)), EVIDENCE, INCIDENT)
-    assert result.incident == {"source": "Pod app/client", "target": "Service app/db", "port": 5432, "namespace": "app"}
+    assert result.incident == {
+        "source": "Pod app/client",
+        "target": "Service app/db",
+        "port": 5432,
+        "namespace": "app",
+    }
 
 
 @pytest.mark.parametrize(
@@ -117,7 +143,13 @@ def test_invalid_runbook_files_get_one_line_naming_the_field(text: str, message:
 def test_the_reference_runbook_lists_every_contract_check_id() -> None:
     runbook = runbook_model.builtin("db-connectivity")
     assert set(runbook.checks) == {
-        "network-policy", "dns", "resources", "connection-pool", "firewall", "credentials", "service-endpoints",
+        "network-policy",
+        "dns",
+        "resources",
+        "connection-pool",
+        "firewall",
+        "credentials",
+        "service-endpoints",
     }
     assert runbook.next == ("readiness-probe",)
     assert runbook.checks[0] == "network-policy"

@@ -58,11 +58,15 @@ def test_demo_names_the_expected_causes_first(name: str) -> None:
 def test_every_cause_carries_evidence_fix_why_and_verify(name: str) -> None:
     for finding in _diagnose(name).causes:
         assert finding.evidence, f"{finding.check}: a cause needs evidence"
-        assert finding.fix is not None and finding.fix.summary, f"{finding.check}: a cause needs a fix"
+        assert finding.fix is not None and finding.fix.summary, (
+            f"{finding.check}: a cause needs a fix"
+        )
         assert finding.why and finding.verify, f"{finding.check}: a cause needs why and verify"
         for step in finding.fix.steps:
             placeholder = PLACEHOLDER.search(step.content)
-            assert placeholder is None, f"{finding.check}: fix is a template: {placeholder.group(0)!r}"
+            assert placeholder is None, (
+                f"{finding.check}: fix is a template: {placeholder.group(0)!r}"
+            )
 
 
 @pytest.mark.parametrize("name", DEMOS)
@@ -75,13 +79,17 @@ def test_every_cause_carries_evidence_fix_why_and_verify(name: str) -> None:
     ],
     ids=["text", "markdown", "json"],
 )
-def test_demo_output_matches_golden_file(name: str, suffix: str, render, update_golden: bool) -> None:  # type: ignore[no-untyped-def]
+def test_demo_output_matches_golden_file(
+    name: str, suffix: str, render, update_golden: bool
+) -> None:  # type: ignore[no-untyped-def]
     actual = render(_diagnose(name))
     path = GOLDEN / f"{name}.{suffix}"
     if update_golden or not path.exists():
         path.write_text(actual, encoding="utf-8")
         if not update_golden:
-            pytest.fail(f"golden file {path.name} was missing and has been written; review and commit it")
+            pytest.fail(
+                f"golden file {path.name} was missing and has been written; review and commit it"
+            )
     assert actual == path.read_text(encoding="utf-8")
 
 

@@ -29,6 +29,6 @@ def load() -> dict[str, str]:
     for name in MODULES:
         try:
             importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - isolate one broken module from the others
+        except Exception as exc:
             broken[name] = f"{type(exc).__name__}: {exc}"
     return broken

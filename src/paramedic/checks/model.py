@@ -67,7 +67,8 @@ class FixStep:
     content: str
     action: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Machine-readable form for remedies, e.g. {"op": "create", "object": {...}} or
-    {"op": "patch", "target": "NetworkPolicy data/x", "patch": {...}} or {"op": "sql", "dsn_from": ...}."""
+    {"op": "patch", "target": "NetworkPolicy data/x", "patch": {...}} or
+    {"op": "sql", "dsn_from": ...}."""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -26,7 +26,9 @@ class CheckSpec:
 _REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(id: str, *, title: str, needs: tuple[str, ...] = ()) -> Callable[[CheckFunction], CheckFunction]:
+def check(
+    id: str, *, title: str, needs: tuple[str, ...] = ()
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check under a stable id."""
 
     def register(function: CheckFunction) -> CheckFunction:

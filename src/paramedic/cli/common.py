@@ -33,13 +33,21 @@ def width() -> int:
 
 def output_option(choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return click.option(
-        "-o", "--output", "output", type=click.Choice(choices), default="text", show_default=True,
+        "-o",
+        "--output",
+        "output",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
         help="Output format.",
     )
 
 
 def timeout_option(default: float):  # type: ignore[no-untyped-def]
     return click.option(
-        "--timeout", type=click.FloatRange(min=0.1, max=600), default=default, show_default=True,
+        "--timeout",
+        type=click.FloatRange(min=0.1, max=600),
+        default=default,
+        show_default=True,
         help="Overall time limit in seconds; nothing waits longer.",
     )

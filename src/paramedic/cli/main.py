@@ -53,6 +53,6 @@ def main(argv: list[str] | None = None) -> NoReturn:
         common.fail("interrupted", code=130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+    except Exception as exc:
         common.fail(f"internal error, please report: {type(exc).__name__}: {exc}", code=3)
     sys.exit(code if isinstance(code, int) else 0)

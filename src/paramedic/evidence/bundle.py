@@ -87,7 +87,9 @@ def _from_directory(root: Path, label: str) -> model.Evidence:
         except (FileNotFoundError, NotADirectoryError):
             return None
         if stat.S_ISLNK(st.st_mode):
-            raise errors.BundleError(f"{candidate}: is a symbolic link; bundles may not contain links")
+            raise errors.BundleError(
+                f"{candidate}: is a symbolic link; bundles may not contain links"
+            )
         if not stat.S_ISREG(st.st_mode):
             raise errors.BundleError(f"{candidate}: not a regular file")
         return _read_regular(candidate)
@@ -146,7 +148,9 @@ def _safe_member_name(member: tarfile.TarInfo, archive: Path) -> str | None:
     if pure.is_absolute() or ".." in pure.parts:
         raise errors.BundleError(f"{archive}: entry {name!r} points outside the bundle")
     if member.issym() or member.islnk():
-        raise errors.BundleError(f"{archive}: entry {name!r} is a link; bundles may not contain links")
+        raise errors.BundleError(
+            f"{archive}: entry {name!r} is a link; bundles may not contain links"
+        )
     if member.isdir():
         return None
     if not member.isfile():
@@ -177,7 +181,9 @@ def _read_regular(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise errors.BundleError(f"{path}: {_size(size)} is over the {_size(MAX_FILE_BYTES)} limit")
+            raise errors.BundleError(
+                f"{path}: {_size(size)} is over the {_size(MAX_FILE_BYTES)} limit"
+            )
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:  # grew after stat()
@@ -213,12 +219,16 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
     probes: tuple[probes_file.ProbeResult, ...] = ()
     raw = read("probes.json")
     if raw is not None:
-        probes = probes_file.parse(_decode_json(raw, where=f"{where}/probes.json"), where=f"{where}/probes.json")
+        probes = probes_file.parse(
+            _decode_json(raw, where=f"{where}/probes.json"), where=f"{where}/probes.json"
+        )
 
     incident = None
     found = _first(read, _INCIDENT)
     if found:
-        docs = [d for d in _decode_documents(found[1], where=f"{where}/{found[0]}") if d is not None]
+        docs = [
+            d for d in _decode_documents(found[1], where=f"{where}/{found[0]}") if d is not None
+        ]
         if len(docs) != 1:
             raise errors.BundleError(f"{where}/{found[0]}: expected exactly one document")
         incident = incident_file.parse(docs[0], where=f"{where}/{found[0]}")
@@ -242,7 +252,13 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
         gaps = tuple(line.strip() for line in text.splitlines() if line.strip())
 
     return model.Evidence.of(
-        objects, logs=logs, metrics=metrics, probes=probes, incident=incident, provenance=label, gaps=gaps
+        objects,
+        logs=logs,
+        metrics=metrics,
+        probes=probes,
+        incident=incident,
+        provenance=label,
+        gaps=gaps,
     )
 
 
@@ -271,9 +287,13 @@ def _decode_documents(data: bytes, *, where: str) -> list[Any]:
             return [json.loads(text)] if stripped else []
         except json.JSONDecodeError as exc:
             if where.endswith(".json"):
-                raise errors.BundleError(f"{where}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+                raise errors.BundleError(
+                    f"{where}: line {exc.lineno}: invalid JSON: {exc.msg}"
+                ) from exc
         except RecursionError as exc:
-            raise errors.BundleError(f"{where}: nested too deeply to be Kubernetes objects") from exc
+            raise errors.BundleError(
+                f"{where}: nested too deeply to be Kubernetes objects"
+            ) from exc
     return _yaml_documents(text, where=where)
 
 
@@ -302,7 +322,9 @@ def _yaml_documents(text: str, *, where: str) -> list[Any]:
     markers = _DOC_MARKER.findall(text)
     first = _DOC_MARKER.search(text)
     before = text[: first.start()] if first else text
-    leading = any(line.strip() and not line.lstrip().startswith("#") for line in before.splitlines())
+    leading = any(
+        line.strip() and not line.lstrip().startswith("#") for line in before.splitlines()
+    )
     documents = len(markers) + (1 if leading else 0)
     return result if documents >= 2 else [result]
 
@@ -348,7 +370,9 @@ def _validate(obj: dict[str, Any], *, where: str) -> None:
     if isinstance(meta, dict):
         for field in ("name", "namespace"):
             if field in meta and not isinstance(meta[field], str):
-                raise errors.BundleError(f"{where}: {obj['kind']}.metadata.{field} must be a string")
+                raise errors.BundleError(
+                    f"{where}: {obj['kind']}.metadata.{field} must be a string"
+                )
         labels = meta.get("labels")
         if labels is not None and not isinstance(labels, dict):
             raise errors.BundleError(f"{where}: {obj['kind']}.metadata.labels must be a mapping")
@@ -358,6 +382,10 @@ def _validate(obj: dict[str, Any], *, where: str) -> None:
 
 
 def _type_name(value: Any) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        list: "a list",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+    }.get(type(value), type(value).__name__)

@@ -51,8 +51,15 @@ def secret(obj: dict[str, Any]) -> dict[str, Any]:
             for k, v in string_data.items()
         }
     meta = obj.get("metadata")
-    if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict) and _LAST_APPLIED in meta["annotations"]:
-        out["metadata"] = {**meta, "annotations": {k: v for k, v in meta["annotations"].items() if k != _LAST_APPLIED}}
+    if (
+        isinstance(meta, dict)
+        and isinstance(meta.get("annotations"), dict)
+        and _LAST_APPLIED in meta["annotations"]
+    ):
+        out["metadata"] = {
+            **meta,
+            "annotations": {k: v for k, v in meta["annotations"].items() if k != _LAST_APPLIED},
+        }
     return out
 
 

@@ -12,7 +12,8 @@ def render(result: diagnosis.Diagnosis) -> str:
     lines = [
         f"# {result.title}",
         "",
-        f"**{inc['source']} → {inc['target']}{port}**" + (f" — evidence: {result.provenance}" if result.provenance else ""),
+        f"**{inc['source']} → {inc['target']}{port}**"
+        + (f" — evidence: {result.provenance}" if result.provenance else ""),
         "",
     ]
     causes = result.causes
@@ -52,13 +53,22 @@ def _detailed(finding: model.Finding, *, heading: str) -> list[str]:
     lines = [heading, "", f"*Verdict:* {finding.verdict} ({finding.confidence} confidence)", ""]
     if finding.evidence:
         lines += ["**Evidence**", ""]
-        lines += [f"- {c.text}" + (f" (`{c.source}`)" if c.source else "") for c in finding.evidence]
+        lines += [
+            f"- {c.text}" + (f" (`{c.source}`)" if c.source else "") for c in finding.evidence
+        ]
         lines.append("")
     if finding.fix:
         lines += [f"**Fix:** {finding.fix.summary}", ""]
         for step in finding.fix.steps:
             lang = "bash" if step.language == "shell" else step.language
-            lines += [f"{step.description}:", "", f"```{lang}", step.content.rstrip("\n"), "```", ""]
+            lines += [
+                f"{step.description}:",
+                "",
+                f"```{lang}",
+                step.content.rstrip("\n"),
+                "```",
+                "",
+            ]
         lines += [f"- or: {alt}" for alt in finding.fix.alternatives]
         if finding.fix.alternatives:
             lines.append("")

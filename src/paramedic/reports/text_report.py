@@ -56,10 +56,16 @@ def _blocks(result: diagnosis.Diagnosis) -> list[RenderableType]:
     causes = result.causes
     if causes:
         n = len(causes)
-        blocks.append(Text(f"\n{n} cause{'s' if n > 1 else ''} found — fix in this order:", style="bold"))
+        blocks.append(
+            Text(f"\n{n} cause{'s' if n > 1 else ''} found — fix in this order:", style="bold")
+        )
     elif result.errors:
-        blocks.append(Text(f"\nNo cause found, but {len(result.errors)} check(s) could not run (see below).",
-                           style="bold yellow"))
+        blocks.append(
+            Text(
+                f"\nNo cause found, but {len(result.errors)} check(s) could not run (see below).",
+                style="bold yellow",
+            )
+        )
     else:
         blocks.append(Text("\nNo cause found in the evidence.", style="bold green"))
     for i, finding in enumerate(causes, start=1):
@@ -81,7 +87,9 @@ def _blocks(result: diagnosis.Diagnosis) -> list[RenderableType]:
         blocks.append(Text("\nChecks that could not run:", style="bold red"))
         blocks += [Text(f"  {e.check}: {e.error}") for e in result.errors]
     if result.gaps:
-        blocks.append(Text("\nNot gathered (findings that need it say inconclusive):", style="bold"))
+        blocks.append(
+            Text("\nNot gathered (findings that need it say inconclusive):", style="bold")
+        )
         blocks += [Text(f"  {gap}", style="dim") for gap in result.gaps]
     return blocks
 
@@ -146,4 +154,6 @@ def _code(content: str, language: str) -> RenderableType:
     lexer = {"shell": "bash", "bash": "bash", "yaml": "yaml", "sql": "sql"}.get(language)
     if lexer is None:
         return Text(content.rstrip("\n"))
-    return Syntax(content.rstrip("\n"), lexer, theme="ansi_dark", background_color="default", word_wrap=True)
+    return Syntax(
+        content.rstrip("\n"), lexer, theme="ansi_dark", background_color="default", word_wrap=True
+    )

@@ -27,21 +27,30 @@ def run(
     evidence: evidence_model.Evidence,
     incident: evidence_model.Incident,
 ) -> diagnosis.Diagnosis:
-    """Diagnose `incident` from `evidence` with `runbook`. Raises IncidentError if it does not resolve."""
+    """Diagnose `incident` from `evidence` with `runbook`.
+
+    Raises IncidentError when the incident does not resolve against the evidence."""
     broken = builtin.load()
     scope = resolve.resolve(evidence, incident, default_port=runbook.default_port)
     earlier: dict[str, model.Finding] = {}
-    errors = [diagnosis.CheckError(check=module, error=f"failed to load: {why}") for module, why in broken.items()]
+    errors = [
+        diagnosis.CheckError(check=module, error=f"failed to load: {why}")
+        for module, why in broken.items()
+    ]
     for check_id in (*runbook.checks, *runbook.next):
         spec = registry.get(check_id)
         if spec is None:
-            errors.append(diagnosis.CheckError(check=check_id, error="check not available in this version"))
+            errors.append(
+                diagnosis.CheckError(check=check_id, error="check not available in this version")
+            )
             continue
         context = model.Context(evidence=evidence, scope=scope, earlier=dict(earlier))
         try:
             finding = spec.function(context)
-        except Exception as exc:  # noqa: BLE001 - isolation is the point: one broken check, not a broken run
-            errors.append(diagnosis.CheckError(check=check_id, error=f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            errors.append(
+                diagnosis.CheckError(check=check_id, error=f"{type(exc).__name__}: {exc}")
+            )
             continue
         earlier[check_id] = finding
     order = {check_id: i for i, check_id in enumerate(runbook.checks)}

@@ -44,7 +44,11 @@ def builtin(runbook_id: str) -> Runbook:
     files = resources.files("paramedic.runbooks") / "builtin"
     entry = files / f"{runbook_id}.yaml"
     if not entry.is_file():
-        known = ", ".join(sorted(p.name.removesuffix(".yaml") for p in files.iterdir() if p.name.endswith(".yaml")))
+        known = ", ".join(
+            sorted(
+                p.name.removesuffix(".yaml") for p in files.iterdir() if p.name.endswith(".yaml")
+            )
+        )
         raise errors.RunbookError(f"no built-in runbook {runbook_id!r} (known: {known})")
     return parse(entry.read_text(encoding="utf-8"), where=f"runbook {runbook_id}")
 
