@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
@@ -31,7 +34,7 @@ def width() -> int:
         return 80
 
 
-def output_option(choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def output_option(choices: tuple[str, ...]) -> Callable[[F], F]:
     return click.option(
         "-o",
         "--output",
@@ -43,7 +46,7 @@ def output_option(choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
     )
 
 
-def timeout_option(default: float):  # type: ignore[no-untyped-def]
+def timeout_option(default: float) -> Callable[[F], F]:
     return click.option(
         "--timeout",
         type=click.FloatRange(min=0.1, max=600),
