@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from live import fakeapi  # noqa: E402
 from paramedic import timeouts  # noqa: E402
-from paramedic.evidence import demos, live, model  # noqa: E402
+from paramedic.evidence import demos, model  # noqa: E402
+from paramedic.gather import live  # noqa: E402
 
 PY = sys.executable
 NAMESPACES = 30

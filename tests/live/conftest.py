@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from paramedic import timeouts
-from paramedic.evidence import demos, live, model
+from paramedic.evidence import demos, model
+from paramedic.gather import live
 
 from . import fakeapi
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from paramedic import timeouts
-from paramedic.evidence import demos, live, model
-from paramedic.gather import db_probe
+from paramedic.evidence import demos, model
+from paramedic.gather import db_probe, live
 
 from . import fakeapi
 from .conftest import seed_objects

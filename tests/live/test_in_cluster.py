@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from paramedic import timeouts
-from paramedic.evidence import demos, kubeapi, live, model
+from paramedic.evidence import demos, model
+from paramedic.gather import kubeapi, live
 
 from . import fakeapi
 from .conftest import seed_objects

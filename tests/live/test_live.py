@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from paramedic.cli import main as cli_main
-from paramedic.evidence import bundle, live
+from paramedic.evidence import bundle
+from paramedic.gather import live
 
 from . import fakeapi
 from .conftest import RAW_SECRETS, gather

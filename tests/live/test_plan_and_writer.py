@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from paramedic import errors
-from paramedic.evidence import bundle, demos, gather_plan, model, writer
+from paramedic.evidence import bundle, demos, model, writer
+from paramedic.gather import plan
 
 
 @pytest.mark.parametrize(
@@ -29,7 +30,7 @@ from paramedic.evidence import bundle, demos, gather_plan, model, writer
 def test_dst_names_a_service_or_an_outside_host(
     text: str, service: tuple[str, str] | None, port: str | None
 ) -> None:
-    target = gather_plan.target(text, "app")
+    target = plan.target(text, "app")
     found = (target.service_namespace, target.service_name) if target.is_service else None
     assert (found, target.port) == (service, port)
 
@@ -56,7 +57,7 @@ def test_dst_names_a_service_or_an_outside_host(
 def test_a_label_selector_becomes_the_query_text_the_api_server_parses(
     selector: dict | None, text: str | None
 ) -> None:  # type: ignore[type-arg]
-    assert gather_plan.label_selector(selector) == text
+    assert plan.label_selector(selector) == text
 
 
 def test_secrets_and_config_maps_referenced_by_env_envfrom_and_volumes_are_found() -> None:
@@ -92,7 +93,7 @@ def test_secrets_and_config_maps_referenced_by_env_envfrom_and_volumes_are_found
             ],
         },
     }
-    secrets, config_maps = gather_plan.referenced([pod])
+    secrets, config_maps = plan.referenced([pod])
     assert secrets == {("app", f"s{i}") for i in range(1, 6)}
     assert config_maps == {("app", f"cm{i}") for i in range(1, 5)}
 
@@ -106,8 +107,8 @@ def test_log_tails_cover_every_container_and_the_previous_one_after_a_restart() 
         }
         for i in range(5)
     ]
-    targets = gather_plan.log_targets(pods)
-    assert len({pod for _, pod, _, _ in targets}) == gather_plan.MAX_LOG_PODS
+    targets = plan.log_targets(pods)
+    assert len({pod for _, pod, _, _ in targets}) == plan.MAX_LOG_PODS
     assert ("data", "db-0", "postgres", True) in targets
     assert ("data", "db-0", "exporter", True) not in targets
 

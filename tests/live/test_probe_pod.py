@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from paramedic import timeouts
-from paramedic.evidence import gather_plan, probe_pod, probe_pod_log
+from paramedic.gather import plan, probe_pod, probe_pod_log
 
 from . import fakeapi
 from .conftest import gather
@@ -178,7 +178,7 @@ def test_names_that_are_not_hostnames_never_reach_the_shell() -> None:
 
 
 def test_an_outside_host_gets_a_dns_and_a_tcp_check() -> None:
-    target = gather_plan.target("db.example.com:5432", "app")
+    target = plan.target("db.example.com:5432", "app")
     checks = probe_pod.checks_for(target, None, [], None)
     assert [(c.kind, c.target) for c in checks] == [
         ("dns", "db.example.com"),

@@ -35,7 +35,8 @@ def test_a_real_cluster_diagnosis_equals_the_diagnosis_of_its_capture(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from paramedic import timeouts
-    from paramedic.evidence import bundle, live, model, writer
+    from paramedic.evidence import bundle, model, writer
+    from paramedic.gather import live
     from paramedic.runbooks import engine
     from paramedic.runbooks import model as runbook_model
 

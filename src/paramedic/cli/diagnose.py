@@ -142,7 +142,7 @@ def _gather_live(
     probe_pod: bool, probe_image: str | None, db_probe: bool,
 ) -> model.Evidence:
     """Evidence from the live cluster; an unusable kubeconfig is bad input (exit 2), not a bug."""
-    from paramedic.evidence import live
+    from paramedic.gather import live
 
     if probe_image and not probe_pod:
         raise errors.InputError("--probe-image needs --probe-pod")

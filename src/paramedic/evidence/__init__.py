@@ -1,6 +1,7 @@
 """Evidence: what paramedic knows about an incident, and where it came from.
 
-`model` holds the immutable value the checks see; `bundle` loads it from disk, `probes_file`
-reads and writes recorded probe results, `incident` validates what is being diagnosed.
-The live gatherer (`live`) produces the same value from a running cluster.
+`model` holds the immutable value the checks see; `bundle` loads it from disk and `writer`
+saves it, `probes_file` reads and writes recorded probe results, `redact` digests Secret values,
+`incident` validates what is being diagnosed, `demos` lists the shipped demos.
+The live gatherer (`paramedic.gather.live`, one layer up) produces the same value from a cluster.
 """

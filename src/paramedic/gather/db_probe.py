@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic import errors, timeouts
-from paramedic.evidence import kubeapi, model, portforward, probes_file
+from paramedic.evidence import model, probes_file
+from paramedic.gather import kubeapi, portforward
 from paramedic.kube import env, objects, pods, resolve, services
 from paramedic.probes import postgres
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from paramedic.evidence import kubeapi
+from paramedic.gather import kubeapi
 
 WORKERS = 16
 

@@ -13,7 +13,8 @@ busybox prints no TTL, so `ttl` is None; `timeout` exits 143 when it had to kill
 
 from __future__ import annotations
 
-from paramedic.evidence import gather_plan, probes_file
+from paramedic.evidence import probes_file
+from paramedic.gather import plan
 
 MARK = "@@paramedic"
 END = "@@end"
@@ -121,7 +122,7 @@ def _tcp(
         data={
             "host": host,
             "port": int(port) if port.isdigit() else port,
-            "address": host if gather_plan.is_ip(host) else None,
+            "address": host if plan.is_ip(host) else None,
             "errno": errno,
         },
         source=source,

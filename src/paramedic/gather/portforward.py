@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from paramedic import errors
-from paramedic.evidence import kubeapi
+from paramedic.gather import kubeapi
 
 PROTOCOL = "v4.channel.k8s.io"
 

@@ -5,8 +5,8 @@ Phase one reads objects in four waves of parallel requests under the --timeout d
 and dns probes from a short-lived pod with the source's labels (probe_pod.py). A failed or
 timed-out request is a gap line in Evidence.gaps; nothing aborts a run except a kubeconfig that
 cannot be used or an API server that answers nothing at all (errors.KubeAccessError).
-The database probe (--db-probe) needs the kube helpers and the probes, so it runs one layer up,
-in paramedic.gather.db_probe.
+The database probe (--db-probe) runs after this, on the gathered evidence: the caller calls
+db_probe.run (it needs the gathered pods and the Secrets they reference).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from paramedic import errors, timeouts
-from paramedic.evidence import fetch, kubeapi, model, probe_pod, waves
+from paramedic.evidence import model
+from paramedic.gather import fetch, kubeapi, probe_pod, waves
 
 DB_PROBE_ELSEWHERE = (
-    "db_probe: call paramedic.gather.db_probe.run(evidence, ...) after gathering; it needs the"
-    " kube helpers and the postgres probe, which sit above this layer"
+    "db_probe: call paramedic.gather.db_probe.run(evidence, ...) after gathering; it probes"
+    " the database with what the gathered evidence says"
 )
 
 

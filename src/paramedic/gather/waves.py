@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from paramedic import timeouts
-from paramedic.evidence import fetch, gather_plan, kubeapi, model, redact
+from paramedic.evidence import model, redact
+from paramedic.gather import fetch, kubeapi, plan
 
-Plan = gather_plan
 Handler = Callable[[kubeapi.Reply | None], None]
 
 
@@ -35,7 +35,7 @@ class Gathering:
         self.incident = incident
         self.namespace = str(incident.namespace)
         self.limits = limits
-        self.target_info = Plan.target(incident.target, self.namespace)
+        self.target_info = plan.target(incident.target, self.namespace)
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.logs: dict[model.LogKey, tuple[str, ...]] = {}
         self.metrics: list[dict[str, Any]] = []
@@ -64,10 +64,10 @@ class Gathering:
             (_list("Node"), self._keep_list("Node")),
             (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery),
         ]
-        if Plan.is_selector(src):
+        if plan.is_selector(src):
             reqs.append((_list("Pod", ns, selector=src), self._source_pods_listed))
         else:
-            for kind in Plan.SOURCE_KINDS:
+            for kind in plan.SOURCE_KINDS:
                 reqs.append((_get(kind, ns, src), self._source_candidate(kind)))
         spaces = {ns}
         if tgt.is_service:
@@ -81,19 +81,19 @@ class Gathering:
                     self._keep_list("EndpointSlice"),
                 ),
             ]
-        dns = Plan.DNS_NAMESPACE
+        dns = plan.DNS_NAMESPACE
         reqs += [
-            (_list("Pod", dns, selector=Plan.DNS_SELECTOR), self._dns_pods),
-            (_get("Service", dns, Plan.DNS_SERVICE), self._keep_one),
-            (_get("Endpoints", dns, Plan.DNS_SERVICE), self._keep_one),
+            (_list("Pod", dns, selector=plan.DNS_SELECTOR), self._dns_pods),
+            (_get("Service", dns, plan.DNS_SERVICE), self._keep_one),
+            (_get("Endpoints", dns, plan.DNS_SERVICE), self._keep_one),
             (
                 _list(
-                    "EndpointSlice", dns, selector=f"kubernetes.io/service-name={Plan.DNS_SERVICE}"
+                    "EndpointSlice", dns, selector=f"kubernetes.io/service-name={plan.DNS_SERVICE}"
                 ),
                 self._keep_list("EndpointSlice"),
             ),
-            (_get("ConfigMap", dns, Plan.DNS_CONFIGMAP), self._keep_one),
-            (_get("Deployment", dns, Plan.DNS_DEPLOYMENT), self._keep_one),
+            (_get("ConfigMap", dns, plan.DNS_CONFIGMAP), self._keep_one),
+            (_get("Deployment", dns, plan.DNS_DEPLOYMENT), self._keep_one),
             (_list("Service", ns), self._source_namespace_services),
         ]
         for space in sorted(spaces):
@@ -108,7 +108,7 @@ class Gathering:
         if self.workload is not None:
             wl, sel = (
                 self.workload,
-                Plan.label_selector((self.workload.get("spec") or {}).get("selector")),
+                plan.label_selector((self.workload.get("spec") or {}).get("selector")),
             )
             if sel is not None:
                 reqs.append((_list("Pod", self.namespace, selector=sel), self._source_pods_listed))
@@ -120,17 +120,17 @@ class Gathering:
                         )
                     )
         else:
-            for kind, ns, name in sorted(Plan.owner_refs(self.source_pods)):
+            for kind, ns, name in sorted(plan.owner_refs(self.source_pods)):
                 reqs.append((_get(kind, ns, name), self._source_owner))
         if not any(kind == "Namespace" for kind, _, _ in self.objects):
             # `list namespaces` was refused (namespace-scoped RBAC): the namespaces involved
             # may still be readable one by one, and their labels are what policies select on.
-            spaces = {self.namespace, Plan.DNS_NAMESPACE, self.target_info.service_namespace or ""}
+            spaces = {self.namespace, plan.DNS_NAMESPACE, self.target_info.service_namespace or ""}
             reqs += [
                 (_get("Namespace", "", name), self._keep_one) for name in sorted(spaces - {""})
             ]
         if self.service is not None:
-            sel = Plan.map_selector((self.service.get("spec") or {}).get("selector"))
+            sel = plan.map_selector((self.service.get("spec") or {}).get("selector"))
             if sel is not None:
                 reqs.append(
                     (_list("Pod", _ns(self.service), selector=sel), self._target_pods_listed)
@@ -139,17 +139,17 @@ class Gathering:
 
     def _wave_three(self) -> None:
         reqs: list[tuple[fetch.Request, Handler]] = []
-        for kind, ns, name in sorted(Plan.owner_refs(self.target_pods)):
+        for kind, ns, name in sorted(plan.owner_refs(self.target_pods)):
             if (kind, ns, name) not in self.objects:
                 reqs.append((_get(kind, ns, name), self._keep_one))
         spec_holders = [*self.source_pods, *self.target_pods]
         if self.workload is not None:
             spec_holders.append(self.workload)
-        secrets, config_maps = Plan.referenced(spec_holders)
+        secrets, config_maps = plan.referenced(spec_holders)
         reqs += [(_get("Secret", ns, name), self._keep_one) for ns, name in sorted(secrets)]
         reqs += [(_get("ConfigMap", ns, name), self._keep_one) for ns, name in sorted(config_maps)]
         for group in (self.source_pods, self.target_pods, self.dns_pods):
-            for ns, pod, container, previous in Plan.log_targets(group):
+            for ns, pod, container, previous in plan.log_targets(group):
                 request = self._log_request(ns, pod, container, previous)
                 reqs.append((request, self._keep_log(ns, pod, container, previous)))
         if self.metrics_served:
@@ -163,7 +163,7 @@ class Gathering:
         rs = [o for o in self.objects.values() if o.get("kind") == "ReplicaSet"]
         reqs: list[tuple[fetch.Request, Handler]] = [
             (_get(kind, ns, name), self._keep_one)
-            for kind, ns, name in sorted(Plan.owner_refs(rs))
+            for kind, ns, name in sorted(plan.owner_refs(rs))
             if kind == "Deployment" and (kind, ns, name) not in self.objects
         ]
         self._run(reqs)
@@ -190,7 +190,7 @@ class Gathering:
 
     def _keep_list(self, kind: str) -> Callable[[kubeapi.Reply | None], None]:
         def handle(reply: kubeapi.Reply | None) -> None:
-            for item in fetch.items(reply, kind=kind, api_version=Plan.api_version(kind)):
+            for item in fetch.items(reply, kind=kind, api_version=plan.api_version(kind)):
                 self._keep(item)
 
         return handle
@@ -215,7 +215,7 @@ class Gathering:
                 return
             self._keep(found)
             current = self.workload or (self.source_pods[0] if self.source_pods else None)
-            rank = Plan.SOURCE_KINDS.index
+            rank = plan.SOURCE_KINDS.index
             if current is not None and rank(str(current.get("kind"))) <= rank(kind):
                 return
             if kind == "Pod":
@@ -290,7 +290,7 @@ class Gathering:
     # --- results ----------------------------------------------------------------------------
 
     def ordered_objects(self) -> list[dict[str, Any]]:
-        order = {kind: i for i, kind in enumerate(Plan.KIND_ORDER)}
+        order = {kind: i for i, kind in enumerate(plan.KIND_ORDER)}
         return sorted(
             self.objects.values(),
             key=lambda o: (
@@ -324,20 +324,20 @@ def _name(obj: dict[str, Any]) -> str:
 
 
 def _list(kind: str, namespace: str | None = None, *, selector: str | None = None) -> fetch.Request:
-    plural = Plan.RESOURCES[kind][1] if kind != "PodMetrics" else "podmetrics (metrics.k8s.io)"
+    plural = plan.RESOURCES[kind][1] if kind != "PodMetrics" else "podmetrics (metrics.k8s.io)"
     where = f" in {namespace}" if namespace else ""
     query = (("labelSelector", selector),) if selector else ()
     label = f" ({selector})" if selector else ""
     return fetch.Request(
-        what=f"list {plural}{where}{label}", path=Plan.path(kind, namespace), query=query
+        what=f"list {plural}{where}{label}", path=plan.path(kind, namespace), query=query
     )
 
 
 def _get(kind: str, namespace: str, name: str) -> fetch.Request:
     """A get by name; namespace "" for cluster-scoped kinds. A 404 is an answer, not a gap."""
-    plural = Plan.RESOURCES[kind][1]
+    plural = plan.RESOURCES[kind][1]
     return fetch.Request(
         what=f"get {plural} {namespace + '/' if namespace else ''}{name}",
-        path=Plan.path(kind, namespace or None, name),
+        path=plan.path(kind, namespace or None, name),
         missing_ok=True,
     )

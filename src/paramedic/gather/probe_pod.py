@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic import timeouts
-from paramedic.evidence import fetch, gather_plan, probe_pod_log, probes_file
+from paramedic.evidence import probes_file
+from paramedic.gather import fetch, plan, probe_pod_log
 
 DEFAULT_IMAGE = "busybox:1.36"
 CONTROLLER_LABELS = (
@@ -51,7 +52,7 @@ class Check:
 
 
 def checks_for(
-    target: gather_plan.Target,
+    target: plan.Target,
     service: Mapping[str, Any] | None,
     target_pods: Sequence[Mapping[str, Any]],
     port: int | str | None,
@@ -62,13 +63,13 @@ def checks_for(
     if service is None:
         if target.is_service or wanted is None or not str(wanted).isdigit():
             return []
-        found = [] if gather_plan.is_ip(target.host) else [Check(kind="dns", host=target.host)]
+        found = [] if plan.is_ip(target.host) else [Check(kind="dns", host=target.host)]
         return [*found, Check(kind="tcp", host=target.host, port=int(str(wanted)))]
     meta, spec = service.get("metadata") or {}, service.get("spec") or {}
     checks = [
         Check(
             kind="dns",
-            host=f"{meta.get('name')}.{meta.get('namespace')}.svc.{gather_plan.CLUSTER_DOMAIN}",
+            host=f"{meta.get('name')}.{meta.get('namespace')}.svc.{plan.CLUSTER_DOMAIN}",
         )
     ]
     ports = [p for p in spec.get("ports") or [] if isinstance(p, dict)]
@@ -191,11 +192,11 @@ def run(
         fetcher.gaps.append("probe pod not started: less than 2 s of --timeout left")
         return ()
     name = f"paramedic-probe-{secrets.token_hex(3)}"
-    pod_path = gather_plan.path("Pod", namespace, name)
+    pod_path = plan.path("Pod", namespace, name)
     body = manifest(
         name=name, namespace=namespace, labels=labels, image=image, checks=checks, limits=limits
     )
-    created = fetcher.write("POST", gather_plan.path("Pod", namespace), body=body)
+    created = fetcher.write("POST", plan.path("Pod", namespace), body=body)
     if not created.ok:
         fetcher.gaps.append(f"probe pod not created in {namespace}: {created.problem}")
         return ()
