@@ -67,7 +67,7 @@ def as_int(value: Any, default: int = 0) -> int:
     bundles hold "x" or null where the API would have a number)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
         return int(value.strip())
     return default
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic import errors
+from paramedic.kube import objects
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
@@ -37,7 +38,7 @@ def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bo
 def expression_matches(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     key = str(expr.get("key", ""))
     operator = expr.get("operator")
-    values = {_text(v) for v in expr.get("values") or []}
+    values = {_text(v) for v in objects.as_list(expr.get("values"))}
     present = key in labels
     if operator == "In":
         return present and labels[key] in values
@@ -118,7 +119,7 @@ def describe(selector: Mapping[str, Any] | None) -> str:
         if not isinstance(expr, dict):
             continue
         op, key = expr.get("operator"), expr.get("key")
-        values = ",".join(_text(v) for v in expr.get("values") or [])
+        values = ",".join(_text(v) for v in objects.as_list(expr.get("values")))
         parts.append(
             {
                 "In": f"{key} in ({values})",

@@ -39,7 +39,7 @@ def find_port(service: Mapping[str, Any], port: int | str | None) -> dict[str, A
     for p in ports:
         if p.get("port") == port or (isinstance(port, str) and p.get("name") == port):
             return p
-        if isinstance(port, str) and port.isdigit() and p.get("port") == int(port):
+        if isinstance(port, str) and port.isdecimal() and p.get("port") == int(port):
             return p
     return None
 
@@ -48,7 +48,7 @@ def container_port(pod: Mapping[str, Any], target: int | str, protocol: str = "T
     """The pod port a targetPort refers to: numbers as they are, names looked up per pod."""
     if isinstance(target, int):
         return target
-    if target.isdigit():
+    if target.isdecimal():
         return int(target)
     for container in pods.containers(pod):
         for cp in objects.as_list(container.get("ports")):
@@ -70,7 +70,7 @@ def target_port(service_port: Mapping[str, Any]) -> int | str:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip():
-        return int(value) if value.strip().isdigit() else value.strip()
+        return int(value) if value.strip().isdecimal() else value.strip()
     return 0  # a malformed port in a hand-made bundle: matches no container port
 
 
