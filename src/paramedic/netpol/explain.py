@@ -176,8 +176,11 @@ def peer_matches(
             return False
         if not semantics.ipblock_matches_nodes and is_node(view, other):
             return False
-        address = other.network_ip
-        return address is not None and spec.ip_block.contains(ipaddress.ip_address(address))
+        try:
+            address = ipaddress.ip_address(other.network_ip or "")
+        except ValueError:  # no address, or a podIP/hostIP that is none ("x" in a bundle)
+            return False
+        return spec.ip_block.contains(address)
     if not other.selectable:
         return False  # selectors never match addresses outside the pod network
     if spec.namespace_selector is None:

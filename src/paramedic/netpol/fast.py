@@ -120,8 +120,8 @@ class _Engine:
                 if host
                 else self.semantics.ipblock_matches_pods
             )
-            if wire and matchable:
-                ip = ipaddress.ip_address(wire)
+            ip = _ip(wire) if wire and matchable else None
+            if ip is not None:
                 atom = (ip.version, bisect.bisect_right(self.bounds[ip.version], int(ip)))
                 entry = self.atoms.get(atom)
                 if entry is None:
@@ -163,7 +163,7 @@ class _Engine:
             cp.get("name")
             for c in pods.containers(obj)
             for cp in objects.as_list(c.get("ports"))
-            if isinstance(cp, dict)
+            if isinstance(cp, dict) and isinstance(cp.get("name"), str)
         }
         return frozenset(
             n
@@ -405,3 +405,12 @@ def _ip_bounds(items: Sequence[policies.Policy]) -> dict[int, list[int]]:
                     bounds[net.version].add(int(net.network_address))
                     bounds[net.version].add(int(net.broadcast_address) + 1)
     return {v: sorted(b) for v, b in bounds.items()}
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, or None for a podIP/hostIP that is not one (a hand-made bundle's "x"):
+    such a pod matches no ipBlock, as in explain.peer_matches."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None

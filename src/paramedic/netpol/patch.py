@@ -280,12 +280,16 @@ def _narrowest(evidence: evidence_model.Evidence, refs: Sequence[str]) -> str:
 def _strip_generated(selector: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     labels = {
-        k: v for k, v in (selector.get("matchLabels") or {}).items() if k not in GENERATED_LABELS
+        k: v
+        for k, v in objects.as_dict(selector.get("matchLabels")).items()
+        if k not in GENERATED_LABELS
     }
     if labels:
         out["matchLabels"] = labels
     exprs = [
-        e for e in selector.get("matchExpressions") or [] if e.get("key") not in GENERATED_LABELS
+        e
+        for e in objects.as_list(selector.get("matchExpressions"))
+        if isinstance(e, dict) and e.get("key") not in GENERATED_LABELS
     ]
     if exprs:
         out["matchExpressions"] = exprs

@@ -80,7 +80,7 @@ def resolved(ev: evidence_model.Evidence, host: str) -> list[str]:
     found: list[str] = []
     for probe in ev.probes_of("dns"):
         if probe.target.rstrip(".") == host.rstrip(".") and probe.ok:
-            found += [str(a) for a in probe.data.get("addresses") or () if is_ip(str(a))]
+            found += [str(a) for a in objects.as_list(probe.data.get("addresses")) if is_ip(str(a))]
     return list(dict.fromkeys(found))
 
 
