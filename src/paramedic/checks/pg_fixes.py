@@ -14,8 +14,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from paramedic import errors
 from paramedic.checks import clues, model, pg_limits
-from paramedic.kube import objects, pods
+from paramedic.kube import objects, pods, quantities
 
 MIB_PER_CONNECTION = 10
 """Rough resident memory of one idle backend (MiB), before work_mem for sorts and hashes."""
@@ -101,19 +102,19 @@ def attribution(data: Mapping[str, Any], saturation: float | None) -> list[model
     ):
         groups = data.get(key)
         if isinstance(groups, dict) and groups:
-            top = sorted(groups.items(), key=lambda kv: -int(kv[1]))[:4]
+            top = sorted(groups.items(), key=lambda kv: -objects.as_int(kv[1]))[:4]
             cites.append(
                 model.Cite(
                     text=f"{label}: " + ", ".join(f"{k or '(none)'} {v}" for k, v in top),
                     source="probe postgres",
                 )
             )
-    idle = [s for s in data.get("idle_in_transaction") or [] if isinstance(s, dict)]
+    idle = [s for s in objects.as_list(data.get("idle_in_transaction")) if isinstance(s, dict)]
     if idle:
         users = sorted({str(s.get("user")) for s in idle})
         by_state = objects.as_dict(data.get("by_state"))
         n = by_state.get("idle in transaction", len(idle))
-        longest = max(int(s.get("seconds") or 0) for s in idle)
+        longest = max(objects.as_int(s.get("seconds")) for s in idle)
         cites.append(
             model.Cite(
                 text=f"{n} sessions idle in transaction (users {', '.join(users)}), longest "
@@ -181,7 +182,7 @@ def fix(
                 "clients keep "
                 "their pools, PgBouncer multiplexes them onto that many server connections"
             )
-    idle = [s for s in probe.get("idle_in_transaction") or [] if isinstance(s, dict)]
+    idle = [s for s in objects.as_list(probe.get("idle_in_transaction")) if isinstance(s, dict)]
     users = sorted({str(s.get("user")) for s in idle if s.get("user")})
     for user in users:
         steps.append(
@@ -248,14 +249,24 @@ def _raise_limit(scope: Any, limits: pg_limits.ServerLimits, peak: int) -> model
         f"pg_reload_conf() does not apply it); {cost}:"
     )
     workload = limits.workload
+    index = ci = None
     if limits.max_connections.source == "args" and workload is not None and container is not None:
+        # The setting may sit in `command` or the workload may differ from the pod: then no
+        # args patch can be written, and the ALTER SYSTEM step below is the fix.
         args = [str(a) for a in objects.as_list(container.get("args"))]
         index = next(
-            i for i, a in enumerate(args) if a.removeprefix("--").startswith("max_connections=")
+            (i for i, a in enumerate(args) if a.removeprefix("--").startswith("max_connections=")),
+            None,
         )
         ci = next(
-            i for i, c in enumerate(pods.containers(workload)) if c.get("name") == limits.container
+            (
+                i
+                for i, c in enumerate(pods.containers(workload))
+                if c.get("name") == limits.container
+            ),
+            None,
         )
+    if workload is not None and index is not None and ci is not None:
         patch = [
             {
                 "op": "replace",
@@ -319,18 +330,10 @@ def verify(scope: Any, limits: pg_limits.ServerLimits | None) -> str:
 
 def _mib(quantity: Any) -> float | None:
     """MiB in a memory quantity like 1Gi, 512Mi or 2G (None when unreadable)."""
-    text = str(quantity or "")
-    for suffix, factor in (
-        ("Ki", 1 / 1024),
-        ("Mi", 1),
-        ("Gi", 1024),
-        ("K", 1e3 / 2**20),
-        ("M", 1e6 / 2**20),
-        ("G", 1e9 / 2**20),
-    ):
-        if text.endswith(suffix) and text[: -len(suffix)].replace(".", "", 1).isdigit():
-            return float(text[: -len(suffix)]) * factor
-    return float(text) / 2**20 if text.isdigit() else None
+    try:
+        return quantities.bytes_(quantity) / quantities.MI
+    except errors.InputError:
+        return None
 
 
 def _round_up(n: int) -> int:

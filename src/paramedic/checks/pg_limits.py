@@ -102,7 +102,7 @@ def server_limits(
     env = clues.env_values(container, ev, ns)
     for name in DEFAULTS:
         for var in (f"POSTGRESQL_{name.upper()}", f"POSTGRES_{name.upper()}", f"PG_{name.upper()}"):
-            if env.get(var, "").isdigit():
+            if env.get(var, "").isdecimal():
                 found[name] = Setting(value=int(env[var]), source=f"env {var}")
     args = [
         str(a)
@@ -114,7 +114,7 @@ def server_limits(
     for i, arg in enumerate(args):
         text = args[i + 1] if arg == "-c" and i + 1 < len(args) else arg.removeprefix("--")
         key, _, value = text.partition("=")
-        if key.strip() in DEFAULTS and value.strip().isdigit():
+        if key.strip() in DEFAULTS and value.strip().isdecimal():
             found[key.strip()] = Setting(value=int(value.strip()), source="args")
     get = lambda key: found.get(key) or Setting(value=DEFAULTS[key], source="default")  # noqa: E731
     return ServerLimits(
@@ -159,7 +159,9 @@ def _config_file_settings(
 def demand(ev: evidence_model.Evidence, workload: Mapping[str, Any]) -> ClientDemand:
     ns = objects.namespace(workload)
     replicas = (
-        int(objects.spec(workload).get("replicas", 1) or 0) if workload.get("kind") != "Pod" else 1
+        objects.as_int(objects.spec(workload).get("replicas", 1))
+        if workload.get("kind") != "Pod"
+        else 1
     )
     peak, reason = replicas, ""
     hpa = next(
@@ -172,7 +174,7 @@ def demand(ev: evidence_model.Evidence, workload: Mapping[str, Any]) -> ClientDe
         None,
     )
     if hpa is not None:
-        replicas_max = int(objects.spec(hpa).get("maxReplicas") or replicas)
+        replicas_max = objects.as_int(objects.spec(hpa).get("maxReplicas")) or replicas
         if replicas_max > peak:
             peak, reason = replicas_max, f"HPA {objects.name(hpa)} maxReplicas {replicas_max}"
     surge = _surge(workload, peak)
@@ -204,9 +206,9 @@ def _surge(workload: Mapping[str, Any], replicas: int) -> int:
     if isinstance(value, int):
         return value
     text = str(value)
-    if text.endswith("%") and text[:-1].isdigit():
+    if text.endswith("%") and text[:-1].isdecimal():
         return math.ceil(replicas * int(text[:-1]) / 100)
-    return int(text) if text.isdigit() else 0
+    return int(text) if text.isdecimal() else 0
 
 
 def pool_size(env: Mapping[str, str]) -> tuple[int | None, str]:
@@ -214,18 +216,18 @@ def pool_size(env: Mapping[str, str]) -> tuple[int | None, str]:
     size: int | None = None
     source = ""
     for name, value in env.items():
-        if _POOL.search(name.upper()) and value.strip().isdigit():
+        if _POOL.search(name.upper()) and value.strip().isdecimal():
             size, source = int(value), f"{name}={value}"
     if size is not None:
         for name, value in env.items():
-            if _OVERFLOW.search(name.upper()) and value.strip().isdigit():
+            if _OVERFLOW.search(name.upper()) and value.strip().isdecimal():
                 size, source = size + int(value), f"{source} + {name}={value}"
         return size, source
     for name, value in env.items():
         if "://" in value and dns_names.url_host(value):
             query = parse_qs(urlsplit(value.removeprefix("jdbc:")).query)
             for key in _URL_POOL:
-                if query.get(key, [""])[0].isdigit():
+                if query.get(key, [""])[0].isdecimal():
                     return int(query[key][0]), f"{name} ?{key}={query[key][0]}"
     return None, ""
 
