@@ -106,9 +106,10 @@ def run(ctx: model.Context) -> model.Finding:
         rcode = probe.data.get("rcode") or probe.outcome
         line = f"probe dns {probe.target}: {probe.outcome}"
         if probe.ok:
+            addresses = ", ".join(map(str, objects.as_list(probe.data.get("addresses"))))
             notes.append(
                 model.Cite(
-                    text=f"{line} {', '.join(map(str, probe.data.get('addresses') or []))}",
+                    text=f"{line} {addresses}",
                     source="probe dns",
                 )
             )

@@ -73,7 +73,7 @@ def coredns_down(
     crashing = False
     for pod in dns_pods:
         waiting = pods.waiting_reasons(pod)
-        restarts = sum(int(s.get("restartCount") or 0) for s in pods.container_statuses(pod))
+        restarts = sum(objects.as_int(s.get("restartCount")) for s in pods.container_statuses(pod))
         state = ", ".join(f"{c} {r}" for c, r, _ in waiting) or pods.phase(pod)
         crashing = crashing or any(r == "CrashLoopBackOff" for _, r, _ in waiting)
         cites.append(

@@ -147,11 +147,11 @@ def run(ctx: model.Context) -> model.Finding:
 
 def _problems(probe: Mapping[str, Any], log_lines: list[str]) -> tuple[list[str], bool]:
     problems = []
-    if int(probe.get("timeoutSeconds") or 1) <= 1:
+    if (objects.as_int(probe.get("timeoutSeconds")) or 1) <= 1:
         problems.append(
             "timeoutSeconds 1" + (" (the default)" if "timeoutSeconds" not in probe else "")
         )
-    if int(probe.get("failureThreshold") or 3) <= 1:
+    if (objects.as_int(probe.get("failureThreshold")) or 3) <= 1:
         problems.append("failureThreshold 1")
     db = _calls_db(probe, log_lines)
     if db:
@@ -224,8 +224,8 @@ def _database_liveness(
         if not live:
             continue
         timeout, threshold = (
-            int(live.get("timeoutSeconds") or 1),
-            int(live.get("failureThreshold") or 3),
+            objects.as_int(live.get("timeoutSeconds")) or 1,
+            objects.as_int(live.get("failureThreshold")) or 3,
         )
         if timeout > 1 and threshold > 1:
             continue
