@@ -241,7 +241,7 @@ def port_mismatch(svc: Obj, port: Mapping[str, Any], selected: Sequence[Obj]) ->
     listed = (
         ", ".join(f"{cp.get('name') or '-'}:{cp.get('containerPort')}" for cp in declared) or "none"
     )
-    if isinstance(target, str) and not target.isdigit():
+    if isinstance(target, str) and not target.isdecimal():
         if services.container_port(pod, target, protocol) is not None:
             return None
         problem = (

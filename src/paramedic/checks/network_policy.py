@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from paramedic import errors
 from paramedic.checks import model, registry
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
@@ -41,12 +42,20 @@ def run(ctx: model.Context) -> model.Finding:
     targets = netpol_scope.targets(ev, scope, protocol)
     if not targets:
         return _unresolved_target(ev, scope, sources)
-    results = [
-        (src, dst, port, engine.check_flow(ev, src, dst, port, protocol))
-        for src in sources
-        for dst, port in targets
-    ]
-    dns_results = engine.dns_egress(ev, sources[0])
+    try:
+        results = [
+            (src, dst, port, engine.check_flow(ev, src, dst, port, protocol))
+            for src in sources
+            for dst, port in targets
+        ]
+        dns_results = engine.dns_egress(ev, sources[0])
+    except errors.InputError as exc:  # a malformed port or protocol in a hand-made bundle
+        return _finding(
+            model.Verdict.INCONCLUSIVE,
+            f"cannot evaluate policies: {exc}",
+            missing=f"kubectl -n {scope.target_namespace or scope.namespace} "
+            "get services,pods -o yaml",
+        )
     dns_blocked = any(not r.egress.allowed for r in dns_results)
     details: dict[str, Any] = {
         "flows": [r.as_dict() for *_, r in results[:50]],
