@@ -312,3 +312,50 @@ def test_dns_names_are_case_insensitive():
         scope_of("user-service", "Profile-DB.Data.svc.cluster.local").target
         == "Service data/profile-db"
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "service"),
+    [
+        ("profile-db", ("app", "profile-db")),
+        ("data/profile-db", ("data", "profile-db")),
+        ("profile-db.data", ("data", "profile-db")),
+        ("profile-db.data.svc", ("data", "profile-db")),
+        ("Profile-DB.Data.svc.cluster.local.", ("data", "profile-db")),
+        ("profile-db.data.svc.corp.internal", ("data", "profile-db")),
+        ("db.example.com", ("app", None)),
+        ("10.0.3.7", ("app", None)),
+        ("2001:db8::7", ("app", None)),
+    ],
+)
+def test_service_name_says_which_service_dst_names_or_none_for_an_outside_host(target, service):
+    assert resolve.service_name(target, "app") == service
+
+
+@pytest.mark.parametrize(
+    ("target", "split"),
+    [
+        ("profile-db", ("profile-db", None)),
+        ("profile-db:5432", ("profile-db", "5432")),
+        ("profile-db.data:postgres", ("profile-db.data", "postgres")),
+        ("[2001:db8::7]:5432", ("2001:db8::7", "5432")),
+        ("[2001:db8::7]", ("2001:db8::7", None)),
+        ("2001:db8::7", ("2001:db8::7", None)),
+    ],
+)
+def test_split_port_takes_the_port_or_port_name_off_dst(target, split):
+    assert resolve.split_port(target) == split
+
+
+@pytest.mark.parametrize(
+    ("source", "selector"),
+    [
+        ("user-service", False),
+        ("app=user-service", True),
+        ("tier!=db", True),
+        ("env in (prod)", True),
+        ("!legacy", True),
+    ],
+)
+def test_is_selector_tells_a_label_selector_from_a_name(source, selector):
+    assert resolve.is_selector(source) is selector

@@ -18,6 +18,8 @@ from paramedic.evidence import model
 from paramedic.kube import objects, pods, selectors, services
 
 CLUSTER_DOMAIN = "cluster.local"
+SOURCE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
+"""What a SRC name may name, tried in this order."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +64,7 @@ def resolve(
 ) -> Scope:
     namespace = incident.namespace or _guess_namespace(evidence, incident.source)
     workload, source_pods, source_label = _resolve_source(evidence, incident.source, namespace)
-    target_text, port_text = _split_port(incident.target)
+    target_text, port_text = split_port(incident.target)
     port: int | str | None = port_text if port_text is not None else incident.port
     return _resolve_target(
         evidence, target_text, port, namespace, workload, source_pods, source_label, default_port
@@ -72,13 +74,14 @@ def resolve(
 # --- source ----------------------------------------------------------------------------------
 
 
-def _is_selector(text: str) -> bool:
+def is_selector(text: str) -> bool:
+    """Whether SRC is a label selector ('app=a', 'tier!=db', 'env in (x)') rather than a name."""
     return any(ch in text for ch in "=!(") or " in " in text
 
 
 def _guess_namespace(evidence: model.Evidence, source: str) -> str:
     """The namespace holding the source when the user gave none and it is unambiguous."""
-    if _is_selector(source):
+    if is_selector(source):
         sel = selectors.parse(source)
         spaces = {
             objects.namespace(p)
@@ -105,7 +108,7 @@ def _resolve_source(
     evidence: model.Evidence, source: str, namespace: str
 ) -> tuple[Mapping[str, Any] | None, tuple[Mapping[str, Any], ...], str]:
     all_pods = evidence.kind("Pod", namespace)
-    if _is_selector(source):
+    if is_selector(source):
         sel = selectors.parse(source)
         chosen = tuple(p for p in all_pods if selectors.matches(sel, objects.labels(p)))
         if not chosen:
@@ -116,7 +119,7 @@ def _resolve_source(
             chosen[0], _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace)
         )
         return owner, chosen, f"pods {namespace}/{source}"
-    for kind in ("Deployment", "StatefulSet", "DaemonSet"):
+    for kind in SOURCE_KINDS[:-1]:  # the workloads, then the Pod
         workload = evidence.get(kind, namespace, source)
         if workload is not None:
             found = pods.pods_of_workload(
@@ -146,7 +149,8 @@ def _workloads(evidence: model.Evidence, namespace: str) -> list[Mapping[str, An
 # --- target ----------------------------------------------------------------------------------
 
 
-def _split_port(target: str) -> tuple[str, str | None]:
+def split_port(target: str) -> tuple[str, str | None]:
+    """(host, port) of DST, the ':PORT' (a number or a port name) split off; IPv6 as '[v6]:port'."""
     if target.startswith("[") and "]" in target:  # [v6]:port
         host, _, rest = target[1:].partition("]")
         return host, rest[1:] if rest.startswith(":") else None
@@ -173,11 +177,11 @@ def _resolve_target(
     default_port: int | None,
 ) -> Scope:
     port = _port_value(port)
-    svc_ns, svc_name = _service_name(target, namespace)
+    svc_ns, svc_name = service_name(target, namespace)
     service: Mapping[str, Any] | None = (
         evidence.get("Service", svc_ns, svc_name) if svc_name else None
     )
-    if service is None and _is_ip(target):
+    if service is None and is_ip(target):
         service = _service_with_cluster_ip(evidence, target)
         if service is not None:
             svc_ns, svc_name = objects.namespace(service), objects.name(service)
@@ -187,7 +191,7 @@ def _resolve_target(
     if service is None:
         if svc_name and "/" in target:
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
-        if svc_name and "." not in target and not _is_ip(target):
+        if svc_name and "." not in target and not is_ip(target):
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
         if svc_name and _is_cluster_name(target, known=_namespace_known(evidence, svc_ns)):
             # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
@@ -237,12 +241,12 @@ def _resolve_target(
     )
 
 
-def _service_name(target: str, namespace: str) -> tuple[str, str | None]:
+def service_name(target: str, namespace: str) -> tuple[str, str | None]:
     """(namespace, name) of the Service that `target` names, or (ns, None) for an outside host."""
     if "/" in target:
         ns, _, name = target.partition("/")
         return ns, name
-    if _is_ip(target):
+    if is_ip(target):
         return namespace, None
     parts = target.rstrip(".").lower().split(".")  # DNS names are case-insensitive
     if len(parts) == 1:
@@ -283,7 +287,8 @@ def _missing_service(evidence: model.Evidence, namespace: str, name: str) -> str
     return f"target: no Service {name!r} in namespace {namespace!r}{hint}"
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
+    """Whether `text` is an IPv4 or IPv6 address."""
     try:
         ipaddress.ip_address(text)
     except ValueError:
