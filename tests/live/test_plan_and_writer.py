@@ -22,6 +22,7 @@ from paramedic.gather import plan
         ("profile-db.data", ("data", "profile-db"), None),
         ("profile-db.data.svc", ("data", "profile-db"), None),
         ("profile-db.data.svc.cluster.local:postgres", ("data", "profile-db"), "postgres"),
+        ("Profile-DB.Data:5432", ("data", "profile-db"), "5432"),
         ("db.example.com:5432", None, "5432"),
         ("10.0.3.7:5432", None, "5432"),
         ("[2001:db8::7]:5432", None, "5432"),

@@ -19,7 +19,7 @@ from typing import Any
 
 from paramedic import errors, timeouts
 from paramedic.evidence import model, probes_file
-from paramedic.gather import kubeapi, portforward
+from paramedic.gather import kubeapi, plan, portforward
 from paramedic.kube import env, objects, pods, resolve, services
 from paramedic.probes import postgres
 
@@ -180,11 +180,8 @@ def _values(
             values[key] = var.value or ""
         elif var.source in ("secretKeyRef", "secretRef") and var.ref_name and var.key:
             if var.ref_name not in secrets:
-                reply = api.call(
-                    "GET",
-                    f"/api/v1/namespaces/{namespace}/secrets/{var.ref_name}",
-                    timeout=limits.request,
-                )
+                path = plan.path("Secret", namespace, var.ref_name)
+                reply = api.call("GET", path, timeout=limits.request)
                 if not reply.ok:
                     return {}, f"cannot get secrets {namespace}/{var.ref_name}: {reply.problem}"
                 secrets[var.ref_name] = (

@@ -1,19 +1,19 @@
 """What to fetch for one incident: pure functions from the user's words and fetched objects to
 API paths. No I/O here, so the plan is tested without a server.
 
-The evidence layer sits below `kube/`, so the few facts needed to plan (how DST names a
-Service, a LabelSelector as `?labelSelector=` text, which Secrets a pod spec references) are
-restated here in their minimal form; kube.resolve stays the authority for diagnosis.
+How DST names a Service and how a SRC name or selector is read come from kube.resolve, and
+selectors as `?labelSelector=` text from kube.selectors, so the gatherer fetches exactly what
+diagnosis will later look for.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-CLUSTER_DOMAIN = "cluster.local"
+from paramedic.kube import objects, pods, resolve, selectors
+
 DNS_NAMESPACE = "kube-system"
 DNS_SELECTOR = "k8s-app=kube-dns"
 DNS_SERVICE = "kube-dns"
@@ -58,8 +58,6 @@ KIND_ORDER = (
     "ConfigMap",
     "Event",
 )
-SOURCE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
-"""Tried in this order for a SRC name, as kube.resolve does."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,58 +86,32 @@ def path(kind: str, namespace: str | None = None, name: str | None = None) -> st
     return f"{base}/{name}" if name else base
 
 
-def is_selector(text: str) -> bool:
-    return any(ch in text for ch in "=!(") or " in " in text
-
-
 def target(text: str, namespace: str) -> Target:
     """Split DST into host, port and the Service it names (if any), as kube.resolve reads it."""
-    host, port = _split_port(text)
-    if "/" in host:
-        ns, _, name = host.partition("/")
-        return Target(host=host, port=port, service_namespace=ns, service_name=name)
-    if is_ip(host):
-        return Target(host=host, port=port, service_namespace=None, service_name=None)
-    parts = host.rstrip(".").split(".")
-    if len(parts) == 1:
-        return Target(host=host, port=port, service_namespace=namespace, service_name=parts[0])
-    rest = ".".join(parts[2:])
-    if rest in ("", "svc", f"svc.{CLUSTER_DOMAIN}") or rest.startswith("svc."):
-        return Target(host=host, port=port, service_namespace=parts[1], service_name=parts[0])
-    return Target(host=host, port=port, service_namespace=None, service_name=None)
+    host, port = resolve.split_port(text)
+    service_namespace, service_name = resolve.service_name(host, namespace)
+    return Target(
+        host=host,
+        port=port,
+        service_namespace=service_namespace if service_name else None,
+        service_name=service_name,
+    )
 
 
 def label_selector(selector: Mapping[str, Any] | None) -> str | None:
-    """A LabelSelector as `?labelSelector=` text; None when it selects nothing."""
+    """A LabelSelector as `?labelSelector=` text ("" selects every pod); None when there is
+    none (it selects nothing)."""
     if not isinstance(selector, Mapping):
         return None
-    terms = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
-    for expr in selector.get("matchExpressions") or []:
-        key, op = expr.get("key"), expr.get("operator")
-        values = ",".join(str(v) for v in expr.get("values") or [])
-        terms.append(
-            {
-                "In": f"{key} in ({values})",
-                "NotIn": f"{key} notin ({values})",
-                "Exists": f"{key}",
-                "DoesNotExist": f"!{key}",
-            }.get(str(op), f"{key}")
-        )
-    return ",".join(terms)
+    text = selectors.describe(selector)
+    return "" if text == "<all>" else text
 
 
 def map_selector(selector: Mapping[str, Any] | None) -> str | None:
     """A Service's selector map as `?labelSelector=` text; None when empty (selects nothing)."""
     if not isinstance(selector, Mapping) or not selector:
         return None
-    return ",".join(f"{k}={v}" for k, v in selector.items())
-
-
-def pod_spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "Pod":
-        return spec
-    return (spec.get("template") or {}).get("spec") or {}
+    return label_selector({"matchLabels": selector})
 
 
 def referenced(
@@ -149,8 +121,8 @@ def referenced(
     secrets: set[tuple[str, str]] = set()
     config_maps: set[tuple[str, str]] = set()
     for obj in objs:
-        ns = str((obj.get("metadata") or {}).get("namespace") or "")
-        spec = pod_spec(obj)
+        ns = objects.namespace(obj)
+        spec = pods.pod_spec(obj)
         for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
             for env in c.get("env") or []:
                 source = (env or {}).get("valueFrom") or {}
@@ -169,22 +141,19 @@ def referenced(
     return secrets, config_maps
 
 
-def log_targets(pods: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str, bool]]:
+def log_targets(group: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str, bool]]:
     """(namespace, pod, container, previous) for the first MAX_LOG_PODS pods: every container's
     current log, plus the previous one of containers that restarted."""
     found = []
-    for pod in sorted(pods, key=lambda p: str((p.get("metadata") or {}).get("name")))[
-        :MAX_LOG_PODS
-    ]:
-        meta = pod.get("metadata") or {}
-        ns, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+    for pod in sorted(group, key=objects.name)[:MAX_LOG_PODS]:
+        ns, name = objects.namespace(pod), objects.name(pod)
         restarted = {
             s.get("name")
-            for s in (pod.get("status") or {}).get("containerStatuses") or []
-            if (s or {}).get("restartCount")
+            for s in objects.as_list(objects.status(pod).get("containerStatuses"))
+            if isinstance(s, dict) and s.get("restartCount")
         }
-        for c in (pod.get("spec") or {}).get("containers") or []:
-            if not (c or {}).get("name"):
+        for c in objects.as_list(objects.spec(pod).get("containers")):
+            if not isinstance(c, dict) or not c.get("name"):
                 continue
             found.append((ns, name, str(c["name"]), False))
             if c["name"] in restarted:
@@ -196,32 +165,13 @@ def owner_refs(objs: Iterable[Mapping[str, Any]]) -> set[tuple[str, str, str]]:
     """(kind, namespace, name) of the controllers of `objs` that the gatherer can read."""
     found = set()
     for obj in objs:
-        meta = obj.get("metadata") or {}
-        for ref in meta.get("ownerReferences") or []:
-            kind = (ref or {}).get("kind")
+        for ref in objects.as_list(objects.meta(obj).get("ownerReferences")):
+            kind = objects.as_dict(ref).get("kind")
             if kind in RESOURCES and ref.get("name"):
-                found.add((str(kind), str(meta.get("namespace") or ""), str(ref["name"])))
+                found.add((str(kind), objects.namespace(obj), str(ref["name"])))
     return found
 
 
 def _add(into: set[tuple[str, str]], namespace: str, name: Any) -> None:
     if isinstance(name, str) and name:
         into.add((namespace, name))
-
-
-def _split_port(text: str) -> tuple[str, str | None]:
-    if text.startswith("[") and "]" in text:
-        host, _, rest = text[1:].partition("]")
-        return host, rest[1:] if rest.startswith(":") else None
-    if text.count(":") == 1:
-        host, port = text.split(":")
-        return host, port
-    return text, None
-
-
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True

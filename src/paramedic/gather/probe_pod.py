@@ -24,6 +24,7 @@ from typing import Any
 from paramedic import timeouts
 from paramedic.evidence import probes_file
 from paramedic.gather import fetch, plan, probe_pod_log
+from paramedic.kube import objects, pods, resolve, services
 
 DEFAULT_IMAGE = "busybox:1.36"
 CONTROLLER_LABELS = (
@@ -63,38 +64,23 @@ def checks_for(
     if service is None:
         if target.is_service or wanted is None or not str(wanted).isdigit():
             return []
-        found = [] if plan.is_ip(target.host) else [Check(kind="dns", host=target.host)]
+        found = [] if resolve.is_ip(target.host) else [Check(kind="dns", host=target.host)]
         return [*found, Check(kind="tcp", host=target.host, port=int(str(wanted)))]
-    meta, spec = service.get("metadata") or {}, service.get("spec") or {}
-    checks = [
-        Check(
-            kind="dns",
-            host=f"{meta.get('name')}.{meta.get('namespace')}.svc.{plan.CLUSTER_DOMAIN}",
-        )
-    ]
-    ports = [p for p in spec.get("ports") or [] if isinstance(p, dict)]
-    chosen = next(
-        (
-            p
-            for p in ports
-            if wanted is not None and str(wanted) in (str(p.get("port")), p.get("name"))
-        ),
-        None,
-    )
-    if chosen is None and wanted is None and len(ports) == 1:
-        chosen = ports[0]
+    name, namespace = objects.name(service), objects.namespace(service)
+    checks = [Check(kind="dns", host=f"{name}.{namespace}.svc.{resolve.CLUSTER_DOMAIN}")]
+    chosen = services.find_port(service, wanted)
     if chosen is None:
         return checks
-    cluster_ip = spec.get("clusterIP")
+    cluster_ip = objects.spec(service).get("clusterIP")
     if cluster_ip and cluster_ip != "None":
-        checks.append(Check(kind="tcp", host=str(cluster_ip), port=int(chosen.get("port") or 0)))
-    for pod in list(target_pods)[:2]:
-        ip, pod_port = (
-            (pod.get("status") or {}).get("podIP"),
-            _pod_port(pod, chosen.get("targetPort", chosen.get("port"))),
+        checks.append(
+            Check(kind="tcp", host=str(cluster_ip), port=objects.as_int(chosen.get("port")))
         )
+    for pod in list(target_pods)[:2]:
+        ip = pods.ip(pod)
+        pod_port = services.container_port(pod, services.target_port(chosen))
         if ip and pod_port:
-            checks.append(Check(kind="tcp", host=str(ip), port=pod_port))
+            checks.append(Check(kind="tcp", host=ip, port=pod_port))
     return checks
 
 
@@ -229,11 +215,10 @@ def _wait(fetcher: fetch.Fetcher, pod_path: str, name: str, namespace: str, imag
         reply = fetcher.call(fetch.Request(what=f"get probe pod {namespace}/{name}", path=pod_path))
         if reply is None:
             return False
-        status = (reply.data or {}).get("status") or {}
-        if status.get("phase") in ("Succeeded", "Failed"):
+        pod = objects.as_dict(reply.data)
+        if pods.phase(pod) in ("Succeeded", "Failed"):
             return True
-        for cs in status.get("containerStatuses") or []:
-            reason = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+        for _, reason, _ in pods.waiting_reasons(pod):
             if reason in (
                 "ErrImagePull",
                 "ImagePullBackOff",
@@ -250,16 +235,6 @@ def _wait(fetcher: fetch.Fetcher, pod_path: str, name: str, namespace: str, imag
         f"probe pod {namespace}/{name} did not finish within --timeout {fetcher.total:g} s"
     )
     return False
-
-
-def _pod_port(pod: Mapping[str, Any], target_port: Any) -> int | None:
-    if isinstance(target_port, int) or (isinstance(target_port, str) and target_port.isdigit()):
-        return int(target_port)
-    for c in (pod.get("spec") or {}).get("containers") or []:
-        for cp in c.get("ports") or []:
-            if cp.get("name") == target_port and isinstance(cp.get("containerPort"), int):
-                return int(cp["containerPort"])
-    return None
 
 
 def _now() -> str:

@@ -10,7 +10,7 @@ Each wave runs in parallel (fetch.Fetcher) and needs what the previous one found
   3. what the pods reference: their owners on the target side, Secrets (digested on arrival:
      no value ever enters Evidence) and ConfigMaps, bounded log tails, PodMetrics;
   4. the Deployments owning the ReplicaSets found so far.
-Paths and selectors come from gather_plan; failures are gaps recorded by the Fetcher.
+Paths and selectors come from plan; failures are gaps recorded by the Fetcher.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from paramedic import timeouts
 from paramedic.evidence import model, redact
 from paramedic.gather import fetch, kubeapi, plan
+from paramedic.kube import objects, pods, resolve, selectors
 
 Handler = Callable[[kubeapi.Reply | None], None]
 
@@ -64,10 +65,10 @@ class Gathering:
             (_list("Node"), self._keep_list("Node")),
             (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery),
         ]
-        if plan.is_selector(src):
+        if resolve.is_selector(src):
             reqs.append((_list("Pod", ns, selector=src), self._source_pods_listed))
         else:
-            for kind in plan.SOURCE_KINDS:
+            for kind in resolve.SOURCE_KINDS:
                 reqs.append((_get(kind, ns, src), self._source_candidate(kind)))
         spaces = {ns}
         if tgt.is_service:
@@ -108,7 +109,7 @@ class Gathering:
         if self.workload is not None:
             wl, sel = (
                 self.workload,
-                plan.label_selector((self.workload.get("spec") or {}).get("selector")),
+                plan.label_selector(objects.spec(self.workload).get("selector")),
             )
             if sel is not None:
                 reqs.append((_list("Pod", self.namespace, selector=sel), self._source_pods_listed))
@@ -130,10 +131,13 @@ class Gathering:
                 (_get("Namespace", "", name), self._keep_one) for name in sorted(spaces - {""})
             ]
         if self.service is not None:
-            sel = plan.map_selector((self.service.get("spec") or {}).get("selector"))
+            sel = plan.map_selector(objects.spec(self.service).get("selector"))
             if sel is not None:
                 reqs.append(
-                    (_list("Pod", _ns(self.service), selector=sel), self._target_pods_listed)
+                    (
+                        _list("Pod", objects.namespace(self.service), selector=sel),
+                        self._target_pods_listed,
+                    )
                 )
         self._run(reqs)
 
@@ -153,8 +157,8 @@ class Gathering:
                 request = self._log_request(ns, pod, container, previous)
                 reqs.append((request, self._keep_log(ns, pod, container, previous)))
         if self.metrics_served:
-            pods = [*self.source_pods, *self.target_pods, *self.dns_pods]
-            for ns in sorted({_ns(p) for p in pods}):
+            involved = [*self.source_pods, *self.target_pods, *self.dns_pods]
+            for ns in sorted({objects.namespace(p) for p in involved}):
                 reqs.append((_list("PodMetrics", ns), self._keep_metrics))
         self._run(reqs)
 
@@ -177,10 +181,7 @@ class Gathering:
 
     def _keep(self, obj: dict[str, Any]) -> dict[str, Any]:
         obj = redact.secret(obj)  # no Secret value ever enters Evidence
-        meta = obj.get("metadata") or {}
-        self.objects[
-            (str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
-        ] = obj
+        self.objects[(str(obj.get("kind")), objects.namespace(obj), objects.name(obj))] = obj
         return obj
 
     def _keep_one(self, reply: kubeapi.Reply | None) -> None:
@@ -215,7 +216,7 @@ class Gathering:
                 return
             self._keep(found)
             current = self.workload or (self.source_pods[0] if self.source_pods else None)
-            rank = plan.SOURCE_KINDS.index
+            rank = resolve.SOURCE_KINDS.index
             if current is not None and rank(str(current.get("kind"))) <= rank(kind):
                 return
             if kind == "Pod":
@@ -241,11 +242,8 @@ class Gathering:
     def _keep_source_services(self) -> None:
         """The Services that select the source's pods (readiness: does the source drop out?)."""
         for service in self.namespace_services:
-            selector = (service.get("spec") or {}).get("selector") or {}
-            if selector and any(
-                all(_labels(p).get(str(k)) == str(v) for k, v in selector.items())
-                for p in self.source_pods
-            ):
+            selector = objects.spec(service).get("selector")
+            if any(selectors.map_matches(selector, objects.labels(p)) for p in self.source_pods):
                 self._keep(service)
 
     def _target_service(self, reply: kubeapi.Reply | None) -> None:
@@ -260,10 +258,10 @@ class Gathering:
         self.dns_pods = [self._keep(p) for p in fetch.items(reply, kind="Pod", api_version="v1")]
 
     def _keep_metrics(self, reply: kubeapi.Reply | None) -> None:
-        pods = [*self.source_pods, *self.target_pods, *self.dns_pods]
-        wanted = {(_ns(p), _name(p)) for p in pods}
+        involved = [*self.source_pods, *self.target_pods, *self.dns_pods]
+        wanted = {(objects.namespace(p), objects.name(p)) for p in involved}
         found = fetch.items(reply, kind="PodMetrics", api_version="metrics.k8s.io/v1beta1")
-        self.metrics += [m for m in found if (_ns(m), _name(m)) in wanted]
+        self.metrics += [m for m in found if (objects.namespace(m), objects.name(m)) in wanted]
 
     def _log_request(self, ns: str, pod: str, container: str, previous: bool) -> fetch.Request:
         query = [("container", container), ("tailLines", str(self.limits.log_lines))]
@@ -296,31 +294,18 @@ class Gathering:
             key=lambda o: (
                 order.get(str(o.get("kind")), len(order)),
                 str(o.get("kind")),
-                _ns(o),
-                str((o.get("metadata") or {}).get("name") or ""),
+                objects.namespace(o),
+                objects.name(o),
             ),
         )
 
     def source_labels(self) -> dict[str, str] | None:
         """Labels the probe pod wears: the pod template's (or the source pod's)."""
         if self.workload is not None:
-            template = (self.workload.get("spec") or {}).get("template") or {}
-            return dict((template.get("metadata") or {}).get("labels") or {})
+            return pods.template_labels(self.workload)
         if self.source_pods:
-            return dict((self.source_pods[0].get("metadata") or {}).get("labels") or {})
+            return objects.labels(self.source_pods[0])
         return None
-
-
-def _ns(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("namespace") or "")
-
-
-def _labels(obj: dict[str, Any]) -> dict[str, Any]:
-    return dict((obj.get("metadata") or {}).get("labels") or {})
-
-
-def _name(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name") or "")
 
 
 def _list(kind: str, namespace: str | None = None, *, selector: str | None = None) -> fetch.Request:
