@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,10 +12,13 @@ from paramedic import errors, timeouts
 from paramedic.cli import common
 from paramedic.evidence import model
 
+if TYPE_CHECKING:
+    from paramedic.runbooks import diagnosis
+
 FORMATS = ("text", "json", "markdown", "html")
 
 
-def _render(result, output: str) -> str:  # type: ignore[no-untyped-def]
+def _render(result: diagnosis.Diagnosis, output: str) -> str:
     if output == "json":
         from paramedic.reports import json_report
 
@@ -43,13 +47,19 @@ def _run(evidence: model.Evidence, incident: model.Incident, output: str) -> int
 
 
 def _incident(
-    evidence: model.Evidence | None, source: str | None, target: str | None, port: str | None, namespace: str | None
+    evidence: model.Evidence | None,
+    source: str | None,
+    target: str | None,
+    port: str | None,
+    namespace: str | None,
 ) -> model.Incident:
     base = evidence.incident if evidence is not None else None
     source = source or (base.source if base else None)
     target = target or (base.target if base else None)
     if not source or not target:
-        raise errors.InputError("say what to diagnose: --from SRC --to DST (or put them in the bundle's incident.yaml)")
+        raise errors.InputError(
+            "say what to diagnose: --from SRC --to DST (or put them in the bundle's incident.yaml)"
+        )
     port_value: int | str | None = int(port) if port and port.isdigit() else port
     if port_value is None and base and base.target == target:
         port_value = base.port
@@ -62,26 +72,46 @@ def _incident(
     )
 
 
-def _live_options(f):  # type: ignore[no-untyped-def]
+def _live_options(f: common.F) -> common.F:
     f = click.option("--context", help="Kubeconfig context to use (as kubectl --context).")(f)
-    f = click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig file (as kubectl --kubeconfig).")(f)
     f = click.option(
-        "--probe-pod", is_flag=True,
-        help="Live only: run tcp/dns probes from a short-lived pod with the source's labels (creates a pod).",
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        help="Kubeconfig file (as kubectl --kubeconfig).",
     )(f)
-    f = click.option("--probe-image", default=None, help="Image for --probe-pod (air-gapped clusters).")(f)
     f = click.option(
-        "--db-probe", is_flag=True,
-        help="Live only: connect to the database through a port-forward with the Secret's credentials.",
+        "--probe-pod",
+        is_flag=True,
+        help="Live only: run tcp/dns probes from a short-lived pod with the source's labels"
+        " (creates a pod).",
+    )(f)
+    f = click.option(
+        "--probe-image", default=None, help="Image for --probe-pod (air-gapped clusters)."
+    )(f)
+    f = click.option(
+        "--db-probe",
+        is_flag=True,
+        help="Live only: connect to the database through a port-forward with the Secret's"
+        " credentials.",
     )(f)
     return f
 
 
-def _incident_options(f):  # type: ignore[no-untyped-def]
-    f = click.option("-n", "--namespace", help="Namespace of the source (default: the context's, or where SRC is).")(f)
-    f = click.option("--port", help="Port number or name (default: DST's :PORT, else the Service's only port).")(f)
-    f = click.option("--to", "target", help="Service name, NS/NAME, cluster DNS name, or external host[:PORT].")(f)
-    f = click.option("--from", "source", help="Workload, pod name, or label selector (app=user-service).")(f)
+def _incident_options(f: common.F) -> common.F:
+    f = click.option(
+        "-n",
+        "--namespace",
+        help="Namespace of the source (default: the context's, or where SRC is).",
+    )(f)
+    f = click.option(
+        "--port", help="Port number or name (default: DST's :PORT, else the Service's only port)."
+    )(f)
+    f = click.option(
+        "--to", "target", help="Service name, NS/NAME, cluster DNS name, or external host[:PORT]."
+    )(f)
+    f = click.option(
+        "--from", "source", help="Workload, pod name, or label selector (app=user-service)."
+    )(f)
     return f
 
 
@@ -111,9 +141,18 @@ def demo(scenario: str | None, list_: bool, output: str) -> None:
 @_live_options
 @common.output_option(FORMATS)
 def diagnose(
-    bundle: Path | None, source: str | None, target: str | None, port: str | None, namespace: str | None,
-    timeout: float, kubeconfig: str | None, context: str | None, probe_pod: bool, probe_image: str | None,
-    db_probe: bool, output: str,
+    bundle: Path | None,
+    source: str | None,
+    target: str | None,
+    port: str | None,
+    namespace: str | None,
+    timeout: float,
+    kubeconfig: str | None,
+    context: str | None,
+    probe_pod: bool,
+    probe_image: str | None,
+    db_probe: bool,
+    output: str,
 ) -> None:
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
@@ -123,13 +162,20 @@ def diagnose(
     if bundle is not None:
         from paramedic.evidence import bundle as bundle_loader
 
-        flags = {"--kubeconfig": kubeconfig, "--context": context, "--probe-pod": probe_pod,
-                 "--probe-image": probe_image, "--db-probe": db_probe}
+        flags = {
+            "--kubeconfig": kubeconfig,
+            "--context": context,
+            "--probe-pod": probe_pod,
+            "--probe-image": probe_image,
+            "--db-probe": db_probe,
+        }
         live_only = [flag for flag, used in flags.items() if used]
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle)
-        raise SystemExit(_run(evidence, _incident(evidence, source, target, port, namespace), output))
+        raise SystemExit(
+            _run(evidence, _incident(evidence, source, target, port, namespace), output)
+        )
     incident = _incident(None, source, target, port, namespace)
     evidence = _gather_live(
         incident, timeout, kubeconfig, context, probe_pod, probe_image, db_probe
@@ -138,8 +184,13 @@ def diagnose(
 
 
 def _gather_live(
-    incident: model.Incident, timeout: float, kubeconfig: str | None, context: str | None,
-    probe_pod: bool, probe_image: str | None, db_probe: bool,
+    incident: model.Incident,
+    timeout: float,
+    kubeconfig: str | None,
+    context: str | None,
+    probe_pod: bool,
+    probe_image: str | None,
+    db_probe: bool,
 ) -> model.Evidence:
     """Evidence from the live cluster; an unusable kubeconfig is bad input (exit 2), not a bug."""
     from paramedic.gather import live
@@ -162,7 +213,10 @@ def _gather_live(
             from paramedic.gather import db_probe as database
 
             evidence = database.run(
-                evidence, evidence.incident or incident, kubeconfig=kubeconfig, context=context,
+                evidence,
+                evidence.incident or incident,
+                kubeconfig=kubeconfig,
+                context=context,
                 limits=limits,
             )
         return evidence
@@ -176,8 +230,16 @@ def _gather_live(
 @common.timeout_option(timeouts.DEFAULT.total)
 @_live_options
 def capture(
-    out: Path, source: str | None, target: str | None, port: str | None, namespace: str | None,
-    timeout: float, kubeconfig: str | None, context: str | None, probe_pod: bool, probe_image: str | None,
+    out: Path,
+    source: str | None,
+    target: str | None,
+    port: str | None,
+    namespace: str | None,
+    timeout: float,
+    kubeconfig: str | None,
+    context: str | None,
+    probe_pod: bool,
+    probe_image: str | None,
     db_probe: bool,
 ) -> None:
     """Write an evidence bundle for SRC -> DST from the live cluster to OUT (dir or .tar.gz).
@@ -193,5 +255,7 @@ def capture(
     written = writer.write(evidence, out)
     for gap in evidence.gaps:
         click.echo(f"paramedic: gap: {gap}", err=True)
-    click.echo(f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
-               f" {len(evidence.gaps)} gaps)")
+    click.echo(
+        f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
+        f" {len(evidence.gaps)} gaps)"
+    )
