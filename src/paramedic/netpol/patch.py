@@ -236,7 +236,9 @@ def _in_place(
         target = evidence.get("NetworkPolicy", ns, name)
         assert target is not None
         obj = edited.setdefault(ref, copy.deepcopy(dict(target)))
-        spec = obj.setdefault("spec", {})
+        if not isinstance(obj.get("spec"), dict):
+            obj["spec"] = {}  # a null spec in a hand-made bundle
+        spec = obj["spec"]
         has_list = isinstance(spec.get(field), list)
         op = (
             {"op": "add", "path": f"/spec/{field}/-", "value": rule}
