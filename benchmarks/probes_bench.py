@@ -33,8 +33,13 @@ ROWS: list[tuple[str, str, str, str, str, str]] = []
 FAILED: list[str] = []
 
 
-def measure(label: str, expected: str, budget_ms: float, runs: int,
-            call: Callable[[], probes_file.ProbeResult]) -> None:
+def measure(
+    label: str,
+    expected: str,
+    budget_ms: float,
+    runs: int,
+    call: Callable[[], probes_file.ProbeResult],
+) -> None:
     times, outcomes = [], set()
     for _ in range(runs):
         began = time.perf_counter()
@@ -47,8 +52,16 @@ def measure(label: str, expected: str, budget_ms: float, runs: int,
     if not ok:
         FAILED.append(label)
     verdict = "ok" if ok else "MISSED"
-    ROWS.append((label, "/".join(sorted(outcomes)), f"{statistics.median(times):.1f}",
-                 f"{p95:.1f}", f"{times[-1]:.1f}", f"<= {budget_ms:.0f} {verdict}"))
+    ROWS.append(
+        (
+            label,
+            "/".join(sorted(outcomes)),
+            f"{statistics.median(times):.1f}",
+            f"{p95:.1f}",
+            f"{times[-1]:.1f}",
+            f"<= {budget_ms:.0f} {verdict}",
+        )
+    )
 
 
 @contextlib.contextmanager
@@ -68,12 +81,19 @@ def services() -> Iterator[dict[str, object]]:
         stack.callback(pg.stop)
         ns = probefix_netns.Netns()
         stack.callback(ns.remove)
-        ns_pg = probefix_pg.Server(template, name="bench-ns", host=ns.address,
-                                   netns=ns.name).start()
+        ns_pg = probefix_pg.Server(
+            template, name="bench-ns", host=ns.address, netns=ns.name
+        ).start()
         stack.callback(ns_pg.stop)
         ns.block("drop")
-        yield {"listener": listener, "zone": zone, "silent": silent, "pg": pg, "ns": ns,
-               "ns_pg": ns_pg}
+        yield {
+            "listener": listener,
+            "zone": zone,
+            "silent": silent,
+            "pg": pg,
+            "ns": ns,
+            "ns_pg": ns_pg,
+        }
 
 
 def main() -> None:
@@ -89,39 +109,81 @@ def main() -> None:
         assert isinstance(pg, probefix_pg.Server) and isinstance(ns_pg, probefix_pg.Server)
         assert isinstance(ns, probefix_netns.Netns)
 
-        measure("tcp open (loopback listener)", "open", 100, args.runs,
-                lambda: tcp.probe("127.0.0.1", port, timeout=DEFAULT.tcp))
-        measure("dns resolved (dnsmasq, A+AAAA)", "resolved", 100, args.runs,
-                lambda: dns.probe("db.example.test", server=zone.host, port=zone.port,
-                                  timeout=DEFAULT.dns))
-        measure("dns resolved via the search path (2nd name tried, ndots:5)", "resolved", 100,
-                args.runs,
-                lambda: dns.probe("profile-db.data", server=zone.host, port=zone.port,
-                                  timeout=DEFAULT.dns, search=("a.svc.cluster.local",
-                                                               "svc.cluster.local")))
-        measure("postgres ok (connect, SCRAM, limits + pg_stat_activity)", "ok", 100, args.runs,
-                lambda: postgres.probe(pg.dsn("app"), timeout=DEFAULT.postgres))
+        measure(
+            "tcp open (loopback listener)",
+            "open",
+            100,
+            args.runs,
+            lambda: tcp.probe("127.0.0.1", port, timeout=DEFAULT.tcp),
+        )
+        measure(
+            "dns resolved (dnsmasq, A+AAAA)",
+            "resolved",
+            100,
+            args.runs,
+            lambda: dns.probe(
+                "db.example.test", server=zone.host, port=zone.port, timeout=DEFAULT.dns
+            ),
+        )
+        measure(
+            "dns resolved via the search path (2nd name tried, ndots:5)",
+            "resolved",
+            100,
+            args.runs,
+            lambda: dns.probe(
+                "profile-db.data",
+                server=zone.host,
+                port=zone.port,
+                timeout=DEFAULT.dns,
+                search=("a.svc.cluster.local", "svc.cluster.local"),
+            ),
+        )
+        measure(
+            "postgres ok (connect, SCRAM, limits + pg_stat_activity)",
+            "ok",
+            100,
+            args.runs,
+            lambda: postgres.probe(pg.dsn("app"), timeout=DEFAULT.postgres),
+        )
         for timeout in (1.0, None):
             t_tcp = timeout or DEFAULT.tcp
             t_dns = timeout or DEFAULT.dns
             t_pg = timeout or DEFAULT.postgres
-            measure(f"tcp black hole (nft drop), timeout {t_tcp:g} s", "timeout",
-                    (t_tcp + 0.5) * 1000, args.hole_runs,
-                    lambda t=t_tcp: tcp.probe(ns.address, 5432, timeout=t))
-            measure(f"dns black hole (silent dnsmasq), timeout {t_dns:g} s", "timeout",
-                    (t_dns + 0.5) * 1000, args.hole_runs,
-                    lambda t=t_dns: dns.probe("db.example.test", server=silent.host,
-                                              port=silent.port, timeout=t))
-            measure(f"postgres black hole (nft drop), timeout {t_pg:g} s", "timeout",
-                    (t_pg + 0.5) * 1000, args.hole_runs,
-                    lambda t=t_pg: postgres.probe(ns_pg.dsn("app"), timeout=t))
+            measure(
+                f"tcp black hole (nft drop), timeout {t_tcp:g} s",
+                "timeout",
+                (t_tcp + 0.5) * 1000,
+                args.hole_runs,
+                lambda t=t_tcp: tcp.probe(ns.address, 5432, timeout=t),
+            )
+            measure(
+                f"dns black hole (silent dnsmasq), timeout {t_dns:g} s",
+                "timeout",
+                (t_dns + 0.5) * 1000,
+                args.hole_runs,
+                lambda t=t_dns: dns.probe(
+                    "db.example.test", server=silent.host, port=silent.port, timeout=t
+                ),
+            )
+            measure(
+                f"postgres black hole (nft drop), timeout {t_pg:g} s",
+                "timeout",
+                (t_pg + 0.5) * 1000,
+                args.hole_runs,
+                lambda t=t_pg: postgres.probe(ns_pg.dsn("app"), timeout=t),
+            )
         specs = (
             [runner.tcp_spec("127.0.0.1", port) for _ in range(5)]
-            + [runner.dns_spec("db.example.test", server=zone.host, port=zone.port)
-               for _ in range(5)]
+            + [
+                runner.dns_spec("db.example.test", server=zone.host, port=zone.port)
+                for _ in range(5)
+            ]
             + [runner.postgres_spec(pg.dsn("app")) for _ in range(3)]
-            + [runner.tcp_spec(ns.address, 5432), runner.postgres_spec(ns_pg.dsn("app")),
-               runner.dns_spec("db.example.test", server=silent.host, port=silent.port)]
+            + [
+                runner.tcp_spec(ns.address, 5432),
+                runner.postgres_spec(ns_pg.dsn("app")),
+                runner.dns_spec("db.example.test", server=silent.host, port=silent.port),
+            ]
         )
         began = time.perf_counter()
         results = runner.run_all(specs, deadline=DEFAULT.total)
@@ -131,13 +193,22 @@ def main() -> None:
         if not ok:
             FAILED.append("run_all")
         outcomes = sorted({r.outcome for r in results})
-        ROWS.append((f"run_all: {len(specs)} probes (13 healthy, 3 black holes)",
-                     "/".join(outcomes), f"{wall:.1f}", "-", f"{wall:.1f}",
-                     f"<= {(slowest + 0.5) * 1000:.0f} {'ok' if ok else 'MISSED'}"))
+        ROWS.append(
+            (
+                f"run_all: {len(specs)} probes (13 healthy, 3 black holes)",
+                "/".join(outcomes),
+                f"{wall:.1f}",
+                "-",
+                f"{wall:.1f}",
+                f"<= {(slowest + 0.5) * 1000:.0f} {'ok' if ok else 'MISSED'}",
+            )
+        )
 
-    print(f"Machine: {platform.machine()}, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}; runs: {args.runs} healthy, "
-          f"{args.hole_runs} per black hole\n")
+    print(
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; runs: {args.runs} healthy, "
+        f"{args.hole_runs} per black hole\n"
+    )
     print("| probe | outcome | median ms | p95 ms | max ms | budget ms |")
     print("| --- | --- | ---: | ---: | ---: | --- |")
     for row in ROWS:

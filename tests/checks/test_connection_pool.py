@@ -244,7 +244,7 @@ def test_a_per_role_connection_limit_is_named_and_raised_instead_of_max_connecti
     base = demos.load("seed")
     logs = dict(base.logs)
     logs[("app", "user-service-7d9f8b6c5d-x2x9k", "app")] = (
-        'psycopg.OperationalError: connection failed: FATAL:  too many connections for role '
+        "psycopg.OperationalError: connection failed: FATAL:  too many connections for role "
         '"user_service"',
     )
     finding = connection_pool.run(_context("seed", logs=logs))

@@ -57,8 +57,9 @@ def netns() -> Iterator[probefix_netns.Netns]:
 
 
 @pytest.fixture(scope="session")
-def netns_pg(netns: probefix_netns.Netns,
-             pg_template: probefix_pg.Template) -> Iterator[probefix_pg.Server]:
+def netns_pg(
+    netns: probefix_netns.Netns, pg_template: probefix_pg.Template
+) -> Iterator[probefix_pg.Server]:
     """PostgreSQL listening on 5432 inside the namespace, behind its nftables rules."""
     server = probefix_pg.Server(pg_template, name="netns", host=netns.address, netns=netns.name)
     try:
@@ -68,8 +69,9 @@ def netns_pg(netns: probefix_netns.Netns,
 
 
 @pytest.fixture
-def firewall(netns: probefix_netns.Netns, netns_pg: probefix_pg.Server
-             ) -> Iterator[probefix_netns.Netns]:
+def firewall(
+    netns: probefix_netns.Netns, netns_pg: probefix_pg.Server
+) -> Iterator[probefix_netns.Netns]:
     """The namespace with its rules reset to "let everything through" after the test."""
     netns.block(None)
     yield netns

@@ -49,12 +49,22 @@ class Dnsmasq:
     def __init__(self, *args: str, host: str = "127.0.0.1") -> None:
         self.host = host
         self.port = free_udp_tcp_port(host)
-        argv = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
-                "--no-hosts", "--bind-interfaces", f"--listen-address={host}",
-                f"--port={self.port}", "--user=root", "--pid-file=",
-                "--log-facility=/dev/null", f"--host-record={READY},127.0.0.9", *args]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+        argv = [
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--bind-interfaces",
+            f"--listen-address={host}",
+            f"--port={self.port}",
+            "--user=root",
+            "--pid-file=",
+            "--log-facility=/dev/null",
+            f"--host-record={READY},127.0.0.9",
+            *args,
+        ]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             self._wait_ready()
         except BaseException:
@@ -68,8 +78,9 @@ class Dnsmasq:
                 err = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"dnsmasq exited: {err.strip()}")
             with contextlib.suppress(Exception):
-                reply = dns.query.udp(dns.message.make_query(READY, "A"), self.host,
-                                      port=self.port, timeout=0.2)
+                reply = dns.query.udp(
+                    dns.message.make_query(READY, "A"), self.host, port=self.port, timeout=0.2
+                )
                 if reply.rcode() == dns.rcode.NOERROR:
                     return
             time.sleep(0.05)
@@ -90,7 +101,9 @@ class Dnsmasq:
 def zone() -> Dnsmasq:
     """Authoritative-ish answers for example.test and cluster.local; REFUSED for the rest."""
     return Dnsmasq(
-        "--local=/example.test/", "--local=/cluster.local/", "--local-ttl=30",
+        "--local=/example.test/",
+        "--local=/cluster.local/",
+        "--local-ttl=30",
         "--host-record=db.example.test,10.1.2.3",
         "--host-record=dual.example.test,10.1.2.4,fd00::4",
         "--cname=alias.example.test,db.example.test",
@@ -101,8 +114,12 @@ def zone() -> Dnsmasq:
 
 def validating(upstream: Dnsmasq) -> Dnsmasq:
     """A DNSSEC-validating forwarder to `upstream`, which cannot prove anything: SERVFAIL."""
-    return Dnsmasq("--dnssec", f"--trust-anchor={ROOT_ANCHOR}", "--dnssec-check-unsigned",
-                   f"--server={upstream.host}#{upstream.port}")
+    return Dnsmasq(
+        "--dnssec",
+        f"--trust-anchor={ROOT_ANCHOR}",
+        "--dnssec-check-unsigned",
+        f"--server={upstream.host}#{upstream.port}",
+    )
 
 
 def silent() -> Dnsmasq:

@@ -57,17 +57,33 @@ class Netns:
 
     def block(self, rule: str | None, port: int = 5432) -> None:
         """Make `rule` the only nftables rule for TCP `port` (None: let everything through)."""
-        _run("ip", "netns", "exec", self.name, "nft", "flush", "chain", "inet", "paramedic",
-             "input")
+        _run(
+            "ip", "netns", "exec", self.name, "nft", "flush", "chain", "inet", "paramedic", "input"
+        )
         if rule:
-            _run("ip", "netns", "exec", self.name, "nft", "add", "rule", "inet", "paramedic",
-                 "input", "tcp", "dport", str(port), *rule.split())
+            _run(
+                "ip",
+                "netns",
+                "exec",
+                self.name,
+                "nft",
+                "add",
+                "rule",
+                "inet",
+                "paramedic",
+                "input",
+                "tcp",
+                "dport",
+                str(port),
+                *rule.split(),
+            )
 
     def remove(self) -> None:
         """Kill what runs inside, delete the namespace and the veth pair (idempotent)."""
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True,
-                                  text=True, timeout=10).stdout.split()
+            pids = subprocess.run(
+                ["ip", "netns", "pids", self.name], capture_output=True, text=True, timeout=10
+            ).stdout.split()
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError, ValueError):
                     os.kill(int(pid), signal.SIGKILL)

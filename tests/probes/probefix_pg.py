@@ -21,9 +21,14 @@ from typing import Any
 
 import psycopg
 
-PASSWORDS = {"postgres": "super-secret", "app": "app-secret", "limited": "limited-secret",
-             "watcher": "watcher-secret", "stranger": "stranger-secret",
-             "rejected": "rejected-secret"}
+PASSWORDS = {
+    "postgres": "super-secret",
+    "app": "app-secret",
+    "limited": "limited-secret",
+    "watcher": "watcher-secret",
+    "stranger": "stranger-secret",
+    "rejected": "rejected-secret",
+}
 
 HBA = """\
 local   all  all                    trust
@@ -66,8 +71,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def _as_postgres(*argv: str, netns: str = "", timeout: float = 60) -> None:
     prefix = ["ip", "netns", "exec", netns] if netns else []
-    subprocess.run([*prefix, "runuser", "-u", "postgres", "--", *argv], check=True,
-                   capture_output=True, timeout=timeout)
+    subprocess.run(
+        [*prefix, "runuser", "-u", "postgres", "--", *argv],
+        check=True,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 class Template:
@@ -85,8 +94,19 @@ class Template:
             raise
 
     def _initdb(self) -> None:
-        _as_postgres("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync",
-                     "-E", "UTF8", "--locale=C")
+        _as_postgres(
+            "initdb",
+            "-D",
+            self.data,
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
         with open(os.path.join(self.data, "pg_hba.conf"), "w", encoding="utf-8") as handle:
             handle.write(HBA)
         server = Server(self, name="template")  # runs on the template's own data directory
@@ -105,14 +125,26 @@ class Template:
 class Server:
     """One running copy of the template: `dsn(user)` connects over TCP with that user's password."""
 
-    def __init__(self, template: Template, *, name: str, host: str = "127.0.0.1",
-                 netns: str = "", **settings: Any) -> None:
+    def __init__(
+        self,
+        template: Template,
+        *,
+        name: str,
+        host: str = "127.0.0.1",
+        netns: str = "",
+        **settings: Any,
+    ) -> None:
         self.template, self.host, self.netns = template, host, netns
         self.data = os.path.join(template.root, name)
         self.socket_dir = os.path.join(template.root, f"{name}-sock")
         self.port = free_port() if not netns else 5432
-        self.settings = {"max_connections": 10, "superuser_reserved_connections": 2,
-                         "fsync": "off", "shared_buffers": "16MB", **settings}
+        self.settings = {
+            "max_connections": 10,
+            "superuser_reserved_connections": 2,
+            "fsync": "off",
+            "shared_buffers": "16MB",
+            **settings,
+        }
         self.running = False
         self.holding = 0
         """Sessions open through `held()` right now."""
@@ -123,23 +155,41 @@ class Server:
         os.makedirs(self.socket_dir, exist_ok=True)
         user = pwd.getpwnam("postgres")
         os.chown(self.socket_dir, user.pw_uid, user.pw_gid)
-        options = " ".join(f"-c {k}={v}" for k, v in {
-            "port": self.port, "listen_addresses": self.host,
-            "unix_socket_directories": self.socket_dir, **self.settings}.items())
-        _as_postgres("pg_ctl", "-D", self.data, "-l", self.data + ".log", "-w", "-t", "30",
-                     "-o", options, "start", netns=self.netns)
+        options = " ".join(
+            f"-c {k}={v}"
+            for k, v in {
+                "port": self.port,
+                "listen_addresses": self.host,
+                "unix_socket_directories": self.socket_dir,
+                **self.settings,
+            }.items()
+        )
+        _as_postgres(
+            "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.data + ".log",
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            options,
+            "start",
+            netns=self.netns,
+        )
         self.running = True
         return self
 
     def stop(self) -> None:
         if self.running:
             with contextlib.suppress(subprocess.SubprocessError, OSError):
-                _as_postgres("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop",
-                             timeout=30)
+                _as_postgres("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", timeout=30)
             self.running = False
 
-    def dsn(self, user: str = "app", *, dbname: str = "appdb", password: bool = True,
-            **extra: Any) -> str:
+    def dsn(
+        self, user: str = "app", *, dbname: str = "appdb", password: bool = True, **extra: Any
+    ) -> str:
         parts = {"host": self.host, "port": self.port, "user": user, "dbname": dbname, **extra}
         if password:
             parts["password"] = PASSWORDS[user]
@@ -147,19 +197,32 @@ class Server:
 
     def local(self, user: str = "postgres", dbname: str = "appdb") -> psycopg.Connection[Any]:
         """A connection over the Unix socket (trust), for holding slots and setting things up."""
-        return psycopg.connect(host=self.socket_dir, port=self.port, user=user, dbname=dbname,
-                               autocommit=True, connect_timeout=5)
+        return psycopg.connect(
+            host=self.socket_dir,
+            port=self.port,
+            user=user,
+            dbname=dbname,
+            autocommit=True,
+            connect_timeout=5,
+        )
 
     @contextlib.contextmanager
     def superuser(self) -> Iterator[psycopg.Connection[Any]]:
-        conn = psycopg.connect(host=self.socket_dir, port=self.port, user="postgres",
-                               dbname="postgres", autocommit=True, connect_timeout=5)
+        conn = psycopg.connect(
+            host=self.socket_dir,
+            port=self.port,
+            user="postgres",
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=5,
+        )
         with conn:
             yield conn
 
     @contextlib.contextmanager
-    def held(self, count: int, user: str = "app", *,
-             idle_in_transaction: bool = False) -> Iterator[list[psycopg.Connection[Any]]]:
+    def held(
+        self, count: int, user: str = "app", *, idle_in_transaction: bool = False
+    ) -> Iterator[list[psycopg.Connection[Any]]]:
         """`count` open sessions of `user` (optionally idle in transaction), closed on exit."""
         conns: list[psycopg.Connection[Any]] = []
         before = self.holding
@@ -167,8 +230,10 @@ class Server:
         try:
             for i in range(count):
                 conn = self._connect_when_a_slot_frees(
-                    user=user, application_name=f"holder-{i % 2}",
-                    autocommit=not idle_in_transaction)
+                    user=user,
+                    application_name=f"holder-{i % 2}",
+                    autocommit=not idle_in_transaction,
+                )
                 conns.append(conn)
                 if idle_in_transaction:
                     conn.execute("SELECT 1")
@@ -185,8 +250,13 @@ class Server:
         end = time.monotonic() + 10
         while True:
             try:
-                return psycopg.connect(host=self.socket_dir, port=self.port, dbname="appdb",
-                                       connect_timeout=5, **params)
+                return psycopg.connect(
+                    host=self.socket_dir,
+                    port=self.port,
+                    dbname="appdb",
+                    connect_timeout=5,
+                    **params,
+                )
             except psycopg.OperationalError as exc:
                 if "too many" not in str(exc) or time.monotonic() > end:
                     raise
@@ -197,7 +267,8 @@ class Server:
         with self.superuser() as conn:
             row = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                " AND pid <> pg_backend_pid()").fetchone()
+                " AND pid <> pg_backend_pid()"
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def wait_sessions(self, expected: int, seconds: float = 10.0) -> None:

@@ -63,11 +63,15 @@ def test_usage_errors_exit_2_with_one_line(
     assert "unterminated" not in err
 
 
-@pytest.mark.parametrize(("name", "code", "outcome"),
-                         [("db.example.test", 0, "resolved"), ("missing.example.test", 1,
-                                                               "nxdomain")])
+@pytest.mark.parametrize(
+    ("name", "code", "outcome"),
+    [("db.example.test", 0, "resolved"), ("missing.example.test", 1, "nxdomain")],
+)
 def test_dns_exit_status_follows_the_outcome(
-    capsys: pytest.CaptureFixture[str], dns_zone: probefix_dns.Dnsmasq, name: str, code: int,
+    capsys: pytest.CaptureFixture[str],
+    dns_zone: probefix_dns.Dnsmasq,
+    name: str,
+    code: int,
     outcome: str,
 ) -> None:
     got, out, _ = _run(capsys, "dns", name, "--server", f"127.0.0.1:{dns_zone.port}", "-o", "json")
@@ -77,17 +81,28 @@ def test_dns_exit_status_follows_the_outcome(
 def test_dns_search_domains_are_tried_and_listed(
     capsys: pytest.CaptureFixture[str], dns_zone: probefix_dns.Dnsmasq
 ) -> None:
-    code, out, _ = _run(capsys, "dns", "profile-db.data", "--server",
-                        f"127.0.0.1:{dns_zone.port}", "--search", "shop.svc.cluster.local",
-                        "--search", "svc.cluster.local")
+    code, out, _ = _run(
+        capsys,
+        "dns",
+        "profile-db.data",
+        "--server",
+        f"127.0.0.1:{dns_zone.port}",
+        "--search",
+        "shop.svc.cluster.local",
+        "--search",
+        "svc.cluster.local",
+    )
     assert code == 0 and "10.96.0.40" in out
     assert "profile-db.data.shop.svc.cluster.local.  NXDOMAIN" in out
 
 
 @pytest.mark.parametrize("how", ["dsn", "uri", "password-file", "PGPASSWORD"])
 def test_postgres_ok_exits_0_and_never_prints_the_password(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path,  # type: ignore[no-untyped-def]
-    pg: probefix_pg.Server, how: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,  # type: ignore[no-untyped-def]
+    pg: probefix_pg.Server,
+    how: str,
 ) -> None:
     monkeypatch.delenv("PGPASSWORD", raising=False)
     argv = [pg.dsn("app", password=False)]
@@ -117,7 +132,9 @@ def test_postgres_auth_failure_exits_1_and_the_text_names_the_cause(
 
 
 def test_record_adds_results_to_a_bundles_probes_json(
-    capsys: pytest.CaptureFixture[str], tmp_path, listener: tuple[str, int]  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+    tmp_path,
+    listener: tuple[str, int],  # type: ignore[no-untyped-def]
 ) -> None:
     port = _closed_port()
     _run(capsys, "tcp", f"127.0.0.1:{listener[1]}", "--record", str(tmp_path))

@@ -13,8 +13,9 @@ from . import probefix_dns
 
 
 def _probe(server: probefix_dns.Dnsmasq, name: str, **kwargs):  # type: ignore[no-untyped-def]
-    return dns.probe(name, server=server.host, port=server.port, timeout=kwargs.pop("timeout", 2),
-                     **kwargs)
+    return dns.probe(
+        name, server=server.host, port=server.port, timeout=kwargs.pop("timeout", 2), **kwargs
+    )
 
 
 @pytest.mark.parametrize(
@@ -77,8 +78,9 @@ def test_server_that_never_answers_times_out_within_the_limit(
 def test_bound_socket_that_never_replies_times_out() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as hole:
         hole.bind(("127.0.0.1", 0))
-        result = dns.probe("db.example.test", server="127.0.0.1", port=hole.getsockname()[1],
-                           timeout=0.5)
+        result = dns.probe(
+            "db.example.test", server="127.0.0.1", port=hole.getsockname()[1], timeout=0.5
+        )
     assert result.outcome == "timeout" and result.elapsed_ms < 1000
 
 
@@ -96,17 +98,38 @@ SEARCH = ("shop.svc.cluster.local", "svc.cluster.local", "cluster.local")
     ("name", "ndots", "tried", "outcome"),
     [
         # 1 dot < ndots 5: every search suffix first; the second one matches.
-        ("profile-db.data", 5, ["profile-db.data.shop.svc.cluster.local.",
-                                "profile-db.data.svc.cluster.local."], "resolved"),
+        (
+            "profile-db.data",
+            5,
+            ["profile-db.data.shop.svc.cluster.local.", "profile-db.data.svc.cluster.local."],
+            "resolved",
+        ),
         # Fully qualified with a trailing dot: asked as is, once.
-        ("profile-db.data.svc.cluster.local.", 5, ["profile-db.data.svc.cluster.local."],
-         "resolved"),
+        (
+            "profile-db.data.svc.cluster.local.",
+            5,
+            ["profile-db.data.svc.cluster.local."],
+            "resolved",
+        ),
         # 4 dots >= ndots 2: the name as is first, and it matches.
-        ("profile-db.data.svc.cluster.local", 2, ["profile-db.data.svc.cluster.local."],
-         "resolved"),
+        (
+            "profile-db.data.svc.cluster.local",
+            2,
+            ["profile-db.data.svc.cluster.local."],
+            "resolved",
+        ),
         # Nothing matches: all three suffixes, then the name itself.
-        ("nosuch.data", 5, ["nosuch.data.shop.svc.cluster.local.", "nosuch.data.svc.cluster.local.",
-                            "nosuch.data.cluster.local.", "nosuch.data."], "refused"),
+        (
+            "nosuch.data",
+            5,
+            [
+                "nosuch.data.shop.svc.cluster.local.",
+                "nosuch.data.svc.cluster.local.",
+                "nosuch.data.cluster.local.",
+                "nosuch.data.",
+            ],
+            "refused",
+        ),
     ],
 )
 def test_search_path_is_expanded_as_a_pod_with_ndots_would(
@@ -145,8 +168,10 @@ def test_candidates_follow_glibc_res_search_order(
 
 def test_resolv_conf_gives_servers_search_and_ndots(tmp_path) -> None:  # type: ignore[no-untyped-def]
     conf = tmp_path / "resolv.conf"
-    conf.write_text("# pod\nnameserver 10.96.0.10\nsearch shop.svc.cluster.local svc.cluster.local"
-                    " cluster.local\noptions ndots:5 timeout:2\n")
+    conf.write_text(
+        "# pod\nnameserver 10.96.0.10\nsearch shop.svc.cluster.local svc.cluster.local"
+        " cluster.local\noptions ndots:5 timeout:2\n"
+    )
     parsed = dns.read_resolv_conf(str(conf))
     assert parsed.nameservers == ("10.96.0.10",)
     assert parsed.search == ("shop.svc.cluster.local", "svc.cluster.local", "cluster.local")

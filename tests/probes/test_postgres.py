@@ -35,13 +35,23 @@ def test_healthy_server_reports_limits_usable_slots_and_the_formula(
     data = result.data
     assert (result.kind, result.outcome) == ("postgres", "ok"), result.detail
     assert data["server_version"].startswith("15.")
-    assert (data["max_connections"], data["superuser_reserved_connections"],
-            data["reserved_connections"], data["usable_slots"]) == (10, 2, 0, 8)
+    assert (
+        data["max_connections"],
+        data["superuser_reserved_connections"],
+        data["reserved_connections"],
+        data["usable_slots"],
+    ) == (10, 2, 0, 8)
     assert (data["in_use"], data["saturation"], data["free_slots"]) == (0, 0.0, 8)
-    assert "max_connections - superuser_reserved_connections - reserved_connections" in (
-        data["formula"])
+    assert (
+        "max_connections - superuser_reserved_connections - reserved_connections"
+        in (data["formula"])
+    )
     assert (data["user"], data["database"], data["host"], data["port"]) == (
-        "app", "appdb", "127.0.0.1", pg.port)
+        "app",
+        "appdb",
+        "127.0.0.1",
+        pg.port,
+    )
     assert result.target == f"postgresql://app@127.0.0.1:{pg.port}/appdb"
     _assert_no_secret(result)
 
@@ -71,8 +81,10 @@ def test_idle_in_transaction_sessions_are_listed_longest_first(pg: probefix_pg.S
     assert data["longest_idle_in_transaction_s"] == listed[0]["seconds"] >= 0.2
 
 
-@pytest.mark.parametrize(("user", "visible", "by_state"),
-                         [("limited", False, {"(hidden)": 2}), ("watcher", True, {"idle": 2})])
+@pytest.mark.parametrize(
+    ("user", "visible", "by_state"),
+    [("limited", False, {"(hidden)": 2}), ("watcher", True, {"idle": 2})],
+)
 def test_other_roles_sessions_are_hidden_without_pg_read_all_stats(
     pg: probefix_pg.Server, user: str, visible: bool, by_state: dict[str, int]
 ) -> None:
@@ -85,18 +97,41 @@ def test_other_roles_sessions_are_hidden_without_pg_read_all_stats(
 @pytest.mark.parametrize(
     ("user", "extra", "password", "outcome", "sqlstate", "said"),
     [
-        ("app", {}, "wrong-password", "auth-failed", "28P01",
-         'password authentication failed for user "app"'),
-        ("stranger", {}, None, "no-hba-entry", "28000",
-         'no pg_hba.conf entry for host "127.0.0.1"'),
+        (
+            "app",
+            {},
+            "wrong-password",
+            "auth-failed",
+            "28P01",
+            'password authentication failed for user "app"',
+        ),
+        (
+            "stranger",
+            {},
+            None,
+            "no-hba-entry",
+            "28000",
+            'no pg_hba.conf entry for host "127.0.0.1"',
+        ),
         ("rejected", {}, None, "no-hba-entry", "28000", "pg_hba.conf rejects connection"),
-        ("app", {"dbname": "nosuch"}, None, "database-missing", "3D000",
-         'database "nosuch" does not exist'),
+        (
+            "app",
+            {"dbname": "nosuch"},
+            None,
+            "database-missing",
+            "3D000",
+            'database "nosuch" does not exist',
+        ),
     ],
 )
 def test_server_refusals_are_classified_from_the_fatal_text(
-    pg: probefix_pg.Server, user: str, extra: dict[str, str], password: str | None,
-    outcome: str, sqlstate: str, said: str,
+    pg: probefix_pg.Server,
+    user: str,
+    extra: dict[str, str],
+    password: str | None,
+    outcome: str,
+    sqlstate: str,
+    said: str,
 ) -> None:
     result = postgres.probe(pg.dsn(user, **extra), timeout=3, password=password)
     assert result.outcome == outcome, result.detail
@@ -125,15 +160,26 @@ def test_tls_required_by_the_client_but_not_offered_is_a_tls_error(
 @pytest.mark.parametrize(
     ("holders", "user", "limit", "said"),
     [
-        ([(4, "app")], "app", "superuser_reserved_connections",
-         "remaining connection slots are reserved for non-replication superuser connections"),
-        ([(4, "app"), (2, "postgres")], "postgres", "max_connections",
-         "sorry, too many clients already"),
+        (
+            [(4, "app")],
+            "app",
+            "superuser_reserved_connections",
+            "remaining connection slots are reserved for non-replication superuser connections",
+        ),
+        (
+            [(4, "app"), (2, "postgres")],
+            "postgres",
+            "max_connections",
+            "sorry, too many clients already",
+        ),
         ([(1, "limited")], "limited", "role", 'too many connections for role "limited"'),
     ],
 )
 def test_exhausted_slots_are_too_many_connections_naming_the_limit(
-    pg_slots: probefix_pg.Server, holders: list[tuple[int, str]], user: str, limit: str,
+    pg_slots: probefix_pg.Server,
+    holders: list[tuple[int, str]],
+    user: str,
+    limit: str,
     said: str,
 ) -> None:
     with pg_slots.held(*holders[0]):
@@ -180,8 +226,11 @@ def test_unresolvable_host_is_a_dns_error() -> None:
     ],
 )
 def test_firewall_in_front_of_postgres_decides_the_outcome(
-    firewall: probefix_netns.Netns, netns_pg: probefix_pg.Server, rule: str | None,
-    outcome: str, errno: str | None,
+    firewall: probefix_netns.Netns,
+    netns_pg: probefix_pg.Server,
+    rule: str | None,
+    outcome: str,
+    errno: str | None,
 ) -> None:
     firewall.block(rule)
     result = postgres.probe(netns_pg.dsn("app"), timeout=1.0)
@@ -203,7 +252,10 @@ def test_black_hole_returns_within_the_timeout_plus_half_a_second_despite_psycop
 
 @pytest.mark.parametrize("how", ["dsn", "uri", "argument", "PGPASSWORD", "passfile"])
 def test_every_password_source_connects_and_none_is_ever_shown(
-    pg: probefix_pg.Server, monkeypatch: pytest.MonkeyPatch, tmp_path, how: str  # type: ignore[no-untyped-def]
+    pg: probefix_pg.Server,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+    how: str,  # type: ignore[no-untyped-def]
 ) -> None:
     password = None
     dsn = pg.dsn("app", password=False)
@@ -227,8 +279,10 @@ def test_every_password_source_connects_and_none_is_ever_shown(
     _assert_no_secret(result)
 
 
-@pytest.mark.parametrize("dsn", ["host=db password='unterminated", "postgresql://a:s3cr3t@db:x/y",
-                                 "not a dsn at all s3cr3t"])
+@pytest.mark.parametrize(
+    "dsn",
+    ["host=db password='unterminated", "postgresql://a:s3cr3t@db:x/y", "not a dsn at all s3cr3t"],
+)
 def test_malformed_dsn_is_an_input_error_that_does_not_echo_it(dsn: str) -> None:
     with pytest.raises(errors.InputError) as caught:
         postgres.probe(dsn, timeout=1)
@@ -238,8 +292,9 @@ def test_malformed_dsn_is_an_input_error_that_does_not_echo_it(dsn: str) -> None
 def test_unix_socket_connection_needs_no_resolution_and_shows_the_socket_dir(
     pg: probefix_pg.Server,
 ) -> None:
-    result = postgres.probe({"host": pg.socket_dir, "port": pg.port, "user": "app",
-                             "dbname": "appdb"}, timeout=3)
+    result = postgres.probe(
+        {"host": pg.socket_dir, "port": pg.port, "user": "app", "dbname": "appdb"}, timeout=3
+    )
     assert result.outcome == "ok", result.detail
     assert result.target == f"postgresql://app@/appdb?host={pg.socket_dir}&port={pg.port}"
     assert "address" not in result.data and result.data["by_client"] == {}

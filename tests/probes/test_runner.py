@@ -14,17 +14,21 @@ from . import probefix_dns, probefix_pg
 
 
 def test_probes_run_concurrently_and_come_back_in_order(
-    listener: tuple[str, int], dns_zone: probefix_dns.Dnsmasq,
-    dns_silent: probefix_dns.Dnsmasq, pg: probefix_pg.Server,
+    listener: tuple[str, int],
+    dns_zone: probefix_dns.Dnsmasq,
+    dns_silent: probefix_dns.Dnsmasq,
+    pg: probefix_pg.Server,
 ) -> None:
     specs = [
-        runner.dns_spec("db.example.test", server=dns_silent.host, port=dns_silent.port,
-                        timeout=1.0),
+        runner.dns_spec(
+            "db.example.test", server=dns_silent.host, port=dns_silent.port, timeout=1.0
+        ),
         runner.tcp_spec(*listener),
         runner.dns_spec("db.example.test", server=dns_zone.host, port=dns_zone.port),
         runner.postgres_spec(pg.dsn("app")),
-        runner.dns_spec("db.example.test", server=dns_silent.host, port=dns_silent.port,
-                        timeout=1.0),
+        runner.dns_spec(
+            "db.example.test", server=dns_silent.host, port=dns_silent.port, timeout=1.0
+        ),
     ]
     began = time.monotonic()
     results = runner.run_all(specs, deadline=5)
@@ -39,8 +43,12 @@ def test_probes_run_concurrently_and_come_back_in_order(
 def test_deadline_shorter_than_the_probes_own_timeouts_cuts_them_down(
     dns_silent: probefix_dns.Dnsmasq,
 ) -> None:
-    specs = [runner.dns_spec("db.example.test", server=dns_silent.host, port=dns_silent.port,
-                             timeout=3.0) for _ in range(3)]
+    specs = [
+        runner.dns_spec(
+            "db.example.test", server=dns_silent.host, port=dns_silent.port, timeout=3.0
+        )
+        for _ in range(3)
+    ]
     began = time.monotonic()
     results = runner.run_all(specs, deadline=0.5)
     assert time.monotonic() - began < 1.0
@@ -60,8 +68,10 @@ def _crash(seconds: float) -> probes_file.ProbeResult:
     ("spec", "outcome"),
     [
         (runner.Spec(kind="tcp", target="stuck:1", timeout=1.0, call=_stuck), "timeout"),
-        (runner.Spec(kind="postgres", target="postgresql://x@y/z", timeout=1.0, call=_crash),
-         "error"),
+        (
+            runner.Spec(kind="postgres", target="postgresql://x@y/z", timeout=1.0, call=_crash),
+            "error",
+        ),
     ],
 )
 def test_probe_that_overruns_or_crashes_becomes_a_result_not_an_exception(

@@ -94,8 +94,9 @@ def test_host_port_is_split(text: str, expected: tuple[str, int]) -> None:
     assert common.split_host_port(text) == expected
 
 
-@pytest.mark.parametrize("text", ["db", "db:", ":5432", "db:http", "db:70000", "fd00::1:5432",
-                                  "[fd00::1"])
+@pytest.mark.parametrize(
+    "text", ["db", "db:", ":5432", "db:http", "db:70000", "fd00::1:5432", "[fd00::1"]
+)
 def test_malformed_host_port_is_rejected(text: str) -> None:
     with pytest.raises(ValueError):
         common.split_host_port(text)

@@ -20,7 +20,11 @@ from paramedic.evidence import probes_file
 FORMATS = ("text", "json")
 
 _record_option = click.option(
-    "--record", "record", type=click.Path(path_type=Path), default=None, metavar="PATH",
+    "--record",
+    "record",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="PATH",
     help="Also add the result to a bundle's probes.json (PATH: a bundle directory or the file).",
 )
 
@@ -49,20 +53,46 @@ def tcp(address: str, timeout: float, output: str, record: Path | None) -> int:
 
 @probe.command("dns")
 @click.argument("name")
-@click.option("--server", metavar="IP[:PORT]", default=None,
-              help="Ask this server (default: the first nameserver in /etc/resolv.conf).")
-@click.option("--search", "search", multiple=True, metavar="DOMAIN",
-              help="Search domain, as in a pod's resolv.conf (repeatable; tried in order).")
-@click.option("--ndots", type=click.IntRange(0, 15), default=5, show_default=True,
-              help="With --search: names with fewer dots try the search domains first.")
-@click.option("--resolv-conf", "resolv_conf", is_flag=True,
-              help="Take search domains, ndots and (without --server) the server from "
-                   "/etc/resolv.conf, as the pod this runs in would.")
+@click.option(
+    "--server",
+    metavar="IP[:PORT]",
+    default=None,
+    help="Ask this server (default: the first nameserver in /etc/resolv.conf).",
+)
+@click.option(
+    "--search",
+    "search",
+    multiple=True,
+    metavar="DOMAIN",
+    help="Search domain, as in a pod's resolv.conf (repeatable; tried in order).",
+)
+@click.option(
+    "--ndots",
+    type=click.IntRange(0, 15),
+    default=5,
+    show_default=True,
+    help="With --search: names with fewer dots try the search domains first.",
+)
+@click.option(
+    "--resolv-conf",
+    "resolv_conf",
+    is_flag=True,
+    help="Take search domains, ndots and (without --server) the server from "
+    "/etc/resolv.conf, as the pod this runs in would.",
+)
 @common.timeout_option(timeouts.DEFAULT.dns)
 @common.output_option(FORMATS)
 @_record_option
-def dns(name: str, server: str | None, search: tuple[str, ...], ndots: int, resolv_conf: bool,
-        timeout: float, output: str, record: Path | None) -> int:
+def dns(
+    name: str,
+    server: str | None,
+    search: tuple[str, ...],
+    ndots: int,
+    resolv_conf: bool,
+    timeout: float,
+    output: str,
+    record: Path | None,
+) -> int:
     """Resolve NAME (A, AAAA): resolved, nxdomain, servfail, refused or timeout."""
     from paramedic.probes import common as probe_common
     from paramedic.probes import dns as dns_probe
@@ -80,20 +110,28 @@ def dns(name: str, server: str | None, search: tuple[str, ...], ndots: int, reso
         search = search or conf.search
         ndots = conf.ndots if ndots == 5 else ndots
         server = server or (conf.nameservers[0] if conf.nameservers else None)
-    result = dns_probe.probe(name, server=server, port=port, timeout=timeout, search=search,
-                             ndots=ndots)
+    result = dns_probe.probe(
+        name, server=server, port=port, timeout=timeout, search=search, ndots=ndots
+    )
     return _finish(result, output, record)
 
 
 @probe.command("postgres")
 @click.argument("dsn")
-@click.option("--password-file", "password_file", type=click.Path(path_type=Path), default=None,
-              metavar="FILE", help="Read the password from FILE (e.g. a mounted Secret key).")
+@click.option(
+    "--password-file",
+    "password_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Read the password from FILE (e.g. a mounted Secret key).",
+)
 @common.timeout_option(timeouts.DEFAULT.postgres)
 @common.output_option(FORMATS)
 @_record_option
-def postgres(dsn: str, password_file: Path | None, timeout: float, output: str,
-             record: Path | None) -> int:
+def postgres(
+    dsn: str, password_file: Path | None, timeout: float, output: str, record: Path | None
+) -> int:
     """Connect to PostgreSQL (DSN or postgresql:// URI) and report slots and who holds them.
 
     The password comes from the DSN, PGPASSWORD, --password-file, or libpq's password file
@@ -106,8 +144,9 @@ def postgres(dsn: str, password_file: Path | None, timeout: float, output: str,
         try:
             password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
-            raise errors.InputError(f"cannot read --password-file {password_file}: "
-                                    f"{exc.strerror}") from exc
+            raise errors.InputError(
+                f"cannot read --password-file {password_file}: {exc.strerror}"
+            ) from exc
     return _finish(postgres_probe.probe(dsn, timeout=timeout, password=password), output, record)
 
 

@@ -1,9 +1,9 @@
 """`incident.yaml`: what a bundle is about, validated at the boundary.
 
-    source: user-service        # workload, pod, or label selector (also accepted as `from`)
-    target: profile-db.data     # Service, NS/NAME, DNS name or external host (also `to`)
-    port: 5432                  # optional: number or port name
-    namespace: app              # optional: namespace of the source
+source: user-service        # workload, pod, or label selector (also accepted as `from`)
+target: profile-db.data     # Service, NS/NAME, DNS name or external host (also `to`)
+port: 5432                  # optional: number or port name
+namespace: app              # optional: namespace of the source
 """
 
 from __future__ import annotations

@@ -60,10 +60,10 @@ class ProbeResult:
 def parse(document: Any, *, where: str) -> tuple[ProbeResult, ...]:
     """Probe results from a decoded probes.json document; `where` names the file in errors."""
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise errors.BundleError(f"{where}: expected an object with \"schema\": \"{SCHEMA}\"")
+        raise errors.BundleError(f'{where}: expected an object with "schema": "{SCHEMA}"')
     items = document.get("probes")
     if not isinstance(items, list):
-        raise errors.BundleError(f"{where}: \"probes\" must be a list")
+        raise errors.BundleError(f'{where}: "probes" must be a list')
     results = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):

@@ -25,12 +25,24 @@ from paramedic.probes import outcomes
 # (pattern, outcome, sqlstate, limit) - `limit` says which connection limit was hit (53300).
 _SERVER = [
     (r"sorry, too many clients already", "too-many-connections", "53300", "max_connections"),
-    (r"remaining connection slots are reserved for roles with privileges of",
-     "too-many-connections", "53300", "reserved_connections"),  # PG 16+
-    (r"remaining connection slots are reserved for roles with the superuser attribute",
-     "too-many-connections", "53300", "superuser_reserved_connections"),  # PG 16+
-    (r"remaining connection slots are reserved for non-replication superuser",
-     "too-many-connections", "53300", "superuser_reserved_connections"),  # PG < 16
+    (
+        r"remaining connection slots are reserved for roles with privileges of",
+        "too-many-connections",
+        "53300",
+        "reserved_connections",
+    ),  # PG 16+
+    (
+        r"remaining connection slots are reserved for roles with the superuser attribute",
+        "too-many-connections",
+        "53300",
+        "superuser_reserved_connections",
+    ),  # PG 16+
+    (
+        r"remaining connection slots are reserved for non-replication superuser",
+        "too-many-connections",
+        "53300",
+        "superuser_reserved_connections",
+    ),  # PG < 16
     (r"remaining connection slots are reserved", "too-many-connections", "53300", "reserved"),
     (r"too many connections for role", "too-many-connections", "53300", "role"),
     (r"too many connections for database", "too-many-connections", "53300", "database"),
@@ -44,18 +56,24 @@ _SERVER = [
     (r"database \".*\" does not exist", "database-missing", "3D000", None),
     (r"permission denied for database", "error", "42501", None),
     (r"is not currently accepting connections", "error", "55000", None),
-    (r"the database system is (starting up|shutting down|in recovery mode|not yet accepting)",
-     "error", "57P03", None),
+    (
+        r"the database system is (starting up|shutting down|in recovery mode|not yet accepting)",
+        "error",
+        "57P03",
+        None,
+    ),
 ]
 
 # libpq's own texts (no SQLSTATE exists for these): (pattern, outcome, errno).
 _CLIENT = [
-    (r"no password supplied|password is required|server requested .*password",
-     "auth-failed", None),
+    (r"no password supplied|password is required|server requested .*password", "auth-failed", None),
     (r"ssl|tls|certificate|channel binding", "tls-error", None),
-    (r"could not translate host name|failed to resolve host|name or service not known"
-     r"|temporary failure in name resolution|nodename nor servname|name does not resolve",
-     "dns-error", None),
+    (
+        r"could not translate host name|failed to resolve host|name or service not known"
+        r"|temporary failure in name resolution|nodename nor servname|name does not resolve",
+        "dns-error",
+        None,
+    ),
     (r"connection refused", "refused", "ECONNREFUSED"),
     (r"timeout expired|timed out", "timeout", "ETIMEDOUT"),
     (r"no route to host", "error", "EHOSTUNREACH"),
@@ -98,20 +116,25 @@ def connect_error(text: str, *, sqlstate: str | None = None) -> Classified:
     if said:
         for pattern, outcome, state, limit in _SERVER:
             if re.search(pattern, said.lower()):
-                return Classified(outcome=outcomes.Postgres(outcome), sqlstate=sqlstate or state,
-                                  server_message=said, limit=limit)
+                return Classified(
+                    outcome=outcomes.Postgres(outcome),
+                    sqlstate=sqlstate or state,
+                    server_message=said,
+                    limit=limit,
+                )
         if sqlstate in _BY_SQLSTATE:
-            return Classified(outcome=_BY_SQLSTATE[sqlstate], sqlstate=sqlstate,
-                              server_message=said)
-        return Classified(outcome=outcomes.Postgres.ERROR, sqlstate=sqlstate,
-                          server_message=said)
+            return Classified(
+                outcome=_BY_SQLSTATE[sqlstate], sqlstate=sqlstate, server_message=said
+            )
+        return Classified(outcome=outcomes.Postgres.ERROR, sqlstate=sqlstate, server_message=said)
     if sqlstate in _BY_SQLSTATE:
         return Classified(outcome=_BY_SQLSTATE[sqlstate], sqlstate=sqlstate)
     # Without a FATAL prefix, the server's patterns still apply (pgbouncer, older libpq).
     for pattern, outcome, state, limit in _SERVER:
         if re.search(pattern, lowered):
-            return Classified(outcome=outcomes.Postgres(outcome), sqlstate=sqlstate or state,
-                              limit=limit)
+            return Classified(
+                outcome=outcomes.Postgres(outcome), sqlstate=sqlstate or state, limit=limit
+            )
     for pattern, outcome, code in _CLIENT:
         if re.search(pattern, _without_hba_ssl_note(lowered)):
             return Classified(outcome=outcomes.Postgres(outcome), sqlstate=sqlstate, errno=code)

@@ -45,7 +45,7 @@ def check_timeout(timeout: float) -> float:
 
 
 def errno_name(code: int | None) -> str:
-    """"ECONNREFUSED" for 111; "" when unknown."""
+    """ "ECONNREFUSED" for 111; "" when unknown."""
     if code is None:
         return ""
     return errno.errorcode.get(code, f"E{code}")
@@ -70,8 +70,16 @@ class Resolved:
 
 _GAI_NAMES = {
     getattr(socket, name): name
-    for name in ("EAI_NONAME", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_ADDRFAMILY",
-                 "EAI_SERVICE", "EAI_FAMILY", "EAI_SYSTEM")
+    for name in (
+        "EAI_NONAME",
+        "EAI_AGAIN",
+        "EAI_FAIL",
+        "EAI_NODATA",
+        "EAI_ADDRFAMILY",
+        "EAI_SERVICE",
+        "EAI_FAMILY",
+        "EAI_SYSTEM",
+    )
     if hasattr(socket, name)
 }
 
@@ -88,12 +96,15 @@ def resolve(host: str, port: int, *, seconds: float) -> Resolved:
 
     outcome = bounded.call(lookup, seconds=seconds, name="paramedic-getaddrinfo")
     if not outcome.finished:
-        return Resolved(error=f"resolving {bare!r} took longer than {seconds:.1f} s",
-                        gai_error="timeout")
+        return Resolved(
+            error=f"resolving {bare!r} took longer than {seconds:.1f} s", gai_error="timeout"
+        )
     if isinstance(outcome.error, socket.gaierror):
         code = outcome.error.errno
-        return Resolved(error=f"could not resolve {bare!r}: {outcome.error.strerror}",
-                        gai_error=_GAI_NAMES.get(code, str(code)))
+        return Resolved(
+            error=f"could not resolve {bare!r}: {outcome.error.strerror}",
+            gai_error=_GAI_NAMES.get(code, str(code)),
+        )
     if outcome.error is not None:
         return Resolved(error=f"could not resolve {bare!r}: {outcome.error}", gai_error="error")
     seen: list[str] = []

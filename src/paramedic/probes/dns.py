@@ -39,8 +39,12 @@ from paramedic.probes import common, outcomes
 
 RESOLV_CONF = "/etc/resolv.conf"
 _BY_RCODE = {dns.rcode.NXDOMAIN: outcomes.Dns.NXDOMAIN, dns.rcode.REFUSED: outcomes.Dns.REFUSED}
-_RANK = {outcomes.Dns.TIMEOUT: 4, outcomes.Dns.SERVFAIL: 3, outcomes.Dns.REFUSED: 2,
-         outcomes.Dns.NXDOMAIN: 1}
+_RANK = {
+    outcomes.Dns.TIMEOUT: 4,
+    outcomes.Dns.SERVFAIL: 3,
+    outcomes.Dns.REFUSED: 2,
+    outcomes.Dns.NXDOMAIN: 1,
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,8 +113,17 @@ def probe(
     if not common.is_ip(server):
         raise errors.InputError(f"DNS server must be an IP address, got {server!r}")
     tried = candidates(name.strip(), search, ndots)
-    data: dict[str, Any] = {"name": name, "server": server, "server_port": port, "addresses": [],
-                            "ttl": None, "rcode": None, "tried": [], "rcodes": {}, "queries": 0}
+    data: dict[str, Any] = {
+        "name": name,
+        "server": server,
+        "server_port": port,
+        "addresses": [],
+        "ttl": None,
+        "rcode": None,
+        "tried": [],
+        "rcodes": {},
+        "queries": 0,
+    }
     outcome, detail, decided = outcomes.Dns.NXDOMAIN, "", -1
     for fqdn in tried:
         data["tried"].append(fqdn)
@@ -121,8 +134,16 @@ def probe(
             data["answered_name"] = fqdn
             data["nodata"] = False
             shown = ", ".join(answer["addresses"])
-            return _result(name, server, port, clock, at, outcomes.Dns.RESOLVED,
-                           f"{fqdn} -> {shown} (ttl {answer['ttl']})", data)
+            return _result(
+                name,
+                server,
+                port,
+                clock,
+                at,
+                outcomes.Dns.RESOLVED,
+                f"{fqdn} -> {shown} (ttl {answer['ttl']})",
+                data,
+            )
         rank = _RANK[answer["outcome"]]
         if rank > decided:
             outcome, detail, decided = answer["outcome"], answer["detail"], rank
@@ -135,15 +156,31 @@ def probe(
     return _result(name, server, port, clock, at, outcome, detail, data)
 
 
-def _result(name: str, server: str, port: int, clock: common.Clock, at: str, outcome: str,
-            detail: str, data: dict[str, Any]) -> probes_file.ProbeResult:
+def _result(
+    name: str,
+    server: str,
+    port: int,
+    clock: common.Clock,
+    at: str,
+    outcome: str,
+    detail: str,
+    data: dict[str, Any],
+) -> probes_file.ProbeResult:
     where = server if port == 53 else f"{server}:{port}"
-    return probes_file.ProbeResult(kind="dns", target=f"{name} @{where}", outcome=outcome,
-                                   elapsed_ms=clock.elapsed_ms(), detail=detail, data=data, at=at)
+    return probes_file.ProbeResult(
+        kind="dns",
+        target=f"{name} @{where}",
+        outcome=outcome,
+        elapsed_ms=clock.elapsed_ms(),
+        detail=detail,
+        data=data,
+        at=at,
+    )
 
 
-def _ask(fqdn: str, server: str, port: int, clock: common.Clock,
-         data: dict[str, Any]) -> dict[str, Any]:
+def _ask(
+    fqdn: str, server: str, port: int, clock: common.Clock, data: dict[str, Any]
+) -> dict[str, Any]:
     """One name: A, then AAAA; resolved when either has addresses."""
     addresses: list[str] = []
     ttls: list[int] = []
@@ -172,16 +209,27 @@ def _ask(fqdn: str, server: str, port: int, clock: common.Clock,
     if first is None:
         return {"outcome": outcomes.Dns.TIMEOUT, "rcode": None, "detail": "no time left to ask"}
     if addresses:
-        return {"outcome": outcomes.Dns.RESOLVED, "rcode": first["rcode"], "addresses": addresses,
-                "ttl": min(ttls), "cnames": cnames, "detail": ""}
+        return {
+            "outcome": outcomes.Dns.RESOLVED,
+            "rcode": first["rcode"],
+            "addresses": addresses,
+            "ttl": min(ttls),
+            "cnames": cnames,
+            "detail": "",
+        }
     if first["outcome"] == outcomes.Dns.RESOLVED:
-        return {"outcome": outcomes.Dns.NXDOMAIN, "rcode": first["rcode"], "nodata": True,
-                "detail": f"{fqdn} exists but has no A or AAAA record (NODATA)"}
+        return {
+            "outcome": outcomes.Dns.NXDOMAIN,
+            "rcode": first["rcode"],
+            "nodata": True,
+            "detail": f"{fqdn} exists but has no A or AAAA record (NODATA)",
+        }
     return first
 
 
-def _query(fqdn: str, rdtype: dns.rdatatype.RdataType, server: str, port: int,
-           seconds: float) -> dict[str, Any]:
+def _query(
+    fqdn: str, rdtype: dns.rdatatype.RdataType, server: str, port: int, seconds: float
+) -> dict[str, Any]:
     query = dns.message.make_query(fqdn, rdtype, want_dnssec=False)
     query.flags |= dns.flags.RD
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
@@ -191,23 +239,35 @@ def _query(fqdn: str, rdtype: dns.rdatatype.RdataType, server: str, port: int,
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.setblocking(False)
             sock.connect((server, port))
-            message, _ = dns.query.udp_with_fallback(query, server, timeout=seconds, port=port,
-                                                     udp_sock=sock)
+            message, _ = dns.query.udp_with_fallback(
+                query, server, timeout=seconds, port=port, udp_sock=sock
+            )
     except dns.exception.Timeout:
-        return {"outcome": outcomes.Dns.TIMEOUT, "rcode": None,
-                "detail": f"{where} did not answer {fqdn} within the limit"}
+        return {
+            "outcome": outcomes.Dns.TIMEOUT,
+            "rcode": None,
+            "detail": f"{where} did not answer {fqdn} within the limit",
+        }
     except ConnectionRefusedError:
-        return {"outcome": outcomes.Dns.REFUSED, "rcode": None,
-                "detail": f"nothing listens on {where} (ICMP port unreachable)"}
+        return {
+            "outcome": outcomes.Dns.REFUSED,
+            "rcode": None,
+            "detail": f"nothing listens on {where} (ICMP port unreachable)",
+        }
     except OSError as exc:
-        outcome = (outcomes.Dns.REFUSED if exc.errno == errno.ECONNREFUSED
-                   else outcomes.Dns.TIMEOUT)
-        return {"outcome": outcome, "rcode": None,
-                "detail": f"asking {where}: {exc.strerror or exc}",
-                "errno": common.errno_name(exc.errno)}
+        outcome = outcomes.Dns.REFUSED if exc.errno == errno.ECONNREFUSED else outcomes.Dns.TIMEOUT
+        return {
+            "outcome": outcome,
+            "rcode": None,
+            "detail": f"asking {where}: {exc.strerror or exc}",
+            "errno": common.errno_name(exc.errno),
+        }
     except dns.exception.DNSException as exc:
-        return {"outcome": outcomes.Dns.SERVFAIL, "rcode": None,
-                "detail": f"bad answer from {where}: {exc}"}
+        return {
+            "outcome": outcomes.Dns.SERVFAIL,
+            "rcode": None,
+            "detail": f"bad answer from {where}: {exc}",
+        }
     rcode = dns.rcode.to_text(message.rcode())
     if message.rcode() == dns.rcode.NOERROR:
         return {"outcome": outcomes.Dns.RESOLVED, "rcode": rcode, "message": message, "detail": ""}

@@ -61,8 +61,9 @@ def read(conn: psycopg.Connection[Any], *, statement_timeout_ms: int) -> dict[st
     startup option, because PgBouncer rejects unknown startup parameters such as `options`.
     """
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("SELECT set_config('statement_timeout', %s, true)",
-                    (str(statement_timeout_ms),))
+        cur.execute(
+            "SELECT set_config('statement_timeout', %s, true)", (str(statement_timeout_ms),)
+        )
         cur.execute(_SETTINGS)
         names = [d.name for d in cur.description or ()]
         row = cur.fetchone()
@@ -82,8 +83,13 @@ def summarize(settings: dict[str, Any], sessions: list[dict[str, Any]]) -> dict[
     in_use = len(sessions)
     idle_tx = sorted(
         (
-            {"pid": s["pid"], "user": s["usename"], "application": s["application"],
-             "client": s["client"], "seconds": round(float(s["state_seconds"] or 0.0), 1)}
+            {
+                "pid": s["pid"],
+                "user": s["usename"],
+                "application": s["application"],
+                "client": s["client"],
+                "seconds": round(float(s["state_seconds"] or 0.0), 1),
+            }
             for s in sessions
             if str(s["state"]).startswith("idle in transaction")
         ),
@@ -124,11 +130,15 @@ def summary(data: dict[str, Any]) -> str:
     """One line for `detail`: version, slots in use, idle-in-transaction."""
     saturation = data.get("saturation")
     percent = f" ({saturation * 100:.0f}%)" if isinstance(saturation, float | int) else ""
-    line = (f"PostgreSQL {data.get('server_version', '?')}: {data.get('in_use')} of "
-            f"{data.get('usable_slots')} usable slots in use{percent}")
+    line = (
+        f"PostgreSQL {data.get('server_version', '?')}: {data.get('in_use')} of "
+        f"{data.get('usable_slots')} usable slots in use{percent}"
+    )
     if data.get("idle_in_transaction_count"):
-        line += (f", {data['idle_in_transaction_count']} idle in transaction (longest "
-                 f"{data['longest_idle_in_transaction_s']:.1f} s)")
+        line += (
+            f", {data['idle_in_transaction_count']} idle in transaction (longest "
+            f"{data['longest_idle_in_transaction_s']:.1f} s)"
+        )
     return line
 
 

@@ -42,8 +42,10 @@ def parse(dsn_or_params: str | Mapping[str, Any]) -> dict[str, str]:
             params = psycopg.conninfo.conninfo_to_dict(str(dsn_or_params))
         except psycopg.Error as exc:
             # libpq's message may quote part of the DSN, password included: never show it.
-            raise errors.InputError("the DSN is not a valid PostgreSQL connection string "
-                                    "(key=value pairs or a postgresql:// URI)") from exc
+            raise errors.InputError(
+                "the DSN is not a valid PostgreSQL connection string "
+                "(key=value pairs or a postgresql:// URI)"
+            ) from exc
     result = {str(k): str(v) for k, v in params.items() if v is not None}
     port = result.get("port", "")
     if port and not all(p.strip().isdigit() for p in port.split(",")):
@@ -83,13 +85,15 @@ def password_source(params: Mapping[str, str], password: str | None) -> str:
         return "dsn"
     if os.environ.get("PGPASSWORD"):
         return "PGPASSWORD"
-    passfile = params.get("passfile") or os.environ.get("PGPASSFILE") or os.path.expanduser(
-        "~/.pgpass")
+    passfile = (
+        params.get("passfile") or os.environ.get("PGPASSFILE") or os.path.expanduser("~/.pgpass")
+    )
     return "passfile" if os.path.isfile(passfile) else "none"
 
 
-def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
-          password: str | None = None) -> probes_file.ProbeResult:
+def probe(
+    dsn_or_params: str | Mapping[str, Any], *, timeout: float, password: str | None = None
+) -> probes_file.ProbeResult:
     """Connect within `timeout` seconds; on success report limits, usage and saturation."""
     clock = common.Clock(common.check_timeout(timeout))
     at = common.now_iso()
@@ -98,9 +102,15 @@ def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
     data: dict[str, Any] = {**describe(params), "password_from": password_source(params, password)}
 
     def result(outcome: outcomes.Postgres, detail: str) -> probes_file.ProbeResult:
-        return probes_file.ProbeResult(kind="postgres", target=target, outcome=outcome,
-                                       elapsed_ms=clock.elapsed_ms(), detail=detail, data=data,
-                                       at=at)
+        return probes_file.ProbeResult(
+            kind="postgres",
+            target=target,
+            outcome=outcome,
+            elapsed_ms=clock.elapsed_ms(),
+            detail=detail,
+            data=data,
+            at=at,
+        )
 
     host = str(data["host"])
     if params.get("hostaddr"):
@@ -118,8 +128,9 @@ def probe(dsn_or_params: str | Mapping[str, Any], *, timeout: float,
     params = _bounded_params(params, clock.left())
 
     left = clock.left()
-    outcome = bounded.call(lambda: _connect_and_read(params, left), seconds=left + 0.05,
-                           name="paramedic-postgres")
+    outcome = bounded.call(
+        lambda: _connect_and_read(params, left), seconds=left + 0.05, name="paramedic-postgres"
+    )
     if not outcome.finished:
         data["errno"] = "ETIMEDOUT"
         return result(outcomes.Postgres.TIMEOUT, f"no answer within {clock.timeout:g} s (dropped?)")
@@ -159,8 +170,9 @@ def _connect_and_read(params: Mapping[str, str], seconds: float) -> tuple[str, A
         return "read", exc
 
 
-def _failure(stage: str, exc: BaseException, data: dict[str, Any],
-             clock: common.Clock) -> tuple[outcomes.Postgres, str]:
+def _failure(
+    stage: str, exc: BaseException, data: dict[str, Any], clock: common.Clock
+) -> tuple[outcomes.Postgres, str]:
     """(outcome, detail) for a failed connect or a failed read after connecting."""
     text = str(exc)
     if stage == "read":

@@ -34,23 +34,47 @@ class Spec:
 
 
 def tcp_spec(host: str, port: int, *, timeout: float = DEFAULT.tcp) -> Spec:
-    return Spec(kind="tcp", target=f"{host}:{port}", timeout=timeout,
-                call=lambda t: tcp.probe(host, port, timeout=t))
+    return Spec(
+        kind="tcp",
+        target=f"{host}:{port}",
+        timeout=timeout,
+        call=lambda t: tcp.probe(host, port, timeout=t),
+    )
 
 
-def dns_spec(name: str, *, server: str | None = None, port: int = 53,
-             timeout: float = DEFAULT.dns, search: Sequence[str] = (), ndots: int = 5) -> Spec:
+def dns_spec(
+    name: str,
+    *,
+    server: str | None = None,
+    port: int = 53,
+    timeout: float = DEFAULT.dns,
+    search: Sequence[str] = (),
+    ndots: int = 5,
+) -> Spec:
     where = (f" @{server}" if port == 53 else f" @{server}:{port}") if server else ""
-    return Spec(kind="dns", target=f"{name}{where}", timeout=timeout,
-                call=lambda t: dns.probe(name, server=server, port=port, timeout=t,
-                                         search=tuple(search), ndots=ndots))
+    return Spec(
+        kind="dns",
+        target=f"{name}{where}",
+        timeout=timeout,
+        call=lambda t: dns.probe(
+            name, server=server, port=port, timeout=t, search=tuple(search), ndots=ndots
+        ),
+    )
 
 
-def postgres_spec(dsn_or_params: str | Mapping[str, Any], *, timeout: float = DEFAULT.postgres,
-                  password: str | None = None) -> Spec:
+def postgres_spec(
+    dsn_or_params: str | Mapping[str, Any],
+    *,
+    timeout: float = DEFAULT.postgres,
+    password: str | None = None,
+) -> Spec:
     target = postgres.redacted_target(postgres.parse(dsn_or_params))
-    return Spec(kind="postgres", target=target, timeout=timeout,
-                call=lambda t: postgres.probe(dsn_or_params, timeout=t, password=password))
+    return Spec(
+        kind="postgres",
+        target=target,
+        timeout=timeout,
+        call=lambda t: postgres.probe(dsn_or_params, timeout=t, password=password),
+    )
 
 
 def run_all(specs: Sequence[Spec], *, deadline: float) -> list[probes_file.ProbeResult]:
@@ -59,7 +83,8 @@ def run_all(specs: Sequence[Spec], *, deadline: float) -> list[probes_file.Probe
     if not specs:
         return []
     pool = concurrent.futures.ThreadPoolExecutor(
-        max_workers=min(MAX_WORKERS, len(specs)), thread_name_prefix="paramedic-probe")
+        max_workers=min(MAX_WORKERS, len(specs)), thread_name_prefix="paramedic-probe"
+    )
     started: dict[int, float] = {}
     lock = threading.Lock()
 
@@ -93,15 +118,23 @@ def _timed_out(
     spec: Spec, clock: common.Clock, began_ms: float, why: str
 ) -> probes_file.ProbeResult:
     outcome = outcomes.BY_KIND[spec.kind]("timeout")
-    return probes_file.ProbeResult(kind=spec.kind, target=spec.target, outcome=outcome,
-                                   elapsed_ms=max(0.0, clock.elapsed_ms() - began_ms),
-                                   detail=f"{why} ({clock.timeout:g} s)", at=common.now_iso())
+    return probes_file.ProbeResult(
+        kind=spec.kind,
+        target=spec.target,
+        outcome=outcome,
+        elapsed_ms=max(0.0, clock.elapsed_ms() - began_ms),
+        detail=f"{why} ({clock.timeout:g} s)",
+        at=common.now_iso(),
+    )
 
 
-def _failed(
-    spec: Spec, clock: common.Clock, began_ms: float, why: str
-) -> probes_file.ProbeResult:
+def _failed(spec: Spec, clock: common.Clock, began_ms: float, why: str) -> probes_file.ProbeResult:
     outcome = outcomes.BY_KIND[spec.kind]("error" if spec.kind == "postgres" else "timeout")
-    return probes_file.ProbeResult(kind=spec.kind, target=spec.target, outcome=outcome,
-                                   elapsed_ms=max(0.0, clock.elapsed_ms() - began_ms),
-                                   detail=f"probe failed: {why}", at=common.now_iso())
+    return probes_file.ProbeResult(
+        kind=spec.kind,
+        target=spec.target,
+        outcome=outcome,
+        elapsed_ms=max(0.0, clock.elapsed_ms() - began_ms),
+        detail=f"probe failed: {why}",
+        at=common.now_iso(),
+    )

@@ -30,8 +30,14 @@ SETTLE_MIN_S = 0.02
 SETTLE_MAX_S = 0.25
 
 _UNREACHABLE = {
-    errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN,
-    errno.EADDRNOTAVAIL, errno.EPERM, errno.EACCES, errno.EAFNOSUPPORT,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.EHOSTDOWN,
+    errno.ENETDOWN,
+    errno.EADDRNOTAVAIL,
+    errno.EPERM,
+    errno.EACCES,
+    errno.EAFNOSUPPORT,
 }
 
 
@@ -43,9 +49,15 @@ def probe(host: str, port: int, *, timeout: float) -> probes_file.ProbeResult:
     data: dict[str, Any] = {"host": host, "port": port, "address": ""}
 
     def result(outcome: outcomes.Tcp, detail: str) -> probes_file.ProbeResult:
-        return probes_file.ProbeResult(kind="tcp", target=target, outcome=outcome,
-                                       elapsed_ms=clock.elapsed_ms(), detail=detail, data=data,
-                                       at=at)
+        return probes_file.ProbeResult(
+            kind="tcp",
+            target=target,
+            outcome=outcome,
+            elapsed_ms=clock.elapsed_ms(),
+            detail=detail,
+            data=data,
+            at=at,
+        )
 
     resolved = common.resolve(host, port, seconds=clock.left())
     if not resolved.addresses:
@@ -114,7 +126,7 @@ def _classify(exc: OSError, where: str) -> tuple[outcomes.Tcp, str]:
 
 
 def _settle(sock: socket.socket, seconds: float) -> str:
-    """"rst" or "fin" when the peer ends the fresh connection within `seconds`, else ""."""
+    """ "rst" or "fin" when the peer ends the fresh connection within `seconds`, else ""."""
     poller = select.poll()
     poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
     if not poller.poll(max(0, int(seconds * 1000))):
