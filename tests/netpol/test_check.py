@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import yaml
 
 from paramedic.checks import model, network_policy
 from paramedic.evidence import demos
@@ -40,9 +41,13 @@ def test_reference_demo_names_the_blocking_policies_and_a_one_flow_per_pod_patch
     )
     assert finding.fix is not None
     (step,) = finding.fix.steps
-    assert step.language == "yaml" and step.action["op"] == "create"
+    assert step.language == "shell" and step.action["op"] == "create"
     assert step.action["object"]["metadata"]["name"] == "allow-user-service-to-profile-db-5432"
-    assert "kind: NetworkPolicy" in step.content
+    # One paste applies it: a heredoc whose body is exactly the object the remedy would create.
+    head, _, rest = step.content.partition("\n")
+    body, _, tail = rest.rpartition("EOF\n")
+    assert head == "kubectl apply -f - <<'EOF'" and tail == ""
+    assert yaml.safe_load(body) == step.action["object"]
     assert (
         finding.verify
         == "paramedic diagnose -n app --from user-service --to data/profile-db --port 5432"

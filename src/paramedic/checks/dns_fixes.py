@@ -251,9 +251,9 @@ def egress_blocked(scope: Any, netpol: model.Finding, client: Sequence[clues.Clu
         fix_summary=f"allow UDP and TCP 53 from {scope.source} to kube-dns in kube-system",
         steps=(
             model.FixStep(
-                description="Apply this NetworkPolicy (kubectl apply -f -):",
-                language="yaml",
-                content=_dump(policy),
+                description="Create this NetworkPolicy (paste as is)",
+                language="shell",
+                content="kubectl apply -f - <<'EOF'\n" + _dump(policy) + "EOF\n",
                 action={"op": "create", "object": policy},
             ),
         ),

@@ -141,9 +141,9 @@ def _blocked(
     names = [f"{objects.namespace(o)}/{objects.name(o)}" for o in fix.objects]
     steps = tuple(
         model.FixStep(
-            description=f"Apply NetworkPolicy {n} (kubectl apply -f -):",
-            language="yaml",
-            content=yaml.safe_dump(o, sort_keys=False),
+            description=f"Create NetworkPolicy {n} (paste as is)",
+            language="shell",
+            content="kubectl apply -f - <<'EOF'\n" + yaml.safe_dump(o, sort_keys=False) + "EOF\n",
             action={"op": "create", "object": o},
         )
         for n, o in zip(names, fix.objects, strict=True)
