@@ -69,6 +69,46 @@ def test_exhausted_slots_are_a_cause_with_attribution_and_ranked_fixes_with_numb
     assert finding.fix.rollback == "kubectl set env deployment/user-service -n app DB_POOL_SIZE=20"
 
 
+@pytest.mark.parametrize(
+    ("container_edit", "path", "value"),
+    [
+        (
+            {"command": ["postgres", "-c", "max_connections=200"], "args": None},
+            "/spec/template/spec/containers/0/command/2",
+            "max_connections=360",
+        ),
+        (
+            {
+                "command": ["docker-entrypoint.sh", "postgres", "--max_connections=200"],
+                "args": None,
+            },
+            "/spec/template/spec/containers/0/command/2",
+            "--max_connections=360",
+        ),
+    ],
+)
+def test_max_connections_set_in_command_is_raised_by_patching_command(
+    container_edit: dict[str, Any], path: str, value: str
+) -> None:
+    def edit(objects: Objects) -> None:
+        for kind, name in (("StatefulSet", "profile-db"), ("Pod", "profile-db-0")):
+            obj = _get(objects, kind, name)
+            spec = obj["spec"]["template"]["spec"] if kind == "StatefulSet" else obj["spec"]
+            container = spec["containers"][0]
+            for key, new in container_edit.items():
+                if new is None:
+                    container.pop(key, None)
+                else:
+                    container[key] = new
+
+    finding = connection_pool.run(_context("too-many-connections", edit))
+    assert finding.fix is not None
+    raise_step = next(s for s in finding.fix.steps if "max_connections" in s.content)
+    assert raise_step.language == "shell"
+    assert f'"path": "{path}", "value": "{value}"' in raise_step.content
+    assert "container command" in raise_step.description
+
+
 def test_raising_a_default_max_connections_uses_alter_system_and_names_the_restart() -> None:
     finding = connection_pool.run(_context("two-causes"))
     assert finding.verdict is model.Verdict.CAUSE

@@ -249,34 +249,19 @@ def _raise_limit(scope: Any, limits: pg_limits.ServerLimits, peak: int) -> model
         f"pg_reload_conf() does not apply it); {cost}:"
     )
     workload = limits.workload
-    index = ci = None
-    if limits.max_connections.source == "args" and workload is not None and container is not None:
-        # The setting may sit in `command` or the workload may differ from the pod: then no
-        # args patch can be written, and the ALTER SYSTEM step below is the fix.
-        args = [str(a) for a in objects.as_list(container.get("args"))]
-        index = next(
-            (i for i, a in enumerate(args) if a.removeprefix("--").startswith("max_connections=")),
-            None,
-        )
-        ci = next(
-            (
-                i
-                for i, c in enumerate(pods.containers(workload))
-                if c.get("name") == limits.container
-            ),
-            None,
-        )
-    if workload is not None and index is not None and ci is not None:
+    found = _setting_position(limits, workload) if limits.max_connections.source == "args" else None
+    if workload is not None and found is not None:
+        ci, field, index, prefix = found
         patch = [
             {
                 "op": "replace",
-                "path": f"/spec/template/spec/containers/{ci}/args/{index}",
-                "value": f"max_connections={new}",
+                "path": f"/spec/template/spec/containers/{ci}/{field}/{index}",
+                "value": f"{prefix}max_connections={new}",
             }
         ]
         return model.FixStep(
             description=desc.replace(
-                ". It needs", " in the container args (they override ALTER SYSTEM). It needs"
+                ". It needs", f" in the container {field} (they override ALTER SYSTEM). It needs"
             ),
             language="shell",
             content=f"kubectl -n {objects.namespace(workload)} patch "
@@ -290,6 +275,25 @@ def _raise_limit(scope: Any, limits: pg_limits.ServerLimits, peak: int) -> model
         content=f"ALTER SYSTEM SET max_connections = {new};",
         action={"op": "sql", "target": scope.target},
     )
+
+
+def _setting_position(
+    limits: pg_limits.ServerLimits, workload: Any
+) -> tuple[int, str, int, str] | None:
+    """(container index, "args"|"command", item index, prefix) of max_connections=N in the
+    workload's container, where a JSON patch can change it; None when it is not there."""
+    if workload is None:
+        return None
+    for ci, container in enumerate(pods.containers(workload)):
+        if container.get("name") != limits.container:
+            continue
+        for field in ("args", "command"):
+            for index, item in enumerate(objects.as_list(container.get(field))):
+                text = str(item)
+                bare = text.removeprefix("--").removeprefix("-c")
+                if bare.startswith("max_connections="):
+                    return ci, field, index, text[: len(text) - len(bare)]
+    return None
 
 
 def _psql(scope: Any) -> str:
