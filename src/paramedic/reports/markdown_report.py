@@ -76,4 +76,6 @@ def _detailed(finding: model.Finding, *, heading: str) -> list[str]:
         lines += [f"**Why it works:** {finding.why}", ""]
     if finding.verify:
         lines += [f"**Verify:** {finding.verify}", ""]
+    if finding.fix and finding.fix.rollback:
+        lines += [f"**Undo:** `{finding.fix.rollback}`", ""]
     return lines

@@ -140,6 +140,8 @@ def _detailed(finding: model.Finding, *, number: int | None) -> RenderableType:
         body.add_row("Why", Text(finding.why))
     if finding.verify:
         body.add_row("Verify", Text(finding.verify))
+    if finding.fix and finding.fix.rollback:
+        body.add_row("Undo", Text(finding.fix.rollback))
     return Group(head, body)
 
 
