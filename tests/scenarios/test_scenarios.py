@@ -93,8 +93,30 @@ def test_demo_output_matches_golden_file(
     assert actual == path.read_text(encoding="utf-8")
 
 
+def _verbatim_lines(result) -> set[str]:  # type: ignore[no-untyped-def]
+    """Lines printed unwrapped on purpose (commands must paste as one line)."""
+    lines: set[str] = set()
+    for finding in (*result.findings, *result.next):
+        if finding.fix:
+            for step in finding.fix.steps:
+                lines.update(line.strip() for line in step.content.splitlines())
+            lines.update(f"or: {alt}" for alt in finding.fix.alternatives)
+            lines.add(f"Undo     {finding.fix.rollback}")
+        lines.add(f"Verify   {finding.verify}")
+    return lines
+
+
 @pytest.mark.parametrize("name", DEMOS)
-def test_text_report_fits_80_columns(name: str) -> None:
-    text = text_report.render(_diagnose(name), width=80, color=False)
-    too_wide = [line for line in text.splitlines() if len(line) > 80]
+def test_text_report_wraps_prose_at_80_columns_and_never_breaks_a_command(name: str) -> None:
+    result = _diagnose(name)
+    text = text_report.render(result, width=80, color=False)
+    verbatim = _verbatim_lines(result)
+    too_wide = [
+        line for line in text.splitlines() if len(line) > 80 and line.strip() not in verbatim
+    ]
     assert not too_wide, too_wide[:3]
+    shown = (*result.causes, *(f for f in result.next if f.verdict is not model.Verdict.RULED_OUT))
+    for finding in shown:
+        for step in finding.fix.steps if finding.fix else ():
+            for line in step.content.splitlines():
+                assert any(out.strip() == line.strip() for out in text.splitlines()), line

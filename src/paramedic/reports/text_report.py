@@ -11,8 +11,7 @@ from __future__ import annotations
 import io
 import re
 
-from rich.console import Console, Group, RenderableType
-from rich.syntax import Syntax
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -20,6 +19,9 @@ from paramedic.checks import model
 from paramedic.runbooks import diagnosis
 
 MAX_EVIDENCE_LINES = 6
+_INDENT = 9
+"""Column where a finding's text starts, after labels such as 'Evidence'."""
+_CODE_STYLE = {"shell": "cyan", "bash": "cyan", "yaml": "cyan", "sql": "cyan"}
 _TRAILING_BLANKS = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
 _MARK = {
     model.Verdict.CAUSE: ("✗ CAUSE", "bold red"),
@@ -27,6 +29,13 @@ _MARK = {
     model.Verdict.INCONCLUSIVE: ("?", "bold"),
     model.Verdict.RULED_OUT: ("✓", "green"),
 }
+
+
+class _Verbatim:
+    """A line printed exactly as it is: never wrapped, never cut, so it pastes as one command."""
+
+    def __init__(self, text: str, indent: int, style: str = "") -> None:
+        self.text, self.indent, self.style = text, indent, style
 
 
 def render(result: diagnosis.Diagnosis, *, width: int = 80, color: bool = False) -> str:
@@ -40,8 +49,22 @@ def render(result: diagnosis.Diagnosis, *, width: int = 80, color: bool = False)
         emoji=False,
     )
     for block in _blocks(result):
-        console.print(block)
+        if isinstance(block, list):
+            for part in block:
+                _print(console, part)
+        else:
+            _print(console, block)
     return _TRAILING_BLANKS.sub(r"\1", buffer.getvalue())
+
+
+def _print(console: Console, part: object) -> None:
+    if isinstance(part, _Verbatim):
+        for line in part.text.rstrip("\n").splitlines() or [""]:
+            console.print(
+                Text(" " * part.indent + line, style=part.style), soft_wrap=True, crop=False
+            )
+    else:
+        console.print(part)
 
 
 def _blocks(result: diagnosis.Diagnosis) -> list[RenderableType]:
@@ -108,41 +131,53 @@ def _summary_table(findings: list[model.Finding]) -> Table:
     return table
 
 
-def _detailed(finding: model.Finding, *, number: int | None) -> RenderableType:
+def _detailed(finding: model.Finding, *, number: int | None) -> list[object]:
+    """Summary, then what to do (fix, verify, undo: commands verbatim), then evidence and why."""
     mark, style = _MARK[finding.verdict]
-    head = Text.assemble(
-        "\n",
-        (mark, style),
-        " ",
-        (f"{number}. " if number is not None else "", "bold"),
-        (finding.check, "bold"),
-        (f"  ({finding.confidence} confidence)", "dim"),
-    )
-    body = Table.grid(padding=(0, 1))
-    body.add_column(no_wrap=True, style="bold")
-    body.add_column(ratio=1)
-    body.add_row("", Text(finding.summary, style="bold"))
+    parts: list[object] = [
+        Text.assemble(
+            "\n",
+            (mark, style),
+            " ",
+            (f"{number}. " if number is not None else "", "bold"),
+            (finding.check, "bold"),
+            (f"  ({finding.confidence} confidence)", "dim"),
+        ),
+        _labelled("", Text(finding.summary, style="bold")),
+    ]
+    if finding.fix:
+        parts.append(_labelled("Fix", Text(finding.fix.summary)))
+        for step in finding.fix.steps:
+            parts.append(_labelled("", Text(step.description.rstrip(":") + ":", style="italic")))
+            parts.append(
+                _Verbatim(
+                    step.content, indent=_INDENT + 2, style=_CODE_STYLE.get(step.language, "")
+                )
+            )
+        for alt in finding.fix.alternatives:
+            parts.append(_Verbatim(f"or: {alt}", indent=_INDENT, style="dim"))
+    if finding.verify:
+        parts.append(_Verbatim(f"Verify   {finding.verify}", indent=0))
+    if finding.fix and finding.fix.rollback:
+        parts.append(_Verbatim(f"Undo     {finding.fix.rollback}", indent=0))
     if finding.evidence:
         shown = finding.evidence[:MAX_EVIDENCE_LINES]
         lines = Text("\n").join(_cite(c) for c in shown)
         hidden = len(finding.evidence) - len(shown)
         if hidden:
             lines.append(f"\n… {hidden} more (-o json has them all)", style="dim")
-        body.add_row("Evidence", lines)
-    if finding.fix:
-        parts: list[RenderableType] = [Text(finding.fix.summary)]
-        for step in finding.fix.steps:
-            parts.append(Text(step.description.rstrip(":") + ":", style="italic"))
-            parts.append(_code(step.content, step.language))
-        parts += [Text(f"or: {alt}", style="dim") for alt in finding.fix.alternatives]
-        body.add_row("Fix", Group(*parts))
+        parts.append(_labelled("Evidence", lines))
     if finding.why:
-        body.add_row("Why", Text(finding.why))
-    if finding.verify:
-        body.add_row("Verify", Text(finding.verify))
-    if finding.fix and finding.fix.rollback:
-        body.add_row("Undo", Text(finding.fix.rollback))
-    return Group(head, body)
+        parts.append(_labelled("Why", Text(finding.why)))
+    return parts
+
+
+def _labelled(label: str, content: RenderableType) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, style="bold", width=_INDENT - 1)
+    table.add_column(ratio=1)
+    table.add_row(label, content)
+    return table
 
 
 def _cite(cite: model.Cite) -> Text:
@@ -150,12 +185,3 @@ def _cite(cite: model.Cite) -> Text:
     if cite.source:
         line.append(f"  [{cite.source}]", style="dim")
     return line
-
-
-def _code(content: str, language: str) -> RenderableType:
-    lexer = {"shell": "bash", "bash": "bash", "yaml": "yaml", "sql": "sql"}.get(language)
-    if lexer is None:
-        return Text(content.rstrip("\n"))
-    return Syntax(
-        content.rstrip("\n"), lexer, theme="ansi_dark", background_color="default", word_wrap=True
-    )
