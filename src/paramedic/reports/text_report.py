@@ -67,10 +67,10 @@ def _print(console: Console, part: object) -> None:
         console.print(part)
 
 
-def _blocks(result: diagnosis.Diagnosis) -> list[RenderableType]:
+def _blocks(result: diagnosis.Diagnosis) -> list[object]:
     inc = result.incident
     port = f":{inc['port']}" if inc.get("port") else ""
-    blocks: list[RenderableType] = [
+    blocks: list[object] = [
         Text.assemble(("paramedic", "bold"), " · ", result.title),
         Text(f"{inc['source']} → {inc['target']}{port}", style="bold"),
     ]
