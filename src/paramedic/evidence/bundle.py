@@ -247,7 +247,7 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
         content = read(rel) or b""
         if len(content) > MAX_LOG_BYTES:
             content = content[-MAX_LOG_BYTES:]
-        logs[key] = tuple(content.decode("utf-8", errors="replace").splitlines())
+        logs[key] = redact.log_lines(content.decode("utf-8", errors="replace").splitlines())
 
     gaps: tuple[str, ...] = ()
     raw = read("gaps.txt")

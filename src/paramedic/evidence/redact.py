@@ -3,7 +3,8 @@
 A value becomes "sha256:<12 hex> len=<bytes>", the digest of the decoded value, so a rotated
 Secret remains visible (its digest changes) and two copies of one credential can be compared,
 but nothing that could be used as the credential is ever kept, printed or written.
-This runs where Secrets enter: the bundle loader and the live gatherer.
+This runs where Secrets enter: the bundle loader and the live gatherer. Log lines get the same
+treatment for the credentials applications and PostgreSQL write into them (`log_line`).
 """
 
 from __future__ import annotations
@@ -66,3 +67,30 @@ def secret(obj: dict[str, Any]) -> dict[str, Any]:
 def objects(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`items` with every Secret redacted; other objects are passed through untouched."""
     return [secret(o) if o.get("kind") == "Secret" else o for o in items]
+
+
+# Credentials that applications and PostgreSQL write into log lines: a rotation logged with
+# log_statement=ddl (`ALTER ROLE x PASSWORD '...'`), a DSN with user:password@, key=value pairs.
+_LOG_SECRETS = (
+    (re.compile(r"(\bPASSWORD\s+)(?:'(?:[^']|'')*'|\"[^\"]*\")", re.IGNORECASE), r"\1'***'"),
+    (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),
+    (
+        re.compile(
+            r"(\b(?:PGPASSWORD|[A-Z_]*PASSWORD|password|passwd|pwd|secret|token)\b[\"']?\s*[=:]\s*)"
+            r"(?:\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)",
+            re.IGNORECASE,
+        ),
+        r"\1***",
+    ),
+)
+
+
+def log_line(line: str) -> str:
+    """`line` with credentials masked; everything else, error texts included, unchanged."""
+    for pattern, replacement in _LOG_SECRETS:
+        line = pattern.sub(replacement, line)
+    return line
+
+
+def log_lines(lines: list[str]) -> tuple[str, ...]:
+    return tuple(log_line(line) for line in lines)

@@ -281,7 +281,7 @@ class Gathering:
         def handle(reply: kubeapi.Reply | None) -> None:
             if reply is not None and reply.ok:
                 key = f"{container} (previous)" if previous else container
-                self.logs[(ns, pod, key)] = tuple(reply.text.splitlines())
+                self.logs[(ns, pod, key)] = redact.log_lines(reply.text.splitlines())
 
         return handle
 
