@@ -96,13 +96,13 @@ def test_a_recorded_tcp_probe_decides(outcome: str, verdict: model.Verdict) -> N
     ("line", "meaning", "verdict"),
     [
         (
-            'connection to server at "10.96.112.40", port 5432 failed: Connection timed out',
+            'connection to server at "203.0.113.10", port 5432 failed: Connection timed out',
             "tcp-timeout",
             model.Verdict.CAUSE,
         ),
         ("dial tcp 203.0.113.10:5432: connect: no route to host", "no-route", model.Verdict.CAUSE),
         (
-            'connection to server at "10.96.112.40", port 5432 failed: Connection refused',
+            'connection to server at "203.0.113.10", port 5432 failed: Connection refused',
             "tcp-refused",
             model.Verdict.RULED_OUT,
         ),
@@ -119,6 +119,23 @@ def test_client_errors_are_classified_and_explained(
     finding = firewall.run(_context(logs={LOG: (line,)}, probes=()))
     assert finding.verdict is verdict
     assert f"{meaning} means: {signatures.describe(meaning)}" in [c.text for c in finding.evidence]
+
+
+def test_log_lines_about_another_server_are_not_evidence_for_this_one() -> None:
+    line = 'connection to server at "10.96.77.7", port 6379 failed: Connection timed out'
+    finding = firewall.run(_context(logs={LOG: (line,)}, probes=()))
+    assert finding.verdict is not model.Verdict.CAUSE
+    assert not any("10.96.77.7" in c.text for c in finding.evidence)
+
+
+def test_an_inconclusive_policy_verdict_is_not_called_allowed() -> None:
+    unsure = model.Finding(
+        check="network-policy", verdict=model.Verdict.INCONCLUSIVE, summary="cannot evaluate"
+    )
+    finding = firewall.run(_context(earlier={"network-policy": unsure}))
+    assert (finding.verdict, finding.confidence) == (model.Verdict.CAUSE, model.Confidence.MEDIUM)
+    assert "allow them" not in finding.summary and "not excluded" in finding.summary
+    assert "nothing blocks" not in finding.why
 
 
 def test_without_a_network_policy_verdict_the_cause_is_only_medium_confidence() -> None:

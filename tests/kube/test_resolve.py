@@ -359,3 +359,41 @@ def test_split_port_takes_the_port_or_port_name_off_dst(target, split):
 )
 def test_is_selector_tells_a_label_selector_from_a_name(source, selector):
     assert resolve.is_selector(source) is selector
+
+
+def _seed_scope(target: str) -> resolve.Scope:
+    from paramedic.evidence import demos
+
+    evidence = demos.load("seed")
+    incident = model.Incident(source="user-service", namespace="app", target=target)
+    return resolve.resolve(evidence, incident, default_port=5432)
+
+
+def test_a_statefulset_pod_dns_name_resolves_to_that_pod_behind_its_service() -> None:
+    scope = _seed_scope("profile-db-0.profile-db.data.svc.cluster.local:5432")
+    assert scope.target == "Service data/profile-db" and not scope.external
+    assert [p["metadata"]["name"] for p in scope.target_pods] == ["profile-db-0"]
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            "profile-db.dta:5432",
+            "no namespace 'dta' in the evidence; Services named 'profile-db' exist in: data",
+        ),
+        ("profile-db-1.profile-db.data.svc:5432", "no pod with hostname 'profile-db-1'"),
+        ("x.y.z.svc.cluster.local:5432", "is a cluster DNS name, but no such Service"),
+    ],
+)
+def test_cluster_looking_names_that_do_not_resolve_are_errors_not_outside_hosts(
+    target: str, message: str
+) -> None:
+    with pytest.raises(errors.IncidentError) as raised:
+        _seed_scope(target)
+    assert message in str(raised.value)
+
+
+def test_a_real_outside_name_stays_external() -> None:
+    scope = _seed_scope("db.example.com:5432")
+    assert scope.external and scope.port == 5432

@@ -10,6 +10,7 @@ the node's address), the destination IP and the TCP port.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +36,16 @@ def run(ctx: model.Context) -> model.Finding:
         )
     addresses, port, cites = _destination(ev, scope)
     dest = ", ".join(addresses) or scope.target_host
-    found = [c for c in clues.log_clues(ev, scope.source_pods) if c.meaning in _TCP]
+    idents = {a.lower() for a in addresses} | {scope.target_host.lower()}
+    if scope.target_service is not None:  # clients usually dial the Service's name or ClusterIP
+        spec = objects.spec(scope.target_service)
+        idents |= {str(ip).lower() for ip in objects.as_list(spec.get("clusterIPs"))}
+        idents |= {str(spec.get(k)).lower() for k in ("clusterIP", "externalName") if spec.get(k)}
+    found = [
+        c
+        for c in clues.log_clues(ev, scope.source_pods)
+        if c.meaning in _TCP and _about_target(c.line, idents)
+    ]
     kinds = {m: clues.count(found, (m,)) for m in _TCP}
     for meaning, n in kinds.items():
         if n:
@@ -53,6 +63,7 @@ def run(ctx: model.Context) -> model.Finding:
             )
         )
     netpol = ctx.earlier.get("network-policy")
+    allowed = netpol is not None and netpol.verdict is model.Verdict.RULED_OUT
     if netpol is None:
         policy_note = "NetworkPolicies were not evaluated, so a dropping policy is not excluded"
     elif netpol.verdict is model.Verdict.RULED_OUT:
@@ -87,23 +98,27 @@ def run(ctx: model.Context) -> model.Finding:
         return model.Finding(
             check="firewall",
             verdict=model.Verdict.CAUSE,
-            confidence=model.Confidence.HIGH if netpol is not None else model.Confidence.MEDIUM,
+            confidence=model.Confidence.HIGH if allowed else model.Confidence.MEDIUM,
             summary=f"connections to {dest}:{port} outside the cluster {how}; the cluster's "
             "policies "
             + (
                 "allow them, so a firewall outside drops them"
-                if netpol is not None
+                if allowed
                 else "were not evaluated"
+                if netpol is None
+                else "could not be evaluated, so a dropping NetworkPolicy is not excluded"
             ),
             evidence=tuple(cites),
             fix=_fix(ev, scope, addresses, port),
             why="A timeout means the SYN got no answer at all: something on the path discards it. "
-            "Inside the "
-            "cluster nothing blocks the flow, so the drop is outside: a cloud security group or "
-            "firewall in "
-            "front of the database, or the database host's own firewall. Those are stateful, so "
-            "one inbound "
-            "rule for the nodes' addresses lets the replies back.",
+            + (
+                "Inside the cluster nothing blocks the flow, so the drop is outside"
+                if allowed
+                else "Unless a NetworkPolicy drops it (not excluded here), the drop is outside"
+            )
+            + ": a cloud security group or firewall in front of the database, or the database "
+            "host's own firewall. Those are stateful, so one inbound rule for the nodes' "
+            "addresses lets the replies back.",
             verify=f"{_nc(scope, dest, port)} prints 'open'; the client logs stop showing connect "
             "timeouts",
             priority=30,
@@ -130,6 +145,17 @@ def run(ctx: model.Context) -> model.Finding:
     return _ruled_out(
         cites, f"no connect timeouts to {dest}:{port} in the client logs", model.Confidence.LOW
     )
+
+
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+
+def _about_target(line: str, idents: set[str]) -> bool:
+    """A client line counts unless it names another address (it is about another server)."""
+    lowered = line.lower()
+    if any(ident and ident in lowered for ident in idents):
+        return True
+    return not _IPV4.search(line) and 'server at "' not in lowered
 
 
 def _ruled_out(

@@ -196,6 +196,7 @@ def _resolve_target(
         if svc_name and _is_cluster_name(target, known=_namespace_known(evidence, svc_ns)):
             # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
+        _refuse_cluster_looking_names(evidence, target)
         if isinstance(port, str) or (port is None and default_port is None):
             raise errors.IncidentError(
                 f"target {target!r} is outside the cluster: give a numeric port"
@@ -228,6 +229,14 @@ def _resolve_target(
                 f" (ports: {known}); pass --port"
             )
     selected = services.selected_pods(service, evidence.kind("Pod"))
+    hostname = pod_hostname(target)
+    if hostname is not None:
+        selected = [p for p in selected if _hostname(p) == hostname]
+        if not selected:
+            raise errors.IncidentError(
+                f"target {target!r}: no pod with hostname {hostname!r}"
+                f" behind {objects.ref(service)}"
+            )
     return Scope(
         **common,
         target=objects.ref(service),
@@ -254,7 +263,42 @@ def service_name(target: str, namespace: str) -> tuple[str, str | None]:
     rest = ".".join(parts[2:])
     if rest in ("", "svc", f"svc.{CLUSTER_DOMAIN}") or rest.startswith("svc."):
         return parts[1], parts[0]
+    if len(parts) >= 4 and parts[3] == "svc":  # pod.service.ns.svc[...]: a pod behind a Service
+        return parts[2], parts[1]
     return namespace, None
+
+
+def pod_hostname(target: str) -> str | None:
+    """'profile-db-0' for 'profile-db-0.profile-db.data.svc[.cluster.local]', else None."""
+    parts = target.rstrip(".").lower().split(".")
+    return parts[0] if len(parts) >= 4 and parts[3] == "svc" and "/" not in target else None
+
+
+def _hostname(pod: Mapping[str, Any]) -> str:
+    return str(objects.spec(pod).get("hostname") or objects.name(pod)).lower()
+
+
+def _refuse_cluster_looking_names(evidence: model.Evidence, target: str) -> None:
+    """A name that only the cluster's DNS can answer, or a typo of one, is not an outside host:
+    diagnosing it as one would blame a firewall for a wrong name."""
+    parts = target.rstrip(".").lower().split(".")
+    if is_ip(target) or len(parts) < 2:
+        return
+    if "svc" in parts or target.rstrip(".").lower().endswith(CLUSTER_DOMAIN):
+        raise errors.IncidentError(
+            f"target {target!r} is a cluster DNS name, but no such Service is in the evidence"
+            " (forms: NAME.NAMESPACE, NAME.NAMESPACE.svc.cluster.local,"
+            " POD.SERVICE.NAMESPACE.svc.cluster.local)"
+        )
+    if len(parts) == 2:
+        elsewhere = sorted(
+            objects.namespace(s) for s in evidence.kind("Service") if objects.name(s) == parts[0]
+        )
+        if elsewhere:
+            raise errors.IncidentError(
+                f"target {target!r}: no namespace {parts[1]!r} in the evidence;"
+                f" Services named {parts[0]!r} exist in: {', '.join(elsewhere)}"
+            )
 
 
 def _is_cluster_name(target: str, *, known: bool) -> bool:
