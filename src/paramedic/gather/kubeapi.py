@@ -82,6 +82,10 @@ class Api:
             )
             response = self.client.call_api(*request, _request_timeout=timeout)
             content = response.read()
+        except urllib3_exceptions.NewConnectionError as exc:
+            # urllib3 2.x makes this a ConnectTimeoutError subclass, but a refusal or an
+            # unresolvable name is not a timeout: report what it is.
+            return Reply(status=0, problem=_network_problem(exc, timeout))
         except (urllib3_exceptions.TimeoutError, TimeoutError):
             return Reply(status=0, problem=f"timed out after {timeout:.1f} s")
         except urllib3_exceptions.MaxRetryError as exc:
@@ -245,14 +249,19 @@ def _http_problem(status: int, text: str) -> str:
 def _network_problem(exc: BaseException | None, timeout: float) -> str:
     from urllib3 import exceptions as urllib3_exceptions
 
-    if isinstance(exc, urllib3_exceptions.TimeoutError | TimeoutError):
+    if isinstance(exc, urllib3_exceptions.TimeoutError | TimeoutError) and not isinstance(
+        exc, urllib3_exceptions.NewConnectionError
+    ):
         return f"timed out after {timeout:.1f} s"
     if isinstance(exc, urllib3_exceptions.SSLError):
         return f"TLS error ({_first_line(str(exc))})"
     text = str(exc) if exc is not None else "connection failed"
     if "Connection refused" in text:
         return "connection refused (is the API server address right?)"
-    if "Name or service not known" in text or "nodename nor servname" in text:
+    if isinstance(exc, urllib3_exceptions.NameResolutionError) or any(
+        marker in text
+        for marker in ("Name or service not known", "nodename nor servname", "Failed to resolve")
+    ):
         return "API server name does not resolve"
     return f"connection failed ({_first_line(text)})"
 
