@@ -249,9 +249,16 @@ def _database_liveness(
     return workload, found
 
 
+def _swaps_db_handler(patches: list[dict[str, Any]]) -> bool:
+    """Whether a patch replaces a liveness handler that called the database by a TCP check."""
+    return any("tcpSocket" in objects.as_dict(p.get("livenessProbe")) for p in patches)
+
+
 def _fix(targets: list[tuple[Mapping[str, Any] | None, list[dict[str, Any]]]]) -> model.Fix:
+    swaps = any(_swaps_db_handler(p) for _, p in targets)
     return model.Fix(
-        summary="give probes 3 s and 3 failures, and keep the database out of liveness",
+        summary="give probes 3 s and 3 failures"
+        + (", and keep the database out of liveness" if swaps else ""),
         steps=tuple(_step(t, p) for t, p in targets if t is not None and p),
         rollback="; ".join(
             f"kubectl -n {objects.namespace(t)} rollout undo "
@@ -270,8 +277,9 @@ def _step(template: Mapping[str, Any], patches: list[dict[str, Any]]) -> model.F
         objects.name(template),
     )
     return model.FixStep(
-        description=f"Patch {objects.ref(template)} (a strategic merge; null removes the "
-        "DB handler):",
+        description=f"Patch {objects.ref(template)} (a strategic merge"
+        + ("; null removes the DB handler" if _swaps_db_handler(patches) else "")
+        + "):",
         language="shell",
         content=f"kubectl -n {ns} patch {kind} {name} --type strategic -p "
         f"'{json.dumps(body, separators=(',', ':'))}'",
