@@ -144,11 +144,14 @@ def run(ctx: model.Context) -> model.Finding:
         else model.Confidence.MEDIUM
         if fits or has_logs
         else model.Confidence.LOW,
-        summary="no SQLSTATE 53300 and the pools fit: "
-        + f"{arithmetic.peak} at peak ≤ {limits.usable} usable slots"
-        if fits and limits
-        else "no SQLSTATE 53300 in the logs"
-        + ("" if limits else " (the server's limits are not in the evidence)"),
+        summary=(
+            "no SQLSTATE 53300 and the pools fit: "
+            + f"{arithmetic.peak} at peak ≤ {limits.usable} usable slots"
+            if fits and limits
+            else "no SQLSTATE 53300 in the logs"
+            + ("" if limits else " (the server's limits are not in the evidence)")
+        )
+        + ("" if has_logs or probe_ok is not None else " (no logs or probe in the evidence)"),
         evidence=tuple(evidence),
         verify=pg_fixes.usage_command(scope),
         details=details,

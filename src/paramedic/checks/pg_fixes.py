@@ -177,10 +177,10 @@ def fix(
         if numbers.peak > usable:
             alternatives.append(
                 "put PgBouncer (pool_mode = transaction) in front of the database: "
-                "max_client_conn "
-                f"{_round_up(numbers.peak + 50)}, default_pool_size {max(1, usable - headroom)}; "
-                "clients keep "
-                "their pools, PgBouncer multiplexes them onto that many server connections"
+                f"max_client_conn {_round_up(numbers.peak + 50)}, "
+                f"max_db_connections {max(1, usable - headroom)} (default_pool_size counts per "
+                "user and database, so cap the database as a whole); clients keep their pools, "
+                "PgBouncer multiplexes them onto at most that many server connections"
             )
     idle = [s for s in objects.as_list(probe.get("idle_in_transaction")) if isinstance(s, dict)]
     users = sorted({str(s.get("user")) for s in idle if s.get("user")})
