@@ -178,8 +178,10 @@ def test_assert_json_in_input_order_with_extra_keys_echoed(
         ("- {from: x/a, to: y/b}\n", "missing port, allowed"),
         ("{}\n", "expected a list"),
         ("- {from: x/a, to: y/b, port: 80, allowed: maybe}\n", "allowed must be true or false"),
+        ("", "no expectations"),
+        ("[]\n", "no expectations"),
     ],
-    ids=["missing_keys", "not_a_list", "allowed_not_bool"],
+    ids=["missing_keys", "not_a_list", "allowed_not_bool", "empty_file", "empty_list"],
 )
 def test_assert_bad_expectations_exit_2(capsys, bundle, tmp_path, content, message):
     exp = tmp_path / "e.yaml"

@@ -33,8 +33,9 @@ class Expectation:
 
 def parse(doc: Any, *, where: str) -> list[Expectation]:
     """Expectations from a decoded YAML document; InputError naming the item on any problem."""
-    if doc is None:
-        return []
+    if doc is None or doc == []:
+        # An empty (or truncated) file must not turn a CI gate green.
+        raise errors.InputError(f"{where}: no expectations (expected a list of flows)")
     if not isinstance(doc, list):
         raise errors.InputError(f"{where}: expected a list of flows")
     items = []
