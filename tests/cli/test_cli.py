@@ -108,6 +108,11 @@ def test_diagnose_flags_override_the_incident_file(capsys: pytest.CaptureFixture
         (["diagnose", "{seed}", "-o", "yaml"], "Invalid value for '-o'"),
         (["diagnose", "{seed}", "--timeout", "0"], "Invalid value for '--timeout'"),
         (["frobnicate"], "No such command 'frobnicate'"),
+        (
+            ["diagnose", "{seed}", "--to", "profile-db.data:5432", "--port", "5433"],
+            "names port 5432 but --port says 5433",
+        ),
+        (["diagnose", "{seed}", "--to", "http://profile-db.data:5432"], "not a URL"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(

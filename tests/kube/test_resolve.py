@@ -145,7 +145,7 @@ def test_bare_service_name_is_looked_up_in_the_source_namespace():
     ("source", "kind_label", "pod_count"),
     [
         ("user-service", "Deployment app/user-service", 2),
-        ("app=user-service", "pods app/app=user-service", 2),
+        ("app=user-service", "pods app=user-service in app", 2),
         ("user-service-7d4b9c-abcde", "Pod app/user-service-7d4b9c-abcde", 1),
     ],
 )
@@ -397,3 +397,34 @@ def test_cluster_looking_names_that_do_not_resolve_are_errors_not_outside_hosts(
 def test_a_real_outside_name_stays_external() -> None:
     scope = _seed_scope("db.example.com:5432")
     assert scope.external and scope.port == 5432
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("user-service", (None, None, "user-service")),
+        ("app/user-service", ("app", None, "user-service")),
+        ("deployment/user-service", (None, "Deployment", "user-service")),
+        ("deploy/user-service", (None, "Deployment", "user-service")),
+        ("deployment.apps/user-service", (None, "Deployment", "user-service")),
+        ("sts/profile-db", (None, "StatefulSet", "profile-db")),
+        ("pod/user-service-7d9f8b6c5d-x2x9k", (None, "Pod", "user-service-7d9f8b6c5d-x2x9k")),
+        ("app=user-service", (None, None, "app=user-service")),
+    ],
+)
+def test_source_forms_are_split_as_kubectl_users_write_them(text: str, expected: tuple) -> None:  # type: ignore[type-arg]
+    assert resolve.split_source(text) == expected
+
+
+def test_a_kind_prefix_restricts_the_source_kind() -> None:
+    with pytest.raises(errors.IncidentError, match="no StatefulSet named 'user-service'"):
+        _seed_scope_from("sts/user-service")
+    assert _seed_scope_from("app/user-service").source == "Deployment app/user-service"
+
+
+def _seed_scope_from(source: str) -> resolve.Scope:
+    from paramedic.evidence import demos
+
+    evidence = demos.load("seed")
+    incident = model.Incident(source=source, target="profile-db.data:5432")
+    return resolve.resolve(evidence, incident, default_port=5432)

@@ -11,6 +11,7 @@ import click
 from paramedic import errors, timeouts
 from paramedic.cli import common
 from paramedic.evidence import model
+from paramedic.kube import resolve
 
 if TYPE_CHECKING:
     from paramedic.runbooks import diagnosis
@@ -60,14 +61,22 @@ def _incident(
         raise errors.InputError(
             "say what to diagnose: --from SRC --to DST (or put them in the bundle's incident.yaml)"
         )
+    if "://" in target:
+        raise errors.InputError(
+            f"--to {target!r}: give a host or Service (profile-db.data:5432), not a URL"
+        )
     port_value: int | str | None = int(port) if port and port.isdigit() else port
+    _, in_target = resolve.split_port(target)
+    if port_value is not None and in_target is not None and str(port_value) != in_target:
+        raise errors.InputError(f"--to {target!r} names port {in_target} but --port says {port}")
     if port_value is None and base and base.target == target:
         port_value = base.port
+    source_ns, _, source = resolve.split_source(source)  # NS/NAME, KIND/NAME as kubectl takes
     return model.Incident(
         source=source,
         target=target,
         port=port_value,
-        namespace=namespace or (base.namespace if base else None),
+        namespace=source_ns or namespace or (base.namespace if base else None),
         runbook=base.runbook if base else "db-connectivity",
     )
 

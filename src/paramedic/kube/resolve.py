@@ -62,8 +62,9 @@ class Scope:
 def resolve(
     evidence: model.Evidence, incident: model.Incident, *, default_port: int | None = None
 ) -> Scope:
-    namespace = incident.namespace or _guess_namespace(evidence, incident.source)
-    workload, source_pods, source_label = _resolve_source(evidence, incident.source, namespace)
+    ns_given, kind, name = split_source(incident.source)
+    namespace = ns_given or incident.namespace or _guess_namespace(evidence, name)
+    workload, source_pods, source_label = _resolve_source(evidence, name, namespace, kind)
     target_text, port_text = split_port(incident.target)
     port: int | str | None = port_text if port_text is not None else incident.port
     return _resolve_target(
@@ -72,6 +73,23 @@ def resolve(
 
 
 # --- source ----------------------------------------------------------------------------------
+
+_KIND_ALIASES = {
+    "deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
+    "statefulset": "StatefulSet", "statefulsets": "StatefulSet", "sts": "StatefulSet",
+    "daemonset": "DaemonSet", "daemonsets": "DaemonSet", "ds": "DaemonSet",
+    "pod": "Pod", "pods": "Pod", "po": "Pod",
+}  # fmt: skip
+
+
+def split_source(source: str) -> tuple[str | None, str | None, str]:
+    """(namespace, kind, name) of SRC as kubectl users write it: NAME, NS/NAME, KIND/NAME
+    (deployment/user-service, sts/x, pod/y) or a label selector (returned whole as the name)."""
+    if is_selector(source) or "/" not in source:
+        return None, None, source
+    first, _, name = source.partition("/")
+    kind = _KIND_ALIASES.get(first.lower().split(".", 1)[0])
+    return (None, kind, name) if kind else (first, None, name)
 
 
 def is_selector(text: str) -> bool:
@@ -105,7 +123,7 @@ def _guess_namespace(evidence: model.Evidence, source: str) -> str:
 
 
 def _resolve_source(
-    evidence: model.Evidence, source: str, namespace: str
+    evidence: model.Evidence, source: str, namespace: str, kind_given: str | None = None
 ) -> tuple[Mapping[str, Any] | None, tuple[Mapping[str, Any], ...], str]:
     all_pods = evidence.kind("Pod", namespace)
     if is_selector(source):
@@ -118,23 +136,26 @@ def _resolve_source(
         owner = pods.owner_workload(
             chosen[0], _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace)
         )
-        return owner, chosen, f"pods {namespace}/{source}"
+        return owner, chosen, f"pods {source} in {namespace}"
     for kind in SOURCE_KINDS[:-1]:  # the workloads, then the Pod
+        if kind_given not in (None, kind):
+            continue
         workload = evidence.get(kind, namespace, source)
         if workload is not None:
             found = pods.pods_of_workload(
                 workload, all_pods, evidence.kind("ReplicaSet", namespace)
             )
             return workload, tuple(found), objects.ref(workload)
-    pod = evidence.get("Pod", namespace, source)
+    pod = evidence.get("Pod", namespace, source) if kind_given in (None, "Pod") else None
     if pod is not None:
         owner = pods.owner_workload(
             pod, _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace)
         )
         return owner, (pod,), objects.ref(pod)
+    kinds = kind_given or "Deployment, StatefulSet, DaemonSet or Pod"
     raise errors.IncidentError(
-        f"source: no Deployment, StatefulSet, DaemonSet or Pod named {source!r} "
-        f"in namespace {namespace!r}"
+        f"source: no {kinds} named {source!r} in namespace {namespace!r}"
+        " (forms: NAME, NS/NAME, deployment/NAME, pod/NAME, or a label selector app=NAME)"
     )
 
 
