@@ -101,6 +101,11 @@ def test_causes_rank_by_priority_then_confidence_then_runbook_order() -> None:
     ]
 
 
+def test_a_finding_without_title_gets_its_check_title() -> None:
+    result = engine.run(_runbook(("t-ruled-out",)), EVIDENCE, INCIDENT)
+    assert result.findings[0].title == "t-ruled-out"
+
+
 def test_next_checks_go_to_next_not_findings() -> None:
     result = engine.run(_runbook(("t-ruled-out",), ("t-warning",)), EVIDENCE, INCIDENT)
     assert [f.check for f in result.next] == ["t-warning"]

@@ -121,7 +121,12 @@ def run(ctx: model.Context) -> model.Finding:
     )
     heard = logs_seen or bool(ev.probes_of("postgres"))
     if unseen:
-        get = f"kubectl get secret {' '.join(unseen)} -n {ns} -o yaml"
+        # Change times and key names without the values (-o yaml would print them).
+        get = (
+            f"kubectl get secret {' '.join(unseen)} -n {ns} -o custom-columns="
+            "NAME:.metadata.name,CHANGED:.metadata.managedFields[*].time && "
+            f"kubectl describe secret {' '.join(unseen)} -n {ns}"
+        )
         gaps = [g for g in ev.gaps if "secret" in g.lower()]
         evidence.append(
             model.Cite(
@@ -137,7 +142,7 @@ def run(ctx: model.Context) -> model.Finding:
             ("no authentication failure was found; " if heard else "")
             + f"Secret(s) {', '.join(unseen)} could not be read, so a rotation cannot be checked",
             evidence=tuple(evidence),
-            missing=f"the Secrets (values are digested on arrival): {get}"
+            missing=f"when the Secrets changed (these commands show no values): {get}"
             + ("" if heard else f"; client logs: {logs_cmd}"),
         )
     if not heard:

@@ -7,6 +7,8 @@ inconclusive findings, then ruled-out ones.
 
 from __future__ import annotations
 
+import dataclasses
+
 from paramedic.checks import builtin, model, registry
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import resolve
@@ -52,6 +54,8 @@ def run(
                 diagnosis.CheckError(check=check_id, error=f"{type(exc).__name__}: {exc}")
             )
             continue
+        if not finding.title:  # every finding carries its check's title in the report
+            finding = dataclasses.replace(finding, title=spec.title)
         earlier[check_id] = finding
     order = {check_id: i for i, check_id in enumerate(runbook.checks)}
     findings = sorted(
