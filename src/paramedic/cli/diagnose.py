@@ -131,7 +131,7 @@ def _incident_options(f: common.F) -> common.F:
 def demo(scenario: str | None, list_: bool, output: str) -> None:
     """Diagnose a bundled demo incident (default: the reference one).
 
-    Exit status: 0 no cause found, 1 a cause found, 2 bad input.
+    Exit status: 0 no cause found, 1 a cause found, 2 bad input, 3 internal error.
     """
     from paramedic.evidence import demos
 
@@ -166,7 +166,7 @@ def diagnose(
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
     BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
-    Exit status: 0 no cause found, 1 a cause found, 2 usage or input error.
+    Exit status: 0 no cause found, 1 a cause found, 2 usage or input error, 3 internal error.
     """
     if bundle is not None:
         from paramedic.evidence import bundle as bundle_loader
