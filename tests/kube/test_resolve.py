@@ -428,3 +428,9 @@ def _seed_scope_from(source: str) -> resolve.Scope:
     evidence = demos.load("seed")
     incident = model.Incident(source=source, target="profile-db.data:5432")
     return resolve.resolve(evidence, incident, default_port=5432)
+
+
+def test_a_pod_ip_target_is_that_pod_behind_its_service_not_an_outside_host() -> None:
+    scope = _seed_scope("10.244.2.31:5432")
+    assert not scope.external and scope.target == "Service data/profile-db"
+    assert [p["metadata"]["name"] for p in scope.target_pods] == ["profile-db-0"]

@@ -202,8 +202,13 @@ def _resolve_target(
     service: Mapping[str, Any] | None = (
         evidence.get("Service", svc_ns, svc_name) if svc_name else None
     )
+    only_pod: Mapping[str, Any] | None = None
     if service is None and is_ip(target):
         service = _service_with_cluster_ip(evidence, target)
+        if service is None:
+            # A pod IP: diagnose it as that pod behind its Service, so fixes select pods by
+            # label (an ipBlock for a pod IP breaks on restart and never matches on Cilium).
+            only_pod, service = _pod_with_ip(evidence, target, port)
         if service is not None:
             svc_ns, svc_name = objects.namespace(service), objects.name(service)
     common: dict[str, Any] = dict(
@@ -250,6 +255,8 @@ def _resolve_target(
                 f" (ports: {known}); pass --port"
             )
     selected = services.selected_pods(service, evidence.kind("Pod"))
+    if only_pod is not None:
+        selected = [p for p in selected if objects.name(p) == objects.name(only_pod)]
     hostname = pod_hostname(target)
     if hostname is not None:
         selected = [p for p in selected if _hostname(p) == hostname]
@@ -332,6 +339,23 @@ def _namespace_known(evidence: model.Evidence, namespace: str) -> bool:
     return evidence.get("Namespace", None, namespace) is not None or any(
         objects.namespace(o) == namespace for o in evidence.objects
     )
+
+
+def _pod_with_ip(
+    evidence: model.Evidence, ip: str, port: int | str | None
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """(pod, a Service selecting it) for a pod IP, preferring a Service that has `port`."""
+    for pod in evidence.kind("Pod"):
+        if pods.ip(pod) != ip:
+            continue
+        backing = [
+            s
+            for s in evidence.kind("Service", objects.namespace(pod))
+            if selectors.map_matches(objects.spec(s).get("selector"), objects.labels(pod))
+        ]
+        backing.sort(key=lambda s: services.find_port(s, port) is None)
+        return (pod, backing[0]) if backing else (None, None)
+    return None, None
 
 
 def _service_with_cluster_ip(evidence: model.Evidence, ip: str) -> Mapping[str, Any] | None:
