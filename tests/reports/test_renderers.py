@@ -77,3 +77,20 @@ def test_every_format_carries_fix_verify_undo_and_gaps() -> None:
 def test_colour_only_when_asked() -> None:
     assert "\x1b[" not in text_report.render(_diagnosis(), color=False)
     assert "\x1b[" in text_report.render(_diagnosis(), color=True)
+
+
+def test_no_cause_with_inconclusive_checks_does_not_read_as_all_clear() -> None:
+    unsure = model.Finding(
+        check="credentials",
+        verdict=model.Verdict.INCONCLUSIVE,
+        summary="Secrets not in the evidence",
+        missing="kubectl describe secret db -n app",
+    )
+    d = diagnosis.Diagnosis(
+        runbook="db-connectivity",
+        title="t",
+        incident={"source": "a", "target": "b", "port": 5432, "namespace": "app"},
+        findings=(unsure,),
+    )
+    for rendered in (text_report.render(d), markdown_report.render(d)):
+        assert "lacked evidence" in rendered and "No cause found in the evidence" not in rendered

@@ -21,6 +21,8 @@ def render(result: diagnosis.Diagnosis) -> str:
         lines.append(f"## Causes ({len(causes)})")
     elif result.errors:
         lines.append(f"## No cause found, but {len(result.errors)} check(s) could not run")
+    elif unsure := [f for f in result.findings if f.verdict is model.Verdict.INCONCLUSIVE]:
+        lines.append(f"## No cause found, but {len(unsure)} check(s) lacked evidence to decide")
     else:
         lines.append("## No cause found in the evidence")
     lines.append("")

@@ -89,6 +89,14 @@ def _blocks(result: diagnosis.Diagnosis) -> list[object]:
                 style="bold yellow",
             )
         )
+    elif unsure := [f for f in result.findings if f.verdict is model.Verdict.INCONCLUSIVE]:
+        blocks.append(
+            Text(
+                f"\nNo cause found, but {len(unsure)} check(s) lacked evidence to decide"
+                " (see Inconclusive below).",
+                style="bold yellow",
+            )
+        )
     else:
         blocks.append(Text("\nNo cause found in the evidence.", style="bold green"))
     for i, finding in enumerate(causes, start=1):
