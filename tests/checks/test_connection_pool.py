@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
+import checkctx
 import pytest
 
 from paramedic.checks import connection_pool, model, pg_limits
 from paramedic.evidence import demos, probes_file
 from paramedic.evidence import model as evidence_model
-from paramedic.kube import resolve
 
 Objects = list[dict[str, Any]]
 
@@ -19,24 +18,9 @@ Objects = list[dict[str, Any]]
 def _context(
     demo: str,
     edit: Callable[[Objects], None] | None = None,
-    *,
-    logs: dict[tuple[str, str, str], tuple[str, ...]] | None = None,
-    probes: tuple[probes_file.ProbeResult, ...] | None = None,
+    **kwargs: Any,
 ) -> model.Context:
-    base = demos.load(demo)
-    objects = copy.deepcopy(list(base.objects))
-    if edit is not None:
-        edit(objects)
-    evidence = evidence_model.Evidence.of(
-        objects,
-        logs=base.logs if logs is None else logs,
-        probes=base.probes if probes is None else probes,
-        incident=base.incident,
-    )
-    assert base.incident is not None
-    return model.Context(
-        evidence=evidence, scope=resolve.resolve(evidence, base.incident, default_port=5432)
-    )
+    return checkctx.context(demo, edit, **kwargs)
 
 
 def _get(objects: Objects, kind: str, name: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@ The last tests make real timeouts and refusals with nftables in a network namesp
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import subprocess
@@ -12,12 +11,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import checkctx
 import pytest
 
 from paramedic.checks import firewall, model, signatures
-from paramedic.evidence import demos, probes_file
-from paramedic.evidence import model as evidence_model
-from paramedic.kube import resolve
+from paramedic.evidence import probes_file
 
 Objects = list[dict[str, Any]]
 ALLOWED = model.Finding(check="network-policy", verdict=model.Verdict.RULED_OUT, summary="allowed")
@@ -28,27 +26,11 @@ def _context(
     demo: str = "external-db-firewall",
     edit: Callable[[Objects], None] | None = None,
     *,
-    logs: dict[tuple[str, str, str], tuple[str, ...]] | None = None,
-    probes: tuple[probes_file.ProbeResult, ...] | None = None,
     earlier: dict[str, model.Finding] | None = None,
+    **kwargs: Any,
 ) -> model.Context:
-    base = demos.load(demo)
-    objects = copy.deepcopy(list(base.objects))
-    if edit is not None:
-        edit(objects)
-    evidence = evidence_model.Evidence.of(
-        objects,
-        logs=base.logs if logs is None else logs,
-        probes=base.probes if probes is None else probes,
-        incident=base.incident,
-    )
-    assert base.incident is not None
-    scope = resolve.resolve(evidence, base.incident, default_port=5432)
-    return model.Context(
-        evidence=evidence,
-        scope=scope,
-        earlier={"network-policy": ALLOWED} if earlier is None else earlier,
-    )
+    allowed = {"network-policy": ALLOWED} if earlier is None else earlier
+    return checkctx.context(demo, edit, earlier=allowed, **kwargs)
 
 
 def test_dropped_connections_to_an_outside_db_are_a_cause_with_the_exact_rule() -> None:
