@@ -106,3 +106,8 @@ def test_malformed_host_port_is_rejected(text: str) -> None:
 def test_unbounded_timeouts_are_refused(timeout: float) -> None:
     with pytest.raises(ValueError):
         tcp.probe("127.0.0.1", 1, timeout=timeout)
+
+
+def test_a_bare_ipv6_address_is_told_to_use_brackets_for_its_port() -> None:
+    with pytest.raises(ValueError, match=r"\[ADDR\]:PORT"):
+        common.split_host_port("::1:1")

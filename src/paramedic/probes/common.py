@@ -140,6 +140,8 @@ def split_host_port(text: str, *, default_port: int | None = None) -> tuple[str,
         raise ValueError(f"{text!r}: missing host")
     if not port_text:
         if default_port is None:
+            if ":" in host:  # '::1:1' is itself a valid IPv6 address
+                raise ValueError(f"{text!r}: missing port; write an IPv6 address as [ADDR]:PORT")
             raise ValueError(f"{text!r}: missing ':PORT'")
         return host, default_port
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
