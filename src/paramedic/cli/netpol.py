@@ -182,6 +182,7 @@ def matrix(bundle: Path, port: int, protocol: str, cni: str, output: str) -> Non
         f"{result.allowed_count()} of {n * n} pod pairs may connect on {protocol.upper()}/{port}"
     )
     if n <= GRID_LIMIT:
+        click.echo("row i = source pod i, column j = destination pod j; x = may connect")
         for i, ref in enumerate(result.pods):
             grid = "".join("x" if result.allowed(i, j) else "." for j in range(n))
             click.echo(f"{i:>3} {grid}  {ref}")
