@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -81,47 +83,84 @@ def _incident(
     )
 
 
-def _live_options(f: common.F) -> common.F:
-    f = click.option("--context", help="Kubeconfig context to use (as kubectl --context).")(f)
-    f = click.option(
-        "--kubeconfig",
-        type=click.Path(dir_okay=False),
-        help="Kubeconfig file (as kubectl --kubeconfig).",
-    )(f)
-    f = click.option(
-        "--probe-pod",
-        is_flag=True,
-        help="Live only: run tcp/dns probes from a short-lived pod with the source's labels"
-        " (creates a pod).",
-    )(f)
-    f = click.option(
-        "--probe-image", default=None, help="Image for --probe-pod (air-gapped clusters)."
-    )(f)
-    f = click.option(
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class LiveRequest:
+    """What `diagnose` and `capture` were asked: the incident options and how to gather live."""
+
+    source: str | None
+    target: str | None
+    port: str | None
+    namespace: str | None
+    timeout: float
+    kubeconfig: str | None
+    context: str | None
+    probe_pod: bool
+    probe_image: str | None
+    db_probe: bool
+
+    def live_only(self) -> list[str]:
+        """The flags given that only make sense when gathering live."""
+        flags = {
+            "--kubeconfig": self.kubeconfig,
+            "--context": self.context,
+            "--probe-pod": self.probe_pod,
+            "--probe-image": self.probe_image,
+            "--db-probe": self.db_probe,
+        }
+        return [flag for flag, used in flags.items() if used]
+
+
+_REQUEST_OPTIONS = (
+    click.option(
+        "--from", "source", help="Workload, pod name, or label selector (app=user-service)."
+    ),
+    click.option(
+        "--to", "target", help="Service name, NS/NAME, cluster DNS name, or external host[:PORT]."
+    ),
+    click.option(
+        "--port", help="Port number or name (default: DST's :PORT, else the Service's only port)."
+    ),
+    click.option(
+        "-n",
+        "--namespace",
+        help="Namespace of the source (default: the context's, or where SRC is).",
+    ),
+    common.timeout_option(timeouts.DEFAULT.total),
+    click.option(
         "--db-probe",
         is_flag=True,
         help="Live only: connect to the database through a port-forward with the Secret's"
         " credentials.",
-    )(f)
-    return f
+    ),
+    click.option(
+        "--probe-image", default=None, help="Image for --probe-pod (air-gapped clusters)."
+    ),
+    click.option(
+        "--probe-pod",
+        is_flag=True,
+        help="Live only: run tcp/dns probes from a short-lived pod with the source's labels"
+        " (creates a pod).",
+    ),
+    click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        help="Kubeconfig file (as kubectl --kubeconfig).",
+    ),
+    click.option("--context", help="Kubeconfig context to use (as kubectl --context)."),
+)
 
 
-def _incident_options(f: common.F) -> common.F:
-    f = click.option(
-        "-n",
-        "--namespace",
-        help="Namespace of the source (default: the context's, or where SRC is).",
-    )(f)
-    f = click.option(
-        "--port", help="Port number or name (default: DST's :PORT, else the Service's only port)."
-    )(f)
-    f = click.option(
-        "--to", "target", help="Service name, NS/NAME, cluster DNS name, or external host[:PORT]."
-    )(f)
-    f = click.option(
-        "--from", "source", help="Workload, pod name, or label selector (app=user-service)."
-    )(f)
-    return f
+def _request_options(f: common.F) -> common.F:
+    """The incident and live options, handed to the command as one `request: LiveRequest`."""
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        fields = {field.name: kwargs.pop(field.name) for field in dataclasses.fields(LiveRequest)}
+        return f(*args, request=LiveRequest(**fields), **kwargs)
+
+    for option in reversed(_REQUEST_OPTIONS):
+        command = option(command)
+    return cast("common.F", command)
 
 
 @click.command()
@@ -143,26 +182,15 @@ def demo(scenario: str | None, list_: bool, output: str) -> None:
     raise SystemExit(_run(evidence, _incident(evidence, None, None, None, None), output))
 
 
+def _incident_of(evidence: model.Evidence | None, request: LiveRequest) -> model.Incident:
+    return _incident(evidence, request.source, request.target, request.port, request.namespace)
+
+
 @click.command()
 @click.argument("bundle", required=False, type=click.Path(path_type=Path))
-@_incident_options
-@common.timeout_option(timeouts.DEFAULT.total)
-@_live_options
+@_request_options
 @common.output_option(FORMATS)
-def diagnose(
-    bundle: Path | None,
-    source: str | None,
-    target: str | None,
-    port: str | None,
-    namespace: str | None,
-    timeout: float,
-    kubeconfig: str | None,
-    context: str | None,
-    probe_pod: bool,
-    probe_image: str | None,
-    db_probe: bool,
-    output: str,
-) -> None:
+def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> None:
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
     BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
@@ -171,61 +199,42 @@ def diagnose(
     if bundle is not None:
         from paramedic.evidence import bundle as bundle_loader
 
-        flags = {
-            "--kubeconfig": kubeconfig,
-            "--context": context,
-            "--probe-pod": probe_pod,
-            "--probe-image": probe_image,
-            "--db-probe": db_probe,
-        }
-        live_only = [flag for flag, used in flags.items() if used]
+        live_only = request.live_only()
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle)
-        raise SystemExit(
-            _run(evidence, _incident(evidence, source, target, port, namespace), output)
-        )
-    incident = _incident(None, source, target, port, namespace)
-    evidence = _gather_live(
-        incident, timeout, kubeconfig, context, probe_pod, probe_image, db_probe
-    )
-    raise SystemExit(_run(evidence, evidence.incident or incident, output))
+        raise SystemExit(_run(evidence, _incident_of(evidence, request), output))
+    evidence = _gather_live(request)
+    raise SystemExit(_run(evidence, evidence.incident or _incident_of(None, request), output))
 
 
-def _gather_live(
-    incident: model.Incident,
-    timeout: float,
-    kubeconfig: str | None,
-    context: str | None,
-    probe_pod: bool,
-    probe_image: str | None,
-    db_probe: bool,
-) -> model.Evidence:
+def _gather_live(request: LiveRequest) -> model.Evidence:
     """Evidence from the live cluster; an unusable kubeconfig is bad input (exit 2), not a bug."""
     from paramedic.gather import live
 
-    if probe_image and not probe_pod:
+    incident = _incident_of(None, request)
+    if request.probe_image and not request.probe_pod:
         raise errors.InputError("--probe-image needs --probe-pod")
-    limits = timeouts.DEFAULT.scaled_to(timeout)
+    limits = timeouts.DEFAULT.scaled_to(request.timeout)
     try:
         evidence = live.gather(
             incident,
-            kubeconfig=kubeconfig,
-            context=context,
+            kubeconfig=request.kubeconfig,
+            context=request.context,
             limits=limits,
-            probe_pod=probe_pod,
-            probe_image=probe_image,
+            probe_pod=request.probe_pod,
+            probe_image=request.probe_image,
             db_probe=False,  # needs kube + probes: runs below, one layer up
             progress=sys.stderr.isatty(),  # the bar goes to stderr: fine with -o json > file
         )
-        if db_probe:
+        if request.db_probe:
             from paramedic.gather import db_probe as database
 
             evidence = database.run(
                 evidence,
                 evidence.incident or incident,
-                kubeconfig=kubeconfig,
-                context=context,
+                kubeconfig=request.kubeconfig,
+                context=request.context,
                 limits=limits,
             )
         return evidence
@@ -235,32 +244,15 @@ def _gather_live(
 
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))
-@_incident_options
-@common.timeout_option(timeouts.DEFAULT.total)
-@_live_options
-def capture(
-    out: Path,
-    source: str | None,
-    target: str | None,
-    port: str | None,
-    namespace: str | None,
-    timeout: float,
-    kubeconfig: str | None,
-    context: str | None,
-    probe_pod: bool,
-    probe_image: str | None,
-    db_probe: bool,
-) -> None:
+@_request_options
+def capture(out: Path, request: LiveRequest) -> None:
     """Write an evidence bundle for SRC -> DST from the live cluster to OUT (dir or .tar.gz).
 
     Secret values are replaced by digests (key names, lengths and a short SHA-256 stay).
     """
     from paramedic.evidence import writer
 
-    incident = _incident(None, source, target, port, namespace)
-    evidence = _gather_live(
-        incident, timeout, kubeconfig, context, probe_pod, probe_image, db_probe
-    )
+    evidence = _gather_live(request)
     written = writer.write(evidence, out)
     for gap in evidence.gaps:
         click.echo(f"paramedic: gap: {gap}", err=True)
