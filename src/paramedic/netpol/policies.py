@@ -16,7 +16,7 @@ import dataclasses
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from paramedic.kube import objects, selectors
@@ -206,73 +206,73 @@ def _selector(raw: Any, where: str, problems: list[str]) -> Mapping[str, Any] | 
     return None if found else raw
 
 
-def _rules(raw: Any, where: str, peers_field: str, problems: list[str]) -> tuple[Rule, ...]:
-    if raw is None:
-        return ()
+def _mappings(
+    raw: Any, where: str, problems: list[str], *, what: str, null_is_empty: bool = False
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each mapping in the list `raw` with its path, lazily (problems stay in document order)."""
     if not isinstance(raw, list):
-        problems.append(f"{where}: must be a list of rules")
-        return ()
-    rules = []
+        problems.append(f"{where}: must be {what}")
+        return
     for i, item in enumerate(raw):
         here = f"{where}[{i}]"
-        if item is None:
+        if item is None and null_is_empty:
             item = {}
         if not isinstance(item, dict):
             problems.append(f"{here}: must be a mapping")
             continue
-        rules.append(
-            Rule(
-                peers=_peers(item.get(peers_field), f"{here}.{peers_field}", problems),
-                ports=_ports(item.get("ports"), f"{here}.ports", problems),
-            )
+        yield here, item
+
+
+def _rules(raw: Any, where: str, peers_field: str, problems: list[str]) -> tuple[Rule, ...]:
+    if raw is None:
+        return ()
+    return tuple(
+        Rule(
+            peers=_peers(item.get(peers_field), f"{here}.{peers_field}", problems),
+            ports=_ports(item.get("ports"), f"{here}.ports", problems),
         )
-    return tuple(rules)
+        for here, item in _mappings(
+            raw, where, problems, what="a list of rules", null_is_empty=True
+        )
+    )
 
 
 def _peers(raw: Any, where: str, problems: list[str]) -> tuple[PeerSpec, ...] | None:
     if raw is None or raw == []:
         return None
-    if not isinstance(raw, list):
-        problems.append(f"{where}: must be a list of peers")
+    found = (
+        _peer(item, here, problems)
+        for here, item in _mappings(raw, where, problems, what="a list of peers")
+    )
+    return tuple(peer for peer in found if peer is not None)
+
+
+def _peer(item: dict[str, Any], here: str, problems: list[str]) -> PeerSpec | None:
+    present = [
+        k for k in ("podSelector", "namespaceSelector", "ipBlock") if item.get(k) is not None
+    ]
+    if not present:
+        problems.append(f"{here}: must specify a peer (podSelector, namespaceSelector or ipBlock)")
         return None
-    peers = []
-    for i, item in enumerate(raw):
-        here = f"{where}[{i}]"
-        if not isinstance(item, dict):
-            problems.append(f"{here}: must be a mapping")
-            continue
-        present = [
-            k for k in ("podSelector", "namespaceSelector", "ipBlock") if item.get(k) is not None
-        ]
-        if not present:
-            problems.append(
-                f"{here}: must specify a peer (podSelector, namespaceSelector or ipBlock)"
-            )
-            continue
-        if "ipBlock" in present and len(present) > 1:
-            problems.append(f"{here}: may not specify both ipBlock and another peer")
-            continue
-        if "ipBlock" in present:
-            block = _ip_block(item["ipBlock"], f"{here}.ipBlock", problems)
-            if block is not None:
-                peers.append(PeerSpec(ip_block=block, key=f"ip:{block.describe()}"))
-            continue
-        pod = _selector(item.get("podSelector"), f"{here}.podSelector", problems)
-        ns = _selector(item.get("namespaceSelector"), f"{here}.namespaceSelector", problems)
-        if (item.get("podSelector") is not None and pod is None) or (
-            item.get("namespaceSelector") is not None and ns is None
-        ):
-            continue
-        peers.append(
-            PeerSpec(
-                pod_selector=pod,
-                namespace_selector=ns,
-                key=f"{selector_key(ns)}|{selector_key(pod)}",
-                namespace_key=selector_key(ns),
-                pod_key=selector_key(pod),
-            )
-        )
-    return tuple(peers)
+    if "ipBlock" in present and len(present) > 1:
+        problems.append(f"{here}: may not specify both ipBlock and another peer")
+        return None
+    if "ipBlock" in present:
+        block = _ip_block(item["ipBlock"], f"{here}.ipBlock", problems)
+        return None if block is None else PeerSpec(ip_block=block, key=f"ip:{block.describe()}")
+    pod = _selector(item.get("podSelector"), f"{here}.podSelector", problems)
+    ns = _selector(item.get("namespaceSelector"), f"{here}.namespaceSelector", problems)
+    if (item.get("podSelector") is not None and pod is None) or (
+        item.get("namespaceSelector") is not None and ns is None
+    ):
+        return None
+    return PeerSpec(
+        pod_selector=pod,
+        namespace_selector=ns,
+        key=f"{selector_key(ns)}|{selector_key(pod)}",
+        namespace_key=selector_key(ns),
+        pod_key=selector_key(pod),
+    )
 
 
 def _ip_block(raw: Any, where: str, problems: list[str]) -> IPBlock | None:
@@ -324,43 +324,39 @@ def _network(text: Any, where: str, problems: list[str]) -> Network | None:
 def _ports(raw: Any, where: str, problems: list[str]) -> tuple[PortSpec, ...] | None:
     if raw is None or raw == []:
         return None
-    if not isinstance(raw, list):
-        problems.append(f"{where}: must be a list")
+    found = (
+        _port(item, here, problems)
+        for here, item in _mappings(raw, where, problems, what="a list", null_is_empty=True)
+    )
+    return tuple(port for port in found if port is not None)
+
+
+def _port(item: dict[str, Any], here: str, problems: list[str]) -> PortSpec | None:
+    protocol = item.get("protocol") or "TCP"
+    if protocol not in model.PROTOCOLS:
+        problems.append(f"{here}.protocol: unsupported value {protocol!r} (TCP, UDP, SCTP)")
         return None
-    ports = []
-    for i, item in enumerate(raw):
-        here = f"{where}[{i}]"
-        if item is None:
-            item = {}
-        if not isinstance(item, dict):
-            problems.append(f"{here}: must be a mapping")
-            continue
-        protocol = item.get("protocol") or "TCP"
-        if protocol not in model.PROTOCOLS:
-            problems.append(f"{here}.protocol: unsupported value {protocol!r} (TCP, UDP, SCTP)")
-            continue
-        port, end = item.get("port"), item.get("endPort")
-        if isinstance(port, bool) or (port is not None and not isinstance(port, int | str)):
-            problems.append(f"{here}.port: must be a number or a port name")
-            continue
-        if isinstance(port, int) and not 1 <= port <= 65535:
-            problems.append(f"{here}.port: {port} must be between 1 and 65535")
-            continue
-        if isinstance(port, str) and not _valid_port_name(port):
-            problems.append(f"{here}.port: {port!r} is not a valid port name (IANA_SVC_NAME)")
-            continue
-        if end is not None:
-            if isinstance(end, bool) or not isinstance(end, int):
-                problems.append(f"{here}.endPort: must be a number")
-                continue
-            if not isinstance(port, int):
-                problems.append(f"{here}.endPort: may only be set with a numeric port")
-                continue
-            if end < port or end > 65535:
-                problems.append(f"{here}.endPort: {end} must be >= port {port} and <= 65535")
-                continue
-        ports.append(PortSpec(protocol=protocol, port=port, end_port=end))
-    return tuple(ports)
+    port, end = item.get("port"), item.get("endPort")
+    if isinstance(port, bool) or (port is not None and not isinstance(port, int | str)):
+        problems.append(f"{here}.port: must be a number or a port name")
+        return None
+    if isinstance(port, int) and not 1 <= port <= 65535:
+        problems.append(f"{here}.port: {port} must be between 1 and 65535")
+        return None
+    if isinstance(port, str) and not _valid_port_name(port):
+        problems.append(f"{here}.port: {port!r} is not a valid port name (IANA_SVC_NAME)")
+        return None
+    if end is not None:
+        if isinstance(end, bool) or not isinstance(end, int):
+            problems.append(f"{here}.endPort: must be a number")
+            return None
+        if not isinstance(port, int):
+            problems.append(f"{here}.endPort: may only be set with a numeric port")
+            return None
+        if end < port or end > 65535:
+            problems.append(f"{here}.endPort: {end} must be >= port {port} and <= 65535")
+            return None
+    return PortSpec(protocol=protocol, port=port, end_port=end)
 
 
 def _valid_port_name(name: str) -> bool:
