@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from paramedic.checks import clues, dns_fixes, dns_names, model, registry
-from paramedic.kube import objects, pods, services
+from paramedic.kube import objects, pods, resolve, services
 
 _DNS_MEANINGS = ("dns-nxdomain", "dns-temporary", "dns-failed")
 
@@ -142,7 +142,7 @@ def _outside_name(scope: Any) -> str | None:
         spec = objects.spec(scope.target_service)
         return str(spec.get("externalName")) if spec.get("type") == "ExternalName" else None
     host = str(scope.target_host)
-    return None if not scope.external or dns_names.is_ip(host) else host
+    return None if not scope.external or resolve.is_ip(host) else host
 
 
 def _cause(problems: list[dns_fixes.Problem], upstream: list[clues.Clue]) -> model.Finding:

@@ -10,10 +10,11 @@ client is configured with (DB_HOST, *_HOST, DATABASE_URL) into the Service they 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
+
+from paramedic.kube import resolve
 
 CLUSTER_DOMAIN = "cluster.local"
 _HOST_VARS = re.compile(
@@ -78,20 +79,12 @@ def url_host(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def cluster_name(
     host: str, client_namespace: str, known_namespaces: set[str]
 ) -> ClusterName | None:
     """Where `host` lands in cluster DNS for a client in `client_namespace`; None for names that
     are not cluster names (IPs, outside hosts)."""
-    if is_ip(host):
+    if resolve.is_ip(host):
         return None
     absolute = host.endswith(".")
     parts = host.rstrip(".").lower().split(".")

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from paramedic.checks import clues, dns_names, model, registry, signatures
-from paramedic.kube import objects, services
+from paramedic.checks import clues, model, registry, signatures
+from paramedic.kube import objects, resolve, services
 
 _TCP = ("tcp-timeout", "tcp-refused", "no-route", "conn-reset")
 
@@ -175,7 +175,7 @@ def _destination(ev: Any, scope: Any) -> tuple[list[str], int | None, list[model
     service = scope.target_service
     if service is None:
         return (
-            ([scope.target_host] if dns_names.is_ip(scope.target_host) else []),
+            ([scope.target_host] if resolve.is_ip(scope.target_host) else []),
             scope.port,
             [
                 model.Cite(
