@@ -1,4 +1,4 @@
-"""What every probe shares: the clock, the result timestamp, bounded name resolution, errno names.
+"""What every probe shares: the clock, the result it builds, bounded name resolution, errno names.
 
 Name resolution goes through `socket.getaddrinfo`, as every client (libpq, curl, the JVM) does,
 so /etc/hosts, nsswitch and the pod's resolv.conf search path apply exactly as they do to the
@@ -13,7 +13,9 @@ import errno
 import ipaddress
 import socket
 import time
+from typing import Any
 
+from paramedic.evidence import probes_file
 from paramedic.probes import bounded
 
 
@@ -34,6 +36,29 @@ class Clock:
 
     def elapsed_ms(self) -> float:
         return (time.monotonic() - self.started) * 1000.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """One probe in progress: what it measures and since when; `data` fills in as it goes."""
+
+    kind: str
+    target: str
+    clock: Clock
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    at: str = dataclasses.field(default_factory=now_iso)
+
+    def result(self, outcome: str, detail: str) -> probes_file.ProbeResult:
+        """The ProbeResult of this run, timed now."""
+        return probes_file.ProbeResult(
+            kind=self.kind,
+            target=self.target,
+            outcome=outcome,
+            elapsed_ms=self.clock.elapsed_ms(),
+            detail=detail,
+            data=self.data,
+            at=self.at,
+        )
 
 
 def check_timeout(timeout: float) -> float:

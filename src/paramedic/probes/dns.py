@@ -103,7 +103,6 @@ def probe(
 ) -> probes_file.ProbeResult:
     """Resolve `name` (A and AAAA) against `server` (default: resolv.conf's first nameserver)."""
     clock = common.Clock(common.check_timeout(timeout))
-    at = common.now_iso()
     if server is None:
         servers = read_resolv_conf().nameservers
         if not servers:
@@ -124,6 +123,8 @@ def probe(
         "rcodes": {},
         "queries": 0,
     }
+    where = server if port == 53 else f"{server}:{port}"
+    run = common.Run(kind="dns", target=f"{name} @{where}", clock=clock, data=data)
     outcome, detail, decided = outcomes.Dns.NXDOMAIN, "", -1
     for fqdn in tried:
         data["tried"].append(fqdn)
@@ -134,16 +135,7 @@ def probe(
             data["answered_name"] = fqdn
             data["nodata"] = False
             shown = ", ".join(answer["addresses"])
-            return _result(
-                name,
-                server,
-                port,
-                clock,
-                at,
-                outcomes.Dns.RESOLVED,
-                f"{fqdn} -> {shown} (ttl {answer['ttl']})",
-                data,
-            )
+            return run.result(outcomes.Dns.RESOLVED, f"{fqdn} -> {shown} (ttl {answer['ttl']})")
         rank = _RANK[answer["outcome"]]
         if rank > decided:
             outcome, detail, decided = answer["outcome"], answer["detail"], rank
@@ -153,29 +145,7 @@ def probe(
             break
     if len(data["tried"]) > 1:
         detail = f"{detail} (tried {len(data['tried'])} of {len(tried)} names)"
-    return _result(name, server, port, clock, at, outcome, detail, data)
-
-
-def _result(
-    name: str,
-    server: str,
-    port: int,
-    clock: common.Clock,
-    at: str,
-    outcome: str,
-    detail: str,
-    data: dict[str, Any],
-) -> probes_file.ProbeResult:
-    where = server if port == 53 else f"{server}:{port}"
-    return probes_file.ProbeResult(
-        kind="dns",
-        target=f"{name} @{where}",
-        outcome=outcome,
-        elapsed_ms=clock.elapsed_ms(),
-        detail=detail,
-        data=data,
-        at=at,
-    )
+    return run.result(outcome, detail)
 
 
 def _ask(

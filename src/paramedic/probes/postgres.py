@@ -96,21 +96,9 @@ def probe(
 ) -> probes_file.ProbeResult:
     """Connect within `timeout` seconds; on success report limits, usage and saturation."""
     clock = common.Clock(common.check_timeout(timeout))
-    at = common.now_iso()
     params = parse(dsn_or_params)
-    target = redacted_target(params)
     data: dict[str, Any] = {**describe(params), "password_from": password_source(params, password)}
-
-    def result(outcome: outcomes.Postgres, detail: str) -> probes_file.ProbeResult:
-        return probes_file.ProbeResult(
-            kind="postgres",
-            target=target,
-            outcome=outcome,
-            elapsed_ms=clock.elapsed_ms(),
-            detail=detail,
-            data=data,
-            at=at,
-        )
+    run = common.Run(kind="postgres", target=redacted_target(params), clock=clock, data=data)
 
     host = str(data["host"])
     if params.get("hostaddr"):
@@ -120,7 +108,7 @@ def probe(
         resolved = common.resolve(host, port, seconds=clock.left())
         if not resolved.addresses:
             data["gai_error"] = resolved.gai_error
-            return result(outcomes.Postgres.DNS_ERROR, resolved.error)
+            return run.result(outcomes.Postgres.DNS_ERROR, resolved.error)
         data["address"] = resolved.addresses[0]
         params = {**params, "hostaddr": resolved.addresses[0]}
     if password is not None:
@@ -133,15 +121,17 @@ def probe(
     )
     if not outcome.finished:
         data["errno"] = "ETIMEDOUT"
-        return result(outcomes.Postgres.TIMEOUT, f"no answer within {clock.timeout:g} s (dropped?)")
+        return run.result(
+            outcomes.Postgres.TIMEOUT, f"no answer within {clock.timeout:g} s (dropped?)"
+        )
     if outcome.value is None:  # only a bug in this module gets here
         why = f"{type(outcome.error).__name__}: {outcome.error}"
-        return result(outcomes.Postgres.ERROR, f"probe failed: {why}")
+        return run.result(outcomes.Postgres.ERROR, f"probe failed: {why}")
     stage, value = outcome.value
     if stage != "ok":
-        return result(*_failure(stage, value, data, clock))
+        return run.result(*_failure(stage, value, data, clock))
     data.update(value)
-    return result(outcomes.Postgres.OK, pg_activity.summary(data))
+    return run.result(outcomes.Postgres.OK, pg_activity.summary(data))
 
 
 def _bounded_params(params: Mapping[str, str], seconds: float) -> dict[str, str]:

@@ -93,7 +93,8 @@ def run_all(specs: Sequence[Spec], *, deadline: float) -> list[probes_file.Probe
             started[index] = clock.elapsed_ms()
         left = clock.left()
         if left <= 0:
-            return _timed_out(spec, clock, started[index], "the overall deadline passed first")
+            why = f"the overall deadline passed first ({clock.timeout:g} s)"
+            return _unfinished(spec, clock, started[index], "timeout", why)
         return spec.call(min(spec.timeout, left))
 
     futures = [pool.submit(run, i, spec) for i, spec in enumerate(specs)]
@@ -108,33 +109,24 @@ def run_all(specs: Sequence[Spec], *, deadline: float) -> list[probes_file.Probe
             began = started.get(index, clock.elapsed_ms())
         if future.done() and not future.cancelled():
             error = future.exception()
-            results.append(_failed(spec, clock, began, f"{type(error).__name__}: {error}"))
+            failed = "error" if spec.kind == "postgres" else "timeout"
+            why = f"probe failed: {type(error).__name__}: {error}"
+            results.append(_unfinished(spec, clock, began, failed, why))
         else:
-            results.append(_timed_out(spec, clock, began, "no result before the overall deadline"))
+            why = f"no result before the overall deadline ({clock.timeout:g} s)"
+            results.append(_unfinished(spec, clock, began, "timeout", why))
     return results
 
 
-def _timed_out(
-    spec: Spec, clock: common.Clock, began_ms: float, why: str
+def _unfinished(
+    spec: Spec, clock: common.Clock, began_ms: float, outcome: str, detail: str
 ) -> probes_file.ProbeResult:
-    outcome = outcomes.BY_KIND[spec.kind]("timeout")
+    """The result of a probe that returned none: it raised, or the deadline came first."""
     return probes_file.ProbeResult(
         kind=spec.kind,
         target=spec.target,
-        outcome=outcome,
+        outcome=outcomes.BY_KIND[spec.kind](outcome),
         elapsed_ms=max(0.0, clock.elapsed_ms() - began_ms),
-        detail=f"{why} ({clock.timeout:g} s)",
-        at=common.now_iso(),
-    )
-
-
-def _failed(spec: Spec, clock: common.Clock, began_ms: float, why: str) -> probes_file.ProbeResult:
-    outcome = outcomes.BY_KIND[spec.kind]("error" if spec.kind == "postgres" else "timeout")
-    return probes_file.ProbeResult(
-        kind=spec.kind,
-        target=spec.target,
-        outcome=outcome,
-        elapsed_ms=max(0.0, clock.elapsed_ms() - began_ms),
-        detail=f"probe failed: {why}",
+        detail=detail,
         at=common.now_iso(),
     )

@@ -44,25 +44,14 @@ _UNREACHABLE = {
 def probe(host: str, port: int, *, timeout: float) -> probes_file.ProbeResult:
     """Open (and close) one TCP connection to host:port within `timeout` seconds."""
     clock = common.Clock(common.check_timeout(timeout))
-    at = common.now_iso()
-    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     data: dict[str, Any] = {"host": host, "port": port, "address": ""}
-
-    def result(outcome: outcomes.Tcp, detail: str) -> probes_file.ProbeResult:
-        return probes_file.ProbeResult(
-            kind="tcp",
-            target=target,
-            outcome=outcome,
-            elapsed_ms=clock.elapsed_ms(),
-            detail=detail,
-            data=data,
-            at=at,
-        )
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    run = common.Run(kind="tcp", target=target, clock=clock, data=data)
 
     resolved = common.resolve(host, port, seconds=clock.left())
     if not resolved.addresses:
         data["gai_error"] = resolved.gai_error
-        return result(outcomes.Tcp.DNS_ERROR, resolved.error)
+        return run.result(outcomes.Tcp.DNS_ERROR, resolved.error)
     data["addresses"] = list(resolved.addresses)
 
     outcome, detail = outcomes.Tcp.TIMEOUT, f"no answer within {clock.timeout:g} s"
@@ -71,7 +60,7 @@ def probe(host: str, port: int, *, timeout: float) -> probes_file.ProbeResult:
         outcome, detail = _attempt(address, port, clock, data)
         if outcome in (outcomes.Tcp.OPEN, outcomes.Tcp.TIMEOUT) or clock.left() <= 0:
             break
-    return result(outcome, detail)
+    return run.result(outcome, detail)
 
 
 def _attempt(
