@@ -12,7 +12,6 @@ capabilities, and the kubelet kills it after `activeDeadlineSeconds` should para
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import math
 import re
 import secrets
@@ -25,6 +24,7 @@ from paramedic import timeouts
 from paramedic.evidence import probes_file
 from paramedic.gather import fetch, plan, probe_pod_log
 from paramedic.kube import objects, pods, resolve, services
+from paramedic.probes import common
 
 DEFAULT_IMAGE = "busybox:1.36"
 CONTROLLER_LABELS = (
@@ -199,7 +199,7 @@ def run(
         )
         if log is None:
             return ()
-        return probe_pod_log.parse(log.text, source=f"pod {namespace}/{name}", at=_now())
+        return probe_pod_log.parse(log.text, source=f"pod {namespace}/{name}", at=common.now_iso())
     finally:
         deleted = fetcher.write("DELETE", pod_path)
         if not deleted.ok and not deleted.not_found:
@@ -235,7 +235,3 @@ def _wait(fetcher: fetch.Fetcher, pod_path: str, name: str, namespace: str, imag
         f"probe pod {namespace}/{name} did not finish within --timeout {fetcher.total:g} s"
     )
     return False
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
