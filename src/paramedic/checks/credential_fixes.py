@@ -22,12 +22,8 @@ _USER = re.compile(r'for user "([^"]+)"|user "([^"]+)"')
 _HBA = re.compile(r'no pg_hba\.conf entry for host "([^"]+)", user "([^"]+)", database "([^"]+)"')
 
 
-def _workload(template: Obj) -> tuple[str, str, str] | None:
-    return clues.workload_ref(template)
-
-
 def _restart(template: Obj, pod_list: Sequence[Obj] = ()) -> str:
-    ref = _workload(template)
+    ref = clues.workload_ref(template)
     if ref is not None and ref[0] in ("deployment", "statefulset", "daemonset"):
         return f"kubectl rollout restart {ref[0]}/{ref[2]} -n {ref[1]}"
     names = " ".join(objects.name(p) for p in pod_list) or objects.name(template)
@@ -35,19 +31,19 @@ def _restart(template: Obj, pod_list: Sequence[Obj] = ()) -> str:
 
 
 def _status(template: Obj) -> str:
-    ref = _workload(template)
+    ref = clues.workload_ref(template)
     if ref is not None and ref[0] in ("deployment", "statefulset", "daemonset"):
         return f"kubectl rollout status {ref[0]}/{ref[2]} -n {ref[1]} --timeout=180s"
     return f"kubectl get pods -n {objects.namespace(template)}"
 
 
 def _log_target(template: Obj) -> str:
-    ref = _workload(template)
+    ref = clues.workload_ref(template)
     return f"{ref[0]}/{ref[2]}" if ref else objects.name(template)
 
 
 def logs_command(template: Obj, pod_list: Sequence[Obj]) -> str:
-    ref = _workload(template)
+    ref = clues.workload_ref(template)
     target = (
         f"{ref[0]}/{ref[2]}"
         if ref
@@ -80,7 +76,7 @@ def missing_summary(template: Obj, m: credential_facts.Missing) -> str:
 
 def for_missing(template: Obj, m: credential_facts.Missing) -> dict[str, Any]:
     ref, ns = m.ref, objects.namespace(template)
-    wl = _workload(template)
+    wl = clues.workload_ref(template)
     steps: list[model.FixStep] = []
     alternatives: list[str] = []
     if m.closest and wl is not None and ref.via != env.VOLUME:
