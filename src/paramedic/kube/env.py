@@ -99,39 +99,25 @@ def _container_refs(
     cname = str(c.get("name", ""))
     found = []
     for i, var in enumerate(objects.as_list(c.get("env"))):
-        value_from = objects.as_dict(objects.as_dict(var).get("valueFrom"))
-        for field, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
-            sel = objects.as_dict(value_from.get(field))
-            if sel:
-                found.append(
-                    Reference(
-                        container=cname,
-                        kind=kind,
-                        name=str(sel.get("name", "")),
-                        key=str(sel.get("key", "")),
-                        via=ENV,
-                        optional=bool(sel.get("optional")),
-                        env_var=str(var.get("name", "")),
-                        path=f"{where}/env/{i}/valueFrom/{field}",
-                    )
-                )
+        var = objects.as_dict(var)
+        found += _env_refs(
+            cname,
+            objects.as_dict(var.get("valueFrom")),
+            ("secretKeyRef", "configMapKeyRef"),
+            via=ENV,
+            env_var=str(var.get("name", "")),
+            path=f"{where}/env/{i}/valueFrom",
+        )
     for i, source in enumerate(objects.as_list(c.get("envFrom"))):
         source = objects.as_dict(source)
-        for field, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
-            sel = objects.as_dict(source.get(field))
-            if sel:
-                found.append(
-                    Reference(
-                        container=cname,
-                        kind=kind,
-                        name=str(sel.get("name", "")),
-                        key=None,
-                        via=ENV_FROM,
-                        optional=bool(sel.get("optional")),
-                        env_var=str(source.get("prefix") or ""),
-                        path=f"{where}/envFrom/{i}/{field}",
-                    )
-                )
+        found += _env_refs(
+            cname,
+            source,
+            ("secretRef", "configMapRef"),
+            via=ENV_FROM,
+            env_var=str(source.get("prefix") or ""),
+            path=f"{where}/envFrom/{i}",
+        )
     for i, mount in enumerate(objects.as_list(c.get("volumeMounts"))):
         mount = objects.as_dict(mount)
         volume = objects.as_dict(volumes.get(str(mount.get("name"))))
@@ -152,6 +138,35 @@ def _container_refs(
                         path=f"{where}/volumeMounts/{i}",
                     )
                 )
+    return found
+
+
+def _env_refs(
+    cname: str,
+    holder: Mapping[str, Any],
+    fields: tuple[str, str],
+    *,
+    via: str,
+    env_var: str,
+    path: str,
+) -> list[Reference]:
+    """The Secret and ConfigMap a `valueFrom` (one key) or an `envFrom` entry (all keys) names."""
+    found = []
+    for field, kind in zip(fields, ("Secret", "ConfigMap"), strict=True):
+        sel = objects.as_dict(holder.get(field))
+        if sel:
+            found.append(
+                Reference(
+                    container=cname,
+                    kind=kind,
+                    name=str(sel.get("name", "")),
+                    key=str(sel.get("key", "")) if via == ENV else None,
+                    via=via,
+                    optional=bool(sel.get("optional")),
+                    env_var=env_var,
+                    path=f"{path}/{field}",
+                )
+            )
     return found
 
 
