@@ -81,34 +81,15 @@ def run(ctx: model.Context) -> model.Finding:
         "demand_peak": arithmetic.peak,
         "saturation": saturation,
     }
-
-    if exhausted or probe_full is not None or (saturation is not None and saturation >= 0.95):
+    cause = exhausted or probe_full is not None or (saturation is not None and saturation >= 0.95)
+    if cause or over or (saturation is not None and saturation >= 0.8):
         return model.Finding(
             check="connection-pool",
-            verdict=model.Verdict.CAUSE,
-            confidence=model.Confidence.HIGH,
-            summary=_cause_summary(limits, arithmetic, saturation, object_limits),
-            evidence=tuple(evidence),
-            fix=pg_fixes.fix(
-                scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}, object_limits
-            ),
-            why=pg_fixes.WHY,
-            verify=pg_fixes.verify(scope, limits),
-            priority=40,
-            details=details,
-        )
-    if over or (saturation is not None and saturation >= 0.8):
-        return model.Finding(
-            check="connection-pool",
-            verdict=model.Verdict.WARNING,
-            confidence=model.Confidence.MEDIUM,
-            summary=(
-                f"pools may open {arithmetic.peak} connections but only {limits.usable} slots are "
-                "usable"
-                + (" (already over at steady state)" if now_over else " (at the next rollout)")
-            )
-            if over and limits
-            else f"connection slots {saturation:.0%} used ({FORMULA})",
+            verdict=model.Verdict.CAUSE if cause else model.Verdict.WARNING,
+            confidence=model.Confidence.HIGH if cause else model.Confidence.MEDIUM,
+            summary=_cause_summary(limits, arithmetic, saturation, object_limits)
+            if cause
+            else _warning_summary(limits, arithmetic, saturation, now_over=now_over),
             evidence=tuple(evidence),
             fix=pg_fixes.fix(
                 scope, limits, clients, arithmetic, probe_ok.data if probe_ok else {}, object_limits
@@ -198,6 +179,21 @@ def _cause_summary(
     if saturation is not None:
         return f"{head}: {saturation:.0%} of usable slots in use"
     return head
+
+
+def _warning_summary(
+    limits: pg_limits.ServerLimits | None,
+    arithmetic: pg_fixes.Arithmetic,
+    saturation: float | None,
+    *,
+    now_over: bool,
+) -> str:
+    if limits is not None and arithmetic.peak is not None and arithmetic.peak > limits.usable:
+        return (
+            f"pools may open {arithmetic.peak} connections but only {limits.usable} slots are "
+            "usable" + (" (already over at steady state)" if now_over else " (at the next rollout)")
+        )
+    return f"connection slots {saturation:.0%} used ({FORMULA})"
 
 
 __all__: Sequence[str] = ("run",)
