@@ -85,6 +85,28 @@ def test_find_port_by_number_name_or_the_only_port(ports, wanted, found):
     assert (result or {}).get("name") == found
 
 
+DNS_PORTS = [
+    {"name": "dns", "port": 53, "protocol": "UDP"},
+    {"name": "dns-tcp", "port": 53, "protocol": "TCP"},
+]
+
+
+@pytest.mark.parametrize(
+    ("ports", "wanted", "protocol", "found"),
+    [
+        (DNS_PORTS, 53, "UDP", "dns"),
+        (DNS_PORTS, 53, "TCP", "dns-tcp"),
+        (DNS_PORTS, "dns", "TCP", None),
+        (DNS_PORTS, None, "TCP", "dns-tcp"),
+        (DNS_PORTS, 53, "SCTP", None),
+        (PORTS, 5432, "TCP", "postgres"),
+    ],
+)
+def test_find_port_with_a_protocol_sees_only_ports_of_that_protocol(ports, wanted, protocol, found):
+    result = services.find_port(service({"k8s-app": "kube-dns"}, ports), wanted, protocol=protocol)
+    assert (result or {}).get("name") == found
+
+
 @pytest.mark.parametrize(
     ("port", "expected"),
     [

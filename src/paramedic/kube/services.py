@@ -31,9 +31,16 @@ def service_ports(service: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [p for p in objects.as_list(objects.spec(service).get("ports")) if isinstance(p, dict)]
 
 
-def find_port(service: Mapping[str, Any], port: int | str | None) -> dict[str, Any] | None:
-    """The Service port matching a number or name; the only port when `port` is None."""
+def find_port(
+    service: Mapping[str, Any], port: int | str | None, *, protocol: str | None = None
+) -> dict[str, Any] | None:
+    """The Service port matching a number or name; the only port when `port` is None.
+
+    With `protocol`, only ports of that protocol count (kube-dns has 53/UDP and 53/TCP).
+    """
     ports = service_ports(service)
+    if protocol is not None:
+        ports = [p for p in ports if (p.get("protocol") or "TCP") == protocol]
     if port is None:
         return ports[0] if len(ports) == 1 else None
     for p in ports:

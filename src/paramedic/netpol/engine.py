@@ -107,8 +107,7 @@ def _dns_port(evidence: evidence_model.Evidence, dst: peers.Peer, protocol: str)
     service = evidence.get("Service", DNS_NAMESPACE, "kube-dns")
     if service is None or dst.obj is None:
         return DNS_PORT
-    for sp in services.service_ports(service):
-        if sp.get("port") == DNS_PORT and (sp.get("protocol") or "TCP") == protocol:
-            number = services.container_port(dst.obj, services.target_port(sp), protocol)
-            return number or DNS_PORT
-    return DNS_PORT
+    sp = services.find_port(service, DNS_PORT, protocol=protocol)
+    if sp is None:
+        return DNS_PORT
+    return services.container_port(dst.obj, services.target_port(sp), protocol) or DNS_PORT

@@ -190,9 +190,7 @@ def _service_endpoints(
     port: int | str | None,
     protocol: str,
 ) -> tuple[Endpoint, ...]:
-    # Only the Service's ports of this protocol (kube-dns has 53/UDP and 53/TCP).
-    same = [p for p in services.service_ports(service) if (p.get("protocol") or "TCP") == protocol]
-    svc_port = services.find_port({"spec": {"ports": same}}, port)
+    svc_port = services.find_port(service, port, protocol=protocol)
     ref = objects.ref(service)
     if svc_port is None:
         known = ", ".join(
