@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from paramedic.evidence import layout
 from paramedic.kube import selectors
 
 # (group/version, plural) -> kind; "" group = core
@@ -368,7 +369,7 @@ class FakeApiServer:
         container = query.get("container", "")
         if any(c.get("metadata", {}).get("name") == pod for c in self.created):
             return 200, self.probe_log
-        key = (ns, pod, f"{container} (previous)" if query.get("previous") == "true" else container)
+        key = (ns, pod, layout.log_container(container, previous=query.get("previous") == "true"))
         if key not in self.logs:
             if not any(
                 o.get("kind") == "Pod" and o["metadata"].get("name") == pod for o in self.objects

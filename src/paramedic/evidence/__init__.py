@@ -2,6 +2,7 @@
 
 `model` holds the immutable value the checks see; `bundle` loads it from disk and `writer`
 saves it, `probes_file` reads and writes recorded probe results, `redact` digests Secret values,
-`incident` validates what is being diagnosed, `demos` lists the shipped demos.
+`incident` validates what is being diagnosed, `demos` lists the shipped demos, `layout` names
+the files of a bundle.
 The live gatherer (`paramedic.gather.live`, one layer up) produces the same value from a cluster.
 """

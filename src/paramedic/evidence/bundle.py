@@ -25,7 +25,7 @@ import yaml_rs
 
 from paramedic import errors
 from paramedic.evidence import incident as incident_file
-from paramedic.evidence import model, probes_file, redact
+from paramedic.evidence import layout, model, probes_file, redact
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Largest single file we read (a 50,000-object dump is ~100 MiB)."""
@@ -34,9 +34,6 @@ MAX_ARCHIVE_MEMBERS = 100_000
 MAX_LOG_BYTES = 2 * 1024 * 1024
 """Only the tail of a longer log file is kept."""
 
-_OBJECTS = ("objects.yaml", "objects.yml", "objects.json")
-_METRICS = ("metrics.yaml", "metrics.yml", "metrics.json")
-_INCIDENT = ("incident.yaml", "incident.yml", "incident.json")
 _SINGLE_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 Reader = Callable[[str], bytes | None]
@@ -103,7 +100,7 @@ def _from_directory(root: Path, label: str) -> model.Evidence:
     def log_files() -> Iterator[str]:
         # Every *.log entry is handed to read(), which refuses links and special files, so a
         # symlinked or FIFO log is an error rather than silently skipped (and never opened).
-        logs = root / "logs"
+        logs = root / layout.LOGS
         if logs.is_symlink():
             raise errors.BundleError(f"{logs}: is a symbolic link; bundles may not contain links")
         if not logs.is_dir():
@@ -144,7 +141,7 @@ def _from_archive(path: Path, label: str) -> model.Evidence:
     prefix = _common_root(files)
     if prefix:
         files = {name[len(prefix) :]: data for name, data in files.items()}
-    logs = sorted(n for n in files if n.startswith("logs/") and n.endswith(".log"))
+    logs = sorted(n for n in files if n.startswith(f"{layout.LOGS}/") and n.endswith(".log"))
     return _assemble(files.get, logs, where=str(path), label=label)
 
 
@@ -167,7 +164,7 @@ def _safe_member_name(member: tarfile.TarInfo, archive: Path) -> str | None:
 
 def _common_root(files: dict[str, bytes]) -> str:
     """'bundle/' when every entry sits in one top folder and objects.* is not at the top."""
-    if any(name in files for name in _OBJECTS):
+    if any(name in files for name in layout.OBJECTS):
         return ""
     tops = {name.split("/", 1)[0] for name in files if "/" in name}
     if len(tops) == 1 and all("/" in name for name in files):
@@ -211,26 +208,25 @@ def _first(read: Reader, names: tuple[str, ...]) -> tuple[str, bytes] | None:
 
 
 def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> model.Evidence:
-    found = _first(read, _OBJECTS)
+    found = _first(read, layout.OBJECTS)
     if found is None:
         raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
     name, data = found
     objects = parse_objects(data, where=f"{where}/{name}")
 
     metrics: list[model.KubeObject] = []
-    found = _first(read, _METRICS)
+    found = _first(read, layout.METRICS)
     if found:
         metrics = parse_objects(found[1], where=f"{where}/{found[0]}")
 
     probes: tuple[probes_file.ProbeResult, ...] = ()
-    raw = read("probes.json")
+    raw = read(layout.PROBES)
     if raw is not None:
-        probes = probes_file.parse(
-            _decode_json(raw, where=f"{where}/probes.json"), where=f"{where}/probes.json"
-        )
+        at = f"{where}/{layout.PROBES}"
+        probes = probes_file.parse(_decode_json(raw, where=at), where=at)
 
     incident = None
-    found = _first(read, _INCIDENT)
+    found = _first(read, layout.INCIDENT)
     if found:
         docs = [
             d for d in _decode_documents(found[1], where=f"{where}/{found[0]}") if d is not None
@@ -241,7 +237,7 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
 
     logs: dict[model.LogKey, tuple[str, ...]] = {}
     for rel in log_names:
-        key = _log_key(rel)
+        key = layout.log_key(rel)
         if key is None:
             continue
         content = read(rel) or b""
@@ -250,7 +246,7 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
         logs[key] = redact.log_lines(content.decode("utf-8", errors="replace").splitlines())
 
     gaps: tuple[str, ...] = ()
-    raw = read("gaps.txt")
+    raw = read(layout.GAPS)
     if raw is not None:
         # What the live gatherer could not read: checks lower their confidence for it, so a
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
@@ -266,17 +262,6 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
         provenance=label,
         gaps=gaps,
     )
-
-
-def _log_key(rel: str) -> model.LogKey | None:
-    """logs/<ns>/<pod>/<container>.log -> (ns, pod, container); .previous.log keeps a suffix."""
-    parts = rel.split("/")
-    if len(parts) != 4 or parts[0] != "logs":
-        return None
-    container = parts[3][: -len(".log")]
-    if container.endswith(".previous"):
-        container = container[: -len(".previous")] + " (previous)"
-    return parts[1], parts[2], container
 
 
 # --- decoding ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from paramedic import errors
-from paramedic.evidence import bundle, model
+from paramedic.evidence import bundle, layout, model
 
 DEFAULT = "seed"
 
@@ -33,7 +33,7 @@ def available() -> list[Demo]:
     """Every shipped demo, the reference one first, then by name."""
     found = []
     for folder in sorted(root().iterdir()):
-        incident = folder / "incident.yaml"
+        incident = folder / layout.INCIDENT[0]
         if not incident.is_file():
             continue
         doc = yaml.load(incident.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}

@@ -1,4 +1,4 @@
-"""Write `Evidence` as a bundle (DESIGN.md §2): a directory, or a .tar.gz of one.
+"""Write `Evidence` as a bundle (DESIGN.md §2, names in `layout`): a directory, or a .tar.gz.
 
     OUT/objects.yaml        a v1 List of every object, Secret values replaced by digests
     OUT/metrics.yaml        PodMetricsList, when there are metrics
@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from paramedic import errors
-from paramedic.evidence import model, probes_file, redact
+from paramedic.evidence import layout, model, probes_file, redact
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 
@@ -43,7 +43,7 @@ def write(evidence: model.Evidence, out_path: str | Path) -> Path:
 def render(evidence: model.Evidence) -> dict[str, bytes]:
     """The bundle as {relative path: content}."""
     files: dict[str, bytes] = {
-        "objects.yaml": _yaml(
+        layout.OBJECTS[0]: _yaml(
             {
                 "apiVersion": "v1",
                 "kind": "List",
@@ -53,7 +53,7 @@ def render(evidence: model.Evidence) -> dict[str, bytes]:
         ),
     }
     if evidence.metrics:
-        files["metrics.yaml"] = _yaml(
+        files[layout.METRICS[0]] = _yaml(
             {
                 "apiVersion": "metrics.k8s.io/v1beta1",
                 "kind": "PodMetricsList",
@@ -61,16 +61,14 @@ def render(evidence: model.Evidence) -> dict[str, bytes]:
                 "items": list(evidence.metrics),
             }
         )
-    for (namespace, pod, container), lines in sorted(evidence.logs.items()):
-        files[_log_path(namespace, pod, container)] = "".join(
-            f"{line}\n" for line in lines
-        ).encode()
+    for key, lines in sorted(evidence.logs.items()):
+        files[layout.log_path(key)] = "".join(f"{line}\n" for line in lines).encode()
     if evidence.probes:
-        files["probes.json"] = (probes_file.dumps(evidence.probes) + "\n").encode()
+        files[layout.PROBES] = (probes_file.dumps(evidence.probes) + "\n").encode()
     if evidence.incident is not None:
-        files["incident.yaml"] = _yaml(_incident(evidence))
+        files[layout.INCIDENT[0]] = _yaml(_incident(evidence))
     if evidence.gaps:
-        files["gaps.txt"] = "".join(f"{gap}\n" for gap in evidence.gaps).encode()
+        files[layout.GAPS] = "".join(f"{gap}\n" for gap in evidence.gaps).encode()
     return files
 
 
@@ -91,18 +89,6 @@ def _incident(evidence: model.Evidence) -> dict[str, Any]:
     if evidence.provenance:
         doc["notes"] = f"captured by paramedic from {evidence.provenance}"
     return doc
-
-
-def _log_path(namespace: str, pod: str, container: str) -> str:
-    suffix = ".log"
-    if container.endswith(" (previous)"):
-        container, suffix = container[: -len(" (previous)")], ".previous.log"
-    for part in (namespace, pod, container):
-        if not part or "/" in part or part in (".", "..") or "\0" in part:
-            raise errors.GatherError(
-                f"cannot write logs for {namespace}/{pod}/{container}: unsafe name"
-            )
-    return f"logs/{namespace}/{pod}/{container}{suffix}"
 
 
 def _yaml(doc: Any) -> bytes:

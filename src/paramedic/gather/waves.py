@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from paramedic import timeouts
-from paramedic.evidence import model, redact
+from paramedic.evidence import layout, model, redact
 from paramedic.gather import fetch, kubeapi, plan
 from paramedic.kube import objects, pods, resolve, selectors
 
@@ -280,8 +280,8 @@ class Gathering:
     ) -> Callable[[kubeapi.Reply | None], None]:
         def handle(reply: kubeapi.Reply | None) -> None:
             if reply is not None and reply.ok:
-                key = f"{container} (previous)" if previous else container
-                self.logs[(ns, pod, key)] = redact.log_lines(reply.text.splitlines())
+                key = (ns, pod, layout.log_container(container, previous=previous))
+                self.logs[key] = redact.log_lines(reply.text.splitlines())
 
         return handle
 
