@@ -13,13 +13,11 @@ import re
 from typing import Any
 
 from paramedic.checks import clues, credential_facts, credential_fixes, model, registry
+from paramedic.evidence import redact
 from paramedic.kube import env, objects
 
 _ID = "credentials"
 _AUTH_MEANINGS = ("auth-failed", "no-hba-entry")
-_SECRETISH = re.compile(
-    r"(://[^:/@\s]+:)[^@\s]+@|((?:password|passwd|pwd)\s*[=:]\s*)\S+", re.IGNORECASE
-)
 
 
 @registry.check(
@@ -201,17 +199,13 @@ _KEY_TEXT = re.compile(r"FATAL:|ERROR:|password authentication|no pg_hba|28P01",
 def _clean(line: str, width: int = 180) -> str:
     """A log line fit for a report: one line, passwords in DSNs or key=value pairs masked, and
     when too long, the part from the error text on."""
-    text = " ".join(_SECRETISH.sub(_mask, line).split())
+    text = " ".join(redact.log_line(line).split())
     if len(text) <= width:
         return text
     key = _KEY_TEXT.search(text)
     if key and key.start() > 0:
         text = "…" + text[key.start() :]
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _mask(match: re.Match[str]) -> str:
-    return f"{match.group(1)}***@" if match.group(1) else f"{match.group(2)}***"
 
 
 def _finding(
