@@ -276,6 +276,22 @@ def test_port_name_selects_one_of_several_service_ports():
             None,
             "target 'db.example.com' is outside the cluster: give a numeric port",
         ),
+        (
+            "user-service",
+            "db.example.com:70000",
+            None,
+            "app",
+            None,
+            "target 'db.example.com': port 70000 is out of range \\(1-65535\\)",
+        ),
+        (
+            "user-service",
+            "db.example.com",
+            0,
+            "app",
+            None,
+            "target 'db.example.com': port 0 is out of range \\(1-65535\\)",
+        ),
     ],
 )
 def test_resolution_errors_are_one_clear_line(

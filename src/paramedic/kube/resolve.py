@@ -227,6 +227,8 @@ def _resolve_target(
             raise errors.IncidentError(
                 f"target {target!r} is outside the cluster: give a numeric port"
             )
+        if port is not None and not 1 <= port <= 65535:
+            raise errors.IncidentError(f"target {target!r}: port {port} is out of range (1-65535)")
         return Scope(
             **common,
             target=target,
