@@ -1,5 +1,5 @@
-"""Readings several checks share: recognised error lines in pod logs and Events, and the plain
-(non-secret) settings a container is started with.
+"""Readings several checks share: recognised error lines in pod logs and Events, the plain
+(non-secret) settings a container is started with, and the workload a pod belongs to.
 
 Not a check. It exists so that `dns`, `connection-pool`, `firewall` and `readiness-probe` read
 logs and env the same way and cite them the same way ('log app/pod/app:12', 'Event app/x').
@@ -167,6 +167,18 @@ def env_values(
 
 def containers_of(workload_or_pod: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return pods.containers(workload_or_pod) if workload_or_pod is not None else []
+
+
+def owner_workload(
+    evidence: evidence_model.Evidence, pod: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The StatefulSet, Deployment (through its ReplicaSet, or the ReplicaSet when the Deployment
+    is not in the evidence) or DaemonSet a pod belongs to; None when none is in the evidence."""
+    ns = objects.namespace(pod)
+    workloads = [
+        w for k in ("StatefulSet", "Deployment", "DaemonSet") for w in evidence.kind(k, ns)
+    ]
+    return pods.owner_workload(pod, workloads, evidence.kind("ReplicaSet", ns))
 
 
 def workload_ref(scope_source: Mapping[str, Any] | None) -> tuple[str, str, str] | None:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paramedic.checks import model
+from paramedic.checks import clues, model
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, selectors, services
 
@@ -204,9 +204,7 @@ def _same_owner(a: Obj, b: Obj) -> bool:
 
 
 def _owner_match_labels(ev: evidence_model.Evidence, pod: Obj) -> dict[str, str]:
-    ns = objects.namespace(pod)
-    workloads = [w for k in ("StatefulSet", "Deployment", "DaemonSet") for w in ev.kind(k, ns)]
-    owner = pods.owner_workload(pod, workloads, ev.kind("ReplicaSet", ns))
+    owner = clues.owner_workload(ev, pod)
     sel = objects.as_dict(objects.spec(owner).get("selector")) if owner else {}
     if sel.get("matchExpressions"):
         return {}

@@ -122,8 +122,7 @@ def server_limits(
         superuser_reserved=get("superuser_reserved_connections"),
         reserved=get("reserved_connections"),
         container=str(container.get("name", "")),
-        workload=pods.owner_workload(pod, ev.kind("StatefulSet", ns))
-        or pods.owner_workload(pod, ev.kind("Deployment", ns), ev.kind("ReplicaSet", ns)),
+        workload=clues.owner_workload(ev, pod),
     )
 
 

@@ -211,11 +211,7 @@ def _database_liveness(
     when it is slowest (crash recovery, checkpoints): every client then reconnects at once."""
     if not scope.target_pods:
         return None, []
-    pod = scope.target_pods[0]
-    ns = objects.namespace(pod)
-    workload = pods.owner_workload(pod, ev.kind("StatefulSet", ns)) or pods.owner_workload(
-        pod, ev.kind("Deployment", ns), ev.kind("ReplicaSet", ns)
-    )
+    workload = clues.owner_workload(ev, scope.target_pods[0])
     if workload is None:
         return None, []
     found = []

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic.checks import clues, model, registry, resource_facts
-from paramedic.kube import objects, pods
+from paramedic.kube import objects
 
 _ID = "resources"
 _CLIENT_MEANINGS = ("db-not-ready", "db-crashed", "conn-reset")
@@ -198,8 +198,7 @@ def _resize_fix(
 ) -> dict[str, Any]:
     pod = sigs[0].pod
     ns = objects.namespace(pod)
-    workloads = [w for k in ("StatefulSet", "Deployment", "DaemonSet") for w in ev.kind(k, ns)]
-    owner = pods.owner_workload(pod, workloads, ev.kind("ReplicaSet", ns))
+    owner = clues.owner_workload(ev, pod)
     plan = resource_facts.resize(sigs, memory=memory, cpu=cpu, requests_only=requests_only)
     kind = str(owner.get("kind", "")).lower() if owner else ""
     target = (
