@@ -113,6 +113,12 @@ def test_diagnose_flags_override_the_incident_file(capsys: pytest.CaptureFixture
             "names port 5432 but --port says 5433",
         ),
         (["diagnose", "{seed}", "--to", "http://profile-db.data:5432"], "not a URL"),
+        (
+            ["diagnose", "{seed}", "--to", "db.example.com:70000"],
+            "port 70000 is out of range (1-65535)",
+        ),
+        (["diagnose", "{seed}", "--context", "prod"], "--context works only live"),
+        (["capture", "/nonexistent/out", "--to", "profile-db.data"], "--from SRC --to DST"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(
@@ -124,6 +130,30 @@ def test_bad_input_gives_one_line_and_exit_2(
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("paramedic: error: ")
     assert message in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["netpol", "assert", "{seed}", "{file}"], "{file}: not UTF-8 text (byte 0)"),
+        (
+            ["probe", "postgres", "host=127.0.0.1", "--password-file", "{file}"],
+            "cannot read --password-file {file}: not UTF-8 text",
+        ),
+    ],
+    ids=["netpol_expectations", "probe_password_file"],
+)
+def test_a_file_that_is_not_utf8_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
+) -> None:
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe\x00")
+    seed = str(demos.root() / demos.DEFAULT)
+    code, _, err = run(
+        capsys, *[a.replace("{seed}", seed).replace("{file}", str(binary)) for a in argv]
+    )
+    assert code == 2
+    assert err.count("\n") == 1 and message.replace("{file}", str(binary)) in err
 
 
 def test_invalid_yaml_names_file_and_line(

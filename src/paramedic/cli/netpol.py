@@ -136,6 +136,8 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> Non
         raise errors.InputError(
             f"{expectations_file}: cannot read ({exc.strerror or exc})"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise errors.InputError(f"{expectations_file}: not UTF-8 text (byte {exc.start})") from exc
     try:
         doc = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:

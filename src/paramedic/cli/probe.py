@@ -147,6 +147,10 @@ def postgres(
             raise errors.InputError(
                 f"cannot read --password-file {password_file}: {exc.strerror}"
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise errors.InputError(
+                f"cannot read --password-file {password_file}: not UTF-8 text (byte {exc.start})"
+            ) from exc
     return _finish(postgres_probe.probe(dsn, timeout=timeout, password=password), output, record)
 
 
