@@ -30,10 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from live import fakeapi  # noqa: E402
-from paramedic import timeouts  # noqa: E402
-from paramedic.evidence import demos, model  # noqa: E402
-from paramedic.gather import live  # noqa: E402
+from live import fakeapi, livekit  # noqa: E402
+from paramedic.evidence import demos  # noqa: E402
 
 PY = sys.executable
 NAMESPACES = 30
@@ -245,21 +243,11 @@ def main(runs: int = 7) -> None:
     try:
         with fakeapi.FakeApiServer(objects, logs=logs, metrics=metrics) as server:
             config = server.kubeconfig(work / "kubeconfig", namespace="app")
-            incident = model.Incident(source="user-service", target="profile-db.data", port=5432)
             in_process, requests = [], 0
             for _ in range(runs):
                 before = len(server.requests)
                 start = time.perf_counter()
-                evidence = live.gather(
-                    incident,
-                    kubeconfig=str(config),
-                    context=None,
-                    limits=timeouts.DEFAULT,
-                    probe_pod=False,
-                    probe_image=None,
-                    db_probe=False,
-                    progress=False,
-                )
+                evidence = livekit.gather(config)
                 in_process.append(time.perf_counter() - start)
                 requests = len(server.requests) - before
                 assert not evidence.gaps, evidence.gaps
@@ -267,16 +255,7 @@ def main(runs: int = 7) -> None:
             slow = []
             for _ in range(runs):
                 start = time.perf_counter()
-                live.gather(
-                    incident,
-                    kubeconfig=str(config),
-                    context=None,
-                    limits=timeouts.DEFAULT,
-                    probe_pod=False,
-                    probe_image=None,
-                    db_probe=False,
-                    progress=False,
-                )
+                livekit.gather(config)
                 slow.append(time.perf_counter() - start)
             server.slow.clear()
             argv = [

@@ -13,10 +13,10 @@ import pytest
 
 from paramedic import timeouts
 from paramedic.evidence import demos, model
-from paramedic.gather import db_probe, live
+from paramedic.gather import db_probe
 
 from . import fakeapi
-from .conftest import seed_objects
+from .livekit import INCIDENT, gather, seed_objects
 
 try:
     from probes import probefix_pg
@@ -71,20 +71,10 @@ def _probe(
         if forbid:
             server.forbidden.add(("create", "pods/portforward", "data"))
         config = str(server.kubeconfig(tmp_path / "k", namespace="app"))
-        incident = model.Incident(source="user-service", target="profile-db.data", port=5432)
         limits = timeouts.Timeouts(postgres=5.0)
-        evidence = live.gather(
-            incident,
-            kubeconfig=config,
-            context=None,
-            limits=limits,
-            probe_pod=False,
-            probe_image=None,
-            db_probe=False,
-            progress=False,
-        )
+        evidence = gather(config, limits=limits)
         evidence = db_probe.run(
-            evidence, evidence.incident or incident, kubeconfig=config, context=None, limits=limits
+            evidence, evidence.incident or INCIDENT, kubeconfig=config, context=None, limits=limits
         )
         return evidence, server
 

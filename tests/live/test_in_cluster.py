@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from paramedic import timeouts
-from paramedic.evidence import demos, model
-from paramedic.gather import kubeapi, live
+from paramedic.gather import kubeapi
 
-from . import fakeapi
-from .conftest import seed_objects
+from .livekit import gather, seed_server
 
 
 @pytest.fixture
@@ -55,11 +52,7 @@ def test_in_a_pod_the_service_account_is_used_and_its_namespace_is_the_default(
 ) -> None:
     from kubernetes.config import incluster_config
 
-    seed = demos.load(demos.DEFAULT)
-    tls = (service_account / "ca.crt", tmp_path / "key.pem")
-    with fakeapi.FakeApiServer(
-        seed_objects(), logs=dict(seed.logs), metrics=seed.metrics, tls=tls
-    ) as server:
+    with seed_server(tls=(service_account / "ca.crt", tmp_path / "key.pem")) as server:
         port = server.url.rsplit(":", 1)[1]
         monkeypatch.setenv("HOME", str(tmp_path))
         monkeypatch.delenv("KUBECONFIG", raising=False)
@@ -72,16 +65,7 @@ def test_in_a_pod_the_service_account_is_used_and_its_namespace_is_the_default(
             incluster_config, "SERVICE_CERT_FILENAME", str(service_account / "ca.crt")
         )
         monkeypatch.setattr(kubeapi, "IN_CLUSTER_NAMESPACE", service_account / "namespace")
-        evidence = live.gather(
-            model.Incident(source="user-service", target="profile-db.data", port=5432),
-            kubeconfig=None,
-            context=None,
-            limits=timeouts.DEFAULT,
-            probe_pod=False,
-            probe_image=None,
-            db_probe=False,
-            progress=False,
-        )
+        evidence = gather(None)
     assert server.url.startswith("https://")
     assert server.tokens == {"bearer service-account-token"}
     assert evidence.provenance == "live cluster in-cluster"

@@ -12,10 +12,9 @@ import pytest
 
 from paramedic.cli import main as cli_main
 from paramedic.evidence import bundle
-from paramedic.gather import live
 
 from . import fakeapi
-from .conftest import RAW_SECRETS, gather
+from .livekit import RAW_SECRETS, gather, seed_server
 
 INCIDENT = ("--from", "user-service", "--to", "profile-db.data", "--port", "5432")
 
@@ -178,10 +177,8 @@ def test_a_forbidden_list_shows_in_the_diagnosis_and_the_capture(
     assert "cannot list networkpolicies in data" in (tmp_path / "b" / "gaps.txt").read_text()
 
 
-def test_a_missing_metrics_api_becomes_a_gap(seed: object, tmp_path: Path) -> None:
-    from .conftest import seed_objects
-
-    with fakeapi.FakeApiServer(seed_objects(), logs=dict(seed.logs)) as srv:  # type: ignore[attr-defined]
+def test_a_missing_metrics_api_becomes_a_gap(tmp_path: Path) -> None:
+    with seed_server(metrics=False) as srv:
         evidence = gather(srv.kubeconfig(tmp_path / "k", namespace="app"))
     assert evidence.metrics == ()
     assert any("metrics.k8s.io" in g for g in evidence.gaps)
@@ -284,20 +281,10 @@ def test_capture_never_overwrites_an_existing_output(
 def test_live_gather_sends_db_probe_callers_to_the_gather_layer_before_any_request(
     server: fakeapi.FakeApiServer, kubeconfig: Path
 ) -> None:
-    from paramedic import errors, timeouts
-    from paramedic.evidence import model
+    from paramedic import errors
 
     with pytest.raises(errors.InputError, match=r"paramedic\.gather\.db_probe"):
-        live.gather(
-            model.Incident(source="user-service", target="profile-db.data"),
-            kubeconfig=str(kubeconfig),
-            context=None,
-            limits=timeouts.DEFAULT,
-            probe_pod=False,
-            probe_image=None,
-            db_probe=True,
-            progress=False,
-        )
+        gather(kubeconfig, port=None, db_probe=True)
     assert server.requests == []
 
 
@@ -350,19 +337,7 @@ def test_the_context_namespace_is_the_default_and_another_context_can_be_chosen(
         {"name": "second", "context": {"cluster": "fake", "user": "tester", "namespace": "app"}}
     )
     path.write_text(yaml.safe_dump(config))
-    from paramedic import timeouts
-    from paramedic.evidence import model
-
-    evidence = live.gather(
-        model.Incident(source="user-service", target="profile-db.data", port=5432),
-        kubeconfig=str(path),
-        context="second",
-        limits=timeouts.DEFAULT,
-        probe_pod=False,
-        probe_image=None,
-        db_probe=False,
-        progress=True,
-    )
+    evidence = gather(path, context="second", progress=True)
     assert evidence.incident is not None and evidence.incident.namespace == "app"
     assert evidence.provenance == "live cluster second"
     assert evidence.get("Deployment", "app", "user-service") is not None

@@ -10,7 +10,7 @@ from paramedic import timeouts
 from paramedic.gather import plan, probe_pod, probe_pod_log
 
 from . import fakeapi
-from .conftest import gather
+from .livekit import gather
 
 BUSYBOX_RESOLVED = """\
 Server:\t\t10.96.0.10

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from . import fakeapi
-from .conftest import gather
+from .livekit import gather
 from .test_probe_pod import PROBE_LOG
 
 RBAC = Path(__file__).resolve().parents[2] / "deploy" / "rbac"

@@ -15,6 +15,8 @@ import pytest
 
 from paramedic.cli import main as cli_main
 
+from .livekit import gather
+
 pytestmark = [
     pytest.mark.live_cluster,
     pytest.mark.skipif(
@@ -34,9 +36,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_a_real_cluster_diagnosis_equals_the_diagnosis_of_its_capture(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from paramedic import timeouts
     from paramedic.evidence import bundle, model, writer
-    from paramedic.gather import live
     from paramedic.runbooks import engine
     from paramedic.runbooks import model as runbook_model
 
@@ -50,16 +50,7 @@ def test_a_real_cluster_diagnosis_equals_the_diagnosis_of_its_capture(
     assert json.loads(out)["schema"] == "paramedic.diagnosis/v1"
 
     incident = model.Incident(source=source, target=target, namespace=namespace)
-    evidence = live.gather(
-        incident,
-        kubeconfig=None,
-        context=None,
-        limits=timeouts.DEFAULT,
-        probe_pod=False,
-        probe_image=None,
-        db_probe=False,
-        progress=False,
-    )
+    evidence = gather(None, source=source, target=target, port=None, namespace=namespace)
     offline = bundle.load(writer.write(evidence, tmp_path / "bundle.tar.gz"))
     runbook = runbook_model.builtin(incident.runbook)
     first = engine.run(runbook, evidence, evidence.incident or incident).as_dict()

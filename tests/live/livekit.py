@@ -1,0 +1,84 @@
+"""Shared set-up of the live-path tests and benchmarks/live_gather.py: the reference demo served
+by the fake API server with real Secret values, and one `live.gather` call with test defaults."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from pathlib import Path
+from typing import Any
+
+from paramedic import timeouts
+from paramedic.evidence import demos, model
+from paramedic.gather import live
+
+from . import fakeapi
+
+RAW_SECRETS = {
+    ("app", "profile-db-credentials"): {
+        "username": "profile_app",
+        "password": "Xq7-live-test-password-91",
+    },
+    ("data", "profile-db-superuser"): {"password": "Zt4-superuser-live-test-77"},
+}
+"""Real values served for the demo's Secrets (the bundle holds only digests)."""
+
+INCIDENT = model.Incident(source="user-service", target="profile-db.data", port=5432)
+"""The reference demo's incident, as a user names it on the command line."""
+
+
+def seed_objects() -> list[dict[str, Any]]:
+    """The reference demo's objects, its Secrets holding real base64 values as a cluster has."""
+    objects = []
+    for obj in demos.load(demos.DEFAULT).objects:
+        obj = copy.deepcopy(obj)
+        meta = obj.get("metadata") or {}
+        raw = RAW_SECRETS.get((meta.get("namespace"), meta.get("name")))
+        if obj.get("kind") == "Secret" and raw:
+            obj["data"] = {k: base64.b64encode(v.encode()).decode() for k, v in raw.items()}
+            meta.setdefault("annotations", {})[
+                "kubectl.kubernetes.io/last-applied-configuration"
+            ] = (
+                '{"apiVersion":"v1","kind":"Secret","stringData":'
+                + str(raw).replace("'", '"')
+                + "}"
+            )
+        objects.append(obj)
+    return objects
+
+
+def seed_server(
+    *, metrics: bool = True, tls: tuple[Path, Path] | None = None
+) -> fakeapi.FakeApiServer:
+    """A fake API server holding the reference demo (objects, logs and, unless told, metrics)."""
+    seed = demos.load(demos.DEFAULT)
+    return fakeapi.FakeApiServer(
+        seed_objects(), logs=dict(seed.logs), metrics=seed.metrics if metrics else (), tls=tls
+    )
+
+
+def gather(
+    kubeconfig: Path | str | None,
+    *,
+    source: str = INCIDENT.source,
+    target: str = INCIDENT.target,
+    port: int | None = 5432,
+    namespace: str | None = None,
+    total: float = timeouts.DEFAULT.total,
+    limits: timeouts.Timeouts | None = None,
+    context: str | None = None,
+    probe_pod: bool = False,
+    db_probe: bool = False,
+    progress: bool = False,
+) -> model.Evidence:
+    """`live.gather` of SOURCE -> TARGET; `limits` defaults to the defaults cut to `total`."""
+    return live.gather(
+        model.Incident(source=source, target=target, port=port, namespace=namespace),
+        kubeconfig=None if kubeconfig is None else str(kubeconfig),
+        context=context,
+        limits=limits or timeouts.DEFAULT.scaled_to(total),
+        probe_pod=probe_pod,
+        probe_image=None,
+        db_probe=db_probe,
+        progress=progress,
+    )
