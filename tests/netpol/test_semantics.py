@@ -62,30 +62,41 @@ def flow(
     )
 
 
+def case(
+    id_: str,
+    policies: list[dict[str, Any]],
+    src: str,
+    dst: str,
+    allowed: bool,
+    fragment: str,
+    *,
+    port: int | str = 5432,
+    protocol: str = "TCP",
+) -> Any:
+    """One documented point: from `src` to `dst` is `allowed`, for a reason naming `fragment`."""
+    return pytest.param(policies, src, dst, port, protocol, allowed, fragment, id=id_)
+
+
 CASES = [
-    # (id, policies, src, dst, port, protocol, allowed, reason fragment)
-    ("no_policy_means_not_isolated", [], "b/client", "a/db", 5432, "TCP", True, "not isolated"),
-    (
+    case("no_policy_means_not_isolated", [], "b/client", "a/db", True, "not isolated"),
+    case(
         "deny_all_ingress_isolates_and_allows_nothing",
         [DENY_IN],
         "b/client",
         "a/db",
-        5432,
-        "TCP",
         False,
         "allow no ingress",
     ),
-    (
+    case(
         "ingress_only_policy_does_not_isolate_egress",
         [pol({"podSelector": DB, "ingress": [{}]})],
         "a/db",
         "b/client",
-        80,
-        "TCP",
         True,
         "not isolated",
+        port=80,
     ),
-    (
+    case(
         "missing_policy_types_with_egress_rules_isolates_egress",
         [
             pol(
@@ -97,12 +108,11 @@ CASES = [
         ],
         "a/db",
         "b/client",
-        80,
-        "TCP",
         False,
         "no egress rule selects",
+        port=80,
     ),
-    (
+    case(
         "missing_policy_types_egress_rule_still_allows_its_peer",
         [
             pol(
@@ -114,112 +124,96 @@ CASES = [
         ],
         "a/db",
         "a/web",
-        80,
-        "TCP",
         True,
         "egress[0]",
+        port=80,
     ),
-    (
+    case(
         "empty_egress_list_with_egress_type_denies_all_egress",
         [pol({"podSelector": DB, "policyTypes": ["Egress"], "egress": []})],
         "a/db",
         "a/web",
-        80,
-        "TCP",
         False,
         "allow no egress",
+        port=80,
     ),
-    (
+    case(
         "empty_egress_list_without_policy_types_does_not_isolate_egress",
         [pol({"podSelector": DB, "egress": []})],
         "a/db",
         "a/web",
-        80,
-        "TCP",
         True,
         "not isolated",
+        port=80,
     ),
-    (
+    case(
         "missing_from_matches_every_source",
         [ingress_db({"ports": [{"port": 5432}]})],
         OUTSIDE,
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "empty_from_list_matches_every_source",
         [ingress_db({"from": [], "ports": [{"port": 5432}]})],
         "c/other",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "empty_rule_allows_every_port",
         [ingress_db({})],
         "b/client",
         "a/db",
-        9999,
-        "UDP",
         True,
         "ingress[0]",
+        port=9999,
+        protocol="UDP",
     ),
-    (
+    case(
         "rule_needs_peer_and_port_port_missing",
         [ingress_db({"ports": [{"port": 5432}]})],
         "b/client",
         "a/db",
-        80,
-        "TCP",
         False,
         "allows only TCP 5432",
+        port=80,
     ),
-    (
+    case(
         "pod_selector_peer_is_namespace_local_same_ns",
         [ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]})],
         "a/web",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "pod_selector_peer_is_namespace_local_other_ns",
         [ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]})],
         "c/other",
         "a/db",
-        5432,
-        "TCP",
         False,
         "no ingress rule selects",
     ),
-    (
+    case(
         "namespace_selector_matches_namespace_labels",
         [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"team": "y"}}}]})],
         "b/client",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "namespace_selector_rejects_other_namespaces",
         [ingress_db({"from": [{"namespaceSelector": {"matchLabels": {"team": "y"}}}]})],
         "a/web",
         "a/db",
-        5432,
-        "TCP",
         False,
         "no ingress rule selects",
     ),
-    (
+    case(
         "metadata_name_label_is_added_when_the_namespace_lacks_it",
         [
             ingress_db(
@@ -232,12 +226,10 @@ CASES = [
         ],
         "a/web",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "namespace_absent_from_evidence_exists_with_only_its_name_label",
         [
             ingress_db(
@@ -250,12 +242,10 @@ CASES = [
         ],
         "c/other",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "both_selectors_in_one_peer_are_and",
         [
             ingress_db(
@@ -271,12 +261,10 @@ CASES = [
         ],
         "b/client",
         "a/db",
-        5432,
-        "TCP",
         False,
         "no ingress rule selects",
     ),
-    (
+    case(
         "separate_peers_are_or",
         [
             ingress_db(
@@ -290,22 +278,18 @@ CASES = [
         ],
         "b/client",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "ip_block_matches_outside_address",
         [ingress_db({"from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]})],
         OUTSIDE,
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "ip_block_except_excludes_address",
         [
             ingress_db(
@@ -314,132 +298,112 @@ CASES = [
         ],
         OUTSIDE,
         "a/db",
-        5432,
-        "TCP",
         False,
         "no ingress rule selects",
     ),
-    (
+    case(
         "ip_block_host_bits_are_masked",
         [ingress_db({"from": [{"ipBlock": {"cidr": "203.0.113.77/24"}}]})],
         OUTSIDE,
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "ip_block_matches_pod_ips_upstream",
         [ingress_db({"from": [{"ipBlock": {"cidr": "10.0.1.0/24"}}]})],
         "b/client",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "selectors_never_match_outside_addresses",
         [ingress_db({"from": [{"namespaceSelector": {}}]})],
         OUTSIDE,
         "a/db",
-        5432,
-        "TCP",
         False,
         "no ingress rule selects",
     ),
-    (
+    case(
         "empty_namespace_selector_matches_every_pod",
         [ingress_db({"from": [{"namespaceSelector": {}}]})],
         "c/other",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "named_port_resolves_on_the_destination_pod",
         [ingress_db({"ports": [{"port": "pg"}]})],
         "b/client",
         "a/db",
-        5432,
-        "TCP",
         True,
         "ingress[0]",
     ),
-    (
+    case(
         "named_port_other_number_does_not_match",
         [ingress_db({"ports": [{"port": "pg"}]})],
         "b/client",
         "a/db",
-        5433,
-        "TCP",
         False,
         "allows only TCP 'pg'",
+        port=5433,
     ),
-    (
+    case(
         "named_port_undefined_on_destination_is_explained",
         [pol({"podSelector": {}, "ingress": [{"ports": [{"port": "metrics"}]}]})],
         "b/client",
         "a/db",
-        5432,
-        "TCP",
         False,
         "does not define",
     ),
-    (
+    case(
         "named_port_needs_the_same_protocol",
         [ingress_db({"ports": [{"port": "pg", "protocol": "UDP"}]})],
         "b/client",
         "a/db",
-        5432,
-        "UDP",
         False,
         "does not define",
+        protocol="UDP",
     ),
-    (
+    case(
         "end_port_range_includes",
         [ingress_db({"ports": [{"port": 5000, "endPort": 6000}]})],
         "b/client",
         "a/db",
-        5500,
-        "TCP",
         True,
         "ingress[0]",
+        port=5500,
     ),
-    (
+    case(
         "end_port_range_excludes",
         [ingress_db({"ports": [{"port": 5000, "endPort": 6000}]})],
         "b/client",
         "a/db",
-        6001,
-        "TCP",
         False,
         "5000-6000",
+        port=6001,
     ),
-    (
+    case(
         "protocol_defaults_to_tcp",
         [ingress_db({"ports": [{"port": 5432}]})],
         "b/client",
         "a/db",
-        5432,
-        "UDP",
         False,
         "allows only TCP 5432",
+        protocol="UDP",
     ),
-    (
+    case(
         "sctp_rule_matches_sctp",
         [ingress_db({"ports": [{"port": 5432, "protocol": "SCTP"}]})],
         "b/client",
         "a/db",
-        5432,
-        "SCTP",
         True,
         "ingress[0]",
+        protocol="SCTP",
     ),
-    (
+    case(
         "policies_are_a_union",
         [
             DENY_IN,
@@ -448,62 +412,37 @@ CASES = [
         ],
         "b/client",
         "a/db",
-        5432,
-        "TCP",
         True,
         "NetworkPolicy a/q ingress[0]",
     ),
-    (
+    case(
         "a_pod_may_always_reach_itself",
         [DENY_IN, DENY_OUT],
         "a/db",
         "a/db",
-        5432,
-        "TCP",
         True,
         "always reach itself",
     ),
-    (
-        "traffic_from_the_pods_own_node_is_allowed",
-        [DENY_IN],
-        N1,
-        "a/db",
-        5432,
-        "TCP",
-        True,
-        "own node",
-    ),
-    (
-        "traffic_from_another_node_is_not",
-        [DENY_IN],
-        N2,
-        "a/db",
-        5432,
-        "TCP",
-        False,
-        "allow no ingress",
-    ),
-    (
+    case("traffic_from_the_pods_own_node_is_allowed", [DENY_IN], N1, "a/db", True, "own node"),
+    case("traffic_from_another_node_is_not", [DENY_IN], N2, "a/db", False, "allow no ingress"),
+    case(
         "host_network_pod_on_the_same_node_is_node_traffic",
         [DENY_IN],
         "a/host",
         "a/db",
-        5432,
-        "TCP",
         True,
         "own node",
     ),
-    (
+    case(
         "host_network_pod_egress_is_never_isolated",
         [DENY_OUT],
         "a/host",
         "b/client",
-        80,
-        "TCP",
         True,
         "host network",
+        port=80,
     ),
-    (
+    case(
         "host_network_pod_is_seen_as_its_node_ip",
         [
             pol(
@@ -513,22 +452,20 @@ CASES = [
         ],
         "a/host",
         "b/client",
-        80,
-        "TCP",
         True,
         "ingress[0]",
+        port=80,
     ),
-    (
+    case(
         "host_network_pod_is_not_matched_by_pod_selectors",
         [pol({"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}}]}]}, ns="b")],
         "a/host",
         "b/client",
-        80,
-        "TCP",
         False,
         "no ingress rule selects",
+        port=80,
     ),
-    (
+    case(
         "egress_to_outside_address_needs_ip_block",
         [
             pol(
@@ -541,12 +478,11 @@ CASES = [
         ],
         "a/db",
         OUTSIDE,
-        443,
-        "TCP",
         False,
         "no egress rule selects",
+        port=443,
     ),
-    (
+    case(
         "egress_to_host_network_pod_needs_an_ip_block_of_its_node",
         [
             pol(
@@ -562,12 +498,11 @@ CASES = [
         ],
         "a/db",
         "a/host",
-        9100,
-        "TCP",
         True,
         "egress[1]",
+        port=9100,
     ),
-    (
+    case(
         "named_port_never_matches_an_outside_address",
         [
             pol(
@@ -580,38 +515,32 @@ CASES = [
         ],
         "a/db",
         OUTSIDE,
-        80,
-        "TCP",
         False,
         "does not define",
+        port=80,
     ),
-    (
+    case(
         "ipv6_block_never_matches_ipv4_address",
         [ingress_db({"from": [{"ipBlock": {"cidr": "::/0"}}]})],
         OUTSIDE,
         "a/db",
-        5432,
-        "TCP",
         False,
         "no ingress rule selects",
     ),
-    (
+    case(
         "service_destination_translates_to_target_port",
         [ingress_db({"ports": [{"port": 5432}]})],
         "b/client",
         "a/db-svc",
-        15432,
-        "TCP",
         True,
         "ingress[0]",
+        port=15432,
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("policies", "src", "dst", "port", "protocol", "allowed", "fragment"),
-    [c[1:] for c in CASES],
-    ids=[c[0] for c in CASES],
+    ("policies", "src", "dst", "port", "protocol", "allowed", "fragment"), CASES
 )
 def test_truth_table(policies, src, dst, port, protocol, allowed, fragment):
     result = flow(world(*policies), src, dst, port, protocol)
