@@ -38,3 +38,60 @@ def test_owner_workload_follows_owner_references_to_the_workload(
     ev = evidence_model.Evidence.of([*objects, pod])
     found = clues.owner_workload(ev, pod)
     assert (f"{found['kind']} data/{found['metadata']['name']}" if found else None) == owner
+
+
+_CONFIG = {
+    "kind": "ConfigMap",
+    "metadata": {"name": "settings", "namespace": "app"},
+    "data": {"DB_HOST": "profile-db.data", "POOL_SIZE": "10"},
+}
+_SECRET = {
+    "kind": "Secret",
+    "metadata": {"name": "creds", "namespace": "app"},
+    "data": {"POOL_SIZE": "sha256:000000000000 len=2"},
+}
+
+
+@pytest.mark.parametrize(
+    ("container", "values"),
+    [
+        ({"env": [{"name": "DB_PORT", "value": "5432"}]}, {"DB_PORT": "5432"}),
+        (
+            {"envFrom": [{"configMapRef": {"name": "settings"}, "prefix": "APP_"}]},
+            {"APP_DB_HOST": "profile-db.data", "APP_POOL_SIZE": "10"},
+        ),
+        (
+            {
+                "env": [
+                    {
+                        "name": "HOST",
+                        "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "DB_HOST"}},
+                    }
+                ]
+            },
+            {"HOST": "profile-db.data"},
+        ),
+        (
+            {
+                "envFrom": [{"configMapRef": {"name": "settings"}}],
+                "env": [
+                    {
+                        "name": "DB_HOST",
+                        "valueFrom": {"secretKeyRef": {"name": "creds", "key": "DB_HOST"}},
+                    }
+                ],
+            },
+            {"POOL_SIZE": "10"},
+        ),
+        (
+            {"envFrom": [{"configMapRef": {"name": "settings"}}, {"secretRef": {"name": "creds"}}]},
+            {"DB_HOST": "profile-db.data"},
+        ),
+        ({"envFrom": [{"configMapRef": {"name": "absent"}}]}, {}),
+    ],
+)
+def test_env_values_holds_plain_settings_and_drops_what_a_secret_sets(
+    container: dict[str, Any], values: dict[str, str]
+) -> None:
+    ev = evidence_model.Evidence.of([_CONFIG, _SECRET])
+    assert clues.env_values(container, ev, "app") == values

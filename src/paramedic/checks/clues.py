@@ -14,7 +14,7 @@ from typing import Any
 
 from paramedic.checks import model, signatures
 from paramedic.evidence import model as evidence_model
-from paramedic.kube import objects, pods
+from paramedic.kube import env, objects, pods
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,30 +138,17 @@ def env_values(
     container: Mapping[str, Any], evidence: evidence_model.Evidence, namespace: str
 ) -> dict[str, str]:
     """A container's plain settings: literal `value`s, and `configMapKeyRef`/`configMapRef` values
-    found in the evidence. Secret-backed variables are left out (their values are never read)."""
+    found in the evidence, in the kubelet's order (kube.env.effective_env). Secret-backed variables
+    are left out (their values are never read), also where they override a ConfigMap's key."""
     out: dict[str, str] = {}
-    for source in objects.as_list(container.get("envFrom")):
-        source = objects.as_dict(source)
-        ref = objects.as_dict(source.get("configMapRef"))
-        config = evidence.get("ConfigMap", namespace, str(ref.get("name", ""))) if ref else None
-        if config is not None:
-            prefix = str(source.get("prefix") or "")
-            for key, value in objects.as_dict(config.get("data")).items():
-                out[prefix + str(key)] = str(value)
-    for var in objects.as_list(container.get("env")):
-        var = objects.as_dict(var)
-        name = str(var.get("name", ""))
-        value_from = objects.as_dict(var.get("valueFrom"))
-        if not value_from:
-            out[name] = "" if var.get("value") is None else str(var.get("value"))
-            continue
-        out.pop(name, None)
-        ref = objects.as_dict(value_from.get("configMapKeyRef"))
-        config = evidence.get("ConfigMap", namespace, str(ref.get("name", ""))) if ref else None
-        if config is not None:
-            value = objects.as_dict(config.get("data")).get(str(ref.get("key", "")))
+    for var in env.effective_env(container, lambda kind, name: evidence.get(kind, namespace, name)):
+        if var.source == "value":
+            out[var.name] = var.value or ""
+        elif var.source in ("configMapKeyRef", "configMapRef"):
+            config = evidence.get("ConfigMap", namespace, str(var.ref_name))
+            value = objects.as_dict(config.get("data")).get(str(var.key)) if config else None
             if value is not None:
-                out[name] = str(value)
+                out[var.name] = str(value)
     return out
 
 
