@@ -129,7 +129,7 @@ def _probe(
             None,
             f"no database settings (user, password or URL) in the environment of {scope.source}",
         )
-    api = kubeapi.connect(kubeconfig=kubeconfig, context=context, pool_size=2)
+    api = kubeapi.connect(kubeconfig=kubeconfig, context=context, pool_size=2, timeout=limits.total)
     try:
         values, problem = _values(api, scope.namespace, creds, limits)
         if problem:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from paramedic import errors
+from paramedic.probes import bounded
 
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 USER_AGENT = "paramedic (read-only diagnosis; https://github.com/paramedic)"
@@ -112,13 +113,47 @@ class Api:
             return Reply(status=status, text=text, problem="answer is not JSON")
 
 
-def connect(*, kubeconfig: str | None, context: str | None, pool_size: int) -> Api:
+def connect(*, kubeconfig: str | None, context: str | None, pool_size: int, timeout: float) -> Api:
     """An `Api` from --kubeconfig/KUBECONFIG/~/.kube/config (contexts, exec plugins) or, inside
-    a pod, the service account. Raises KubeAccessError with one line when neither is usable."""
-    from kubernetes import client, config  # lazy: the client library takes ~0.3 s to import
-    from kubernetes.config import config_exception
+    a pod, the service account. Raises KubeAccessError with one line when neither is usable, or
+    when the credentials are not ready within `timeout` seconds: the client runs an exec
+    credential plugin (which often asks a cloud API) with no time limit of its own."""
+    from kubernetes import client  # lazy: the client library takes ~0.3 s to import
 
     configuration = client.Configuration()
+    loaded = bounded.call(
+        lambda: _configure(configuration, kubeconfig, context),
+        seconds=timeout,
+        name="paramedic-kubeconfig",
+    )
+    if not loaded.finished:
+        raise errors.KubeAccessError(
+            f"kubeconfig: no credentials within {timeout:g} s (is its exec plugin hanging?)"
+        )
+    if loaded.error is not None:
+        raise loaded.error
+    assert loaded.value is not None
+    name, namespace = loaded.value
+    configuration.retries = False  # one attempt per call: the deadline, not urllib3, decides
+    configuration.connection_pool_maxsize = pool_size
+    api_client = client.ApiClient(configuration)
+    api_client.user_agent = USER_AGENT
+    return Api(client=api_client, context=name, namespace=namespace)
+
+
+def close(api: Api) -> None:
+    """Release the connection pool."""
+    api.client.close()
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def _configure(configuration: Any, kubeconfig: str | None, context: str | None) -> tuple[str, str]:
+    """Fill `configuration` (kubernetes.client.Configuration); (context name, its namespace)."""
+    from kubernetes import config
+    from kubernetes.config import config_exception
+
     files = _kubeconfig_files(kubeconfig)
     try:
         if files:
@@ -149,19 +184,7 @@ def connect(*, kubeconfig: str | None, context: str | None, pool_size: int) -> A
         raise errors.KubeAccessError(
             f"kubeconfig: cannot use it ({_first_line(str(exc))})"
         ) from exc
-    configuration.retries = False  # one attempt per call: the deadline, not urllib3, decides
-    configuration.connection_pool_maxsize = pool_size
-    api_client = client.ApiClient(configuration)
-    api_client.user_agent = USER_AGENT
-    return Api(client=api_client, context=name, namespace=namespace)
-
-
-def close(api: Api) -> None:
-    """Release the connection pool."""
-    api.client.close()
-
-
-# --- configuration ----------------------------------------------------------------------------
+    return name, namespace
 
 
 def _kubeconfig_files(kubeconfig: str | None) -> list[Path]:

@@ -42,7 +42,9 @@ def gather(
     if db_probe:
         raise errors.InputError(DB_PROBE_ELSEWHERE)
     start = time.monotonic()
-    api = kubeapi.connect(kubeconfig=kubeconfig, context=context, pool_size=fetch.WORKERS)
+    api = kubeapi.connect(
+        kubeconfig=kubeconfig, context=context, pool_size=fetch.WORKERS, timeout=limits.total
+    )
     namespace = incident.namespace or api.namespace
     pinned = dataclasses.replace(incident, namespace=namespace)
     with _progress(progress) as report:
