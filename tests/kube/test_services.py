@@ -85,6 +85,15 @@ def test_find_port_by_number_name_or_the_only_port(ports, wanted, found):
     assert (result or {}).get("name") == found
 
 
+@pytest.mark.parametrize(
+    ("typed", "port"),
+    [(5432, 5432), ("5432", 5432), ("postgres", "postgres"), ("²", "²"), ("-1", "-1")],
+    ids=["number", "digits", "name", "superscript_two_is_a_name", "negative_is_a_name"],
+)
+def test_port_number_reads_ascii_digits_as_a_number(typed, port):
+    assert services.port_number(typed) == port
+
+
 DNS_PORTS = [
     {"name": "dns", "port": 53, "protocol": "UDP"},
     {"name": "dns-tcp", "port": 53, "protocol": "TCP"},

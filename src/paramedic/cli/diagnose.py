@@ -13,7 +13,7 @@ import click
 from paramedic import errors, timeouts
 from paramedic.cli import common
 from paramedic.evidence import model
-from paramedic.kube import resolve
+from paramedic.kube import resolve, services
 
 if TYPE_CHECKING:
     from paramedic.runbooks import diagnosis
@@ -67,7 +67,7 @@ def _incident(
         raise errors.InputError(
             f"--to {target!r}: give a host or Service (profile-db.data:5432), not a URL"
         )
-    port_value: int | str | None = int(port) if port and port.isdigit() else port
+    port_value: int | str | None = services.port_number(port) if port is not None else None
     _, in_target = resolve.split_port(target)
     if port_value is not None and in_target is not None and str(port_value) != in_target:
         raise errors.InputError(f"--to {target!r} names port {in_target} but --port says {port}")

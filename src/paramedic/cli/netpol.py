@@ -18,6 +18,7 @@ from paramedic import errors
 from paramedic.cli import common
 from paramedic.evidence import bundle as bundle_loader
 from paramedic.evidence import model as evidence_model
+from paramedic.kube import services
 from paramedic.netpol import cluster, expectations, model
 from paramedic.netpol import matrix as matrix_module
 
@@ -25,7 +26,7 @@ FORMATS = ("text", "json")
 GRID_LIMIT = 40
 
 
-def _cni_option(f):
+def _cni_option(f: common.F) -> common.F:
     return click.option(
         "--cni",
         type=click.Choice(sorted(model.BY_NAME)),
@@ -35,7 +36,7 @@ def _cni_option(f):
     )(f)
 
 
-def _protocol_option(f):
+def _protocol_option(f: common.F) -> common.F:
     return click.option(
         "--protocol",
         type=click.Choice(model.PROTOCOLS, case_sensitive=False),
@@ -53,10 +54,6 @@ def _load(path: Path) -> evidence_model.Evidence:
         more = f" (and {len(invalid) - 1} more invalid policies)" if len(invalid) > 1 else ""
         raise errors.InputError(f"{invalid[0].describe()}{more}")
     return evidence
-
-
-def _port(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
 
 
 @click.group()
@@ -90,7 +87,9 @@ def check(
     """
     evidence = _load(bundle)
     semantics = model.BY_NAME[cni]
-    found = expectations.flows(evidence, source, target, _port(port), protocol.upper(), semantics)
+    found = expectations.flows(
+        evidence, source, target, services.port_number(port), protocol.upper(), semantics
+    )
     allowed = all(r.allowed for *_, r in found)
     if output == "json":
         shown = next((r for *_, r in found if not r.allowed), found[0][2])
@@ -98,7 +97,7 @@ def check(
             "allowed": allowed,
             "from": source,
             "to": target,
-            "port": _port(port),
+            "port": services.port_number(port),
             "protocol": protocol.upper(),
             "semantics": semantics.describe(),
             "egress": shown.egress.as_dict(),

@@ -182,9 +182,7 @@ def split_port(target: str) -> tuple[str, str | None]:
 
 
 def _port_value(port: int | str | None) -> int | str | None:
-    if isinstance(port, str) and port.isdigit():
-        return int(port)
-    return port
+    return None if port is None else services.port_number(port)
 
 
 def _resolve_target(

@@ -31,6 +31,13 @@ def service_ports(service: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [p for p in objects.as_list(objects.spec(service).get("ports")) if isinstance(p, dict)]
 
 
+def port_number(port: int | str) -> int | str:
+    """A port as typed or written: ASCII digits are a number, anything else a port name."""
+    if isinstance(port, str) and port.isascii() and port.isdigit():
+        return int(port)
+    return port
+
+
 def find_port(
     service: Mapping[str, Any], port: int | str | None, *, protocol: str | None = None
 ) -> dict[str, Any] | None:

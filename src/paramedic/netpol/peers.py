@@ -132,7 +132,7 @@ def resolve(
     With `source=True` a Service stands for its backing pods and no port is looked up.
     """
     text = text.strip()
-    port = int(port) if isinstance(port, str) and port.isdigit() else port
+    port = None if port is None else services.port_number(port)
     if "/" not in text:
         peer = _by_ip(evidence, text)
         return (Endpoint(peer=peer, port=_pod_port(peer, port, protocol)),)
@@ -160,10 +160,9 @@ def resolve(
 
 def port_on(peer: Peer, port: int | str, protocol: str) -> int | None:
     """A port number on `peer`: numbers as they are, names looked up in its containers."""
+    port = services.port_number(port)
     if isinstance(port, int):
         return port
-    if port.isdigit():
-        return int(port)
     if peer.kind != "pod" or peer.obj is None:
         return None
     return services.container_port(peer.obj, port, protocol)
