@@ -196,3 +196,25 @@ def test_real_drop_and_reject_give_the_verdicts_they_should(
     ).stdout.strip()
     assert [m.meaning for m in signatures.scan([out])] == [meaning], out
     assert firewall.run(_context(logs={LOG: (out,)}, probes=())).verdict is verdict
+
+
+def _external_name(objects: Objects) -> None:
+    for obj in objects:
+        if obj["kind"] == "Service" and obj["metadata"]["name"] == "profile-db":
+            obj["spec"] = {
+                "type": "ExternalName",
+                "externalName": "pg.example.com.",
+                "ports": [{"port": 5432}],
+            }
+
+
+def test_an_external_name_is_resolved_through_the_recorded_dns_probe() -> None:
+    dns = probes_file.ProbeResult(
+        kind="dns",
+        target="pg.example.com",
+        outcome="ok",
+        elapsed_ms=2.0,
+        data={"addresses": ["203.0.113.10", "203.0.113.10"]},
+    )
+    finding = firewall.run(_context(edit=_external_name, probes=(dns,)))
+    assert finding.details["destination"] == ["203.0.113.10"]

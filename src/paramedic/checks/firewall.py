@@ -16,6 +16,7 @@ from typing import Any
 
 from paramedic.checks import clues, model, registry, signatures
 from paramedic.kube import objects, resolve, services
+from paramedic.netpol import scope as netpol_scope
 
 _TCP = ("tcp-timeout", "tcp-refused", "no-route", "conn-reset")
 
@@ -187,14 +188,8 @@ def _destination(ev: Any, scope: Any) -> tuple[list[str], int | None, list[model
     spec = objects.spec(service)
     if spec.get("type") == "ExternalName":
         name = str(spec.get("externalName", ""))
-        resolved = [
-            str(a)
-            for p in ev.probes_of("dns")
-            if p.target.rstrip(".") == name and p.ok
-            for a in p.data.get("addresses") or []
-        ]
         return (
-            resolved,
+            netpol_scope.resolved(ev, name),
             scope.port,
             [model.Cite(text=f"ExternalName → {name}", source=objects.ref(service))],
         )
