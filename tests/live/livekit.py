@@ -62,7 +62,7 @@ def gather(
     *,
     source: str = INCIDENT.source,
     target: str = INCIDENT.target,
-    port: int | None = 5432,
+    port: int | str | None = 5432,
     namespace: str | None = None,
     total: float = timeouts.DEFAULT.total,
     limits: timeouts.Timeouts | None = None,

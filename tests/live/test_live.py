@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from paramedic.cli import main as cli_main
-from paramedic.evidence import bundle
+from paramedic.evidence import bundle, demos
 
 from . import fakeapi
 from .livekit import RAW_SECRETS, gather, seed_server
@@ -379,3 +379,22 @@ def test_a_capture_with_gaps_is_diagnosed_offline_as_it_was_live(
     _, offline_json, _ = run(capsys, "diagnose", str(tmp_path / "b"), "-o", "json")
     assert json.loads(offline_json)["gaps"] == json.loads(live_json)["gaps"]
     assert _diagnosis(live_json) == _diagnosis(offline_json)
+
+
+def test_configmaps_are_gathered_with_their_data_and_only_secret_values_are_digested(
+    tmp_path: Path,
+) -> None:
+    demo = demos.load("coredns-down")
+    assert demo.incident is not None
+    incident = demo.incident
+    with fakeapi.FakeApiServer(demo.objects, logs=dict(demo.logs)) as srv:
+        evidence = gather(
+            srv.kubeconfig(tmp_path / "k", namespace=str(incident.namespace)),
+            source=incident.source,
+            target=incident.target,
+            port=incident.port,
+            namespace=incident.namespace,
+        )
+    corefile = evidence.get("ConfigMap", "kube-system", "coredns")
+    assert corefile is not None
+    assert corefile["data"] == demo.get("ConfigMap", "kube-system", "coredns")["data"]  # type: ignore[index]

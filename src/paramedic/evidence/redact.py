@@ -64,9 +64,15 @@ def secret(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def entering(obj: dict[str, Any]) -> dict[str, Any]:
+    """`obj` as it may enter Evidence: a Secret redacted, any other object untouched (the `data`
+    of a ConfigMap, a Corefile say, is evidence and is kept)."""
+    return secret(obj) if obj.get("kind") == "Secret" else obj
+
+
 def objects(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`items` with every Secret redacted; other objects are passed through untouched."""
-    return [secret(o) if o.get("kind") == "Secret" else o for o in items]
+    return [entering(o) for o in items]
 
 
 # Credentials that applications and PostgreSQL write into log lines: a rotation logged with

@@ -180,7 +180,7 @@ class Gathering:
             handle(reply)
 
     def _keep(self, obj: dict[str, Any]) -> dict[str, Any]:
-        obj = redact.secret(obj)  # no Secret value ever enters Evidence
+        obj = redact.entering(obj)  # no Secret value ever enters Evidence
         self.objects[(str(obj.get("kind")), objects.namespace(obj), objects.name(obj))] = obj
         return obj
 
