@@ -8,7 +8,6 @@ not in the pod matrix; they are checked one by one against every pod.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from typing import Any
 
 from paramedic.evidence import model as evidence_model
@@ -47,11 +46,11 @@ def diff(
         old = matrix.matrix(before, number, protocol, semantics)
         new = matrix.matrix(after, number, protocol, semantics)
         for i, (a, b) in enumerate(zip(old.rows, new.rows, strict=True)):
-            for j in _bits(b & ~a):
+            for j in matrix.bits(b & ~a):
                 opened.append(
                     Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol)
                 )
-            for j in _bits(a & ~b):
+            for j in matrix.bits(a & ~b):
                 closed.append(
                     Flow(src=old.pods[i], dst=old.pods[j], port=number, protocol=protocol)
                 )
@@ -93,15 +92,4 @@ def _address_flows(
         now = explain.flow(cluster.of(after), a, b, port, protocol, semantics).allowed
         if now and not was:
             found.append(Flow(src=a.ref, dst=b.ref, port=port, protocol=protocol))
-    return found
-
-
-def _bits(value: int) -> Sequence[int]:
-    found = []
-    j = 0
-    while value:
-        low = value & -value
-        j = low.bit_length() - 1
-        found.append(j)
-        value ^= low
     return found

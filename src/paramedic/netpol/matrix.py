@@ -25,22 +25,22 @@ class Matrix(NamedTuple):
     def allowed(self, i: int, j: int) -> bool:
         return bool(self.rows[i] >> j & 1)
 
-    def as_lists(self) -> list[list[int]]:
-        n = len(self.pods)
-        return [[row >> j & 1 for j in range(n)] for row in self.rows]
-
     def pairs(self) -> Iterator[tuple[int, int]]:
         """Every allowed (i, j)."""
         for i, row in enumerate(self.rows):
-            j = 0
-            while row:
-                if row & 1:
-                    yield i, j
-                row >>= 1
-                j += 1
+            for j in bits(row):
+                yield i, j
 
     def allowed_count(self) -> int:
         return sum(row.bit_count() for row in self.rows)
+
+
+def bits(row: int) -> Iterator[int]:
+    """The indexes of the set bits of a row, lowest first."""
+    while row:
+        low = row & -row
+        yield low.bit_length() - 1
+        row ^= low
 
 
 def ordered_pods(evidence: evidence_model.Evidence) -> list[Mapping[str, Any]]:
