@@ -74,6 +74,11 @@ def log_clues(
     return found
 
 
+def has_logs(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the evidence holds any log of these pods (so a clean log means something)."""
+    return any(evidence.pod_logs(objects.namespace(p), objects.name(p)) for p in pod_list)
+
+
 def namespace_log_clues(
     evidence: evidence_model.Evidence, namespace: str, label: tuple[str, str]
 ) -> list[Clue]:

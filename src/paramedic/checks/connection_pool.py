@@ -99,8 +99,8 @@ def run(ctx: model.Context) -> model.Finding:
             priority=40,
             details=details,
         )
-    has_logs = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.target_pods)
-    client_logs = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.source_pods)
+    has_logs = clues.has_logs(ev, scope.target_pods)
+    client_logs = clues.has_logs(ev, scope.source_pods)
     if (
         probe_ok is None
         and not has_logs

@@ -100,7 +100,7 @@ def run(ctx: model.Context) -> model.Finding:
             priority=35,
             **credential_fixes.for_wrong_password(ev, scope, template, auth, probes),
         )
-    logs_seen = any(ev.pod_logs(objects.namespace(p), objects.name(p)) for p in pod_list)
+    logs_seen = clues.has_logs(ev, pod_list)
     logs_cmd = credential_fixes.logs_command(template, pod_list)
     if stale:
         return _finding(

@@ -132,9 +132,7 @@ def run(ctx: model.Context) -> model.Finding:
             "them; check that PostgreSQL listens there",
             model.Confidence.MEDIUM,
         )
-    if not probes and not any(
-        ev.pod_logs(objects.namespace(p), objects.name(p)) for p in scope.source_pods
-    ):
+    if not probes and not clues.has_logs(ev, scope.source_pods):
         return model.Finding(
             check="firewall",
             verdict=model.Verdict.INCONCLUSIVE,
