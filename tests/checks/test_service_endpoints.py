@@ -303,6 +303,17 @@ def test_terminated_pods_do_not_count_as_selected():
 
 
 @pytest.mark.parametrize(
+    ("objects", "confidence"),
+    [
+        ([STS, DB, service({"app": "profile-db-primary"})], model.Confidence.HIGH),
+        ([STS, service()], model.Confidence.MEDIUM),
+    ],
+)
+def test_a_selector_cause_is_as_sure_as_its_analysis(objects, confidence):
+    assert run(objects).confidence is confidence
+
+
+@pytest.mark.parametrize(
     ("objs", "target", "verdict", "phrase"),
     [
         ([], "db.example.com:5432", "ruled-out", "outside the cluster"),

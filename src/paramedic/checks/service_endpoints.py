@@ -69,30 +69,10 @@ def run(ctx: model.Context) -> model.Finding:
         )
 
     if not live:
-        analysis = endpoint_fixes.selector_mismatch(ev, svc)
-        return _finding(
-            model.Verdict.CAUSE,
-            model.Confidence.HIGH if analysis.fix else model.Confidence.MEDIUM,
-            analysis.summary,
-            evidence=(*evidence, *analysis.evidence),
-            fix=analysis.fix,
-            why=analysis.why,
-            verify=_expecting(verify, analysis.expect),
-            priority=20,
-        )
-
+        return _cause(endpoint_fixes.selector_mismatch(ev, svc), evidence, verify, priority=20)
     port_problem = endpoint_fixes.port_mismatch(svc, port, live)
     if port_problem is not None:
-        return _finding(
-            model.Verdict.CAUSE,
-            port_problem.confidence,
-            port_problem.summary,
-            evidence=(*evidence, *port_problem.evidence),
-            fix=port_problem.fix,
-            why=port_problem.why,
-            verify=_expecting(verify, port_problem.expect),
-            priority=25,
-        )
+        return _cause(port_problem, evidence, verify, priority=25)
 
     if not ready:
         reasons = endpoint_fixes.not_ready_reasons(ev, live)
@@ -175,6 +155,21 @@ def _selectorless(
         model.Confidence.LOW,
         f"{objects.ref(svc)} has no selector and the evidence holds none of its endpoints",
         missing=f"the Service's manual endpoints: {verify}",
+    )
+
+
+def _cause(
+    analysis: endpoint_fixes.Analysis, evidence: list[model.Cite], verify: str, *, priority: int
+) -> model.Finding:
+    return _finding(
+        model.Verdict.CAUSE,
+        analysis.confidence,
+        analysis.summary,
+        evidence=(*evidence, *analysis.evidence),
+        fix=analysis.fix,
+        why=analysis.why,
+        verify=_expecting(verify, analysis.expect),
+        priority=priority,
     )
 
 
