@@ -9,7 +9,6 @@ resolved its name to.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,16 +42,14 @@ def targets(ev: evidence_model.Evidence, scope: resolve.Scope, protocol: str) ->
             ready, _ = services.endpoint_addresses(
                 service, ev.kind("Endpoints"), ev.kind("EndpointSlice")
             )
-            sp = services.find_port(service, scope.port)
-            target = services.target_port(sp) if sp else port
+            target = _target_port(service, scope.port, port)
             wanted = target if isinstance(target, int) else port
-            return [(peers.Peer.ip(ip), wanted) for ip in ready if is_ip(ip)]
-        if is_ip(scope.target_host):
+            return [(peers.Peer.ip(ip), wanted) for ip in ready if resolve.is_ip(ip)]
+        if resolve.is_ip(scope.target_host):
             return [(peers.Peer.ip(scope.target_host), port)]
         return [(peers.Peer.ip(ip), port) for ip in resolved(ev, scope.target_host)]
     assert service is not None
-    sp = services.find_port(service, scope.port)
-    target = services.target_port(sp) if sp else port
+    target = _target_port(service, scope.port, port)
     backends: list[Mapping[str, Any]] = list(scope.target_pods) or templates(ev, service)
     found: list[Target] = []
     for obj in backends:
@@ -61,6 +58,12 @@ def targets(ev: evidence_model.Evidence, scope: resolve.Scope, protocol: str) ->
         if on_pod is not None:
             found.append((peer, on_pod))
     return found
+
+
+def _target_port(service: Mapping[str, Any], port: int | str | None, default: int) -> int | str:
+    """The targetPort of the Service port the incident names (`default` when there is none)."""
+    sp = services.find_port(service, port)
+    return services.target_port(sp) if sp else default
 
 
 def templates(ev: evidence_model.Evidence, service: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -80,13 +83,9 @@ def resolved(ev: evidence_model.Evidence, host: str) -> list[str]:
     found: list[str] = []
     for probe in ev.probes_of("dns"):
         if probe.target.rstrip(".") == host.rstrip(".") and probe.ok:
-            found += [str(a) for a in objects.as_list(probe.data.get("addresses")) if is_ip(str(a))]
+            found += [
+                str(a)
+                for a in objects.as_list(probe.data.get("addresses"))
+                if resolve.is_ip(str(a))
+            ]
     return list(dict.fromkeys(found))
-
-
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
