@@ -181,3 +181,33 @@ def test_resolv_conf_gives_servers_search_and_ndots(tmp_path) -> None:  # type: 
 def test_server_given_as_a_name_is_an_input_error() -> None:
     with pytest.raises(errors.InputError):
         dns.probe("db.example.test", server="dns.google", timeout=1)
+
+
+def test_a_truncated_answer_is_retried_over_tcp_only_in_the_time_that_is_left() -> None:
+    import threading
+    import time
+
+    from dns import flags, message  # dnspython: `dns` here is paramedic's probe
+
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
+    ):
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+        tcp.bind(("127.0.0.1", port))
+        tcp.listen()  # accepts, never answers
+
+        def answer_late_and_truncated() -> None:
+            wire, client = udp.recvfrom(512)
+            time.sleep(0.8)
+            reply = message.make_response(message.from_wire(wire))
+            reply.flags |= flags.TC
+            udp.sendto(reply.to_wire(), client)
+
+        server = threading.Thread(target=answer_late_and_truncated, daemon=True)
+        server.start()
+        result = dns.probe("db.example.test", server="127.0.0.1", port=port, timeout=1.0)
+        server.join(timeout=2)
+    assert result.outcome == "timeout"
+    assert result.elapsed_ms < 1500  # TCP given a fresh 1 s would end at ~1.8 s

@@ -204,14 +204,19 @@ def _query(
     query.flags |= dns.flags.RD
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
     where = server if port == 53 else f"{server}:{port}"
+    clock = common.Clock(seconds)
     try:
-        # A connected socket, so ICMP port-unreachable surfaces as ECONNREFUSED at once.
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.setblocking(False)
-            sock.connect((server, port))
-            message, _ = dns.query.udp_with_fallback(
-                query, server, timeout=seconds, port=port, udp_sock=sock
-            )
+        try:
+            # A connected socket, so ICMP port-unreachable surfaces as ECONNREFUSED at once.
+            with socket.socket(family, socket.SOCK_DGRAM) as sock:
+                sock.setblocking(False)
+                sock.connect((server, port))
+                message = dns.query.udp(
+                    query, server, timeout=seconds, port=port, raise_on_truncation=True, sock=sock
+                )
+        except dns.message.Truncated:
+            # TCP gets what is left (udp_with_fallback would give it the whole limit again).
+            message = dns.query.tcp(query, server, timeout=max(clock.left(), 0.001), port=port)
     except dns.exception.Timeout:
         return {
             "outcome": outcomes.Dns.TIMEOUT,
