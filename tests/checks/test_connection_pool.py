@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import checkctx
@@ -15,20 +14,12 @@ from paramedic.evidence import model as evidence_model
 Objects = list[dict[str, Any]]
 
 
-def _context(
-    demo: str,
-    edit: Callable[[Objects], None] | None = None,
-    **kwargs: Any,
-) -> model.Context:
-    return checkctx.context(demo, edit, **kwargs)
-
-
 def _get(objects: Objects, kind: str, name: str) -> dict[str, Any]:
     return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
 
 
 def test_exhausted_slots_are_a_cause_with_attribution_and_ranked_fixes_with_numbers() -> None:
-    finding = connection_pool.run(_context("too-many-connections"))
+    finding = connection_pool.run(checkctx.context("too-many-connections"))
     assert (finding.verdict, finding.confidence, finding.priority) == (
         model.Verdict.CAUSE,
         model.Confidence.HIGH,
@@ -85,7 +76,7 @@ def test_max_connections_set_in_command_is_raised_by_patching_command(
                 else:
                     container[key] = new
 
-    finding = connection_pool.run(_context("too-many-connections", edit))
+    finding = connection_pool.run(checkctx.context("too-many-connections", edit))
     assert finding.fix is not None
     raise_step = next(s for s in finding.fix.steps if "max_connections" in s.content)
     assert raise_step.language == "shell"
@@ -94,7 +85,7 @@ def test_max_connections_set_in_command_is_raised_by_patching_command(
 
 
 def test_raising_a_default_max_connections_uses_alter_system_and_names_the_restart() -> None:
-    finding = connection_pool.run(_context("two-causes"))
+    finding = connection_pool.run(checkctx.context("two-causes"))
     assert finding.verdict is model.Verdict.CAUSE
     assert finding.fix is not None
     last = finding.fix.steps[-1]
@@ -108,7 +99,7 @@ def test_raising_a_default_max_connections_uses_alter_system_and_names_the_resta
 
 @pytest.mark.parametrize(("demo", "confidence"), [("healthy", "high"), ("seed", "medium")])
 def test_pools_that_fit_and_no_53300_are_ruled_out(demo: str, confidence: str) -> None:
-    finding = connection_pool.run(_context(demo))
+    finding = connection_pool.run(checkctx.context(demo))
     assert (finding.verdict, str(finding.confidence)) == (model.Verdict.RULED_OUT, confidence)
 
 
@@ -119,7 +110,7 @@ def test_pools_that_overcommit_without_errors_are_a_warning_not_a_cause() -> Non
         ]:
             next(e for e in c["env"] if e["name"] == "DB_POOL_SIZE")["value"] = "90"
 
-    finding = connection_pool.run(_context("seed", big_pools))
+    finding = connection_pool.run(checkctx.context("seed", big_pools))
     assert finding.verdict is model.Verdict.WARNING
     assert "at the next rollout" in finding.summary  # 2 x 90 = 180 fits, 3 x 90 = 270 does not
 
@@ -132,7 +123,7 @@ def test_a_probe_that_was_refused_for_lack_of_slots_is_enough_for_a_cause() -> N
         elapsed_ms=12.0,
         detail="FATAL:  sorry, too many clients already",
     )
-    finding = connection_pool.run(_context("seed", probes=(probe,)))
+    finding = connection_pool.run(checkctx.context("seed", probes=(probe,)))
     assert finding.verdict is model.Verdict.CAUSE
 
 
@@ -142,7 +133,9 @@ def test_without_server_logs_probes_or_limits_it_asks_for_pg_stat_activity() -> 
             o for o in objects if o["metadata"].get("namespace") != "app" or o["kind"] != "Pod"
         ]
 
-    finding = connection_pool.run(_context("external-db-firewall", external, logs={}, probes=()))
+    finding = connection_pool.run(
+        checkctx.context("external-db-firewall", external, logs={}, probes=())
+    )
     assert finding.verdict is model.Verdict.INCONCLUSIVE
     assert "pg_stat_activity" in finding.missing
 
@@ -271,7 +264,7 @@ def test_a_per_role_connection_limit_is_named_and_raised_instead_of_max_connecti
         "psycopg.OperationalError: connection failed: FATAL:  too many connections for role "
         '"user_service"',
     )
-    finding = connection_pool.run(_context("seed", logs=logs))
+    finding = connection_pool.run(checkctx.context("seed", logs=logs))
     assert finding.verdict is model.Verdict.CAUSE
     assert finding.summary == 'role "user_service" reached its CONNECTION LIMIT (SQLSTATE 53300)'
     assert finding.fix is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import checkctx
@@ -12,14 +11,6 @@ from paramedic.checks import dns, dns_names, model
 from paramedic.evidence import demos, probes_file
 
 Objects = list[dict[str, Any]]
-
-
-def _context(
-    demo: str,
-    edit: Callable[[Objects], None] | None = None,
-    **kwargs: Any,
-) -> model.Context:
-    return checkctx.context(demo, edit, **kwargs)
 
 
 def _pods(objects: Objects, namespace: str, prefix: str) -> list[dict[str, Any]]:
@@ -44,12 +35,12 @@ def _all_text(finding: model.Finding) -> str:
 
 
 def test_healthy_cluster_with_a_resolved_probe_is_ruled_out_with_high_confidence() -> None:
-    finding = dns.run(_context("healthy"))
+    finding = dns.run(checkctx.context("healthy"))
     assert (finding.verdict, finding.confidence) == (model.Verdict.RULED_OUT, model.Confidence.HIGH)
 
 
 def test_coredns_loop_crash_is_a_cause_whose_fix_changes_the_upstream_before_restarting() -> None:
-    finding = dns.run(_context("coredns-down"))
+    finding = dns.run(checkctx.context("coredns-down"))
     assert finding.verdict is model.Verdict.CAUSE
     assert finding.details["problems"][0] == "coredns-loop"
     assert finding.priority == 10
@@ -64,7 +55,7 @@ def test_coredns_loop_crash_is_a_cause_whose_fix_changes_the_upstream_before_res
 def _crashloop_without_loop_logs() -> model.Context:
     base = demos.load("coredns-down")
     logs = {k: v for k, v in base.logs.items() if k[0] != "kube-system"}
-    return _context("coredns-down", logs=logs)
+    return checkctx.context("coredns-down", logs=logs)
 
 
 def test_crashloop_without_a_known_reason_asks_for_the_previous_log_instead_of_a_restart() -> None:
@@ -83,7 +74,7 @@ def test_coredns_running_but_unready_is_fixed_by_a_restart() -> None:
                 if cond["type"] == "Ready":
                     cond["status"] = "False"
 
-    finding = dns.run(_context("healthy", hang))
+    finding = dns.run(checkctx.context("healthy", hang))
     assert finding.details["problems"] == ["coredns-not-ready"]
     assert finding.fix is not None
     assert finding.fix.steps[0].content.startswith(
@@ -92,7 +83,7 @@ def test_coredns_running_but_unready_is_fixed_by_a_restart() -> None:
 
 
 def test_short_db_host_in_the_wrong_namespace_gets_the_exact_set_env_fix() -> None:
-    finding = dns.run(_context("wrong-db-host"))
+    finding = dns.run(checkctx.context("wrong-db-host"))
     assert finding.verdict is model.Verdict.CAUSE
     assert finding.details["problems"] == ["wrong-name"]
     assert finding.fix is not None
@@ -110,7 +101,7 @@ def test_egress_policy_blocking_port_53_gets_a_policy_for_udp_and_tcp_53_to_kube
         summary="egress denied",
         details={"dns_egress_blocked": True},
     )
-    finding = dns.run(_context("healthy", earlier={"network-policy": blocked}))
+    finding = dns.run(checkctx.context("healthy", earlier={"network-policy": blocked}))
     assert finding.verdict is model.Verdict.CAUSE
     assert finding.details["problems"] == ["dns-egress-blocked"]
     assert finding.fix is not None
@@ -138,7 +129,7 @@ def test_egress_policy_blocking_port_53_gets_a_policy_for_udp_and_tcp_53_to_kube
 def test_without_a_dns_verdict_from_network_policy_nothing_is_said_about_port_53(
     earlier: Any,
 ) -> None:
-    finding = dns.run(_context("healthy", earlier=earlier))
+    finding = dns.run(checkctx.context("healthy", earlier=earlier))
     assert finding.verdict is model.Verdict.RULED_OUT
     assert "53" not in " ".join(c.text for c in finding.evidence)
 
@@ -153,7 +144,7 @@ def test_without_a_dns_verdict_from_network_policy_nothing_is_said_about_port_53
 def test_pod_dns_policy_that_bypasses_cluster_dns_is_a_cause(
     change: dict[str, Any], wanted: str
 ) -> None:
-    finding = dns.run(_context("healthy", lambda objs: _template(objs).update(change)))
+    finding = dns.run(checkctx.context("healthy", lambda objs: _template(objs).update(change)))
     assert finding.details["problems"] == ["dns-policy"]
     assert finding.fix is not None and f'"dnsPolicy":"{wanted}"' in finding.fix.steps[0].content
 
@@ -166,7 +157,7 @@ def test_failed_dns_probe_alone_is_a_medium_confidence_cause() -> None:
         elapsed_ms=4.0,
         data={"rcode": "SERVFAIL", "server": "10.96.0.10"},
     )
-    finding = dns.run(_context("healthy", probes=(probe,)))
+    finding = dns.run(checkctx.context("healthy", probes=(probe,)))
     assert (finding.verdict, finding.confidence) == (model.Verdict.CAUSE, model.Confidence.MEDIUM)
     assert finding.details["problems"] == ["probe-servfail"]
 
@@ -179,7 +170,7 @@ def test_resolution_errors_without_a_visible_mechanism_are_a_cause_with_lookup_c
         "10.96.0.10:53: "
         "read udp 10.244.1.23:45233->10.96.0.10:53: i/o timeout",
     )
-    finding = dns.run(_context("healthy", logs=logs, probes=()))
+    finding = dns.run(checkctx.context("healthy", logs=logs, probes=()))
     assert finding.details["problems"] == ["client-resolution-errors"]
     assert "temporary failure" in finding.summary
     assert finding.fix is not None
@@ -193,7 +184,7 @@ def test_without_coredns_objects_or_probes_the_check_says_what_to_gather() -> No
     def drop_dns(objects: Objects) -> None:
         objects[:] = [o for o in objects if o["metadata"].get("namespace") != "kube-system"]
 
-    finding = dns.run(_context("healthy", drop_dns, probes=()))
+    finding = dns.run(checkctx.context("healthy", drop_dns, probes=()))
     assert finding.verdict is model.Verdict.INCONCLUSIVE
     assert (
         "kubectl get pods,svc,endpointslices -n kube-system -l k8s-app=kube-dns" in finding.missing
@@ -206,7 +197,7 @@ def test_a_missing_service_of_another_dependency_is_not_blamed_for_the_database(
             {"name": "REDIS_HOST", "value": "sessions-redis"}
         )
 
-    assert dns.run(_context("healthy", redis)).verdict is model.Verdict.RULED_OUT
+    assert dns.run(checkctx.context("healthy", redis)).verdict is model.Verdict.RULED_OUT
 
 
 def test_database_url_with_a_short_host_is_found_and_its_password_never_shown() -> None:
@@ -220,7 +211,7 @@ def test_database_url_with_a_short_host_is_found_and_its_password_never_shown() 
             }
         )
 
-    finding = dns.run(_context("healthy", url))
+    finding = dns.run(checkctx.context("healthy", url))
     assert finding.details["problems"] == ["wrong-name"]
     assert finding.fix is not None and finding.fix.steps[0].language == "text"
     assert "s3cr3t-pw" not in _all_text(finding)
@@ -272,13 +263,13 @@ def test_dns_policy_none_without_the_kube_dns_address_is_a_cause() -> None:
     def custom(objects: Objects) -> None:
         _template(objects).update(dnsPolicy="None", dnsConfig={"nameservers": ["1.1.1.1"]})
 
-    finding = dns.run(_context("healthy", custom))
+    finding = dns.run(checkctx.context("healthy", custom))
     assert finding.details["problems"] == ["dns-policy"]
     assert "None, nameservers 1.1.1.1" in finding.evidence[0].text
 
 
 def test_the_search_path_cost_of_a_name_below_ndots_is_noted() -> None:
-    finding = dns.run(_context("healthy"))
+    finding = dns.run(checkctx.context("healthy"))
     assert any(
         c.text.startswith("ndots 5: profile-db.data.svc.cluster.local has 4 dot(s)")
         for c in finding.evidence
@@ -303,6 +294,6 @@ def test_upstream_servfail_for_an_outside_name_is_a_cause_for_an_outside_target(
         "10.244.1.2:40211->10.0.0.2:53: "
         "i/o timeout",
     )
-    finding = dns.run(_context("healthy", external_name, logs=logs, probes=()))
+    finding = dns.run(checkctx.context("healthy", external_name, logs=logs, probes=()))
     assert finding.details["problems"] == ["upstream-failing"]
     assert finding.confidence is model.Confidence.MEDIUM

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Callable
 from typing import Any
 
+import checkctx
 import pytest
 
 from paramedic.checks import model, readiness_probe
-from paramedic.evidence import demos
-from paramedic.evidence import model as evidence_model
-from paramedic.kube import resolve
 
 Objects = list[dict[str, Any]]
 DNS_CAUSE = model.Finding(check="dns", verdict=model.Verdict.CAUSE, summary="x", priority=20)
 POOL_CAUSE = model.Finding(
     check="connection-pool", verdict=model.Verdict.CAUSE, summary="y", priority=40
 )
-
-
-def _context(
-    demo: str,
-    edit: Callable[[Objects], None] | None = None,
-    earlier: dict[str, model.Finding] | None = None,
-) -> model.Context:
-    base = demos.load(demo)
-    objects = copy.deepcopy(list(base.objects))
-    if edit is not None:
-        edit(objects)
-    evidence = evidence_model.Evidence.of(objects, logs=base.logs, incident=base.incident)
-    assert base.incident is not None
-    scope = resolve.resolve(evidence, base.incident, default_port=5432)
-    return model.Context(evidence=evidence, scope=scope, earlier=earlier or {})
 
 
 def _container(objects: Objects) -> dict[str, Any]:
@@ -49,7 +30,7 @@ def _patch(finding: model.Finding) -> dict[str, Any]:
 
 def test_reference_probe_warns_once_the_first_cause_is_fixed_with_the_exact_patch() -> None:
     finding = readiness_probe.run(
-        _context("seed", earlier={"connection-pool": POOL_CAUSE, "dns": DNS_CAUSE})
+        checkctx.context("seed", earlier={"connection-pool": POOL_CAUSE, "dns": DNS_CAUSE})
     )
     assert finding.verdict is model.Verdict.WARNING
     assert finding.summary.startswith(
@@ -72,12 +53,12 @@ def test_reference_probe_warns_once_the_first_cause_is_fixed_with_the_exact_patc
 
 
 def test_without_any_cause_the_warning_speaks_of_a_slow_database() -> None:
-    finding = readiness_probe.run(_context("seed"))
+    finding = readiness_probe.run(checkctx.context("seed"))
     assert finding.summary.startswith("when the database is slow or restarts, expect")
 
 
 def test_tolerant_probes_that_do_not_call_the_db_from_liveness_are_ruled_out() -> None:
-    assert readiness_probe.run(_context("healthy")).verdict is model.Verdict.RULED_OUT
+    assert readiness_probe.run(checkctx.context("healthy")).verdict is model.Verdict.RULED_OUT
 
 
 @pytest.mark.parametrize(
@@ -91,7 +72,7 @@ def test_a_liveness_probe_that_calls_the_db_is_replaced_by_a_tcp_check(
     liveness: dict[str, Any],
 ) -> None:
     finding = readiness_probe.run(
-        _context("healthy", lambda objs: _container(objs).update(livenessProbe=liveness))
+        checkctx.context("healthy", lambda objs: _container(objs).update(livenessProbe=liveness))
     )
     assert finding.verdict is model.Verdict.WARNING
     patched = _patch(finding)["livenessProbe"]
@@ -104,7 +85,7 @@ def test_failure_threshold_one_alone_is_worth_a_warning() -> None:
     def strict(objs: Objects) -> None:
         _container(objs)["readinessProbe"]["failureThreshold"] = 1
 
-    finding = readiness_probe.run(_context("healthy", strict))
+    finding = readiness_probe.run(checkctx.context("healthy", strict))
     assert finding.verdict is model.Verdict.WARNING
     assert any("failureThreshold 1" in c.text for c in finding.evidence)
 
@@ -129,7 +110,7 @@ def test_liveness_kills_during_start_up_get_a_startup_probe() -> None:
             }
         )
 
-    patch = _patch(readiness_probe.run(_context("healthy", kills)))
+    patch = _patch(readiness_probe.run(checkctx.context("healthy", kills)))
     assert patch["startupProbe"] == {
         "tcpSocket": {"port": "http"},
         "periodSeconds": 10,
@@ -147,7 +128,7 @@ def test_a_database_liveness_probe_with_a_1s_timeout_gets_its_own_patch() -> Non
             "timeoutSeconds": 1,
         }
 
-    finding = readiness_probe.run(_context("healthy", strict_db))
+    finding = readiness_probe.run(checkctx.context("healthy", strict_db))
     assert finding.verdict is model.Verdict.WARNING
     assert finding.details["database_patches"] == [
         {
