@@ -172,36 +172,21 @@ def _env_refs(
 
 def _volume_sources(volume: Mapping[str, Any]) -> list[tuple[str, str, list[Any], bool]]:
     """(kind, name, items, optional) of every Secret/ConfigMap a volume projects."""
+    projected = objects.as_list(objects.as_dict(volume.get("projected")).get("sources"))
+    # A plain secret volume names it `secretName`; everywhere else it is `name`.
+    holders = [(volume, "secretName"), *((objects.as_dict(s), "name") for s in projected)]
     out = []
-    secret = objects.as_dict(volume.get("secret"))
-    if secret:
-        out.append(
-            (
-                "Secret",
-                str(secret.get("secretName", "")),
-                objects.as_list(secret.get("items")),
-                bool(secret.get("optional")),
-            )
-        )
-    config = objects.as_dict(volume.get("configMap"))
-    if config:
-        out.append(
-            (
-                "ConfigMap",
-                str(config.get("name", "")),
-                objects.as_list(config.get("items")),
-                bool(config.get("optional")),
-            )
-        )
-    for source in objects.as_list(objects.as_dict(volume.get("projected")).get("sources")):
-        source = objects.as_dict(source)
-        for field, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):
-            sel = objects.as_dict(source.get(field))
+    for holder, secret_name in holders:
+        for field, kind, name in (
+            ("secret", "Secret", secret_name),
+            ("configMap", "ConfigMap", "name"),
+        ):
+            sel = objects.as_dict(holder.get(field))
             if sel:
                 out.append(
                     (
                         kind,
-                        str(sel.get("name", "")),
+                        str(sel.get(name, "")),
                         objects.as_list(sel.get("items")),
                         bool(sel.get("optional")),
                     )
