@@ -157,10 +157,6 @@ def env_values(
     return out
 
 
-def containers_of(workload_or_pod: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    return pods.containers(workload_or_pod) if workload_or_pod is not None else []
-
-
 def owner_workload(
     evidence: evidence_model.Evidence, pod: Mapping[str, Any]
 ) -> Mapping[str, Any] | None:

@@ -73,7 +73,7 @@ def run(ctx: model.Context) -> model.Finding:
     known = {objects.name(n) for n in ev.kind("Namespace")} | {
         objects.namespace(o) for o in ev.objects
     }
-    for container in clues.containers_of(template):
+    for container in pods.containers(template) if template is not None else []:
         env = clues.env_values(container, ev, scope.namespace)
         for configured in dns_names.configured_hosts(env):
             name = dns_names.cluster_name(configured.host, scope.namespace, known)
