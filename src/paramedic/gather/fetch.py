@@ -49,7 +49,6 @@ class Fetcher:
         self.request_timeout = request_timeout
         self.total = total
         self.gaps: list[str] = []
-        self.requests = 0
         self.answered = 0
         """Requests the server answered at all (any HTTP status): 0 means it is unreachable."""
         self.first_problem = ""
@@ -96,14 +95,12 @@ class Fetcher:
 
     def write(self, method: str, path: str, *, body: dict[str, Any] | None = None) -> kubeapi.Reply:
         """A create/delete for --probe-pod: the caller decides what a failure means."""
-        self.requests += 1
         return self.api.call(method, path, body=body, timeout=self.request_timeout)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _call(self, req: Request) -> kubeapi.Reply:
-        self.requests += 1
         timeout = min(self.request_timeout, max(self.left(), 0.05))
         return self.api.call("GET", req.path, query=req.query, timeout=timeout, raw=req.raw)
 
