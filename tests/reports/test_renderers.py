@@ -92,5 +92,18 @@ def test_no_cause_with_inconclusive_checks_does_not_read_as_all_clear() -> None:
         incident={"source": "a", "target": "b", "port": 5432, "namespace": "app"},
         findings=(unsure,),
     )
-    for rendered in (text_report.render(d), markdown_report.render(d)):
+    for rendered in (text_report.render(d), markdown_report.render(d), html_report.render(d)):
         assert "lacked evidence" in rendered and "No cause found in the evidence" not in rendered
+
+
+def test_no_cause_with_checks_that_could_not_run_says_so_in_every_format() -> None:
+    d = diagnosis.Diagnosis(
+        runbook="db-connectivity",
+        title="t",
+        incident={"source": "a", "target": "b", "port": 5432, "namespace": "app"},
+        findings=(),
+        errors=(diagnosis.CheckError(check="dns", error="KeyError: 'spec'"),),
+    )
+    for rendered in (text_report.render(d), markdown_report.render(d), html_report.render(d)):
+        assert "1 check(s) could not run" in rendered
+        assert "No cause found in the evidence" not in rendered

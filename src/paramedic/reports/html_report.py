@@ -26,5 +26,5 @@ def render(result: diagnosis.Diagnosis) -> str:
         d=result,
         causes=result.causes,
         others=[f for f in result.findings if f.verdict is not model.Verdict.CAUSE],
-        upcoming=[f for f in result.next if f.verdict is not model.Verdict.RULED_OUT],
+        upcoming=result.upcoming,
     )

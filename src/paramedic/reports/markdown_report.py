@@ -17,14 +17,7 @@ def render(result: diagnosis.Diagnosis) -> str:
         "",
     ]
     causes = result.causes
-    if causes:
-        lines.append(f"## Causes ({len(causes)})")
-    elif result.errors:
-        lines.append(f"## No cause found, but {len(result.errors)} check(s) could not run")
-    elif unsure := [f for f in result.findings if f.verdict is model.Verdict.INCONCLUSIVE]:
-        lines.append(f"## No cause found, but {len(unsure)} check(s) lacked evidence to decide")
-    else:
-        lines.append("## No cause found in the evidence")
+    lines.append(f"## Causes ({len(causes)})" if causes else f"## {result.headline()}")
     lines.append("")
     for i, finding in enumerate(causes, start=1):
         lines += _detailed(finding, heading=f"### {i}. `{finding.check}` — {finding.summary}")
@@ -37,10 +30,9 @@ def render(result: diagnosis.Diagnosis) -> str:
                 summary += f" — *needs:* {finding.missing.replace('|', chr(92) + '|')}"
             lines.append(f"| `{finding.check}` | {finding.verdict} | {summary} |")
         lines.append("")
-    upcoming = [f for f in result.next if f.verdict is not model.Verdict.RULED_OUT]
-    if upcoming:
+    if result.upcoming:
         lines += ["## What is likely to break next", ""]
-        for finding in upcoming:
+        for finding in result.upcoming:
             lines += _detailed(finding, heading=f"### `{finding.check}` — {finding.summary}")
     if result.errors:
         lines += ["## Checks that could not run", ""]

@@ -76,41 +76,26 @@ def _blocks(result: diagnosis.Diagnosis) -> list[object]:
     ]
     if result.provenance:
         blocks.append(Text(f"evidence: {result.provenance}", style="dim"))
-    causes = result.causes
+    causes, inconclusive, headline = result.causes, result.inconclusive, result.headline()
     if causes:
-        n = len(causes)
-        blocks.append(
-            Text(f"\n{n} cause{'s' if n > 1 else ''} found — fix in this order:", style="bold")
-        )
+        blocks.append(Text(f"\n{headline}:", style="bold"))
     elif result.errors:
-        blocks.append(
-            Text(
-                f"\nNo cause found, but {len(result.errors)} check(s) could not run (see below).",
-                style="bold yellow",
-            )
-        )
-    elif unsure := [f for f in result.findings if f.verdict is model.Verdict.INCONCLUSIVE]:
-        blocks.append(
-            Text(
-                f"\nNo cause found, but {len(unsure)} check(s) lacked evidence to decide"
-                " (see Inconclusive below).",
-                style="bold yellow",
-            )
-        )
+        blocks.append(Text(f"\n{headline} (see below).", style="bold yellow"))
+    elif inconclusive:
+        blocks.append(Text(f"\n{headline} (see Inconclusive below).", style="bold yellow"))
     else:
-        blocks.append(Text("\nNo cause found in the evidence.", style="bold green"))
+        blocks.append(Text(f"\n{headline}.", style="bold green"))
     for i, finding in enumerate(causes, start=1):
         blocks.append(_detailed(finding, number=i))
     warnings = [f for f in result.findings if f.verdict is model.Verdict.WARNING]
-    inconclusive = [f for f in result.findings if f.verdict is model.Verdict.INCONCLUSIVE]
     if inconclusive:
         blocks.append(Text("\nInconclusive — evidence missing:", style="bold"))
-        blocks.append(_summary_table(inconclusive))
+        blocks.append(_summary_table(list(inconclusive)))
     ruled_out = [f for f in result.findings if f.verdict is model.Verdict.RULED_OUT]
     if ruled_out:
         blocks.append(Text("\nRuled out:", style="bold"))
         blocks.append(_summary_table(ruled_out))
-    upcoming = [f for f in result.next if f.verdict is not model.Verdict.RULED_OUT] + warnings
+    upcoming = [*result.upcoming, *warnings]
     if upcoming:
         blocks.append(Text("\nWhat is likely to break next:", style="bold"))
         blocks += [_detailed(f, number=None) for f in upcoming]

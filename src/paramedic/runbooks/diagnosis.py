@@ -38,6 +38,28 @@ class Diagnosis:
     def causes(self) -> tuple[model.Finding, ...]:
         return tuple(f for f in self.findings if f.verdict is model.Verdict.CAUSE)
 
+    @property
+    def inconclusive(self) -> tuple[model.Finding, ...]:
+        return tuple(f for f in self.findings if f.verdict is model.Verdict.INCONCLUSIVE)
+
+    @property
+    def upcoming(self) -> tuple[model.Finding, ...]:
+        """What is likely to break next: the `next` checks that did not rule themselves out."""
+        return tuple(f for f in self.next if f.verdict is not model.Verdict.RULED_OUT)
+
+    def headline(self) -> str:
+        """What was found, in one line; no cause is all clear only when every check decided."""
+        if self.causes:
+            n = len(self.causes)
+            return f"{n} cause{'s' if n > 1 else ''} found — fix in this order"
+        if self.errors:
+            return f"No cause found, but {len(self.errors)} check(s) could not run"
+        if self.inconclusive:
+            return (
+                f"No cause found, but {len(self.inconclusive)} check(s) lacked evidence to decide"
+            )
+        return "No cause found in the evidence"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
