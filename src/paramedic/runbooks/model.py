@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 import pydantic
 import yaml
@@ -51,11 +50,3 @@ def builtin(runbook_id: str) -> Runbook:
         )
         raise errors.RunbookError(f"no built-in runbook {runbook_id!r} (known: {known})")
     return parse(entry.read_text(encoding="utf-8"), where=f"runbook {runbook_id}")
-
-
-def from_file(path: Path) -> Runbook:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise errors.RunbookError(f"{path}: cannot read ({exc.strerror})") from exc
-    return parse(text, where=str(path))
