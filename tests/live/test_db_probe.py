@@ -38,8 +38,9 @@ def pg() -> Iterator[Any]:
         template.remove()
 
 
-def _cluster(password: str) -> list[dict[str, Any]]:
-    """The demo, with user-service configured for the test server's `app` role."""
+def _cluster(password: str, url: str | None = None) -> list[dict[str, Any]]:
+    """The demo, with user-service configured for the test server's `app` role (and `url` as
+    its DATABASE_URL, when given)."""
     objects = seed_objects()
     for obj in objects:
         meta = obj["metadata"]
@@ -55,17 +56,19 @@ def _cluster(password: str) -> list[dict[str, Any]]:
                         var["name"], {}
                     )
                 )
+            if url is not None:
+                spec["containers"][0]["env"].append({"name": "DATABASE_URL", "value": url})
         if obj["kind"] == "Secret" and meta["name"] == "profile-db-credentials":
             obj["data"]["password"] = base64.b64encode(password.encode()).decode()
     return objects
 
 
 def _probe(
-    pg: Any, tmp_path: Path, password: str, *, forbid: bool = False
+    pg: Any, tmp_path: Path, password: str, *, forbid: bool = False, url: str | None = None
 ) -> tuple[model.Evidence, Any]:
     seed = demos.load(demos.DEFAULT)
     with fakeapi.FakeApiServer(
-        _cluster(password), logs=dict(seed.logs), metrics=seed.metrics
+        _cluster(password, url), logs=dict(seed.logs), metrics=seed.metrics
     ) as server:
         server.forwards[("data", "profile-db-0")] = (pg.host, pg.port)
         if forbid:
@@ -101,6 +104,16 @@ def test_a_rotated_password_is_an_auth_failure_not_a_crash(pg: Any, tmp_path: Pa
     (result,) = evidence.probes_of("postgres")
     assert result.outcome == "auth-failed"
     assert "the-old-password" not in json.dumps(result.as_dict())
+
+
+def test_a_hostaddr_in_the_apps_url_does_not_lead_the_probe_around_the_port_forward(
+    pg: Any, tmp_path: Path
+) -> None:
+    url = "postgresql://app@profile-db.data:5432/appdb?hostaddr=192.0.2.1"  # TEST-NET: no answer
+    evidence, _ = _probe(pg, tmp_path, probefix_pg.PASSWORDS["app"], url=url)
+    (result,) = evidence.probes_of("postgres")
+    assert result.outcome == "ok", result.detail
+    assert "DATABASE_URL" in result.data["credentials_from"]
 
 
 def test_a_forbidden_port_forward_is_a_gap(pg: Any, tmp_path: Path) -> None:

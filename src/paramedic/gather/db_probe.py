@@ -136,6 +136,7 @@ def _probe(
             return None, problem
         params: dict[str, Any] = postgres.parse(values["url"]) if values.get("url") else {}
         password = params.pop("password", None) or values.get("password")
+        params.pop("hostaddr", None)  # libpq would connect there, around the port-forward
         params.update({"host": "127.0.0.1", "sslmode": params.get("sslmode", "prefer")})
         for key in ("user", "dbname"):
             if values.get(key):
