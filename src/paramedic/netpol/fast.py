@@ -23,7 +23,7 @@ import bisect
 import dataclasses
 import gc
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from paramedic.kube import objects, pods, selectors, services
@@ -276,14 +276,18 @@ class _Engine:
             out.append(row)
         return out
 
-    def _egress(self) -> dict[int, int]:
-        allowed: dict[int, int] = {}
+    def _isolating(self, direction: model.Direction) -> Iterator[tuple[policies.Policy, list[int]]]:
+        """Each policy isolating `direction` for some class, with the classes it selects."""
         for policy in self.view.policies:
-            if not policy.egress or policy.namespace not in self.by_ns:
+            if not policy.isolates(direction) or policy.namespace not in self.by_ns:
                 continue
             selected = self._select(policy.selector_key, policy.pod_selector, policy.namespace)
-            if not selected:
-                continue
+            if selected:
+                yield policy, selected
+
+    def _egress(self) -> dict[int, int]:
+        allowed: dict[int, int] = {}
+        for policy, selected in self._isolating(model.Direction.EGRESS):
             reach = 0
             for rule in policy.egress_rules:
                 names = self._port_names(rule)
@@ -301,12 +305,7 @@ class _Engine:
         everyone = 0
         class_groups: dict[tuple[int, ...], int] = {}
         atom_groups: dict[tuple[Atom, ...], int] = {}
-        for policy in self.view.policies:
-            if not policy.ingress or policy.namespace not in self.by_ns:
-                continue
-            selected = self._select(policy.selector_key, policy.pod_selector, policy.namespace)
-            if not selected:
-                continue
+        for policy, selected in self._isolating(model.Direction.INGRESS):
             selected_bits = self._bits((tuple(selected), ()))
             isolated |= selected_bits
             for rule in policy.ingress_rules:
