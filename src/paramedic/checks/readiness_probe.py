@@ -51,62 +51,9 @@ def run(ctx: model.Context) -> model.Finding:
     cites: list[model.Cite] = []
     patches: list[dict[str, Any]] = []
     expect: list[str] = []
+    restarts = [e for e in events if e.meaning == "liveness-restart"]
     for container in pods.containers(template):
-        cname = str(container.get("name", ""))
-        patch: dict[str, Any] = {"name": cname}
-        ready = objects.as_dict(container.get("readinessProbe"))
-        live = objects.as_dict(container.get("livenessProbe"))
-        for kind, probe in (("readinessProbe", ready), ("livenessProbe", live)):
-            if not probe:
-                continue
-            problems, db = _problems(probe, log_lines)
-            if not problems:
-                continue
-            cites.append(
-                model.Cite(
-                    text=f"{cname} {kind} {_handler(probe)}: {', '.join(problems)}",
-                    source=objects.ref(template),
-                )
-            )
-            fixed: dict[str, Any] = {
-                "timeoutSeconds": 3,
-                "failureThreshold": 3,
-                "periodSeconds": 10,
-            }
-            if kind == "livenessProbe" and db:
-                fixed = {
-                    "tcpSocket": {"port": _port(probe, container)},
-                    **fixed,
-                    "httpGet": None,
-                    "exec": None,
-                }
-                expect.append(
-                    "a DB blip restarts every pod at once through the liveness probe, and the "
-                    "reconnect storm can exhaust connections (SQLSTATE 53300)"
-                )
-            elif kind == "readinessProbe":
-                expect.append(
-                    f"the readiness probe {_handler(probe)} (timeout "
-                    f"{probe.get('timeoutSeconds', 1)} s, "
-                    f"failureThreshold {probe.get('failureThreshold', 3)}) marks pods unready on "
-                    "the "
-                    "first slow answer while connections warm up, and the Service then has no "
-                    "endpoints"
-                )
-            patch[kind] = fixed
-        restarts = [e for e in events if e.meaning == "liveness-restart"]
-        if live and not container.get("startupProbe") and restarts:
-            patch["startupProbe"] = {
-                "tcpSocket": {"port": _port(live, container)},
-                "periodSeconds": 10,
-                "failureThreshold": 30,
-            }
-            cites.append(
-                model.Cite(
-                    text=f"{cname}: liveness kills during start-up and no startupProbe",
-                    source=restarts[0].source,
-                )
-            )
+        patch = _container_patch(container, template, log_lines, restarts, cites, expect)
         if len(patch) > 1:
             patches.append(patch)
     for clue in clues.first_per_pod(
@@ -145,18 +92,87 @@ def run(ctx: model.Context) -> model.Finding:
     )
 
 
+def _container_patch(
+    container: Mapping[str, Any],
+    template: Mapping[str, Any],
+    log_lines: list[str],
+    restarts: list[clues.Clue],
+    cites: list[model.Cite],
+    expect: list[str],
+) -> dict[str, Any]:
+    """The probe patch of one client container ({"name": ...} alone when nothing needs a change);
+    what it rests on goes to `cites`, what would break to `expect`."""
+    cname = str(container.get("name", ""))
+    patch: dict[str, Any] = {"name": cname}
+    ready = objects.as_dict(container.get("readinessProbe"))
+    live = objects.as_dict(container.get("livenessProbe"))
+    for kind, probe in (("readinessProbe", ready), ("livenessProbe", live)):
+        problems, db = _problems(probe, log_lines) if probe else ([], False)
+        if not problems:
+            continue
+        cites.append(
+            model.Cite(
+                text=f"{cname} {kind} {_handler(probe)}: {', '.join(problems)}",
+                source=objects.ref(template),
+            )
+        )
+        fixed: dict[str, Any] = {"timeoutSeconds": 3, "failureThreshold": 3, "periodSeconds": 10}
+        if kind == "livenessProbe" and db:
+            fixed = {
+                "tcpSocket": {"port": _port(probe, container)},
+                **fixed,
+                "httpGet": None,
+                "exec": None,
+            }
+            expect.append(
+                "a DB blip restarts every pod at once through the liveness probe, and the "
+                "reconnect storm can exhaust connections (SQLSTATE 53300)"
+            )
+        elif kind == "readinessProbe":
+            expect.append(
+                f"the readiness probe {_handler(probe)} (timeout "
+                f"{probe.get('timeoutSeconds', 1)} s, "
+                f"failureThreshold {probe.get('failureThreshold', 3)}) marks pods unready on the "
+                "first slow answer while connections warm up, and the Service then has no "
+                "endpoints"
+            )
+        patch[kind] = fixed
+    if live and not container.get("startupProbe") and restarts:
+        patch["startupProbe"] = {
+            "tcpSocket": {"port": _port(live, container)},
+            "periodSeconds": 10,
+            "failureThreshold": 30,
+        }
+        cites.append(
+            model.Cite(
+                text=f"{cname}: liveness kills during start-up and no startupProbe",
+                source=restarts[0].source,
+            )
+        )
+    return patch
+
+
 def _problems(probe: Mapping[str, Any], log_lines: list[str]) -> tuple[list[str], bool]:
     problems = []
-    if (objects.as_int(probe.get("timeoutSeconds")) or 1) <= 1:
+    timeout, threshold = _timing(probe)
+    if timeout <= 1:
         problems.append(
             "timeoutSeconds 1" + (" (the default)" if "timeoutSeconds" not in probe else "")
         )
-    if (objects.as_int(probe.get("failureThreshold")) or 3) <= 1:
+    if threshold <= 1:
         problems.append("failureThreshold 1")
     db = _calls_db(probe, log_lines)
     if db:
         problems.append(f"calls the database ({db})")
     return problems, bool(db)
+
+
+def _timing(probe: Mapping[str, Any]) -> tuple[int, int]:
+    """(timeoutSeconds, failureThreshold); unset or unreadable ones at the defaults 1 and 3."""
+    return (
+        objects.as_int(probe.get("timeoutSeconds")) or 1,
+        objects.as_int(probe.get("failureThreshold")) or 3,
+    )
 
 
 def _calls_db(probe: Mapping[str, Any], log_lines: list[str]) -> str:
@@ -219,10 +235,7 @@ def _database_liveness(
         live = objects.as_dict(container.get("livenessProbe"))
         if not live:
             continue
-        timeout, threshold = (
-            objects.as_int(live.get("timeoutSeconds")) or 1,
-            objects.as_int(live.get("failureThreshold")) or 3,
-        )
+        timeout, threshold = _timing(live)
         if timeout > 1 and threshold > 1:
             continue
         cites.append(
