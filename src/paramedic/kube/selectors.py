@@ -22,7 +22,7 @@ def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bo
         return False
     match_labels = selector.get("matchLabels")
     for key, value in (match_labels if isinstance(match_labels, dict) else {}).items():
-        if labels.get(str(key)) != _text(value):
+        if labels.get(str(key)) != label_text(value):
             return False
     exprs = selector.get("matchExpressions")
     for expr in exprs if isinstance(exprs, list) else []:
@@ -38,7 +38,7 @@ def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bo
 def expression_matches(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     key = str(expr.get("key", ""))
     operator = expr.get("operator")
-    values = {_text(v) for v in objects.as_list(expr.get("values"))}
+    values = {label_text(v) for v in objects.as_list(expr.get("values"))}
     present = key in labels
     if operator == "In":
         return present and labels[key] in values
@@ -58,7 +58,7 @@ def map_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -
     """
     if not selector or not isinstance(selector, Mapping):
         return False
-    return all(labels.get(str(k)) == _text(v) for k, v in selector.items())
+    return all(labels.get(str(k)) == label_text(v) for k, v in selector.items())
 
 
 def validate(selector: Mapping[str, Any], *, where: str) -> list[str]:
@@ -114,12 +114,14 @@ def describe(selector: Mapping[str, Any] | None) -> str:
         return "<none>"
     labels = selector.get("matchLabels")
     exprs = selector.get("matchExpressions")
-    parts = [f"{k}={_text(v)}" for k, v in (labels if isinstance(labels, dict) else {}).items()]
+    parts = [
+        f"{k}={label_text(v)}" for k, v in (labels if isinstance(labels, dict) else {}).items()
+    ]
     for expr in exprs if isinstance(exprs, list) else []:
         if not isinstance(expr, dict):
             continue
         op, key = expr.get("operator"), expr.get("key")
-        values = ",".join(_text(v) for v in objects.as_list(expr.get("values")))
+        values = ",".join(label_text(v) for v in objects.as_list(expr.get("values")))
         parts.append(
             {
                 "In": f"{key} in ({values})",
@@ -159,7 +161,8 @@ def _split_set_term(term: str, text: str) -> tuple[str, str, list[str]]:
     return key.strip(), op, values
 
 
-def _text(value: Any) -> str:
+def label_text(value: Any) -> str:
+    """A selector value as a label value compares with it (YAML true -> "true", null -> "")."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)

@@ -182,7 +182,7 @@ class _Engine:
             if match_labels:  # narrow by the inverted index, then check the whole selector
                 candidates = min(
                     (
-                        self.by_label.get((namespace, str(k), _label_value(v)), [])
+                        self.by_label.get((namespace, str(k), selectors.label_text(v)), [])
                         for k, v in match_labels.items()
                     ),
                     key=len,
@@ -353,13 +353,6 @@ def _pod_facts(obj: Mapping[str, Any]) -> tuple[str, dict[str, str], str | None,
         str(status.get("hostIP") or "") or None,
         bool(objects.spec(obj).get("hostNetwork")),
     )
-
-
-def _label_value(value: Any) -> str:
-    """A matchLabels value as selectors.matches compares it (YAML true -> "true")."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 def _or(values: Any) -> int:
