@@ -1,5 +1,6 @@
 """Shared set-up of the live-path tests and benchmarks/live_gather.py: the reference demo served
-by the fake API server with real Secret values, and one `live.gather` call with test defaults."""
+by the fake API server with real Secret values, one `live.gather` call with test defaults, and
+the CLI run in-process."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import base64
 import copy
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from paramedic import timeouts
 from paramedic.evidence import demos, model
@@ -82,3 +85,14 @@ def gather(
         db_probe=db_probe,
         progress=progress,
     )
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`paramedic ARGV` in-process: (exit status, stdout, stderr)."""
+    from paramedic.cli import main as cli_main  # not needed by the benchmark
+
+    with pytest.raises(SystemExit) as exited:
+        cli_main.main(list(argv))
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 0), out, err

@@ -11,21 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from paramedic.cli import main as cli_main
 from paramedic.evidence import demos
 
-from . import fakeapi
+from . import fakeapi, livekit
 
 NEEDS_RECORDED_PROBES: frozenset[str] = frozenset()
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    code = exited.value.code
+    code, out, err = livekit.run(capsys, *argv)
     assert code in (0, 1), err
-    return int(code or 0), out
+    return code, out
 
 
 @pytest.mark.parametrize("name", [d.name for d in demos.available()])

@@ -10,21 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from paramedic.cli import main as cli_main
 from paramedic.evidence import bundle, demos
 
 from . import fakeapi
-from .livekit import RAW_SECRETS, gather, seed_server
+from .livekit import RAW_SECRETS, gather, run, seed_server
 
 INCIDENT = ("--from", "user-service", "--to", "profile-db.data", "--port", "5432")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def _diagnosis(text: str) -> dict[str, object]:

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from paramedic.cli import main as cli_main
-
-from .livekit import gather
+from .livekit import gather, run
 
 pytestmark = [
     pytest.mark.live_cluster,
@@ -24,13 +22,6 @@ pytestmark = [
         reason="opt-in: set PARAMEDIC_LIVE_CLUSTER=1 and KUBECONFIG to run against a real cluster",
     ),
 ]
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 def test_a_real_cluster_diagnosis_equals_the_diagnosis_of_its_capture(
@@ -43,7 +34,7 @@ def test_a_real_cluster_diagnosis_equals_the_diagnosis_of_its_capture(
     source = os.environ.get("PARAMEDIC_LIVE_FROM", "k8s-app=kube-dns")
     target = os.environ.get("PARAMEDIC_LIVE_TO", "default/kubernetes")
     namespace = os.environ.get("PARAMEDIC_LIVE_NAMESPACE", "kube-system")
-    code, out, err = _run(
+    code, out, err = run(
         capsys, "diagnose", "--from", source, "--to", target, "-n", namespace, "-o", "json"
     )
     assert code in (0, 1), err
