@@ -10,9 +10,11 @@ probes). Secrets are shown as key names and digests only. Fixes: `credential_fix
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, credential_facts, credential_fixes, model, registry
+from paramedic.evidence import model as evidence_model
 from paramedic.evidence import redact
 from paramedic.kube import env, objects
 
@@ -160,7 +162,9 @@ def run(ctx: model.Context) -> model.Finding:
     )
 
 
-def _secret_lines(ev: Any, template: Any, ns: str) -> list[model.Cite]:
+def _secret_lines(
+    ev: evidence_model.Evidence, template: Mapping[str, Any], ns: str
+) -> list[model.Cite]:
     out = []
     seen: set[str] = set()
     for ref in env.references(template):

@@ -136,7 +136,7 @@ def run(ctx: model.Context) -> model.Finding:
     return _no_cause(ctx, dns_pods, notes, upstream)
 
 
-def _outside_name(scope: Any) -> str | None:
+def _outside_name(scope: resolve.Scope) -> str | None:
     """The name outside the cluster that CoreDNS must forward: ExternalName or a host DST."""
     if scope.target_service is not None:
         spec = objects.spec(scope.target_service)

@@ -17,7 +17,7 @@ import yaml
 from paramedic.checks import clues, dns_names, model
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import probes_file
-from paramedic.kube import objects, pods
+from paramedic.kube import objects, pods, resolve
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,7 +38,7 @@ class Problem:
         return dataclasses.replace(self, evidence=(*self.evidence, cite))
 
 
-def exec_lookup(scope: Any, host: str) -> str:
+def exec_lookup(scope: resolve.Scope, host: str) -> str:
     """The exact command that resolves `host` from inside the client."""
     ref = clues.workload_ref(scope.source_workload)
     if ref is not None:
@@ -205,7 +205,9 @@ def _loop(
     )
 
 
-def egress_blocked(scope: Any, netpol: model.Finding, client: Sequence[clues.Clue]) -> Problem:
+def egress_blocked(
+    scope: resolve.Scope, netpol: model.Finding, client: Sequence[clues.Clue]
+) -> Problem:
     template = scope.source_template()
     selector = (
         objects.as_dict(objects.spec(template).get("selector")).get("matchLabels")
@@ -269,7 +271,10 @@ def egress_blocked(scope: Any, netpol: model.Finding, client: Sequence[clues.Clu
 
 
 def dns_policy(
-    scope: Any, template: Mapping[str, Any], spec: Mapping[str, Any], kube_dns_ip: str | None
+    scope: resolve.Scope,
+    template: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    kube_dns_ip: str | None,
 ) -> Problem | None:
     """dnsPolicy Default, hostNetwork under ClusterFirst, or None without the kube-dns IP."""
     policy = str(spec.get("dnsPolicy") or "ClusterFirst")
@@ -333,7 +338,7 @@ def ndots_note(host: str, ndots: int) -> model.Cite | None:
     )
 
 
-def upstream_failing(scope: Any, name: str, upstream: Sequence[clues.Clue]) -> Problem:
+def upstream_failing(scope: resolve.Scope, name: str, upstream: Sequence[clues.Clue]) -> Problem:
     return Problem(
         kind="upstream-failing",
         summary=f"CoreDNS cannot resolve {name}: its upstream fails (SERVFAIL)",
@@ -359,7 +364,7 @@ def upstream_failing(scope: Any, name: str, upstream: Sequence[clues.Clue]) -> P
 
 def wrong_name(
     ev: evidence_model.Evidence,
-    scope: Any,
+    scope: resolve.Scope,
     container: Mapping[str, Any],
     configured: dns_names.ConfiguredHost,
     name: dns_names.ClusterName,
@@ -392,7 +397,7 @@ def wrong_name(
     summary = (
         f"{configured.variable}={configured.host} names a Service that does not exist ({name.fqdn})"
     )
-    if right and ref and not configured.from_url:
+    if right and ref and template is not None and not configured.from_url:
         kind, ns, wl = ref
         patch = {
             "spec": {
@@ -444,7 +449,7 @@ def wrong_name(
     )
 
 
-def _right_service(ev: evidence_model.Evidence, scope: Any, wanted: str) -> str | None:
+def _right_service(ev: evidence_model.Evidence, scope: resolve.Scope, wanted: str) -> str | None:
     if scope.target_service is not None:
         return str(scope.target_host)
     same = [s for s in ev.kind("Service") if objects.name(s) == wanted]
@@ -453,7 +458,7 @@ def _right_service(ev: evidence_model.Evidence, scope: Any, wanted: str) -> str 
     return None
 
 
-def probe_failed(scope: Any, probe: probes_file.ProbeResult) -> Problem:
+def probe_failed(scope: resolve.Scope, probe: probes_file.ProbeResult) -> Problem:
     nx = probe.outcome == "nxdomain"
     server = probe.data.get("server") or "the default resolver"
     return Problem(
@@ -486,7 +491,7 @@ def probe_failed(scope: Any, probe: probes_file.ProbeResult) -> Problem:
     )
 
 
-def client_only(scope: Any, client: Sequence[clues.Clue]) -> Problem:
+def client_only(scope: resolve.Scope, client: Sequence[clues.Clue]) -> Problem:
     temporary = any(c.meaning == "dns-temporary" for c in client)
     return Problem(
         kind="client-resolution-errors",

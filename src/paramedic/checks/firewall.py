@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, model, registry, signatures
+from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve, services
 from paramedic.netpol import scope as netpol_scope
 
@@ -169,7 +170,9 @@ def _ruled_out(
     )
 
 
-def _destination(ev: Any, scope: Any) -> tuple[list[str], int | None, list[model.Cite]]:
+def _destination(
+    ev: evidence_model.Evidence, scope: resolve.Scope
+) -> tuple[list[str], int | None, list[model.Cite]]:
     """(destination IPs, destination port, evidence) of an outside target."""
     service = scope.target_service
     if service is None:
@@ -210,7 +213,9 @@ def _destination(ev: Any, scope: Any) -> tuple[list[str], int | None, list[model
     )
 
 
-def _endpoint_port(ev: Any, service: Mapping[str, Any], name: str | None) -> int | None:
+def _endpoint_port(
+    ev: evidence_model.Evidence, service: Mapping[str, Any], name: str | None
+) -> int | None:
     ns, svc = objects.namespace(service), objects.name(service)
     for s in ev.kind("EndpointSlice", ns):
         if objects.labels(s).get("kubernetes.io/service-name") == svc:
@@ -225,7 +230,7 @@ def _probes_target(target: str, addresses: list[str], host: str) -> bool:
     return head in addresses or head == host
 
 
-def _nc(scope: Any, dest: str, port: int | None) -> str:
+def _nc(scope: resolve.Scope, dest: str, port: int | None) -> str:
     first = dest.split(",")[0]
     return (
         f"kubectl -n {scope.namespace} run nettest --rm -i --restart=Never --image=busybox:1.36 -- "
@@ -233,7 +238,9 @@ def _nc(scope: Any, dest: str, port: int | None) -> str:
     )
 
 
-def _fix(ev: Any, scope: Any, addresses: list[str], port: int | None) -> model.Fix:
+def _fix(
+    ev: evidence_model.Evidence, scope: resolve.Scope, addresses: list[str], port: int | None
+) -> model.Fix:
     nodes = []
     for node in ev.kind("Node"):
         for a in objects.as_list(objects.status(node).get("addresses")):

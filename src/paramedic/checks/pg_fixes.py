@@ -16,7 +16,7 @@ from typing import Any
 
 from paramedic import errors
 from paramedic.checks import clues, model, pg_limits
-from paramedic.kube import objects, pods, quantities
+from paramedic.kube import objects, pods, quantities, resolve
 
 MIB_PER_CONNECTION = 10
 """Rough resident memory of one idle backend (MiB), before work_mem for sorts and hashes."""
@@ -126,7 +126,7 @@ def attribution(data: Mapping[str, Any], saturation: float | None) -> list[model
 
 
 def fix(
-    scope: Any,
+    scope: resolve.Scope,
     limits: pg_limits.ServerLimits | None,
     clients: Sequence[pg_limits.ClientDemand],
     numbers: Arithmetic,
@@ -212,7 +212,7 @@ def fix(
     )
 
 
-def _object_limit(scope: Any, kind: str, name: str, numbers: Arithmetic) -> model.FixStep:
+def _object_limit(scope: resolve.Scope, kind: str, name: str, numbers: Arithmetic) -> model.FixStep:
     new = _round_up(numbers.peak + max(5, numbers.peak // 10)) if numbers.peak else -1
     return model.FixStep(
         description=f"The {kind.lower()}'s own CONNECTION LIMIT was hit, not max_connections: "
@@ -224,7 +224,7 @@ def _object_limit(scope: Any, kind: str, name: str, numbers: Arithmetic) -> mode
     )
 
 
-def _raise_limit(scope: Any, limits: pg_limits.ServerLimits, peak: int) -> model.FixStep:
+def _raise_limit(scope: resolve.Scope, limits: pg_limits.ServerLimits, peak: int) -> model.FixStep:
     reserved = limits.superuser_reserved.value + limits.reserved.value
     new = _round_up(peak + reserved + max(5, peak // 10))
     more = new - limits.max_connections.value
@@ -296,7 +296,7 @@ def _setting_position(
     return None
 
 
-def _psql(scope: Any) -> str:
+def _psql(scope: resolve.Scope) -> str:
     if scope.target_pods:
         pod = scope.target_pods[0]
         return (
@@ -313,7 +313,7 @@ def _restart(limits: pg_limits.ServerLimits) -> str:
     return f"kubectl -n {objects.namespace(w)} rollout restart {kind}/{objects.name(w)}"
 
 
-def usage_command(scope: Any) -> str:
+def usage_command(scope: resolve.Scope) -> str:
     sql = (
         "SELECT usename, application_name, state, count(*) FROM pg_stat_activity "
         "WHERE backend_type = 'client backend' GROUP BY 1, 2, 3 ORDER BY 4 DESC;"
@@ -325,7 +325,7 @@ def usage_command(scope: Any) -> str:
     return f'psql -h {scope.target_host} -p {scope.port} -U postgres -c "{sql}"'
 
 
-def verify(scope: Any, limits: pg_limits.ServerLimits | None) -> str:
+def verify(scope: resolve.Scope, limits: pg_limits.ServerLimits | None) -> str:
     return (
         f"no new 'too many clients' lines in the client logs, and in use stays below "
         f"{limits.usable if limits else 'the usable slots'}: {usage_command(scope)}"

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, model, registry
-from paramedic.kube import objects, pods
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import objects, pods, resolve
 
 _DB_PATH = re.compile(r"(db|database|postgres|pg|deep|dependencies)", re.IGNORECASE)
 _DB_WORDS = re.compile(
@@ -221,7 +222,7 @@ def _first_cause(ctx: model.Context) -> model.Finding | None:
 
 
 def _database_liveness(
-    ev: Any, scope: Any, cites: list[model.Cite], expect: list[str]
+    ev: evidence_model.Evidence, scope: resolve.Scope, cites: list[model.Cite], expect: list[str]
 ) -> tuple[Mapping[str, Any] | None, list[dict[str, Any]]]:
     """A DB liveness probe with a 1 s timeout or one allowed failure restarts PostgreSQL exactly
     when it is slowest (crash recovery, checkpoints): every client then reconnects at once."""

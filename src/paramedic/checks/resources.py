@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic.checks import clues, model, registry, resource_facts
+from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects
 
 _ID = "resources"
@@ -188,7 +189,7 @@ def _names(sigs: Sequence[resource_facts.PodSignals], keep: Any = None) -> str:
 
 
 def _resize_fix(
-    ev: Any,
+    ev: evidence_model.Evidence,
     sigs: Sequence[resource_facts.PodSignals],
     *,
     memory: bool,
