@@ -242,17 +242,10 @@ def _resolve_target(
         if port is None and default_port is not None:
             svc_port = services.find_port(service, default_port)
         if svc_port is None:
-            known = (
-                ", ".join(
-                    f"{p.get('name') or '-'}:{p.get('port')}"
-                    for p in services.service_ports(service)
-                )
-                or "none"
-            )
             raise errors.IncidentError(
                 f"target {objects.ref(service)}: "
                 f"no port {port if port is not None else '(unspecified)'}"
-                f" (ports: {known}); pass --port"
+                f" (ports: {services.describe_ports(service)}); pass --port"
             )
     selected = services.selected_pods(service, evidence.kind("Pod"))
     if only_pod is not None:

@@ -58,6 +58,12 @@ def find_port(
     return None
 
 
+def describe_ports(service: Mapping[str, Any]) -> str:
+    """The Service's ports as NAME:PORT for an error message ('postgres:5432, -:9187'; 'none')."""
+    ports = service_ports(service)
+    return ", ".join(f"{p.get('name') or '-'}:{p.get('port')}" for p in ports) or "none"
+
+
 def container_port(pod: Mapping[str, Any], target: int | str, protocol: str = "TCP") -> int | None:
     """The pod port a targetPort refers to: numbers as they are, names looked up per pod."""
     if isinstance(target, int):

@@ -192,12 +192,9 @@ def _service_endpoints(
     svc_port = services.find_port(service, port, protocol=protocol)
     ref = objects.ref(service)
     if svc_port is None:
-        known = ", ".join(
-            f"{p.get('name') or '-'}:{p.get('port')}" for p in services.service_ports(service)
-        )
         raise errors.InputError(
             f"{ref}: no {protocol} port {port if port is not None else '(unspecified)'} "
-            f"(ports: {known or 'none'})"
+            f"(ports: {services.describe_ports(service)})"
         )
     target = services.target_port(svc_port)
     via = f"{ref} port {svc_port.get('port')} -> targetPort {target}"
