@@ -411,6 +411,7 @@ _HEAD = "schema: paramedic.signatures/v1\nmeanings: {a: x}\nsignatures:\n"
         ("schema: other/v1\n", "schema"),
         (_HEAD + "- {id: s, meaning: b, pattern: x}\n", "unknown meaning"),
         (_HEAD + "- {id: s, meaning: a, pattern: '('}\n", "bad pattern"),
+        (_HEAD + "- just a string\n", r"signatures\[0\]: expected a mapping"),
         (
             _HEAD + "- {id: s, meaning: a, pattern: x}\n- {id: s, meaning: a, pattern: y}\n",
             "duplicate",

@@ -62,6 +62,8 @@ def parse(text: str) -> Table:
     found: list[Signature] = []
     seen: set[str] = set()
     for i, raw in enumerate(doc.get("signatures") or []):
+        if not isinstance(raw, dict):
+            raise ValueError(f"signatures[{i}]: expected a mapping with id, meaning and pattern")
         sig_id = str(raw.get("id", ""))
         meaning = str(raw.get("meaning", ""))
         if not sig_id or sig_id in seen:
