@@ -157,6 +157,14 @@ def env_values(
     return out
 
 
+def known_namespaces(evidence: evidence_model.Evidence) -> set[str]:
+    """Namespaces the evidence knows of: its Namespace objects and the namespaces of its objects
+    (a name `svc.ns` is a cluster name only when `ns` is one of them)."""
+    return {objects.name(n) for n in evidence.kind("Namespace")} | {
+        objects.namespace(o) for o in evidence.objects
+    }
+
+
 def owner_workload(
     evidence: evidence_model.Evidence, pod: Mapping[str, Any]
 ) -> Mapping[str, Any] | None:

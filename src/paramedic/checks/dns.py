@@ -70,9 +70,7 @@ def run(ctx: model.Context) -> model.Finding:
         problem = dns_fixes.dns_policy(scope, template, spec, kube_dns_ip)
         if problem is not None:
             problems.append(problem)
-    known = {objects.name(n) for n in ev.kind("Namespace")} | {
-        objects.namespace(o) for o in ev.objects
-    }
+    known = clues.known_namespaces(ev)
     for container in pods.containers(template) if template is not None else []:
         env = clues.env_values(container, ev, scope.namespace)
         for configured in dns_names.configured_hosts(env):

@@ -235,9 +235,7 @@ def clients_of(
     ev: evidence_model.Evidence, service: Mapping[str, Any] | None, host: str
 ) -> list[Mapping[str, Any]]:
     """Workloads whose configured DB host lands on `service` (or equals `host`)."""
-    known = {objects.name(n) for n in ev.kind("Namespace")} | {
-        objects.namespace(o) for o in ev.objects
-    }
+    known = clues.known_namespaces(ev)
     found: list[Mapping[str, Any]] = []
     for kind in ("Deployment", "StatefulSet", "DaemonSet", "CronJob"):
         for workload in ev.kind(kind):
