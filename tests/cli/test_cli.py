@@ -118,6 +118,7 @@ def test_diagnose_flags_override_the_incident_file(capsys: pytest.CaptureFixture
             "port 70000 is out of range (1-65535)",
         ),
         (["diagnose", "{seed}", "--context", "prod"], "--context works only live"),
+        (["diagnose", "{seed}", "--to", "data/"], "is not a Service, a DNS name or an IP address"),
         (["diagnose", "{seed}", "--to", "data/profile-db", "--port", "²"], "no port ²"),
         (
             ["netpol", "check", "{seed}", "--from", "10.0.0.8", "--to", "10.0.0.9", "--port", "²"],

@@ -292,6 +292,22 @@ def test_port_name_selects_one_of_several_service_ports():
             None,
             "target 'db.example.com': port 0 is out of range \\(1-65535\\)",
         ),
+        (
+            "user-service",
+            "db..example.com:5432",
+            None,
+            "app",
+            None,
+            "target 'db..example.com' is not a Service, a DNS name or an IP address",
+        ),
+        (
+            "user-service",
+            ":5432",
+            None,
+            "app",
+            None,
+            "target '' is not a Service, a DNS name or an IP address",
+        ),
     ],
 )
 def test_resolution_errors_are_one_clear_line(

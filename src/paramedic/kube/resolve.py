@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -170,6 +171,11 @@ def _workloads(evidence: model.Evidence, namespace: str) -> list[Mapping[str, An
 # --- target ----------------------------------------------------------------------------------
 
 
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
+"""A DNS name an outside host can have: dot-separated labels of 1-63 letters, digits, '-', '_'."""
+
+
 def split_port(target: str) -> tuple[str, str | None]:
     """(host, port) of DST, the ':PORT' (a number or a port name) split off; IPv6 as '[v6]:port'."""
     if target.startswith("[") and "]" in target:  # [v6]:port
@@ -221,6 +227,10 @@ def _resolve_target(
             # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
         _refuse_cluster_looking_names(evidence, target)
+        if not is_ip(target) and not _HOST_NAME.fullmatch(target.removesuffix(".")):
+            raise errors.IncidentError(
+                f"target {target!r} is not a Service, a DNS name or an IP address"
+            )
         if isinstance(port, str) or (port is None and default_port is None):
             raise errors.IncidentError(
                 f"target {target!r} is outside the cluster: give a numeric port"
