@@ -107,6 +107,7 @@ def test_diagnose_flags_override_the_incident_file(capsys: pytest.CaptureFixture
         (["diagnose", "{seed}", "--to", "data/profile-db", "--port", "9999"], "no port 9999"),
         (["diagnose", "{seed}", "-o", "yaml"], "Invalid value for '-o'"),
         (["diagnose", "{seed}", "--timeout", "0"], "Invalid value for '--timeout'"),
+        (["diagnose", "{seed}", "--timeout", "nan"], "Invalid value for '--timeout'"),
         (["frobnicate"], "No such command 'frobnicate'"),
         (
             ["diagnose", "{seed}", "--to", "profile-db.data:5432", "--port", "5433"],

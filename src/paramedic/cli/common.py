@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -46,10 +47,20 @@ def output_option(choices: tuple[str, ...]) -> Callable[[F], F]:
     )
 
 
+class _Seconds(click.FloatRange):
+    """0.1 to 600 seconds; NaN is refused (it passes every range comparison)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return seconds
+
+
 def timeout_option(default: float) -> Callable[[F], F]:
     return click.option(
         "--timeout",
-        type=click.FloatRange(min=0.1, max=600),
+        type=_Seconds(min=0.1, max=600),
         default=default,
         show_default=True,
         help="Overall time limit in seconds; nothing waits longer.",
