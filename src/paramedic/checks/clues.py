@@ -79,15 +79,6 @@ def has_logs(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, 
     return any(evidence.pod_logs(objects.namespace(p), objects.name(p)) for p in pod_list)
 
 
-def namespace_log_clues(
-    evidence: evidence_model.Evidence, namespace: str, label: tuple[str, str]
-) -> list[Clue]:
-    """Recognised log lines of the pods in `namespace` carrying label key=value."""
-    key, value = label
-    chosen = [p for p in evidence.kind("Pod", namespace) if objects.labels(p).get(key) == value]
-    return log_clues(evidence, chosen)
-
-
 def event_clues(
     evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]
 ) -> list[Clue]:

@@ -35,7 +35,7 @@ def run(ctx: model.Context) -> model.Finding:
         p for p in ev.kind("Pod", "kube-system") if objects.labels(p).get("k8s-app") == "kube-dns"
     ]
     kube_dns = ev.get("Service", "kube-system", "kube-dns")
-    coredns_logs = clues.namespace_log_clues(ev, "kube-system", ("k8s-app", "kube-dns"))
+    coredns_logs = clues.log_clues(ev, dns_pods)
     ready = [p for p in dns_pods if pods.is_ready(p)]
     endpoints_ready: list[str] = []
     if kube_dns is not None:
