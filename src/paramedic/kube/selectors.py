@@ -22,7 +22,7 @@ def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bo
         return False
     match_labels = selector.get("matchLabels")
     for key, value in (match_labels if isinstance(match_labels, dict) else {}).items():
-        if labels.get(str(key)) != label_text(value):
+        if labels.get(str(key)) != objects.text(value):
             return False
     exprs = selector.get("matchExpressions")
     for expr in exprs if isinstance(exprs, list) else []:
@@ -38,7 +38,7 @@ def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bo
 def expression_matches(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     key = str(expr.get("key", ""))
     operator = expr.get("operator")
-    values = {label_text(v) for v in objects.as_list(expr.get("values"))}
+    values = {objects.text(v) for v in objects.as_list(expr.get("values"))}
     present = key in labels
     if operator == "In":
         return present and labels[key] in values
@@ -58,7 +58,7 @@ def map_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -
     """
     if not selector or not isinstance(selector, Mapping):
         return False
-    return all(labels.get(str(k)) == label_text(v) for k, v in selector.items())
+    return all(labels.get(str(k)) == objects.text(v) for k, v in selector.items())
 
 
 def validate(selector: Mapping[str, Any], *, where: str) -> list[str]:
@@ -115,13 +115,13 @@ def describe(selector: Mapping[str, Any] | None) -> str:
     labels = selector.get("matchLabels")
     exprs = selector.get("matchExpressions")
     parts = [
-        f"{k}={label_text(v)}" for k, v in (labels if isinstance(labels, dict) else {}).items()
+        f"{k}={objects.text(v)}" for k, v in (labels if isinstance(labels, dict) else {}).items()
     ]
     for expr in exprs if isinstance(exprs, list) else []:
         if not isinstance(expr, dict):
             continue
         op, key = expr.get("operator"), expr.get("key")
-        values = ",".join(label_text(v) for v in objects.as_list(expr.get("values")))
+        values = ",".join(objects.text(v) for v in objects.as_list(expr.get("values")))
         parts.append(
             {
                 "In": f"{key} in ({values})",
@@ -159,10 +159,3 @@ def _split_set_term(term: str, text: str) -> tuple[str, str, list[str]]:
         raise errors.InputError(f"label selector {text!r}: expected (values) after {op.lower()}")
     values = [v.strip() for v in rest[1:-1].split(",") if v.strip()]
     return key.strip(), op, values
-
-
-def label_text(value: Any) -> str:
-    """A selector value as a label value compares with it (YAML true -> "true", null -> "")."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)

@@ -182,7 +182,7 @@ class _Engine:
             if match_labels:  # narrow by the inverted index, then check the whole selector
                 candidates = min(
                     (
-                        self.by_label.get((namespace, str(k), selectors.label_text(v)), [])
+                        self.by_label.get((namespace, str(k), objects.text(v)), [])
                         for k, v in match_labels.items()
                     ),
                     key=len,
