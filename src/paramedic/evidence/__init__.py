@@ -1,8 +1,8 @@
 """Evidence: what paramedic knows about an incident, and where it came from.
 
-`model` holds the immutable value the checks see; `bundle` loads it from disk and `writer`
-saves it, `probes_file` reads and writes recorded probe results, `redact` digests Secret values,
-`incident` validates what is being diagnosed, `demos` lists the shipped demos, `layout` names
-the files of a bundle.
+`model` holds the immutable value the checks see; `bundle` loads it from disk (`documents`
+decodes its files) and `writer` saves it, `layout` names the files of a bundle, `probes_file`
+reads and writes recorded probe results, `redact` digests Secret values, `incident` validates
+what is being diagnosed, `demos` lists the shipped demos.
 The live gatherer (`paramedic.gather.live`, one layer up) produces the same value from a cluster.
 """
