@@ -64,21 +64,10 @@ def direction(
     word = str(which)
     isolating = isolating_policies(view, subject, which)
     refs = tuple(p.ref for p in isolating)
-    if semantics.self_always_allowed and src.same_pod(dst):
+    always = _always_allowed(which, src, dst, semantics)
+    if always is not None:
         return model.DirectionResult(
-            direction=which,
-            allowed=True,
-            isolated=bool(refs),
-            policies=refs,
-            reason="a pod may always reach itself",
-        )
-    if which is Direction.INGRESS and semantics.node_to_pod_allowed and _from_own_node(src, dst):
-        return model.DirectionResult(
-            direction=which,
-            allowed=True,
-            isolated=bool(refs),
-            policies=refs,
-            reason=f"traffic from the pod's own node ({dst.node_ip}) is always allowed",
+            direction=which, allowed=True, isolated=bool(refs), policies=refs, reason=always
         )
     if not subject.selectable:
         why = (
@@ -138,6 +127,17 @@ def direction(
         reason=reason,
         near_misses=tuple(near),
     )
+
+
+def _always_allowed(
+    which: Direction, src: peers.Peer, dst: peers.Peer, semantics: model.Semantics
+) -> str | None:
+    """Why no policy can deny this side of the flow, if that is so."""
+    if semantics.self_always_allowed and src.same_pod(dst):
+        return "a pod may always reach itself"
+    if which is Direction.INGRESS and semantics.node_to_pod_allowed and _from_own_node(src, dst):
+        return f"traffic from the pod's own node ({dst.node_ip}) is always allowed"
+    return None
 
 
 def isolating_policies(
