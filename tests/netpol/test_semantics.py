@@ -40,6 +40,8 @@ def pol(spec: dict[str, Any], ns: str = "a", name: str = "p") -> dict[str, Any]:
 DENY_IN = pol({"podSelector": {}, "policyTypes": ["Ingress"]}, name="deny-in")
 DENY_OUT = pol({"podSelector": {}, "policyTypes": ["Egress"]}, name="deny-out")
 DB = {"matchLabels": {"app": "db"}}
+WEB = {"matchLabels": {"app": "web"}}
+EGRESS_TO_WEB = pol({"podSelector": DB, "egress": [{"to": [{"podSelector": WEB}]}]})
 
 
 def ingress_db(*rules: dict[str, Any]) -> dict[str, Any]:
@@ -98,14 +100,7 @@ CASES = [
     ),
     case(
         "missing_policy_types_with_egress_rules_isolates_egress",
-        [
-            pol(
-                {
-                    "podSelector": DB,
-                    "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}]}],
-                }
-            )
-        ],
+        [EGRESS_TO_WEB],
         "a/db",
         "b/client",
         False,
@@ -114,14 +109,7 @@ CASES = [
     ),
     case(
         "missing_policy_types_egress_rule_still_allows_its_peer",
-        [
-            pol(
-                {
-                    "podSelector": DB,
-                    "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}]}],
-                }
-            )
-        ],
+        [EGRESS_TO_WEB],
         "a/db",
         "a/web",
         True,
@@ -183,7 +171,7 @@ CASES = [
     ),
     case(
         "pod_selector_peer_is_namespace_local_same_ns",
-        [ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]})],
+        [ingress_db({"from": [{"podSelector": WEB}]})],
         "a/web",
         "a/db",
         True,
@@ -191,7 +179,7 @@ CASES = [
     ),
     case(
         "pod_selector_peer_is_namespace_local_other_ns",
-        [ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]})],
+        [ingress_db({"from": [{"podSelector": WEB}]})],
         "c/other",
         "a/db",
         False,
@@ -253,7 +241,7 @@ CASES = [
                     "from": [
                         {
                             "namespaceSelector": {"matchLabels": {"team": "y"}},
-                            "podSelector": {"matchLabels": {"app": "web"}},
+                            "podSelector": WEB,
                         }
                     ]
                 }
@@ -271,7 +259,7 @@ CASES = [
                 {
                     "from": [
                         {"namespaceSelector": {"matchLabels": {"team": "y"}}},
-                        {"podSelector": {"matchLabels": {"app": "web"}}},
+                        {"podSelector": WEB},
                     ]
                 }
             )
@@ -407,7 +395,7 @@ CASES = [
         "policies_are_a_union",
         [
             DENY_IN,
-            ingress_db({"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}),
+            ingress_db({"from": [{"podSelector": WEB}]}),
             pol({"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {}}]}]}, name="q"),
         ],
         "b/client",
