@@ -167,7 +167,7 @@ def _request_options(f: common.F) -> common.F:
 @click.argument("scenario", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the bundled demo incidents.")
 @common.output_option(FORMATS)
-def demo(scenario: str | None, list_: bool, output: str) -> None:
+def demo(scenario: str | None, list_: bool, output: str) -> int:
     """Diagnose a bundled demo incident (default: the reference one).
 
     Exit status: 0 no cause found, 1 a cause found, 2 bad input, 3 internal error.
@@ -177,9 +177,9 @@ def demo(scenario: str | None, list_: bool, output: str) -> None:
     if list_:
         for item in demos.available():
             click.echo(f"{item.name:<24} {item.title}")
-        return
+        return 0
     evidence = demos.load(scenario or demos.DEFAULT)
-    raise SystemExit(_run(evidence, _incident(evidence, None, None, None, None), output))
+    return _run(evidence, _incident(evidence, None, None, None, None), output)
 
 
 def _incident_of(evidence: model.Evidence | None, request: LiveRequest) -> model.Incident:
@@ -190,7 +190,7 @@ def _incident_of(evidence: model.Evidence | None, request: LiveRequest) -> model
 @click.argument("bundle", required=False, type=click.Path(path_type=Path))
 @_request_options
 @common.output_option(FORMATS)
-def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> None:
+def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> int:
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
     BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
@@ -203,9 +203,9 @@ def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> None:
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle)
-        raise SystemExit(_run(evidence, _incident_of(evidence, request), output))
+        return _run(evidence, _incident_of(evidence, request), output)
     evidence = _gather_live(request)
-    raise SystemExit(_run(evidence, evidence.incident or _incident_of(None, request), output))
+    return _run(evidence, evidence.incident or _incident_of(None, request), output)
 
 
 def _gather_live(request: LiveRequest) -> model.Evidence:

@@ -1,7 +1,8 @@
 """`paramedic` entry point: the command group, error handling and exit codes.
 
 Exit codes: `diagnose`/`demo` 0 = no cause found, 1 = at least one cause, 2 = usage or input
-error, 3 = internal error (a bug: reported as one line, never a traceback).
+error, 3 = internal error (a bug: reported as one line, never a traceback). Commands return
+their exit status (None counts as 0); `main` is the one place that exits.
 """
 
 from __future__ import annotations

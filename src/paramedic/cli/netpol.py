@@ -80,7 +80,7 @@ def netpol() -> None:
 @common.output_option(FORMATS)
 def check(
     bundle: Path, source: str, target: str, port: str, protocol: str, cni: str, output: str
-) -> None:
+) -> int:
     """Whether --from may open a connection to --to on --port, and exactly why.
 
     Exit status: 0 allowed, 1 denied, 2 usage or input error.
@@ -115,7 +115,7 @@ def check(
                 click.echo(f"  via      {d.via}")
             click.echo(f"  egress   {r.egress.reason}")
             click.echo(f"  ingress  {r.ingress.reason}")
-    raise SystemExit(0 if allowed else 1)
+    return 0 if allowed else 1
 
 
 @netpol.command("assert")
@@ -123,7 +123,7 @@ def check(
 @click.argument("expectations_file", metavar="EXPECTATIONS.yaml", type=click.Path(path_type=Path))
 @_cni_option
 @common.output_option(FORMATS)
-def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> None:
+def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int:
     """Check a list of expected flows (allowed: true|false) against BUNDLE, for CI.
 
     Exit status: 0 every expectation holds, 1 any fails, 2 usage or input error.
@@ -157,7 +157,7 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> Non
                     click.echo(f"       {line}")
         failed = sum(1 for r in results if not r["ok"])
         click.echo(f"{len(results) - failed} of {len(results)} expectations hold")
-    raise SystemExit(0 if all(r["ok"] for r in results) else 1)
+    return 0 if all(r["ok"] for r in results) else 1
 
 
 @netpol.command("matrix")
