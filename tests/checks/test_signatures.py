@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg  # a runtime dependency: always there, never a reason to skip
 import pytest
 
 from paramedic.checks import signatures
@@ -496,7 +497,6 @@ _APP = "host=127.0.0.1 port={port} user=user_service"
 
 
 def _connect_error(dsn: str) -> str:
-    psycopg = pytest.importorskip("psycopg")
     try:
         psycopg.connect(dsn, connect_timeout=3).close()
     except psycopg.OperationalError as exc:
@@ -521,7 +521,6 @@ def test_real_libpq_errors_are_classified(postgres: int, dsn: str, meaning: str)
 
 @pytest.mark.root
 def test_real_connection_exhaustion_gives_both_53300_texts(postgres: int) -> None:
-    psycopg = pytest.importorskip("psycopg")
     regular = f"host=127.0.0.1 port={postgres} user=user_service password=right dbname=postgres"
     superuser = f"host=127.0.0.1 port={postgres} user=postgres dbname=postgres"
     with contextlib.ExitStack() as held:
