@@ -18,10 +18,10 @@ from paramedic.kube import resolve, services
 if TYPE_CHECKING:
     from paramedic.runbooks import diagnosis
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown", "html", "slack")
 
 
-def _render(result: diagnosis.Diagnosis, output: str) -> str:
+def _render(result: diagnosis.Diagnosis, output: str, *, brief: bool = False) -> str:
     if output == "json":
         from paramedic.reports import json_report
 
@@ -34,19 +34,53 @@ def _render(result: diagnosis.Diagnosis, output: str) -> str:
         from paramedic.reports import html_report
 
         return html_report.render(result)
+    if output == "slack":
+        from paramedic.reports import slack_report
+
+        return slack_report.render(result)
     from paramedic.reports import text_report
 
-    return text_report.render(result, width=common.width(), color=common.is_terminal())
+    return text_report.render(
+        result, width=common.width(), color=common.is_terminal(), brief=brief
+    )
 
 
-def _run(evidence: model.Evidence, incident: model.Incident, output: str) -> int:
+def _diagnosis(evidence: model.Evidence, incident: model.Incident) -> diagnosis.Diagnosis:
     from paramedic.runbooks import engine
     from paramedic.runbooks import model as runbook_model
 
-    runbook = runbook_model.builtin(incident.runbook)
-    result = engine.run(runbook, evidence, incident)
-    click.echo(_render(result, output), nl=False)
+    return engine.run(runbook_model.builtin(incident.runbook), evidence, incident)
+
+
+def _run(evidence: model.Evidence, incident: model.Incident, shown: Shown) -> int:
+    result = _diagnosis(evidence, incident)
+    click.echo(_render(result, shown.output, brief=shown.brief), nl=False)
     return 1 if result.causes else 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Shown:
+    """How the diagnosis is printed: the format, and whether only the headline."""
+
+    output: str
+    brief: bool = False
+
+
+def _output_options(f: common.F) -> common.F:
+    """`-o FORMAT` and `--brief`, handed to the command as one `shown: Shown`."""
+
+    @functools.wraps(f)
+    def command(*args: Any, output: str, brief: bool, **kwargs: Any) -> Any:
+        if brief and output != "text":
+            raise errors.InputError("--brief prints the text headline: drop -o or --brief")
+        return f(*args, shown=Shown(output, brief), **kwargs)
+
+    command = click.option(
+        "--brief",
+        is_flag=True,
+        help="Print only the headline: the top cause, the command to run, how to verify.",
+    )(command)
+    return cast("common.F", common.output_option(FORMATS)(command))
 
 
 def _incident(
@@ -80,6 +114,7 @@ def _incident(
         port=port_value,
         namespace=source_ns or namespace or (base.namespace if base else None),
         runbook=base.runbook if base else "db-connectivity",
+        title=base.title if base else "",
     )
 
 
@@ -166,8 +201,8 @@ def _request_options(f: common.F) -> common.F:
 @click.command()
 @click.argument("scenario", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the bundled demo incidents.")
-@common.output_option(FORMATS)
-def demo(scenario: str | None, list_: bool, output: str) -> int:
+@_output_options
+def demo(scenario: str | None, list_: bool, shown: Shown) -> int:
     """Diagnose a bundled demo incident (default: the reference one).
 
     Exit status: 0 no cause found, 1 a cause found, 2 bad input, 3 internal error.
@@ -179,7 +214,7 @@ def demo(scenario: str | None, list_: bool, output: str) -> int:
             click.echo(f"{item.name:<24} {item.title}")
         return 0
     evidence = demos.load(scenario or demos.DEFAULT)
-    return _run(evidence, _incident(evidence, None, None, None, None), output)
+    return _run(evidence, _incident(evidence, None, None, None, None), shown)
 
 
 def _incident_of(evidence: model.Evidence | None, request: LiveRequest) -> model.Incident:
@@ -189,8 +224,8 @@ def _incident_of(evidence: model.Evidence | None, request: LiveRequest) -> model
 @click.command()
 @click.argument("bundle", required=False, type=click.Path(path_type=Path))
 @_request_options
-@common.output_option(FORMATS)
-def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> int:
+@_output_options
+def diagnose(bundle: Path | None, request: LiveRequest, shown: Shown) -> int:
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
     BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
@@ -203,9 +238,9 @@ def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> int:
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle)
-        return _run(evidence, _incident_of(evidence, request), output)
+        return _run(evidence, _incident_of(evidence, request), shown)
     evidence = _gather_live(request)
-    return _run(evidence, evidence.incident or _incident_of(None, request), output)
+    return _run(evidence, evidence.incident or _incident_of(None, request), shown)
 
 
 def _gather_live(request: LiveRequest) -> model.Evidence:

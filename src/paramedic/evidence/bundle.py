@@ -9,6 +9,7 @@ decodes each file). Nothing here follows links, reads special files or extracts 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import lzma
 import os
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from paramedic import errors
-from paramedic.evidence import documents, layout, model, probes_file, redact
+from paramedic.evidence import clock, documents, layout, model, probes_file, redact
 from paramedic.evidence import incident as incident_file
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -35,7 +36,19 @@ Reader = Callable[[str], bytes | None]
 def load(path: str | Path, *, provenance: str | None = None) -> model.Evidence:
     """Evidence from a bundle directory, a .tar.gz bundle, or a single objects file."""
     with _no_gc():
-        return _load(Path(path), provenance)
+        evidence = _load(Path(path), provenance)
+    taken = clock.newest(evidence.objects, evidence.logs)
+    if taken:
+        return dataclasses.replace(
+            evidence, taken_at=taken, taken_basis="newest object or log time"
+        )
+    with contextlib.suppress(OSError):
+        return dataclasses.replace(
+            evidence,
+            taken_at=clock.from_mtime(os.stat(path).st_mtime),
+            taken_basis="bundle modified",
+        )
+    return evidence
 
 
 def _load(p: Path, provenance: str | None) -> model.Evidence:

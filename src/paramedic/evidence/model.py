@@ -27,6 +27,8 @@ class Incident:
     port: int | str | None = None
     namespace: str | None = None
     runbook: str = "db-connectivity"
+    title: str = ""
+    """What people call the incident (incident.yaml's `title`); reports name it."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,10 @@ class Evidence:
     """Where the evidence came from: "bundle ./incident-42", "live cluster prod-eu", "demo seed"."""
     gaps: tuple[str, ...] = ()
     """What could not be gathered, one line each."""
+    taken_at: str = ""
+    """When the evidence was taken, ISO 8601 UTC ("2026-11-26T03:24:07Z"); see `taken_basis`."""
+    taken_basis: str = ""
+    """How `taken_at` is known: "gathered at", "newest object or log time", "bundle modified"."""
 
     @classmethod
     def of(
@@ -85,6 +91,8 @@ class Evidence:
         incident: Incident | None = None,
         provenance: str = "",
         gaps: Iterable[str] = (),
+        taken_at: str = "",
+        taken_basis: str = "",
     ) -> Evidence:
         objs = tuple(objects)
         return cls(
@@ -96,6 +104,8 @@ class Evidence:
             incident=incident,
             provenance=provenance,
             gaps=tuple(gaps),
+            taken_at=taken_at,
+            taken_basis=taken_basis,
         )
 
     def kind(self, kind: str, namespace: str | None = None) -> tuple[KubeObject, ...]:

@@ -1,14 +1,16 @@
-"""`-o html`: a self-contained HTML page of the diagnosis (for tickets, and later `serve`).
+"""`-o html`: a self-contained HTML page of the diagnosis (for tickets, and `serve`).
 
-Rendered with a Jinja2 template with autoescaping on: evidence text comes from the cluster and
-logs, so it is always escaped.
+Rendered from `outline` (the order every format shares) with a Jinja2 template with autoescaping
+on: evidence text comes from the cluster and logs, so it is always escaped. The page carries a
+viewport, a dark scheme (`prefers-color-scheme`), a print stylesheet (code wraps on paper instead
+of being clipped) and colours with at least WCAG AA contrast in both schemes.
 """
 
 from __future__ import annotations
 
 import jinja2
 
-from paramedic.checks import model
+from paramedic.reports import outline
 from paramedic.runbooks import diagnosis
 
 _ENV = jinja2.Environment(
@@ -18,13 +20,9 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+MARKS = {"cause": "CAUSE", "inconclusive": "INCONCLUSIVE", "next": "NEXT — not a cause"}
 
 
 def render(result: diagnosis.Diagnosis) -> str:
     template = _ENV.get_template("diagnosis.html.j2")
-    return template.render(
-        d=result,
-        causes=result.causes,
-        others=[f for f in result.findings if f.verdict is not model.Verdict.CAUSE],
-        upcoming=result.upcoming,
-    )
+    return template.render(o=outline.build(result), marks=MARKS, runbook=result.runbook)

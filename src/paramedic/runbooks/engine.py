@@ -76,4 +76,7 @@ def run(
         errors=tuple(errors),
         provenance=evidence.provenance,
         gaps=evidence.gaps,
+        incident_title=incident.title,
+        evidence_time=evidence.taken_at,
+        evidence_time_basis=evidence.taken_basis,
     )
