@@ -1,55 +1,74 @@
-"""Check `service-endpoints`: does the target Service select ready pods on the right port?
-
-A Service whose selector matches no pod, whose pods are all unready, or whose targetPort names
-a port the pods do not have, has no usable endpoint: kube-proxy rejects connections to its
-ClusterIP ("connection refused"). Reads the Service, the pods of its namespace, Endpoints and
-EndpointSlices, and the pods' Events. The closest-labels analysis and the fixes live in
-`endpoint_fixes`; this module decides the verdict.
+"""Detectors of `service-endpoints`: a DST outside the cluster or an ExternalName, a selector-less
+Service, then the Service's selected pods and endpoints (`observe`) and the first problem found:
+no pod selected, a wrong targetPort, no pod ready, stale endpoints; else healthy.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from paramedic.checks import endpoint_fixes, model, registry
-from paramedic.kube import objects, pods, selectors, services
+from paramedic.checks import model
+from paramedic.checks.service_endpoints import fixes
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import objects, pods, resolve, selectors, services
 
-_ID = "service-endpoints"
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Observed:
+    """The target Service, its selected pods and its endpoints, before any verdict."""
+
+    svc: Mapping[str, Any]
+    port: Mapping[str, Any]
+    live: list[Mapping[str, Any]]
+    ready: list[Mapping[str, Any]]
+    ready_ips: list[str]
+    have_endpoint_objects: bool
+    evidence: tuple[model.Cite, ...]
+    verify: str
 
 
-@registry.check(
-    _ID,
-    title="The Service selects ready pods on the right port",
-    needs=("Service", "Pod", "Endpoints", "EndpointSlice", "Event"),
-)
-def run(ctx: model.Context) -> model.Finding:
+def outside(scope: resolve.Scope) -> model.Finding:
+    """A DST outside the cluster: no Service endpoints are involved."""
+    return _finding(
+        model.Verdict.RULED_OUT,
+        model.Confidence.HIGH,
+        f"{scope.target} is outside the cluster: no Service endpoints are involved (the "
+        "firewall check covers the path to it)",
+    )
+
+
+def external_name(svc: Mapping[str, Any]) -> model.Finding | None:
+    """An ExternalName Service is a DNS alias: it has no endpoints."""
+    spec = objects.spec(svc)
+    if spec.get("type") != "ExternalName":
+        return None
+    return _finding(
+        model.Verdict.RULED_OUT,
+        model.Confidence.HIGH,
+        f"{objects.ref(svc)} is an ExternalName alias for {spec.get('externalName')}: it has "
+        "no endpoints; the firewall and dns checks cover the outside host",
+    )
+
+
+def selectorless(ev: evidence_model.Evidence, svc: Mapping[str, Any]) -> model.Finding | None:
+    """A Service without selector: its endpoints are maintained by hand."""
+    if objects.as_dict(objects.spec(svc).get("selector")):
+        return None
+    endpoints, slices = _endpoint_objects(ev, svc)
+    ready_ips, _ = services.endpoint_addresses(svc, endpoints, slices)
+    have_objects = services.has_endpoint_objects(svc, endpoints, slices)
+    return _selectorless(svc, ready_ips, have_objects, fixes.verify_command(svc))
+
+
+def observe(ctx: model.Context, svc: Mapping[str, Any]) -> Observed:
     ev, scope = ctx.evidence, ctx.scope
-    svc = scope.target_service
-    if svc is None:
-        return _finding(
-            model.Verdict.RULED_OUT,
-            model.Confidence.HIGH,
-            f"{scope.target} is outside the cluster: no Service endpoints are involved (the "
-            "firewall check covers the path to it)",
-        )
     spec = objects.spec(svc)
     ns, name = objects.namespace(svc), objects.name(svc)
-    endpoints, slices = ev.kind("Endpoints", ns), ev.kind("EndpointSlice", ns)
+    endpoints, slices = _endpoint_objects(ev, svc)
     ready_ips, not_ready_ips = services.endpoint_addresses(svc, endpoints, slices)
     have_endpoint_objects = services.has_endpoint_objects(svc, endpoints, slices)
-    verify = endpoint_fixes.verify_command(svc)
-    if spec.get("type") == "ExternalName":
-        return _finding(
-            model.Verdict.RULED_OUT,
-            model.Confidence.HIGH,
-            f"{objects.ref(svc)} is an ExternalName alias for {spec.get('externalName')}: it has "
-            "no endpoints; the firewall and dns checks cover the outside host",
-        )
-    if not objects.as_dict(spec.get("selector")):
-        return _selectorless(svc, ready_ips, have_endpoint_objects, verify)
-
-    port = services.find_port(svc, scope.port) or {}
     live = [p for p in scope.target_pods if pods.phase(p) not in ("Failed", "Succeeded")]
     ready = [p for p in live if pods.is_ready(p)]
     evidence: list[model.Cite] = [
@@ -67,39 +86,63 @@ def run(ctx: model.Context) -> model.Finding:
                 source=f"EndpointSlice {ns}/{name}" if slices else f"Endpoints {ns}/{name}",
             )
         )
+    return Observed(
+        svc=svc,
+        port=services.find_port(svc, scope.port) or {},
+        live=live,
+        ready=ready,
+        ready_ips=ready_ips,
+        have_endpoint_objects=have_endpoint_objects,
+        evidence=tuple(evidence),
+        verify=fixes.verify_command(svc),
+    )
 
-    if not live:
-        return _cause(endpoint_fixes.selector_mismatch(ev, svc), evidence, verify, priority=20)
-    port_problem = endpoint_fixes.port_mismatch(svc, port, live)
+
+def broken(ev: evidence_model.Evidence, seen: Observed) -> model.Finding | None:
+    """No pod selected, a targetPort the pods lack, or no selected pod ready."""
+    svc, evidence, verify = seen.svc, list(seen.evidence), seen.verify
+    if not seen.live:
+        return _cause(
+            fixes.selector_mismatch(ev, svc), evidence, verify, priority=model.Priority.PATH
+        )
+    port_problem = fixes.port_mismatch(svc, seen.port, seen.live)
     if port_problem is not None:
-        return _cause(port_problem, evidence, verify, priority=25)
+        return _cause(port_problem, evidence, verify, priority=model.Priority.NAME)
+    if seen.ready:
+        return None
+    reasons = fixes.not_ready_reasons(ev, seen.live)
+    return _finding(
+        model.Verdict.CAUSE,
+        model.Confidence.HIGH,
+        f"{objects.ref(svc)} has no ready endpoint: {len(seen.live)} selected pod(s), none ready "
+        f"({reasons.headline})",
+        evidence=(*evidence, *reasons.evidence),
+        fix=reasons.fix,
+        why="Only ready pods become endpoints; with none, kube-proxy rejects connections to "
+        "the ClusterIP, so clients see 'connection refused' (or time out on some CNIs).",
+        verify=verify,
+        priority=model.Priority.CAPACITY,
+    )
 
-    if not ready:
-        reasons = endpoint_fixes.not_ready_reasons(ev, live)
-        return _finding(
-            model.Verdict.CAUSE,
-            model.Confidence.HIGH,
-            f"{objects.ref(svc)} has no ready endpoint: {len(live)} selected pod(s), none ready "
-            f"({reasons.headline})",
-            evidence=(*evidence, *reasons.evidence),
-            fix=reasons.fix,
-            why="Only ready pods become endpoints; with none, kube-proxy rejects connections to "
-            "the ClusterIP, so clients see 'connection refused' (or time out on some CNIs).",
-            verify=verify,
-            priority=40,
-        )
 
-    if have_endpoint_objects and not ready_ips:
-        return _finding(
-            model.Verdict.INCONCLUSIVE,
-            model.Confidence.LOW,
-            f"{len(ready)} pod(s) of {objects.ref(svc)} are ready but its endpoints list none "
-            "(the snapshot may be stale, or the endpoints controller is behind)",
-            evidence=tuple(evidence),
-            missing=f"fresh endpoints: {verify}",
-        )
+def stale(seen: Observed) -> model.Finding | None:
+    """Ready pods, but endpoint objects that list none of them."""
+    if not (seen.have_endpoint_objects and not seen.ready_ips):
+        return None
+    return _finding(
+        model.Verdict.INCONCLUSIVE,
+        model.Confidence.LOW,
+        f"{len(seen.ready)} pod(s) of {objects.ref(seen.svc)} are ready but its endpoints list "
+        "none (the snapshot may be stale, or the endpoints controller is behind)",
+        evidence=seen.evidence,
+        missing=f"fresh endpoints: {seen.verify}",
+    )
+
+
+def healthy(seen: Observed) -> model.Finding:
+    svc, port, ready = seen.svc, seen.port, seen.ready
     target = services.target_port(port) if port else None
-    evidence.append(
+    cite = (
         model.Cite(
             text=f"port {port.get('port')} -> targetPort {target} -> containerPort "
             f"{services.container_port(ready[0], target, port.get('protocol') or 'TCP')} on "
@@ -111,11 +154,18 @@ def run(ctx: model.Context) -> model.Finding:
     )
     return _finding(
         model.Verdict.RULED_OUT,
-        model.Confidence.HIGH if have_endpoint_objects else model.Confidence.MEDIUM,
+        model.Confidence.HIGH if seen.have_endpoint_objects else model.Confidence.MEDIUM,
         f"{objects.ref(svc)} selects {len(ready)} ready pod(s) and its port matches",
-        evidence=tuple(evidence),
-        missing="" if have_endpoint_objects else f"the Service's endpoints: {verify}",
+        evidence=(*seen.evidence, cite),
+        missing="" if seen.have_endpoint_objects else f"the Service's endpoints: {seen.verify}",
     )
+
+
+def _endpoint_objects(
+    ev: evidence_model.Evidence, svc: Mapping[str, Any]
+) -> tuple[tuple[Mapping[str, Any], ...], tuple[Mapping[str, Any], ...]]:
+    ns = objects.namespace(svc)
+    return tuple(ev.kind("Endpoints", ns)), tuple(ev.kind("EndpointSlice", ns))
 
 
 def _selectorless(
@@ -159,7 +209,11 @@ def _selectorless(
 
 
 def _cause(
-    analysis: endpoint_fixes.Analysis, evidence: list[model.Cite], verify: str, *, priority: int
+    analysis: fixes.Analysis,
+    evidence: list[model.Cite],
+    verify: str,
+    *,
+    priority: model.Priority,
 ) -> model.Finding:
     return _finding(
         model.Verdict.CAUSE,
@@ -181,8 +235,6 @@ def _finding(
     verdict: model.Verdict, confidence: model.Confidence, summary: str, **kwargs: Any
 ) -> model.Finding:
     return model.Finding(
-        check=_ID,
-        title="Service endpoints",
         verdict=verdict,
         confidence=confidence,
         summary=summary,
