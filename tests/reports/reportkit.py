@@ -104,6 +104,8 @@ def local_runs(block: Block, evidence: evidence_model.Evidence) -> list[tuple[li
     """(argv, stdin) for each kubectl command in `block` that kubectl can run client-side: the
     heredoc manifest, `patch`, `set env`, `set resources`; each with the evidence object it
     names written to a file and given with `--local -f`."""
+    if block.language != "shell":
+        return []
     heredoc = HEREDOC.match(block.text)
     if heredoc:
         return [

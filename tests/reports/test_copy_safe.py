@@ -7,12 +7,16 @@ This is the reader at 3 a.m. with a terminal 80 columns wide: triple-click, past
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 import pytest
 
 from paramedic.evidence import demos
 from paramedic.reports import text_report
 from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
+from probes import probefix_pg
 
 from . import reportkit
 
@@ -46,3 +50,71 @@ def test_a_heredoc_ends_with_eof_at_column_0() -> None:
     assert "kubectl apply -f - <<'EOF'" in lines
     assert "EOF" in lines
     assert not [line for line in lines if line.strip() == "EOF" and line != "EOF"]
+
+
+@pytest.mark.parametrize("name", DEMOS)
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("brief", [False, True], ids=["full", "brief"])
+def test_every_printed_command_is_whole_flush_left_and_passes_bash_n(
+    name: str, columns: int, brief: bool
+) -> None:
+    _, result = _diagnose(name)
+    text = text_report.render(result, width=columns, color=False, brief=brief)
+    for block in reportkit.code_blocks(result, text, brief=brief):
+        if block.language == "shell":
+            complaint = reportkit.bash_syntax(block.text)
+            assert not complaint, f"{block.text[:200]!r}: {complaint}"
+
+
+@pytest.mark.skipif(
+    reportkit.kubectl() is None, reason="kubectl is not on PATH (.ci/run installs it)"
+)
+@pytest.mark.parametrize("name", DEMOS)
+def test_kubectl_patches_and_manifests_apply_locally_to_the_evidence_objects(name: str) -> None:
+    evidence, result = _diagnose(name)
+    text = text_report.render(result, width=120, color=False)
+    ran = 0
+    for block in reportkit.code_blocks(result, text):
+        for argv, stdin in reportkit.local_runs(block, evidence):
+            done = reportkit.run_kubectl(argv, stdin)
+            assert done.returncode == 0, f"kubectl {' '.join(argv)}: {done.stderr.strip()}"
+            ran += 1
+    fixes = [s for f in result.causes for s in (f.fix.steps if f.fix else ())]
+    if any(s.content.startswith("kubectl") and " patch " in s.content for s in fixes):
+        assert ran, "a kubectl patch was printed but none was run"
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[probefix_pg.Server]:
+    reason = probefix_pg.missing()
+    if reason:
+        pytest.skip(reason)
+    template = probefix_pg.Template()
+    server = probefix_pg.Server(template, name="sql-from-reports")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        template.remove()
+
+
+SQL_DEMOS = [n for n in DEMOS if n in {"too-many-connections", "two-causes"}]
+
+
+@pytest.mark.parametrize("name", SQL_DEMOS)
+def test_printed_sql_runs_on_postgresql(name: str, postgres: probefix_pg.Server) -> None:
+    _, result = _diagnose(name)
+    text = text_report.render(result, width=80, color=False)
+    statements = [
+        sql
+        for block in reportkit.code_blocks(result, text)
+        for sql in reportkit.sql_statements(block)
+    ]
+    assert statements, "these demos print SQL (a usage query, ALTER SYSTEM)"
+    roles = {m for sql in statements for m in re.findall(r"ALTER ROLE (\w+)", sql)}
+    with postgres.superuser() as conn:
+        for role in roles:  # the cluster's roles, as the evidence names them
+            conn.execute(f"DROP ROLE IF EXISTS {role}")  # type: ignore[call-overload]
+            conn.execute(f"CREATE ROLE {role} LOGIN")  # type: ignore[call-overload]
+        for sql in statements:
+            conn.execute(sql)  # type: ignore[call-overload]

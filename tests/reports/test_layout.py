@@ -53,7 +53,8 @@ def test_brief_prints_only_the_headline() -> None:
     assert result.return_value == 1
     assert result.output == text_report.render(_seed(), width=80, color=False, brief=True)
     assert result.output.count("CAUSE network-policy") == 1
-    assert "Ruled out" not in result.output and "kubectl apply -f - <<'EOF'" in result.output
+    assert "Ruled out from the evidence" not in result.output
+    assert "kubectl apply -f - <<'EOF'" in result.output
     refused = CliRunner().invoke(main.cli, ["demo", "--brief", "-o", "json"])
     assert refused.exit_code != 0
 
