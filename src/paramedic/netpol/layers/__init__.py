@@ -16,9 +16,9 @@ matrix, the explanations and the safety net need no change.
 from __future__ import annotations
 
 from paramedic.netpol import cluster, form
-from paramedic.netpol.layers import base, networkpolicy, unmodelled
+from paramedic.netpol.layers import admin, base, networkpolicy, unmodelled
 
-MODULES = (networkpolicy,)
+MODULES = (admin, networkpolicy)
 """Every layer module, in path order within a stage. A new layer is one more entry here."""
 
 
