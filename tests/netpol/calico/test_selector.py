@@ -224,9 +224,7 @@ def test_evaluation_agrees_with_the_documented_meaning(
 
 @settings(max_examples=150, deadline=None)
 @given(tree=trees, labels=label_maps)
-def test_canonical_text_parses_back_to_the_same_meaning(
-    tree: Tree, labels: dict[str, str]
-) -> None:
+def test_canonical_text_parses_back_to_the_same_meaning(tree: Tree, labels: dict[str, str]) -> None:
     parsed = parser.parse(_render(tree, "'"))
     again = parser.parse(parsed.text)
     assert again.text == parsed.text
@@ -235,9 +233,7 @@ def test_canonical_text_parses_back_to_the_same_meaning(
 
 @settings(max_examples=100, deadline=None)
 @given(tree=trees, labels=label_maps)
-def test_negation_and_negated_operators_are_complements(
-    tree: Tree, labels: dict[str, str]
-) -> None:
+def test_negation_and_negated_operators_are_complements(tree: Tree, labels: dict[str, str]) -> None:
     text = _render(tree, "'")
     assert parser.parse(f"!({text})").matches(labels) is not parser.parse(text).matches(labels)
 
