@@ -12,6 +12,7 @@ import click
 
 from paramedic import errors, timeouts
 from paramedic.cli import common
+from paramedic.cli import watch as watching
 from paramedic.evidence import model
 from paramedic.kube import resolve, services
 
@@ -40,9 +41,7 @@ def _render(result: diagnosis.Diagnosis, output: str, *, brief: bool = False) ->
         return slack_report.render(result)
     from paramedic.reports import text_report
 
-    return text_report.render(
-        result, width=common.width(), color=common.is_terminal(), brief=brief
-    )
+    return text_report.render(result, width=common.width(), color=common.is_terminal(), brief=brief)
 
 
 def _diagnosis(evidence: model.Evidence, incident: model.Incident) -> diagnosis.Diagnosis:
@@ -107,7 +106,10 @@ def _incident(
         raise errors.InputError(f"--to {target!r} names port {in_target} but --port says {port}")
     if port_value is None and base and base.target == target:
         port_value = base.port
-    source_ns, _, source = resolve.split_source(source)  # NS/NAME, KIND/NAME as kubectl takes
+    source_ns, kind, name = resolve.split_source(source)  # NS/NAME, KIND/NAME as kubectl takes
+    source = (
+        f"{kind.lower()}/{name}" if kind else name
+    )  # the kind is respected: sts/x is no Deployment
     return model.Incident(
         source=source,
         target=target,
@@ -123,6 +125,7 @@ class LiveRequest:
     """What `diagnose` and `capture` were asked: the incident options and how to gather live."""
 
     source: str | None
+    selector: str | None
     target: str | None
     port: str | None
     namespace: str | None
@@ -147,10 +150,19 @@ class LiveRequest:
 
 _REQUEST_OPTIONS = (
     click.option(
-        "--from", "source", help="Workload, pod name, or label selector (app=user-service)."
+        "--from",
+        "source",
+        help="Source: NAME, TYPE/NAME (deploy/, sts/, ds/, po/) or NS/NAME.",
     ),
     click.option(
-        "--to", "target", help="Service name, NS/NAME, cluster DNS name, or external host[:PORT]."
+        "-l",
+        "--selector",
+        help="Source pods by label selector, as kubectl -l (app=user-service); instead of --from.",
+    ),
+    click.option(
+        "--to",
+        "target",
+        help="Service: NAME, svc/NAME, NS/NAME, a cluster DNS name, or an outside host; [:PORT].",
     ),
     click.option(
         "--port", help="Port number or name (default: DST's :PORT, else the Service's only port)."
@@ -218,14 +230,32 @@ def demo(scenario: str | None, list_: bool, shown: Shown) -> int:
 
 
 def _incident_of(evidence: model.Evidence | None, request: LiveRequest) -> model.Incident:
-    return _incident(evidence, request.source, request.target, request.port, request.namespace)
+    if request.selector and request.source:
+        raise errors.InputError("give the source once: --from or -l/--selector, not both")
+    if request.selector is not None and not resolve.is_selector(request.selector):
+        raise errors.InputError(f"-l {request.selector!r}: not a label selector (app=NAME)")
+    source = request.selector or request.source
+    return _incident(evidence, source, request.target, request.port, request.namespace)
 
 
 @click.command()
 @click.argument("bundle", required=False, type=click.Path(path_type=Path))
 @_request_options
 @_output_options
-def diagnose(bundle: Path | None, request: LiveRequest, shown: Shown) -> int:
+@click.option(
+    "--watch",
+    "watch_seconds",
+    type=click.FloatRange(watching.MIN_SECONDS, watching.MAX_SECONDS),
+    is_flag=False,
+    flag_value=watching.DEFAULT_SECONDS,
+    default=None,
+    metavar="[SECONDS]",
+    help="Live only: diagnose again every SECONDS (default 10) and print only what changed,"
+    " until no cause remains (exit 0).",
+)
+def diagnose(
+    bundle: Path | None, request: LiveRequest, shown: Shown, watch_seconds: float | None
+) -> int:
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
     BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
@@ -234,13 +264,24 @@ def diagnose(bundle: Path | None, request: LiveRequest, shown: Shown) -> int:
     if bundle is not None:
         from paramedic.evidence import bundle as bundle_loader
 
-        live_only = request.live_only()
+        live_only = request.live_only() + (["--watch"] if watch_seconds is not None else [])
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle)
         return _run(evidence, _incident_of(evidence, request), shown)
+    if watch_seconds is not None:
+        return watching.run(
+            lambda: _live_diagnosis(request),
+            lambda result: _render(result, shown.output, brief=shown.brief),
+            every=watch_seconds,
+        )
     evidence = _gather_live(request)
     return _run(evidence, evidence.incident or _incident_of(None, request), shown)
+
+
+def _live_diagnosis(request: LiveRequest) -> diagnosis.Diagnosis:
+    evidence = _gather_live(request)
+    return _diagnosis(evidence, evidence.incident or _incident_of(None, request))
 
 
 def _gather_live(request: LiveRequest) -> model.Evidence:
