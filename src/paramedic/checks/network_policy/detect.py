@@ -81,7 +81,8 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
     invalid = tuple(dict.fromkeys(line for *_, r in results for line in r.invalid))
     invalid_cites = tuple(model.Cite(text=line, source="NetworkPolicy") for line in invalid)
     # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
-    gaps = tuple(g for g in ev.gaps if "networkpolic" in g.lower())
+    spaces = {scope.namespace, scope.target_namespace or scope.namespace}
+    gaps = tuple(str(g) for g in ev.gaps_about("NetworkPolicy", spaces))
     gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
     return Observed(
         sources=sources,
