@@ -146,7 +146,7 @@ def build(result: diagnosis.Diagnosis) -> Outline:
     incident = f"{inc['source']} → {inc['target']}{port}"
     headline = _headline(result, causes, inconclusive)
     name = result.incident_title or incident
-    top = f"cause: {causes[0].finding.check}" if causes else headline.summary.split(":")[0].lower()
+    top = f"cause: {causes[0].finding.check}" if causes else "no cause found"
     return Outline(
         title=result.incident_title or result.title,
         incident=incident,
@@ -186,29 +186,17 @@ def _headline(
             summary=summary, status="cause", verify=verify_code(top.verify), **_first_step(top)
         )
     if result.errors:
-        names = ", ".join(e.check for e in result.errors)
-        n = len(result.errors)
-        return Headline(
-            summary=f"NO CAUSE FOUND, but {n} check{'s' if n > 1 else ''} could not run: {names}",
-            status="errors",
-        )
+        return Headline(summary=result.headline(), status="errors")
     if inconclusive:
-        names = ", ".join(i.finding.check for i in inconclusive)
-        n = len(inconclusive)
         first = inconclusive[0].finding
         prose, code = split_command(first.missing) if first.missing else ("", None)
         return Headline(
-            summary=f"NO CAUSE FOUND, but {n} check{'s' if n > 1 else ''} lacked the evidence"
-            f" to decide: {names}",
+            summary=result.headline(),
             status="inconclusive",
             run=code,
             run_note=f"to decide {first.check}, get {prose or 'the evidence'}" if code else "",
         )
-    n = len(result.findings)
-    return Headline(
-        summary=f"NO CAUSE FOUND: all {n} checks ruled out their cause from the evidence",
-        status="clear",
-    )
+    return Headline(summary=result.headline(), status="clear")
 
 
 def _first_step(finding: model.Finding) -> dict[str, Any]:
