@@ -123,7 +123,7 @@ def direction(
                 break
         if hit is not None:
             policy, rule = hit
-            decision = _decision(tier, policy, rule.label, rule.action)
+            decision = _decision(tier, policy, rule.label, rule.action, rule.index)
             if rule.action is Action.PASS:
                 steps.append(_step(tier, "pass", decision, f"passed by {decision.describe()}"))
                 continue
@@ -176,8 +176,11 @@ def direction(
     )
 
 
-def _decision(tier: form.Tier, policy: form.Policy, rule: str, action: Action) -> model.Decision:
+def _decision(
+    tier: form.Tier, policy: form.Policy, rule: str, action: Action, index: int | None = None
+) -> model.Decision:
     return model.Decision(
+        index=index,
         layer=tier.layer,
         tier=tier.name,
         kind=policy.kind,

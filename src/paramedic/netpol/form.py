@@ -252,3 +252,10 @@ def address(text: str | None) -> IP | None:
         return ipaddress.ip_address(text or "")
     except ValueError:
         return None
+
+
+def resource(kind: str, group: str = "") -> str:
+    """What kubectl calls a kind: 'adminnetworkpolicies.policy.networking.k8s.io'."""
+    lower = kind.lower()
+    plural = f"{lower[:-1]}ies" if lower.endswith("y") else f"{lower}s"
+    return f"{plural}.{group}" if group else plural

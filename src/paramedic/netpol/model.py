@@ -68,6 +68,16 @@ class Decision:
     rule: str
     """'egress[0]', 'ingress rule 1 "deny-db"', or 'end of tier' (nothing matched)."""
     action: str
+    index: int | None = None
+    """The rule's index in its policy's ingress/egress list (None: end of tier)."""
+
+    @property
+    def ref(self) -> str:
+        return (
+            f"{self.kind} {self.namespace}/{self.name}"
+            if self.namespace
+            else (f"{self.kind} {self.name}")
+        )
 
     def describe(self) -> str:
         ref = (

@@ -192,6 +192,13 @@ def parse(obj: Mapping[str, Any]) -> Policy | Invalid:
     )
 
 
+def selector_problems(raw: Any, where: str = "selector") -> list[str]:
+    """What API validation would reject in a label selector (empty when it is valid)."""
+    problems: list[str] = []
+    _selector(raw, where, problems)
+    return problems
+
+
 def _selector(raw: Any, where: str, problems: list[str]) -> Mapping[str, Any] | None:
     if raw is None:
         return None

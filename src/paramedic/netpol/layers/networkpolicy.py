@@ -69,8 +69,10 @@ def _term(spec: policies.PeerSpec, namespace: str) -> form.Term:
 
 
 def _invalid(item: policies.Invalid) -> form.Invalid:
+    """The invalid policy, with whom it would select when its podSelector itself is valid
+    (otherwise it is reported for every pod of its namespace)."""
     subject = None
-    if item.pod_selector is not None:
+    if item.pod_selector is not None and not policies.selector_problems(item.pod_selector):
         subject = form.Term(
             key="",
             text="",

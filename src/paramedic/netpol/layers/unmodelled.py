@@ -82,7 +82,7 @@ def scan(view: cluster.Cluster, modelled: frozenset[tuple[str, str]]) -> list[fo
             if what is None or (group, kind) in modelled:
                 continue
             namespace = objects.namespace(obj)
-            resource = f"{kind.lower()}s.{group}" if group else kind.lower()
+            resource = form.resource(kind, group)
             where = f" -n {namespace}" if namespace else ""
             found.append(
                 form.Unmodelled(
