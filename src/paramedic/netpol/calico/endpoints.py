@@ -43,48 +43,78 @@ def labels(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Match:
-    """Endpoints whose label map the selector matches and whose address is in `nets` (when
-    given) and in none of `not_nets`."""
+    """Endpoints that `within` matches (when given), that `selector` matches or whose address
+    lies in `also` (the nets of network sets it selects), that `not_selector` does not match,
+    whose address is in `nets` (when given) and in none of `not_nets`."""
 
     selector: sel.Selector
+    within: sel.Selector | None = None
+    not_selector: sel.Selector | None = None
+    also: tuple[rules.Network, ...] = ()
     nets: tuple[rules.Network, ...] | None = None
     not_nets: tuple[rules.Network, ...] = ()
 
     @property
     def key(self) -> str:
-        nets = "-" if self.nets is None else ",".join(map(str, self.nets))
-        return f"{self.selector.key}|{nets}|{','.join(map(str, self.not_nets))}"
+        nets = "-" if self.nets is None else _text(self.nets)
+        negative = self.not_selector.key if self.not_selector else "-"
+        scope = self.within.key if self.within else "-"
+        return "|".join(
+            (scope, self.selector.key, negative, _text(self.also), nets, _text(self.not_nets))
+        )
 
     @property
     def keys(self) -> frozenset[str]:
-        extra = {IP_LABEL} if self.nets is not None or self.not_nets else set()
-        return self.selector.keys | extra
+        found = set(self.selector.keys)
+        for extra in (self.within, self.not_selector):
+            if extra is not None:
+                found |= extra.keys
+        if self.also or self.nets is not None or self.not_nets:
+            found.add(IP_LABEL)
+        return frozenset(found)
 
     @property
     def required(self) -> Mapping[str, str]:
-        return self.selector.required
+        found = {} if self.also else dict(self.selector.required)
+        return found | dict(self.within.required) if self.within else found
 
     def matches(self, found: Mapping[str, str]) -> bool:
-        if not self.selector.matches(found):
+        if self.within is not None and not self.within.matches(found):
             return False
-        if self.nets is None and not self.not_nets:
-            return True
-        text = found.get(IP_LABEL)
-        try:
-            address = ipaddress.ip_address(text) if text else None
-        except ValueError:
-            address = None
+        address = _address(found.get(IP_LABEL))
+        in_also = address is not None and within(address, self.also)
+        if not (in_also or self.selector.matches(found)):
+            return False
+        if self.not_selector is not None and self.not_selector.matches(found):
+            return False
         if self.nets is not None and (address is None or not within(address, self.nets)):
             return False
         return address is None or not within(address, self.not_nets)
 
     def describe(self) -> str:
-        parts = [self.selector.text]
+        parts = [self.within.text] if self.within is not None else []
+        if self.also:
+            parts.append(f"({self.selector.text} or address in {_text(self.also)})")
+        else:
+            parts.append(self.selector.text)
+        if self.not_selector is not None:
+            parts.append(f"not {self.not_selector.text}")
         if self.nets is not None:
-            parts.append(f"address in {', '.join(map(str, self.nets))}")
+            parts.append(f"address in {_text(self.nets)}")
         if self.not_nets:
-            parts.append(f"address not in {', '.join(map(str, self.not_nets))}")
+            parts.append(f"address not in {_text(self.not_nets)}")
         return " and ".join(parts)
+
+
+def _text(nets: tuple[rules.Network, ...]) -> str:
+    return ", ".join(map(str, nets))
+
+
+def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text) if text else None
+    except ValueError:
+        return None
 
 
 def within(

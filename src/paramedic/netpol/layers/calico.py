@@ -2,9 +2,11 @@
 
 Each Calico tier becomes a form tier (end: its defaultAction); policies keep Calico's order
 (`order`, unset last, ties by name/namespace/kind). Kubernetes NetworkPolicies join the default
-tier at order 1000, named ``knp.default.<name>`` for sorting, as Calico converts them, so this
-layer replaces the plain NetworkPolicy layer. Rules keep their order: Allow, Deny, Pass; Log
-rules do nothing and are left out; rules `rules` marks unmodelled are left out and listed.
+tier at order 1000, named ``knp.default.<name>`` for sorting, as Calico converts them; the admin
+and baseline tiers take Calico's places for them (tiers kube-admin at 1000 and kube-baseline at
+10,000,000). So this layer replaces the NetworkPolicy, admin and baseline layers. Rules keep
+their order: Allow, Deny, Pass; Log rules do nothing and are left out; rules `rules` marks
+unmodelled are left out and listed.
 
 A rule's other end (source for ingress, destination for egress) becomes terms of the form:
 its selector matches selected endpoints (by the label map of `calico.endpoints`) or addresses in
@@ -18,13 +20,12 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from paramedic.kube import objects
 from paramedic.netpol import form, model, policies
-from paramedic.netpol.calico import compose, endpoints, resources, rules, view
+from paramedic.netpol.calico import compose, endpoints, resources, rules, terms, view
 from paramedic.netpol.calico import selector as sel
-from paramedic.netpol.layers import base, networkpolicy
+from paramedic.netpol.layers import admin, base, networkpolicy
 
 Direction = model.Direction
 LAYER_NAME = "calico"
@@ -56,7 +57,7 @@ def compile_layer(ctx: base.Context) -> base.Output:
         else view.assemble((), ctx.view.namespaces)
     )
     kube = networkpolicy.compile_layer(ctx)
-    tiers = []
+    placed: list[tuple[tuple[float, str], form.Tier]] = []
     for tier in calico.tiers:
         keyed = [
             (p.sort_key, i, c)
@@ -74,13 +75,30 @@ def compile_layer(ctx: base.Context) -> base.Output:
             continue
         keyed.sort(key=lambda item: (item[0], item[1]))
         end = form.Action.PASS if tier.default_action is rules.Action.PASS else form.Action.DENY
-        tiers.append(form.Tier.of(tier.name, LAYER_NAME, end, [c for _, _, c in keyed]))
+        compiled = form.Tier.of(tier.name, LAYER_NAME, end, [c for _, _, c in keyed])
+        placed.append((tier.sort_key, compiled))
+    outputs = [kube]
+    for position, compile_tier in _ADMIN_TIERS:
+        out = compile_tier(ctx)
+        outputs.append(out)
+        placed += [(position, t) for t in out.tiers]
+    placed.sort(key=lambda item: item[0])
     return base.Output(
-        tiers=tuple(tiers),
-        invalid=kube.invalid + tuple(_invalid(i) for i in calico.invalid),
-        unmodelled=tuple(_unmodelled(u) for u in calico.unmodelled),
+        tiers=tuple(t for _, t in placed),
+        invalid=tuple(i for out in outputs for i in out.invalid)
+        + tuple(_invalid(i) for i in calico.invalid),
+        unmodelled=tuple(u for out in outputs for u in out.unmodelled)
+        + tuple(_unmodelled(u) for u in calico.unmodelled),
         pod_labels=lambda namespace, own, obj: endpoints.labels(calico, namespace, own, obj),
     )
+
+
+_ADMIN_TIERS = (
+    ((1000.0, "kube-admin"), admin.compile_admin),
+    ((10_000_000.0, "kube-baseline"), admin.compile_baseline),
+)
+"""Calico runs AdminNetworkPolicies in its tier kube-admin (order 1000) and baseline ones in
+kube-baseline (order 10,000,000): a Calico tier of lower order comes before the admin tier."""
 
 
 def _kube_name(policy: form.Policy) -> str:
@@ -103,7 +121,8 @@ def _policy(calico: view.View, policy: resources.Policy) -> Iterator[form.Policy
             compiled = _rule(calico, policy, rule, which)
             if compiled is not None:
                 own = rule.destination if which is Direction.INGRESS else rule.source
-                pieces.setdefault(which, []).append((_narrowed(policy, own), compiled))
+                narrow = _narrowed(calico, policy, own)
+                pieces.setdefault(which, []).append((narrow, compiled))
     if all(narrow is None for found in pieces.values() for narrow, _ in found):
         yield _form_policy(policy, subject, directions, pieces)
         return
@@ -144,13 +163,23 @@ def _subject_term(policy: resources.Policy, match: endpoints.Match) -> form.Term
     )
 
 
-def _narrowed(policy: resources.Policy, own: rules.Entity) -> endpoints.Match | None:
+def _narrowed(
+    calico: view.View, policy: resources.Policy, own: rules.Entity
+) -> endpoints.Match | None:
     """The subject narrowed by the rule's own side, or None when that side is unrestricted."""
     positive = compose.entity_selector(own, policy.namespace)
-    if positive is None and own.not_selector is None and own.nets is None and not own.not_nets:
+    negative = own.not_selector
+    if positive is None and negative is None and own.nets is None and not own.not_nets:
         return None
-    negated = sel.Selector(sel.Not(own.not_selector.root)) if own.not_selector else None
-    return endpoints.Match(sel.conjoin(policy.subject, positive, negated), own.nets, own.not_nets)
+    excluded = own.not_nets + (terms.set_nets(calico, negative) if negative else ())
+    return endpoints.Match(
+        positive or sel.Selector(sel.ALL),
+        within=policy.subject,
+        not_selector=negative,
+        also=terms.set_nets(calico, positive) if positive is not None else (),
+        nets=own.nets,
+        not_nets=excluded,
+    )
 
 
 def _rule(
@@ -158,145 +187,19 @@ def _rule(
 ) -> form.Rule | None:
     if rule.action is rules.Action.LOG or rule.unmodelled:
         return None
-    protocols = _protocols(rule)
+    protocols = terms.protocols(rule)
     if protocols == ():
         return None  # ICMP and the like: never a TCP/UDP/SCTP connection
     destination = rule.destination
     other = rule.source if which is Direction.INGRESS else destination
     return form.Rule(
         action=form.Action(str(rule.action)),
-        peers=_peers(calico, other, policy.namespace),
-        ports=_ports(destination.ports, protocols),
-        not_ports=_specs(destination.not_ports, protocols),
+        peers=terms.peers(calico, other, policy.namespace),
+        ports=terms.ports(destination.ports, protocols),
+        not_ports=terms.specs(destination.not_ports, protocols),
         index=rule.index,
         label=f"{which} rule {rule.index}",
     )
-
-
-def _protocols(rule: rules.Rule) -> tuple[str, ...] | None:
-    """The flow protocols the rule admits (None: any)."""
-    if rule.protocol is not None:
-        return (_PROTOCOLS[rule.protocol],) if rule.protocol in _PROTOCOLS else ()
-    if rule.not_protocol is not None:
-        return tuple(p for n, p in _PROTOCOLS.items() if n != rule.not_protocol)
-    return None
-
-
-def _ports(
-    found: Sequence[rules.PortMatch] | None, protocols: tuple[str, ...] | None
-) -> tuple[policies.PortSpec, ...] | None:
-    """The rule's ports (None: any port of any protocol; an empty `ports` list means unset)."""
-    if not found:
-        return (
-            None
-            if protocols is None
-            else tuple(policies.PortSpec(protocol=p, port=None) for p in protocols)
-        )
-    return _specs(found, protocols)
-
-
-def _specs(
-    found: Sequence[rules.PortMatch], protocols: tuple[str, ...] | None
-) -> tuple[policies.PortSpec, ...]:
-    specs = []
-    for port in found:
-        for protocol in protocols if protocols is not None else (None,):
-            if port.name:
-                specs.append(policies.PortSpec(protocol=protocol, port=port.name))
-            else:
-                end = port.high if port.high != port.low else None
-                specs.append(policies.PortSpec(protocol=protocol, port=port.low, end_port=end))
-    return tuple(specs)
-
-
-def _peers(calico: view.View, entity: rules.Entity, namespace: str) -> tuple[form.Term, ...] | None:
-    """Terms for the rule's other end (None: anywhere). Their union is what Calico's IP sets
-    and CIDR matches admit for that entity."""
-    positive = compose.entity_selector(entity, namespace)
-    negative = entity.not_selector
-    nets = tuple(policies.IPBlock(cidr=n) for n in entity.nets) if entity.nets is not None else None
-    excluded = tuple(policies.IPBlock(cidr=n) for n in entity.not_nets)
-    text = rules.describe_entity(entity)
-    if positive is None and negative is None:
-        if nets is None and not excluded:
-            return None
-        return (_term(text, nets=nets or _EVERYWHERE, not_nets=excluded),)
-    if negative is not None:
-        excluded += tuple(policies.IPBlock(cidr=n) for n in _set_nets(calico, negative))
-    if positive is None:  # notSelector alone: everything but what it selects
-        assert negative is not None
-        others = sel.Selector(sel.Not(negative.root))
-        return (
-            _term(text, pods=endpoints.Match(others), nets=nets, not_nets=excluded),
-            _term(
-                text,
-                nets=nets or _EVERYWHERE,
-                not_nets=excluded + _addresses(calico, negative),
-            ),
-        )
-    chosen = (
-        positive
-        if negative is None
-        else sel.conjoin(positive, sel.Selector(sel.Not(negative.root)))
-    )
-    terms = [_term(text, pods=endpoints.Match(chosen), nets=nets, not_nets=excluded)]
-    in_sets = tuple(policies.IPBlock(cidr=n) for n in _set_nets(calico, positive))
-    if in_sets:
-        narrowed = in_sets if nets is None else _intersect(in_sets, nets)
-        if narrowed:
-            not_pods = _addresses(calico, negative) if negative is not None else ()
-            terms.append(_term(text, nets=narrowed, not_nets=excluded + not_pods))
-    return tuple(terms)
-
-
-def _term(
-    text: str,
-    *,
-    pods: endpoints.Match | None = None,
-    nets: tuple[policies.IPBlock, ...] | None = None,
-    not_nets: tuple[policies.IPBlock, ...] = (),
-) -> form.Term:
-    key = "|".join(
-        (
-            "calico",
-            pods.key if pods is not None else "-",
-            "-" if nets is None else ",".join(b.describe() for b in nets),
-            ",".join(b.describe() for b in not_nets),
-        )
-    )
-    return form.Term(key=key, text=text, pods=pods, nets=nets, not_nets=not_nets)
-
-
-def _set_nets(calico: view.View, selector: sel.Selector) -> tuple[rules.Network, ...]:
-    """The nets of every NetworkSet/GlobalNetworkSet the selector selects."""
-    return tuple(
-        n for found, labels in calico.network_sets if selector.matches(labels) for n in found.nets
-    )
-
-
-def _addresses(calico: view.View, selector: sel.Selector) -> tuple[policies.IPBlock, ...]:
-    """/32 (/128) blocks of the pods the selector selects (to keep them out of a range)."""
-    found = []
-    for pod in calico.pods:
-        address = objects.status(pod).get("podIP")
-        if address and selector.matches(calico.labels(pod)):
-            found.append(policies.IPBlock(cidr=ipaddress.ip_network(str(address))))
-    return tuple(found)
-
-
-def _intersect(
-    a: tuple[policies.IPBlock, ...], b: tuple[policies.IPBlock, ...]
-) -> tuple[policies.IPBlock, ...]:
-    found = []
-    for x in a:
-        for y in b:
-            if x.cidr.version != y.cidr.version:
-                continue
-            if x.cidr.subnet_of(y.cidr):  # type: ignore[arg-type]
-                found.append(x)
-            elif y.cidr.subnet_of(x.cidr):  # type: ignore[arg-type]
-                found.append(y)
-    return tuple(found)
 
 
 def _invalid(item: resources.Invalid) -> form.Invalid:
@@ -326,6 +229,6 @@ LAYERS = (
         kinds=KINDS,
         compile=compile_layer,
         cni="calico",
-        replaces=frozenset({networkpolicy.LAYER_NAME}),
+        replaces=frozenset({networkpolicy.LAYER_NAME, "admin", "baseline"}),
     ),
 )
