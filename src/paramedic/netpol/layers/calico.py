@@ -29,20 +29,12 @@ from paramedic.netpol.layers import admin, base, networkpolicy
 
 Direction = model.Direction
 LAYER_NAME = "calico"
-KINDS = frozenset((group, kind) for group in resources.GROUPS for kind in resources.KINDS)
+OWN_KINDS = frozenset((group, kind) for group in resources.GROUPS for kind in resources.KINDS)
 _PROTOCOLS = {6: "TCP", 17: "UDP", 132: "SCTP"}
 _EVERYWHERE = (
     policies.IPBlock(cidr=ipaddress.ip_network("0.0.0.0/0")),
     policies.IPBlock(cidr=ipaddress.ip_network("::/0")),
 )
-_PLURALS = {
-    "NetworkPolicy": "networkpolicies",
-    "GlobalNetworkPolicy": "globalnetworkpolicies",
-    "StagedNetworkPolicy": "stagednetworkpolicies",
-    "StagedGlobalNetworkPolicy": "stagedglobalnetworkpolicies",
-    "StagedKubernetesNetworkPolicy": "stagedkubernetesnetworkpolicies",
-    "HostEndpoint": "hostendpoints",
-}
 
 
 def kind_of(policy: resources.Policy) -> str:
@@ -210,7 +202,6 @@ def _invalid(item: resources.Invalid) -> form.Invalid:
 
 def _unmodelled(item: view.Unmodelled) -> model.Unmodelled:
     group = item.api_version.rpartition("/")[0]
-    plural = _PLURALS.get(item.kind, item.kind.lower() + "s")
     where = f" -n {item.namespace}" if item.namespace else ""
     return model.Unmodelled(
         kind=item.kind,
@@ -218,7 +209,7 @@ def _unmodelled(item: view.Unmodelled) -> model.Unmodelled:
         namespace=item.namespace,
         name=item.name,
         why=f"{item.rule}: {item.reason}" if item.rule else item.reason,
-        command=f"kubectl get {plural}.{group}{where} {item.name} -o yaml",
+        command=f"kubectl get {form.resource(item.kind, group)}{where} {item.name} -o yaml",
     )
 
 
@@ -226,7 +217,7 @@ LAYERS = (
     base.Layer(
         name=LAYER_NAME,
         stage=base.CNI,
-        kinds=KINDS,
+        kinds=OWN_KINDS | networkpolicy.LAYERS[0].kinds | admin.KINDS,
         compile=compile_layer,
         cni="calico",
         replaces=frozenset({networkpolicy.LAYER_NAME, "admin", "baseline"}),
