@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+import fuzzing
 from paramedic.evidence import model as evidence_model
 from paramedic.netpol import cluster, explain, fast, matrix, model, peers
 
@@ -19,10 +20,7 @@ LABEL_VALUES = {"app": ("web", "db", "api"), "tier": ("front", "back")}
 PORT_NAMES = ("http", "pg")
 NODES = ("192.168.0.1", "192.168.0.2")
 
-NETPOL_SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-"""Per test, never a global profile: other suites keep their own hypothesis settings."""
+NETPOL_SETTINGS = fuzzing.depth(150)
 
 labels_st = st.dictionaries(
     st.sampled_from(sorted(LABEL_VALUES)),
