@@ -168,6 +168,8 @@ def _local(words: list[str], evidence: evidence_model.Evidence) -> tuple[list[st
     if target is None:
         return None
     kind, name = target
+    if kind not in KINDS.values():  # a custom resource: kubectl cannot map it without a server
+        return None
     obj = evidence.get(kind, namespace, name)
     assert obj is not None, (
         f"kubectl {' '.join(words)}: no {kind} {namespace}/{name} in the evidence"
