@@ -5,7 +5,8 @@
 The reference demo is served by the tests' fake API server (tests/live/fakeapi.py); `paramedic
 serve` runs as a subprocess (SQLite store, 2 workers, --timeout 5) with a routes file.
 1. Burst: 200 Alertmanager webhook posts from this (second) process on loopback, in 10 waves of
-   20 concurrent posts: new alerts, duplicates of alerts already sent, and resolutions of them.
+   20 (new alerts, duplicates of alerts already sent, and resolutions of them), sent with 1, 4
+   and 20 posts in flight at once (a fresh server and store each time).
    Checks that every new alert is exactly one incident, every resolved one is closed, nothing
    else exists; reports webhook latency (p50/p99/max) measured while the diagnoses run, and
    the server's resident memory (itself plus its worker processes) sampled throughout.
@@ -48,6 +49,9 @@ ROUTES = """\
   port: 5432
 """
 TIMEOUT = 5
+CONCURRENCY = (1, 4, 20)
+"""Posts in flight at once: one after the other, a few alert groups flushing together (as
+Alertmanager does), and the whole wave of 20 at once."""
 
 
 def _port() -> int:
@@ -185,8 +189,8 @@ def _wait_done(db: Path, seconds: float) -> float:
     raise RuntimeError("diagnoses did not finish")
 
 
-def burst(tmp: Path, kubeconfig: Path, routes: Path) -> dict[str, Any]:
-    db = tmp / "burst.db"
+def burst(tmp: Path, kubeconfig: Path, routes: Path, concurrency: int) -> dict[str, Any]:
+    db = tmp / f"burst-{concurrency}.db"
     server = Server(db, kubeconfig, routes)
     rng = random.Random(12)
     firing: list[str] = []
@@ -226,7 +230,7 @@ def burst(tmp: Path, kubeconfig: Path, routes: Path) -> dict[str, Any]:
     statuses: dict[int, int] = {}
     url = f"{server.url}/api/v1/alertmanager"
     started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
         for posts in waves:
             for kind, _ in posts:
                 kinds[kind] += 1
@@ -315,7 +319,11 @@ def main() -> None:
         kubeconfig = api.kubeconfig(tmp / "kubeconfig", namespace="app")
         routes = tmp / "routes.yaml"
         routes.write_text(ROUTES)
-        results = {"burst": burst(tmp, kubeconfig, routes), "crash": crash(tmp, kubeconfig, routes)}
+        results = {
+            "load_average_at_start": os.getloadavg()[0],
+            "bursts": [burst(tmp, kubeconfig, routes, n) for n in CONCURRENCY],
+            "crash": crash(tmp, kubeconfig, routes),
+        }
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)
     (out / "serve.json").write_text(json.dumps(results, indent=2))
