@@ -76,6 +76,7 @@ def run(request: Request) -> Result:
         namespace=request.namespace,
     )
     try:
+        runbook = runbook_model.builtin(incident.runbook)
         evidence = live.gather(
             incident,
             kubeconfig=request.kubeconfig,
@@ -85,10 +86,9 @@ def run(request: Request) -> Result:
             probe_image=None,
             db_probe=False,
             progress=False,
+            wanted=engine.needs(runbook),
         )
-        result = engine.run(
-            runbook_model.builtin(incident.runbook), evidence, evidence.incident or incident
-        )
+        result = engine.run(runbook, evidence, evidence.incident or incident)
         document = result.as_dict()
         report = html_report.render(result, links=links(request))
         return Result(
