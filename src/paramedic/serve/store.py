@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from paramedic import errors
-from paramedic.serve import schema
+from paramedic.serve import routes, schema
 
 MAX_ATTEMPTS = 3
 """A diagnosis cut off (server killed) this many times is marked failed instead of retried."""
@@ -70,12 +70,9 @@ class Record:
 
     @property
     def incident(self) -> dict[str, Any]:
-        return {
-            "from": self.source,
-            "to": self.target,
-            "port": self.port,
-            "namespace": self.namespace,
-        }
+        return routes.Target(
+            source=self.source, target=self.target, port=self.port, namespace=self.namespace
+        ).as_dict()
 
     def as_api(self, *, with_diagnosis: bool = True) -> dict[str, Any]:
         """The incident as GET /api/v1/incidents[/ID] shows it (DESIGN.md §3)."""
