@@ -1,14 +1,19 @@
-"""`paramedic serve`: options, start-up checks, and uvicorn (the service is paramedic.serve)."""
+"""The `paramedic serve` command: options, start-up checks, and uvicorn.
+
+`serve` and `cli` are sibling entry points that never import each other: this command joins
+the `paramedic` group through the `paramedic.commands` entry point (pyproject.toml), which
+cli.main loads; cli.main still turns its errors into one line and the exit status.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import click
 
 from paramedic import errors, timeouts
-from paramedic.cli import common
 
 DEFAULT_STORE = "sqlite:///paramedic-serve.db"
 TOKEN_ENV = "PARAMEDIC_SERVE_TOKEN"
@@ -48,7 +53,13 @@ def _token(token_file: Path | None) -> str | None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="YAML file mapping alert labels to incidents (docs/SERVE.md).",
 )
-@common.timeout_option(timeouts.DEFAULT.total)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=600),
+    default=timeouts.DEFAULT.total,
+    show_default=True,
+    help="Time limit of each diagnosis in seconds; nothing waits longer.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -105,6 +116,8 @@ def serve(
 
     from paramedic.serve import app, logs, routes, settings, store
 
+    if math.isnan(timeout):
+        raise errors.InputError("--timeout nan: give a number of seconds")
     host, port = _listen(listen)
     if notify and not notify.startswith(("http://", "https://")):
         raise errors.InputError(f"--notify {notify!r}: give an http:// or https:// URL")
