@@ -8,6 +8,8 @@ of being clipped) and colours with at least WCAG AA contrast in both schemes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import jinja2
 
 from paramedic.reports import outline
@@ -23,6 +25,10 @@ _ENV = jinja2.Environment(
 MARKS = {"cause": "CAUSE", "inconclusive": "INCONCLUSIVE", "next": "NEXT — not a cause"}
 
 
-def render(result: diagnosis.Diagnosis) -> str:
+def render(result: diagnosis.Diagnosis, *, links: Sequence[tuple[str, str]] = ()) -> str:
+    """The page; `links` are (text, href) pairs shown above the report (`serve` links the
+    incident list, the bundle and the alert's source)."""
     template = _ENV.get_template("diagnosis.html.j2")
-    return template.render(o=outline.build(result), marks=MARKS, runbook=result.runbook)
+    return template.render(
+        o=outline.build(result), marks=MARKS, runbook=result.runbook, links=links
+    )
