@@ -14,7 +14,7 @@ from paramedic import errors
 from paramedic.checks import model
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
-from paramedic.netpol import cluster, engine, explain, form, patch, peers
+from paramedic.netpol import cluster, dns_fix, engine, explain, form, patch, peers
 from paramedic.netpol import model as netpol_model
 from paramedic.netpol import scope as netpol_scope
 
@@ -102,6 +102,9 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
             "flows": [r.as_dict() for *_, r in results[:50]],
             "dns_egress_blocked": any(not r.egress.allowed for r in dns_results),
             "dns_egress": [r.as_dict() for r in dns_results if not r.egress.allowed],
+            "dns_patch": dns_fix.dns_patch(ev, sources[0], semantics).as_dict()
+            if any(not r.egress.allowed for r in dns_results)
+            else None,
             "cni": cni_why,
             "unmodelled": [u.as_dict() for u in unmodelled],
         },
@@ -334,7 +337,7 @@ def _denial_cites(ev: evidence_model.Evidence, d: netpol_model.DirectionResult) 
     head, _, _ = d.reason.partition(" (rules: ")
     cites = [model.Cite(text=f"{d.direction}: {head}", source=_source_of(d))]
     by_ref = {p.ref: p for p in cluster.of(ev).policies}
-    for ref in d.policies[:3]:
+    for ref in _blockers(d)[:3]:
         policy = by_ref.get(ref)
         if policy is not None:
             rules = explain.describe_rules(policy, d.direction).removeprefix(f"{ref}: ")
@@ -343,6 +346,8 @@ def _denial_cites(ev: evidence_model.Evidence, d: netpol_model.DirectionResult) 
 
 
 def _source_of(d: netpol_model.DirectionResult) -> str:
+    if d.decided_by is not None and d.decided_by.layer != "networkpolicy":
+        return f"{d.decided_by.ref} {d.decided_by.rule}"
     if d.allowed_by:
         return f"{d.allowed_by[0]} {d.direction}[{d.allowed_by[1]}]"
     return ", ".join(d.policies)
