@@ -45,6 +45,9 @@ class Need:
     """group/version of a kind the gatherer does not know ('policy/v1'); '' for known kinds."""
     plural: str = dataclasses.field(default="", kw_only=True)
     """The resource name in API paths, when it is not lower(kind) + 's'."""
+    optional: bool = dataclasses.field(default=False, kw_only=True)
+    """An API the cluster may not serve (a CRD: admin policies, another CNI's or a mesh's
+    policies): listed only when the one discovery request (/apis) shows its group/version."""
 
     def __post_init__(self) -> None:
         if not self.kind:
