@@ -65,7 +65,7 @@ def test_every_builtin_check_needs_only_what_live_gathering_can_fetch() -> None:
             if not need.is_object:
                 continue
             covered = need.kind in plan.RESOLVED.get(need.scope, ())
-            served = frozenset({need.api}) if need.optional else None  # once discovery shows it
+            served = frozenset({need.api}) if need.discover else None  # once discovery shows it
             listed = any(
                 kind == need.kind for kind, _ in plan.listings([need], "app", "data", served)
             )

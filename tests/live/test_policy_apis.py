@@ -40,9 +40,7 @@ def _server() -> fakeapi.FakeApiServer:
 
 
 def _policy_requests(server: fakeapi.FakeApiServer) -> list[str]:
-    return [
-        p for _, p in server.requests if "policy.networking.k8s.io" in p or "cilium.io" in p
-    ]
+    return [p for _, p in server.requests if "policy.networking.k8s.io" in p or "cilium.io" in p]
 
 
 def test_served_policy_apis_are_gathered_in_scope_and_reach_the_check(tmp_path: Path) -> None:
@@ -67,9 +65,7 @@ def test_served_policy_apis_are_gathered_in_scope_and_reach_the_check(tmp_path: 
 def test_an_api_the_cluster_does_not_serve_is_never_asked_for(tmp_path: Path) -> None:
     with _server() as server:
         known = {gv for gv, _ in fakeapi.RESOURCES if "/" in gv}
-        server.served = {
-            gv for gv in known if "policy.networking" not in gv and "cilium" not in gv
-        }
+        server.served = {gv for gv in known if "policy.networking" not in gv and "cilium" not in gv}
         ev = livekit.gather(server.kubeconfig(tmp_path / "k", namespace="app"))
         asked = _policy_requests(server)
     assert asked == []

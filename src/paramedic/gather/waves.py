@@ -3,12 +3,12 @@
 Each wave runs in parallel (fetch.Fetcher) and needs what the previous one found:
   1. what the user named: the source (workload by name, pod, or a selector's pods), the target
      Service with its Endpoints/EndpointSlices, the source namespace's Services, CoreDNS (pods,
-     Service, endpoints, ConfigMap, Deployment), /apis discovery when a check needs metrics or an
-     optional API, and
+     Service, endpoints, ConfigMap, Deployment), /apis discovery when a check needs metrics or a
+     `discover` API, and
      every list the checks' needs ask for beyond that (plan.listings: NetworkPolicies and Events
      of both namespaces, Namespaces, Nodes, the Deployments and HPAs of both namespaces, ...);
   2. what those imply: the workload's pods and ReplicaSets, the owners of a named pod, the
-     target Service's pods, and the optional lists (CRD-backed policy APIs) that discovery in
+     target Service's pods, and the `discover` lists (CRD-backed policy APIs) that discovery in
      wave 1 shows served - an API the cluster does not serve is not asked for;
   3. what the pods reference: their owners on the target side, Secrets (digested on arrival:
      no value ever enters Evidence) and ConfigMaps, bounded log tails of the sides whose logs a
@@ -58,7 +58,7 @@ class Gathering:
         self.dns_pods: list[dict[str, Any]] = []
         self.metrics_served = False
         self.served: frozenset[str] = frozenset()
-        """group/versions the discovery request listed (optional needs are fetched for these)."""
+        """group/versions the discovery request listed (`discover` needs are fetched for these)."""
         self.namespace_services: list[dict[str, Any]] = []
 
     # --- the four waves --------------------------------------------------------------------
@@ -77,7 +77,7 @@ class Gathering:
             (_list(kind, space, table=self.table), self._keep_list(kind))
             for kind, space in plan.listings(self.needs, ns, tgt.service_namespace)
         ]
-        if any(n.kind == needs.METRICS for n in self.needs) or plan.optional_apis(self.needs):
+        if any(n.kind == needs.METRICS for n in self.needs) or plan.discover_apis(self.needs):
             reqs.append(
                 (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery)
             )
@@ -237,7 +237,11 @@ class Gathering:
         wanted = any(n.kind == needs.METRICS for n in self.needs)
         if reply is not None and wanted and not self.metrics_served:
             self.fetcher.gaps.append(
-                "no metrics: the metrics.k8s.io API is not served (metrics-server missing)"
+                model.Gap(
+                    needs.METRICS,
+                    "",
+                    "no metrics: the metrics.k8s.io API is not served (metrics-server missing)",
+                )
             )
 
     def _source_candidate(self, kind: str) -> Callable[[kubeapi.Reply | None], None]:
@@ -354,6 +358,8 @@ def _list(
         what=f"list {plural}{where}{label}",
         path=plan.path(kind, namespace, table=table),
         query=query,
+        kind="metrics" if kind == "PodMetrics" else kind,
+        namespace=namespace or "",
     )
 
 
@@ -364,4 +370,6 @@ def _get(kind: str, namespace: str, name: str) -> fetch.Request:
         what=f"get {plural} {namespace + '/' if namespace else ''}{name}",
         path=plan.path(kind, namespace or None, name),
         missing_ok=True,
+        kind=kind,
+        namespace=namespace,
     )

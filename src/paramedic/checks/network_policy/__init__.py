@@ -34,7 +34,7 @@ from paramedic.netpol.layers import apis
                 needs.Scope.CLUSTER if a.cluster_scoped else needs.Scope.NAMESPACES,
                 api=a.api,
                 plural=a.plural,
-                optional=True,
+                discover=True,
             )
             for a in apis.POLICY_APIS
         ),

@@ -2,7 +2,7 @@
 layer evaluates and those the safety net must see to say *inconclusive* (layers/unmodelled.py).
 
 Each is CRD-backed, so the cluster may not serve it: gathering lists it only when the one
-discovery request shows its group/version (evidence.needs `optional`). Cluster-scoped kinds are
+discovery request shows its group/version (evidence.needs `discover`). Cluster-scoped kinds are
 listed cluster-wide, namespaced ones in the source and target namespaces.
 """
 
