@@ -17,6 +17,7 @@ from paramedic.kube import objects, resolve
 from paramedic.netpol import cluster, dns_fix, engine, explain, form, patch, peers
 from paramedic.netpol import model as netpol_model
 from paramedic.netpol import scope as netpol_scope
+from paramedic.netpol.layers import apis
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +94,11 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
     )
     # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
     spaces = {scope.namespace, scope.target_namespace or scope.namespace}
-    gaps = tuple(str(g) for g in ev.gaps_about("NetworkPolicy", spaces))
+    gaps = tuple(
+        str(g)
+        for kind in ("NetworkPolicy", *(a.kind for a in apis.POLICY_APIS))
+        for g in ev.gaps_about(kind, spaces)
+    )
     gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
     return Observed(
         sources=sources,
