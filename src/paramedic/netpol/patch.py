@@ -179,6 +179,7 @@ def _admin_in_place(
     patched = evidence_model.Evidence.of(
         tuple(edited if (o.get("kind"), objects.name(o)) == key else o for o in evidence.objects)
     )
+    cluster.adopt(patched, evidence)  # no NetworkPolicy changed: reuse the parsed view
     opened, _ = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
 
