@@ -365,7 +365,7 @@ def _denial_cites(ev: evidence_model.Evidence, d: netpol_model.DirectionResult) 
     head, _, _ = d.reason.partition(" (rules: ")
     cites = [model.Cite(text=f"{d.direction}: {head}", source=_source_of(d))]
     by_ref = {p.ref: p for p in cluster.of(ev).policies}
-    for ref in _blockers(d)[:3]:
+    for ref in d.policies[:3]:
         policy = by_ref.get(ref)
         if policy is not None:
             rules = explain.describe_rules(policy, d.direction).removeprefix(f"{ref}: ")
