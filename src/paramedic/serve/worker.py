@@ -13,15 +13,11 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import multiprocessing
-import os
 import threading
 import time
 from concurrent.futures import process
 
 from paramedic.serve import diagnosis, logs, metrics, notify, settings, store
-
-WORKER_NICENESS = 10
-"""Worker processes run at a lower CPU priority: the webhook answers first, diagnoses wait."""
 
 
 class Pool:
@@ -88,8 +84,6 @@ class Pool:
         return concurrent.futures.ProcessPoolExecutor(
             max_workers=self.config.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=os.nice,  # diagnoses yield the CPU to the web server's answers
-            initargs=(WORKER_NICENESS,),
         )
 
     # -- the worker side ---------------------------------------------------------------------
