@@ -46,7 +46,7 @@ class CloudDocument:
     """'aws', 'gcp' or 'azure'."""
     kind: str
     """What the response lists, by its provider's name: aws 'SecurityGroups', 'NetworkInterfaces',
-    'NetworkAcls', 'Instances', 'DBInstances', 'PrefixListEntries', 'NatGateways'; gcp
+    'NetworkAcls', 'Reservations', 'DBInstances', 'PrefixListEntries', 'NatGateways'; gcp
     'compute#firewall', 'compute#instance'; azure 'networkSecurityGroups', 'networkInterfaces',
     'virtualNetworks'."""
     source: str
