@@ -145,6 +145,12 @@ class Evidence:
         """The cloud documents of one provider and kind ("aws", "SecurityGroups")."""
         return tuple(d for d in self.cloud if d.provider == provider and d.kind == kind)
 
+    def with_cloud(self, docs: Iterable[CloudDocument], gaps: Iterable[str] = ()) -> Evidence:
+        """A copy with more cloud documents and the gaps of reading them (`--cloud aws`)."""
+        return dataclasses.replace(
+            self, cloud=self.cloud + tuple(docs), gaps=self.gaps + tuple(gaps)
+        )
+
     def with_probes(self, probes: Iterable[probes_file.ProbeResult]) -> Evidence:
         """A copy with more probe results (phase two of gathering)."""
         return dataclasses.replace(self, probes=self.probes + tuple(probes))
