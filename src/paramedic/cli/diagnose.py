@@ -249,6 +249,8 @@ def _gather_kube(
     request: LiveRequest, incident: model.Incident, limits: timeouts.Timeouts
 ) -> model.Evidence:
     from paramedic.gather import live
+    from paramedic.runbooks import engine
+    from paramedic.runbooks import model as runbook_model
 
     try:
         evidence = live.gather(
@@ -260,6 +262,7 @@ def _gather_kube(
             probe_image=request.probe_image,
             db_probe=False,  # needs kube + probes: runs below, one layer up
             progress=sys.stderr.isatty(),  # the bar goes to stderr: fine with -o json > file
+            wanted=engine.needs(runbook_model.builtin(incident.runbook)),
         )
         if request.db_probe:
             from paramedic.gather import db_probe as database

@@ -1,8 +1,10 @@
 """Run a runbook over evidence: resolve the incident, run each check in isolation, rank.
 
-A check that raises becomes an entry in `errors`; the others still run. Ranking puts causes
-first (by the check's own priority, then confidence, then runbook order = likelihood), then
-inconclusive findings, then ruled-out ones.
+The engine owns a finding's `check` and `title` (from the check's registration). A broken
+check (it raises, returns something that is not a `Finding`, claims another check's id, or uses
+a priority off the `Priority` scale) becomes an entry in `errors`; the others still run.
+Ranking puts causes first (by the check's own priority, then confidence, then runbook order =
+likelihood), then inconclusive findings, then ruled-out ones.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import dataclasses
 
 from paramedic.checks import builtin, model, registry
 from paramedic.evidence import model as evidence_model
+from paramedic.evidence import needs as needs_model
 from paramedic.kube import resolve
 from paramedic.runbooks import diagnosis
 from paramedic.runbooks import model as runbook_model
@@ -48,14 +51,12 @@ def run(
             continue
         context = model.Context(evidence=evidence, scope=scope, earlier=dict(earlier))
         try:
-            finding = spec.function(context)
+            finding = _validated(spec, spec.function(context))
         except Exception as exc:
             errors.append(
                 diagnosis.CheckError(check=check_id, error=f"{type(exc).__name__}: {exc}")
             )
             continue
-        if not finding.title:  # every finding carries its check's title in the report
-            finding = dataclasses.replace(finding, title=spec.title)
         earlier[check_id] = finding
     order = {check_id: i for i, check_id in enumerate(runbook.checks)}
     findings = sorted(
@@ -76,4 +77,36 @@ def run(
         errors=tuple(errors),
         provenance=evidence.provenance,
         gaps=evidence.gaps,
+    )
+
+
+def needs(runbook: runbook_model.Runbook) -> tuple[needs_model.Need, ...]:
+    """What the runbook's checks (and its `next` checks) read, each need once, in runbook order:
+    live gathering fetches this (gather.plan.listings) on top of what resolving the incident
+    needs."""
+    builtin.load()
+    found: dict[needs_model.Need, None] = {}
+    for check_id in (*runbook.checks, *runbook.next):
+        spec = registry.get(check_id)
+        if spec is not None:
+            found.update(dict.fromkeys(spec.needs))
+    return tuple(found)
+
+
+def _validated(spec: registry.CheckSpec, result: object) -> model.Finding:
+    """The check's finding stamped with its registered id and title; TypeError/ValueError when the
+    check broke the contract (the caller turns that into an error entry)."""
+    if not isinstance(result, model.Finding):
+        raise TypeError(f"check returned {type(result).__name__}, not a Finding")
+    if result.check and result.check != spec.id:
+        raise ValueError(f"finding names check {result.check!r}, registered as {spec.id!r}")
+    if not isinstance(result.verdict, model.Verdict) or not isinstance(
+        result.confidence, model.Confidence
+    ):
+        raise TypeError("verdict and confidence must be a Verdict and a Confidence")
+    return dataclasses.replace(
+        result,
+        check=spec.id,
+        title=spec.title,
+        priority=model.Priority(result.priority),
     )

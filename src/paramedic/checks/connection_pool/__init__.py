@@ -1,0 +1,36 @@
+"""Check `connection-pool`: has PostgreSQL run out of connection slots, and who holds them?
+
+Package layout (the same in every check): `facts` reads the server's limits and each client's
+pool demand from the objects, `fixes` does the arithmetic and writes the exact fix, `detect`
+turns the evidence into one finding; this module registers the check.
+"""
+
+from __future__ import annotations
+
+from paramedic.checks import model, registry
+from paramedic.checks.connection_pool import detect
+from paramedic.evidence import needs
+
+FORMULA = detect.FORMULA
+
+
+@registry.check(
+    "connection-pool",
+    title="PostgreSQL has free connection slots",
+    needs=(
+        needs.Need("Deployment", needs.Scope.NAMESPACES),
+        needs.Need("StatefulSet", needs.Scope.NAMESPACES),
+        needs.Need("HorizontalPodAutoscaler", needs.Scope.NAMESPACES),
+        needs.Need("ConfigMap", needs.Scope.REFERENCED),
+        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need.logs(needs.Scope.TARGET),
+        needs.Need.probe("postgres"),
+    ),
+)
+def run(ctx: model.Context) -> model.Finding:
+    seen = detect.observe(ctx)
+    return (
+        detect.overload(ctx.scope, seen)
+        or detect.undecided(ctx.scope, seen)
+        or detect.fits(ctx.scope, seen)
+    )
