@@ -30,11 +30,13 @@ from paramedic.evidence import needs
         needs.Need("Service"),
         needs.Need("EndpointSlice"),
         needs.Need("Endpoints"),
-        needs.Need("Node", needs.Scope.CLUSTER),
-        needs.Need("Pod"),
-        needs.Need("DaemonSet", needs.Scope.DNS),  # the CNI's (kube-system): its data path
-        needs.Need("ConfigMap", needs.Scope.DNS),  # cilium-config, kube-flannel-cfg
-        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need("Node", needs.Scope.CLUSTER, optional=True),  # the rule's source addresses
+        needs.Need("Pod", optional=True),  # which nodes the clients and the database run on
+        # the CNI's DaemonSet and ConfigMaps (kube-system) say its data path between nodes; the
+        # detector says inconclusive itself when they are missing
+        needs.Need("DaemonSet", needs.Scope.DNS, optional=True),
+        needs.Need("ConfigMap", needs.Scope.DNS, optional=True),
+        needs.Need.logs(needs.Scope.SOURCE, optional=True),
         needs.Need.probe("tcp"),
     ),
 )
