@@ -161,7 +161,7 @@ def _waiting(
         )
     pods = {f"{objects.namespace(p)}/{objects.name(p)}": p for p in ctx.scope.source_pods}
     remote_pods = [pods[k] for n in remote for k in n.pods if k in pods]
-    logged = [p for p in remote_pods if clues.has_logs(ctx.evidence, [p])]
+    logged = [p for p in remote_pods if _logged(ctx, p)]
     if not logged or len(logged) < len(remote_pods):
         return None
     if clues.count(clues.log_clues(ctx.evidence, logged), ("tcp-timeout",)):
@@ -175,6 +175,12 @@ def _waiting(
     )
 
 
+def _logged(ctx: model.Context, pod: Mapping[str, Any]) -> bool:
+    """Whether the pod logged anything (a container that never started has an empty log)."""
+    logs = ctx.evidence.pod_logs(objects.namespace(pod), objects.name(pod))
+    return any(lines for lines in logs.values())
+
+
 def _pattern(
     ctx: model.Context, clients: Sequence[placement.Node], db_names: set[str]
 ) -> list[model.Cite]:
@@ -186,7 +192,7 @@ def _pattern(
         local = node.name in db_names
         for key in node.pods:
             pod = pods.get(key)
-            if pod is None or not clues.has_logs(ctx.evidence, [pod]):
+            if pod is None or not _logged(ctx, pod):
                 continue
             logged[local] += 1
             found = clues.log_clues(ctx.evidence, [pod])
