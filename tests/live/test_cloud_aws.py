@@ -190,7 +190,7 @@ def test_a_hanging_endpoint_is_bounded_by_the_timeout(aws_env):
         docs, gaps = cloud_aws.gather(timeouts.DEFAULT.scaled_to(4))
         elapsed = time.monotonic() - start
     assert docs == []
-    assert elapsed < 5
+    assert elapsed < 6
     assert gaps[-1] == "AWS: reading stopped at --timeout 4s"
     # how far it got depends on the machine's load; what it says of each call does not
     assert set(gaps[:-1]) <= {
@@ -223,7 +223,7 @@ def test_diagnose_with_a_hanging_cloud_ends_within_timeout(aws_env, kubeconfig, 
         )
         elapsed = time.monotonic() - start
     assert code in (0, 1), err
-    assert elapsed < 7
+    assert elapsed < 10  # --timeout 4 plus the diagnosis itself on a loaded machine
     assert "AWS: reading stopped at --timeout 4s" in out + err
 
 
