@@ -156,7 +156,8 @@ def _waiting(
             "a NetworkPolicy already blocks this flow; the path between the nodes cannot be "
             "judged until it is fixed",
             cites,
-            READ_CNI,
+            "after the NetworkPolicy fix, test from a client on another node: "
+            + _test(ctx, remote),
             model.Confidence.LOW,
         )
     pods = {f"{objects.namespace(p)}/{objects.name(p)}": p for p in ctx.scope.source_pods}
