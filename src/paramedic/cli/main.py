@@ -31,7 +31,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from paramedic.cli import completion, diagnose, netpol, probe
+    from paramedic.cli import cloud, completion, diagnose, netpol, probe
 
     cli.add_command(diagnose.demo)
     cli.add_command(diagnose.diagnose)
@@ -39,6 +39,7 @@ def _register() -> None:
     cli.add_command(netpol.netpol)
     cli.add_command(probe.probe)
     cli.add_command(completion.completion)
+    cli.add_command(cloud.cloud)
     for entry in metadata.entry_points(group="paramedic.commands"):
         cli.add_command(entry.load())  # `serve`: an entry point beside cli (docs/ARCHITECTURE.md)
 
