@@ -217,7 +217,7 @@ def test_secret_values_never_survive_loading(tmp_path):
     path = tmp_path / "o.yaml"
     path.write_text(yaml.safe_dump(SECRET))
     (secret,) = bundle.load(path).objects
-    assert secret["data"]["password"].startswith("sha256:")
+    assert secret["data"]["password"].startswith("hmac:")
     assert "czNjcjN0" not in json.dumps(secret)
 
 

@@ -202,7 +202,7 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
     raw = read(layout.PROBES)
     if raw is not None:
         at = f"{where}/{layout.PROBES}"
-        probes = probes_file.parse(documents.decode_json(raw, where=at), where=at)
+        probes = redact.strings(probes_file.parse(documents.decode_json(raw, where=at), where=at))
 
     incident = None
     found = _first(read, layout.INCIDENT)
@@ -228,7 +228,7 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
         # What the live gatherer could not read: checks lower their confidence for it, so a
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
         text = raw.decode("utf-8", errors="replace")
-        gaps = tuple(line.strip() for line in text.splitlines() if line.strip())
+        gaps = tuple(redact.text(line.strip()) for line in text.splitlines() if line.strip())
 
     return model.Evidence.of(
         objects,
