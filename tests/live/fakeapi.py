@@ -80,6 +80,8 @@ class FakeApiServer:
         """path prefix -> seconds to wait before answering."""
         self.broken: set[str] = set()
         """path prefixes answered with a 500 Status (an overloaded or failing API server)."""
+        self.raw: dict[str, str] = {}
+        """path -> the body answered with 200 instead (garbage, or JSON no real server sends)."""
         self.probe_status: dict[str, Any] = {"phase": "Succeeded"}
         """The status a created pod reports (e.g. waiting in ErrImagePull)."""
         self.probe_log = ""
@@ -175,7 +177,9 @@ class FakeApiServer:
         for prefix, seconds in self.slow.items():
             if url.path.startswith(prefix):
                 self._release.wait(seconds)
-        if any(url.path.startswith(prefix) for prefix in self.broken):
+        if url.path in self.raw:
+            status, payload = 200, self.raw[url.path]
+        elif any(url.path.startswith(prefix) for prefix in self.broken):
             status, payload = 500, _status(500, "InternalError", "etcdserver: request timed out")
         else:
             status, payload = self._route(method, url.path, query, body)

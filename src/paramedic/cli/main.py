@@ -7,7 +7,9 @@ their exit status (None counts as 0); `main` is the one place that exits.
 
 from __future__ import annotations
 
+import logging
 import sys
+import warnings
 from typing import Any, NoReturn
 
 import click
@@ -40,8 +42,27 @@ def _register() -> None:
 _register()
 
 
+def _quiet_libraries() -> None:
+    """Libraries never write to stderr: their warnings (urllib3's InsecureRequestWarning, once per
+    request) are dropped and ours shown once as one line; their log records (the Kubernetes
+    client's `ERROR:root:` for a failing exec plugin) go nowhere, since the failure reaches the
+    user as our own one-line error or gap."""
+    shown: set[str] = set()
+
+    def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
+        if issubclass(category, errors.ParamedicWarning) and str(message) not in shown:
+            shown.add(str(message))
+            click.echo(f"paramedic: warning: {message}", err=True)
+
+    warnings.showwarning = show
+    root = logging.getLogger()
+    if not root.handlers:  # module-level logging.error() would otherwise add a stderr handler
+        root.addHandler(logging.NullHandler())
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; every failure becomes one line on stderr and a documented exit status."""
+    _quiet_libraries()
     try:
         code: Any = cli.main(args=argv, prog_name="paramedic", standalone_mode=False)
     except click.exceptions.Abort:

@@ -70,6 +70,7 @@ _CREDENTIAL_NAME = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"(\s+)")
+_USER_NAME = re.compile(r"[a-z_][a-z0-9._-]{0,31}$")
 
 
 def mask(text: str, *, prose: bool = False) -> str:
@@ -96,13 +97,16 @@ def has_userinfo(url: str) -> bool:
 
 def _mask_userinfo(text: str) -> str:
     """Each whitespace-free token holding `scheme://` loses everything from there to its last
-    `@`: the URL's user:password part, whole, whatever characters the password holds."""
+    `@`: the URL's user:password part, whole, whatever characters the password holds. A plain
+    user name without a password (`postgresql://app@db/p`) stays: it is no credential, and the
+    database probe needs it."""
     parts = _SPACE.split(text)
     for i, token in enumerate(parts):
         start = token.find("://")
         if start < 0:
             continue
         at = token.rfind("@")
-        if at > start + 3 and token[start + 3 : at] != MASK:
+        userinfo = token[start + 3 : at]
+        if at > start + 3 and userinfo != MASK and not _USER_NAME.match(userinfo):
             parts[i] = f"{token[: start + 3]}{MASK}{token[at:]}"
     return "".join(parts)

@@ -18,6 +18,65 @@ from paramedic.evidence import model, redact
 
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 _YAML_ERROR_AT = re.compile(r"at line (\d+), column \d+")
+_MAX_DIGITS = 4300
+"""Python's own limit for turning digits into an int (CVE-2020-10735): no Kubernetes value is
+anywhere near it, and a longer number would fail wherever it is printed."""
+_ALL_DIGITS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_CHUNK = 16 * 1024 * 1024
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object names the same key twice (raised inside json.loads)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice, as YAML does (json keeps the last)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _json(text: str, *, where: str) -> Any:
+    """One JSON document; a duplicate key or an over-long number is one BundleError line."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError:
+        raise
+    except _DuplicateKey as exc:
+        raise errors.BundleError(f"{where}: duplicate key {_shown(exc.key)}") from exc
+    except ValueError as exc:  # int() refused a number of more than 4300 digits
+        line = _huge_number_line(text.encode("utf-8"))
+        raise errors.BundleError(
+            f"{where}: line {line}: a number of more than {_MAX_DIGITS} digits"
+            if line
+            else f"{where}: invalid JSON ({exc})"
+        ) from exc
+
+
+def _huge_number_line(data: bytes) -> int | None:
+    """The line of the first run of more than 4300 digits, in linear time and bounded memory."""
+    needle = b"0" * (_MAX_DIGITS + 1)
+    start = 0
+    while start < len(data):
+        chunk = data[start : start + _CHUNK + len(needle)].translate(_ALL_DIGITS_ZERO)
+        found = chunk.find(needle)
+        if found >= 0:
+            return data.count(b"\n", 0, start + found) + 1
+        start += _CHUNK
+    return None
+
+
+def _shown(key: str) -> str:
+    return repr(key if len(key) <= 80 else key[:77] + "...")
 
 
 def parse_objects(data: bytes, *, where: str) -> list[model.KubeObject]:
@@ -43,7 +102,7 @@ def decode(data: bytes, *, where: str) -> list[Any]:
     stripped = text.lstrip()
     if where.endswith(".json") or stripped.startswith(("{", "[")):
         try:
-            return [json.loads(text)] if stripped else []
+            return [_json(text, where=where)] if stripped else []
         except json.JSONDecodeError as exc:
             if where.endswith(".json"):
                 raise errors.BundleError(
@@ -60,6 +119,11 @@ def _yaml_documents(text: str, *, where: str) -> list[Any]:
     """Every document of a YAML stream, parsed by yaml-rs (Rust): ~15x faster than PyYAML's
     C loader on a 50,000-object dump, whose constructor runs in Python. Timestamps stay strings,
     as the API returns them."""
+    huge = _huge_number_line(text.encode("utf-8"))
+    if huge is not None:  # yaml-rs makes it an int that fails wherever it is printed
+        raise errors.BundleError(
+            f"{where}: line {huge}: a number of more than {_MAX_DIGITS} digits"
+        )
     try:
         result = yaml_rs.loads(text, parse_datetime=False)
     except yaml_rs.YAMLDecodeError as exc:
@@ -87,7 +151,7 @@ def _yaml_documents(text: str, *, where: str) -> list[Any]:
 def decode_json(data: bytes, *, where: str) -> Any:
     """The one JSON document of a file such as probes.json."""
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        return _json(data.decode("utf-8-sig"), where=where)
     except UnicodeDecodeError as exc:
         raise errors.BundleError(f"{where}: not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
