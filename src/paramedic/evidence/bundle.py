@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from paramedic import errors
-from paramedic.evidence import documents, layout, model, probes_file, redact
+from paramedic.evidence import cloud_files, documents, layout, model, probes_file, redact
 from paramedic.evidence import incident as incident_file
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -32,13 +32,18 @@ MAX_LOG_BYTES = 2 * 1024 * 1024
 Reader = Callable[[str], bytes | None]
 
 
-def load(path: str | Path, *, provenance: str | None = None) -> model.Evidence:
-    """Evidence from a bundle directory, a .tar.gz bundle, or a single objects file."""
+def load(
+    path: str | Path, *, provenance: str | None = None, strict_cloud: bool = False
+) -> model.Evidence:
+    """Evidence from a bundle directory, a .tar.gz bundle, or a single objects file.
+
+    A cloud file that cannot be read is a gap (the diagnosis goes on without it), or with
+    `strict_cloud` (a command whose input *is* those files) a BundleError."""
     with _no_gc():
-        return _load(Path(path), provenance)
+        return _load(Path(path), provenance, strict_cloud)
 
 
-def _load(p: Path, provenance: str | None) -> model.Evidence:
+def _load(p: Path, provenance: str | None, strict_cloud: bool) -> model.Evidence:
     try:
         st = p.stat()
     except FileNotFoundError as exc:
@@ -47,12 +52,12 @@ def _load(p: Path, provenance: str | None) -> model.Evidence:
         raise errors.BundleError(f"{p}: cannot read ({exc.strerror})") from exc
     label = provenance or f"bundle {p}"
     if stat.S_ISDIR(st.st_mode):
-        return _from_directory(p, label)
+        return _from_directory(p, label, strict_cloud)
     if not stat.S_ISREG(st.st_mode):
         raise errors.BundleError(f"{p}: not a regular file or directory")
     name = p.name.lower()
     if name.endswith((".tar.gz", ".tgz", ".tar")):
-        return _from_archive(p, label)
+        return _from_archive(p, label, strict_cloud)
     data = _read_regular(p)
     objects = documents.parse_objects(data, where=str(p))
     return model.Evidence.of(objects, provenance=label)
@@ -61,7 +66,7 @@ def _load(p: Path, provenance: str | None) -> model.Evidence:
 # --- sources ----------------------------------------------------------------------------------
 
 
-def _from_directory(root: Path, label: str) -> model.Evidence:
+def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidence:
     def read(rel: str) -> bytes | None:
         candidate = root / rel
         try:
@@ -76,28 +81,35 @@ def _from_directory(root: Path, label: str) -> model.Evidence:
             raise errors.BundleError(f"{candidate}: not a regular file")
         return _read_regular(candidate)
 
-    def log_files() -> Iterator[str]:
-        # Every *.log entry is handed to read(), which refuses links and special files, so a
+    def files_under(folder: str, suffix: str) -> Iterator[str]:
+        # Every matching entry is handed to read(), which refuses links and special files, so a
         # symlinked or FIFO log is an error rather than silently skipped (and never opened).
-        logs = root / layout.LOGS
-        if logs.is_symlink():
-            raise errors.BundleError(f"{logs}: is a symbolic link; bundles may not contain links")
-        if not logs.is_dir():
+        top = root / folder
+        if top.is_symlink():
+            raise errors.BundleError(f"{top}: is a symbolic link; bundles may not contain links")
+        if not top.is_dir():
             return
-        for dirpath, dirnames, filenames in os.walk(logs, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
             for d in dirnames:
                 if (Path(dirpath) / d).is_symlink():
                     raise errors.BundleError(
                         f"{Path(dirpath) / d}: is a symbolic link; bundles may not contain links"
                     )
             for f in sorted(filenames):
-                if f.endswith(".log"):
+                if f.endswith(suffix):
                     yield (Path(dirpath) / f).relative_to(root).as_posix()
 
-    return _assemble(read, sorted(log_files()), where=str(root), label=label)
+    return _assemble(
+        read,
+        sorted(files_under(layout.LOGS, ".log")),
+        sorted(files_under(layout.CLOUD, ".json")),
+        where=str(root),
+        label=label,
+        strict_cloud=strict_cloud,
+    )
 
 
-def _from_archive(path: Path, label: str) -> model.Evidence:
+def _from_archive(path: Path, label: str, strict_cloud: bool) -> model.Evidence:
     files: dict[str, bytes] = {}
     total = 0
     try:
@@ -121,7 +133,10 @@ def _from_archive(path: Path, label: str) -> model.Evidence:
     if prefix:
         files = {name[len(prefix) :]: data for name, data in files.items()}
     logs = sorted(n for n in files if n.startswith(f"{layout.LOGS}/") and n.endswith(".log"))
-    return _assemble(files.get, logs, where=str(path), label=label)
+    clouds = sorted(n for n in files if n.startswith(f"{layout.CLOUD}/") and n.endswith(".json"))
+    return _assemble(
+        files.get, logs, clouds, where=str(path), label=label, strict_cloud=strict_cloud
+    )
 
 
 def _safe_member_name(member: tarfile.TarInfo, archive: Path) -> str | None:
@@ -186,7 +201,15 @@ def _first(read: Reader, names: tuple[str, ...]) -> tuple[str, bytes] | None:
     return None
 
 
-def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> model.Evidence:
+def _assemble(
+    read: Reader,
+    log_names: list[str],
+    cloud_names: list[str],
+    *,
+    where: str,
+    label: str,
+    strict_cloud: bool,
+) -> model.Evidence:
     found = _first(read, layout.OBJECTS)
     if found is None:
         raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
@@ -230,6 +253,7 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
         text = raw.decode("utf-8", errors="replace")
         gaps = tuple(redact.text(line.strip()) for line in text.splitlines() if line.strip())
 
+    cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(
         objects,
         logs=logs,
@@ -237,8 +261,32 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
         probes=probes,
         incident=incident,
         provenance=label,
-        gaps=gaps,
+        gaps=gaps + unreadable,
+        cloud=cloud,
     )
+
+
+def _cloud(
+    read: Reader, names: list[str], *, where: str, strict: bool
+) -> tuple[list[model.CloudDocument], tuple[str, ...]]:
+    """cloud/<provider>/*.json: the documents, and a gap line for each file that cannot be read
+    (or, when strict, the first such file's BundleError)."""
+    docs: list[model.CloudDocument] = []
+    gaps: list[str] = []
+    for rel in names:
+        parts = rel.split("/")
+        data = read(rel) or b""  # a link or special file stays an error for the whole bundle
+        try:
+            if len(parts) != 3:
+                raise errors.BundleError(
+                    f"{where}/{rel}: cloud files live in cloud/<provider>/ (aws, gcp, azure)"
+                )
+            docs.append(cloud_files.parse(parts[1], rel, data, where=f"{where}/{rel}"))
+        except errors.BundleError as exc:
+            if strict:
+                raise
+            gaps.append(f"{exc} (cloud file not used)")
+    return docs, tuple(gaps)
 
 
 @contextlib.contextmanager
