@@ -275,8 +275,8 @@ def bad_yaml_file(tmp_path):
             r"objects\.yaml: document 1: object without 'kind'",
         ),
         (
-            {"objects.yaml": "apiVersion: v1\nkind: List\nitems: [{apiVersion: v1}]\n"},
-            r"objects\.yaml: document 1, item 0: object without 'kind'",
+            {"objects.yaml": "apiVersion: v1\nkind: List\nitems: [{kind: Pod}]\n"},
+            r"objects\.yaml: document 1, item 0: object without 'apiVersion'",
         ),
         (
             {"objects.yaml": "apiVersion: v1\nkind: List\nitems: {a: 1}\n"},

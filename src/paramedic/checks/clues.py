@@ -131,15 +131,25 @@ def count(clues: Iterable[Clue], meanings: Iterable[str]) -> int:
 
 
 def env_values(
-    container: Mapping[str, Any], evidence: evidence_model.Evidence, namespace: str
+    container: Mapping[str, Any],
+    evidence: evidence_model.Evidence,
+    namespace: str,
+    owner: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """A container's plain settings: literal `value`s, and `configMapKeyRef`/`configMapRef` values
-    found in the evidence, in the kubelet's order (kube.env.effective_env). Secret-backed variables
-    are left out (their values are never read), also where they override a ConfigMap's key."""
+    found in the evidence, in the kubelet's order (kube.env.effective_env), with `$(NAME)`
+    expanded as the kubelet does: from the container's earlier variables and the Service
+    variables (`PROFILE_DB_SERVICE_HOST`) of the Services in `namespace`, unless the pod spec of
+    `owner` (the pod or workload) says `enableServiceLinks: false`. Secret-backed variables are
+    left out (their values are never read), also where they override a ConfigMap's key."""
+    links = owner is None or pods.pod_spec(owner).get("enableServiceLinks") is not False
+    linked = evidence.kind("Service", namespace) if links else ()
+    master = evidence.get("Service", "default", "kubernetes")
+    defined = env.service_variables([*linked, *([master] if master else [])])
     out: dict[str, str] = {}
     for var in env.effective_env(container, lambda kind, name: evidence.get(kind, namespace, name)):
         if var.source == "value":
-            out[var.name] = var.value or ""
+            out[var.name] = env.expand(var.value or "", {**defined, **out})
         elif var.source in ("configMapKeyRef", "configMapRef"):
             config = evidence.get("ConfigMap", namespace, str(var.ref_name))
             value = objects.as_dict(config.get("data")).get(str(var.key)) if config else None

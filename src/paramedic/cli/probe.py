@@ -147,7 +147,7 @@ def postgres(
             password = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             raise errors.InputError(
-                f"--password-file {password_file}: not UTF-8 text (byte {exc.start})"
+                f"cannot read --password-file {password_file}: not UTF-8 text (byte {exc.start})"
             ) from exc
     return _finish(postgres_probe.probe(dsn, timeout=timeout, password=password), output, record)
 

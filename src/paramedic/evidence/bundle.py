@@ -214,7 +214,8 @@ def _assemble(
     if found is None:
         raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
     name, data = found
-    objects = documents.parse_objects(data, where=f"{where}/{name}")
+    ignored: list[str] = []
+    objects = documents.parse_objects(data, where=f"{where}/{name}", ignored=ignored)
 
     metrics: list[model.KubeObject] = []
     found = _first(read, layout.METRICS)
@@ -252,6 +253,7 @@ def _assemble(
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
         text = raw.decode("utf-8", errors="replace")
         gaps = tuple(redact.text(line.strip()) for line in text.splitlines() if line.strip())
+    gaps += tuple(ignored)  # objects no check reads, too odd to keep: said, never silent
 
     cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(
