@@ -18,7 +18,7 @@ from paramedic.cli import common
 from paramedic.evidence import bundle as bundle_loader
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import services
-from paramedic.netpol import cluster, expectations, model
+from paramedic.netpol import cluster, engine, expectations, layers, model
 from paramedic.netpol import matrix as matrix_module
 
 FORMATS = ("text", "json")
@@ -28,10 +28,11 @@ GRID_LIMIT = 40
 def _cni_option(f: common.F) -> common.F:
     return click.option(
         "--cni",
-        type=click.Choice(sorted(model.BY_NAME)),
-        default="upstream",
+        type=click.Choice(["auto", *model.BY_NAME]),
+        default="auto",
         show_default=True,
-        help="Semantics: upstream conformance, or cilium (ipBlock never matches pod or node IPs).",
+        help="Whose policies are on the path: auto (read from the evidence), upstream, calico, "
+        "or cilium (also: ipBlock never matches pod or node IPs).",
     )(f)
 
 
@@ -46,13 +47,15 @@ def _protocol_option(f: common.F) -> common.F:
     )(f)
 
 
-def _load(path: Path) -> evidence_model.Evidence:
+def _load(path: Path, cni: str) -> tuple[evidence_model.Evidence, model.Semantics, str]:
+    """The bundle, the semantics `--cni` stands for and why; InputError on invalid policies."""
     evidence = bundle_loader.load(path)
-    invalid = cluster.of(evidence).invalid
+    semantics, why = engine.semantics_for(evidence, cni)
+    invalid = layers.program(cluster.of(evidence), semantics.cni).invalid
     if invalid:
         more = f" (and {len(invalid) - 1} more invalid policies)" if len(invalid) > 1 else ""
         raise errors.InputError(f"{invalid[0].describe()}{more}")
-    return evidence
+    return evidence, semantics, why
 
 
 @click.group()
@@ -84,8 +87,7 @@ def check(
 
     Exit status: 0 allowed, 1 denied, 2 usage or input error.
     """
-    evidence = _load(bundle)
-    semantics = model.BY_NAME[cni]
+    evidence, semantics, why = _load(bundle, cni)
     found = expectations.flows(
         evidence, source, target, services.port_number(port), protocol.upper(), semantics
     )
@@ -99,8 +101,11 @@ def check(
             "port": services.port_number(port),
             "protocol": protocol.upper(),
             "semantics": semantics.describe(),
+            "cni": why,
             "egress": shown.egress.as_dict(),
             "ingress": shown.ingress.as_dict(),
+            "layers": [dict(e) for e in shown.layers],
+            "unmodelled": [u.as_dict() for u in shown.unmodelled],
             "invalid_policies": list(shown.invalid),
             "flows": [{**r.as_dict(), "via": d.via} for _, d, r in found],
         }
@@ -114,6 +119,18 @@ def check(
                 click.echo(f"  via      {d.via}")
             click.echo(f"  egress   {r.egress.reason}")
             click.echo(f"  ingress  {r.ingress.reason}")
+            for side in r.blocking or (r.egress, r.ingress):
+                if side.decided_by is not None:
+                    verb = "denied" if not side.allowed else "allowed"
+                    click.echo(
+                        f"  decided  {verb} in layer {side.decided_by.layer} by "
+                        f"{side.decided_by.describe()}"
+                    )
+                    break
+        unmodelled = {u.ref: u for *_, r in found for u in r.unmodelled}
+        for u in unmodelled.values():
+            click.echo(f"  NOT EVALUATED {u.ref}: {u.why} (see: {u.command})")
+        click.echo(f"  cni      {why}")
     return 0 if allowed else 1
 
 
@@ -127,7 +144,7 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
 
     Exit status: 0 every expectation holds, 1 any fails, 2 usage or input error.
     """
-    evidence = _load(bundle)
+    evidence, semantics, _ = _load(bundle, cni)
     from paramedic.evidence import documents, named_file
 
     data = named_file.read(expectations_file, limit=named_file.EXPECTATIONS, what="")
@@ -136,7 +153,7 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
         raise errors.InputError(f"{expectations_file}: expected one YAML document")
     doc = docs[0] if docs else None
     items = expectations.parse(doc, where=str(expectations_file))
-    results = expectations.evaluate(evidence, items, model.BY_NAME[cni])
+    results = expectations.evaluate(evidence, items, semantics)
     if output == "json":
         click.echo(json.dumps({"results": results}, indent=2, default=str))
     else:
@@ -162,8 +179,8 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
 @common.output_option(FORMATS)
 def matrix(bundle: Path, port: int, protocol: str, cni: str, output: str) -> None:
     """Which pod may open a connection to which pod on --port (all pairs)."""
-    evidence = _load(bundle)
-    result = matrix_module.matrix(evidence, port, protocol.upper(), model.BY_NAME[cni])
+    evidence, semantics, _ = _load(bundle, cni)
+    result = matrix_module.matrix(evidence, port, protocol.upper(), semantics)
     if output == "json":  # streamed row by row: 10,000 pods are 100 million cells
         n = len(result.pods)
         click.echo(f'{{"pods": {json.dumps(list(result.pods))}, "allowed": [', nl=False)
