@@ -19,7 +19,10 @@ def fail(message: str, *, code: int = 2) -> NoReturn:
     from paramedic.evidence import redact
 
     first = message.strip().splitlines()[0] if message.strip() else "error"
-    first = redact.text(first)
+    try:
+        first = redact.text(first)
+    except MemoryError:  # the error being reported may be this very exhaustion
+        first = "out of memory"
     click.echo(f"paramedic: error: {first}", err=True)
     sys.exit(code)
 

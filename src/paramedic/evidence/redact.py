@@ -28,6 +28,8 @@ from paramedic.evidence import credtext, digests
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+_STATUS_LISTS = ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses")
+_POD_SPEC_PATH = ("spec", "template", "jobTemplate", *_CONTAINER_LISTS, *_STATUS_LISTS)
 _T = TypeVar("_T")
 _POD_SPEC_DEPTH = 6
 """How deep a pod spec may sit in an object (CronJob: spec.jobTemplate.spec.template.spec)."""
@@ -152,14 +154,38 @@ def _digest_encoded(value: Any) -> str:
 
 
 def _walk(node: dict[str, Any], depth: int) -> dict[str, Any]:
-    out = dict(node)
-    for key, value in node.items():
+    """`node` with the containers of every pod spec under it redacted; only the paths where pod
+    specs sit are followed (spec, template, jobTemplate), so a big dump stays fast."""
+    out = node
+    for key in _POD_SPEC_PATH:
+        value = node.get(key)
         if key in _CONTAINER_LISTS and isinstance(value, list):
+            out = out if out is not node else dict(node)
             out[key] = [_container(c) if isinstance(c, dict) else c for c in value]
-        elif key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
-            out[key] = _masked_deep(value, 4)
-        elif isinstance(value, dict) and depth > 0:
-            out[key] = _walk(value, depth - 1)
+        elif key in _STATUS_LISTS and isinstance(value, list):
+            out = out if out is not node else dict(node)
+            out[key] = [_status(c) if isinstance(c, dict) else c for c in value]
+        elif isinstance(value, dict) and depth > 0 and key in ("spec", "template", "jobTemplate"):
+            walked = _walk(value, depth - 1)
+            if walked is not value:
+                out = out if out is not node else dict(node)
+                out[key] = walked
+    return out
+
+
+def _status(status: dict[str, Any]) -> dict[str, Any]:
+    """A container status with the messages of its states masked (a crash may print a DSN)."""
+    out = status
+    for field in ("state", "lastState"):
+        states = status.get(field)
+        if not isinstance(states, dict):
+            continue
+        for name, state in states.items():
+            if isinstance(state, dict) and isinstance(state.get("message"), str):
+                masked = credtext.mask(state["message"])
+                if masked != state["message"]:
+                    out = out if out is not status else dict(status)
+                    out[field] = {**out[field], name: {**state, "message": masked}}
     return out
 
 
@@ -215,16 +241,3 @@ def _header(header: dict[str, Any]) -> dict[str, Any]:
 
 def _masked(value: Any) -> Any:
     return credtext.mask(value) if isinstance(value, str) else value
-
-
-def _masked_deep(value: Any, depth: int) -> Any:
-    """Every string inside `value` (container statuses: messages, reasons) masked."""
-    if isinstance(value, str):
-        return credtext.mask(value)
-    if depth <= 0:
-        return value
-    if isinstance(value, dict):
-        return {k: _masked_deep(v, depth - 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked_deep(v, depth - 1) for v in value]
-    return value
