@@ -174,7 +174,7 @@ def test_an_api_answer_with_a_5000_digit_number_is_a_gap_not_the_end_of_the_run(
 ) -> None:
     server.raw["/api/v1/namespaces/app/events"] = f'{{"kind": "EventList", "items": [{HUGE}]}}'
     evidence: model.Evidence = livekit.gather(kubeconfig, limits=timeouts.DEFAULT)
-    assert any("not JSON Kubernetes would send" in gap for gap in evidence.gaps), evidence.gaps
+    assert any("not JSON Kubernetes would send" in str(gap) for gap in evidence.gaps), evidence.gaps
     assert evidence.kind("Deployment")
 
 

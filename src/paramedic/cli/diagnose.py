@@ -259,7 +259,7 @@ def capture(out: Path, request: LiveRequest) -> None:
     evidence = _gather_live(request)
     written = writer.write(evidence, out)
     for gap in evidence.gaps:
-        click.echo(f"paramedic: gap: {redact.text(gap)}", err=True)
+        click.echo(f"paramedic: gap: {redact.text(str(gap))}", err=True)
     click.echo(
         f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
         f" {len(evidence.gaps)} gaps)"

@@ -246,14 +246,17 @@ def _assemble(
             content = content[-MAX_LOG_BYTES:]
         logs[key] = redact.log_lines(content.decode("utf-8", errors="replace").splitlines())
 
-    gaps: tuple[str, ...] = ()
+    gaps: tuple[model.Gap, ...] = ()
     raw = read(layout.GAPS)
     if raw is not None:
         # What the live gatherer could not read: checks lower their confidence for it, so a
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
         text = raw.decode("utf-8", errors="replace")
-        gaps = tuple(redact.text(line.strip()) for line in text.splitlines() if line.strip())
-    gaps += tuple(ignored)  # objects no check reads, too odd to keep: said, never silent
+        gaps = tuple(
+            redact.strings(model.Gap.parse(line)) for line in text.splitlines() if line.strip()
+        )
+    # objects no check reads, too odd to keep: said, never silent
+    gaps += tuple(model.Gap("", "", note) for note in ignored)
 
     cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(
@@ -270,11 +273,11 @@ def _assemble(
 
 def _cloud(
     read: Reader, names: list[str], *, where: str, strict: bool
-) -> tuple[list[model.CloudDocument], tuple[str, ...]]:
+) -> tuple[list[model.CloudDocument], tuple[model.Gap, ...]]:
     """cloud/<provider>/*.json: the documents, and a gap line for each file that cannot be read
     (or, when strict, the first such file's BundleError)."""
     docs: list[model.CloudDocument] = []
-    gaps: list[str] = []
+    gaps: list[model.Gap] = []
     for rel in names:
         parts = rel.split("/")
         data = read(rel) or b""  # a link or special file stays an error for the whole bundle
@@ -287,7 +290,7 @@ def _cloud(
         except errors.BundleError as exc:
             if strict:
                 raise
-            gaps.append(f"{exc} (cloud file not used)")
+            gaps.append(model.Gap("cloud", "", f"{exc} (cloud file not used)"))
     return docs, tuple(gaps)
 
 

@@ -220,7 +220,11 @@ class Gathering:
         self.metrics_served = "metrics.k8s.io" in names
         if reply is not None and not self.metrics_served:
             self.fetcher.gaps.append(
-                "no metrics: the metrics.k8s.io API is not served (metrics-server missing)"
+                model.Gap(
+                    needs.METRICS,
+                    "",
+                    "no metrics: the metrics.k8s.io API is not served (metrics-server missing)",
+                )
             )
 
     def _source_candidate(self, kind: str) -> Callable[[kubeapi.Reply | None], None]:
@@ -337,6 +341,8 @@ def _list(
         what=f"list {plural}{where}{label}",
         path=plan.path(kind, namespace, table=table),
         query=query,
+        kind="metrics" if kind == "PodMetrics" else kind,
+        namespace=namespace or "",
     )
 
 
@@ -347,4 +353,6 @@ def _get(kind: str, namespace: str, name: str) -> fetch.Request:
         what=f"get {plural} {namespace + '/' if namespace else ''}{name}",
         path=plan.path(kind, namespace or None, name),
         missing_ok=True,
+        kind=kind,
+        namespace=namespace,
     )
