@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import dataclasses
 from typing import Any, TypeVar, cast
 
@@ -79,26 +78,29 @@ def _strings(value: Any) -> Any:
 
 
 def entering(obj: dict[str, Any]) -> dict[str, Any]:
-    """`obj` as it may enter Evidence (a redacted copy; the input is never changed)."""
-    out = copy.copy(obj)
+    """`obj` as it may enter Evidence: a redacted copy where anything changes (the input is
+    never changed), else `obj` itself, so a big dump costs little more than a walk."""
+    out = obj
     meta = obj.get("metadata")
-    if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
-        out["metadata"] = {
-            **meta,
-            "annotations": {
-                k: _masked(v) for k, v in meta["annotations"].items() if k != _LAST_APPLIED
-            },
-        }
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if isinstance(meta, dict) and isinstance(annotations, dict) and annotations:
+        kept = {k: _masked(v) for k, v in annotations.items() if k != _LAST_APPLIED}
+        if kept != annotations:
+            out = {**obj, "metadata": {**meta, "annotations": kept}}
     kind = obj.get("kind")
     if kind == "Secret":
-        return _secret_data(out)
+        return _secret_data(dict(out))
     if kind == "ConfigMap":
-        return _config_map_data(out)
-    if kind == "Event" and isinstance(obj.get("message"), str):
-        out["message"] = credtext.mask(obj["message"])
+        return _config_map_data(dict(out))
+    message = obj.get("message")
+    if kind == "Event" and isinstance(message, str) and credtext.mask(message) != message:
+        out = {**out, "message": credtext.mask(message)}
     for field in ("spec", "status", "template"):
-        if isinstance(obj.get(field), dict):
-            out[field] = _walk(obj[field], _POD_SPEC_DEPTH)
+        value = obj.get(field)
+        if isinstance(value, dict):
+            walked = _walk(value, _POD_SPEC_DEPTH)
+            if walked is not value:
+                out = {**out, field: walked}
     return out
 
 
@@ -159,12 +161,18 @@ def _walk(node: dict[str, Any], depth: int) -> dict[str, Any]:
     out = node
     for key in _POD_SPEC_PATH:
         value = node.get(key)
+        if value is None:
+            continue
         if key in _CONTAINER_LISTS and isinstance(value, list):
-            out = out if out is not node else dict(node)
-            out[key] = [_container(c) if isinstance(c, dict) else c for c in value]
+            new = [_container(c) if isinstance(c, dict) else c for c in value]
+            if any(a is not b for a, b in zip(new, value, strict=True)):
+                out = out if out is not node else dict(node)
+                out[key] = new
         elif key in _STATUS_LISTS and isinstance(value, list):
-            out = out if out is not node else dict(node)
-            out[key] = [_status(c) if isinstance(c, dict) else c for c in value]
+            new = [_status(c) if isinstance(c, dict) else c for c in value]
+            if any(a is not b for a, b in zip(new, value, strict=True)):
+                out = out if out is not node else dict(node)
+                out[key] = new
         elif isinstance(value, dict) and depth > 0 and key in ("spec", "template", "jobTemplate"):
             walked = _walk(value, depth - 1)
             if walked is not value:
@@ -190,21 +198,22 @@ def _status(status: dict[str, Any]) -> dict[str, Any]:
 
 
 def _container(c: dict[str, Any]) -> dict[str, Any]:
-    out = dict(c)
+    changes: dict[str, Any] = {}
     if isinstance(c.get("env"), list):
-        out["env"] = [_env_var(v) if isinstance(v, dict) else v for v in c["env"]]
+        changes["env"] = [_env_var(v) if isinstance(v, dict) else v for v in c["env"]]
     for field in ("command", "args"):
         if isinstance(c.get(field), list):
-            out[field] = [_masked(a) for a in c[field]]
+            changes[field] = [_masked(a) for a in c[field]]
     for field in _PROBES:
         if isinstance(c.get(field), dict):
-            out[field] = _handler(c[field])
+            changes[field] = _handler(c[field])
     lifecycle = c.get("lifecycle")
     if isinstance(lifecycle, dict):
-        out["lifecycle"] = {
+        changes["lifecycle"] = {
             k: _handler(v) if isinstance(v, dict) else v for k, v in lifecycle.items()
         }
-    return out
+    changed = {k: v for k, v in changes.items() if v != c[k]}
+    return {**c, **changed} if changed else c
 
 
 def _env_var(var: dict[str, Any]) -> dict[str, Any]:
