@@ -8,6 +8,7 @@ their exit status (None counts as 0); `main` is the one place that exits.
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 from typing import Any, NoReturn
 
 import click
@@ -35,6 +36,8 @@ def _register() -> None:
     cli.add_command(diagnose.capture)
     cli.add_command(netpol.netpol)
     cli.add_command(probe.probe)
+    for entry in metadata.entry_points(group="paramedic.commands"):
+        cli.add_command(entry.load())  # `serve`: an entry point beside cli (docs/ARCHITECTURE.md)
 
 
 _register()
