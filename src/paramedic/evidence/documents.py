@@ -14,7 +14,7 @@ from typing import Any
 import yaml_rs
 
 from paramedic import errors
-from paramedic.evidence import model, redact
+from paramedic.evidence import budget, model, redact
 
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 _YAML_ERROR_AT = re.compile(r"at line (\d+), column \d+")
@@ -35,7 +35,9 @@ def parse_objects(data: bytes, *, where: str) -> list[model.KubeObject]:
 
 
 def decode(data: bytes, *, where: str) -> list[Any]:
-    """Every document of a YAML stream, or the one JSON document (a .json file must be JSON)."""
+    """Every document of a YAML stream, or the one JSON document (a .json file must be JSON).
+    The text is measured against the parse budget first (`budget.check`)."""
+    budget.check(data, where=where)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -86,6 +88,7 @@ def _yaml_documents(text: str, *, where: str) -> list[Any]:
 
 def decode_json(data: bytes, *, where: str) -> Any:
     """The one JSON document of a file such as probes.json."""
+    budget.check(data, where=where)
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
