@@ -152,3 +152,11 @@ def test_a_2_mib_hostile_log_line_is_cut_and_diagnosed(tmp_path, line):
     (kept,) = evidence.logs[("app", "user-service-7d9f8b6c5d-x2x9k", "app")]
     assert len(kept) < logscan.MAX_LINE_CHARS + 100
     assert kept.endswith("characters]")
+
+
+def test_deep_netpol_expectations_are_one_line_exit_2(tmp_path):
+    path = tmp_path / "expectations.yaml"
+    path.write_text(DEEP_BLOCK)
+    done = _paramedic("netpol", "assert", str(SEED), str(path))
+    assert done.returncode == 2, done.stderr
+    assert f"{path}: nested too deeply" in done.stderr

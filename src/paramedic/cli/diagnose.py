@@ -92,6 +92,7 @@ class LiveRequest:
     port: str | None
     namespace: str | None
     timeout: float
+    since: float | None
     kubeconfig: str | None
     context: str | None
     probe_pod: bool
@@ -106,6 +107,7 @@ class LiveRequest:
             "--probe-pod": self.probe_pod,
             "--probe-image": self.probe_image,
             "--db-probe": self.db_probe,
+            "--since": self.since is not None,
         }
         return [flag for flag, used in flags.items() if used]
 
@@ -126,6 +128,7 @@ _REQUEST_OPTIONS = (
         help="Namespace of the source (default: the context's, or where SRC is).",
     ),
     common.timeout_option(timeouts.DEFAULT.total),
+    common.since_option(),
     click.option(
         "--db-probe",
         is_flag=True,
@@ -216,6 +219,8 @@ def _gather_live(request: LiveRequest) -> model.Evidence:
     if request.probe_image and not request.probe_pod:
         raise errors.InputError("--probe-image needs --probe-pod")
     limits = timeouts.DEFAULT.scaled_to(request.timeout)
+    if request.since is not None:
+        limits = dataclasses.replace(limits, log_since=request.since)
     try:
         evidence = live.gather(
             incident,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from paramedic.gather import kubeapi
+from paramedic.gather import bounded_read, kubeapi
 
 WORKERS = 16
 
@@ -30,6 +30,8 @@ class Request:
     """True for pod logs (plain text)."""
     missing_ok: bool = False
     """A 404 is an answer (the object does not exist), not a gap."""
+    limit: int = bounded_read.MAX_BODY_BYTES
+    """Most bytes of the answer read (a log's limitBytes; the API may not honour it)."""
 
 
 class Fetcher:
@@ -102,7 +104,9 @@ class Fetcher:
 
     def _call(self, req: Request) -> kubeapi.Reply:
         timeout = min(self.request_timeout, max(self.left(), 0.05))
-        return self.api.call("GET", req.path, query=req.query, timeout=timeout, raw=req.raw)
+        return self.api.call(
+            "GET", req.path, query=req.query, timeout=timeout, raw=req.raw, limit=req.limit
+        )
 
     def _judge(self, req: Request, reply: kubeapi.Reply) -> kubeapi.Reply | None:
         if reply.status:
