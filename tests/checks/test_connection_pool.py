@@ -7,7 +7,8 @@ from typing import Any
 import checkctx
 import pytest
 
-from paramedic.checks import connection_pool, model, pg_limits
+from paramedic.checks import connection_pool, model
+from paramedic.checks.connection_pool import facts
 from paramedic.evidence import demos, probes_file
 from paramedic.evidence import model as evidence_model
 
@@ -190,7 +191,7 @@ def test_server_limits_come_from_args_env_a_config_map_or_the_defaults(
 ) -> None:
     volumes = [{"name": "conf", "configMap": {"name": "pgconf"}}] if extra else None
     pod = _db_pod(container, volumes=volumes)
-    limits = pg_limits.server_limits(evidence_model.Evidence.of([pod, *extra]), [pod])
+    limits = facts.server_limits(evidence_model.Evidence.of([pod, *extra]), [pod])
     assert limits is not None
     got = (
         limits.max_connections.value,
@@ -224,7 +225,7 @@ def test_server_limits_come_from_args_env_a_config_map_or_the_defaults(
 def test_pool_size_is_read_from_every_common_setting(
     env: dict[str, str], expected: tuple[Any, str]
 ) -> None:
-    assert pg_limits.pool_size(env) == expected
+    assert facts.pool_size(env) == expected
 
 
 @pytest.mark.parametrize(
@@ -253,7 +254,7 @@ def test_rolling_updates_add_max_surge_pods_to_the_peak(
             },
         },
     }
-    demand = pg_limits.demand(evidence_model.Evidence.of([workload]), workload)
+    demand = facts.demand(evidence_model.Evidence.of([workload]), workload)
     assert (demand.peak_pods, demand.steady, demand.peak) == (peak, replicas * 10, peak * 10)
 
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from paramedic import errors
-from paramedic.evidence import archive, budget, bundle, logscan
+from paramedic.evidence import archive, budget, bundle, logscan, text_files
 
 SEED = Path(__file__).resolve().parents[2] / "src" / "paramedic" / "demos" / "seed"
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-0", "namespace": "data"}}
@@ -132,7 +132,7 @@ def test_sparse_logs_in_a_directory_are_bounded_and_the_rest_is_a_gap(tmp_path):
 def test_a_200k_line_gaps_file_is_bounded(tmp_path):
     root = _bundle(tmp_path, **{"gaps.txt": "cannot list pods in x: forbidden\n" * 200_000})
     evidence = bundle.load(root)
-    assert len(evidence.gaps) == bundle.MAX_GAPS + 1
+    assert len(evidence.gaps) == text_files.MAX_GAPS + 1
     assert evidence.gaps[-1].startswith("199500 more gaps")
 
 

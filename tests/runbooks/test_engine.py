@@ -37,7 +37,11 @@ def _finding(
     check_id: str, verdict: V, confidence: C = C.MEDIUM, priority: int = 50
 ) -> model.Finding:
     return model.Finding(
-        check=check_id, verdict=verdict, confidence=confidence, summary=check_id, priority=priority
+        check=check_id,
+        verdict=verdict,
+        confidence=confidence,
+        summary=check_id,
+        priority=priority,  # type: ignore[arg-type]  # an int: the engine validates it
     )
 
 
@@ -65,6 +69,26 @@ def _sees_earlier(ctx: model.Context) -> model.Finding:
     return _finding("t-sees-earlier", V.RULED_OUT if "t-ruled-out" in ctx.earlier else V.CAUSE)
 
 
+@registry.check("t-returns-none", title="returns None")
+def _returns_none(ctx: model.Context) -> model.Finding:
+    return None  # type: ignore[return-value]
+
+
+@registry.check("t-wrong-id", title="names another check")
+def _wrong_id(ctx: model.Context) -> model.Finding:
+    return _finding("t-cause-high", V.CAUSE)
+
+
+@registry.check("t-off-scale", title="priority off the Priority scale")
+def _off_scale(ctx: model.Context) -> model.Finding:
+    return _finding("", V.CAUSE, priority=7)
+
+
+@registry.check("t-anonymous", title="leaves check and title to the engine")
+def _anonymous(ctx: model.Context) -> model.Finding:
+    return model.Finding(verdict=V.CAUSE, summary="x", priority=model.Priority.PATH)
+
+
 def _runbook(checks: tuple[str, ...], next_: tuple[str, ...] = ()) -> runbook_model.Runbook:
     return runbook_model.Runbook(id="test", title="test", checks=checks, next=next_)
 
@@ -75,6 +99,34 @@ def test_a_crashing_check_becomes_an_error_and_the_others_still_run() -> None:
     assert [(e.check, e.error) for e in result.errors if e.check.startswith("t-")] == [
         ("t-crash", "KeyError: 'spec'")
     ]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "error"),
+    [
+        ("t-returns-none", "TypeError: check returned NoneType, not a Finding"),
+        (
+            "t-wrong-id",
+            "ValueError: finding names check 't-cause-high', registered as 't-wrong-id'",
+        ),
+        ("t-off-scale", "ValueError: 7 is not a valid Priority"),
+    ],
+)
+def test_a_check_that_breaks_the_contract_becomes_an_error_not_a_crash(
+    check_id: str, error: str
+) -> None:
+    result = engine.run(_runbook((check_id, "t-ruled-out")), EVIDENCE, INCIDENT)
+    assert [f.check for f in result.findings] == ["t-ruled-out"]
+    assert [(e.check, e.error) for e in result.errors if e.check.startswith("t-")] == [
+        (check_id, error)
+    ]
+
+
+def test_the_engine_stamps_check_id_title_and_priority_from_the_registration() -> None:
+    result = engine.run(_runbook(("t-anonymous",)), EVIDENCE, INCIDENT)
+    (finding,) = result.findings
+    assert (finding.check, finding.title) == ("t-anonymous", "leaves check and title to the engine")
+    assert finding.priority is model.Priority.PATH
 
 
 def test_an_unknown_check_is_reported_as_not_available() -> None:

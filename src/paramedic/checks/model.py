@@ -34,15 +34,24 @@ class Priority(enum.IntEnum):
     (nothing can connect until it is fixed) outranks one that only shows once traffic flows."""
 
     CLUSTER = 10
-    """Breaks every client or keeps the client from starting: cluster DNS down, a missing Secret."""
+    """Breaks every client or keeps the client from starting: a CoreDNS crash loop, a missing
+    Secret."""
+    CLUSTER_SERVICE = 15
+    """A cluster service every client needs is down for a reason a restart may clear: CoreDNS
+    pods not ready."""
     PATH = 20
     """Closes the packet path: a NetworkPolicy, port 53 egress, no endpoints, the DB OOM-killed."""
     NAME = 25
     """The client asks for the wrong thing: a wrong host name or port."""
     EXTERNAL = 30
-    """Outside the cluster or at the door: a firewall, a rejected credential."""
+    """Outside the cluster or at the door: a firewall, a rejected credential (pg_hba, a Secret
+    that changed after the pods started)."""
+    CREDENTIAL = 35
+    """The server rejects the password the client sends, with no change of Secret to explain it."""
     CAPACITY = 40
-    """The path works but is full: connection slots, CPU throttling."""
+    """The path works but is full: connection slots, pods never ready."""
+    SLOW = 45
+    """The path works but is slow: CPU throttling."""
     DEFAULT = 50
 
 
@@ -99,8 +108,19 @@ class Fix:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Remedy:
+    """What a fix builder returns: the fix, why it works, and how to verify it."""
+
+    fix: Fix | None = None
+    why: str = ""
+    verify: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
-    check: str
+    """What one check concluded. `check` and `title` are filled by the engine from the check's
+    registration; a check leaves them empty. `remedy` sets `fix`, `why` and `verify` at once."""
+
     verdict: Verdict
     summary: str
     confidence: Confidence = Confidence.MEDIUM
@@ -111,10 +131,18 @@ class Finding:
     verify: str = ""
     missing: str = ""
     """For inconclusive findings: what evidence would decide, and the exact command to get it."""
-    priority: int = Priority.DEFAULT
+    priority: Priority = Priority.DEFAULT
     """Among causes, lower is fixed first (see `Priority` for the scale the checks share)."""
     details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Check-specific structured data (e.g. the blast radius of a policy patch)."""
+    check: str = ""
+    remedy: dataclasses.InitVar[Remedy | None] = None
+
+    def __post_init__(self, remedy: Remedy | None) -> None:
+        if remedy is not None:
+            object.__setattr__(self, "fix", remedy.fix)
+            object.__setattr__(self, "why", remedy.why)
+            object.__setattr__(self, "verify", remedy.verify)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

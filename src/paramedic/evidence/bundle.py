@@ -16,30 +16,38 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from paramedic import errors
-from paramedic.evidence import archive, documents, layout, model, probes_file, redact
+from paramedic.evidence import (
+    archive,
+    cloud_files,
+    documents,
+    layout,
+    model,
+    probes_file,
+    text_files,
+)
 from paramedic.evidence import incident as incident_file
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Largest single file we read (a 350,000-object `kubectl get -A -o yaml` dump is ~480 MB)."""
-MAX_LOG_BYTES = 2 * 1024 * 1024
-"""Only the tail of a longer log file is kept."""
-MAX_LOGS_BYTES = 64 * 1024 * 1024
-"""Log bytes one bundle may bring in; the logs past it are named in a gap, not read."""
-MAX_LOG_FILES = 10_000
-MAX_GAPS = 500
-"""gaps.txt lines kept (each cut at MAX_GAP_CHARS); the rest is counted in one more line."""
-MAX_GAP_CHARS = 500
+MAX_LOG_BYTES = text_files.MAX_LOG_BYTES
+MAX_FILES = 10_000
+"""Most log or cloud files one bundle folder (logs/, cloud/) may hold."""
 
 Reader = Callable[[str], bytes | None]
 
 
-def load(path: str | Path, *, provenance: str | None = None) -> model.Evidence:
-    """Evidence from a bundle directory, a .tar.gz bundle, or a single objects file."""
+def load(
+    path: str | Path, *, provenance: str | None = None, strict_cloud: bool = False
+) -> model.Evidence:
+    """Evidence from a bundle directory, a .tar.gz bundle, or a single objects file.
+
+    A cloud file that cannot be read is a gap (the diagnosis goes on without it), or with
+    `strict_cloud` (a command whose input *is* those files) a BundleError."""
     with _no_gc():
-        return _load(Path(path), provenance)
+        return _load(Path(path), provenance, strict_cloud)
 
 
-def _load(p: Path, provenance: str | None) -> model.Evidence:
+def _load(p: Path, provenance: str | None, strict_cloud: bool) -> model.Evidence:
     try:
         st = p.stat()
     except FileNotFoundError as exc:
@@ -48,12 +56,12 @@ def _load(p: Path, provenance: str | None) -> model.Evidence:
         raise errors.BundleError(f"{p}: cannot read ({exc.strerror})") from exc
     label = provenance or f"bundle {p}"
     if stat.S_ISDIR(st.st_mode):
-        return _from_directory(p, label)
+        return _from_directory(p, label, strict_cloud)
     if not stat.S_ISREG(st.st_mode):
         raise errors.BundleError(f"{p}: not a regular file or directory")
     name = p.name.lower()
     if name.endswith((".tar.gz", ".tgz", ".tar")):
-        return _from_archive(p, label)
+        return _from_archive(p, label, strict_cloud)
     data = _read_regular(p)
     objects = documents.parse_objects(data, where=str(p))
     return model.Evidence.of(objects, provenance=label)
@@ -62,7 +70,7 @@ def _load(p: Path, provenance: str | None) -> model.Evidence:
 # --- sources ----------------------------------------------------------------------------------
 
 
-def _from_directory(root: Path, label: str) -> model.Evidence:
+def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidence:
     total = 0
 
     def read(rel: str) -> bytes | None:
@@ -90,38 +98,48 @@ def _from_directory(root: Path, label: str) -> model.Evidence:
             )
         return data
 
-    def log_files() -> Iterator[str]:
-        # Every *.log entry is handed to read(), which refuses links and special files, so a
+    def files_under(folder: str, suffix: str) -> Iterator[str]:
+        # Every matching entry is handed to read(), which refuses links and special files, so a
         # symlinked or FIFO log is an error rather than silently skipped (and never opened).
-        logs = root / layout.LOGS
-        if logs.is_symlink():
-            raise errors.BundleError(f"{logs}: is a symbolic link; bundles may not contain links")
-        if not logs.is_dir():
+        top = root / folder
+        if top.is_symlink():
+            raise errors.BundleError(f"{top}: is a symbolic link; bundles may not contain links")
+        if not top.is_dir():
             return
         found = 0
-        for dirpath, dirnames, filenames in os.walk(logs, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
             for d in dirnames:
                 if (Path(dirpath) / d).is_symlink():
                     raise errors.BundleError(
                         f"{Path(dirpath) / d}: is a symbolic link; bundles may not contain links"
                     )
             for f in sorted(filenames):
-                if f.endswith(".log"):
+                if f.endswith(suffix):
                     found += 1
-                    if found > MAX_LOG_FILES:
-                        raise errors.BundleError(f"{logs}: more than {MAX_LOG_FILES} log files")
+                    if found > MAX_FILES:
+                        raise errors.BundleError(f"{top}: more than {MAX_FILES} files")
                     yield (Path(dirpath) / f).relative_to(root).as_posix()
 
-    return _assemble(read, sorted(log_files()), where=str(root), label=label)
+    return _assemble(
+        read,
+        sorted(files_under(layout.LOGS, ".log")),
+        sorted(files_under(layout.CLOUD, ".json")),
+        where=str(root),
+        label=label,
+        strict_cloud=strict_cloud,
+    )
 
 
-def _from_archive(path: Path, label: str) -> model.Evidence:
+def _from_archive(path: Path, label: str, strict_cloud: bool) -> model.Evidence:
     files = archive.read(path, _wanted)
     prefix = _common_root(files)
     if prefix:
         files = {name[len(prefix) :]: data for name, data in files.items()}
     logs = sorted(n for n in files if n.startswith(f"{layout.LOGS}/") and n.endswith(".log"))
-    return _assemble(files.get, logs, where=str(path), label=label)
+    clouds = sorted(n for n in files if n.startswith(f"{layout.CLOUD}/") and n.endswith(".json"))
+    return _assemble(
+        files.get, logs, clouds, where=str(path), label=label, strict_cloud=strict_cloud
+    )
 
 
 _BUNDLE_FILES = {*layout.OBJECTS, *layout.METRICS, *layout.INCIDENT, layout.PROBES, layout.GAPS}
@@ -133,6 +151,8 @@ def _wanted(name: str) -> tuple[int, bool] | None:
     parts = name.split("/")
     for rel in (parts, parts[1:]):
         if len(rel) == 1 and rel[0] in _BUNDLE_FILES:
+            return MAX_FILE_BYTES, False
+        if rel and rel[0] == layout.CLOUD and rel[-1].endswith(".json"):
             return MAX_FILE_BYTES, False
         if layout.log_key("/".join(rel)) is not None:
             return MAX_LOG_BYTES, True
@@ -179,42 +199,6 @@ def _read_regular(path: Path) -> bytes:
 # --- assembling a bundle ----------------------------------------------------------------------
 
 
-def _logs(read: Reader, names: list[str]) -> tuple[dict[model.LogKey, tuple[str, ...]], list[str]]:
-    """Every log as evidence lines (`redact.log_text`: lines capped, credentials masked), up to
-    MAX_LOGS_BYTES in all; the names of the logs past that."""
-    logs: dict[model.LogKey, tuple[str, ...]] = {}
-    skipped: list[str] = []
-    total = 0
-    for rel in names:
-        key = layout.log_key(rel)
-        if key is None:
-            continue
-        if total >= MAX_LOGS_BYTES:
-            skipped.append(rel)
-            continue
-        content = (read(rel) or b"")[-MAX_LOG_BYTES:]
-        total += len(content)
-        logs[key] = redact.log_text(content.decode("utf-8", errors="replace"))
-    return logs, skipped
-
-
-def _gap_lines(text: str, *, where: str) -> list[str]:
-    """gaps.txt as gap lines: at most MAX_GAPS, each at most MAX_GAP_CHARS long."""
-    gaps: list[str] = []
-    extra = 0
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if len(gaps) < MAX_GAPS:
-            gaps.append(line if len(line) <= MAX_GAP_CHARS else line[: MAX_GAP_CHARS - 1] + "…")
-        else:
-            extra += 1
-    if extra:
-        gaps.append(f"{extra} more gaps in {where} not shown (the first {MAX_GAPS} are)")
-    return gaps
-
-
 def _first(read: Reader, names: tuple[str, ...]) -> tuple[str, bytes] | None:
     for name in names:
         data = read(name)
@@ -223,7 +207,15 @@ def _first(read: Reader, names: tuple[str, ...]) -> tuple[str, bytes] | None:
     return None
 
 
-def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> model.Evidence:
+def _assemble(
+    read: Reader,
+    log_names: list[str],
+    cloud_names: list[str],
+    *,
+    where: str,
+    label: str,
+    strict_cloud: bool,
+) -> model.Evidence:
     found = _first(read, layout.OBJECTS)
     if found is None:
         raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
@@ -249,21 +241,17 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
             raise errors.BundleError(f"{where}/{found[0]}: expected exactly one document")
         incident = incident_file.parse(docs[0], where=f"{where}/{found[0]}")
 
-    logs, skipped = _logs(read, log_names)
+    logs, skipped = text_files.logs(read, log_names)
 
     gaps: list[str] = []
     raw = read(layout.GAPS)
     if raw is not None:
         # What the live gatherer could not read: checks lower their confidence for it, so a
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
-        gaps = _gap_lines(raw.decode("utf-8", errors="replace"), where=f"{where}/{layout.GAPS}")
-    if skipped:
-        gaps.append(
-            f"{len(skipped)} log files not read (a bundle may bring in "
-            f"{archive.size(MAX_LOGS_BYTES)} of logs): {', '.join(skipped[:3])}"
-            + (", …" if len(skipped) > 3 else "")
-        )
+        gaps = text_files.gap_lines(raw, where=f"{where}/{layout.GAPS}")
+    gaps += text_files.skipped_logs(skipped)
 
+    cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(
         objects,
         logs=logs,
@@ -271,8 +259,32 @@ def _assemble(read: Reader, log_names: list[str], *, where: str, label: str) -> 
         probes=probes,
         incident=incident,
         provenance=label,
-        gaps=gaps,
+        gaps=(*gaps, *unreadable),
+        cloud=cloud,
     )
+
+
+def _cloud(
+    read: Reader, names: list[str], *, where: str, strict: bool
+) -> tuple[list[model.CloudDocument], tuple[str, ...]]:
+    """cloud/<provider>/*.json: the documents, and a gap line for each file that cannot be read
+    (or, when strict, the first such file's BundleError)."""
+    docs: list[model.CloudDocument] = []
+    gaps: list[str] = []
+    for rel in names:
+        parts = rel.split("/")
+        data = read(rel) or b""  # a link or special file stays an error for the whole bundle
+        try:
+            if len(parts) != 3:
+                raise errors.BundleError(
+                    f"{where}/{rel}: cloud files live in cloud/<provider>/ (aws, gcp, azure)"
+                )
+            docs.append(cloud_files.parse(parts[1], rel, data, where=f"{where}/{rel}"))
+        except errors.BundleError as exc:
+            if strict:
+                raise
+            gaps.append(f"{exc} (cloud file not used)")
+    return docs, tuple(gaps)
 
 
 @contextlib.contextmanager

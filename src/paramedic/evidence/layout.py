@@ -4,6 +4,7 @@ the demos: file names, and where a container's log lives.
     objects.yaml|yml|json   metrics.yaml|yml|json   incident.yaml|yml|json
     probes.json             gaps.txt
     logs/<ns>/<pod>/<container>.log   (a previous container's log: <container>.previous.log)
+    cloud/<provider>/<any name>.json  (a cloud CLI's JSON response; evidence.cloud_files)
 
 Where several names are accepted, the first is the one the writer writes. A previous container's
 log is kept under the container key "<container> (previous)" (`log_container`).
@@ -20,6 +21,7 @@ INCIDENT = ("incident.yaml", "incident.yml", "incident.json")
 PROBES = "probes.json"
 GAPS = "gaps.txt"
 LOGS = "logs"
+CLOUD = "cloud"
 
 _PREVIOUS_KEY = " (previous)"
 _PREVIOUS_FILE = ".previous"

@@ -37,6 +37,26 @@ class Incident:
         }
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CloudDocument:
+    """One cloud CLI response of a bundle's cloud/<provider>/ folder (DESIGN.md §2), its items
+    kept as the provider printed them; `evidence.cloud_files` recognises the shape."""
+
+    provider: str
+    """'aws', 'gcp' or 'azure'."""
+    kind: str
+    """What the response lists, by its provider's name: aws 'SecurityGroups', 'NetworkInterfaces',
+    'NetworkAcls', 'Instances', 'DBInstances', 'PrefixListEntries', 'NatGateways'; gcp
+    'compute#firewall', 'compute#instance'; azure 'networkSecurityGroups', 'networkInterfaces',
+    'virtualNetworks'."""
+    source: str
+    """The file, as evidence lines cite it: 'cloud/aws/security-groups.json'."""
+    items: tuple[dict[str, Any], ...]
+    key: str = ""
+    """What the items belong to when the response does not say (a prefix list's id, from the
+    file name of `aws ec2 get-managed-prefix-list-entries` output)."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ObjectIndex:
     """Objects grouped by kind, and by (kind, namespace, name)."""
@@ -73,6 +93,8 @@ class Evidence:
     """Where the evidence came from: "bundle ./incident-42", "live cluster prod-eu", "demo seed"."""
     gaps: tuple[str, ...] = ()
     """What could not be gathered, one line each."""
+    cloud: tuple[CloudDocument, ...] = ()
+    """Cloud network rules and inventories (security groups, firewall rules, NSGs, interfaces)."""
 
     @classmethod
     def of(
@@ -85,6 +107,7 @@ class Evidence:
         incident: Incident | None = None,
         provenance: str = "",
         gaps: Iterable[str] = (),
+        cloud: Iterable[CloudDocument] = (),
     ) -> Evidence:
         objs = tuple(objects)
         return cls(
@@ -96,6 +119,7 @@ class Evidence:
             incident=incident,
             provenance=provenance,
             gaps=tuple(gaps),
+            cloud=tuple(cloud),
         )
 
     def kind(self, kind: str, namespace: str | None = None) -> tuple[KubeObject, ...]:
@@ -116,6 +140,10 @@ class Evidence:
     def probes_of(self, kind: str) -> tuple[probes_file.ProbeResult, ...]:
         """Recorded probe results of one kind ("tcp", "dns", "postgres")."""
         return tuple(p for p in self.probes if p.kind == kind)
+
+    def cloud_of(self, provider: str, kind: str) -> tuple[CloudDocument, ...]:
+        """The cloud documents of one provider and kind ("aws", "SecurityGroups")."""
+        return tuple(d for d in self.cloud if d.provider == provider and d.kind == kind)
 
     def with_probes(self, probes: Iterable[probes_file.ProbeResult]) -> Evidence:
         """A copy with more probe results (phase two of gathering)."""

@@ -1,8 +1,10 @@
 """Run a runbook over evidence: resolve the incident, run each check in isolation, rank.
 
-A check that raises becomes an entry in `errors`; the others still run. Ranking puts causes
-first (by the check's own priority, then confidence, then runbook order = likelihood), then
-inconclusive findings, then ruled-out ones.
+The engine owns a finding's `check` and `title` (from the check's registration). A broken
+check (it raises, returns something that is not a `Finding`, claims another check's id, or uses
+a priority off the `Priority` scale) becomes an entry in `errors`; the others still run.
+Ranking puts causes first (by the check's own priority, then confidence, then runbook order =
+likelihood), then inconclusive findings, then ruled-out ones.
 """
 
 from __future__ import annotations
@@ -48,14 +50,12 @@ def run(
             continue
         context = model.Context(evidence=evidence, scope=scope, earlier=dict(earlier))
         try:
-            finding = spec.function(context)
+            finding = _validated(spec, spec.function(context))
         except Exception as exc:
             errors.append(
                 diagnosis.CheckError(check=check_id, error=f"{type(exc).__name__}: {exc}")
             )
             continue
-        if not finding.title:  # every finding carries its check's title in the report
-            finding = dataclasses.replace(finding, title=spec.title)
         earlier[check_id] = finding
     order = {check_id: i for i, check_id in enumerate(runbook.checks)}
     findings = sorted(
@@ -76,4 +76,23 @@ def run(
         errors=tuple(errors),
         provenance=evidence.provenance,
         gaps=evidence.gaps,
+    )
+
+
+def _validated(spec: registry.CheckSpec, result: object) -> model.Finding:
+    """The check's finding stamped with its registered id and title; TypeError/ValueError when the
+    check broke the contract (the caller turns that into an error entry)."""
+    if not isinstance(result, model.Finding):
+        raise TypeError(f"check returned {type(result).__name__}, not a Finding")
+    if result.check and result.check != spec.id:
+        raise ValueError(f"finding names check {result.check!r}, registered as {spec.id!r}")
+    if not isinstance(result.verdict, model.Verdict) or not isinstance(
+        result.confidence, model.Confidence
+    ):
+        raise TypeError("verdict and confidence must be a Verdict and a Confidence")
+    return dataclasses.replace(
+        result,
+        check=spec.id,
+        title=spec.title,
+        priority=model.Priority(result.priority),
     )

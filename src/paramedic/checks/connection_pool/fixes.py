@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic import errors
-from paramedic.checks import clues, model, pg_limits
+from paramedic.checks import clues, model
+from paramedic.checks.connection_pool import facts
 from paramedic.kube import objects, pods, quantities, resolve
 
 MIB_PER_CONNECTION = 10
@@ -38,7 +39,7 @@ class Arithmetic:
 
 
 def arithmetic(
-    limits: pg_limits.ServerLimits | None, clients: Sequence[pg_limits.ClientDemand]
+    limits: facts.ServerLimits | None, clients: Sequence[facts.ClientDemand]
 ) -> Arithmetic:
     cites: list[model.Cite] = []
     if limits is not None:
@@ -127,8 +128,8 @@ def attribution(data: Mapping[str, Any], saturation: float | None) -> list[model
 
 def fix(
     scope: resolve.Scope,
-    limits: pg_limits.ServerLimits | None,
-    clients: Sequence[pg_limits.ClientDemand],
+    limits: facts.ServerLimits | None,
+    clients: Sequence[facts.ClientDemand],
     numbers: Arithmetic,
     probe: Mapping[str, Any],
     object_limits: Sequence[tuple[str, str]] = (),
@@ -224,7 +225,7 @@ def _object_limit(scope: resolve.Scope, kind: str, name: str, numbers: Arithmeti
     )
 
 
-def _raise_limit(scope: resolve.Scope, limits: pg_limits.ServerLimits, peak: int) -> model.FixStep:
+def _raise_limit(scope: resolve.Scope, limits: facts.ServerLimits, peak: int) -> model.FixStep:
     reserved = limits.superuser_reserved.value + limits.reserved.value
     new = _round_up(peak + reserved + max(5, peak // 10))
     more = new - limits.max_connections.value
@@ -278,7 +279,7 @@ def _raise_limit(scope: resolve.Scope, limits: pg_limits.ServerLimits, peak: int
 
 
 def _setting_position(
-    limits: pg_limits.ServerLimits, workload: Any
+    limits: facts.ServerLimits, workload: Any
 ) -> tuple[int, str, int, str] | None:
     """(container index, "args"|"command", item index, prefix) of max_connections=N in the
     workload's container, where a JSON patch can change it; None when it is not there."""
@@ -305,7 +306,7 @@ def _psql(scope: resolve.Scope) -> str:
     return f"psql -h {scope.target_host} -p {scope.port} -U postgres"
 
 
-def _restart(limits: pg_limits.ServerLimits) -> str:
+def _restart(limits: facts.ServerLimits) -> str:
     w = limits.workload
     if w is None:
         return "restart the PostgreSQL server"
@@ -325,7 +326,7 @@ def usage_command(scope: resolve.Scope) -> str:
     return f'psql -h {scope.target_host} -p {scope.port} -U postgres -c "{sql}"'
 
 
-def verify(scope: resolve.Scope, limits: pg_limits.ServerLimits | None) -> str:
+def verify(scope: resolve.Scope, limits: facts.ServerLimits | None) -> str:
     return (
         f"no new 'too many clients' lines in the client logs, and in use stays below "
         f"{limits.usable if limits else 'the usable slots'}: {usage_command(scope)}"

@@ -1,21 +1,16 @@
-"""Check `readiness-probe` (reported in `next`): probes that will fail once traffic resumes.
-
-Looks at the readiness, liveness and startup probes of the client's containers: the 1 s default
-timeout, failureThreshold 1, handlers that call the database (paths like /ready or /health/db
-seen failing with DB errors in the logs, exec commands running pg_isready or psql), liveness
-probes that depend on the database (a DB blip restarts every pod at once, and the reconnect
-storm exhausts connections), slow starts without a startupProbe, and kubelet `Unhealthy`
-events. It warns "once X is fixed, expect Y" and gives the exact probe patch.
+"""Detectors of `readiness-probe`: each client container's probes and the database's liveness
+probe (`observe`), and the warning with the exact probe patches (`fragile`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from paramedic.checks import clues, model, registry
+from paramedic.checks import clues, model
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, resolve
 
@@ -26,22 +21,30 @@ _DB_WORDS = re.compile(
 _DB_COMMAND = re.compile(r"\b(pg_isready|psql)\b")
 
 
-@registry.check(
-    "readiness-probe",
-    title="Probes survive a slow or recovering database",
-    needs=("Deployment", "Pod", "Event", "logs"),
-)
-def run(ctx: model.Context) -> model.Finding:
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Observed:
+    """The probes to change: per-container patches of the client and of the database workload,
+    the evidence for them and what to expect once the cause is fixed."""
+
+    template: Mapping[str, Any]
+    patches: list[dict[str, Any]]
+    db_workload: Mapping[str, Any] | None
+    db_patches: list[dict[str, Any]]
+    cites: tuple[model.Cite, ...]
+    expect: list[str]
+
+
+def no_client(scope: resolve.Scope) -> model.Finding:
+    return model.Finding(
+        verdict=model.Verdict.INCONCLUSIVE,
+        confidence=model.Confidence.LOW,
+        summary="the client's pod spec is not in the evidence",
+        missing=f"kubectl -n {scope.namespace} get deployment -o yaml",
+    )
+
+
+def observe(ctx: model.Context, template: Mapping[str, Any]) -> Observed:
     scope, ev = ctx.scope, ctx.evidence
-    template = scope.source_template()
-    if template is None:
-        return model.Finding(
-            check="readiness-probe",
-            verdict=model.Verdict.INCONCLUSIVE,
-            confidence=model.Confidence.LOW,
-            summary="the client's pod spec is not in the evidence",
-            missing=f"kubectl -n {scope.namespace} get deployment -o yaml",
-        )
     log_lines = [
         ln
         for p in scope.source_pods
@@ -62,24 +65,35 @@ def run(ctx: model.Context) -> model.Finding:
     ):
         cites.append(clue.cite())
     db_workload, db_patches = _database_liveness(ev, scope, cites, expect)
+    return Observed(
+        template=template,
+        patches=patches,
+        db_workload=db_workload,
+        db_patches=db_patches,
+        cites=tuple(cites),
+        expect=expect,
+    )
+
+
+def fragile(ctx: model.Context, seen: Observed) -> model.Finding:
+    """A warning with the probe patches, or ruled out when no probe needs one."""
+    patches, db_patches, expect = seen.patches, seen.db_patches, seen.expect
     if not patches and not db_patches:
         return model.Finding(
-            check="readiness-probe",
             verdict=model.Verdict.RULED_OUT,
             confidence=model.Confidence.MEDIUM,
             summary="probes have timeouts above 1 s, tolerate one failure and do not call the DB "
             "from liveness",
-            evidence=tuple(cites),
+            evidence=seen.cites,
         )
     first = _first_cause(ctx)
     lead = f"once {first.check} is fixed" if first else "when the database is slow or restarts"
     return model.Finding(
-        check="readiness-probe",
         verdict=model.Verdict.WARNING,
         confidence=model.Confidence.MEDIUM,
         summary=f"{lead}, expect {expect[0] if expect else 'probe failures'}",
-        evidence=tuple(cites),
-        fix=_fix([(template, patches), (db_workload, db_patches)]),
+        evidence=seen.cites,
+        fix=_fix([(seen.template, patches), (seen.db_workload, db_patches)]),
         why="A 1 s timeout and a single allowed failure turn one slow database round-trip into an "
         "unready pod; with 3 s and 3 failures a pod must be unhealthy for ~30 s before it leaves "
         "the "
@@ -87,7 +101,7 @@ def run(ctx: model.Context) -> model.Finding:
         "restarts "
         "pods because the database is down."
         + (" Also: " + "; ".join(expect[1:]) + "." if len(expect) > 1 else ""),
-        verify=f"kubectl -n {scope.namespace} get events --field-selector reason=Unhealthy "
+        verify=f"kubectl -n {ctx.scope.namespace} get events --field-selector reason=Unhealthy "
         "shows no new probe failures after the rollout",
         details={"patches": patches, "database_patches": db_patches},
     )

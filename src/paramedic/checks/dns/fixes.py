@@ -29,7 +29,7 @@ class Problem:
     steps: tuple[model.FixStep, ...]
     why: str
     verify: str
-    priority: int
+    priority: model.Priority
     confidence: model.Confidence = model.Confidence.HIGH
     alternatives: tuple[str, ...] = ()
     rollback: str = ""
@@ -117,7 +117,7 @@ def coredns_down(
             "every "
             "lookup of the database name fails with a temporary resolver error.",
             verify=verify,
-            priority=15,
+            priority=model.Priority.CLUSTER_SERVICE,
             confidence=model.Confidence.HIGH,
         )
     return Problem(
@@ -140,7 +140,7 @@ def coredns_down(
         "kube-dns Service, so lookups time out. A restart clears a hung process; if they stay "
         "unready, their log says why.",
         verify=verify,
-        priority=15,
+        priority=model.Priority.CLUSTER_SERVICE,
         confidence=model.Confidence.HIGH,
     )
 
@@ -200,7 +200,7 @@ def _loop(
         "crash-loops. "
         "Restarting alone repeats the loop; the upstream must change first.",
         verify=verify + "; CoreDNS logs show no [FATAL] plugin/loop line",
-        priority=10,
+        priority=model.Priority.CLUSTER,
         confidence=model.Confidence.HIGH,
     )
 
@@ -266,7 +266,7 @@ def egress_blocked(
         "TCP is needed too: large answers and retries fall back to TCP.",
         verify=exec_lookup(scope, scope.target_host),
         rollback=f"kubectl -n {scope.namespace} delete networkpolicy {base}-allow-dns",
-        priority=20,
+        priority=model.Priority.PATH,
     )
 
 
@@ -323,7 +323,7 @@ def dns_policy(
         "node's resolv.conf, and with None only the listed nameservers: neither knows the "
         "*.svc.cluster.local names that CoreDNS answers.",
         verify=exec_lookup(scope, scope.target_host),
-        priority=20,
+        priority=model.Priority.PATH,
     )
 
 
@@ -357,7 +357,7 @@ def upstream_failing(scope: resolve.Scope, name: str, upstream: Sequence[clues.C
         why="Names outside the cluster are answered by the server in CoreDNS's `forward` line; "
         "rcode 2 (SERVFAIL) with an i/o timeout means that server did not answer CoreDNS.",
         verify=exec_lookup(scope, name),
-        priority=20,
+        priority=model.Priority.PATH,
         confidence=model.Confidence.MEDIUM,
     )
 
@@ -445,7 +445,7 @@ def wrong_name(
         "completed wrongly and costs no extra search-path queries.",
         verify=exec_lookup(scope, right or name.fqdn),
         rollback=f"kubectl -n {scope.namespace} rollout undo {ref[0]}/{ref[2]}" if ref else "",
-        priority=25,
+        priority=model.Priority.NAME,
     )
 
 
@@ -486,7 +486,7 @@ def probe_failed(scope: resolve.Scope, probe: probes_file.ProbeResult) -> Proble
         "means "
         "CoreDNS or its upstream is failing, or port 53 is blocked.",
         verify=exec_lookup(scope, probe.target),
-        priority=25,
+        priority=model.Priority.NAME,
         confidence=model.Confidence.MEDIUM,
     )
 
@@ -512,6 +512,6 @@ def client_only(scope: resolve.Scope, client: Sequence[clues.Clue]) -> Problem:
         "not "
         "show why, so the lookup from inside the pod decides between a wrong name and broken DNS.",
         verify=exec_lookup(scope, scope.target_host),
-        priority=30,
+        priority=model.Priority.EXTERNAL,
         confidence=model.Confidence.MEDIUM,
     )

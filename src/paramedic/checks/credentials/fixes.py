@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paramedic.checks import clues, credential_facts, model
+from paramedic.checks import clues, model
+from paramedic.checks.credentials import facts
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import probes_file
 from paramedic.kube import env, objects, pods, resolve
@@ -58,7 +59,7 @@ def logs_command(template: Obj, pod_list: Sequence[Obj]) -> str:
 # --- missing Secret / key ---------------------------------------------------------------------
 
 
-def missing_summary(template: Obj, m: credential_facts.Missing) -> str:
+def missing_summary(template: Obj, m: facts.Missing) -> str:
     ref = m.ref
     if m.what == "key":
         has = ", ".join(m.existing_keys) or "none"
@@ -74,7 +75,7 @@ def missing_summary(template: Obj, m: credential_facts.Missing) -> str:
     )
 
 
-def for_missing(template: Obj, m: credential_facts.Missing) -> dict[str, Any]:
+def for_missing(template: Obj, m: facts.Missing) -> model.Remedy:
     ref, ns = m.ref, objects.namespace(template)
     wl = clues.workload_ref(template)
     steps: list[model.FixStep] = []
@@ -126,46 +127,46 @@ def for_missing(template: Obj, m: credential_facts.Missing) -> dict[str, Any]:
                 content=f"{where} must provide {ref.key or 'the keys the workload reads'}",
             )
         )
-    return {
-        "fix": model.Fix(summary=summary, steps=tuple(steps), alternatives=tuple(alternatives)),
-        "why": (
+    return model.Remedy(
+        fix=model.Fix(summary=summary, steps=tuple(steps), alternatives=tuple(alternatives)),
+        why=(
             "The kubelet resolves secretKeyRef/configMapKeyRef/envFrom when it creates a "
             "container; a missing object or key that is not marked optional stops the container "
             "from being created at all, so no pod of this version ever runs."
         ),
-        "verify": f"{_status(template)} && kubectl get pods -n {ns} (all Running and READY)",
-    }
+        verify=f"{_status(template)} && kubectl get pods -n {ns} (all Running and READY)",
+    )
 
 
 # --- Secret changed after the pods started ----------------------------------------------------
 
 
-def stale_cite(s: credential_facts.Stale) -> model.Cite:
+def stale_cite(s: facts.Stale) -> model.Cite:
     how = ", ".join(sorted({r.describe() for r in s.refs}))
-    started = ", ".join(f"{p} at {credential_facts.iso(t)}" for p, t in s.pods[:3])
+    started = ", ".join(f"{p} at {facts.iso(t)}" for p, t in s.pods[:3])
     return model.Cite(
-        text=f"written {credential_facts.iso(s.changed_at)} by {s.changed_by}, after {started} "
+        text=f"written {facts.iso(s.changed_at)} by {s.changed_by}, after {started} "
         f"started; read as {how}",
         source=objects.ref(s.secret),
     )
 
 
-def stale_summary(s: credential_facts.Stale, failures: int) -> str:
+def stale_summary(s: facts.Stale, failures: int) -> str:
     tail = (
         f"; {failures} authentication failure line(s) in client/server logs since"
         if failures
         else ""
     )
     return (
-        f"{objects.ref(s.secret)} changed at {credential_facts.iso(s.changed_at)}, after "
+        f"{objects.ref(s.secret)} changed at {facts.iso(s.changed_at)}, after "
         f"{len(s.pods)} client pod(s) started; they still hold the old value{tail}"
     )
 
 
-def for_stale(template: Obj, s: credential_facts.Stale) -> dict[str, Any]:
+def for_stale(template: Obj, s: facts.Stale) -> model.Remedy:
     restart = _restart(template, [])
-    return {
-        "fix": model.Fix(
+    return model.Remedy(
+        fix=model.Fix(
             summary="Restart the client pods so they read the current Secret",
             steps=(
                 model.FixStep(
@@ -182,7 +183,7 @@ def for_stale(template: Obj, s: credential_facts.Stale) -> dict[str, Any]:
             rollback="none needed: a restart changes only the restartedAt annotation of the pod "
             "template",
         ),
-        "why": (
+        why=(
             "A Secret used as an env var (or envFrom, or a subPath mount) is read once, when the "
             "container starts; PostgreSQL checks the password only when a connection opens, so "
             "pooled sessions kept working and every new connection fails with 28P01 until the "
@@ -190,12 +191,12 @@ def for_stale(template: Obj, s: credential_facts.Stale) -> dict[str, Any]:
             "value - `paramedic probe postgres` as the application user shows it - or the new "
             "pods fail too.)"
         ),
-        "verify": (
+        verify=(
             f"{_status(template)} && kubectl logs -n {objects.namespace(template)} "
             f"{_log_target(template)} --since=5m | grep -c 'password authentication failed' "
             "(expect 0)"
         ),
-    }
+    )
 
 
 # --- the server rejects the credential --------------------------------------------------------
@@ -222,7 +223,7 @@ def for_wrong_password(
     template: Obj,
     auth: Sequence[clues.Clue],
     probes: Sequence[probes_file.ProbeResult],
-) -> dict[str, Any]:
+) -> model.Remedy:
     users = [
         u for c in auth for m in [_USER.search(c.line)] if m for u in [m.group(1) or m.group(2)]
     ]
@@ -255,24 +256,24 @@ def for_wrong_password(
         if user
         else "Make the database role's password and the client's Secret agree"
     )
-    return {
-        "fix": model.Fix(
+    return model.Remedy(
+        fix=model.Fix(
             summary=summary,
             steps=tuple(steps),
             alternatives=(
                 f"write the role's current password into the Secret and then: {_restart(template)}",
             ),
         ),
-        "why": (
+        why=(
             "PostgreSQL answered and rejected the password (28P01): the network, DNS and the "
             "role itself are fine; only the secret differs between the two sides."
         ),
-        "verify": f"paramedic probe postgres as user {user or 'the application user'}, or: "
+        verify=f"paramedic probe postgres as user {user or 'the application user'}, or: "
         f"{logs_command(template, list(scope.source_pods))} (expect no new lines)",
-    }
+    )
 
 
-def for_hba(ev: evidence_model.Evidence, scope: resolve.Scope, first: Any) -> dict[str, Any]:
+def for_hba(ev: evidence_model.Evidence, scope: resolve.Scope, first: Any) -> model.Remedy:
     text = (
         first.line
         if isinstance(first, clues.Clue)
@@ -298,8 +299,8 @@ def for_hba(ev: evidence_model.Evidence, scope: resolve.Scope, first: Any) -> di
                 ),
             )
         )
-    return {
-        "fix": model.Fix(
+    return model.Remedy(
+        fix=model.Fix(
             summary=f"Add the pg_hba.conf line: {line}",
             steps=tuple(steps),
             alternatives=(
@@ -307,16 +308,16 @@ def for_hba(ev: evidence_model.Evidence, scope: resolve.Scope, first: Any) -> di
                 "configuration instead, or it is lost on restart",
             ),
         ),
-        "why": (
+        why=(
             "PostgreSQL matched no pg_hba.conf line for this client address, user and database "
             "and rejected the session before checking the password (SQLSTATE 28000); pod traffic "
             "may also arrive SNATed from the node's IP."
         ),
-        "verify": (
+        verify=(
             f"{logs_command(scope.source_template() or {}, list(scope.source_pods))} (expect no "
             "new lines)"
         ),
-    }
+    )
 
 
 def _pod_cidr(ev: evidence_model.Evidence, host: str) -> str:

@@ -1,11 +1,5 @@
-"""Check `network-policy`: does a NetworkPolicy block the source -> target flow, and what opens it.
-
-Every source pod (or the workload's pod template when it has no pods) is checked against every
-target pod on the pod port the Service port translates to, by the exact engine (paramedic.netpol).
-A denial names the isolating policies and the exact reason per side, and the fix is the minimal
-patch with its computed blast radius. External targets are checked as egress to their endpoint
-IPs (or the host IP). Whether egress to kube-dns port 53 is blocked goes into
-details["dns_egress_blocked"] for the `dns` check.
+"""Detectors of `network-policy`: every source -> target flow judged by the exact engine
+(`observe`), then one finding: blocked, with the minimal patch and its blast radius, or allowed.
 """
 
 from __future__ import annotations
@@ -16,7 +10,7 @@ from typing import Any
 import yaml
 
 from paramedic import errors
-from paramedic.checks import model, registry
+from paramedic.checks import model
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
 from paramedic.netpol import cluster, engine, explain, patch, peers
@@ -24,21 +18,41 @@ from paramedic.netpol import model as netpol_model
 from paramedic.netpol import scope as netpol_scope
 
 
-@registry.check(
-    "network-policy",
-    title="A NetworkPolicy blocks the connection",
-    needs=("NetworkPolicy", "Pod", "Namespace"),
-)
-def run(ctx: model.Context) -> model.Finding:
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Observed:
+    """Every source -> target flow judged by the engine, and what qualifies the answer."""
+
+    sources: list[peers.Peer]
+    results: list[Flow]
+    protocol: str
+    details: dict[str, Any]
+    extra: tuple[model.Cite, ...]
+    """Invalid policy lines, evidence gaps about policies, blocked DNS egress."""
+    unsure: bool
+    """A policy could not be read or parsed: 'allowed' is not certain."""
+    gaps: tuple[str, ...]
+
+
+Flow = tuple[Any, Any, Any, Any]
+"""(source, target, port, engine verdict)."""
+
+
+def _no_source(scope: resolve.Scope) -> model.Finding:
+    return _finding(
+        model.Verdict.INCONCLUSIVE,
+        f"no pod or pod template for {scope.source}",
+        missing=f"kubectl -n {scope.namespace} get pods --show-labels",
+    )
+
+
+def observe(ctx: model.Context) -> Observed | model.Finding:
+    """The judged flows, or a finding when the source or target does not resolve or the
+    policies cannot be evaluated."""
     ev, scope = ctx.evidence, ctx.scope
     sources = netpol_scope.sources(scope)
     protocol = netpol_scope.protocol(scope)
     if not sources:
-        return _finding(
-            model.Verdict.INCONCLUSIVE,
-            f"no pod or pod template for {scope.source}",
-            missing=f"kubectl -n {scope.namespace} get pods --show-labels",
-        )
+        return _no_source(scope)
     targets = netpol_scope.targets(ev, scope, protocol)
     if not targets:
         return _unresolved_target(ev, scope, sources)
@@ -56,12 +70,6 @@ def run(ctx: model.Context) -> model.Finding:
             missing=f"kubectl -n {scope.target_namespace or scope.namespace} "
             "get services,pods -o yaml",
         )
-    dns_blocked = any(not r.egress.allowed for r in dns_results)
-    details: dict[str, Any] = {
-        "flows": [r.as_dict() for *_, r in results[:50]],
-        "dns_egress_blocked": dns_blocked,
-        "dns_egress": [r.as_dict() for r in dns_results if not r.egress.allowed],
-    }
     dns_cites = tuple(
         model.Cite(
             text=f"DNS egress blocked: {r.protocol}/53 to {r.dst}: {r.egress.reason}",
@@ -75,12 +83,29 @@ def run(ctx: model.Context) -> model.Finding:
     # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
     gaps = tuple(g for g in ev.gaps if "networkpolic" in g.lower())
     gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
-    extra = (*invalid_cites, *gap_cites, *dns_cites)
-    denied = [item for item in results if not item[3].allowed]
+    return Observed(
+        sources=sources,
+        results=results,
+        protocol=protocol,
+        details={
+            "flows": [r.as_dict() for *_, r in results[:50]],
+            "dns_egress_blocked": any(not r.egress.allowed for r in dns_results),
+            "dns_egress": [r.as_dict() for r in dns_results if not r.egress.allowed],
+        },
+        extra=(*invalid_cites, *gap_cites, *dns_cites),
+        unsure=bool(invalid or gaps),
+        gaps=gaps,
+    )
+
+
+def verdict(ctx: model.Context, seen: Observed) -> model.Finding:
+    """Blocked (with the minimal patch) or allowed; a policy gap lowers a block's confidence."""
+    ev, scope = ctx.evidence, ctx.scope
+    denied = [item for item in seen.results if not item[3].allowed]
     if not denied:
-        return _allowed(scope, results, details, extra, bool(invalid or gaps))
-    finding = _blocked(ev, scope, results, denied, protocol, details, extra)
-    if gaps:
+        return _allowed(scope, seen.results, seen.details, seen.extra, seen.unsure)
+    finding = _blocked(ev, scope, seen.results, denied, seen.protocol, seen.details, seen.extra)
+    if seen.gaps:
         return dataclasses.replace(finding, confidence=model.Confidence.MEDIUM)
     return finding
 
@@ -284,8 +309,6 @@ def _finding(verdict: model.Verdict, summary: str, **kwargs: Any) -> model.Findi
     kwargs.setdefault("confidence", model.Confidence.MEDIUM)
     kwargs.setdefault("priority", model.Priority.PATH)
     return model.Finding(
-        check="network-policy",
-        title="A NetworkPolicy blocks the connection",
         verdict=verdict,
         summary=summary,
         **kwargs,

@@ -1,20 +1,15 @@
-"""Check `firewall`: is traffic to a database outside the cluster dropped on the way?
-
-Applies when the target is outside (a Service without selector and hand-made Endpoints or
-EndpointSlices, an ExternalName, or a host/IP). A firewall or cloud security group that drops
-packets shows as client *timeouts* (the SYN is never answered); a refusal means something
-answered. Client error texts are classified (FIELD-NOTES §3) and recorded tcp probes decide
-when present. The fix names the exact rule to ask for: the nodes' IPs (pod traffic leaves with
-the node's address), the destination IP and the TCP port.
+"""Detectors of `firewall`: the path to an outside target (`observe`: destination, client TCP
+errors about it, tcp probes, what network-policy found), then the first detector that decides.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from paramedic.checks import clues, model, registry, signatures
+from paramedic.checks import clues, model, signatures
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve, services
 from paramedic.netpol import scope as netpol_scope
@@ -22,22 +17,40 @@ from paramedic.netpol import scope as netpol_scope
 _TCP = ("tcp-timeout", "tcp-refused", "no-route", "conn-reset")
 
 
-@registry.check(
-    "firewall",
-    title="No firewall drops traffic to a database outside the cluster",
-    needs=("Service", "EndpointSlice", "Endpoints", "Node", "logs", "probes:tcp"),
-)
-def run(ctx: model.Context) -> model.Finding:
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Observed:
+    """The path to an outside target as the evidence shows it, before any verdict."""
+
+    addresses: list[str]
+    port: int | None
+    dest: str
+    cites: tuple[model.Cite, ...]
+    kinds: dict[str, int]
+    """How many client lines of each TCP failure meaning."""
+    outcomes: set[str]
+    """Outcomes of recorded tcp probes to the target."""
+    probed: bool
+    netpol: model.Finding | None
+
+    @property
+    def allowed(self) -> bool:
+        """The cluster's NetworkPolicies allow the flow."""
+        return self.netpol is not None and self.netpol.verdict is model.Verdict.RULED_OUT
+
+
+def inside(scope: resolve.Scope) -> model.Finding | None:
+    if scope.external:
+        return None
+    return model.Finding(
+        verdict=model.Verdict.RULED_OUT,
+        confidence=model.Confidence.HIGH,
+        summary="target is in the cluster; the firewall check applies to targets outside",
+    )
+
+
+def observe(ctx: model.Context) -> Observed:
     scope, ev = ctx.scope, ctx.evidence
-    if not scope.external:
-        return model.Finding(
-            check="firewall",
-            verdict=model.Verdict.RULED_OUT,
-            confidence=model.Confidence.HIGH,
-            summary="target is in the cluster; the firewall check applies to targets outside",
-        )
     addresses, port, cites = _destination(ev, scope)
-    dest = ", ".join(addresses) or scope.target_host
     idents = {a.lower() for a in addresses} | {scope.target_host.lower()}
     if scope.target_service is not None:  # clients usually dial the Service's name or ClusterIP
         spec = objects.spec(scope.target_service)
@@ -57,94 +70,122 @@ def run(ctx: model.Context) -> model.Finding:
     probes = [
         p for p in ev.probes_of("tcp") if _probes_target(p.target, addresses, scope.target_host)
     ]
-    for p in probes:
-        cites.append(
-            model.Cite(
-                text=f"probe tcp {p.target}: {p.outcome} after {p.elapsed_ms:.0f} ms",
-                source=f"probe tcp ({p.source})",
-            )
+    cites += [
+        model.Cite(
+            text=f"probe tcp {p.target}: {p.outcome} after {p.elapsed_ms:.0f} ms",
+            source=f"probe tcp ({p.source})",
         )
+        for p in probes
+    ]
     netpol = ctx.earlier.get("network-policy")
-    allowed = netpol is not None and netpol.verdict is model.Verdict.RULED_OUT
-    if netpol is None:
-        policy_note = "NetworkPolicies were not evaluated, so a dropping policy is not excluded"
-    elif netpol.verdict is model.Verdict.RULED_OUT:
-        policy_note = "NetworkPolicies allow this flow (network-policy ruled out)"
-    else:
-        policy_note = f"network-policy says {netpol.verdict}: {netpol.summary}"
-    cites.append(model.Cite(text=policy_note, source="check network-policy"))
+    cites.append(model.Cite(text=_policy_note(netpol), source="check network-policy"))
+    return Observed(
+        addresses=addresses,
+        port=port,
+        dest=", ".join(addresses) or scope.target_host,
+        cites=tuple(cites),
+        kinds=kinds,
+        outcomes={p.outcome for p in probes},
+        probed=bool(probes),
+        netpol=netpol,
+    )
 
-    outcomes = {p.outcome for p in probes}
-    dropped = "timeout" in outcomes or (not probes and kinds["tcp-timeout"] > 0)
-    unreachable = "unreachable" in outcomes or (not probes and kinds["no-route"] > 0)
-    if "open" in outcomes:
+
+def open_port(seen: Observed) -> model.Finding | None:
+    if "open" not in seen.outcomes:
+        return None
+    return _ruled_out(
+        seen.cites,
+        f"{seen.dest}:{seen.port} accepts TCP connections (probe open)",
+        model.Confidence.HIGH,
+    )
+
+
+def policy_first(scope: resolve.Scope, seen: Observed) -> model.Finding | None:
+    """A NetworkPolicy already blocks the flow: nothing outside can be judged yet."""
+    if seen.netpol is None or seen.netpol.verdict is not model.Verdict.CAUSE:
+        return None
+    return model.Finding(
+        verdict=model.Verdict.INCONCLUSIVE,
+        confidence=model.Confidence.LOW,
+        summary="a NetworkPolicy already blocks this flow; a firewall outside cannot be judged "
+        "until it is fixed",
+        evidence=seen.cites,
+        missing=f"after the NetworkPolicy fix, test again: {_nc(scope, seen.dest, seen.port)}",
+    )
+
+
+def dropped(ctx: model.Context, seen: Observed) -> model.Finding | None:
+    """Connections time out (dropped) or get no-route: a firewall on the path."""
+    timeouts = "timeout" in seen.outcomes or (not seen.probed and seen.kinds["tcp-timeout"] > 0)
+    no_route = "unreachable" in seen.outcomes or (not seen.probed and seen.kinds["no-route"] > 0)
+    if not (timeouts or no_route):
+        return None
+    scope, allowed, dest, port = ctx.scope, seen.allowed, seen.dest, seen.port
+    how = (
+        "time out (packets dropped)"
+        if timeouts
+        else "get no-route (ICMP unreachable / admin-prohibited)"
+    )
+    return model.Finding(
+        verdict=model.Verdict.CAUSE,
+        confidence=model.Confidence.HIGH if allowed else model.Confidence.MEDIUM,
+        summary=f"connections to {dest}:{port} outside the cluster {how}; the cluster's "
+        "policies "
+        + (
+            "allow them, so a firewall outside drops them"
+            if allowed
+            else "were not evaluated"
+            if seen.netpol is None
+            else "could not be evaluated, so a dropping NetworkPolicy is not excluded"
+        ),
+        evidence=seen.cites,
+        fix=_fix(ctx.evidence, scope, seen.addresses, port),
+        why="A timeout means the SYN got no answer at all: something on the path discards it. "
+        + (
+            "Inside the cluster nothing blocks the flow, so the drop is outside"
+            if allowed
+            else "Unless a NetworkPolicy drops it (not excluded here), the drop is outside"
+        )
+        + ": a cloud security group or firewall in front of the database, or the database "
+        "host's own firewall. Those are stateful, so one inbound rule for the nodes' "
+        "addresses lets the replies back.",
+        verify=f"{_nc(scope, dest, port)} prints 'open'; the client logs stop showing connect "
+        "timeouts",
+        priority=model.Priority.EXTERNAL,
+        details={"destination": seen.addresses, "port": port, "kinds": seen.kinds},
+    )
+
+
+def answered(ctx: model.Context, seen: Observed) -> model.Finding:
+    """Refused (a host answers), nothing to judge by, or no timeouts in the client logs."""
+    dest, port = seen.dest, seen.port
+    if seen.kinds["tcp-refused"] or "refused" in seen.outcomes:
         return _ruled_out(
-            cites, f"{dest}:{port} accepts TCP connections (probe open)", model.Confidence.HIGH
-        )
-    if netpol is not None and netpol.verdict is model.Verdict.CAUSE:
-        return model.Finding(
-            check="firewall",
-            verdict=model.Verdict.INCONCLUSIVE,
-            confidence=model.Confidence.LOW,
-            summary="a NetworkPolicy already blocks this flow; a firewall outside cannot be judged "
-            "until it is fixed",
-            evidence=tuple(cites),
-            missing=f"after the NetworkPolicy fix, test again: {_nc(scope, dest, port)}",
-        )
-    if dropped or unreachable:
-        how = (
-            "time out (packets dropped)"
-            if dropped
-            else "get no-route (ICMP unreachable / admin-prohibited)"
-        )
-        return model.Finding(
-            check="firewall",
-            verdict=model.Verdict.CAUSE,
-            confidence=model.Confidence.HIGH if allowed else model.Confidence.MEDIUM,
-            summary=f"connections to {dest}:{port} outside the cluster {how}; the cluster's "
-            "policies "
-            + (
-                "allow them, so a firewall outside drops them"
-                if allowed
-                else "were not evaluated"
-                if netpol is None
-                else "could not be evaluated, so a dropping NetworkPolicy is not excluded"
-            ),
-            evidence=tuple(cites),
-            fix=_fix(ev, scope, addresses, port),
-            why="A timeout means the SYN got no answer at all: something on the path discards it. "
-            + (
-                "Inside the cluster nothing blocks the flow, so the drop is outside"
-                if allowed
-                else "Unless a NetworkPolicy drops it (not excluded here), the drop is outside"
-            )
-            + ": a cloud security group or firewall in front of the database, or the database "
-            "host's own firewall. Those are stateful, so one inbound rule for the nodes' "
-            "addresses lets the replies back.",
-            verify=f"{_nc(scope, dest, port)} prints 'open'; the client logs stop showing connect "
-            "timeouts",
-            priority=30,
-            details={"destination": addresses, "port": port, "kinds": kinds},
-        )
-    if kinds["tcp-refused"] or "refused" in outcomes:
-        return _ruled_out(
-            cites,
+            seen.cites,
             f"{dest}:{port} refuses connections: a host answers, so no firewall drops "
             "them; check that PostgreSQL listens there",
             model.Confidence.MEDIUM,
         )
-    if not probes and not clues.has_logs(ev, scope.source_pods):
+    if not seen.probed and not clues.has_logs(ctx.evidence, ctx.scope.source_pods):
         return model.Finding(
-            check="firewall",
             verdict=model.Verdict.INCONCLUSIVE,
             confidence=model.Confidence.LOW,
             summary=f"no client log and no tcp probe to tell whether {dest}:{port} is reachable",
-            evidence=tuple(cites),
-            missing=f"a connect test from the cluster: {_nc(scope, dest, port)}",
+            evidence=seen.cites,
+            missing=f"a connect test from the cluster: {_nc(ctx.scope, dest, port)}",
         )
     return _ruled_out(
-        cites, f"no connect timeouts to {dest}:{port} in the client logs", model.Confidence.LOW
+        seen.cites, f"no connect timeouts to {dest}:{port} in the client logs", model.Confidence.LOW
     )
+
+
+def _policy_note(netpol: model.Finding | None) -> str:
+    if netpol is None:
+        return "NetworkPolicies were not evaluated, so a dropping policy is not excluded"
+    if netpol.verdict is model.Verdict.RULED_OUT:
+        return "NetworkPolicies allow this flow (network-policy ruled out)"
+    return f"network-policy says {netpol.verdict}: {netpol.summary}"
 
 
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
@@ -159,14 +200,10 @@ def _about_target(line: str, idents: set[str]) -> bool:
 
 
 def _ruled_out(
-    cites: list[model.Cite], summary: str, confidence: model.Confidence
+    cites: tuple[model.Cite, ...], summary: str, confidence: model.Confidence
 ) -> model.Finding:
     return model.Finding(
-        check="firewall",
-        verdict=model.Verdict.RULED_OUT,
-        confidence=confidence,
-        summary=summary,
-        evidence=tuple(cites),
+        verdict=model.Verdict.RULED_OUT, confidence=confidence, summary=summary, evidence=cites
     )
 
 

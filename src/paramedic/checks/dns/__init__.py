@@ -1,0 +1,33 @@
+"""Check `dns`: does the name the client uses resolve to the database, and is cluster DNS up?
+
+Reads CoreDNS pods, the kube-dns Service and its endpoints, CoreDNS logs (loop FATAL, SERVFAIL
+upstream errors), the client's configured host names (DB_HOST, *_HOST, DATABASE_URL) resolved
+the way cluster DNS would (short names land in the client's own namespace), the client's
+dnsPolicy, recorded dns probes, client log lines of failed resolution, and what the
+network-policy check found about port 53. Fixes are exact for the cluster in the evidence.
+
+Package layout (the same in every check): `detect` runs the detectors and makes one finding,
+`fixes` describes each DNS problem with its exact fix; this module registers the check.
+"""
+
+from __future__ import annotations
+
+from paramedic.checks import model, registry
+from paramedic.checks.dns import detect
+
+
+@registry.check(
+    "dns",
+    title="Cluster DNS resolves the database name",
+    needs=("Pod", "Service", "EndpointSlice", "Deployment", "ConfigMap", "logs", "probes:dns"),
+)
+def run(ctx: model.Context) -> model.Finding:
+    seen = detect.observe(ctx)
+    found = detect.Found()
+    detect.coredns(ctx, seen, found)
+    detect.port_53(ctx, seen, found)
+    detect.client_policy(ctx, seen, found)
+    detect.configured_names(ctx, seen, found)
+    detect.recorded_probes(ctx, found)
+    upstream = detect.symptoms_only(ctx, seen, found)
+    return detect.conclude(ctx, seen, found, upstream)

@@ -1,0 +1,29 @@
+"""Check `network-policy`: does a NetworkPolicy block the source -> target flow, and what opens it.
+
+Every source pod (or the workload's pod template when it has no pods) is checked against every
+target pod on the pod port the Service port translates to, by the exact engine (paramedic.netpol).
+A denial names the isolating policies and the exact reason per side, and the fix is the minimal
+patch with its computed blast radius. External targets are checked as egress to their endpoint
+IPs (or the host IP). Whether egress to kube-dns port 53 is blocked goes into
+details["dns_egress_blocked"] for the `dns` check.
+
+Package layout (the same in every check): `detect` turns the evidence into one finding and
+writes the minimal patch; this module registers the check.
+"""
+
+from __future__ import annotations
+
+from paramedic.checks import model, registry
+from paramedic.checks.network_policy import detect
+
+
+@registry.check(
+    "network-policy",
+    title="A NetworkPolicy blocks the connection",
+    needs=("NetworkPolicy", "Pod", "Namespace"),
+)
+def run(ctx: model.Context) -> model.Finding:
+    seen = detect.observe(ctx)
+    if isinstance(seen, model.Finding):
+        return seen
+    return detect.verdict(ctx, seen)

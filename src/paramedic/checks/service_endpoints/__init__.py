@@ -1,0 +1,31 @@
+"""Check `service-endpoints`: does the target Service select ready pods on the right port?
+
+A Service whose selector matches no pod, whose pods are all unready, or whose targetPort names
+a port the pods do not have, has no usable endpoint: kube-proxy rejects connections to its
+ClusterIP ("connection refused"). Reads the Service, the pods of its namespace, Endpoints and
+EndpointSlices, and the pods' Events.
+
+Package layout (the same in every check): `detect` turns the evidence into one finding, `fixes`
+holds the closest-labels analysis and the exact fixes; this module registers the check.
+"""
+
+from __future__ import annotations
+
+from paramedic.checks import model, registry
+from paramedic.checks.service_endpoints import detect
+
+
+@registry.check(
+    "service-endpoints",
+    title="Service endpoints",
+    needs=("Service", "Pod", "Endpoints", "EndpointSlice", "Event"),
+)
+def run(ctx: model.Context) -> model.Finding:
+    svc = ctx.scope.target_service
+    if svc is None:
+        return detect.outside(ctx.scope)
+    settled = detect.external_name(svc) or detect.selectorless(ctx.evidence, svc)
+    if settled is not None:
+        return settled
+    seen = detect.observe(ctx, svc)
+    return detect.broken(ctx.evidence, seen) or detect.stale(seen) or detect.healthy(seen)
