@@ -24,6 +24,8 @@ import re2
 MAX_LINE_CHARS = 4096
 """Longest log line kept whole; the rest of a longer line is dropped (`cap`)."""
 CUT_MARK = " …[line cut: {size} characters]"
+_DENSE = 16
+"""Matches in one line of this many or more: ask the set about every line (`scan`)."""
 _KEEP_WORD = 256
 """A cut keeps the head up to its last space when one is this close to the cap."""
 
@@ -84,13 +86,20 @@ class PatternSet:
         return tuple(sorted(self._set.Match(line.encode("utf-8")) or ()))
 
     def scan(self, log: Sequence[str]) -> dict[int, tuple[int, ...]]:
-        """{0-based line index: indexes of the patterns it matches} for every matching line."""
+        """{0-based line index: indexes of the patterns it matches} for every matching line.
+
+        One search over the whole log jumps from matching line to matching line; where matches
+        are dense (one line in `_DENSE` or more) asking the set about every line is cheaper,
+        and the rest of the log is scanned that way."""
         if not log or not self.size:
             return {}
         data = "\n".join(log).encode("utf-8", errors="surrogatepass")
         found: dict[int, tuple[int, ...]] = {}
         line_no, line_start, pos = 0, 0, 0
         while pos <= len(data):
+            if len(found) > _DENSE and len(found) * _DENSE > line_no:
+                found.update(self._each_line(data, line_no, pos))
+                break
             match = self._any.search(data, pos)
             if match is None:
                 break
@@ -102,7 +111,16 @@ class PatternSet:
             hits = self._set.Match(data[line_start:end])
             if hits:
                 found[line_no] = tuple(sorted(hits))
-            pos = end + 1
+            line_no, line_start, pos = line_no + 1, end + 1, end + 1
+        return found
+
+    def _each_line(self, data: bytes, first: int, pos: int) -> dict[int, tuple[int, ...]]:
+        match = self._set.Match
+        found = {}
+        for index, line in enumerate(data[pos:].split(b"\n"), start=first):
+            hits = match(line)
+            if hits:
+                found[index] = tuple(sorted(hits))
         return found
 
     def lines_hit(self, log: Sequence[str]) -> list[int]:
