@@ -113,9 +113,12 @@ print(loaded - start, done - loaded)
     return _mbps(megabytes, load + scan), f"load {load:.2f} s + scan {scan:.2f} s"
 
 
-def diagnose(bundle: Path, runs: int = 5) -> list[float]:
-    walls = []
+def diagnose(bundle: Path, runs: int = 5) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds) of each run: on a shared machine the CPU time is what the
+    command costs, the wall time also what the other processes took."""
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(
             [PY, "-m", "paramedic", "diagnose", str(bundle), "-o", "json"],
@@ -124,7 +127,9 @@ def diagnose(bundle: Path, runs: int = 5) -> list[float]:
             timeout=600,
         )
         walls.append(time.perf_counter() - start)
-    return walls
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return walls, cpus
 
 
 def main() -> None:
