@@ -54,6 +54,8 @@ RESOURCES: dict[tuple[str, str], str] = {
     ("networking.k8s.io/v1", "networkpolicies"): "NetworkPolicy",
     ("discovery.k8s.io/v1", "endpointslices"): "EndpointSlice",
     ("metrics.k8s.io/v1beta1", "pods"): "PodMetrics",
+    ("autoscaling/v2", "horizontalpodautoscalers"): "HorizontalPodAutoscaler",
+    ("policy/v1", "poddisruptionbudgets"): "PodDisruptionBudget",
 }
 CLUSTER_SCOPED = {"Namespace", "Node"}
 _PATH = re.compile(

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from paramedic import timeouts
-from paramedic.evidence import demos, model
+from paramedic.evidence import demos, model, needs
 from paramedic.gather import live
+from paramedic.runbooks import engine
+from paramedic.runbooks import model as runbook_model
 
 from . import fakeapi
 
@@ -73,8 +75,10 @@ def gather(
     probe_pod: bool = False,
     db_probe: bool = False,
     progress: bool = False,
+    wanted: tuple[needs.Need, ...] | None = None,
 ) -> model.Evidence:
-    """`live.gather` of SOURCE -> TARGET; `limits` defaults to the defaults cut to `total`."""
+    """`live.gather` of SOURCE -> TARGET; `limits` defaults to the defaults cut to `total`,
+    `wanted` to the needs of the db-connectivity runbook."""
     return live.gather(
         model.Incident(source=source, target=target, port=port, namespace=namespace),
         kubeconfig=None if kubeconfig is None else str(kubeconfig),
@@ -84,6 +88,7 @@ def gather(
         probe_image=None,
         db_probe=db_probe,
         progress=progress,
+        wanted=engine.needs(runbook_model.builtin("db-connectivity")) if wanted is None else wanted,
     )
 
 

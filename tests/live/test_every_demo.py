@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from paramedic.evidence import demos
+from paramedic.evidence import model as evidence_model
+from paramedic.runbooks import engine
+from paramedic.runbooks import model as runbook_model
 
 from . import fakeapi, livekit
 
@@ -50,3 +53,34 @@ def test_live_and_captured_diagnoses_of_every_demo_agree(
     warnings = {f["check"] for f in live_doc["next"] if f["verdict"] == "warning"}
     assert causes == set(expected["causes"])
     assert set(expected.get("next", [])) <= warnings
+
+
+def _whole(finding: dict[str, object]) -> tuple[object, ...]:
+    fix = finding.get("fix")
+    return (finding["check"], finding["verdict"], finding["confidence"], json.dumps(fix))
+
+
+@pytest.mark.parametrize("name", [d.name for d in demos.available()])
+def test_live_findings_equal_the_demo_bundle_findings_whole(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every finding (and every `next` finding) of the demo served live has the verdict,
+    confidence and fix text that the demo's own bundle gives (its recorded probes aside: a live
+    run without probe flags has none)."""
+    demo = demos.load(name)
+    assert demo.incident is not None
+    incident = demo.incident
+    argv = ["--from", incident.source, "--to", incident.target, "-n", str(incident.namespace)]
+    if incident.port is not None:
+        argv += ["--port", str(incident.port)]
+    with fakeapi.FakeApiServer(demo.objects, logs=dict(demo.logs), metrics=demo.metrics) as server:
+        config = str(server.kubeconfig(tmp_path / "k", namespace=str(incident.namespace)))
+        _, live_out = _run(capsys, "diagnose", *argv, "--kubeconfig", config, "-o", "json")
+    bundle = evidence_model.Evidence.of(
+        demo.objects, logs=demo.logs, metrics=demo.metrics, incident=incident
+    )
+    runbook = runbook_model.builtin(incident.runbook)
+    offline = engine.run(runbook, bundle, incident).as_dict()
+    live = json.loads(live_out)
+    for part in ("findings", "next"):
+        assert [_whole(f) for f in live[part]] == [_whole(f) for f in offline[part]], part

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Callable
 
 from paramedic.checks import model
+from paramedic.evidence import needs as needs_model
 
 CheckFunction = Callable[[model.Context], model.Finding]
 
@@ -18,8 +19,9 @@ CheckFunction = Callable[[model.Context], model.Finding]
 class CheckSpec:
     id: str
     title: str
-    needs: tuple[str, ...]
-    """Evidence the check reads: kinds ('Pod', 'NetworkPolicy'), 'logs', 'metrics', 'probes:tcp'."""
+    needs: tuple[needs_model.Need, ...]
+    """Evidence the check reads (evidence.needs): live gathering fetches what these name, so a
+    check can not read a kind that gathering never fetches."""
     function: CheckFunction
 
 
@@ -27,9 +29,12 @@ _REGISTRY: dict[str, CheckSpec] = {}
 
 
 def check(
-    id: str, *, title: str, needs: tuple[str, ...] = ()
+    id: str, *, title: str, needs: tuple[needs_model.Need, ...] = ()
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check under a stable id."""
+    wrong = [n for n in needs if not isinstance(n, needs_model.Need)]
+    if wrong:
+        raise TypeError(f"check {id!r}: needs must be evidence.needs.Need values, not {wrong[0]!r}")
 
     def register(function: CheckFunction) -> CheckFunction:
         if id in _REGISTRY and _REGISTRY[id].function is not function:

@@ -214,6 +214,8 @@ def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> int:
 def _gather_live(request: LiveRequest) -> model.Evidence:
     """Evidence from the live cluster; an unusable kubeconfig is bad input (exit 2), not a bug."""
     from paramedic.gather import live
+    from paramedic.runbooks import engine
+    from paramedic.runbooks import model as runbook_model
 
     incident = _incident_of(None, request)
     if request.probe_image and not request.probe_pod:
@@ -231,6 +233,7 @@ def _gather_live(request: LiveRequest) -> model.Evidence:
             probe_image=request.probe_image,
             db_probe=False,  # needs kube + probes: runs below, one layer up
             progress=sys.stderr.isatty(),  # the bar goes to stderr: fine with -o json > file
+            wanted=engine.needs(runbook_model.builtin(incident.runbook)),
         )
         if request.db_probe:
             from paramedic.gather import db_probe as database

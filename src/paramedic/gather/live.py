@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from paramedic import errors, timeouts
-from paramedic.evidence import model
+from paramedic.evidence import model, needs
 from paramedic.gather import fetch, kubeapi, probe_pod, waves
 
 DB_PROBE_ELSEWHERE = (
@@ -37,8 +37,12 @@ def gather(
     probe_image: str | None,
     db_probe: bool,
     progress: bool,
+    wanted: tuple[needs.Need, ...],
 ) -> model.Evidence:
-    """Evidence for `incident` from the cluster of the kubeconfig context (or in-cluster)."""
+    """Evidence for `incident` from the cluster of the kubeconfig context (or in-cluster).
+
+    `wanted`: the needs of the checks that will read it (runbooks.engine.needs); gathering
+    fetches what resolving the incident requires plus what these name."""
     if db_probe:
         raise errors.InputError(DB_PROBE_ELSEWHERE)
     start = time.monotonic()
@@ -56,7 +60,7 @@ def gather(
             on_progress=report,
         )
         try:
-            found = waves.Gathering(fetcher, pinned, limits).run()
+            found = waves.Gathering(fetcher, pinned, limits, wanted).run()
             if not fetcher.answered:
                 raise errors.KubeAccessError(
                     f"cannot reach the API server {api.client.configuration.host} of context"

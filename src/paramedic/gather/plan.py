@@ -1,5 +1,12 @@
-"""What to fetch for one incident: pure functions from the user's words and fetched objects to
-API paths. No I/O here, so the plan is tested without a server.
+"""What to fetch for one incident: pure functions from the user's words, the needs of the
+runbook's checks and fetched objects to API paths. No I/O here, so the plan is tested without a
+server.
+
+Two sources decide what is fetched: resolving the incident (the source's workload and pods, the
+target Service with its endpoints and pods, their owners, what their pod specs reference, cluster
+DNS: the waves fetch these by name or selector), and the checks' `needs` (evidence.needs): a
+need that resolution does not cover becomes a list request (`listings`), and a kind the
+gatherer does not know is fetched with the API group/version its need names (`resources`).
 
 How DST names a Service and how a SRC name or selector is read come from kube.resolve, and
 selectors as `?labelSelector=` text from kube.selectors, so the gatherer fetches exactly what
@@ -12,6 +19,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from paramedic.evidence import needs as needs_model
 from paramedic.kube import objects, pods, resolve, selectors
 
 DNS_NAMESPACE = "kube-system"
@@ -40,7 +48,30 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies"),
     "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices"),
     "PodMetrics": ("/apis/metrics.k8s.io/v1beta1", "pods"),
+    "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers"),
 }
+CLUSTER_SCOPED = frozenset({"Namespace", "Node"})
+Scope = needs_model.Scope
+RESOLVED: dict[needs_model.Scope, frozenset[str]] = {
+    Scope.INCIDENT: frozenset(
+        {
+            "Pod",
+            "Service",
+            "Endpoints",
+            "EndpointSlice",
+            "Deployment",
+            "StatefulSet",
+            "DaemonSet",
+            "ReplicaSet",
+            "Job",
+        }
+    ),
+    Scope.DNS: frozenset(
+        {"Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap", "Deployment"}
+    ),
+    Scope.REFERENCED: frozenset({"Secret", "ConfigMap"}),
+}
+"""Kinds that resolving the incident fetches by name or selector, per scope (the waves)."""
 KIND_ORDER = (
     "Namespace",
     "Node",
@@ -74,14 +105,64 @@ class Target:
         return self.service_name is not None
 
 
-def api_version(kind: str) -> str:
-    prefix = RESOURCES[kind][0]
+Table = Mapping[str, tuple[str, str]]
+"""kind -> (API prefix, plural)."""
+
+
+def resources(needs: Iterable[needs_model.Need]) -> dict[str, tuple[str, str]]:
+    """RESOURCES plus the kinds that needs name with their own API group/version."""
+    table = dict(RESOURCES)
+    for need in needs:
+        if need.is_object and need.kind not in table and need.api:
+            prefix = "/api/v1" if need.api == "v1" else f"/apis/{need.api}"
+            table[need.kind] = (prefix, need.resource)
+    return table
+
+
+def unknown(needs: Iterable[needs_model.Need]) -> list[needs_model.Need]:
+    """Object needs that no table entry can fetch (a kind without API group/version)."""
+    table = resources(needs)
+    return [n for n in needs if n.is_object and n.kind not in table]
+
+
+def listings(
+    needs: Iterable[needs_model.Need], source_namespace: str, target_namespace: str | None
+) -> list[tuple[str, str | None]]:
+    """(kind, namespace or None for cluster-wide) to list because a need asks for more than
+    resolving the incident fetches; sorted, each once."""
+    both = {source_namespace, target_namespace or source_namespace}
+    where: dict[needs_model.Scope, set[str | None]] = {
+        Scope.CLUSTER: {None},
+        Scope.DNS: {DNS_NAMESPACE},
+        Scope.SOURCE: {source_namespace},
+        Scope.TARGET: {target_namespace or source_namespace},
+    }
+    found: set[tuple[str, str | None]] = set()
+    for need in needs:
+        if not need.is_object or need.kind in RESOLVED.get(need.scope, ()):
+            continue
+        spaces = where.get(need.scope, set(both))
+        if need.kind in CLUSTER_SCOPED:
+            spaces = {None}
+        found |= {(need.kind, space) for space in spaces}
+    return sorted(found, key=lambda item: (item[0], item[1] or ""))
+
+
+def wants(needs: Iterable[needs_model.Need], kind: str, scope: needs_model.Scope) -> bool:
+    """Whether a need asks for logs or metrics (`kind`) of `scope`."""
+    return any(n.kind == kind and n.scope is scope for n in needs)
+
+
+def api_version(kind: str, table: Table = RESOURCES) -> str:
+    prefix = table[kind][0]
     return prefix.removeprefix("/api/").removeprefix("/apis/")
 
 
-def path(kind: str, namespace: str | None = None, name: str | None = None) -> str:
+def path(
+    kind: str, namespace: str | None = None, name: str | None = None, table: Table = RESOURCES
+) -> str:
     """/api/v1/namespaces/app/pods[/name]; cluster-wide when namespace is None."""
-    prefix, plural = RESOURCES[kind]
+    prefix, plural = table[kind]
     base = f"{prefix}/namespaces/{namespace}/{plural}" if namespace else f"{prefix}/{plural}"
     return f"{base}/{name}" if name else base
 

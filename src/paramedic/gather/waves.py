@@ -2,24 +2,26 @@
 
 Each wave runs in parallel (fetch.Fetcher) and needs what the previous one found:
   1. what the user named: the source (workload by name, pod, or a selector's pods), the target
-     Service with its Endpoints/EndpointSlices, NetworkPolicies and events of both namespaces,
-     the source namespace's Services, every Namespace (labels for namespaceSelector), Nodes,
-     CoreDNS (pods, Service, endpoints, ConfigMap, Deployment), and /apis discovery;
+     Service with its Endpoints/EndpointSlices, the source namespace's Services, CoreDNS (pods,
+     Service, endpoints, ConfigMap, Deployment), /apis discovery when a check needs metrics, and
+     every list the checks' needs ask for beyond that (plan.listings: NetworkPolicies and Events
+     of both namespaces, Namespaces, Nodes, the Deployments and HPAs of both namespaces, ...);
   2. what those imply: the workload's pods and ReplicaSets, the owners of a named pod, the
      target Service's pods;
   3. what the pods reference: their owners on the target side, Secrets (digested on arrival:
-     no value ever enters Evidence) and ConfigMaps, bounded log tails, PodMetrics;
+     no value ever enters Evidence) and ConfigMaps, bounded log tails of the sides whose logs a
+     check needs, PodMetrics when a check needs metrics;
   4. the Deployments owning the ReplicaSets found so far.
 Paths and selectors come from plan; failures are gaps recorded by the Fetcher.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from paramedic import timeouts
-from paramedic.evidence import layout, model, redact
+from paramedic.evidence import layout, model, needs, redact
 from paramedic.gather import fetch, kubeapi, plan
 from paramedic.kube import objects, pods, resolve, selectors
 
@@ -30,9 +32,16 @@ class Gathering:
     """The objects, logs and metrics of one run, filled wave by wave."""
 
     def __init__(
-        self, fetcher: fetch.Fetcher, incident: model.Incident, limits: timeouts.Timeouts
+        self,
+        fetcher: fetch.Fetcher,
+        incident: model.Incident,
+        limits: timeouts.Timeouts,
+        wanted: Iterable[needs.Need],
     ) -> None:
+        """`wanted`: the needs of the checks that will read this evidence (plan.listings)."""
         self.fetcher = fetcher
+        self.needs = tuple(wanted)
+        self.table = plan.resources(self.needs)
         self.incident = incident
         self.namespace = str(incident.namespace)
         self.limits = limits
@@ -61,19 +70,20 @@ class Gathering:
     def _wave_one(self) -> None:
         ns, src, tgt = self.namespace, self.incident.source, self.target_info
         reqs: list[tuple[fetch.Request, Handler]] = [
-            (_list("Namespace"), self._keep_list("Namespace")),
-            (_list("Node"), self._keep_list("Node")),
-            (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery),
+            (_list(kind, space, table=self.table), self._keep_list(kind))
+            for kind, space in plan.listings(self.needs, ns, tgt.service_namespace)
         ]
+        if any(n.kind == needs.METRICS for n in self.needs):
+            reqs.append(
+                (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery)
+            )
         if resolve.is_selector(src):
             reqs.append((_list("Pod", ns, selector=src), self._source_pods_listed))
         else:
             for kind in resolve.SOURCE_KINDS:
                 reqs.append((_get(kind, ns, src), self._source_candidate(kind)))
-        spaces = {ns}
         if tgt.is_service:
             tns, tname = str(tgt.service_namespace), str(tgt.service_name)
-            spaces.add(tns)
             reqs += [
                 (_get("Service", tns, tname), self._target_service),
                 (_get("Endpoints", tns, tname), self._keep_one),
@@ -97,11 +107,6 @@ class Gathering:
             (_get("Deployment", dns, plan.DNS_DEPLOYMENT), self._keep_one),
             (_list("Service", ns), self._source_namespace_services),
         ]
-        for space in sorted(spaces):
-            reqs += [
-                (_list("NetworkPolicy", space), self._keep_list("NetworkPolicy")),
-                (_list("Event", space), self._keep_list("Event")),
-            ]
         self._run(reqs)
 
     def _wave_two(self) -> None:
@@ -123,7 +128,8 @@ class Gathering:
         else:
             for kind, ns, name in sorted(plan.owner_refs(self.source_pods)):
                 reqs.append((_get(kind, ns, name), self._source_owner))
-        if not any(kind == "Namespace" for kind, _, _ in self.objects):
+        wants_namespaces = any(n.kind == "Namespace" for n in self.needs)
+        if wants_namespaces and not any(kind == "Namespace" for kind, _, _ in self.objects):
             # `list namespaces` was refused (namespace-scoped RBAC): the namespaces involved
             # may still be readable one by one, and their labels are what policies select on.
             spaces = {self.namespace, plan.DNS_NAMESPACE, self.target_info.service_namespace or ""}
@@ -152,7 +158,14 @@ class Gathering:
         secrets, config_maps = plan.referenced(spec_holders)
         reqs += [(_get("Secret", ns, name), self._keep_one) for ns, name in sorted(secrets)]
         reqs += [(_get("ConfigMap", ns, name), self._keep_one) for ns, name in sorted(config_maps)]
-        for group in (self.source_pods, self.target_pods, self.dns_pods):
+        sides = {
+            needs.Scope.SOURCE: self.source_pods,
+            needs.Scope.TARGET: self.target_pods,
+            needs.Scope.DNS: self.dns_pods,
+        }
+        for side, group in sides.items():
+            if not plan.wants(self.needs, needs.LOGS, side):
+                continue
             for ns, pod, container, previous in plan.log_targets(group):
                 request = self._log_request(ns, pod, container, previous)
                 reqs.append((request, self._keep_log(ns, pod, container, previous)))
@@ -191,7 +204,8 @@ class Gathering:
 
     def _keep_list(self, kind: str) -> Callable[[kubeapi.Reply | None], None]:
         def handle(reply: kubeapi.Reply | None) -> None:
-            for item in fetch.items(reply, kind=kind, api_version=plan.api_version(kind)):
+            version = plan.api_version(kind, self.table)
+            for item in fetch.items(reply, kind=kind, api_version=version):
                 self._keep(item)
 
         return handle
@@ -321,13 +335,21 @@ class Gathering:
         return None
 
 
-def _list(kind: str, namespace: str | None = None, *, selector: str | None = None) -> fetch.Request:
-    plural = plan.RESOURCES[kind][1] if kind != "PodMetrics" else "podmetrics (metrics.k8s.io)"
+def _list(
+    kind: str,
+    namespace: str | None = None,
+    *,
+    selector: str | None = None,
+    table: plan.Table = plan.RESOURCES,
+) -> fetch.Request:
+    plural = table[kind][1] if kind != "PodMetrics" else "podmetrics (metrics.k8s.io)"
     where = f" in {namespace}" if namespace else ""
     query = (("labelSelector", selector),) if selector else ()
     label = f" ({selector})" if selector else ""
     return fetch.Request(
-        what=f"list {plural}{where}{label}", path=plan.path(kind, namespace), query=query
+        what=f"list {plural}{where}{label}",
+        path=plan.path(kind, namespace, table=table),
+        query=query,
     )
 
 

@@ -13,6 +13,7 @@ import dataclasses
 
 from paramedic.checks import builtin, model, registry
 from paramedic.evidence import model as evidence_model
+from paramedic.evidence import needs as needs_model
 from paramedic.kube import resolve
 from paramedic.runbooks import diagnosis
 from paramedic.runbooks import model as runbook_model
@@ -77,6 +78,19 @@ def run(
         provenance=evidence.provenance,
         gaps=evidence.gaps,
     )
+
+
+def needs(runbook: runbook_model.Runbook) -> tuple[needs_model.Need, ...]:
+    """What the runbook's checks (and its `next` checks) read, each need once, in runbook order:
+    live gathering fetches this (gather.plan.listings) on top of what resolving the incident
+    needs."""
+    builtin.load()
+    found: dict[needs_model.Need, None] = {}
+    for check_id in (*runbook.checks, *runbook.next):
+        spec = registry.get(check_id)
+        if spec is not None:
+            found.update(dict.fromkeys(spec.needs))
+    return tuple(found)
 
 
 def _validated(spec: registry.CheckSpec, result: object) -> model.Finding:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from paramedic.checks import model, registry
 from paramedic.checks.connection_pool import detect
+from paramedic.evidence import needs
 
 FORMULA = detect.FORMULA
 
@@ -17,12 +18,13 @@ FORMULA = detect.FORMULA
     "connection-pool",
     title="PostgreSQL has free connection slots",
     needs=(
-        "Deployment",
-        "StatefulSet",
-        "HorizontalPodAutoscaler",
-        "ConfigMap",
-        "logs",
-        "probes:postgres",
+        needs.Need("Deployment", needs.Scope.NAMESPACES),
+        needs.Need("StatefulSet", needs.Scope.NAMESPACES),
+        needs.Need("HorizontalPodAutoscaler", needs.Scope.NAMESPACES),
+        needs.Need("ConfigMap", needs.Scope.REFERENCED),
+        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need.logs(needs.Scope.TARGET),
+        needs.Need.probe("postgres"),
     ),
 )
 def run(ctx: model.Context) -> model.Finding:

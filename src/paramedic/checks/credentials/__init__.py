@@ -15,12 +15,22 @@ from __future__ import annotations
 
 from paramedic.checks import model, registry
 from paramedic.checks.credentials import detect
+from paramedic.evidence import needs
 
 
 @registry.check(
     "credentials",
     title="Database credentials",
-    needs=("Secret", "Pod", "Event", "Deployment", "ReplicaSet", "logs", "probes:postgres"),
+    needs=(
+        needs.Need("Secret", needs.Scope.REFERENCED),
+        needs.Need("Pod"),
+        needs.Need("Event", needs.Scope.NAMESPACES),
+        needs.Need("Deployment"),
+        needs.Need("ReplicaSet"),
+        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need.logs(needs.Scope.TARGET),
+        needs.Need.probe("postgres"),
+    ),
 )
 def run(ctx: model.Context) -> model.Finding:
     template = ctx.scope.source_template()

@@ -14,12 +14,25 @@ from __future__ import annotations
 
 from paramedic.checks import model, registry
 from paramedic.checks.dns import detect
+from paramedic.evidence import needs
 
 
 @registry.check(
     "dns",
     title="Cluster DNS resolves the database name",
-    needs=("Pod", "Service", "EndpointSlice", "Deployment", "ConfigMap", "logs", "probes:dns"),
+    needs=(
+        needs.Need("Pod"),
+        needs.Need("Pod", needs.Scope.DNS),
+        needs.Need("Service", needs.Scope.DNS),
+        needs.Need("Endpoints", needs.Scope.DNS),
+        needs.Need("EndpointSlice", needs.Scope.DNS),
+        needs.Need("Deployment", needs.Scope.DNS),
+        needs.Need("ConfigMap", needs.Scope.DNS),
+        needs.Need("ConfigMap", needs.Scope.REFERENCED),
+        needs.Need.logs(needs.Scope.DNS),
+        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need.probe("dns"),
+    ),
 )
 def run(ctx: model.Context) -> model.Finding:
     seen = detect.observe(ctx)

@@ -15,12 +15,20 @@ from __future__ import annotations
 
 from paramedic.checks import model, registry
 from paramedic.checks.firewall import detect
+from paramedic.evidence import needs
 
 
 @registry.check(
     "firewall",
     title="No firewall drops traffic to a database outside the cluster",
-    needs=("Service", "EndpointSlice", "Endpoints", "Node", "logs", "probes:tcp"),
+    needs=(
+        needs.Need("Service"),
+        needs.Need("EndpointSlice"),
+        needs.Need("Endpoints"),
+        needs.Need("Node", needs.Scope.CLUSTER),
+        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need.probe("tcp"),
+    ),
 )
 def run(ctx: model.Context) -> model.Finding:
     settled = detect.inside(ctx.scope)

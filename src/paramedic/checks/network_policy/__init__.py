@@ -15,12 +15,17 @@ from __future__ import annotations
 
 from paramedic.checks import model, registry
 from paramedic.checks.network_policy import detect
+from paramedic.evidence import needs
 
 
 @registry.check(
     "network-policy",
     title="A NetworkPolicy blocks the connection",
-    needs=("NetworkPolicy", "Pod", "Namespace"),
+    needs=(
+        needs.Need("NetworkPolicy", needs.Scope.NAMESPACES),
+        needs.Need("Pod"),
+        needs.Need("Namespace", needs.Scope.CLUSTER),
+    ),
 )
 def run(ctx: model.Context) -> model.Finding:
     seen = detect.observe(ctx)

@@ -15,12 +15,19 @@ from __future__ import annotations
 
 from paramedic.checks import model, registry
 from paramedic.checks.readiness_probe import detect
+from paramedic.evidence import needs
 
 
 @registry.check(
     "readiness-probe",
     title="Probes survive a slow or recovering database",
-    needs=("Deployment", "Pod", "Event", "logs"),
+    needs=(
+        needs.Need("Deployment"),
+        needs.Need("StatefulSet"),
+        needs.Need("Pod"),
+        needs.Need("Event", needs.Scope.NAMESPACES),
+        needs.Need.logs(needs.Scope.SOURCE),
+    ),
 )
 def run(ctx: model.Context) -> model.Finding:
     template = ctx.scope.source_template()

@@ -15,12 +15,21 @@ from __future__ import annotations
 
 from paramedic.checks import model, registry
 from paramedic.checks.resources import detect
+from paramedic.evidence import needs
 
 
 @registry.check(
     "resources",
     title="Database resources",
-    needs=("Pod", "Node", "StatefulSet", "Deployment", "metrics", "logs"),
+    needs=(
+        needs.Need("Pod"),
+        needs.Need("Node", needs.Scope.CLUSTER),
+        needs.Need("StatefulSet"),
+        needs.Need("Deployment"),
+        needs.Need.metrics(needs.Scope.TARGET),
+        needs.Need.logs(needs.Scope.TARGET),
+        needs.Need.logs(needs.Scope.SOURCE),
+    ),
 )
 def run(ctx: model.Context) -> model.Finding:
     if not ctx.scope.target_pods:

@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from paramedic.checks import model, registry
 from paramedic.checks.service_endpoints import detect
+from paramedic.evidence import needs
 
 
 @registry.check(
     "service-endpoints",
     title="Service endpoints",
-    needs=("Service", "Pod", "Endpoints", "EndpointSlice", "Event"),
+    needs=(
+        needs.Need("Service"),
+        needs.Need("Pod"),
+        needs.Need("Pod", needs.Scope.TARGET),  # the closest pods when the selector matches none
+        needs.Need("StatefulSet", needs.Scope.TARGET),  # their owner's selector
+        needs.Need("Endpoints"),
+        needs.Need("EndpointSlice"),
+        needs.Need("Event", needs.Scope.NAMESPACES),
+    ),
 )
 def run(ctx: model.Context) -> model.Finding:
     svc = ctx.scope.target_service

@@ -1,0 +1,96 @@
+"""Live gathering is derived from what the checks need: a check that needs a kind nobody fetched
+before gets it fetched live, with no edit outside its own registration; every built-in check's
+needs are fetchable; connection-pool's HPAs and the database's other clients arrive live."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from paramedic.checks import builtin, model, registry
+from paramedic.evidence import demos, needs
+from paramedic.gather import plan
+from paramedic.runbooks import engine
+from paramedic.runbooks import model as runbook_model
+
+from . import fakeapi, livekit
+
+PDB = {
+    "apiVersion": "policy/v1",
+    "kind": "PodDisruptionBudget",
+    "metadata": {"name": "profile-db", "namespace": "data"},
+    "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "profile-db"}}},
+}
+
+
+@registry.check(
+    "t-disruption-budget",
+    title="a check of a kind no built-in check reads",
+    needs=(needs.Need("PodDisruptionBudget", needs.Scope.NAMESPACES, api="policy/v1"),),
+)
+def _budget(ctx: model.Context) -> model.Finding:
+    found = ctx.evidence.kind("PodDisruptionBudget", "data")
+    return model.Finding(
+        verdict=model.Verdict.RULED_OUT if found else model.Verdict.INCONCLUSIVE,
+        summary=f"{len(found)} PodDisruptionBudget(s)",
+    )
+
+
+def test_a_new_check_that_needs_a_new_kind_gets_it_fetched_live(tmp_path: Path) -> None:
+    runbook = runbook_model.Runbook(
+        id="with-budget", title="t", checks=("t-disruption-budget", "network-policy")
+    )
+    objects = [*livekit.seed_objects(), copy.deepcopy(PDB)]
+    with fakeapi.FakeApiServer(objects) as server:
+        config = server.kubeconfig(tmp_path / "k", namespace="app")
+        default = livekit.gather(config)
+        evidence = livekit.gather(config, wanted=engine.needs(runbook))
+    assert default.kind("PodDisruptionBudget") == ()  # the built-in runbook does not need it
+    assert [o["metadata"]["name"] for o in evidence.kind("PodDisruptionBudget")] == ["profile-db"]
+    assert evidence.incident is not None
+    result = engine.run(runbook, evidence, evidence.incident)
+    assert ("t-disruption-budget", "1 PodDisruptionBudget(s)") in [
+        (f.check, f.summary) for f in result.findings
+    ]
+
+
+def test_every_builtin_check_needs_only_what_live_gathering_can_fetch() -> None:
+    assert builtin.load() == {}
+    for spec in registry.all_checks().values():
+        if spec.id.startswith("t-"):
+            continue
+        assert spec.needs, f"{spec.id} declares no needs"
+        assert plan.unknown(spec.needs) == [], spec.id
+        for need in spec.needs:
+            if not need.is_object:
+                continue
+            covered = need.kind in plan.RESOLVED.get(need.scope, ())
+            listed = any(kind == need.kind for kind, _ in plan.listings([need], "app", "data"))
+            assert covered or listed, f"{spec.id}: nothing fetches {need}"
+
+
+def test_connection_pool_gets_the_hpas_and_the_other_clients_of_the_database_live(
+    tmp_path: Path,
+) -> None:
+    demo = demos.load("too-many-connections")
+    assert demo.incident is not None
+    with fakeapi.FakeApiServer(demo.objects, logs=dict(demo.logs)) as server:
+        config = server.kubeconfig(tmp_path / "k", namespace=str(demo.incident.namespace))
+        evidence = livekit.gather(
+            config,
+            source=demo.incident.source,
+            target=demo.incident.target,
+            port=demo.incident.port,
+            namespace=demo.incident.namespace,
+        )
+    wanted = {
+        (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
+        for o in demo.objects
+        if o["kind"] in ("HorizontalPodAutoscaler", "Deployment")
+        and o["metadata"]["namespace"] != "kube-system"
+    }
+    got = {
+        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])
+        for o in evidence.objects
+    }
+    assert wanted and wanted <= got
