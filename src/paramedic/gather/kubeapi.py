@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from paramedic import errors
+from paramedic.evidence import budget
 from paramedic.gather import bounded_read
 from paramedic.probes import bounded
 
@@ -219,7 +220,9 @@ def _pick_context(files: list[Path], wanted: str | None) -> tuple[str, str]:
     current = ""
     for path in files:
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = path.read_bytes()
+            budget.check(raw, where=str(path))  # nesting that would exhaust the YAML parser
+            doc = yaml.safe_load(raw.decode("utf-8")) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise errors.KubeAccessError(
                 f"{path}: not a readable kubeconfig ({_first_line(str(exc))})"
