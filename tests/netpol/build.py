@@ -60,3 +60,23 @@ def service(
 
 def evidence(*objs: dict[str, Any]) -> model.Evidence:
     return model.Evidence.of(objs)
+
+
+def admin_policy(
+    name: str, priority: int | None, spec: dict[str, Any], kind: str = "AdminNetworkPolicy"
+) -> dict[str, Any]:
+    """An AdminNetworkPolicy (or BaselineAdminNetworkPolicy / ClusterNetworkPolicy)."""
+    version = "v1alpha2" if kind == "ClusterNetworkPolicy" else "v1alpha1"
+    body = dict(spec)
+    if priority is not None:
+        body["priority"] = priority
+    return {
+        "apiVersion": f"policy.networking.k8s.io/{version}",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": body,
+    }
+
+
+def in_namespace(name: str) -> dict[str, Any]:
+    return {"matchLabels": {"kubernetes.io/metadata.name": name}}

@@ -1,4 +1,5 @@
-"""Hypothesis properties: fast == oracle; an added allow rule never removes a flow; any order."""
+"""Hypothesis properties: fast == oracle (every switch combination, every layer: NetworkPolicy,
+admin and baseline tiers); an added NetworkPolicy allow rule never removes a flow; any order."""
 
 from __future__ import annotations
 
@@ -97,9 +98,81 @@ def policy_st(draw: Any, name: str) -> dict[str, Any]:
     return build.policy(draw(st.sampled_from(NAMESPACES)), name, spec)
 
 
+admin_peer_st = st.one_of(
+    st.builds(lambda s: {"namespaces": s}, ns_selector_st),
+    st.builds(
+        lambda n, p: {"pods": {"namespaceSelector": n, "podSelector": p}},
+        ns_selector_st,
+        selector_st,
+    ),
+)
+admin_egress_peer_st = admin_peer_st | st.one_of(
+    st.builds(
+        lambda c: {"networks": [c]},
+        st.sampled_from(("10.0.0.0/16", "10.0.1.0/24", "192.168.0.0/16", "0.0.0.0/0")),
+    ),
+    st.builds(lambda r: {"nodes": {"matchLabels": {"role": r}}}, st.sampled_from(("a", "b"))),
+    st.just({"nodes": {}}),
+)
+admin_port_st = st.one_of(
+    st.builds(lambda p: {"portNumber": {"port": p}}, st.sampled_from((80, 5432, 53))),
+    st.builds(lambda p: {"portNumber": {"protocol": "UDP", "port": p}}, st.just(53)),
+    st.just({"portRange": {"start": 5000, "end": 6000}}),
+    st.builds(lambda n: {"namedPort": n}, st.sampled_from(PORT_NAMES)),
+)
+
+
+@st.composite
+def admin_rule_st(draw: Any, direction: str, actions: tuple[str, ...]) -> dict[str, Any]:
+    peer = admin_egress_peer_st if direction == "egress" else admin_peer_st
+    rule: dict[str, Any] = {
+        "action": draw(st.sampled_from(actions)),
+        ("to" if direction == "egress" else "from"): draw(st.lists(peer, min_size=1, max_size=2)),
+    }
+    addressed = any("networks" in p or "nodes" in p for p in rule.get("to", []))
+    if draw(st.booleans()):
+        ports = draw(st.lists(admin_port_st, min_size=1, max_size=2))
+        rule["ports"] = [p for p in ports if not (addressed and "namedPort" in p)] or [
+            {"portNumber": {"port": 5432}}
+        ]
+    return rule
+
+
+@st.composite
+def admin_st(draw: Any, name: str) -> dict[str, Any]:
+    kind = draw(st.sampled_from(("AdminNetworkPolicy", "BaselineAdminNetworkPolicy")))
+    actions = ("Allow", "Deny", "Pass") if kind == "AdminNetworkPolicy" else ("Allow", "Deny")
+    subject = draw(
+        st.one_of(
+            st.builds(lambda s: {"namespaces": s}, ns_selector_st),
+            st.builds(
+                lambda n, p: {"pods": {"namespaceSelector": n, "podSelector": p}},
+                ns_selector_st,
+                selector_st,
+            ),
+        )
+    )
+    spec: dict[str, Any] = {"subject": subject}
+    for direction in ("ingress", "egress"):
+        if draw(st.booleans()):
+            spec[direction] = draw(st.lists(admin_rule_st(direction, actions), max_size=2))
+    if kind == "BaselineAdminNetworkPolicy":
+        return build.admin_policy("default", None, spec, kind=kind)
+    return build.admin_policy(name, draw(st.integers(0, 3)), spec)
+
+
 @st.composite
 def cluster_st(draw: Any) -> list[dict[str, Any]]:
     objs: list[dict[str, Any]] = [build.namespace("a", team="x"), build.namespace("b", team="y")]
+    for role, ip in zip(("a", "b"), NODES, strict=True):
+        objs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": f"node-{role}", "labels": {"role": role}},
+                "status": {"addresses": [{"type": "InternalIP", "address": ip}]},
+            }
+        )
     for i in range(draw(st.integers(min_value=1, max_value=7))):
         host = draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans())
         ports = draw(
@@ -127,16 +200,26 @@ def cluster_st(draw: Any) -> list[dict[str, Any]]:
         )
     for i in range(draw(st.integers(min_value=0, max_value=4))):
         objs.append(draw(policy_st(f"np{i}")))
+    admins = draw(st.lists(admin_st("anp"), max_size=3))
+    seen: set[str] = set()
+    for i, obj in enumerate(admins):  # one BANP ("default") at most; unique ANP names
+        if obj["kind"] == "AdminNetworkPolicy":
+            obj["metadata"]["name"] = f"anp{i}"
+        if obj["metadata"]["name"] not in seen:
+            seen.add(obj["metadata"]["name"])
+            objs.append(obj)
     return objs
 
 
-SEMANTICS = st.sampled_from(
-    (
-        model.DEFAULT,
-        model.CILIUM,
-        model.Semantics(self_always_allowed=False, node_to_pod_allowed=False),
-    )
+SEMANTICS = st.builds(
+    model.Semantics,
+    ipblock_matches_pods=st.booleans(),
+    ipblock_matches_nodes=st.booleans(),
+    self_always_allowed=st.booleans(),
+    node_to_pod_allowed=st.booleans(),
+    cni=st.sampled_from(sorted(model.BY_NAME)),
 )
+"""Every combination of the switches, under every CNI's set of layers."""
 FLOWS = st.sampled_from(((5432, "TCP"), (80, "TCP"), (53, "UDP"), (5500, "TCP")))
 
 

@@ -20,7 +20,7 @@ from paramedic.evidence import budget
 from paramedic.evidence import bundle as bundle_loader
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import services
-from paramedic.netpol import cluster, expectations, model
+from paramedic.netpol import cluster, engine, expectations, layers, model
 from paramedic.netpol import matrix as matrix_module
 
 FORMATS = ("text", "json")
@@ -30,10 +30,11 @@ GRID_LIMIT = 40
 def _cni_option(f: common.F) -> common.F:
     return click.option(
         "--cni",
-        type=click.Choice(sorted(model.BY_NAME)),
-        default="upstream",
+        type=click.Choice(["auto", *model.BY_NAME]),
+        default="auto",
         show_default=True,
-        help="Semantics: upstream conformance, or cilium (ipBlock never matches pod or node IPs).",
+        help="Whose policies are on the path: auto (read from the evidence), upstream, calico, "
+        "or cilium (also: ipBlock never matches pod or node IPs).",
     )(f)
 
 
@@ -48,13 +49,15 @@ def _protocol_option(f: common.F) -> common.F:
     )(f)
 
 
-def _load(path: Path) -> evidence_model.Evidence:
+def _load(path: Path, cni: str) -> tuple[evidence_model.Evidence, model.Semantics, str]:
+    """The bundle, the semantics `--cni` stands for and why; InputError on invalid policies."""
     evidence = bundle_loader.load(path)
-    invalid = cluster.of(evidence).invalid
+    semantics, why = engine.semantics_for(evidence, cni)
+    invalid = layers.program(cluster.of(evidence), semantics.cni).invalid
     if invalid:
         more = f" (and {len(invalid) - 1} more invalid policies)" if len(invalid) > 1 else ""
         raise errors.InputError(f"{invalid[0].describe()}{more}")
-    return evidence
+    return evidence, semantics, why
 
 
 @click.group()
@@ -86,8 +89,7 @@ def check(
 
     Exit status: 0 allowed, 1 denied, 2 usage or input error.
     """
-    evidence = _load(bundle)
-    semantics = model.BY_NAME[cni]
+    evidence, semantics, why = _load(bundle, cni)
     found = expectations.flows(
         evidence, source, target, services.port_number(port), protocol.upper(), semantics
     )
@@ -101,8 +103,11 @@ def check(
             "port": services.port_number(port),
             "protocol": protocol.upper(),
             "semantics": semantics.describe(),
+            "cni": why,
             "egress": shown.egress.as_dict(),
             "ingress": shown.ingress.as_dict(),
+            "layers": [dict(e) for e in shown.layers],
+            "unmodelled": [u.as_dict() for u in shown.unmodelled],
             "invalid_policies": list(shown.invalid),
             "flows": [{**r.as_dict(), "via": d.via} for _, d, r in found],
         }
@@ -116,6 +121,18 @@ def check(
                 click.echo(f"  via      {d.via}")
             click.echo(f"  egress   {r.egress.reason}")
             click.echo(f"  ingress  {r.ingress.reason}")
+            for side in r.blocking or (r.egress, r.ingress):
+                if side.decided_by is not None:
+                    verb = "denied" if not side.allowed else "allowed"
+                    click.echo(
+                        f"  decided  {verb} in layer {side.decided_by.layer} by "
+                        f"{side.decided_by.describe()}"
+                    )
+                    break
+        unmodelled = {u.ref: u for *_, r in found for u in r.unmodelled}
+        for u in unmodelled.values():
+            click.echo(f"  NOT EVALUATED {u.ref}: {u.why} (see: {u.command})")
+        click.echo(f"  cni      {why}")
     return 0 if allowed else 1
 
 
@@ -129,7 +146,7 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
 
     Exit status: 0 every expectation holds, 1 any fails, 2 usage or input error.
     """
-    evidence = _load(bundle)
+    evidence, semantics, _ = _load(bundle, cni)
     try:
         raw = expectations_file.read_bytes()
         budget.check(raw, where=str(expectations_file))
@@ -145,7 +162,7 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
     except yaml.YAMLError as exc:
         raise errors.InputError(f"{expectations_file}: invalid YAML") from exc
     items = expectations.parse(doc, where=str(expectations_file))
-    results = expectations.evaluate(evidence, items, model.BY_NAME[cni])
+    results = expectations.evaluate(evidence, items, semantics)
     if output == "json":
         click.echo(json.dumps({"results": results}, indent=2, default=str))
     else:
@@ -171,8 +188,8 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
 @common.output_option(FORMATS)
 def matrix(bundle: Path, port: int, protocol: str, cni: str, output: str) -> None:
     """Which pod may open a connection to which pod on --port (all pairs)."""
-    evidence = _load(bundle)
-    result = matrix_module.matrix(evidence, port, protocol.upper(), model.BY_NAME[cni])
+    evidence, semantics, _ = _load(bundle, cni)
+    result = matrix_module.matrix(evidence, port, protocol.upper(), semantics)
     if output == "json":  # streamed row by row: 10,000 pods are 100 million cells
         n = len(result.pods)
         click.echo(f'{{"pods": {json.dumps(list(result.pods))}, "allowed": [', nl=False)

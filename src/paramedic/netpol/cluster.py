@@ -31,6 +31,14 @@ class Cluster:
     invalid: tuple[policy_model.Invalid, ...]
     node_ips: frozenset[str] = frozenset()
     """Addresses of cluster nodes: Node objects' addresses and every pod's hostIP."""
+    node_labels: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    """Labels of the Node each known node address belongs to."""
+    evidence: evidence_model.Evidence | None = dataclasses.field(default=None, compare=False)
+    programs: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """Compiled forms of this view per CNI (filled by `layers.program`)."""
+
+    def objects(self, kind: str) -> tuple[Mapping[str, Any], ...]:
+        return self.evidence.kind(kind) if self.evidence is not None else ()
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
         return self.namespaces.get(namespace) or {NAME_LABEL: namespace}
@@ -74,7 +82,7 @@ def adopt(
     namespaces = dict(base.namespaces)
     for p in parsed:
         namespaces.setdefault(p.namespace, {NAME_LABEL: p.namespace})
-    view = _assemble(namespaces, base.pods, parsed, invalid, base.node_ips)
+    view = _assemble(namespaces, base.pods, parsed, invalid, base.node_ips, base.node_labels, after)
     _CACHE.insert(0, (after, view))
     del _CACHE[_CACHE_SIZE:]
     return view
@@ -90,6 +98,8 @@ def build(evidence: evidence_model.Evidence) -> Cluster:
     parsed: list[policy_model.Policy] = []
     invalid: list[policy_model.Invalid] = []
     for obj in evidence.kind("NetworkPolicy"):
+        if not is_kubernetes_policy(obj):
+            continue  # a Calico projectcalico.org NetworkPolicy: its own layer reads it
         result = policy_model.parse(obj)
         (parsed if isinstance(result, policy_model.Policy) else invalid).append(result)  # type: ignore[arg-type]
     for name in {objects.namespace(p) for p in pods} | {p.namespace for p in parsed}:
@@ -98,11 +108,19 @@ def build(evidence: evidence_model.Evidence) -> Cluster:
     node_ips = {
         str(objects.status(p).get("hostIP")) for p in pods if objects.status(p).get("hostIP")
     }
+    node_labels: dict[str, Mapping[str, str]] = {}
     for node in evidence.kind("Node"):
         for address in objects.as_list(objects.status(node).get("addresses")):
             if isinstance(address, dict) and address.get("type") in ("InternalIP", "ExternalIP"):
                 node_ips.add(str(address.get("address")))
-    return _assemble(namespaces, pods, parsed, invalid, frozenset(node_ips))
+                node_labels[str(address.get("address"))] = objects.labels(node)
+    return _assemble(namespaces, pods, parsed, invalid, frozenset(node_ips), node_labels, evidence)
+
+
+def is_kubernetes_policy(obj: Mapping[str, Any]) -> bool:
+    """A networking.k8s.io NetworkPolicy (not another API group's kind of the same name)."""
+    group = str(obj.get("apiVersion") or "networking.k8s.io/v1").rpartition("/")[0]
+    return group in ("networking.k8s.io", "extensions", "")
 
 
 def _assemble(
@@ -111,6 +129,8 @@ def _assemble(
     parsed: list[policy_model.Policy],
     invalid: list[policy_model.Invalid],
     node_ips: frozenset[str],
+    node_labels: Mapping[str, Mapping[str, str]],
+    evidence: evidence_model.Evidence,
 ) -> Cluster:
     parsed.sort(key=lambda p: (p.namespace, p.name))
     by_namespace: dict[str, list[policy_model.Policy]] = {}
@@ -123,4 +143,6 @@ def _assemble(
         by_namespace={ns: tuple(items) for ns, items in by_namespace.items()},
         invalid=tuple(sorted(invalid, key=lambda i: (i.namespace, i.name))),
         node_ips=node_ips,
+        node_labels=node_labels,
+        evidence=evidence,
     )

@@ -15,6 +15,7 @@ from paramedic import errors
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, selectors, services
 from paramedic.netpol import cluster, explain, model, peers
+from paramedic.netpol.layers import cni as cni_detection
 
 DEFAULT = model.DEFAULT
 DNS_NAMESPACE = "kube-system"
@@ -42,6 +43,18 @@ def check_flow(
     if not 0 < number <= 65535:
         raise errors.InputError(f"port {number} is out of range (1-65535)")
     return explain.flow(cluster.of(evidence), src, dst, number, protocol, semantics)
+
+
+def semantics_for(
+    evidence: evidence_model.Evidence, cni: str = "auto"
+) -> tuple[model.Semantics, str]:
+    """The semantics for `--cni` (auto: detected from the evidence), and why that CNI."""
+    if cni == "auto":
+        name, why = cni_detection.detect(cluster.of(evidence))
+        return model.BY_NAME[name], f"{name} (detected: {why})"
+    if cni not in model.BY_NAME:
+        raise errors.InputError(f"--cni {cni!r}: expected auto, {', '.join(model.BY_NAME)}")
+    return model.BY_NAME[cni], f"{cni} (as given by --cni)"
 
 
 def normalize_protocol(protocol: str) -> str:

@@ -1,24 +1,29 @@
-"""The straightforward per-pair evaluator, with an explanation per direction (the oracle).
+"""The per-pair evaluator of the compiled form, with an explanation per direction (the oracle).
 
-It reads the policies exactly as the Kubernetes documentation states them, one flow at a time,
-so it is the reference the fast engine (`fast`) is tested against. Order:
+It walks `form.Program` exactly as `form` states it, one flow at a time, so it is the reference
+the all-pairs engine (`fast`) is tested against. Before any tier:
 
 1. a pod may always reach itself (switch: self_always_allowed);
-2. egress: only a pod on the pod network can be isolated for egress, by the policies in its
-   namespace that select it with Egress in policyTypes; then any rule whose `to` peers select
-   the destination AND whose ports admit (protocol, port) allows it;
-3. ingress: the same for the destination; traffic from the destination's own node is always
-   allowed (switch: node_to_pod_allowed).
+2. ingress from the destination's own node is always allowed (switch: node_to_pod_allowed);
+3. only a pod on the pod network is a policy subject: an address outside it, a hostNetwork pod
+   (node traffic) is never isolated.
+
+Then each direction walks the tiers for its subject (the source for egress, the destination for
+ingress): the first rule whose peers match the other end and whose ports admit the flow decides
+(Allow, Deny, or Pass to the next tier); a tier that selected the subject and decided nothing
+applies its end (NetworkPolicy: Deny, i.e. isolation); nothing decided: allowed.
 """
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Sequence
 
-from paramedic.kube import selectors, services
-from paramedic.netpol import cluster, model, peers, policies
+from paramedic.kube import services
+from paramedic.netpol import cluster, form, layers, model, peers, policies
+from paramedic.netpol.layers import networkpolicy
 
 Direction = model.Direction
+Action = form.Action
 
 
 def flow(
@@ -29,15 +34,18 @@ def flow(
     protocol: str,
     semantics: model.Semantics = model.DEFAULT,
 ) -> model.FlowResult:
+    program = layers.program(view, semantics.cni)
     egress = direction(view, Direction.EGRESS, src, dst, port, protocol, semantics)
     ingress = direction(view, Direction.INGRESS, src, dst, port, protocol, semantics)
     invalid = tuple(
         i.describe()
         for subject in (src, dst)
         if subject.kind == "pod"
-        for i in view.invalid_in(subject.namespace)
-        if i.pod_selector is None or selectors.matches(i.pod_selector, subject.labels)
+        for i in program.invalid
+        if i.namespace in ("", subject.namespace)
+        and (i.subject is None or subject_matches(view, i.subject, subject))
     )
+    touched = [p.namespace for p in (src, dst) if p.kind == "pod"]
     return model.FlowResult(
         src=src.ref,
         dst=dst.ref,
@@ -48,6 +56,8 @@ def flow(
         ingress=ingress,
         invalid=tuple(dict.fromkeys(invalid)),
         semantics=semantics.describe(),
+        layers=layer_entries(program, egress, ingress),
+        unmodelled=program.unmodelled_for(touched),
     )
 
 
@@ -60,10 +70,12 @@ def direction(
     protocol: str,
     semantics: model.Semantics,
 ) -> model.DirectionResult:
+    program = layers.program(view, semantics.cni)
     subject, other = (src, dst) if which is Direction.EGRESS else (dst, src)
     word = str(which)
-    isolating = isolating_policies(view, subject, which)
-    refs = tuple(p.ref for p in isolating)
+    refs = tuple(
+        p.ref for t in program.tiers if t.isolating for p in selecting(view, t, subject, which)
+    )
     always = _always_allowed(which, src, dst, semantics)
     if always is not None:
         return model.DirectionResult(
@@ -81,52 +93,146 @@ def direction(
             isolated=False,
             reason=f"{subject.describe()} {why}: no NetworkPolicy applies to its {word}",
         )
-    if not isolating:
+    steps: list[model.Step] = []
+    near: list[str] = []
+    for tier in program.tiers:
+        chosen = selecting(view, tier, subject, which)
+        if not chosen:
+            continue
+        hit = None
+        for policy in chosen:
+            for rule in policy.rules(which):
+                if not rule_peers_match(view, rule, other, semantics):
+                    continue
+                verdict = rule_ports_match(rule, dst, port, protocol)
+                if verdict is True:
+                    hit = (policy, rule)
+                    break
+                near.append(f"{policy.ref} {rule.label} selects {other.describe()} but {verdict}")
+            if hit:
+                break
+        if hit is not None:
+            policy, rule = hit
+            decision = _decision(tier, policy, rule.label, rule.action, rule.index)
+            if rule.action is Action.PASS:
+                steps.append(_step(tier, "pass", decision, f"passed by {decision.describe()}"))
+                continue
+            allowed = rule.action is Action.ALLOW
+            reason = (
+                f"{'allowed' if allowed else 'denied'} by {policy.ref} {rule.label}"
+                if policy.order is None and allowed
+                else f"{'allowed' if allowed else 'denied'} by {decision.describe()}"
+            )
+            steps.append(_step(tier, "allow" if allowed else "deny", decision, reason))
+            return model.DirectionResult(
+                direction=which,
+                allowed=allowed,
+                isolated=bool(refs),
+                policies=refs,
+                allowed_by=(policy.ref, rule.index) if allowed else None,
+                reason=reason,
+                near_misses=() if allowed else tuple(near),
+                decided_by=decision,
+                steps=tuple(steps),
+            )
+        if tier.end is Action.PASS:
+            steps.append(_step(tier, "pass", None, f"no rule of tier {tier.name} matched"))
+            continue
+        end = _decision(tier, chosen[0], "end of tier", Action.DENY)
+        reason = _end_reason(subject, other, which, chosen, near)
+        steps.append(_step(tier, "deny", end, reason))
         return model.DirectionResult(
             direction=which,
-            allowed=True,
-            isolated=False,
-            reason=f"not isolated: no NetworkPolicy in namespace {subject.namespace} selects pod "
-            f"{subject.ref} for {word}",
+            allowed=False,
+            isolated=True,
+            policies=refs,
+            reason=reason,
+            near_misses=tuple(near),
+            decided_by=end,
+            steps=tuple(steps),
         )
-    near: list[str] = []
-    for policy in isolating:
-        for index, rule in enumerate(policy.rules(which)):
-            if not rule_peers_match(view, rule, policy.namespace, other, semantics):
-                continue
-            verdict = rule_ports_match(rule, dst, port, protocol)
-            if verdict is True:
-                return model.DirectionResult(
-                    direction=which,
-                    allowed=True,
-                    isolated=True,
-                    policies=refs,
-                    allowed_by=(policy.ref, index),
-                    reason=f"allowed by {policy.ref} {word}[{index}]",
-                )
-            near.append(f"{policy.ref} {word}[{index}] selects {other.describe()} but {verdict}")
-    names = ", ".join(refs)
-    if near:
-        reason = f"{subject.describe()} is isolated for {word} by {names}; " + "; ".join(near)
-    elif not any(p.rules(which) for p in isolating):
-        reason = (
-            f"{subject.describe()} is isolated for {word} by {names}, which allow no {word} at all"
-        )
-    else:
-        peer_word = "destination" if which is Direction.EGRESS else "source"
-        rules = "; ".join(describe_rules(p, which) for p in isolating)
-        reason = (
-            f"{subject.describe()} is isolated for {word} by {names}; no {word} rule selects the "
-            f"{peer_word} {other.describe()} (rules: {rules})"
-        )
+    reason = (
+        f"not isolated: no NetworkPolicy in namespace {subject.namespace} selects pod "
+        f"{subject.ref} for {word}"
+    )
+    passed = "; ".join(s.reason for s in steps)
     return model.DirectionResult(
         direction=which,
-        allowed=False,
-        isolated=True,
+        allowed=True,
+        isolated=False,
         policies=refs,
-        reason=reason,
-        near_misses=tuple(near),
+        reason=f"{passed}; {reason}" if passed else reason,
+        steps=tuple(steps),
     )
+
+
+def _decision(
+    tier: form.Tier, policy: form.Policy, rule: str, action: Action, index: int | None = None
+) -> model.Decision:
+    return model.Decision(
+        index=index,
+        layer=tier.layer,
+        tier=tier.name,
+        kind=policy.kind,
+        namespace=policy.namespace,
+        name=policy.name,
+        order=policy.order,
+        rule=rule,
+        action=str(action),
+    )
+
+
+def _step(
+    tier: form.Tier, outcome: str, decision: model.Decision | None, reason: str
+) -> model.Step:
+    return model.Step(layer=tier.layer, outcome=outcome, decided_by=decision, reason=reason)
+
+
+def _end_reason(
+    subject: peers.Peer,
+    other: peers.Peer,
+    which: Direction,
+    chosen: Sequence[form.Policy],
+    near: Sequence[str],
+) -> str:
+    word = str(which)
+    names = ", ".join(p.ref for p in chosen)
+    if near:
+        return f"{subject.describe()} is isolated for {word} by {names}; " + "; ".join(near)
+    if not any(p.rules(which) for p in chosen):
+        return (
+            f"{subject.describe()} is isolated for {word} by {names}, which allow no {word} at all"
+        )
+    peer_word = "destination" if which is Direction.EGRESS else "source"
+    rules = "; ".join(describe_rules(p, which) for p in chosen)
+    return (
+        f"{subject.describe()} is isolated for {word} by {names}; no {word} rule selects the "
+        f"{peer_word} {other.describe()} (rules: {rules})"
+    )
+
+
+def layer_entries(
+    program: form.Program, egress: model.DirectionResult, ingress: model.DirectionResult
+) -> tuple[dict[str, object], ...]:
+    """DESIGN.md §3 `layers`: per layer that saw the flow (either direction), in path order."""
+    order = list(dict.fromkeys(t.layer for t in program.tiers))
+    entries = []
+    for layer in order:
+        steps = [(d, s) for d in (egress, ingress) for s in d.steps if s.layer == layer]
+        if not steps:
+            continue
+        denied = [(d, s) for d, s in steps if s.outcome == "deny"]
+        deciding = denied or [(d, s) for d, s in steps if s.decided_by is not None]
+        decided = deciding[0][1].decided_by if deciding else None
+        entries.append(
+            {
+                "layer": layer,
+                "allowed": not denied,
+                "decided_by": decided.as_dict() if decided else None,
+                "reason": "; ".join(f"{d.direction}: {s.reason}" for d, s in steps),
+            }
+        )
+    return tuple(entries)
 
 
 def _always_allowed(
@@ -140,71 +246,97 @@ def _always_allowed(
     return None
 
 
-def isolating_policies(
-    view: cluster.Cluster, subject: peers.Peer, which: Direction
-) -> list[policies.Policy]:
+def selecting(
+    view: cluster.Cluster, tier: form.Tier, subject: peers.Peer, which: Direction
+) -> list[form.Policy]:
+    """The policies of `tier` that select `subject` for `which`, in tier order."""
     if not subject.selectable:
         return []
     return [
         p
-        for p in view.policies_in(subject.namespace)
-        if p.isolates(which) and selectors.matches(p.pod_selector, subject.labels)
+        for p in tier.candidates(subject.namespace)
+        if which in p.directions and subject_matches(view, p.subject, subject)
     ]
 
 
+def isolating_policies(
+    view: cluster.Cluster, subject: peers.Peer, which: Direction
+) -> list[policies.Policy]:
+    """The NetworkPolicies that isolate `subject` for `which` (what a NetworkPolicy fix edits)."""
+    program = layers.program(view)
+    return [
+        p.source
+        for t in program.tiers
+        if t.isolating
+        for p in selecting(view, t, subject, which)
+        if isinstance(p.source, policies.Policy)
+    ]
+
+
+def subject_matches(view: cluster.Cluster, term: form.Term, pod: peers.Peer) -> bool:
+    """Whether a pod-scoped term (a policy's subject) selects the pod `pod`."""
+    if not pod.selectable:
+        return False
+    if term.namespace is not None and pod.namespace != term.namespace:
+        return False
+    if term.namespaces is not None and not term.namespaces.matches(
+        view.namespace_labels(pod.namespace)
+    ):
+        return False
+    return term.pods is None or term.pods.matches(pod.labels)
+
+
+def term_matches(
+    view: cluster.Cluster, term: form.Term, other: peers.Peer, semantics: model.Semantics
+) -> bool:
+    if term.pod_scoped and not subject_matches(view, term, other):
+        return False
+    if term.nets is not None or term.not_nets:
+        addr = wire_address(view, other, semantics)
+        if term.nets is not None and (addr is None or not any(b.contains(addr) for b in term.nets)):
+            return False
+        if addr is not None and any(b.contains(addr) for b in term.not_nets):
+            return False
+    if term.nodes is not None:
+        labels = view.node_labels.get(other.network_ip or "")
+        if not is_node(view, other) or labels is None or not term.nodes.matches(labels):
+            return False
+    return True
+
+
+def wire_address(
+    view: cluster.Cluster, other: peers.Peer, semantics: model.Semantics
+) -> form.IP | None:
+    """The address an ipBlock/CIDR sees for `other` (None: such rules never match it)."""
+    if other.selectable and not semantics.ipblock_matches_pods:
+        return None
+    if not semantics.ipblock_matches_nodes and is_node(view, other):
+        return None
+    return form.address(other.network_ip)
+
+
 def rule_peers_match(
-    view: cluster.Cluster,
-    rule: policies.Rule,
-    policy_namespace: str,
-    other: peers.Peer,
-    semantics: model.Semantics,
+    view: cluster.Cluster, rule: form.Rule, other: peers.Peer, semantics: model.Semantics
 ) -> bool:
     if rule.peers is None:
         return True
-    return any(peer_matches(view, spec, policy_namespace, other, semantics) for spec in rule.peers)
+    return any(term_matches(view, term, other, semantics) for term in rule.peers)
 
 
-def peer_matches(
-    view: cluster.Cluster,
-    spec: policies.PeerSpec,
-    policy_namespace: str,
-    other: peers.Peer,
-    semantics: model.Semantics,
-) -> bool:
-    if spec.ip_block is not None:
-        if other.selectable and not semantics.ipblock_matches_pods:
-            return False
-        if not semantics.ipblock_matches_nodes and is_node(view, other):
-            return False
-        try:
-            address = ipaddress.ip_address(other.network_ip or "")
-        except ValueError:  # no address, or a podIP/hostIP that is none ("x" in a bundle)
-            return False
-        return spec.ip_block.contains(address)
-    if not other.selectable:
-        return False  # selectors never match addresses outside the pod network
-    if spec.namespace_selector is None:
-        if other.namespace != policy_namespace:
-            return False
-    elif not selectors.matches(spec.namespace_selector, view.namespace_labels(other.namespace)):
-        return False
-    return spec.pod_selector is None or selectors.matches(spec.pod_selector, other.labels)
-
-
-def rule_ports_match(rule: policies.Rule, dst: peers.Peer, port: int, protocol: str) -> bool | str:
+def rule_ports_match(rule: form.Rule, dst: peers.Peer, port: int, protocol: str) -> bool | str:
     """True, or why not ('allows only TCP 80', 'allows port "db", which ... does not define')."""
+    excluded = [s for s in rule.not_ports if _port_admits(s, dst, port, protocol)]
+    if excluded:
+        return f"excludes {', '.join(s.describe() for s in excluded)}"
     if rule.ports is None:
         return True
     unresolved = []
     for spec in rule.ports:
-        if spec.matches_number(port, protocol):
+        if _port_admits(spec, dst, port, protocol):
             return True
-        if isinstance(spec.port, str) and spec.protocol == protocol:
-            number = named_port(dst, spec.port, protocol)
-            if number == port:
-                return True
-            if number is None:
-                unresolved.append(spec.port)
+        named = isinstance(spec.port, str) and spec.admits_protocol(protocol)
+        if named and named_port(dst, str(spec.port), protocol) is None:
+            unresolved.append(str(spec.port))
     allowed = ", ".join(s.describe() for s in rule.ports)
     if unresolved:
         return (
@@ -212,6 +344,16 @@ def rule_ports_match(rule: policies.Rule, dst: peers.Peer, port: int, protocol: 
             f"does not define for {protocol} (rule ports: {allowed}; wanted {protocol} {port})"
         )
     return f"allows only {allowed}, not {protocol} {port}"
+
+
+def _port_admits(spec: policies.PortSpec, dst: peers.Peer, port: int, protocol: str) -> bool:
+    if spec.matches_number(port, protocol):
+        return True
+    return (
+        isinstance(spec.port, str)
+        and spec.admits_protocol(protocol)
+        and named_port(dst, spec.port, protocol) == port
+    )
 
 
 def named_port(dst: peers.Peer, name: str, protocol: str) -> int | None:
@@ -237,21 +379,20 @@ def _from_own_node(src: peers.Peer, dst: peers.Peer) -> bool:
     )
 
 
-def describe_rules(policy: policies.Policy, which: Direction, limit: int = 3) -> str:
+def describe_rules(policy: form.Policy | policies.Policy, which: Direction, limit: int = 3) -> str:
     """'NetworkPolicy app/x egress[0] to pods app=a in namespaces ... on TCP 6379' (short)."""
+    if isinstance(policy, policies.Policy):
+        policy = networkpolicy.compile_policy(policy)
     rules = policy.rules(which)
     if not rules:
         return f"{policy.ref} allows no {which}"
     word = "to" if which is Direction.EGRESS else "from"
     parts = []
-    for i, rule in enumerate(rules[:limit]):
-        whom = (
-            "anywhere"
-            if rule.peers is None
-            else " or ".join(p.describe(policy.namespace) for p in rule.peers)
-        )
+    for rule in rules[:limit]:
+        whom = "anywhere" if rule.peers is None else " or ".join(t.text for t in rule.peers)
         ports = "any port" if rule.ports is None else ", ".join(p.describe() for p in rule.ports)
-        parts.append(f"{which}[{i}] {word} {whom} on {ports}")
+        action = "" if rule.action is Action.ALLOW and policy.order is None else f" {rule.action}"
+        parts.append(f"{rule.label}{action} {word} {whom} on {ports}")
     if len(rules) > limit:
         parts.append(f"and {len(rules) - limit} more")
     return f"{policy.ref}: " + ", ".join(parts)

@@ -1,18 +1,21 @@
-"""All-pairs connectivity for one (port, protocol) with pod equivalence classes and bitsets.
+"""All-pairs connectivity for one (port, protocol): the compiled form over classes and bitsets.
 
 Selectors cannot tell apart two pods with the same namespace, the same values for every label key
 any selector mentions, the same referenced port names resolving to the port and the same
-hostNetwork-ness (hostNetwork pods: the same node): they form one *selector class*. ipBlocks cannot
+hostNetwork-ness (hostNetwork pods: the same node): they form one *selector class*. CIDRs cannot
 tell apart two addresses in the same *atom* (the interval between consecutive CIDR/except
-boundaries). Every peer of every rule is a union of selector classes or of atoms, never a mix,
-so each selector is matched once per class (cached per distinct selector, narrowed by an inverted
-label index) and each ipBlock once per atom; sets of destination pods are Python ints used as
-bitsets (bit j = pods[j]).
+boundaries). So every term of every rule selects a set of classes AND/OR a set of atoms: each
+selector is matched once per class (cached per distinct term, narrowed by an inverted label
+index), each CIDR once per atom. Sets of pods are Python ints used as bitsets.
 
-    E[c]            destinations selector class c may reach by egress (all, if not isolated)
-    IS[c] | IA[a]   destinations whose ingress admits a source of class c with IP atom a
-                    (built source-side, rule by rule: no transpose)
-    row(i) = E[c(i)] & (IS[c(i)] | IA[a(i)]) | self bit
+    egress   per source class: the tiers walked over destination-pod bitsets (rule by rule, in
+             order: Allow/Deny/Pass take their matches out of the undecided set; a tier's end
+             applies if one of its policies selected the class), memoised by the sequence of
+             selecting policies
+    ingress  per destination class the same walk over *source keys* (distinct class x atom),
+             then turned source-side: key s -> destinations admitting it (small sets listed,
+             large ones as complements, so no 10,000 x 10,000 transpose)
+    row(i) = E[c(i)] & admitted(key(i)) | own-node | self bit
 
 The result must equal `explain` pair by pair; tests/netpol check that with hypothesis.
 """
@@ -26,8 +29,8 @@ import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from paramedic.kube import objects, pods, selectors, services
-from paramedic.netpol import cluster, model, policies
+from paramedic.kube import objects, pods, services
+from paramedic.netpol import cluster, form, layers, model, policies
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 Atom = tuple[int, int]
@@ -70,10 +73,6 @@ def rows(
             gc.enable()
 
 
-Peers = tuple[tuple[int, ...], tuple[Atom, ...]]
-"""What a peer (or a rule's peers) selects: selector class ids and atoms."""
-
-
 class _Engine:
     def __init__(
         self,
@@ -86,8 +85,9 @@ class _Engine:
         self.view, self.port, self.protocol, self.semantics = view, port, protocol, semantics
         self.n = len(pod_objs)
         self.all = (1 << self.n) - 1
-        self.keys, self.names = _referenced(view.policies, protocol)
-        self.bounds = _ip_bounds(view.policies)
+        self.program = layers.program(view, semantics.cni)
+        self.keys, self.names = _referenced(self.program, protocol)
+        self.bounds = _ip_bounds(self.program)
         self.classes: list[_Class] = []
         self.atoms: dict[Atom, _Atom] = {}
         self.class_of: list[int] = []
@@ -101,8 +101,8 @@ class _Engine:
         }
         self._sel_cache: dict[tuple[str, str], list[int]] = {}
         self._ns_cache: dict[str, list[str]] = {}
-        self._peer_cache: dict[tuple[str, str], Peers] = {}
-        self._bits_cache: dict[Peers, int] = {}
+        self._term_cache: dict[str, tuple[int, int]] = {}
+        self._keys()
 
     # --- classes -------------------------------------------------------------------------------
 
@@ -173,173 +173,250 @@ class _Engine:
 
     # --- selectors, cached -----------------------------------------------------------------------
 
-    def _select(self, key: str, selector: Mapping[str, Any] | None, namespace: str) -> list[int]:
-        """Classes in `namespace` that a pod selector (None: every pod) matches."""
+    def _keys(self) -> None:
+        """Source keys: the distinct (class, atom) pairs, and each class's / atom's key bits."""
+        index: dict[tuple[int, Atom | None], int] = {}
+        self.key_of: list[int] = []
+        self.key_class: list[int] = []
+        self.keys_of_class = [0] * len(self.classes)
+        self.keys_of_atom: dict[Atom, int] = {}
+        for k, atom in zip(self.class_of, self.atom_of, strict=True):
+            s = index.get((k, atom))
+            if s is None:
+                s = index[(k, atom)] = len(index)
+                self.key_class.append(k)
+                self.keys_of_class[k] |= 1 << s
+                if atom is not None:
+                    self.keys_of_atom[atom] = self.keys_of_atom.get(atom, 0) | 1 << s
+            self.key_of.append(s)
+        self.kcount = len(index)
+        self.kall = (1 << self.kcount) - 1
+
+    def _select(self, pods: form.LabelMatch | None, namespace: str) -> list[int]:
+        """Classes in `namespace` that a pod predicate (None: every pod) matches."""
+        key = "-" if pods is None else pods.key
         cached = self._sel_cache.get((key, namespace))
         if cached is None:
             candidates = self.by_ns.get(namespace, [])
-            match_labels = (selector or {}).get("matchLabels") or {}
-            if match_labels:  # narrow by the inverted index, then check the whole selector
+            required = pods.required if pods is not None else {}
+            if required:  # narrow by the inverted index, then check the whole predicate
                 candidates = min(
-                    (
-                        self.by_label.get((namespace, str(k), objects.text(v)), [])
-                        for k, v in match_labels.items()
-                    ),
+                    (self.by_label.get((namespace, k, v), []) for k, v in required.items()),
                     key=len,
                 )
-            if not selector:
+            if pods is None:
                 cached = list(candidates)
             else:
-                cached = [
-                    k for k in candidates if selectors.matches(selector, self.classes[k].labels)
-                ]
+                cached = [k for k in candidates if pods.matches(self.classes[k].labels)]
             self._sel_cache[(key, namespace)] = cached
         return cached
 
-    def _namespaces(self, key: str, selector: Mapping[str, Any]) -> list[str]:
-        cached = self._ns_cache.get(key)
+    def _namespaces(self, match: form.LabelMatch) -> list[str]:
+        cached = self._ns_cache.get(match.key)
         if cached is None:
-            cached = [
-                ns
-                for ns in self.by_ns
-                if selectors.matches(selector, self.view.namespace_labels(ns))
-            ]
-            self._ns_cache[key] = cached
+            cached = [ns for ns in self.by_ns if match.matches(self.view.namespace_labels(ns))]
+            self._ns_cache[match.key] = cached
         return cached
 
-    def _peer(self, spec: policies.PeerSpec, policy_ns: str) -> Peers:
-        cache_key = (spec.key, policy_ns)
-        cached = self._peer_cache.get(cache_key)
+    def _term_classes(self, term: form.Term) -> list[int]:
+        """The pod-network classes a term's pod parts select."""
+        if term.namespace is not None:
+            spaces = [term.namespace] if term.namespace in self.by_ns else []
+            if term.namespaces is not None:
+                spaces = [ns for ns in spaces if ns in self._namespaces(term.namespaces)]
+        elif term.namespaces is not None:
+            spaces = self._namespaces(term.namespaces)
+        else:
+            spaces = list(self.by_ns)
+        return [k for ns in spaces for k in self._select(term.pods, ns)]
+
+    def _term(self, term: form.Term) -> tuple[int, int]:
+        """(pod bits, source-key bits) of the endpoints a term matches."""
+        cached = self._term_cache.get(term.key)
         if cached is not None:
             return cached
-        if spec.ip_block is not None:
-            block = spec.ip_block
-            result: Peers = ((), tuple(a for a, e in self.atoms.items() if block.contains(e.ip)))
-        else:
-            spaces = (
-                [policy_ns]
-                if spec.namespace_selector is None
-                else self._namespaces(spec.namespace_key, spec.namespace_selector)
-            )
-            found = [k for ns in spaces for k in self._select(spec.pod_key, spec.pod_selector, ns)]
-            result = (tuple(found), ())
-        self._peer_cache[cache_key] = result
-        return result
+        pods, keys = self.all, self.kall
+        if term.pod_scoped:
+            chosen = self._term_classes(term)
+            pods &= _or(self.classes[k].members for k in chosen)
+            keys &= _or(self.keys_of_class[k] for k in chosen)
+        if term.nets is not None:
+            atoms = [a for a, e in self.atoms.items() if any(b.contains(e.ip) for b in term.nets)]
+            pods &= _or(self.atoms[a].members for a in atoms)
+            keys &= _or(self.keys_of_atom[a] for a in atoms)
+        if term.not_nets:
+            out = [a for a, e in self.atoms.items() if any(b.contains(e.ip) for b in term.not_nets)]
+            pods &= ~_or(self.atoms[a].members for a in out)
+            keys &= ~_or(self.keys_of_atom[a] for a in out)
+        if term.nodes is not None:
+            hosts = [
+                c.index
+                for c in self.classes
+                if c.host
+                and (c.node_ip or "") in self.view.node_labels
+                and term.nodes.matches(self.view.node_labels[c.node_ip or ""])
+            ]
+            pods &= _or(self.classes[k].members for k in hosts)
+            keys &= _or(self.keys_of_class[k] for k in hosts)
+        self._term_cache[term.key] = (pods, keys)
+        return pods, keys
 
-    def _bits(self, chosen: Peers) -> int:
-        cached = self._bits_cache.get(chosen)
-        if cached is None:
-            cached = _or(self.classes[k].members for k in chosen[0]) | _or(
-                self.atoms[a].members for a in chosen[1]
-            )
-            self._bits_cache[chosen] = cached
-        return cached
+    # --- rules -------------------------------------------------------------------------------
 
-    def _rule_peers(self, rule: policies.Rule, policy_ns: str) -> Peers | None:
-        """What a rule's peers select; None when the rule admits every peer."""
+    def _peers(self, rule: form.Rule) -> tuple[int, int]:
         if rule.peers is None:
-            return None
-        if len(rule.peers) == 1:
-            return self._peer(rule.peers[0], policy_ns)
-        classes: set[int] = set()
-        atoms: set[Atom] = set()
-        for spec in rule.peers:
-            c, a = self._peer(spec, policy_ns)
-            classes.update(c)
-            atoms.update(a)
-        return tuple(sorted(classes)), tuple(sorted(atoms))
+            return self.all, self.kall
+        pods = keys = 0
+        for term in rule.peers:
+            p, k = self._term(term)
+            pods |= p
+            keys |= k
+        return pods, keys
 
-    def _port_names(self, rule: policies.Rule) -> frozenset[str] | None:
-        """None: the rule admits the port whatever the destination; else the names that could."""
-        if rule.ports is None or any(
-            s.matches_number(self.port, self.protocol) for s in rule.ports
-        ):
+    def _port_names(self, specs: tuple[policies.PortSpec, ...] | None) -> frozenset[str] | None:
+        """None: the specs admit the port whatever the destination; else the names that could."""
+        if specs is None or any(s.matches_number(self.port, self.protocol) for s in specs):
             return None
         return frozenset(
-            s.port for s in rule.ports if isinstance(s.port, str) and s.protocol == self.protocol
+            s.port for s in specs if isinstance(s.port, str) and s.admits_protocol(self.protocol)
         )
+
+    def _dest_ports(self, rule: form.Rule) -> int:
+        """Destination pods on which the rule's ports admit the flow."""
+        names = self._port_names(rule.ports)
+        bits = self.all if names is None else _or(self.named_bits.get(n, 0) for n in names)
+        if rule.not_ports:
+            out = self._port_names(rule.not_ports)
+            if out is None:
+                return 0
+            bits &= ~_or(self.named_bits.get(n, 0) for n in out)
+        return bits
+
+    def _applies_to(self, rule: form.Rule, names: frozenset[str]) -> bool:
+        """Whether the rule's ports admit the flow on a destination defining port `names`."""
+        wanted = self._port_names(rule.ports)
+        if wanted is not None and not wanted & names:
+            return False
+        if rule.not_ports:
+            out = self._port_names(rule.not_ports)
+            if out is None or out & names:
+                return False
+        return True
 
     # --- the answer ------------------------------------------------------------------------------
 
     def rows(self) -> list[int]:
         egress = self._egress()
-        by_class, by_atom = self._ingress_by_source()
+        admitted = self._admitted()
         out: list[int] = []
-        cache: dict[tuple[int, Atom | None], int] = {}
-        for i, (k, atom) in enumerate(zip(self.class_of, self.atom_of, strict=True)):
-            row = cache.get((k, atom))
-            if row is None:
-                admitted = by_class[k] | (by_atom.get(atom, 0) if atom is not None else 0)
-                row = cache[(k, atom)] = egress.get(k, self.all) & admitted
+        for i, (k, s) in enumerate(zip(self.class_of, self.key_of, strict=True)):
+            row = egress.get(k, self.all) & admitted[s]
             if self.semantics.self_always_allowed:
                 row |= 1 << i
             out.append(row)
         return out
 
-    def _isolating(self, direction: model.Direction) -> Iterator[tuple[policies.Policy, list[int]]]:
-        """Each policy isolating `direction` for some class, with the classes it selects."""
-        for policy in self.view.policies:
-            if not policy.isolates(direction) or policy.namespace not in self.by_ns:
-                continue
-            selected = self._select(policy.selector_key, policy.pod_selector, policy.namespace)
-            if selected:
-                yield policy, selected
+    def _selecting(self, which: model.Direction) -> dict[int, list[tuple[int, form.Policy]]]:
+        """Per class: (tier index, policy) of every policy selecting it for `which`, in order."""
+        found: dict[int, list[tuple[int, form.Policy]]] = {}
+        for t, tier in enumerate(self.program.tiers):
+            for policy in tier.policies:
+                if which not in policy.directions:
+                    continue
+                for k in self._term_classes(policy.subject):
+                    found.setdefault(k, []).append((t, policy))
+        return found
+
+    def _walk(
+        self,
+        chosen: list[tuple[int, form.Policy]],
+        which: model.Direction,
+        full: int,
+        rule_bits: Any,
+    ) -> int:
+        """form's evaluation for one subject, over a whole set of other ends at once."""
+        undecided, allowed = full, 0
+        tiers = self.program.tiers
+        i = 0
+        while i < len(chosen) and undecided:
+            t = chosen[i][0]
+            passed = 0
+            while i < len(chosen) and chosen[i][0] == t:
+                for rule in chosen[i][1].rules(which):
+                    m = rule_bits(rule) & undecided
+                    if not m:
+                        continue
+                    undecided &= ~m
+                    if rule.action is form.Action.ALLOW:
+                        allowed |= m
+                    elif rule.action is form.Action.PASS:
+                        passed |= m
+                i += 1
+            undecided = passed if tiers[t].end is form.Action.DENY else undecided | passed
+        return allowed | undecided
 
     def _egress(self) -> dict[int, int]:
+        memo: dict[tuple[int, ...], int] = {}
+        rule_cache: dict[int, int] = {}
+
+        def bits(rule: form.Rule) -> int:
+            got = rule_cache.get(id(rule))
+            if got is None:
+                got = rule_cache[id(rule)] = self._dest_ports(rule) & self._peers(rule)[0]
+            return got
+
         allowed: dict[int, int] = {}
-        for policy, selected in self._isolating(model.Direction.EGRESS):
-            reach = 0
-            for rule in policy.egress_rules:
-                names = self._port_names(rule)
-                ports = self.all if names is None else _or(self.named_bits.get(n, 0) for n in names)
-                if not ports:
-                    continue
-                chosen = self._rule_peers(rule, policy.namespace)
-                reach |= ports & (self.all if chosen is None else self._bits(chosen))
-            for k in selected:
-                allowed[k] = allowed.get(k, 0) | reach
+        for k, chosen in self._selecting(model.Direction.EGRESS).items():
+            if self.classes[k].host:
+                continue
+            sig = tuple(id(p) for _, p in chosen)
+            if sig not in memo:
+                memo[sig] = self._walk(chosen, model.Direction.EGRESS, self.all, bits)
+            allowed[k] = memo[sig]
         return allowed
 
-    def _ingress_by_source(self) -> tuple[list[int], dict[Atom, int]]:
-        isolated = 0
-        everyone = 0
-        class_groups: dict[tuple[int, ...], int] = {}
-        atom_groups: dict[tuple[Atom, ...], int] = {}
-        for policy, selected in self._isolating(model.Direction.INGRESS):
-            selected_bits = self._bits((tuple(selected), ()))
-            isolated |= selected_bits
-            for rule in policy.ingress_rules:
-                names = self._port_names(rule)
-                if names is None:
-                    dst = selected_bits
-                else:
-                    dst = _or(
-                        self.classes[k].members for k in selected if self.classes[k].names & names
-                    )
-                if not dst:
-                    continue
-                sources = self._rule_peers(rule, policy.namespace)
-                if sources is None:
-                    everyone |= dst
-                    continue
-                if sources[0]:
-                    class_groups[sources[0]] = class_groups.get(sources[0], 0) | dst
-                if sources[1]:
-                    atom_groups[sources[1]] = atom_groups.get(sources[1], 0) | dst
-        base = (self.all & ~isolated) | everyone
-        by_class = [base] * len(self.classes)
-        for class_ids, dst in class_groups.items():
-            for k in class_ids:
-                by_class[k] |= dst
+    def _admitted(self) -> list[int]:
+        """Per source key: the destination pods whose ingress admits it."""
+        memo: dict[tuple[Any, ...], int] = {}
+        rule_cache: dict[tuple[int, frozenset[str]], int] = {}
+        groups: dict[int, int] = {}
+        selecting = self._selecting(model.Direction.INGRESS)
+        for c in self.classes:
+            chosen = selecting.get(c.index)
+            if not chosen or c.host:
+                groups[self.kall] = groups.get(self.kall, 0) | c.members
+                continue
+            names = c.names
+
+            def bits(rule: form.Rule, names: frozenset[str] = names) -> int:
+                got = rule_cache.get((id(rule), names))
+                if got is None:
+                    got = self._peers(rule)[1] if self._applies_to(rule, names) else 0
+                    rule_cache[(id(rule), names)] = got
+                return got
+
+            sig = (tuple(id(p) for _, p in chosen), names)
+            if sig not in memo:
+                memo[sig] = self._walk(chosen, model.Direction.INGRESS, self.kall, bits)
+            groups[memo[sig]] = groups.get(memo[sig], 0) | c.members
+        pos = [0] * self.kcount
+        neg = [0] * self.kcount
+        wide = 0
+        for sources, dst in groups.items():
+            if sources.bit_count() * 2 <= self.kcount:
+                for s in _bits(sources):
+                    pos[s] |= dst
+            else:
+                wide |= dst
+                for s in _bits(self.kall & ~sources):
+                    neg[s] |= dst
+        out = [pos[s] | (wide & ~neg[s]) for s in range(self.kcount)]
         if self.semantics.node_to_pod_allowed:
-            for c in self.classes:
+            for s, k in enumerate(self.key_class):
+                c = self.classes[k]
                 if c.host and c.node_ip:
-                    by_class[c.index] |= self.on_node.get(c.node_ip, 0)
-        by_atom: dict[Atom, int] = {}
-        for atom_ids, dst in atom_groups.items():
-            for a in atom_ids:
-                by_atom[a] = by_atom.get(a, 0) | dst
-        return by_class, by_atom
+                    out[s] |= self.on_node.get(c.node_ip, 0)
+        return out
 
 
 def _pod_facts(obj: Mapping[str, Any]) -> tuple[str, dict[str, str], str | None, str | None, bool]:
@@ -362,40 +439,35 @@ def _or(values: Any) -> int:
     return out
 
 
-def _referenced(items: Sequence[policies.Policy], protocol: str) -> tuple[set[str], set[str]]:
-    """Label keys any pod selector mentions; port names any rule of `protocol` mentions."""
+def _bits(value: int) -> Iterator[int]:
+    while value:
+        low = value & -value
+        yield low.bit_length() - 1
+        value ^= low
+
+
+def _referenced(program: form.Program, protocol: str) -> tuple[set[str], set[str]]:
+    """Pod label keys any term reads; port names any rule of `protocol` mentions."""
     keys: set[str] = set()
-    names: set[str] = set()
-    for policy in items:
-        keys |= _selector_keys(policy.pod_selector)
-        for rule in (*policy.ingress_rules, *policy.egress_rules):
-            for peer in rule.peers or ():
-                keys |= _selector_keys(peer.pod_selector)
-            for spec in rule.ports or ():
-                if isinstance(spec.port, str) and spec.protocol == protocol:
-                    names.add(spec.port)
+    for term in program.terms():
+        keys |= term.label_keys()
+    names = {
+        spec.port
+        for rule in program.rules()
+        for spec in (*(rule.ports or ()), *rule.not_ports)
+        if isinstance(spec.port, str) and spec.admits_protocol(protocol)
+    }
     return keys, names
 
 
-def _selector_keys(selector: Mapping[str, Any] | None) -> set[str]:
-    if not selector:
-        return set()
-    keys = {str(k) for k in (selector.get("matchLabels") or {})}
-    keys.update(str(e.get("key", "")) for e in selector.get("matchExpressions") or [])
-    return keys
-
-
-def _ip_bounds(items: Sequence[policies.Policy]) -> dict[int, list[int]]:
+def _ip_bounds(program: form.Program) -> dict[int, list[int]]:
     """Sorted interval boundaries of every CIDR and except, per IP version."""
     bounds: dict[int, set[int]] = {4: set(), 6: set()}
-    for policy in items:
-        for rule in (*policy.ingress_rules, *policy.egress_rules):
-            for peer in rule.peers or ():
-                if peer.ip_block is None:
-                    continue
-                for net in (peer.ip_block.cidr, *peer.ip_block.excepts):
-                    bounds[net.version].add(int(net.network_address))
-                    bounds[net.version].add(int(net.broadcast_address) + 1)
+    for term in program.terms():
+        for block in term.networks():
+            for net in (block.cidr, *block.excepts):
+                bounds[net.version].add(int(net.network_address))
+                bounds[net.version].add(int(net.broadcast_address) + 1)
     return {v: sorted(b) for v, b in bounds.items()}
 
 

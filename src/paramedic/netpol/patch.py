@@ -26,7 +26,7 @@ import yaml
 
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, selectors
-from paramedic.netpol import blast, cluster, engine, explain, model, peers
+from paramedic.netpol import admin_fix, blast, cluster, engine, explain, model, peers
 
 GENERATED_LABELS = frozenset(
     {
@@ -67,7 +67,8 @@ class InPlace:
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Patch:
     objects: tuple[Mapping[str, Any], ...] = ()
-    """NetworkPolicies to create (plain dicts)."""
+    """Objects to create (plain dicts): NetworkPolicies, or an AdminNetworkPolicy of higher
+    precedence for a side an admin Deny blocks (`admin_fix`)."""
     yaml: str = ""
     sides: tuple[str, ...] = ()
     in_place: tuple[InPlace, ...] = ()
@@ -113,8 +114,24 @@ def minimal_patch(
     base = _dns_name(f"allow-{src_name}-to-{dst_name}-{port}")
     created: list[dict[str, Any]] = []
     alternatives: list[tuple[str, str, dict[str, Any]]] = []
+    admin_edits: list[tuple[dict[str, Any], dict[str, Any], str, str]] = []
+    notes: list[str] = []
     for side in flow_result.blocking:
-        if side.direction is model.Direction.EGRESS:
+        egress = side.direction is model.Direction.EGRESS
+        subject, subject_sel = (src, src_sel) if egress else (dst, dst_sel)
+        other, other_sel = (dst, dst_sel) if egress else (src, src_sel)
+        if admin_fix.denied_by_admin(side):
+            rule = admin_fix.rule(
+                side, other, other_sel, port, _port_name(dst, port, protocol), protocol, base
+            )
+            obj, note = admin_fix.allow_policy(evidence, side, subject, subject_sel, rule, base)
+            created.extend([obj] if obj is not None else [])
+            notes.extend([note] if note else [])
+            edit = admin_fix.insert_before_deny(evidence, side, rule)
+            if edit is not None and side.decided_by is not None:
+                admin_edits.append((*edit, side.decided_by.ref))
+            continue
+        if egress:
             ns, selector = src.namespace, src_sel
             rule = {"to": [_peer(dst, dst_sel)], "ports": [port_entry]}
         else:
@@ -125,10 +142,15 @@ def minimal_patch(
         if side.policies:
             alternatives.append((_narrowest(evidence, side.policies), str(side.direction), rule))
     patched = evidence_model.Evidence.of((*evidence.objects, *created))
-    cluster.adopt(patched, evidence, added=tuple(created))
+    added = tuple(o for o in created if o["kind"] == "NetworkPolicy")
+    cluster.adopt(patched, evidence, added=added)
     after = explain.flow(cluster.of(patched), src, dst, port, protocol, semantics)
     opened, closed = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     in_place = _in_place(evidence, alternatives, src, dst, port, protocol, port_value, semantics)
+    in_place += tuple(
+        _admin_in_place(evidence, edit, src, dst, port, protocol, port_value, semantics)
+        for edit in admin_edits
+    )
     return Patch(
         objects=tuple(created),
         yaml=yaml.safe_dump_all(created, sort_keys=False),
@@ -137,8 +159,28 @@ def minimal_patch(
         blast_radius=opened,
         closed=closed,
         opens_flow=after.allowed,
-        notes=tuple(n for n in (src_note, dst_note) if n),
+        notes=tuple(n for n in (src_note, dst_note, *notes) if n),
     )
+
+
+def _admin_in_place(
+    evidence: evidence_model.Evidence,
+    edit: tuple[dict[str, Any], dict[str, Any], str, str],
+    src: peers.Peer,
+    dst: peers.Peer,
+    port: int,
+    protocol: str,
+    port_value: int | str,
+    semantics: model.Semantics,
+) -> InPlace:
+    """The admin-tier alternative: the Allow rule inserted before the Deny, with its radius."""
+    edited, op, command, ref = edit
+    key = (edited["kind"], edited["metadata"]["name"])
+    patched = evidence_model.Evidence.of(
+        tuple(edited if (o.get("kind"), objects.name(o)) == key else o for o in evidence.objects)
+    )
+    opened, _ = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
+    return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
 
 
 def identity(

@@ -65,13 +65,14 @@ class PeerSpec:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PortSpec:
-    protocol: str = "TCP"
+    protocol: str | None = "TCP"
+    """None: any protocol (an AdminNetworkPolicy namedPort takes the container port's)."""
     port: int | str | None = None
     end_port: int | None = None
 
     def matches_number(self, port: int, protocol: str) -> bool:
         """Whether a numeric (or absent) port entry admits `port`; named entries never do here."""
-        if self.protocol != protocol or isinstance(self.port, str):
+        if not self.admits_protocol(protocol) or isinstance(self.port, str):
             return False
         if self.port is None:
             return True
@@ -79,7 +80,12 @@ class PortSpec:
             return self.port <= port <= self.end_port
         return self.port == port
 
+    def admits_protocol(self, protocol: str) -> bool:
+        return self.protocol is None or self.protocol == protocol
+
     def describe(self) -> str:
+        if self.protocol is None:
+            return f"port {self.port!r}"
         if self.port is None:
             return f"{self.protocol} (all ports)"
         if self.end_port is not None:
@@ -186,6 +192,13 @@ def parse(obj: Mapping[str, Any]) -> Policy | Invalid:
     )
 
 
+def selector_problems(raw: Any, where: str = "selector") -> list[str]:
+    """What API validation would reject in a label selector (empty when it is valid)."""
+    problems: list[str] = []
+    _selector(raw, where, problems)
+    return problems
+
+
 def _selector(raw: Any, where: str, problems: list[str]) -> Mapping[str, Any] | None:
     if raw is None:
         return None
@@ -279,7 +292,7 @@ def _ip_block(raw: Any, where: str, problems: list[str]) -> IPBlock | None:
     if not isinstance(raw, dict):
         problems.append(f"{where}: must be a mapping")
         return None
-    cidr = _network(raw.get("cidr"), f"{where}.cidr", problems)
+    cidr = network(raw.get("cidr"), f"{where}.cidr", problems)
     if cidr is None:
         return None
     excepts = []
@@ -288,7 +301,7 @@ def _ip_block(raw: Any, where: str, problems: list[str]) -> IPBlock | None:
         problems.append(f"{where}.except: must be a list of CIDRs")
         return None
     for i, text in enumerate(objects.as_list(raw_except)):
-        net = _network(text, f"{where}.except[{i}]", problems)
+        net = network(text, f"{where}.except[{i}]", problems)
         if net is None:
             return None
         strict_subset = (
@@ -305,7 +318,7 @@ def _ip_block(raw: Any, where: str, problems: list[str]) -> IPBlock | None:
     return IPBlock(cidr=cidr, excepts=tuple(excepts))
 
 
-def _network(text: Any, where: str, problems: list[str]) -> Network | None:
+def network(text: Any, where: str, problems: list[str]) -> Network | None:
     if not isinstance(text, str) or not text:
         problems.append(f"{where}: required (a CIDR such as 10.0.0.0/16)")
         return None

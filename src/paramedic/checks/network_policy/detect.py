@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -13,7 +14,7 @@ from paramedic import errors
 from paramedic.checks import model
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
-from paramedic.netpol import cluster, engine, explain, patch, peers
+from paramedic.netpol import cluster, engine, explain, form, patch, peers
 from paramedic.netpol import model as netpol_model
 from paramedic.netpol import scope as netpol_scope
 
@@ -31,6 +32,9 @@ class Observed:
     unsure: bool
     """A policy could not be read or parsed: 'allowed' is not certain."""
     gaps: tuple[str, ...]
+    unmodelled: tuple[netpol_model.Unmodelled, ...] = ()
+    """Policy objects that could block these flows but that no layer evaluates."""
+    semantics: netpol_model.Semantics = netpol_model.DEFAULT
 
 
 Flow = tuple[Any, Any, Any, Any]
@@ -56,13 +60,14 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
     targets = netpol_scope.targets(ev, scope, protocol)
     if not targets:
         return _unresolved_target(ev, scope, sources)
+    semantics, cni_why = engine.semantics_for(ev, "auto")
     try:
         results = [
-            (src, dst, port, engine.check_flow(ev, src, dst, port, protocol))
+            (src, dst, port, engine.check_flow(ev, src, dst, port, protocol, semantics))
             for src in sources
             for dst, port in targets
         ]
-        dns_results = engine.dns_egress(ev, sources[0])
+        dns_results = engine.dns_egress(ev, sources[0], semantics)
     except errors.InputError as exc:  # a malformed port or protocol in a hand-made bundle
         return _finding(
             model.Verdict.INCONCLUSIVE,
@@ -79,7 +84,13 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
         if not r.egress.allowed
     )[:2]
     invalid = tuple(dict.fromkeys(line for *_, r in results for line in r.invalid))
-    invalid_cites = tuple(model.Cite(text=line, source="NetworkPolicy") for line in invalid)
+    invalid_cites = tuple(
+        model.Cite(text=line, source=line.partition(" is invalid")[0]) for line in invalid
+    )
+    unmodelled = tuple({u.ref: u for *_, r in results for u in r.unmodelled}.values())
+    unmodelled_cites = tuple(
+        model.Cite(text=f"not evaluated: {u.ref}: {u.why}", source=u.ref) for u in unmodelled
+    )
     # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
     gaps = tuple(g for g in ev.gaps if "networkpolic" in g.lower())
     gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
@@ -91,10 +102,14 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
             "flows": [r.as_dict() for *_, r in results[:50]],
             "dns_egress_blocked": any(not r.egress.allowed for r in dns_results),
             "dns_egress": [r.as_dict() for r in dns_results if not r.egress.allowed],
+            "cni": cni_why,
+            "unmodelled": [u.as_dict() for u in unmodelled],
         },
-        extra=(*invalid_cites, *gap_cites, *dns_cites),
+        extra=(*invalid_cites, *unmodelled_cites, *gap_cites, *dns_cites),
         unsure=bool(invalid or gaps),
         gaps=gaps,
+        unmodelled=unmodelled,
+        semantics=semantics,
     )
 
 
@@ -103,26 +118,50 @@ def verdict(ctx: model.Context, seen: Observed) -> model.Finding:
     ev, scope = ctx.evidence, ctx.scope
     denied = [item for item in seen.results if not item[3].allowed]
     if not denied:
+        if seen.unmodelled and not seen.unsure:
+            return _unmodelled(scope, seen)
         return _allowed(scope, seen.results, seen.details, seen.extra, seen.unsure)
-    finding = _blocked(ev, scope, seen.results, denied, seen.protocol, seen.details, seen.extra)
-    if seen.gaps:
+    finding = _blocked(ev, scope, seen, denied)
+    if seen.gaps or seen.unmodelled:
         return dataclasses.replace(finding, confidence=model.Confidence.MEDIUM)
     return finding
 
 
+def _unmodelled(scope: resolve.Scope, seen: Observed) -> model.Finding:
+    """Allowed by every layer evaluated, but something unevaluated could still block it."""
+    refs = [u.ref for u in seen.unmodelled]
+    shown = ", ".join(refs[:3]) + (f" and {len(refs) - 3} more" if len(refs) > 3 else "")
+    return _finding(
+        model.Verdict.INCONCLUSIVE,
+        f"the policies evaluated allow {scope.source} to reach {scope.target} on port "
+        f"{scope.port}, but {shown} could still block it (not evaluated)",
+        evidence=seen.extra,
+        details=seen.details,
+        missing="; ".join(dict.fromkeys(u.command for u in seen.unmodelled[:3])),
+    )
+
+
+def _blockers(d: netpol_model.DirectionResult) -> tuple[str, ...]:
+    """What blocks one side: the deciding admin/baseline policy, else the isolating ones."""
+    if d.decided_by is not None and d.decided_by.layer != "networkpolicy":
+        return (d.decided_by.ref,)
+    return d.policies
+
+
 def _blocked(
-    ev: evidence_model.Evidence,
-    scope: resolve.Scope,
-    results: list[Any],
-    denied: list[Any],
-    protocol: str,
-    details: dict[str, Any],
-    extra: tuple[model.Cite, ...],
+    ev: evidence_model.Evidence, scope: resolve.Scope, observed: Observed, denied: list[Any]
 ) -> model.Finding:
+    results, protocol = observed.results, observed.protocol
+    details, extra = observed.details, observed.extra
     src, dst, port, first = denied[0]
-    fix = patch.minimal_patch(ev, first, src, dst, port, protocol)
+    fix = patch.minimal_patch(ev, first, src, dst, port, protocol, observed.semantics)
     sides = sorted({str(d.direction) for *_, r in denied for d in r.blocking})
-    policies = sorted({p for *_, r in denied for d in r.blocking for p in d.policies})
+    policies = sorted({p for *_, r in denied for d in r.blocking for p in _blockers(d)})
+    admin = any(
+        d.decided_by is not None and d.decided_by.layer == "admin"
+        for *_, r in denied
+        for d in r.blocking
+    )
     cites = [
         model.Cite(
             text=f"{len(denied)} of {len(results)} flows denied, e.g. {first.summary()}",
@@ -163,10 +202,10 @@ def _blocked(
         blocking_sides=sides,
         blocking_policies=policies,
     )
-    names = [f"{objects.namespace(o)}/{objects.name(o)}" for o in fix.objects]
+    names = [objects.ref(o).partition(" ")[2] for o in fix.objects]
     steps = tuple(
         model.FixStep(
-            description=f"Create NetworkPolicy {n} (paste as is)",
+            description=f"Create {o['kind']} {n} (paste as is)",
             language="shell",
             content="kubectl apply -f - <<'EOF'\n" + yaml.safe_dump(o, sort_keys=False) + "EOF\n",
             action={"op": "create", "object": o},
@@ -178,9 +217,7 @@ def _blocked(
         f"{p.command}"
         for p in fix.in_place
     )
-    rollback = "; ".join(
-        f"kubectl -n {n.split('/')[0]} delete networkpolicy {n.split('/')[1]}" for n in names
-    )
+    rollback = "; ".join(_delete(o) for o in fix.objects)
     port_text = f"{protocol} {port}" + (
         f" (Service port {scope.port})" if scope.port not in (None, port) else ""
     )
@@ -198,14 +235,34 @@ def _blocked(
             alternatives=alternatives,
             rollback=rollback,
         ),
-        why="NetworkPolicies only add allowances: once a policy isolates a pod for a direction, "
-        "the union of all rules of all policies selecting it is what passes, in no order. "
-        "A new policy that selects only these pods and admits only this peer (namespace by name "
-        "plus its identifying labels) on this protocol and port opens exactly the listed flows "
-        "and leaves every other denial in place; rollback is one delete.",
+        why=_ADMIN_WHY if admin else _WHY,
         verify=_verify(scope),
         details=details,
     )
+
+
+_WHY = (
+    "NetworkPolicies only add allowances: once a policy isolates a pod for a direction, "
+    "the union of all rules of all policies selecting it is what passes, in no order. "
+    "A new policy that selects only these pods and admits only this peer (namespace by name "
+    "plus its identifying labels) on this protocol and port opens exactly the listed flows "
+    "and leaves every other denial in place; rollback is one delete."
+)
+_ADMIN_WHY = (
+    "An AdminNetworkPolicy is evaluated before every NetworkPolicy: lower priority numbers "
+    "first, rules in order, and an Allow or Deny there is final, so no NetworkPolicy can open "
+    "what it denies. An Allow rule that admits only this peer on this port, in a policy of "
+    "higher precedence (a lower priority number) selecting only these pods, opens exactly the "
+    "listed flows and leaves the Deny in place for everything else; rollback is one delete."
+)
+
+
+def _delete(obj: Mapping[str, Any]) -> str:
+    kind = str(obj["kind"])
+    if kind == "NetworkPolicy":
+        return f"kubectl -n {objects.namespace(obj)} delete networkpolicy {objects.name(obj)}"
+    group = str(obj["apiVersion"]).rpartition("/")[0]
+    return f"kubectl delete {form.resource(kind, group)} {objects.name(obj)}"
 
 
 def _allowed(
@@ -231,7 +288,7 @@ def _allowed(
         confidence=model.Confidence.HIGH,
         evidence=(*cites, *extra),
         details=details,
-        missing="fix the invalid NetworkPolicies listed (or grant `list networkpolicies`), "
+        missing="fix the invalid policies listed (or grant `list networkpolicies`), "
         "then diagnose again"
         if has_invalid
         else "",

@@ -1,0 +1,52 @@
+"""Which CNI enforces policy, read from the evidence (`--cni auto`), and why we think so.
+
+Evidence, strongest first: the CNI's agent pods or DaemonSet (`cilium` / `cilium-agent`,
+`calico-node`), then its CustomResourceDefinitions or any object of its API groups
+(`cilium.io`; `projectcalico.org`, `crd.projectcalico.org`). Nothing found: upstream semantics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from paramedic.kube import objects
+from paramedic.netpol import cluster
+
+AGENTS = {"cilium": ("cilium", "cilium-agent"), "calico": ("calico-node",)}
+GROUPS = {
+    "cilium": ("cilium.io",),
+    "calico": ("projectcalico.org", "crd.projectcalico.org"),
+}
+
+
+def _agent_of(obj: Mapping[str, Any]) -> str | None:
+    labels = objects.labels(obj)
+    names = {labels.get("k8s-app", ""), labels.get("app.kubernetes.io/name", "")}
+    if obj.get("kind") == "DaemonSet":
+        names.add(objects.name(obj))
+    for cni, agents in AGENTS.items():
+        if names & set(agents):
+            return cni
+    return None
+
+
+def detect(view: cluster.Cluster) -> tuple[str, str]:
+    """(cni name, why): 'calico' | 'cilium' | 'upstream'."""
+    for kind in ("DaemonSet", "Pod"):
+        for obj in view.objects(kind):
+            cni = _agent_of(obj)
+            if cni is not None:
+                return cni, f"{kind} {objects.namespace(obj)}/{objects.name(obj)} is its agent"
+    for obj in view.objects("CustomResourceDefinition"):
+        for cni, groups in GROUPS.items():
+            if objects.name(obj).endswith(tuple(f".{g}" for g in groups)):
+                return cni, f"CustomResourceDefinition {objects.name(obj)} is installed"
+    if view.evidence is not None:
+        for kind, items in view.evidence.index.by_kind.items():
+            for obj in items[:1]:
+                group = str(obj.get("apiVersion") or "").rpartition("/")[0]
+                for cni, groups in GROUPS.items():
+                    if group in groups:
+                        return cni, f"the evidence holds {kind} objects ({group})"
+    return "upstream", "no Calico or Cilium agent, CRD or object in the evidence"
