@@ -160,3 +160,12 @@ def test_deep_netpol_expectations_are_one_line_exit_2(tmp_path):
     done = _paramedic("netpol", "assert", str(SEED), str(path))
     assert done.returncode == 2, done.stderr
     assert f"{path}: nested too deeply" in done.stderr
+
+
+@pytest.mark.parametrize("levels", [600, 1_200])
+def test_a_deeply_nested_kubeconfig_is_one_line_exit_2_not_an_abort(tmp_path, levels):
+    path = tmp_path / "kubeconfig"
+    path.write_text("".join(" " * i + "a:\n" for i in range(levels)))
+    done = _paramedic("diagnose", "--kubeconfig", str(path), "--from", "a", "--to", "b")
+    assert done.returncode == 2, done.stderr
+    assert f"{path}: nested too deeply for a configuration file" in done.stderr

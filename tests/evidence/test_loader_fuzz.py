@@ -153,7 +153,11 @@ contexts:
 @FUZZ
 @given(
     cut=st.integers(0, len(_KUBECONFIG)),
-    insert=st.one_of(yaml_text, st.sampled_from(["exec: 1", "tokenFile: ''", "&a [*a]"])),
+    insert=st.one_of(
+        yaml_text,
+        st.sampled_from(["exec: 1", "tokenFile: ''", "&a [*a]"]),
+        st.builds(lambda n: "".join(" " * i + "a:\n" for i in range(n)), st.integers(50, 1_200)),
+    ),
 )
 def test_kubeconfig_path(cut, insert):
     with tempfile.TemporaryDirectory() as tmp:

@@ -29,8 +29,15 @@ MAX_NODES = 50_000_000
 """Most nodes (scalars, mappings, sequences) one file may describe: a 478 MB `kubectl get -A -o
 yaml` dump of 350,000 objects holds about 29 million."""
 
+SHALLOW_INDENT_COLUMNS = 60
+SHALLOW_FLOW_OPENERS = 128
+"""Limits of `check_shallow`: files parsed by PyYAML's pure-Python composer (the Kubernetes
+client's kubeconfig loader), which recurses per level and aborts the interpreter (not a
+RecursionError) when a deep document exhausts the stack."""
+
 _DEEP_LINE = re2.compile(b"\\n[ \\t?:-]{%d}" % MAX_INDENT_COLUMNS)
 _DEEP_START = re2.compile(b"[ \\t?:-]{%d}" % MAX_INDENT_COLUMNS)
+_SHALLOW_LINE = re2.compile(b"(?:^|\\n)[ \\t?:-]{%d}" % SHALLOW_INDENT_COLUMNS)
 
 
 def check(data: bytes, *, where: str) -> None:
@@ -41,6 +48,23 @@ def check(data: bytes, *, where: str) -> None:
         raise errors.BundleError(
             f"{where}: nested too deeply (a line indented over {MAX_INDENT_COLUMNS} columns)"
         )
+    _check_nodes(data, where=where)
+
+
+def check_shallow(data: bytes, *, where: str) -> None:
+    """`check`, with the tighter nesting of a small configuration file (a kubeconfig): no line
+    indented over SHALLOW_INDENT_COLUMNS, at most SHALLOW_FLOW_OPENERS `[`/`{` in all."""
+    flows = data.count(b"[") + data.count(b"{")
+    if _SHALLOW_LINE.search(data) or flows > SHALLOW_FLOW_OPENERS:
+        raise errors.BundleError(
+            f"{where}: nested too deeply for a configuration file (over"
+            f" {SHALLOW_INDENT_COLUMNS} columns of indentation or {SHALLOW_FLOW_OPENERS}"
+            " brackets)"
+        )
+    _check_nodes(data, where=where)
+
+
+def _check_nodes(data: bytes, *, where: str) -> None:
     nodes = data.count(b"\n") + data.count(b",") + data.count(b"[") + data.count(b"{")
     if nodes > MAX_NODES:
         raise errors.BundleError(
