@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from paramedic import errors
-from paramedic.evidence import archive, budget, bundle, logscan, text_files
+from paramedic.evidence import archive, budget, bundle, logscan, text_files, yaml_list
 
 SEED = Path(__file__).resolve().parents[2] / "src" / "paramedic" / "demos" / "seed"
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-0", "namespace": "data"}}
@@ -169,3 +169,51 @@ def test_a_deeply_nested_kubeconfig_is_one_line_exit_2_not_an_abort(tmp_path, le
     done = _paramedic("diagnose", "--kubeconfig", str(path), "--from", "a", "--to", "b")
     assert done.returncode == 2, done.stderr
     assert f"{path}: nested too deeply for a configuration file" in done.stderr
+
+
+def _kubectl_list(items: list[dict]) -> str:
+    """A List as kubectl prints it: items at column 0."""
+    body = yaml.safe_dump(items, sort_keys=False)
+    return f"apiVersion: v1\nitems:\n{body}kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+
+
+def test_a_kubectl_list_parsed_in_slices_equals_the_whole_parse(tmp_path, monkeypatch):
+    objects = yaml.safe_load((SEED / "objects.yaml").read_text())
+    items = objects["items"] if isinstance(objects, dict) else objects
+    path = tmp_path / "objects.yaml"
+    path.write_text(_kubectl_list(items))
+    monkeypatch.setattr(yaml_list, "CHUNK_BYTES", 1_000)
+    sliced = bundle.load(path).objects
+    monkeypatch.setattr(yaml_list, "parse", lambda *a, **k: None)
+    assert sliced == bundle.load(path).objects
+    assert len(sliced) == len(items)
+
+
+def test_an_error_in_a_later_slice_names_the_line_of_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(yaml_list, "CHUNK_BYTES", 100)
+    items = [POD] * 30
+    text = _kubectl_list(items)
+    lines = text.splitlines()
+    broken = max(i for i, line in enumerate(lines) if line.startswith("- ")) + 1
+    lines[broken] = "  kind: 'unterminated"
+    path = tmp_path / "objects.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(errors.BundleError, match=rf"objects\.yaml: line {broken + 1}"):
+        bundle.load(path)
+
+
+def test_a_dense_kubectl_list_stops_at_the_node_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(budget, "MAX_NODES", 5_000)
+    monkeypatch.setattr(yaml_list, "CHUNK_BYTES", 2_000)
+    path = tmp_path / "objects.yaml"
+    path.write_text(_kubectl_list([{"a": [[]] * 50}] * 500))
+    with pytest.raises(errors.BundleError, match=r"too many YAML/JSON nodes"):
+        bundle.load(path)
+
+
+def test_deep_nesting_inside_a_kubectl_list_item_is_refused(tmp_path):
+    path = tmp_path / "objects.yaml"
+    path.write_text("apiVersion: v1\nitems:\n- " + DEEP_BLOCK + "kind: List\n")
+    done = _paramedic("diagnose", str(path), "--from", "a", "--to", "b")
+    assert done.returncode == 2, done.stderr
+    assert f"{path}: nested too deeply" in done.stderr

@@ -42,13 +42,18 @@ _SHALLOW_LINE = re2.compile(b"(?:^|\\n)[ \\t?:-]{%d}" % SHALLOW_INDENT_COLUMNS)
 
 def check(data: bytes, *, where: str) -> None:
     """Refuse `data` (the bytes of a YAML or JSON file) when it is over the parse budget."""
+    check_depth(data, where=where)
+    _check_nodes(data, where=where)
+
+
+def check_depth(data: bytes, *, where: str) -> None:
+    """The nesting half of `check` (for a slice of a file whose nodes are counted as built)."""
     if _DEEP_START.match(data[: MAX_INDENT_COLUMNS + 4].lstrip(b"\xef\xbb\xbf")) or (
         _DEEP_LINE.search(data)
     ):
         raise errors.BundleError(
             f"{where}: nested too deeply (a line indented over {MAX_INDENT_COLUMNS} columns)"
         )
-    _check_nodes(data, where=where)
 
 
 def check_shallow(data: bytes, *, where: str) -> None:
