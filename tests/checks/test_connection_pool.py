@@ -270,3 +270,24 @@ def test_a_per_role_connection_limit_is_named_and_raised_instead_of_max_connecti
     assert finding.summary == 'role "user_service" reached its CONNECTION LIMIT (SQLSTATE 53300)'
     assert finding.fix is not None
     assert finding.fix.steps[0].content == 'ALTER ROLE "user_service" CONNECTION LIMIT 40;'
+
+
+@pytest.mark.parametrize(
+    ("replicas", "verdict"),
+    [(12, model.Verdict.CAUSE), (2, model.Verdict.WARNING)],
+    ids=["over-at-steady-state-is-a-cause", "over-only-at-peak-is-a-warning"],
+)
+def test_pools_that_overcommit_at_steady_state_are_a_cause_without_any_log(
+    replicas: int, verdict: model.Verdict
+) -> None:
+    def edit(objects: Objects) -> None:
+        _get(objects, "Deployment", "user-service")["spec"]["replicas"] = replicas
+
+    ctx = checkctx.context("too-many-connections", edit, logs={}, probes=())
+    finding = connection_pool.run(ctx)
+    steady, usable = finding.details["demand_steady"], finding.details["usable_slots"]
+    assert (finding.verdict, steady > usable) == (verdict, verdict is model.Verdict.CAUSE)
+    assert finding.details["demand_peak"] > usable
+    if verdict is model.Verdict.CAUSE:
+        assert finding.summary.startswith(f"the pools already open up to {steady} connections")
+        assert finding.confidence is model.Confidence.MEDIUM

@@ -121,7 +121,7 @@ def test_a_forbidden_port_forward_is_a_gap(pg: Any, tmp_path: Path) -> None:
     assert evidence.probes_of("postgres") == ()
     assert any(
         g.startswith("database probe not run: port-forward to data/profile-db-0: HTTP 403")
-        for g in evidence.gaps
+        for g in map(str, evidence.gaps)
     ), (evidence.gaps, evidence.probes)
 
 

@@ -147,8 +147,8 @@ def test_a_forbidden_request_becomes_a_gap_and_the_rest_is_gathered(
 ) -> None:
     server.forbidden.add(rule)
     evidence = gather(kubeconfig)
-    assert any(g.startswith(gap) for g in evidence.gaps), evidence.gaps
-    assert "user tester" in next(g for g in evidence.gaps if g.startswith(gap))
+    assert any(g.startswith(gap) for g in map(str, evidence.gaps)), evidence.gaps
+    assert "user tester" in next(g for g in map(str, evidence.gaps) if g.startswith(gap))
     assert evidence.get("Deployment", "app", "user-service") is not None
     assert evidence.get("Service", "data", "profile-db") is not None
 
@@ -172,7 +172,7 @@ def test_a_missing_metrics_api_becomes_a_gap(tmp_path: Path) -> None:
     with seed_server(metrics=False) as srv:
         evidence = gather(srv.kubeconfig(tmp_path / "k", namespace="app"))
     assert evidence.metrics == ()
-    assert any("metrics.k8s.io" in g for g in evidence.gaps)
+    assert any("metrics.k8s.io" in g for g in map(str, evidence.gaps))
 
 
 def test_a_slow_api_server_cannot_make_gathering_outlast_the_timeout(
@@ -184,7 +184,8 @@ def test_a_slow_api_server_cannot_make_gathering_outlast_the_timeout(
     elapsed = time.monotonic() - started
     assert elapsed < 15  # the slow endpoint would hold a request for 60 s
     assert any(
-        "networkpolicies" in g and ("timed out" in g or "--timeout" in g) for g in evidence.gaps
+        "networkpolicies" in g and ("timed out" in g or "--timeout" in g)
+        for g in map(str, evidence.gaps)
     )
     assert evidence.get("Deployment", "app", "user-service") is not None
 
@@ -347,7 +348,7 @@ def test_when_namespaces_cannot_be_listed_the_involved_ones_are_read_by_name(
         "data",
         "kube-system",
     }
-    assert any(g.startswith("cannot list namespaces: forbidden") for g in evidence.gaps)
+    assert any(g.startswith("cannot list namespaces: forbidden") for g in map(str, evidence.gaps))
 
 
 def test_a_failing_api_server_answer_becomes_a_gap(
@@ -355,7 +356,7 @@ def test_a_failing_api_server_answer_becomes_a_gap(
 ) -> None:
     server.broken.add("/api/v1/namespaces/app/events")
     evidence = gather(kubeconfig)
-    assert "cannot list events in app: HTTP 500" in evidence.gaps
+    assert "cannot list events in app: HTTP 500" in map(str, evidence.gaps)
     assert evidence.get("Deployment", "app", "user-service") is not None
 
 

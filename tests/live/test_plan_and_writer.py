@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from paramedic import errors
-from paramedic.evidence import bundle, demos, model, writer
+from paramedic.evidence import bundle, demos, model, needs, writer
 from paramedic.gather import plan
 
 
@@ -173,3 +173,44 @@ def test_an_existing_output_is_never_overwritten(tmp_path: Path) -> None:
     with pytest.raises(errors.InputError, match="already exists"):
         writer.write(demos.load(demos.DEFAULT), tmp_path / "taken.tar.gz")
     assert (tmp_path / "taken.tar.gz").read_text() == "precious"
+
+
+def test_structured_gaps_survive_the_round_trip_as_readable_lines(tmp_path: Path) -> None:
+    gaps = (
+        model.Gap("NetworkPolicy", "data", "cannot list networkpolicies in data: forbidden"),
+        model.Gap("Node", "", "cannot list nodes: forbidden"),
+        model.Gap("", "", "database probe not run: no password"),
+    )
+    evidence = model.Evidence.of(demos.load("seed").objects, gaps=gaps)
+    out = tmp_path / "b"
+    writer.write(evidence, out)
+    assert (out / "gaps.txt").read_text().splitlines() == [
+        "[NetworkPolicy data] cannot list networkpolicies in data: forbidden",
+        "[Node] cannot list nodes: forbidden",
+        "database probe not run: no password",
+    ]
+    assert bundle.load(out).gaps == gaps
+
+
+def test_needs_become_list_requests_only_beyond_what_resolution_fetches() -> None:
+    wanted = [
+        needs.Need("Pod"),  # resolution fetches the incident's pods by name or selector
+        needs.Need("Secret", needs.Scope.REFERENCED),  # ... and the Secrets they reference
+        needs.Need("NetworkPolicy", needs.Scope.NAMESPACES),
+        needs.Need("Node", needs.Scope.CLUSTER),
+        needs.Need("Namespace", needs.Scope.NAMESPACES),  # cluster-scoped: listed once
+        needs.Need("Pod", needs.Scope.TARGET),
+        needs.Need("ConfigMap", needs.Scope.DNS),  # resolution gets kube-system/coredns
+        needs.Need("Lease", needs.Scope.DNS, api="coordination.k8s.io/v1"),
+        needs.Need.logs(needs.Scope.SOURCE),
+    ]
+    assert plan.listings(wanted, "app", "data") == [
+        ("Lease", "kube-system"),
+        ("Namespace", None),
+        ("NetworkPolicy", "app"),
+        ("NetworkPolicy", "data"),
+        ("Node", None),
+        ("Pod", "data"),
+    ]
+    assert plan.resources(wanted)["Lease"] == ("/apis/coordination.k8s.io/v1", "leases")
+    assert plan.unknown([needs.Need("Widget")]) == [needs.Need("Widget")]

@@ -76,7 +76,7 @@ def test_probe_pod_is_deleted_even_when_it_never_finishes(
     monkeypatch.setattr(server, "_create_pod", pending)
     evidence = gather(kubeconfig, probe_pod=True, total=5)
     assert len(server.deleted) == 1
-    assert any("did not finish within --timeout" in g for g in evidence.gaps)
+    assert any("did not finish within --timeout" in g for g in map(str, evidence.gaps))
     assert evidence.probes == ()
 
 
@@ -85,7 +85,9 @@ def test_a_forbidden_pod_create_is_a_gap_not_a_crash(
 ) -> None:
     server.forbidden.add(("create", "pods", "app"))
     evidence = gather(kubeconfig, probe_pod=True)
-    assert any(g.startswith("probe pod not created in app: forbidden") for g in evidence.gaps)
+    assert any(
+        g.startswith("probe pod not created in app: forbidden") for g in map(str, evidence.gaps)
+    )
     assert server.deleted == []
 
 
@@ -237,5 +239,5 @@ def test_an_image_that_cannot_be_pulled_is_a_gap_naming_probe_image(
         ],
     }
     evidence = gather(kubeconfig, probe_pod=True)
-    assert any("ImagePullBackOff" in g and "--probe-image" in g for g in evidence.gaps)
+    assert any("ImagePullBackOff" in g and "--probe-image" in g for g in map(str, evidence.gaps))
     assert len(server.deleted) == 1

@@ -112,10 +112,16 @@ def test_invalid_policy_turns_ruled_out_into_inconclusive_and_names_it():
 def test_unreadable_policies_lower_certainty(demo, verdict, confidence):
     base = demos.load(demo)
     gap = "cannot list networkpolicies in app: forbidden"
-    ev = evidence_model.Evidence.of(base.objects, incident=base.incident, gaps=(gap,))
+    unrelated = evidence_model.Gap("Event", "app", "cannot list events in app: forbidden")
+    ev = evidence_model.Evidence.of(
+        base.objects,
+        incident=base.incident,
+        gaps=(unrelated, evidence_model.Gap("NetworkPolicy", "app", gap)),
+    )
     finding = network_policy.run(context(ev))
     assert (finding.verdict, finding.confidence) == (verdict, confidence)
     assert any(gap in c.text for c in finding.evidence)
+    assert not any("events" in c.text for c in finding.evidence)
 
 
 def _external(*policies: dict, probes: tuple = ()) -> evidence_model.Evidence:

@@ -243,13 +243,14 @@ def _assemble(
 
     logs, skipped = text_files.logs(read, log_names)
 
-    gaps: list[str] = []
+    gaps: list[model.Gap] = []
     raw = read(layout.GAPS)
     if raw is not None:
         # What the live gatherer could not read: checks lower their confidence for it, so a
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
-        gaps = text_files.gap_lines(raw, where=f"{where}/{layout.GAPS}")
-    gaps += text_files.skipped_logs(skipped)
+        lines = text_files.gap_lines(raw, where=f"{where}/{layout.GAPS}")
+        gaps = [model.Gap.parse(line) for line in lines]
+    gaps += [model.Gap("logs", "", line) for line in text_files.skipped_logs(skipped)]
 
     cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(
@@ -266,11 +267,11 @@ def _assemble(
 
 def _cloud(
     read: Reader, names: list[str], *, where: str, strict: bool
-) -> tuple[list[model.CloudDocument], tuple[str, ...]]:
+) -> tuple[list[model.CloudDocument], tuple[model.Gap, ...]]:
     """cloud/<provider>/*.json: the documents, and a gap line for each file that cannot be read
     (or, when strict, the first such file's BundleError)."""
     docs: list[model.CloudDocument] = []
-    gaps: list[str] = []
+    gaps: list[model.Gap] = []
     for rel in names:
         parts = rel.split("/")
         data = read(rel) or b""  # a link or special file stays an error for the whole bundle
@@ -283,7 +284,7 @@ def _cloud(
         except errors.BundleError as exc:
             if strict:
                 raise
-            gaps.append(f"{exc} (cloud file not used)")
+            gaps.append(model.Gap("cloud", "", f"{exc} (cloud file not used)"))
     return docs, tuple(gaps)
 
 

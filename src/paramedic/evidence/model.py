@@ -2,13 +2,15 @@
 
 Kubernetes objects stay the plain dicts the API returns. The index only groups them by kind
 and (namespace, name) so that checks can look things up without scanning everything.
-Gathering problems ("cannot list networkpolicies in data: forbidden") are kept as `gaps`
-so a check can say *inconclusive* and name what is missing instead of guessing.
+Gathering problems are kept as `gaps`, each a `Gap(kind, namespace, reason)` ("NetworkPolicy",
+"data", "cannot list networkpolicies in data: forbidden"), so a check can say *inconclusive*
+and name what is missing instead of guessing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,6 +18,49 @@ from paramedic.evidence import probes_file
 
 KubeObject = dict[str, Any]
 LogKey = tuple[str, str, str]  # (namespace, pod, container)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Gap:
+    """What could not be gathered: the kind ('NetworkPolicy', 'logs', 'metrics', 'probe:tcp'; ''
+    when not about one kind), its namespace ('' for cluster-wide or not known) and the reason as
+    people read it ("cannot list networkpolicies in data: forbidden (for user alice)").
+
+    In a bundle's gaps.txt a gap is one line, `[Kind namespace] reason` (`[Kind] reason` when
+    cluster-wide, the bare reason when not about one kind); `parse` reads both, so older bundles
+    that hold bare lines still load."""
+
+    kind: str
+    namespace: str
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+    def line(self) -> str:
+        """The gaps.txt line."""
+        if not self.kind:
+            return self.reason
+        where = f" {self.namespace}" if self.namespace else ""
+        return f"[{self.kind}{where}] {self.reason}"
+
+    @classmethod
+    def parse(cls, line: str) -> Gap:
+        m = _GAP_LINE.match(line.strip())
+        if m is None:
+            return cls("", "", line.strip())
+        return cls(m["kind"], m["namespace"] or "", m["reason"])
+
+    def about(self, kind: str, namespaces: Iterable[str] | None = None) -> bool:
+        """Whether this gap hides evidence of `kind` (in one of `namespaces`, when given)."""
+        if self.kind != kind:
+            return False
+        return namespaces is None or not self.namespace or self.namespace in set(namespaces)
+
+
+_GAP_LINE = re.compile(
+    r"^\[(?P<kind>[A-Za-z][\w:.-]*)(?: (?P<namespace>[a-z0-9.-]+))?\] (?P<reason>.+)$"
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,8 +136,8 @@ class Evidence:
     incident: Incident | None = None
     provenance: str = ""
     """Where the evidence came from: "bundle ./incident-42", "live cluster prod-eu", "demo seed"."""
-    gaps: tuple[str, ...] = ()
-    """What could not be gathered, one line each."""
+    gaps: tuple[Gap, ...] = ()
+    """What could not be gathered."""
     cloud: tuple[CloudDocument, ...] = ()
     """Cloud network rules and inventories (security groups, firewall rules, NSGs, interfaces)."""
 
@@ -106,7 +151,7 @@ class Evidence:
         probes: Iterable[probes_file.ProbeResult] = (),
         incident: Incident | None = None,
         provenance: str = "",
-        gaps: Iterable[str] = (),
+        gaps: Iterable[Gap | str] = (),
         cloud: Iterable[CloudDocument] = (),
     ) -> Evidence:
         objs = tuple(objects)
@@ -118,7 +163,7 @@ class Evidence:
             probes=tuple(probes),
             incident=incident,
             provenance=provenance,
-            gaps=tuple(gaps),
+            gaps=tuple(g if isinstance(g, Gap) else Gap.parse(g) for g in gaps),
             cloud=tuple(cloud),
         )
 
@@ -140,6 +185,12 @@ class Evidence:
     def probes_of(self, kind: str) -> tuple[probes_file.ProbeResult, ...]:
         """Recorded probe results of one kind ("tcp", "dns", "postgres")."""
         return tuple(p for p in self.probes if p.kind == kind)
+
+    def gaps_about(
+        self, kind: str, namespaces: Iterable[str] | None = None
+    ) -> tuple[Gap, ...]:
+        """The gaps that hide evidence of `kind` (in one of `namespaces`, when given)."""
+        return tuple(g for g in self.gaps if g.about(kind, namespaces))
 
     def cloud_of(self, provider: str, kind: str) -> tuple[CloudDocument, ...]:
         """The cloud documents of one provider and kind ("aws", "SecurityGroups")."""

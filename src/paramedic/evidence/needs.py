@@ -9,6 +9,9 @@ A need is one of:
 - resource metrics (PodMetrics) of a side: `Need.metrics(Scope.TARGET)`;
 - a probe result: `Need.probe("postgres")` (probes are run on request, never gathered silently).
 
+A need is required unless marked `optional`: without it (absent, or hidden by a gap) the check
+can not rule its cause out, and says inconclusive with the command that gets it.
+
 Scopes say where: the objects resolving the incident finds (`INCIDENT`: the source's workload
 and pods, the target Service, its endpoints and pods, their owners), the Secrets and ConfigMaps
 their pod specs reference (`REFERENCED`), every object of the kind in the source and target
@@ -45,6 +48,11 @@ class Need:
     """group/version of a kind the gatherer does not know ('policy/v1'); '' for known kinds."""
     plural: str = dataclasses.field(default="", kw_only=True)
     """The resource name in API paths, when it is not lower(kind) + 's'."""
+    optional: bool = dataclasses.field(default=False, kw_only=True)
+    """The check decides without it (it only adds detail or a fix); a need that is not optional
+    must be present for the check to rule its cause out (checks.verdicts)."""
+    instead: tuple[Need, ...] = dataclasses.field(default=(), kw_only=True)
+    """Other evidence that stands in for this one (client logs or a postgres probe)."""
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -52,16 +60,17 @@ class Need:
         object.__setattr__(self, "scope", Scope(self.scope))
 
     @classmethod
-    def logs(cls, scope: Scope) -> Need:
-        return cls(LOGS, scope)
+    def logs(cls, scope: Scope, *, optional: bool = False, instead: tuple[Need, ...] = ()) -> Need:
+        return cls(LOGS, scope, optional=optional, instead=instead)
 
     @classmethod
-    def metrics(cls, scope: Scope) -> Need:
-        return cls(METRICS, scope)
+    def metrics(cls, scope: Scope, *, optional: bool = False) -> Need:
+        return cls(METRICS, scope, optional=optional)
 
     @classmethod
     def probe(cls, kind: str) -> Need:
-        return cls(PROBE + kind, Scope.INCIDENT)
+        """Probes run only when asked for (--probe-pod, --db-probe): always optional."""
+        return cls(PROBE + kind, Scope.INCIDENT, optional=True)
 
     @property
     def is_object(self) -> bool:

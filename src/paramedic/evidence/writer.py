@@ -68,7 +68,7 @@ def render(evidence: model.Evidence) -> dict[str, bytes]:
     if evidence.incident is not None:
         files[layout.INCIDENT[0]] = _yaml(_incident(evidence))
     if evidence.gaps:
-        files[layout.GAPS] = "".join(f"{gap}\n" for gap in evidence.gaps).encode()
+        files[layout.GAPS] = "".join(f"{gap.line()}\n" for gap in evidence.gaps).encode()
     return files
 
 

@@ -97,7 +97,8 @@ def run(
     return dataclasses.replace(
         evidence,
         probes=evidence.probes + ((result,) if result else ()),
-        gaps=evidence.gaps + ((f"database probe not run: {gap}",) if gap else ()),
+        gaps=evidence.gaps
+        + ((model.Gap("probe:postgres", "", f"database probe not run: {gap}"),) if gap else ()),
     )
 
 

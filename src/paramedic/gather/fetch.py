@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from paramedic.evidence import model
 from paramedic.gather import bounded_read, kubeapi
 
 WORKERS = 16
@@ -32,6 +33,13 @@ class Request:
     """A 404 is an answer (the object does not exist), not a gap."""
     limit: int = bounded_read.MAX_BODY_BYTES
     """Most bytes of the answer read (a log's limitBytes; the API may not honour it)."""
+    kind: str = ""
+    """The kind the request reads ('NetworkPolicy', 'logs'), for its gap; '' when none."""
+    namespace: str = ""
+    """The namespace it reads ('' cluster-wide), for its gap."""
+
+    def gap(self, problem: str) -> model.Gap:
+        return model.Gap(self.kind, self.namespace, f"cannot {self.what}: {problem}")
 
 
 class Fetcher:
@@ -50,7 +58,7 @@ class Fetcher:
         self.deadline = deadline
         self.request_timeout = request_timeout
         self.total = total
-        self.gaps: list[str] = []
+        self.gaps: list[model.Gap | str] = []
         self.answered = 0
         """Requests the server answered at all (any HTTP status): 0 means it is unreachable."""
         self.first_problem = ""
@@ -86,7 +94,7 @@ class Fetcher:
             pass
         for i, req in enumerate(requests):
             if i not in done_indexes:
-                self.gaps.append(f"cannot {req.what}: no answer within --timeout {self.total:g} s")
+                self.gaps.append(req.gap(f"no answer within --timeout {self.total:g} s"))
         for future in futures:
             future.cancel()
         return replies
@@ -116,7 +124,7 @@ class Fetcher:
             return reply
         if reply.not_found and req.missing_ok:
             return reply
-        self.gaps.append(f"cannot {req.what}: {reply.problem}")
+        self.gaps.append(req.gap(reply.problem))
         return None
 
 

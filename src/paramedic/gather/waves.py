@@ -220,7 +220,11 @@ class Gathering:
         self.metrics_served = "metrics.k8s.io" in names
         if reply is not None and not self.metrics_served:
             self.fetcher.gaps.append(
-                "no metrics: the metrics.k8s.io API is not served (metrics-server missing)"
+                model.Gap(
+                    needs.METRICS,
+                    "",
+                    "no metrics: the metrics.k8s.io API is not served (metrics-server missing)",
+                )
             )
 
     def _source_candidate(self, kind: str) -> Callable[[kubeapi.Reply | None], None]:
@@ -304,9 +308,14 @@ class Gathering:
                 if reply.truncated or len(text.encode()) >= self.limits.log_bytes:
                     text = text[: text.rfind("\n") + 1]  # the API may cut the last line
                     self.fetcher.gaps.append(
-                        f"log of {ns}/{pod}/{container} cut at {self.limits.log_bytes // 1024} KiB"
-                        f" (limitBytes): only its first part within --since"
-                        f" {timeouts.duration_text(self.limits.log_since)} was read"
+                        model.Gap(
+                            "",
+                            ns,
+                            f"log of {ns}/{pod}/{container} cut at"
+                            f" {self.limits.log_bytes // 1024} KiB (limitBytes): only its first"
+                            f" part within --since {timeouts.duration_text(self.limits.log_since)}"
+                            " was read",
+                        )
                     )
                 self.logs[key] = redact.log_text(text)
 
@@ -350,6 +359,8 @@ def _list(
         what=f"list {plural}{where}{label}",
         path=plan.path(kind, namespace, table=table),
         query=query,
+        kind="metrics" if kind == "PodMetrics" else kind,
+        namespace=namespace or "",
     )
 
 
@@ -360,4 +371,6 @@ def _get(kind: str, namespace: str, name: str) -> fetch.Request:
         what=f"get {plural} {namespace + '/' if namespace else ''}{name}",
         path=plan.path(kind, namespace or None, name),
         missing_ok=True,
+        kind=kind,
+        namespace=namespace,
     )

@@ -55,8 +55,10 @@ class Diagnosis:
         if self.errors:
             return f"No cause found, but {len(self.errors)} check(s) could not run"
         if self.inconclusive:
+            names = ", ".join(f.check for f in self.inconclusive)
             return (
                 f"No cause found, but {len(self.inconclusive)} check(s) lacked evidence to decide"
+                f" ({names}: see what each is missing)"
             )
         return "No cause found in the evidence"
 

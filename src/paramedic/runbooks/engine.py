@@ -2,7 +2,9 @@
 
 The engine owns a finding's `check` and `title` (from the check's registration). A broken
 check (it raises, returns something that is not a `Finding`, claims another check's id, or uses
-a priority off the `Priority` scale) becomes an entry in `errors`; the others still run.
+a priority off the `Priority` scale) becomes an entry in `errors`; the others still run. A
+ruled-out finding whose required evidence is absent or hidden by a gap becomes inconclusive
+(checks.verdicts), whatever the check said.
 Ranking puts causes first (by the check's own priority, then confidence, then runbook order =
 likelihood), then inconclusive findings, then ruled-out ones.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from paramedic.checks import builtin, model, registry
+from paramedic.checks import builtin, model, registry, verdicts
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import needs as needs_model
 from paramedic.kube import resolve
@@ -51,7 +53,7 @@ def run(
             continue
         context = model.Context(evidence=evidence, scope=scope, earlier=dict(earlier))
         try:
-            finding = _validated(spec, spec.function(context))
+            finding = verdicts.honest(_validated(spec, spec.function(context)), spec.needs, context)
         except Exception as exc:
             errors.append(
                 diagnosis.CheckError(check=check_id, error=f"{type(exc).__name__}: {exc}")
@@ -76,7 +78,7 @@ def run(
         next=tuple(earlier[c] for c in runbook.next if c in earlier),
         errors=tuple(errors),
         provenance=evidence.provenance,
-        gaps=evidence.gaps,
+        gaps=tuple(str(gap) for gap in evidence.gaps),
     )
 
 

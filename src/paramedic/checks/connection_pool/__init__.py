@@ -21,9 +21,13 @@ FORMULA = detect.FORMULA
         needs.Need("Deployment", needs.Scope.NAMESPACES),
         needs.Need("StatefulSet", needs.Scope.NAMESPACES),
         needs.Need("HorizontalPodAutoscaler", needs.Scope.NAMESPACES),
-        needs.Need("ConfigMap", needs.Scope.REFERENCED),
-        needs.Need.logs(needs.Scope.SOURCE),
-        needs.Need.logs(needs.Scope.TARGET),
+        needs.Need("ConfigMap", needs.Scope.REFERENCED, optional=True),
+        # SQLSTATE 53300 shows in the server's log, the clients' logs, or a postgres probe
+        needs.Need.logs(
+            needs.Scope.TARGET,
+            instead=(needs.Need.logs(needs.Scope.SOURCE), needs.Need.probe("postgres")),
+        ),
+        needs.Need.logs(needs.Scope.SOURCE, optional=True),
         needs.Need.probe("postgres"),
     ),
 )

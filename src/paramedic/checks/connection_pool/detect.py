@@ -113,17 +113,27 @@ def observe(ctx: model.Context) -> Observed:
 
 
 def overload(scope: resolve.Scope, seen: Observed) -> model.Finding | None:
-    """Out of slots now (cause), or pools that can open more than the server has (warning)."""
+    """Out of slots now, or pools that already open more than the server has at steady state
+    (replicas x pool > usable slots): a cause. Pools that can open more only at peak (HPA
+    maximum, rollout surge) or slots >= 80% used: a warning."""
     saturation = seen.saturation
-    cause = seen.exhausted or (saturation is not None and saturation >= 0.95)
+    full = seen.exhausted or (saturation is not None and saturation >= 0.95)
+    cause = full or seen.over_now
     if not (cause or seen.over_at_peak or (saturation is not None and saturation >= 0.8)):
         return None
+    if full:
+        summary = _cause_summary(seen.limits, seen.arithmetic, saturation, seen.object_limits)
+    elif seen.over_now and seen.limits is not None:
+        summary = (
+            f"the pools already open up to {seen.arithmetic.steady} connections at steady state "
+            f"(at peak {seen.arithmetic.peak}), but only {seen.limits.usable} slots are usable"
+        )
+    else:
+        summary = _warning_summary(seen.limits, seen.arithmetic, saturation)
     return model.Finding(
         verdict=model.Verdict.CAUSE if cause else model.Verdict.WARNING,
-        confidence=model.Confidence.HIGH if cause else model.Confidence.MEDIUM,
-        summary=_cause_summary(seen.limits, seen.arithmetic, saturation, seen.object_limits)
-        if cause
-        else _warning_summary(seen.limits, seen.arithmetic, saturation, now_over=seen.over_now),
+        confidence=model.Confidence.HIGH if full else model.Confidence.MEDIUM,
+        summary=summary,
         evidence=seen.evidence,
         fix=fixes.fix(
             scope, seen.limits, seen.clients, seen.arithmetic, seen.probe_data, seen.object_limits
@@ -221,15 +231,11 @@ def _cause_summary(
 
 
 def _warning_summary(
-    limits: facts.ServerLimits | None,
-    arithmetic: fixes.Arithmetic,
-    saturation: float | None,
-    *,
-    now_over: bool,
+    limits: facts.ServerLimits | None, arithmetic: fixes.Arithmetic, saturation: float | None
 ) -> str:
     if limits is not None and arithmetic.peak is not None and arithmetic.peak > limits.usable:
         return (
             f"pools may open {arithmetic.peak} connections but only {limits.usable} slots are "
-            "usable" + (" (already over at steady state)" if now_over else " (at the next rollout)")
+            "usable (at the next rollout)"
         )
     return f"connection slots {saturation:.0%} used ({FORMULA})"

@@ -24,11 +24,12 @@ from paramedic.evidence import needs
     needs=(
         needs.Need("Secret", needs.Scope.REFERENCED),
         needs.Need("Pod"),
-        needs.Need("Event", needs.Scope.NAMESPACES),
-        needs.Need("Deployment"),
-        needs.Need("ReplicaSet"),
-        needs.Need.logs(needs.Scope.SOURCE),
-        needs.Need.logs(needs.Scope.TARGET),
+        needs.Need("Event", needs.Scope.NAMESPACES, optional=True),
+        needs.Need("Deployment", optional=True),
+        needs.Need("ReplicaSet", optional=True),
+        # an authentication failure shows in the client's log, or in a postgres probe
+        needs.Need.logs(needs.Scope.SOURCE, instead=(needs.Need.probe("postgres"),)),
+        needs.Need.logs(needs.Scope.TARGET, optional=True),
         needs.Need.probe("postgres"),
     ),
 )

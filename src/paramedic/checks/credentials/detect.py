@@ -181,7 +181,7 @@ def unread_secrets(seen: Observed) -> model.Finding | None:
         "NAME:.metadata.name,CHANGED:.metadata.managedFields[*].time && "
         f"kubectl describe secret {' '.join(unseen)} -n {ns}"
     )
-    gaps = [g for g in seen.ev.gaps if "secret" in g.lower()]
+    gaps = seen.ev.gaps_about("Secret", [ns])
     note = model.Cite(
         text=f"Secret(s) {', '.join(unseen)} not in the evidence"
         + (f" ({gaps[0]})" if gaps else "")

@@ -25,8 +25,10 @@ from paramedic.evidence import needs
         needs.Need("Service"),
         needs.Need("EndpointSlice"),
         needs.Need("Endpoints"),
-        needs.Need("Node", needs.Scope.CLUSTER),
-        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need("Node", needs.Scope.CLUSTER, optional=True),  # the rule's source addresses
+        # only an outside target needs these; the detector turns their absence into
+        # inconclusive itself (a target inside the cluster is out of its scope, from objects)
+        needs.Need.logs(needs.Scope.SOURCE, optional=True),
         needs.Need.probe("tcp"),
     ),
 )

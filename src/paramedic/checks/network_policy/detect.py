@@ -92,7 +92,8 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
         model.Cite(text=f"not evaluated: {u.ref}: {u.why}", source=u.ref) for u in unmodelled
     )
     # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
-    gaps = tuple(g for g in ev.gaps if "networkpolic" in g.lower())
+    spaces = {scope.namespace, scope.target_namespace or scope.namespace}
+    gaps = tuple(str(g) for g in ev.gaps_about("NetworkPolicy", spaces))
     gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
     return Observed(
         sources=sources,

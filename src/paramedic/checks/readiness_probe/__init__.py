@@ -23,10 +23,10 @@ from paramedic.evidence import needs
     title="Probes survive a slow or recovering database",
     needs=(
         needs.Need("Deployment"),
-        needs.Need("StatefulSet"),
+        needs.Need("StatefulSet", optional=True),
         needs.Need("Pod"),
-        needs.Need("Event", needs.Scope.NAMESPACES),
-        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need("Event", needs.Scope.NAMESPACES, optional=True),
+        needs.Need.logs(needs.Scope.SOURCE, optional=True),
     ),
 )
 def run(ctx: model.Context) -> model.Finding:

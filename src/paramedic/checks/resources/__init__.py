@@ -24,11 +24,12 @@ from paramedic.evidence import needs
     needs=(
         needs.Need("Pod"),
         needs.Need("Node", needs.Scope.CLUSTER),
-        needs.Need("StatefulSet"),
-        needs.Need("Deployment"),
-        needs.Need.metrics(needs.Scope.TARGET),
-        needs.Need.logs(needs.Scope.TARGET),
-        needs.Need.logs(needs.Scope.SOURCE),
+        needs.Need("StatefulSet", optional=True),
+        needs.Need("Deployment", optional=True),
+        # OOM kills and evictions are in the pods' status; usage and log lines add detail
+        needs.Need.metrics(needs.Scope.TARGET, optional=True),
+        needs.Need.logs(needs.Scope.TARGET, optional=True),
+        needs.Need.logs(needs.Scope.SOURCE, optional=True),
     ),
 )
 def run(ctx: model.Context) -> model.Finding:

@@ -23,10 +23,10 @@ from paramedic.evidence import needs
         needs.Need("Service"),
         needs.Need("Pod"),
         needs.Need("Pod", needs.Scope.TARGET),  # the closest pods when the selector matches none
-        needs.Need("StatefulSet", needs.Scope.TARGET),  # their owner's selector
+        needs.Need("StatefulSet", needs.Scope.TARGET, optional=True),  # their owner's selector
         needs.Need("Endpoints"),
         needs.Need("EndpointSlice"),
-        needs.Need("Event", needs.Scope.NAMESPACES),
+        needs.Need("Event", needs.Scope.NAMESPACES, optional=True),  # why pods are not ready
     ),
 )
 def run(ctx: model.Context) -> model.Finding:
