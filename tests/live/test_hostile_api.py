@@ -139,7 +139,7 @@ def test_a_log_over_limit_bytes_is_cut_at_a_line_and_reported_as_a_gap(tmp_path:
     lines = evidence.logs[DB_LOG]
     assert 0 < len(lines) < 200
     assert all(line.endswith(("profiles", "already")) for line in lines)  # no half line
-    assert any("log of data/profile-db-0/postgres cut at 9 KiB" in g for g in evidence.gaps)
+    assert any("log of data/profile-db-0/postgres cut at 9 KiB" in str(g) for g in evidence.gaps)
 
 
 def test_capture_writes_the_same_window(tmp_path: Path) -> None:
