@@ -1,6 +1,8 @@
 """Suite-wide test plumbing.
 
 - `--update-golden` rewrites golden files instead of comparing (review the diff, then commit).
+- Property tests search deep with PARAMEDIC_FUZZ=deep (set by .ci/run), short otherwise
+  (tests/fuzzing.py).
 - With PARAMEDIC_REQUIRE_ALL=1 (set by .ci/run) any skipped test fails the run, except the opt-in
   test against a real cluster: in CI every real component is installed, so nothing may skip.
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 import os
 
 import pytest
+
+import fuzzing  # noqa: F401  (loads the Hypothesis profile: deep in CI, short locally)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

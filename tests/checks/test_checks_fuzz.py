@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+import fuzzing
 from paramedic import errors
 from paramedic.checks import builtin, model, registry
 from paramedic.evidence import demos
@@ -245,7 +246,7 @@ def test_the_fuzzed_checks_include_all_eight_of_the_reference_runbook():
 
 
 @pytest.mark.parametrize("name", DEMOS)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzzing.depth(60)
 @given(data=st.data())
 def test_every_check_returns_a_finding_on_damaged_evidence(name, data):
     order = _check_order()
@@ -266,7 +267,7 @@ def test_every_check_returns_a_finding_on_damaged_evidence(name, data):
 
 
 @pytest.mark.parametrize("name", DEMOS)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzzing.depth(30)
 @given(data=st.data())
 def test_a_runbook_run_on_damaged_evidence_records_no_check_errors(name, data):
     damaged = _damaged(data, name)

@@ -51,6 +51,7 @@ RESOURCES: dict[tuple[str, str], str] = {
     ("apps/v1", "daemonsets"): "DaemonSet",
     ("apps/v1", "replicasets"): "ReplicaSet",
     ("batch/v1", "jobs"): "Job",
+    ("batch/v1", "cronjobs"): "CronJob",
     ("networking.k8s.io/v1", "networkpolicies"): "NetworkPolicy",
     ("discovery.k8s.io/v1", "endpointslices"): "EndpointSlice",
     ("metrics.k8s.io/v1beta1", "pods"): "PodMetrics",

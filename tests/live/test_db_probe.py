@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from paramedic import timeouts
-from paramedic.evidence import demos, model
+from paramedic.evidence import demos, model, probes_file
 from paramedic.gather import db_probe
 
 from . import fakeapi
@@ -194,3 +194,24 @@ def test_capture_with_db_probe_records_the_result_and_never_the_password(
                 secret not in path.read_bytes()
                 and base64.b64encode(secret) not in path.read_bytes()
             )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "relay_errors", "failure"),
+    [
+        ("auth-failed", ["port-forward relay: connection reset by peer"], ""),
+        ("too-many-connections", ["port-forward relay: websocket closed"], ""),
+        ("ok", ["port-forward relay: websocket closed"], ""),
+        ("timeout", ["port-forward to data/db-0: pod not running"], "port-forward to data/db-0"),
+        ("error", ["port-forward relay: websocket closed"], "port-forward relay"),
+        ("timeout", [], ""),
+    ],
+)
+def test_a_relay_error_drops_the_result_only_when_postgres_never_answered(
+    outcome: str, relay_errors: list[str], failure: str
+) -> None:
+    # The flake this fixes: PostgreSQL rejects the old password and closes the connection; the
+    # relay logs that close as an error, and the auth-failed answer used to be dropped with it.
+    result = probes_file.ProbeResult(kind="postgres", target="t", outcome=outcome, elapsed_ms=1.0)
+    assert db_probe.tunnel_failure(result, relay_errors).startswith(failure)
+    assert bool(db_probe.tunnel_failure(result, relay_errors)) is bool(failure)

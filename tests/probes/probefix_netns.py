@@ -28,6 +28,15 @@ def missing() -> str:
     return ""
 
 
+def _free_subnet() -> int:
+    """A 10.251.X.0/24 that no interface uses yet (parallel test workers each make a namespace)."""
+    used = subprocess.run(
+        ["ip", "-o", "-4", "addr"], capture_output=True, text=True, timeout=10
+    ).stdout
+    free = [n for n in range(256) if f" 10.251.{n}." not in used]
+    return random.choice(free or [random.randrange(256)])
+
+
 def _run(*argv: str, stdin: str | None = None) -> None:
     subprocess.run(argv, check=True, capture_output=True, input=stdin, text=True, timeout=30)
 
@@ -39,7 +48,7 @@ class Netns:
         tag = f"{os.getpid() % 10000:04d}{random.randrange(1000):03d}"
         self.name = f"pm-{tag}"
         self.host_if, self.ns_if = f"pmh{tag}", f"pmn{tag}"
-        subnet = random.randrange(256)
+        subnet = _free_subnet()
         self.gateway, self.address = f"10.251.{subnet}.1", f"10.251.{subnet}.2"
         try:
             _run("ip", "netns", "add", self.name)

@@ -21,7 +21,7 @@ from paramedic import errors, timeouts
 from paramedic.evidence import model, probes_file
 from paramedic.gather import kubeapi, plan, portforward
 from paramedic.kube import env, objects, pods, resolve, services
-from paramedic.probes import postgres
+from paramedic.probes import outcomes, postgres
 
 URL_VARS = (
     "DATABASE_URL",
@@ -147,9 +147,9 @@ def _probe(
         ) as forward:
             params["port"] = str(forward.port)
             result = postgres.probe(params, timeout=limits.postgres, password=password)
-        trouble = forward.errors  # read after close(): every relay has finished and reported
-        if trouble and not result.ok:  # the tunnel failed: no verdict on the database
-            return None, trouble[0]
+        trouble = tunnel_failure(result, forward.errors)  # errors read after close()
+        if trouble:
+            return None, trouble
         via = f"port-forward to {objects.ref(pod)}:{pod_port}"
         return dataclasses.replace(
             result,
@@ -162,6 +162,28 @@ def _probe(
         return None, str(exc)
     finally:
         kubeapi.close(api)
+
+
+SERVER_ANSWERED = frozenset(
+    {
+        outcomes.Postgres.OK,
+        outcomes.Postgres.AUTH_FAILED,
+        outcomes.Postgres.NO_HBA_ENTRY,
+        outcomes.Postgres.TOO_MANY_CONNECTIONS,
+        outcomes.Postgres.DATABASE_MISSING,
+    }
+)
+"""Outcomes only PostgreSQL itself can give: the tunnel carried the conversation."""
+
+
+def tunnel_failure(result: probes_file.ProbeResult, relay_errors: list[str]) -> str:
+    """Why `result` says nothing about the database ('' when it does): a relay of the
+    port-forward failed and the probe got no answer from PostgreSQL itself. An answer of the
+    server (a rejected password, say) stands even when a relay logged an error afterwards,
+    e.g. the server closing the connection after refusing the login."""
+    if not relay_errors or result.outcome in SERVER_ANSWERED:
+        return ""
+    return relay_errors[0]
 
 
 def _values(

@@ -49,6 +49,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices"),
     "PodMetrics": ("/apis/metrics.k8s.io/v1beta1", "pods"),
     "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers"),
+    "CronJob": ("/apis/batch/v1", "cronjobs"),
 }
 CLUSTER_SCOPED = frozenset({"Namespace", "Node"})
 Scope = needs_model.Scope

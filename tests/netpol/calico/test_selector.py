@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+import fuzzing
 from paramedic import errors
 from paramedic.netpol.calico import parser, tokens
 
@@ -214,7 +215,7 @@ def _render(tree: Tree, quote: str) -> str:
     return f"{tree[1]} {op} {quote}{tree[2]}{quote}"
 
 
-@settings(max_examples=150, deadline=None)
+@fuzzing.depth(150)
 @given(tree=trees, labels=label_maps, quote=st.sampled_from(("'", '"')))
 def test_evaluation_agrees_with_the_documented_meaning(
     tree: Tree, labels: dict[str, str], quote: str
@@ -222,7 +223,7 @@ def test_evaluation_agrees_with_the_documented_meaning(
     assert parser.parse(_render(tree, quote)).matches(labels) is _reference(tree, labels)
 
 
-@settings(max_examples=150, deadline=None)
+@fuzzing.depth(150)
 @given(tree=trees, labels=label_maps)
 def test_canonical_text_parses_back_to_the_same_meaning(tree: Tree, labels: dict[str, str]) -> None:
     parsed = parser.parse(_render(tree, "'"))
@@ -231,14 +232,14 @@ def test_canonical_text_parses_back_to_the_same_meaning(tree: Tree, labels: dict
     assert again.matches(labels) is parsed.matches(labels)
 
 
-@settings(max_examples=100, deadline=None)
+@fuzzing.depth(100)
 @given(tree=trees, labels=label_maps)
 def test_negation_and_negated_operators_are_complements(tree: Tree, labels: dict[str, str]) -> None:
     text = _render(tree, "'")
     assert parser.parse(f"!({text})").matches(labels) is not parser.parse(text).matches(labels)
 
 
-@settings(max_examples=300, deadline=None)
+@fuzzing.depth(300)
 @given(text=st.text(alphabet="ab=!&|(){}'\", \tinotcashl", max_size=40))
 def test_any_text_parses_or_fails_with_a_selector_error(text: str) -> None:
     try:

@@ -21,6 +21,10 @@ FORMULA = detect.FORMULA
         needs.Need("Deployment", needs.Scope.NAMESPACES),
         needs.Need("StatefulSet", needs.Scope.NAMESPACES),
         needs.Need("HorizontalPodAutoscaler", needs.Scope.NAMESPACES),
+        needs.Need("DaemonSet", needs.Scope.NAMESPACES, optional=True),  # other clients
+        needs.Need("CronJob", needs.Scope.NAMESPACES, optional=True),
+        needs.Need("ReplicaSet", optional=True),
+        needs.Need("Namespace", needs.Scope.CLUSTER, optional=True),  # where short names land
         needs.Need("ConfigMap", needs.Scope.REFERENCED, optional=True),
         # SQLSTATE 53300 shows in the server's log, the clients' logs, or a postgres probe
         needs.Need.logs(

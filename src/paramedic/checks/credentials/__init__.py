@@ -27,6 +27,7 @@ from paramedic.evidence import needs
         needs.Need("Event", needs.Scope.NAMESPACES, optional=True),
         needs.Need("Deployment", optional=True),
         needs.Need("ReplicaSet", optional=True),
+        needs.Need("ConfigMap", needs.Scope.REFERENCED, optional=True),  # envFrom next to Secrets
         # an authentication failure shows in the client's log, or in a postgres probe
         needs.Need.logs(needs.Scope.SOURCE, instead=(needs.Need.probe("postgres"),)),
         needs.Need.logs(needs.Scope.TARGET, optional=True),

@@ -29,6 +29,8 @@ from paramedic.evidence import needs
         needs.Need("Deployment", needs.Scope.DNS, optional=True),
         needs.Need("ConfigMap", needs.Scope.DNS, optional=True),
         needs.Need("ConfigMap", needs.Scope.REFERENCED, optional=True),
+        needs.Need("Namespace", needs.Scope.CLUSTER, optional=True),  # where short names land
+        needs.Need("Node", needs.Scope.CLUSTER, optional=True),
         needs.Need.logs(needs.Scope.DNS, optional=True),
         needs.Need.logs(needs.Scope.SOURCE, optional=True),
         needs.Need.probe("dns"),

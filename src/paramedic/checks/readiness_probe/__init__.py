@@ -24,6 +24,8 @@ from paramedic.evidence import needs
     needs=(
         needs.Need("Deployment"),
         needs.Need("StatefulSet", optional=True),
+        needs.Need("DaemonSet", optional=True),
+        needs.Need("ReplicaSet", optional=True),
         needs.Need("Pod"),
         needs.Need("Event", needs.Scope.NAMESPACES, optional=True),
         needs.Need.logs(needs.Scope.SOURCE, optional=True),

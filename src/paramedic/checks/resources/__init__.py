@@ -26,6 +26,8 @@ from paramedic.evidence import needs
         needs.Need("Node", needs.Scope.CLUSTER),
         needs.Need("StatefulSet", optional=True),
         needs.Need("Deployment", optional=True),
+        needs.Need("DaemonSet", optional=True),  # the owner whose resources the fix sets
+        needs.Need("ReplicaSet", optional=True),
         # OOM kills and evictions are in the pods' status; usage and log lines add detail
         needs.Need.metrics(needs.Scope.TARGET, optional=True),
         needs.Need.logs(needs.Scope.TARGET, optional=True),
