@@ -3,7 +3,7 @@ archive, incident.yaml, probes.json, metrics, and a kubeconfig path. Hostile sha
 (deep block and flow nesting, GNU long-name and pax headers with any size, truncated streams,
 mutated bytes). Whatever the input, the loader returns or raises our one-line InputError (a
 kubeconfig: ParamedicError); nothing else, never a signal. Each target is bounded
-(`max_examples`), so the whole file runs in CI in seconds."""
+(`fuzzing.depth`), so the whole file runs in CI in seconds."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+import fuzzing
 from paramedic import errors
 from paramedic.evidence import bundle
 from paramedic.gather import kubeapi
 
 SEED = Path(__file__).resolve().parents[2] / "src" / "paramedic" / "demos" / "seed"
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = fuzzing.depth(60)
 
 _PUNCTUATION = list("{}[]:,-&*!|>'\"#? \n\t ak1.%@`")
 yaml_text = st.one_of(
