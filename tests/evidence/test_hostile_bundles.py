@@ -76,10 +76,14 @@ def test_kubernetes_nesting_is_well_within_the_budget():
     budget.check(nested.encode(), where="deep-but-real.yaml")
 
 
-def test_too_many_nodes_are_refused_before_parsing(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "text", ["[" + "[]," * 20_000 + "[]]", "a:\n" + "- []\n" * 20_000, "--- 1\n" * 20_000]
+)
+def test_too_many_nodes_are_refused_before_parsing(tmp_path, monkeypatch, text):
+    monkeypatch.setattr(budget, "MAX_WHOLE_YAML_NODES", 10_000)
     monkeypatch.setattr(budget, "MAX_NODES", 10_000)
     path = tmp_path / "objects.yaml"
-    path.write_text("[" + "[]," * 20_000 + "[]]")
+    path.write_text(text)
     with pytest.raises(errors.BundleError, match=r"objects\.yaml: too many YAML/JSON nodes"):
         bundle.load(path)
 

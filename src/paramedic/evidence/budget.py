@@ -25,9 +25,13 @@ from paramedic import errors
 MAX_INDENT_COLUMNS = 1000
 """Longest run of indentation and compact indicators at the start of a line (nesting ≤ ~2,000,
 well inside what the parsers survive; Kubernetes objects nest about 20 deep)."""
-MAX_NODES = 50_000_000
+MAX_NODES = 24_000_000
 """Most nodes (scalars, mappings, sequences) one file may describe: a 478 MB `kubectl get -A -o
-yaml` dump of 328,000 objects holds about 20 million."""
+yaml` dump of 328,000 objects holds about 20 million. Counted as built for a kubectl List
+(`yaml_list`), estimated before parsing for JSON."""
+MAX_WHOLE_YAML_NODES = 10_000_000
+"""The estimate for YAML parsed whole (not a kubectl List): the parser's own tree doubles the
+memory of what it builds, so the budget is smaller."""
 
 SHALLOW_INDENT_COLUMNS = 60
 SHALLOW_FLOW_OPENERS = 128
@@ -40,10 +44,10 @@ _DEEP_START = re2.compile(b"[ \\t?:-]{%d}" % MAX_INDENT_COLUMNS)
 _SHALLOW_LINE = re2.compile(b"(?:^|\\n)[ \\t?:-]{%d}" % SHALLOW_INDENT_COLUMNS)
 
 
-def check(data: bytes, *, where: str) -> None:
+def check(data: bytes, *, where: str, json: bool = False) -> None:
     """Refuse `data` (the bytes of a YAML or JSON file) when it is over the parse budget."""
     check_depth(data, where=where)
-    _check_nodes(data, where=where)
+    _check_nodes(data, where=where, limit=MAX_NODES if json else MAX_WHOLE_YAML_NODES)
 
 
 def check_depth(data: bytes, *, where: str) -> None:
@@ -66,12 +70,12 @@ def check_shallow(data: bytes, *, where: str) -> None:
             f" {SHALLOW_INDENT_COLUMNS} columns of indentation or {SHALLOW_FLOW_OPENERS}"
             " brackets)"
         )
-    _check_nodes(data, where=where)
+    _check_nodes(data, where=where, limit=MAX_WHOLE_YAML_NODES)
 
 
-def _check_nodes(data: bytes, *, where: str) -> None:
+def _check_nodes(data: bytes, *, where: str, limit: int) -> None:
     nodes = data.count(b"\n") + data.count(b",") + data.count(b"[") + data.count(b"{")
-    if nodes > MAX_NODES:
+    if nodes > limit:
         raise errors.BundleError(
-            f"{where}: too many YAML/JSON nodes (about {nodes:,}; the limit is {MAX_NODES:,})"
+            f"{where}: too many YAML/JSON nodes (about {nodes:,}; the limit is {limit:,})"
         )

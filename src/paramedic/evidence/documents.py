@@ -45,7 +45,7 @@ def decode(data: bytes, *, where: str) -> list[Any]:
         listed = yaml_list.parse(data, where=where, decode_error=_yaml_error)
         if listed is not None:
             return [listed]
-    budget.check(data, where=where)
+    budget.check(data, where=where, json=looks_json)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -101,7 +101,7 @@ def _yaml_error(exc: Exception, where: str, line_offset: int) -> errors.BundleEr
 
 def decode_json(data: bytes, *, where: str) -> Any:
     """The one JSON document of a file such as probes.json."""
-    budget.check(data, where=where)
+    budget.check(data, where=where, json=True)
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
