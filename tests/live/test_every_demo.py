@@ -19,6 +19,12 @@ from paramedic.runbooks import model as runbook_model
 from . import fakeapi, livekit
 
 NEEDS_RECORDED_PROBES: frozenset[str] = frozenset()
+NOT_GATHERED_LIVE = {
+    "calico-global-deny": "the live gatherer does not list Calico policy objects yet (issue 9, "
+    "item 5: API discovery for policy CRDs); its bundle form is covered by tests/scenarios",
+}
+"""Demos whose deciding objects the live gatherer cannot fetch yet, each with why."""
+LIVE_DEMOS = [d.name for d in demos.available() if d.name not in NOT_GATHERED_LIVE]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -27,7 +33,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, out
 
 
-@pytest.mark.parametrize("name", [d.name for d in demos.available()])
+@pytest.mark.parametrize("name", LIVE_DEMOS)
 def test_live_and_captured_diagnoses_of_every_demo_agree(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,7 +66,7 @@ def _whole(finding: dict[str, object]) -> tuple[object, ...]:
     return (finding["check"], finding["verdict"], finding["confidence"], json.dumps(fix))
 
 
-@pytest.mark.parametrize("name", [d.name for d in demos.available()])
+@pytest.mark.parametrize("name", LIVE_DEMOS)
 def test_live_findings_equal_the_demo_bundle_findings_whole(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from importlib import metadata
 from typing import Any, NoReturn
 
 import click
@@ -37,6 +38,8 @@ def _register() -> None:
     cli.add_command(diagnose.capture)
     cli.add_command(netpol.netpol)
     cli.add_command(probe.probe)
+    for entry in metadata.entry_points(group="paramedic.commands"):
+        cli.add_command(entry.load())  # `serve`: an entry point beside cli (docs/ARCHITECTURE.md)
 
 
 _register()

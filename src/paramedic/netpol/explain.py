@@ -16,6 +16,7 @@ applies its end (NetworkPolicy: Deny, i.e. isolation); nothing decided: allowed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from paramedic.kube import services
@@ -35,6 +36,7 @@ def flow(
     semantics: model.Semantics = model.DEFAULT,
 ) -> model.FlowResult:
     program = layers.program(view, semantics.cni)
+    src, dst = as_seen(program, src), as_seen(program, dst)
     egress = direction(view, Direction.EGRESS, src, dst, port, protocol, semantics)
     ingress = direction(view, Direction.INGRESS, src, dst, port, protocol, semantics)
     invalid = tuple(
@@ -59,6 +61,14 @@ def flow(
         layers=layer_entries(program, egress, ingress),
         unmodelled=program.unmodelled_for(touched),
     )
+
+
+def as_seen(program: form.Program, peer: peers.Peer) -> peers.Peer:
+    """The peer with the labels the program's selectors see (a layer may add some)."""
+    if program.pod_labels is None or peer.kind != "pod":
+        return peer
+    seen = program.labels_of(peer.namespace, peer.labels, peer.obj)
+    return dataclasses.replace(peer, labels=seen)
 
 
 def direction(

@@ -110,6 +110,8 @@ class _Engine:
         index: dict[tuple[Any, ...], int] = {}
         for i, obj in enumerate(pod_objs):
             namespace, labels, pod_ip, node_ip, host = _pod_facts(obj)
+            if self.program.pod_labels is not None and not host:
+                labels = dict(self.program.labels_of(namespace, labels, obj))
             bit = 1 << i
             if node_ip:
                 self.on_node[node_ip] = self.on_node.get(node_ip, 0) | bit

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import ipaddress
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from paramedic.netpol import model
@@ -202,6 +202,10 @@ class Invalid:
 Unmodelled = model.Unmodelled
 
 
+PodLabels = Callable[[str, Mapping[str, str], Mapping[str, Any] | None], Mapping[str, str]]
+"""(namespace, the pod's labels, the Pod or workload object) -> the label map selectors see."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Program:
     tiers: tuple[Tier, ...]
@@ -209,6 +213,15 @@ class Program:
     unmodelled: tuple[Unmodelled, ...] = ()
     cni: str = "upstream"
     cni_why: str = ""
+    pod_labels: PodLabels | None = dataclasses.field(default=None, compare=False, repr=False)
+    """The label map selectors see for a pod, when a layer defines one (Calico adds its
+    namespace, service-account and address labels); None: the pod's own labels."""
+
+    def labels_of(
+        self, namespace: str, own: Mapping[str, str], obj: Mapping[str, Any] | None
+    ) -> Mapping[str, str]:
+        """What every selector of this program matches for a pod (namespace, labels, object)."""
+        return own if self.pod_labels is None else self.pod_labels(namespace, own, obj)
 
     def policies(self) -> Iterator[Policy]:
         for tier in self.tiers:

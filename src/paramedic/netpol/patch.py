@@ -27,6 +27,7 @@ import yaml
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, selectors
 from paramedic.netpol import admin_fix, blast, cluster, engine, explain, model, peers
+from paramedic.netpol.calico import fix as calico_fix
 
 GENERATED_LABELS = frozenset(
     {
@@ -120,6 +121,17 @@ def minimal_patch(
         egress = side.direction is model.Direction.EGRESS
         subject, subject_sel = (src, src_sel) if egress else (dst, dst_sel)
         other, other_sel = (dst, dst_sel) if egress else (src, src_sel)
+        if calico_fix.denied_by_calico(side):
+            rule = calico_fix.rule(
+                side, (subject, subject_sel), (other, other_sel), port_value, protocol
+            )
+            created.append(
+                calico_fix.allow_policy(evidence, side, (subject, subject_sel), rule, base)
+            )
+            edit = calico_fix.insert_before_deny(evidence, side, rule)
+            if edit is not None and side.decided_by is not None:
+                admin_edits.append((*edit, side.decided_by.ref))
+            continue
         if admin_fix.denied_by_admin(side):
             rule = admin_fix.rule(
                 side, other, other_sel, port, _port_name(dst, port, protocol), protocol, base
@@ -139,10 +151,13 @@ def minimal_patch(
             rule = {"from": [_peer(src, src_sel)], "ports": [port_entry]}
         name = _free_name(evidence, ns, base, str(side.direction), len(flow_result.blocking) > 1)
         created.append(_policy(ns, name, selector, side.direction, rule))
-        if side.policies:
-            alternatives.append((_narrowest(evidence, side.policies), str(side.direction), rule))
+        editable = [r for r in side.policies if r.startswith("NetworkPolicy ")]  # Kubernetes'
+        if editable:
+            alternatives.append((_narrowest(evidence, editable), str(side.direction), rule))
     patched = evidence_model.Evidence.of((*evidence.objects, *created))
-    added = tuple(o for o in created if o["kind"] == "NetworkPolicy")
+    added = tuple(
+        o for o in created if cluster.is_kubernetes_policy(o) and o["kind"] == "NetworkPolicy"
+    )
     cluster.adopt(patched, evidence, added=added)
     after = explain.flow(cluster.of(patched), src, dst, port, protocol, semantics)
     opened, closed = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
@@ -173,11 +188,15 @@ def _admin_in_place(
     port_value: int | str,
     semantics: model.Semantics,
 ) -> InPlace:
-    """The admin-tier alternative: the Allow rule inserted before the Deny, with its radius."""
+    """The admin- or Calico-tier alternative: the Allow rule inserted before the Deny, with
+    its radius."""
     edited, op, command, ref = edit
-    key = (edited["kind"], edited["metadata"]["name"])
+
+    def key(o: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (o.get("apiVersion"), o.get("kind"), objects.namespace(o), objects.name(o))
+
     patched = evidence_model.Evidence.of(
-        tuple(edited if (o.get("kind"), objects.name(o)) == key else o for o in evidence.objects)
+        tuple(edited if key(o) == key(edited) else o for o in evidence.objects)
     )
     opened, _ = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))

@@ -6,6 +6,8 @@ logs, so it is always escaped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import jinja2
 
 from paramedic.checks import model
@@ -20,10 +22,13 @@ _ENV = jinja2.Environment(
 )
 
 
-def render(result: diagnosis.Diagnosis) -> str:
+def render(result: diagnosis.Diagnosis, *, links: Sequence[tuple[str, str]] = ()) -> str:
+    """The page; `links` are (text, href) pairs shown above the report (`serve` links the
+    incident list, the bundle and the alert's source)."""
     template = _ENV.get_template("diagnosis.html.j2")
     return template.render(
         d=result,
+        links=links,
         causes=result.causes,
         others=[f for f in result.findings if f.verdict is not model.Verdict.CAUSE],
         upcoming=result.upcoming,

@@ -116,7 +116,18 @@ def verdict(
     direction: model.Direction,
     protocol: str = "TCP",
 ) -> match.Verdict:
-    calico = calico_view(found)
+    return verdict_in(calico_view(found), src, dst, port, direction, protocol)
+
+
+def verdict_in(
+    calico: view.View,
+    src: Mapping[str, Any] | str,
+    dst: Mapping[str, Any] | str,
+    port: int,
+    direction: model.Direction,
+    protocol: str = "TCP",
+) -> match.Verdict:
+    """Calico's own tier walk (`match.decide`): the reference the compiled form must agree with."""
     flow = match.Flow(
         source=party(calico, src), destination=party(calico, dst), port=port, protocol=protocol
     )

@@ -80,7 +80,7 @@ def test_calico_and_kubernetes_network_policies_are_told_apart_by_group() -> Non
         (b.gnp("n", ingress=[{"action": "Allow", "newField": 1}]), "the field 'newField'"),
         (
             {"apiVersion": b.V3, "kind": "HostEndpoint", "metadata": {"name": "eth0"}},
-            "host endpoints",
+            "a host endpoint",
         ),
     ],
 )

@@ -17,6 +17,7 @@ from paramedic.kube import objects, resolve
 from paramedic.netpol import cluster, engine, explain, form, patch, peers
 from paramedic.netpol import model as netpol_model
 from paramedic.netpol import scope as netpol_scope
+from paramedic.netpol.calico import fix as calico_fix
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,10 +159,9 @@ def _blocked(
     fix = patch.minimal_patch(ev, first, src, dst, port, protocol, observed.semantics)
     sides = sorted({str(d.direction) for *_, r in denied for d in r.blocking})
     policies = sorted({p for *_, r in denied for d in r.blocking for p in _blockers(d)})
-    admin = any(
-        d.decided_by is not None and d.decided_by.layer == "admin"
-        for *_, r in denied
-        for d in r.blocking
+    layer = next(
+        (d.decided_by.layer for *_, r in denied for d in r.blocking if d.decided_by is not None),
+        "",
     )
     cites = [
         model.Cite(
@@ -206,7 +206,7 @@ def _blocked(
     names = [objects.ref(o).partition(" ")[2] for o in fix.objects]
     steps = tuple(
         model.FixStep(
-            description=f"Create {o['kind']} {n} (paste as is)",
+            description=f"Create {_kind(o)} {n} (paste as is)",
             language="shell",
             content="kubectl apply -f - <<'EOF'\n" + yaml.safe_dump(o, sort_keys=False) + "EOF\n",
             action={"op": "create", "object": o},
@@ -214,6 +214,10 @@ def _blocked(
         for n, o in zip(names, fix.objects, strict=True)
     )
     alternatives = tuple(
+        calico_fix.commands(o)[0]
+        for o in fix.objects
+        if str(o.get("apiVersion")).startswith(calico_fix.GROUP)
+    ) + tuple(
         f"edit {p.target} in place instead (opens {p.opened} flow{'s' if p.opened != 1 else ''}): "
         f"{p.command}"
         for p in fix.in_place
@@ -236,7 +240,7 @@ def _blocked(
             alternatives=alternatives,
             rollback=rollback,
         ),
-        why=_ADMIN_WHY if admin else _WHY,
+        why={"admin": _ADMIN_WHY, "calico": _CALICO_WHY}.get(layer, _WHY),
         verify=_verify(scope),
         details=details,
     )
@@ -258,8 +262,26 @@ _ADMIN_WHY = (
 )
 
 
+_CALICO_WHY = (
+    "Calico evaluates its tiers in order (lower order first), the policies of a tier in order, "
+    "and rules in order: a Deny there is final, so no Kubernetes NetworkPolicy (default tier, "
+    "order 1000) can open what it denies. A Calico policy in the same tier with a lower order, "
+    "selecting only these pods and allowing only this peer on this port, is evaluated first and "
+    "opens exactly the listed flows; the Deny stays in place for everything else; rollback is "
+    "one delete."
+)
+
+
+def _kind(obj: Mapping[str, Any]) -> str:
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    kind = str(obj["kind"])
+    return f"{kind}.{group}" if kind == "NetworkPolicy" and group == calico_fix.GROUP else kind
+
+
 def _delete(obj: Mapping[str, Any]) -> str:
     kind = str(obj["kind"])
+    if str(obj.get("apiVersion", "")).startswith(calico_fix.GROUP):
+        return calico_fix.commands(obj)[1]
     if kind == "NetworkPolicy":
         return f"kubectl -n {objects.namespace(obj)} delete networkpolicy {objects.name(obj)}"
     group = str(obj["apiVersion"]).rpartition("/")[0]
@@ -344,6 +366,8 @@ def _denial_cites(ev: evidence_model.Evidence, d: netpol_model.DirectionResult) 
 
 
 def _source_of(d: netpol_model.DirectionResult) -> str:
+    if not d.allowed and d.decided_by is not None and d.decided_by.layer != "networkpolicy":
+        return d.decided_by.ref
     if d.allowed_by:
         return f"{d.allowed_by[0]} {d.direction}[{d.allowed_by[1]}]"
     return ", ".join(d.policies)

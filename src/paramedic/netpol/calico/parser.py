@@ -11,11 +11,14 @@ Grammar (Calico's; lowest precedence first), over the tokens of `tokens`:
                 | label ("in" | "not in") "{" [ string ( "," string )* [","] ] "}"
 
 Leading ``!``s are collapsed (``!!x`` is ``x``) and bind to one operation, as in Calico.
-Parsing is linear in the selector's length; nesting deeper than `MAX_DEPTH` parentheses is
+Parsing is linear in the selector's length (and cached: policies repeat selectors, and a
+parsed selector is immutable); nesting deeper than `MAX_DEPTH` parentheses is
 refused with a clear error instead of exhausting the stack.
 """
 
 from __future__ import annotations
+
+import functools
 
 from paramedic.netpol.calico import selector as sel
 from paramedic.netpol.calico import tokens as tok
@@ -23,6 +26,7 @@ from paramedic.netpol.calico import tokens as tok
 MAX_DEPTH = 64
 
 
+@functools.lru_cache(maxsize=65536)
 def parse(text: str) -> sel.Selector:
     """Parse a Calico selector. Raises tokens.SelectorError naming the column of the problem."""
     stream = tok.tokenize(text)

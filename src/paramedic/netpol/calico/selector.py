@@ -11,23 +11,55 @@ The parser (`parser.parse`) builds these trees; evaluation is linear in the sele
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 Labels = Mapping[str, str]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Selector:
-    """A parsed selector; `matches(labels)` evaluates it, `text` is its canonical form."""
+    """A parsed selector; `matches(labels)` evaluates it, `text` is its canonical form.
+
+    It is a `form.LabelMatch` too (`key`, `keys`, `required`, `describe`), so the compiled
+    form's evaluators can use it wherever they use a Kubernetes LabelSelector.
+    """
 
     root: Node
+    text: str = dataclasses.field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", self.root.text(0))
 
     def matches(self, labels: Labels) -> bool:
         return self.root.matches(labels)
 
     @property
-    def text(self) -> str:
-        return self.root.text(0)
+    def key(self) -> str:
+        return f"calico {self.text}"
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every label the selector reads."""
+        return frozenset(n.label for n in self.nodes() if isinstance(n, Has | Compare | InSet))
+
+    @property
+    def required(self) -> Mapping[str, str]:
+        """Labels every match carries: the top-level ``label == 'value'`` conjuncts."""
+        tops = self.root.operands if isinstance(self.root, And) else (self.root,)
+        return {n.label: n.value for n in tops if isinstance(n, Compare) and n.op == "=="}
+
+    def describe(self) -> str:
+        return self.text
+
+    def nodes(self) -> Iterator[Node]:
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            yield node
+            if isinstance(node, Not):
+                stack.append(node.operand)
+            elif isinstance(node, And | Or):
+                stack.extend(node.operands)
 
     def map(self, change: Callable[[Node], Node | None]) -> Selector:
         """The same tree with `change` applied bottom-up (None keeps a node as it is)."""
@@ -35,9 +67,7 @@ class Selector:
 
     def uses(self, kind: type[Node]) -> bool:
         """Whether any node of the tree is a `kind` (e.g. Global)."""
-        found: list[Node] = []
-        self.map(lambda n: found.append(n) if isinstance(n, kind) else None)
-        return bool(found)
+        return any(isinstance(n, kind) for n in self.nodes())
 
     def __str__(self) -> str:
         return self.text

@@ -20,8 +20,29 @@ from paramedic.netpol.calico import compose, resources
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Unmodelled:
-    ref: str
+    kind: str
+    api_version: str
+    namespace: str
+    name: str
     reason: str
+    rule: str = ""
+    """'ingress rule 2' when only one rule is not evaluated ('' for the whole object)."""
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any], reason: str, rule: str = "") -> Unmodelled:
+        return cls(
+            kind=str(obj.get("kind")),
+            api_version=str(obj.get("apiVersion")),
+            namespace=objects.namespace(obj),
+            name=objects.name(obj),
+            reason=reason,
+            rule=rule,
+        )
+
+    @property
+    def ref(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}" + (f" {self.rule}" if self.rule else "")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +61,7 @@ class View:
     unmodelled: tuple[Unmodelled, ...] = ()
     present: bool = False
     """Whether the evidence holds any Calico object at all."""
+    pods: tuple[Mapping[str, Any], ...] = ()
 
     def tier(self, name: str) -> resources.Tier | None:
         return next((t for t in self.tiers if t.name == name), None)
@@ -90,13 +112,14 @@ def build(evidence: evidence_model.Evidence) -> View:
         (objects.namespace(sa), objects.name(sa)): objects.labels(sa)
         for sa in evidence.kind("ServiceAccount")
     }
-    return assemble(calico_objects(evidence), namespaces, accounts)
+    return assemble(calico_objects(evidence), namespaces, accounts, evidence.kind("Pod"))
 
 
 def assemble(
     found: Iterable[Mapping[str, Any]],
     namespace_labels: Mapping[str, Mapping[str, str]],
     account_labels: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    pods: tuple[Mapping[str, Any], ...] = (),
 ) -> View:
     """The view of the given Calico objects (used by `build` and by tests directly)."""
     tiers: dict[str, resources.Tier] = {resources.DEFAULT_TIER: resources.IMPLICIT_DEFAULT_TIER}
@@ -110,12 +133,8 @@ def assemble(
         present = True
         kind = obj.get("kind")
         if kind == "HostEndpoint":
-            unmodelled.append(
-                Unmodelled(
-                    ref=f"HostEndpoint {objects.name(obj)}",
-                    reason="host endpoints (node interfaces) are not modelled",
-                )
-            )
+            why = "a host endpoint: policy on node interfaces is not modelled"
+            unmodelled.append(Unmodelled.of(obj, why))
             continue
         parsed: Any
         if kind == "Tier":
@@ -123,7 +142,7 @@ def assemble(
         elif kind in resources.SET_KINDS:
             parsed = resources.parse_network_set(obj)
         elif kind == "StagedKubernetesNetworkPolicy":
-            unmodelled.append(Unmodelled(ref=f"{kind} {objects.ref(obj)}", reason="staged"))
+            unmodelled.append(Unmodelled.of(obj, "staged policy: reported, never enforced"))
             continue
         else:
             parsed = resources.parse_policy(obj)
@@ -137,9 +156,7 @@ def assemble(
             sets.append((parsed, compose.network_set_labels(obj, ns_labels)))
         elif parsed.staged:
             staged.append(parsed)
-            unmodelled.append(
-                Unmodelled(ref=parsed.ref, reason="staged policy: reported, never enforced")
-            )
+            unmodelled.append(Unmodelled.of(obj, "staged policy: reported, never enforced"))
         else:
             policies.append(parsed)
             unmodelled.extend(_unmodelled(parsed))
@@ -157,13 +174,15 @@ def assemble(
         invalid=tuple(invalid),
         unmodelled=tuple(unmodelled),
         present=present,
+        pods=pods,
     )
 
 
 def _unmodelled(policy: resources.Policy) -> list[Unmodelled]:
-    found = [Unmodelled(ref=policy.ref, reason=policy.unmodelled)] if policy.unmodelled else []
+    obj = policy.obj
+    found = [Unmodelled.of(obj, policy.unmodelled)] if policy.unmodelled else []
     return found + [
-        Unmodelled(ref=f"{policy.ref} {direction} rule {rule.index}", reason=rule.unmodelled)
+        Unmodelled.of(obj, rule.unmodelled, f"{direction} rule {rule.index}")
         for direction, found in (("ingress", policy.ingress_rules), ("egress", policy.egress_rules))
         for rule in found
         if rule.unmodelled

@@ -16,9 +16,9 @@ matrix, the explanations and the safety net need no change.
 from __future__ import annotations
 
 from paramedic.netpol import cluster, form
-from paramedic.netpol.layers import admin, base, networkpolicy, unmodelled
+from paramedic.netpol.layers import admin, base, calico, networkpolicy, unmodelled
 
-MODULES = (admin, networkpolicy)
+MODULES = (admin, networkpolicy, calico)
 """Every layer module, in path order within a stage. A new layer is one more entry here."""
 
 
@@ -44,16 +44,22 @@ def program(view: cluster.Cluster, cni: str = "upstream") -> form.Program:
     tiers: list[form.Tier] = []
     invalid: list[form.Invalid] = []
     unknown: list[form.Unmodelled] = []
+    labels: form.PodLabels | None = None
     layers = active(cni)
     for layer in layers:
         out = layer.compile(ctx)
         tiers += out.tiers
         invalid += out.invalid
         unknown += out.unmodelled
+        labels = labels or out.pod_labels
     modelled = frozenset(kind for layer in layers for kind in layer.kinds)
     unknown += unmodelled.scan(view, modelled)
     compiled = form.Program(
-        tiers=tuple(tiers), invalid=tuple(invalid), unmodelled=tuple(unknown), cni=cni
+        tiers=tuple(tiers),
+        invalid=tuple(invalid),
+        unmodelled=tuple(unknown),
+        cni=cni,
+        pod_labels=labels,
     )
     view.programs[cni] = compiled
     return compiled

@@ -22,6 +22,8 @@ class Output:
     tiers: tuple[form.Tier, ...] = ()
     invalid: tuple[form.Invalid, ...] = ()
     unmodelled: tuple[form.Unmodelled, ...] = ()
+    pod_labels: form.PodLabels | None = None
+    """The label map this layer's selectors see for a pod (None: the pod's own labels)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

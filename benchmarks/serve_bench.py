@@ -1,0 +1,350 @@
+"""`paramedic serve` under load (issue 12), against the real CLI in its own process.
+
+    .venv/bin/python benchmarks/serve_bench.py
+
+The reference demo is served by the tests' fake API server (tests/live/fakeapi.py); `paramedic
+serve` runs as a subprocess (SQLite store, 2 workers, --timeout 5) with a routes file.
+1. Burst: 200 Alertmanager webhook posts from this (second) process on loopback, in 10 waves of
+   20 (new alerts, duplicates of alerts already sent, and resolutions of them), sent with 1, 4
+   and 20 posts in flight at once (a fresh server and store each time).
+   Checks that every new alert is exactly one incident, every resolved one is closed, nothing
+   else exists; reports webhook latency (p50/p99/max) measured while the diagnoses run, and
+   the server's resident memory (itself plus its worker processes) sampled throughout.
+2. Crash: 30 new alerts, `kill -9` of the server's whole process group while diagnoses run,
+   restart on the same store: every incident is still there and ends finished or failed with
+   why (a diagnosis cut off is retried after its lease).
+Prints the figures for docs/PERFORMANCE.md; writes benchmarks/out/serve.json.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from live import livekit  # noqa: E402
+
+ROUTES = """\
+- match: {alertname: PostgresConnectionErrors}
+  from: {label: deployment}
+  to: {label: db_service}
+  namespace: {label: namespace}
+  port: 5432
+"""
+TIMEOUT = 5
+CONCURRENCY = (1, 4, 20)
+"""Posts in flight at once: one after the other, a few alert groups flushing together (as
+Alertmanager does), and the whole wave of 20 at once."""
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _payload(fingerprint: str, status: str) -> bytes:
+    alert = {
+        "status": status,
+        "labels": {
+            "alertname": "PostgresConnectionErrors",
+            "deployment": "user-service",
+            "db_service": "profile-db.data",
+            "namespace": "app",
+            "instance": fingerprint,
+        },
+        "annotations": {},
+        "startsAt": "2026-12-03T03:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.test/graph",
+        "fingerprint": fingerprint,
+    }
+    return json.dumps(
+        {
+            "version": "4",
+            "status": status,
+            "receiver": "paramedic",
+            "groupKey": fingerprint,
+            "externalURL": "http://am.test",
+            "alerts": [alert],
+        }
+    ).encode()
+
+
+def _post(url: str, body: bytes) -> tuple[int, float]:
+    """(status, seconds) of one POST; a 503 is retried after its Retry-After, as Alertmanager
+    does (the time reported is the first attempt's)."""
+    first: float | None = None
+    while True:
+        started = time.perf_counter()
+        request = urllib.request.Request(
+            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                answer.read()
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        elapsed = time.perf_counter() - started
+        first = elapsed if first is None else first
+        if status != 503:
+            return status, first
+        time.sleep(5)
+
+
+class Server:
+    """`paramedic serve` in its own process group (so kill -9 takes its workers too)."""
+
+    def __init__(self, db: Path, kubeconfig: Path, routes: Path) -> None:
+        self.port = _port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "paramedic",
+                "serve",
+                f"--listen=127.0.0.1:{self.port}",
+                f"--store=sqlite:///{db}",
+                f"--routes={routes}",
+                f"--kubeconfig={kubeconfig}",
+                f"--timeout={TIMEOUT}",
+                "--workers=2",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2):
+                    return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        raise RuntimeError("paramedic serve did not start")
+
+    def rss_mib(self) -> float:
+        """Resident memory of the server and every process in its group, MiB."""
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry.name)) != self.process.pid:
+                    continue
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except (OSError, ProcessLookupError):
+                continue
+        return total / 1024
+
+    def kill9(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+def _rows(db: Path) -> list[dict[str, Any]]:
+    with sqlite3.connect(db, timeout=10) as conn:
+        conn.row_factory = sqlite3.Row
+        return [
+            dict(r)
+            for r in conn.execute(
+                "SELECT id, state, phase, fingerprint, firing, attempts, error,"
+                " diagnosis IS NOT NULL AS diagnosed FROM incidents"
+            )
+        ]
+
+
+def _wait_done(db: Path, seconds: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if all(r["phase"] == "done" for r in _rows(db)):
+            return time.monotonic() - started
+        time.sleep(0.5)
+    raise RuntimeError("diagnoses did not finish")
+
+
+def burst(tmp: Path, kubeconfig: Path, routes: Path, concurrency: int) -> dict[str, Any]:
+    db = tmp / f"burst-{concurrency}.db"
+    server = Server(db, kubeconfig, routes)
+    rng = random.Random(12)
+    firing: list[str] = []
+    resolved: set[str] = set()
+    kinds = {"new": 0, "duplicate": 0, "resolved": 0}
+    waves: list[list[tuple[str, bytes]]] = []
+    for wave in range(10):
+        posts = []
+        for n in range(20):
+            # only alerts of earlier waves: a duplicate or resolution never races the first
+            # firing of its alert
+            open_ones = [
+                f for f in firing if f not in resolved and not f.startswith(f"fp-{wave:02d}")
+            ]
+            roll = rng.random()
+            if wave == 0 or roll < 0.5 or not open_ones:
+                fingerprint = f"fp-{wave:02d}-{n:02d}"
+                firing.append(fingerprint)
+                posts.append(("new", _payload(fingerprint, "firing")))
+            elif roll < 0.8:
+                posts.append(("duplicate", _payload(rng.choice(open_ones), "firing")))
+            else:
+                fingerprint = rng.choice(open_ones)
+                resolved.add(fingerprint)
+                posts.append(("resolved", _payload(fingerprint, "resolved")))
+        waves.append(posts)
+    peak = [server.rss_mib()]
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.wait(0.25):
+            peak.append(server.rss_mib())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    url = f"{server.url}/api/v1/alertmanager"
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        for posts in waves:
+            for kind, _ in posts:
+                kinds[kind] += 1
+            for status, seconds in pool.map(lambda p: _post(url, p[1]), posts):
+                latencies.append(seconds)
+                statuses[status] = statuses.get(status, 0) + 1
+    burst_seconds = time.monotonic() - started
+    running_during = sum(r["phase"] != "done" for r in _rows(db))
+    drained = _wait_done(db, 600)
+    sampling.set()
+    sampler.join()
+    rows = _rows(db)
+    server.stop()
+    by_fp: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_fp.setdefault(row["fingerprint"], []).append(row)
+    lost = [f for f in firing if f not in by_fp]
+    duplicated = [f for f, found in by_fp.items() if len(found) > 1]
+    not_closed = [f for f in resolved if by_fp.get(f, [{}])[0].get("state") != "closed"]
+    wrongly_closed = [
+        r["fingerprint"]
+        for r in rows
+        if r["state"] == "closed" and r["fingerprint"] not in resolved
+    ]
+    latencies.sort()
+    return {
+        "posts": len(latencies),
+        "kinds": kinds,
+        "statuses": statuses,
+        "incidents": len(rows),
+        "distinct_alerts": len(firing),
+        "lost": lost,
+        "duplicated": duplicated,
+        "resolved": len(resolved),
+        "not_closed": not_closed,
+        "wrongly_closed": wrongly_closed,
+        "diagnosed": sum(bool(r["diagnosed"]) for r in rows),
+        "failed": [r["error"] for r in rows if r["state"] == "failed"][:3],
+        "burst_seconds": round(burst_seconds, 2),
+        "waiting_when_burst_ended": running_during,
+        "drain_seconds": round(drained, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "rss_start_mib": round(peak[0], 1),
+        "rss_peak_mib": round(max(peak), 1),
+        "rss_end_mib": round(peak[-1], 1),
+    }
+
+
+def crash(tmp: Path, kubeconfig: Path, routes: Path) -> dict[str, Any]:
+    db = tmp / "crash.db"
+    server = Server(db, kubeconfig, routes)
+    url = f"{server.url}/api/v1/alertmanager"
+    for n in range(30):
+        assert _post(url, _payload(f"crash-{n:02d}", "firing"))[0] == 202
+    while not any(r["phase"] == "running" for r in _rows(db)):
+        time.sleep(0.05)
+    server.kill9()
+    before = _rows(db)
+    phases_at_kill = {
+        p: sum(r["phase"] == p for r in before) for p in ("queued", "running", "done")
+    }
+    restarted = Server(db, kubeconfig, routes)
+    recovered = _wait_done(db, 600)
+    rows = _rows(db)
+    restarted.stop()
+    return {
+        "incidents": len(rows),
+        "phases_at_kill": phases_at_kill,
+        "after_restart": {s: sum(r["state"] == s for r in rows) for s in ("open", "failed")},
+        "all_done": all(r["phase"] == "done" for r in rows),
+        "diagnosed": sum(bool(r["diagnosed"]) for r in rows),
+        "retried": sum(r["attempts"] > 1 for r in rows),
+        "recovery_seconds": round(recovered, 1),
+        "missing": sorted({f"crash-{n:02d}" for n in range(30)} - {r["fingerprint"] for r in rows}),
+    }
+
+
+def main() -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="paramedic-serve-bench-") as name,
+        livekit.seed_server() as api,
+    ):
+        tmp = Path(name)
+        kubeconfig = api.kubeconfig(tmp / "kubeconfig", namespace="app")
+        routes = tmp / "routes.yaml"
+        routes.write_text(ROUTES)
+        results = {
+            "load_average_at_start": os.getloadavg()[0],
+            "bursts": [burst(tmp, kubeconfig, routes, n) for n in CONCURRENCY],
+            "crash": crash(tmp, kubeconfig, routes),
+        }
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "serve.json").write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    b, c = results["burst"], results["crash"]
+    ok = (
+        not b["lost"]
+        and not b["duplicated"]
+        and not b["not_closed"]
+        and not b["wrongly_closed"]
+        and c["all_done"]
+        and not c["missing"]
+        and c["incidents"] == 30
+    )
+    print(
+        f"burst: {b['posts']} posts, p50 {b['p50_ms']} ms, p99 {b['p99_ms']} ms, "
+        f"max {b['max_ms']} ms, RSS peak {b['rss_peak_mib']} MiB; crash: "
+        f"{c['incidents']}/30 kept, {c['retried']} retried; {'OK' if ok else 'FAILED'}"
+    )
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Fixes in Calico's own terms: what opens a flow that a Calico Deny (or a tier's end) closes.
+
+No Kubernetes NetworkPolicy can open what an earlier Calico tier, or an earlier policy of the
+default tier, denies: Calico evaluates tiers by order, policies by order, and a Deny is final.
+
+- preferred: a new Calico NetworkPolicy in the blocked pod's namespace, in the *same tier*, with
+  a *lower order* than the deciding policy (so it is evaluated first), selecting only the blocked
+  pod's workload, with one Allow rule for exactly the other end on exactly the port;
+- alternative: in the deciding policy itself, the same Allow rule inserted *before* the Deny rule
+  (or at the end, when the tier's end decided), narrowed to the blocked pod (a JSON patch for
+  `kubectl patch` through the Calico API server; `calicoctl apply` of the edited object without).
+
+The end of the default tier is not handled here: an ordinary NetworkPolicy (default tier, order
+1000) admits the flow there, so the NetworkPolicy patch is the fix. Blast radius is computed by
+the caller from the matrix before/after, as for every fix.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import objects
+from paramedic.netpol import form, model, peers
+from paramedic.netpol.calico import compose, resources
+
+API_VERSION = "projectcalico.org/v3"
+GROUP = "projectcalico.org"
+
+
+def denied_by_calico(side: model.DirectionResult) -> bool:
+    """A Calico Deny rule, or the end of a non-default Calico tier, decided this side."""
+    d = side.decided_by
+    if d is None or d.layer != "calico" or d.action != "Deny":
+        return False
+    return d.index is not None or d.tier != resources.DEFAULT_TIER
+
+
+def selector_text(selector: Mapping[str, Any]) -> str:
+    """A Kubernetes LabelSelector written as a Calico selector ('' selects everything)."""
+    parts = [f'{k} == "{v}"' for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        key, op = expr.get("key"), expr.get("operator")
+        values = ", ".join(f'"{v}"' for v in expr.get("values") or [])
+        parts.append(
+            {
+                "In": f"{key} in {{{values}}}",
+                "NotIn": f"{key} not in {{{values}}}",
+                "Exists": f"has({key})",
+                "DoesNotExist": f"!has({key})",
+            }[op]
+        )
+    return " && ".join(parts) or "all()"
+
+
+def _entity(peer: peers.Peer, selector: Mapping[str, Any]) -> dict[str, Any]:
+    if peer.kind == "ip" or not peer.selectable:
+        address = str(peer.network_ip)
+        return {"nets": [f"{address}/{128 if ':' in address else 32}"]}
+    return {
+        "selector": selector_text(selector),
+        "namespaceSelector": f'{compose.NAME} == "{peer.namespace}"',
+    }
+
+
+def rule(
+    side: model.DirectionResult,
+    subject: tuple[peers.Peer, Mapping[str, Any]],
+    other: tuple[peers.Peer, Mapping[str, Any]],
+    port: int | str,
+    protocol: str,
+) -> dict[str, Any]:
+    """The narrow Allow rule: exactly the other end, exactly the port, only for the subject (so
+    it may also go into a policy that selects more endpoints)."""
+    here, there = _entity(*subject), _entity(*other)
+    if side.direction is model.Direction.EGRESS:
+        source, destination = here, there
+    else:
+        source, destination = there, here
+    destination = {**destination, "ports": [port]}
+    return {"action": "Allow", "protocol": protocol, "source": source, "destination": destination}
+
+
+def allow_policy(
+    evidence: evidence_model.Evidence,
+    side: model.DirectionResult,
+    subject: tuple[peers.Peer, Mapping[str, Any]],
+    allow_rule: dict[str, Any],
+    name: str,
+) -> dict[str, Any]:
+    """A Calico NetworkPolicy in the deciding tier, ordered just before the deciding policy."""
+    decision = side.decided_by
+    assert decision is not None
+    peer, selector = subject
+    order = decision.order - 1 if decision.order is not None else resources.DEFAULT_TIER_ORDER
+    tier = decision.tier
+    base = name if tier == resources.DEFAULT_TIER else f"{tier}.{name}"
+    field = "egress" if side.direction is model.Direction.EGRESS else "ingress"
+    own = copy.deepcopy(allow_rule)  # the policy's selector already names the subject
+    if field == "egress":
+        del own["source"]
+    else:
+        own["destination"] = {"ports": own["destination"]["ports"]}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "NetworkPolicy",
+        "metadata": {"name": _free(evidence, peer.namespace, base), "namespace": peer.namespace},
+        "spec": {
+            "tier": tier,
+            "order": int(order) if float(order).is_integer() else order,
+            "selector": selector_text(selector),
+            "types": [field.capitalize()],
+            field: [own],
+        },
+    }
+
+
+def find(evidence: evidence_model.Evidence, decision: model.Decision) -> Mapping[str, Any] | None:
+    """The Calico object that made `decision` (never a same-named Kubernetes NetworkPolicy)."""
+    kind = decision.kind.removesuffix(f".{GROUP}")
+    for obj in evidence.kind(kind, decision.namespace or None):
+        if objects.name(obj) == decision.name and resources.is_calico(obj):
+            return obj
+    return None
+
+
+def insert_before_deny(
+    evidence: evidence_model.Evidence, side: model.DirectionResult, allow_rule: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], str] | None:
+    """(edited copy of the deciding policy, JSON patch op, commands), or None."""
+    decision = side.decided_by
+    target = find(evidence, decision) if decision is not None else None
+    if decision is None or target is None:
+        return None
+    field = "egress" if side.direction is model.Direction.EGRESS else "ingress"
+    edited = copy.deepcopy(dict(target))
+    rules = edited.setdefault("spec", {}).setdefault(field, [])
+    index = decision.index if decision.index is not None else len(rules)
+    rules.insert(index, allow_rule)
+    op = {"op": "add", "path": f"/spec/{field}/{index}", "value": allow_rule}
+    kind = str(target.get("kind"))
+    where = f" -n {decision.namespace}" if decision.namespace else ""
+    resource = form.resource(kind, GROUP)
+    merge = shlex.quote(json.dumps({"spec": {field: rules}}))
+    commands = (
+        f"kubectl{where} patch {resource} {decision.name} --type=json "
+        f"-p {shlex.quote(json.dumps([op]))} (without the Calico API server: "
+        f"calicoctl{where} patch {kind.lower()} {decision.name} -p {merge})"
+    )
+    return edited, op, commands
+
+
+def commands(obj: Mapping[str, Any]) -> tuple[str, str]:
+    """(how to create it without the Calico API server, how to delete it) for a new policy."""
+    namespace, name = objects.namespace(obj), objects.name(obj)
+    create = (
+        f"without the Calico API server, create {namespace}/{name} with the same YAML through "
+        "`calicoctl apply -f -` instead of `kubectl apply -f -`"
+    )
+    delete = (
+        f"kubectl -n {namespace} delete {form.resource('NetworkPolicy', GROUP)} {name} "
+        f"(or: calicoctl delete networkpolicy {name} -n {namespace})"
+    )
+    return create, delete
+
+
+def _free(evidence: evidence_model.Evidence, namespace: str, name: str) -> str:
+    taken = {objects.name(o) for o in evidence.kind("NetworkPolicy", namespace)}
+    candidate, suffix = name[:63], 2
+    while candidate in taken:
+        candidate = f"{name}-{suffix}"[:63]
+        suffix += 1
+    return candidate

@@ -1,0 +1,388 @@
+"""The incident store: one SQL schema (schema.py) on SQLite or PostgreSQL, migrated by Alembic.
+
+`Store.open(url)` connects (`sqlite:///PATH`, or `postgresql://...` through psycopg 3) and
+brings the schema to the newest version. Every method is one short transaction, so several
+replicas can share a PostgreSQL store: deduplication by fingerprint is a unique index, and a
+diagnosis is `claim`ed atomically, so each incident runs in one place at a time.
+
+Crash safety: an incident is written (phase `queued`) before its diagnosis is queued in memory;
+a worker `claim`s it (phase `running`, with a lease) before it starts. After a crash,
+`recoverable()` hands back every queued row and every running row whose lease has passed, and
+marks failed, with why, a row that has been cut off `MAX_ATTEMPTS` times. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from paramedic import errors
+from paramedic.serve import routes, schema
+
+MAX_ATTEMPTS = 3
+"""A diagnosis cut off (server killed) this many times is marked failed instead of retried."""
+
+_T = schema.incidents
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands timestamps back without their zone: they were written in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _port(value: str | None) -> int | str | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """One incident as the store holds it."""
+
+    id: int
+    state: str
+    phase: str
+    source: str
+    target: str
+    port: int | str | None
+    namespace: str | None
+    fingerprint: str | None
+    firing: bool
+    alert: dict[str, Any] | None
+    diagnosis: dict[str, Any] | None
+    report: str | None
+    top_cause: str | None
+    error: str | None
+    attempts: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def incident(self) -> dict[str, Any]:
+        return routes.Target(
+            source=self.source, target=self.target, port=self.port, namespace=self.namespace
+        ).as_dict()
+
+    def as_api(self, *, with_diagnosis: bool = True) -> dict[str, Any]:
+        """The incident as GET /api/v1/incidents[/ID] shows it (DESIGN.md §3)."""
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "state": self.state,
+            "phase": self.phase,
+            "incident": self.incident,
+            "alert": self.alert,
+            "top_cause": self.top_cause,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "error": self.error,
+        }
+        if with_diagnosis:
+            doc["diagnosis"] = self.diagnosis
+        return doc
+
+
+def _record(row: Any) -> Record:
+    m = row._mapping
+    return Record(
+        id=int(m["id"]),
+        state=m["state"],
+        phase=m["phase"],
+        source=m["source"],
+        target=m["target"],
+        port=_port(m["port"]),
+        namespace=m["namespace"],
+        fingerprint=m["fingerprint"],
+        firing=bool(m["firing"]),
+        alert=json.loads(m["alert"]) if m["alert"] else None,
+        diagnosis=json.loads(m["diagnosis"]) if m["diagnosis"] else None,
+        report=m["report"],
+        top_cause=m["top_cause"],
+        error=m["error"],
+        attempts=int(m["attempts"]),
+        created_at=_utc(m["created_at"]) or now(),
+        updated_at=_utc(m["updated_at"]) or now(),
+    )
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL of a --store URL: PostgreSQL through psycopg 3, SQLite as given."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith(("sqlite://", "postgresql+psycopg://")):
+        return url
+    raise errors.InputError(
+        f"--store {url.split('://')[0]}://...: use sqlite:///PATH or postgresql://"
+    )
+
+
+class Store:
+    """Incidents in a SQL database; every method is one transaction."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, timeout: float = 10.0) -> Store:
+        """Connect to `url` and migrate it to the newest schema; InputError when it cannot."""
+        target = engine_url(url)
+        if target.startswith("sqlite"):
+            engine = sa.create_engine(
+                target, connect_args={"timeout": timeout, "check_same_thread": False}
+            )
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(
+                target, pool_pre_ping=True, connect_args={"connect_timeout": int(max(2, timeout))}
+            )
+        store = cls(engine)
+        try:
+            store.migrate()
+        except sa_exc.SQLAlchemyError as exc:
+            engine.dispose()
+            raise errors.InputError(f"--store: cannot open the store: {_first_line(exc)}") from exc
+        return store
+
+    def migrate(self) -> None:
+        from alembic import command, config
+
+        cfg = config.Config()
+        cfg.set_main_option(
+            "script_location", str(resources.files("paramedic.serve") / "migrations")
+        )
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> str:
+        """'' when the store answers, else one line saying why not (for /readyz)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.select(sa.func.count()).select_from(_T).where(_T.c.id < 0))
+        except sa_exc.SQLAlchemyError as exc:
+            return _first_line(exc)
+        return ""
+
+    def add(
+        self,
+        incident: dict[str, Any],
+        *,
+        alert: dict[str, Any] | None = None,
+        fingerprint: str | None = None,
+    ) -> tuple[int, bool]:
+        """Store a new incident (phase queued); with a fingerprint, the one already firing under
+        it is returned instead. Returns (id, created)."""
+        if fingerprint is not None:
+            existing = self._firing(fingerprint)
+            if existing is not None:
+                return existing, False
+        stamp = now()
+        values = {
+            "state": schema.OPEN,
+            "phase": schema.QUEUED,
+            "source": incident["from"],
+            "target": incident["to"],
+            "port": None if incident.get("port") is None else str(incident["port"]),
+            "namespace": incident.get("namespace"),
+            "fingerprint": fingerprint,
+            "firing": fingerprint is not None,
+            "alert": json.dumps(alert) if alert is not None else None,
+            "attempts": 0,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(sa.insert(_T).values(**values).returning(_T.c.id)).scalar()
+        except sa_exc.IntegrityError:
+            assert fingerprint is not None  # only the firing-fingerprint index can refuse
+            existing = self._firing(fingerprint)
+            if existing is None:
+                raise
+            return existing, False
+        return int(new_id or 0), True
+
+    def _firing(self, fingerprint: str) -> int | None:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(_T.c.id).where(_T.c.fingerprint == fingerprint, _T.c.firing)
+            ).scalar()
+        return int(found) if found is not None else None
+
+    def resolve(self, fingerprint: str) -> int | None:
+        """The alert stopped firing: close its incident (a failed one stays failed), keep the
+        diagnosis. Returns the incident's id, or None when none fires under `fingerprint`."""
+        found = self._firing(fingerprint)
+        if found is None:
+            return None
+        state = sa.case((_T.c.state == schema.FAILED, schema.FAILED), else_=schema.CLOSED)
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(_T)
+                .where(_T.c.id == found, _T.c.firing)
+                .values(firing=False, state=state, updated_at=now())
+            )
+        return found
+
+    def claim(self, incident_id: int, *, lease: float) -> Record | None:
+        """Take a queued (or abandoned running) incident for diagnosis; None when someone else
+        has it or it is done."""
+        stamp = now()
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                sa.update(_T)
+                .where(
+                    _T.c.id == incident_id,
+                    sa.or_(
+                        _T.c.phase == schema.QUEUED,
+                        sa.and_(_T.c.phase == schema.RUNNING, _T.c.lease_until < stamp),
+                    ),
+                )
+                .values(
+                    phase=schema.RUNNING,
+                    attempts=_T.c.attempts + 1,
+                    lease_until=stamp + dt.timedelta(seconds=lease),
+                    updated_at=stamp,
+                )
+            ).rowcount
+        return self.get(incident_id) if taken else None
+
+    def finish(
+        self,
+        incident_id: int,
+        *,
+        diagnosis: dict[str, Any],
+        report: str,
+        top_cause: str | None,
+        bundle: bytes,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.delete(schema.bundles).where(schema.bundles.c.incident_id == incident_id)
+            )
+            conn.execute(sa.insert(schema.bundles).values(incident_id=incident_id, data=bundle))
+            conn.execute(
+                sa.update(_T)
+                .where(_T.c.id == incident_id)
+                .values(
+                    phase=schema.DONE,
+                    diagnosis=json.dumps(diagnosis),
+                    report=report,
+                    top_cause=top_cause,
+                    error=None,
+                    lease_until=None,
+                    updated_at=now(),
+                )
+            )
+
+    def fail(self, incident_id: int, error: str) -> None:
+        """The diagnosis could not be made: state failed (unless the alert already resolved)."""
+        state = sa.case((_T.c.state == schema.CLOSED, schema.CLOSED), else_=schema.FAILED)
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(_T)
+                .where(_T.c.id == incident_id)
+                .values(
+                    phase=schema.DONE,
+                    state=state,
+                    error=_first_line(error),
+                    lease_until=None,
+                    updated_at=now(),
+                )
+            )
+
+    def recoverable(self) -> list[int]:
+        """Incidents to (re)queue: queued ones, and running ones whose lease has passed. Those
+        cut off MAX_ATTEMPTS times are marked failed instead, with why."""
+        stamp = now()
+        abandoned = sa.and_(_T.c.phase == schema.RUNNING, _T.c.lease_until < stamp)
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(_T)
+                .where(abandoned, _T.c.attempts >= MAX_ATTEMPTS)
+                .values(
+                    phase=schema.DONE,
+                    state=sa.case((_T.c.state == schema.OPEN, schema.FAILED), else_=_T.c.state),
+                    error=f"the diagnosis was cut off {MAX_ATTEMPTS} times (server stopped"
+                    " during it); not retried again",
+                    lease_until=None,
+                    updated_at=stamp,
+                )
+            )
+            rows = conn.execute(
+                sa.select(_T.c.id)
+                .where(sa.or_(_T.c.phase == schema.QUEUED, abandoned))
+                .order_by(_T.c.id)
+            ).scalars()
+            return [int(r) for r in rows]
+
+    def get(self, incident_id: int) -> Record | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(_T).where(_T.c.id == incident_id)).first()
+        return _record(row) if row is not None else None
+
+    def list(self, *, state: str | None = None, limit: int = 500) -> list[Record]:
+        """Newest first, without diagnosis and report (listing stays cheap)."""
+        light = [c for c in _T.c if c.name not in ("diagnosis", "report")]
+        query = sa.select(*light).order_by(_T.c.id.desc()).limit(limit)
+        if state is not None:
+            query = query.where(_T.c.state == state)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_record(_with_nulls(row)) for row in rows]
+
+    def bundle(self, incident_id: int) -> bytes | None:
+        with self.engine.connect() as conn:
+            data = conn.execute(
+                sa.select(schema.bundles.c.data).where(schema.bundles.c.incident_id == incident_id)
+            ).scalar()
+        return bytes(data) if data is not None else None
+
+    def counts(self) -> dict[str, int]:
+        """How many incidents are in each state (every state present, zero when none)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(_T.c.state, sa.func.count()).group_by(_T.c.state)).all()
+        found = {str(state): int(n) for state, n in rows}
+        return {state: found.get(state, 0) for state in schema.STATES}
+
+    def phases(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(_T.c.phase, sa.func.count()).group_by(_T.c.phase)).all()
+        return {str(phase): int(n) for phase, n in rows}
+
+
+class _Light:
+    """A listed row with the heavy columns read as empty."""
+
+    def __init__(self, row: sa.Row[Any]) -> None:
+        self._mapping = {**row._mapping, "diagnosis": None, "report": None}
+
+
+def _with_nulls(row: sa.Row[Any]) -> Any:
+    return _Light(row)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _first_line(problem: object) -> str:
+    text = str(getattr(problem, "orig", None) or problem).strip()
+    return text.splitlines()[0] if text else type(problem).__name__
