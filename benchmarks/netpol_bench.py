@@ -1,7 +1,7 @@
 """NetworkPolicy engine benchmark on the synthetic cluster (not part of the test suite).
 
     .venv/bin/python benchmarks/netpol_bench.py [--pods 10000 --policies 5000 --namespaces 200]
-        [--oracle-rows 20] [--checks 200]
+        [--anps 50] [--oracle-rows 20] [--checks 200]
 
 Measures, in one run: loading (Evidence + parsed policy view), the full all-pairs TCP/5432
 matrix by the fast engine, the per-pair oracle on a sample of source rows (extrapolated to all
@@ -22,10 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import netpol_admin_synthetic
 import netpol_synthetic
 
 from paramedic.evidence import model as evidence_model
-from paramedic.netpol import cluster, engine, matrix, patch, peers
+from paramedic.netpol import cluster, engine, layers, matrix, patch, peers
 
 
 def main() -> None:
@@ -33,21 +34,26 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--policies", type=int, default=5_000)
     parser.add_argument("--namespaces", type=int, default=200)
+    parser.add_argument("--anps", type=int, default=50, help="AdminNetworkPolicies (+ a BANP)")
     parser.add_argument("--oracle-rows", type=int, default=20)
     parser.add_argument("--checks", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
     objs = netpol_synthetic.generate(args.pods, args.policies, args.namespaces)
+    if args.anps:
+        objs += netpol_admin_synthetic.admin_policies(args.anps)
     t0 = time.perf_counter()
     ev = evidence_model.Evidence.of(objs)
     view = cluster.of(ev)
+    program = layers.program(view)
     load = time.perf_counter() - t0
+    tiers = ", ".join(f"{t.name}: {len(t.policies)}" for t in program.tiers)
     print(
-        f"cluster: {len(view.pods)} pods, {len(view.policies)} policies "
-        f"({len(view.invalid)} invalid), {len(view.namespaces)} namespaces"
+        f"cluster: {len(view.pods)} pods, {len(view.namespaces)} namespaces; tiers {tiers}; "
+        f"{len(program.invalid)} invalid"
     )
-    print(f"load (Evidence.of + parse policies): {load * 1000:.0f} ms")
+    print(f"load (Evidence.of + parse and compile every layer): {load * 1000:.0f} ms")
 
     times, cpu = [], []
     result = None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Any
 
 import checkctx
 import pytest
 
-from paramedic.checks import dns, dns_names, model
+from paramedic.checks import dns, dns_names, model, network_policy
 from paramedic.evidence import demos, probes_file
+from paramedic.kube import objects
 
 Objects = list[dict[str, Any]]
 
@@ -94,25 +97,61 @@ def test_short_db_host_in_the_wrong_namespace_gets_the_exact_set_env_fix() -> No
     assert "profile-db.app.svc.cluster.local" in finding.summary
 
 
-def test_egress_policy_blocking_port_53_gets_a_policy_for_udp_and_tcp_53_to_kube_dns() -> None:
-    blocked = model.Finding(
-        check="network-policy",
-        verdict=model.Verdict.CAUSE,
-        summary="egress denied",
-        details={"dns_egress_blocked": True},
-    )
-    finding = dns.run(checkctx.context("healthy", earlier={"network-policy": blocked}))
+DENY_EGRESS = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "default-deny-egress", "namespace": "app"},
+    "spec": {"podSelector": {}, "policyTypes": ["Egress"]},
+}
+
+
+def _coredns_on_1053(objs: list[dict[str, Any]]) -> None:
+    """The healthy demo with CoreDNS listening on 1053 behind kube-dns:53 (targetPort by name),
+    and all egress of namespace app denied."""
+    for obj in objs:
+        if obj["kind"] == "Service" and obj["metadata"]["name"] == "kube-dns":
+            for port in obj["spec"]["ports"]:
+                port["targetPort"] = port["name"]
+        if obj["kind"] == "Pod" and obj["metadata"]["namespace"] == "kube-system":
+            for container in obj["spec"]["containers"]:
+                for port in container.get("ports", []):
+                    if port["name"] in ("dns", "dns-tcp"):
+                        port["containerPort"] = 1053
+    objs.append(copy.deepcopy(DENY_EGRESS))
+
+
+def test_egress_policy_blocking_dns_gets_the_patch_paths_policy_on_kube_dns_target_ports() -> None:
+    """The fix is built by netpol's patch path: the Service's targetPort on the CoreDNS pods
+    (1053 here, by name), the client's identifying labels, a computed blast radius."""
+    ctx = checkctx.context("healthy", _coredns_on_1053)
+    blocked = network_policy.run(ctx)
+    assert blocked.details["dns_egress_blocked"] is True
+    ctx = dataclasses.replace(ctx, earlier={"network-policy": blocked})
+    finding = dns.run(ctx)
     assert finding.verdict is model.Verdict.CAUSE
     assert finding.details["problems"] == ["dns-egress-blocked"]
     assert finding.fix is not None
     policy = finding.fix.steps[0].action["object"]
-    assert policy["metadata"] == {"name": "user-service-allow-dns", "namespace": "app"}
+    assert policy["metadata"] == {"name": "allow-user-service-dns", "namespace": "app"}
     assert policy["spec"]["podSelector"] == {"matchLabels": {"app": "user-service"}}
     rule = policy["spec"]["egress"][0]
-    assert rule["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-    assert rule["to"][0]["namespaceSelector"] == {
-        "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+    assert rule["ports"] == [
+        {"protocol": "UDP", "port": "dns"},
+        {"protocol": "TCP", "port": "dns-tcp"},
+    ]
+    assert rule["to"][0] == {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
     }
+    radius = blocked.details["dns_patch"]["blast_radius"]
+    assert {(f["to"], f["port"], f["protocol"]) for f in radius} == {
+        (f"kube-system/{pod}", 1053, protocol)
+        for pod in ("coredns-5d78c9869d-4tq8r", "coredns-5d78c9869d-p9z2m")
+        for protocol in ("UDP", "TCP")
+    }
+    assert {f["from"] for f in radius} == {f"app/{objects.name(p)}" for p in ctx.scope.source_pods}
+    assert blocked.details["dns_patch"]["opens_flow"] is True
+    assert finding.fix.rollback == "kubectl -n app delete networkpolicy allow-user-service-dns"
 
 
 @pytest.mark.parametrize(

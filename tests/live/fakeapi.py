@@ -57,8 +57,26 @@ RESOURCES: dict[tuple[str, str], str] = {
     ("metrics.k8s.io/v1beta1", "pods"): "PodMetrics",
     ("autoscaling/v2", "horizontalpodautoscalers"): "HorizontalPodAutoscaler",
     ("policy/v1", "poddisruptionbudgets"): "PodDisruptionBudget",
+    ("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies"): "AdminNetworkPolicy",
+    ("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies"): (
+        "BaselineAdminNetworkPolicy"
+    ),
+    ("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies"): "ClusterNetworkPolicy",
+    ("cilium.io/v2", "ciliumnetworkpolicies"): "CiliumNetworkPolicy",
+    ("cilium.io/v2", "ciliumclusterwidenetworkpolicies"): "CiliumClusterwideNetworkPolicy",
+    ("security.istio.io/v1", "authorizationpolicies"): "AuthorizationPolicy",
+    ("security.istio.io/v1", "peerauthentications"): "PeerAuthentication",
+    ("k8s.ovn.org/v1", "egressfirewalls"): "EgressFirewall",
+    ("vpcresources.k8s.aws/v1beta1", "securitygrouppolicies"): "SecurityGroupPolicy",
 }
-CLUSTER_SCOPED = {"Namespace", "Node"}
+CLUSTER_SCOPED = {
+    "Namespace",
+    "Node",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+}
 _PATH = re.compile(
     r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+/[^/]+))"
     r"(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?(?:/(?P<sub>log))?$"
@@ -90,6 +108,9 @@ class FakeApiServer:
         """Answer whole logs whatever limitBytes says (a proxy or server that ignores it)."""
         self.log_now: datetime.datetime | None = None
         """'Now' for sinceSeconds (default: one second after the newest line of any log)."""
+        self.served: set[str] | None = None
+        """group/versions discovery lists and the server answers (None: every one it knows);
+        the others are 404, as on a cluster without that CRD."""
         self.broken: set[str] = set()
         """path prefixes answered with a 500 Status (an overloaded or failing API server)."""
         self.probe_status: dict[str, Any] = {"phase": "Succeeded"}
@@ -250,7 +271,8 @@ class FakeApiServer:
         gv = m["core"] or m["group"]
         plural, ns, name, sub = m["plural"], m["ns"], m["name"], m["sub"]
         kind = RESOURCES.get((gv, plural))
-        if kind is None or (gv == "metrics.k8s.io/v1beta1" and not self.metrics):
+        unserved = self.served is not None and "/" in gv and gv not in self.served
+        if kind is None or unserved or (gv == "metrics.k8s.io/v1beta1" and not self.metrics):
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
         verb = {"GET": "get" if name else "list", "POST": "create", "DELETE": "delete"}[method]
         if (verb, plural, ns) in self.forbidden or (verb, plural, None) in self.forbidden:
@@ -377,6 +399,8 @@ class FakeApiServer:
         versions = sorted({gv for gv, _ in RESOURCES if "/" in gv})
         if not self.metrics:
             versions.remove("metrics.k8s.io/v1beta1")
+        if self.served is not None:
+            versions = [v for v in versions if v in self.served]
         groups = []
         for gv in versions:
             group, version = gv.split("/")

@@ -184,3 +184,67 @@ def test_external_host_is_checked_at_the_addresses_dns_gave(address, verdict):
         assert step.action["object"]["spec"]["egress"][0]["to"] == [
             {"ipBlock": {"cidr": "198.51.100.7/32"}}
         ]
+
+
+CILIUM_ONLY_ADMIN = {
+    "apiVersion": "cilium.io/v2",
+    "kind": "CiliumNetworkPolicy",
+    "metadata": {"name": "db-admin-only", "namespace": "data"},
+    "spec": {
+        "endpointSelector": {"matchLabels": {"app": "profile-db"}},
+        "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "admin-tool"}}]}],
+    },
+}
+
+
+def test_an_unevaluated_cilium_policy_makes_an_allowed_flow_inconclusive_never_ruled_out():
+    """The issue's repro: the healthy demo plus a CiliumNetworkPolicy isolating profile-db."""
+    healthy = demos.load("healthy")
+    ev = evidence_model.Evidence.of(
+        (*healthy.objects, CILIUM_ONLY_ADMIN), incident=healthy.incident
+    )
+    finding = network_policy.run(context(ev))
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert "CiliumNetworkPolicy data/db-admin-only" in finding.summary
+    assert finding.missing == (
+        "kubectl get ciliumnetworkpolicies.cilium.io db-admin-only -n data -o yaml"
+    )
+    assert any(c.source == "CiliumNetworkPolicy data/db-admin-only" for c in finding.evidence)
+    assert finding.details["unmodelled"][0]["kind"] == "CiliumNetworkPolicy"
+    # the CNI is read from the evidence: its objects say Cilium
+    assert finding.details["cni"].startswith("cilium (detected")
+
+
+def test_a_policy_of_another_namespace_is_not_held_against_the_flow():
+    healthy = demos.load("healthy")
+    elsewhere = {**CILIUM_ONLY_ADMIN, "metadata": {"name": "x", "namespace": "cache"}}
+    ev = evidence_model.Evidence.of((*healthy.objects, elsewhere), incident=healthy.incident)
+    assert network_policy.run(context(ev)).verdict is model.Verdict.RULED_OUT
+
+
+def test_an_admin_deny_is_the_cause_and_named():
+    finding = network_policy.run(context(demos.load("admin-deny")))
+    assert finding.verdict is model.Verdict.CAUSE
+    assert finding.summary.startswith("AdminNetworkPolicy platform-data-isolation blocks ingress")
+    assert finding.fix is not None and finding.fix.rollback == (
+        "kubectl delete adminnetworkpolicies.policy.networking.k8s.io "
+        "allow-user-service-to-profile-db-5432"
+    )
+    assert finding.details["patch"]["opens_flow"] is True
+
+
+def test_an_invalid_admin_policy_makes_the_check_inconclusive_naming_the_field():
+    healthy = demos.load("healthy")
+    bad = {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {"name": "too-low"},
+        "spec": {"priority": 5000, "subject": {"namespaces": {}}},
+    }
+    ev = evidence_model.Evidence.of((*healthy.objects, bad), incident=healthy.incident)
+    finding = network_policy.run(context(ev))
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert any(
+        "AdminNetworkPolicy too-low is invalid" in c.text and "spec.priority" in c.text
+        for c in finding.evidence
+    )

@@ -213,3 +213,72 @@ def test_matrix_cilium_semantics_switch(capsys, tmp_path):
     )
     assert json.loads(up)["allowed"] == [[1, 1], [1, 1]]
     assert json.loads(cil)["allowed"] == [[1, 0], [1, 1]]
+
+
+def _write(tmp_path: Path, *extra: dict) -> Path:
+    path = tmp_path / "layered.yaml"
+    items = [*OBJECTS, *extra]
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}))
+    return path
+
+
+DENY_X = build.admin_policy(
+    "deny-x",
+    7,
+    {
+        "subject": {"namespaces": build.in_namespace("y")},
+        "ingress": [{"name": "no-x", "action": "Deny", "from": [{"namespaces": {}}]}],
+    },
+)
+
+
+def test_check_json_has_layers_in_path_order_and_names_the_deciding_rule(capsys, tmp_path):
+    args = ("--from", "x/a", "--to", "y/b", "--port", "8080", "-o", "json")
+    code, out, _ = run(capsys, "netpol", "check", str(_write(tmp_path, DENY_X)), *args)
+    doc = json.loads(out)
+    assert code == 1 and doc["allowed"] is False
+    assert [e["layer"] for e in doc["layers"]] == ["admin"]
+    (admin,) = doc["layers"]
+    assert admin["allowed"] is False and admin["decided_by"]["name"] == "deny-x"
+    assert admin["decided_by"]["rule"] == 'ingress rule 0 "no-x"'
+    assert doc["unmodelled"] == [] and doc["cni"].startswith("upstream (detected")
+
+
+def test_check_text_names_layer_object_rule_and_what_is_not_evaluated(capsys, tmp_path):
+    cnp = {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": "lock", "namespace": "y"},
+        "spec": {"endpointSelector": {}},
+    }
+    bundle = _write(tmp_path, DENY_X, cnp)
+    code, out, _ = run(
+        capsys,
+        "netpol",
+        "check",
+        str(bundle),
+        "--from",
+        "x/a",
+        "--to",
+        "y/b",
+        "--port",
+        "8080",
+        "--cni",
+        "upstream",
+    )
+    assert code == 1
+    assert (
+        "  decided  denied in layer admin by AdminNetworkPolicy deny-x, priority 7, "
+        'ingress rule 0 "no-x": Deny'
+    ) in out
+    assert "NOT EVALUATED CiliumNetworkPolicy y/lock" in out
+    assert "kubectl get ciliumnetworkpolicies.cilium.io lock -n y -o yaml" in out
+    assert "cni      upstream (as given by --cni)" in out
+
+
+def test_an_invalid_admin_policy_is_one_line_naming_object_and_field_exit_2(capsys, tmp_path):
+    bad = build.admin_policy("bad", -1, {"subject": {"namespaces": {}}})
+    code, out, err = run(capsys, "netpol", "matrix", str(_write(tmp_path, bad)), "--port", "8080")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "AdminNetworkPolicy bad" in err
+    assert "spec.priority: -1 is out of range (0-1000)" in err

@@ -53,6 +53,10 @@ class Need:
     must be present for the check to rule its cause out (checks.verdicts)."""
     instead: tuple[Need, ...] = dataclasses.field(default=(), kw_only=True)
     """Other evidence that stands in for this one (client logs or a postgres probe)."""
+    discover: bool = dataclasses.field(default=False, kw_only=True)
+    """An API the cluster may not serve (a CRD: admin policies, another CNI's or a mesh's
+    policies): listed only when the one discovery request (/apis) shows its group/version; not
+    served means no such object exists (no gap)."""
 
     def __post_init__(self) -> None:
         if not self.kind:

@@ -126,11 +126,20 @@ def unknown(needs: Iterable[needs_model.Need]) -> list[needs_model.Need]:
     return [n for n in needs if n.is_object and n.kind not in table]
 
 
+def discover_apis(needs: Iterable[needs_model.Need]) -> frozenset[str]:
+    """group/versions of `discover` needs: listed only if discovery shows them served."""
+    return frozenset(n.api for n in needs if n.is_object and n.discover and n.api)
+
+
 def listings(
-    needs: Iterable[needs_model.Need], source_namespace: str, target_namespace: str | None
+    needs: Iterable[needs_model.Need],
+    source_namespace: str,
+    target_namespace: str | None,
+    served: frozenset[str] | None = None,
 ) -> list[tuple[str, str | None]]:
     """(kind, namespace or None for cluster-wide) to list because a need asks for more than
-    resolving the incident fetches; sorted, each once."""
+    resolving the incident fetches; sorted, each once. `served`: None lists the required needs;
+    a set of group/versions lists the `discover` needs whose API is in it."""
     both = {source_namespace, target_namespace or source_namespace}
     where: dict[needs_model.Scope, set[str | None]] = {
         Scope.CLUSTER: {None},
@@ -141,6 +150,8 @@ def listings(
     found: set[tuple[str, str | None]] = set()
     for need in needs:
         if not need.is_object or need.kind in RESOLVED.get(need.scope, ()):
+            continue
+        if need.discover != (served is not None) or (served is not None and need.api not in served):
             continue
         spaces = where.get(need.scope, set(both))
         if need.kind in CLUSTER_SCOPED:

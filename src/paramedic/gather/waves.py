@@ -3,11 +3,13 @@
 Each wave runs in parallel (fetch.Fetcher) and needs what the previous one found:
   1. what the user named: the source (workload by name, pod, or a selector's pods), the target
      Service with its Endpoints/EndpointSlices, the source namespace's Services, CoreDNS (pods,
-     Service, endpoints, ConfigMap, Deployment), /apis discovery when a check needs metrics, and
+     Service, endpoints, ConfigMap, Deployment), /apis discovery when a check needs metrics or a
+     `discover` API, and
      every list the checks' needs ask for beyond that (plan.listings: NetworkPolicies and Events
      of both namespaces, Namespaces, Nodes, the Deployments and HPAs of both namespaces, ...);
   2. what those imply: the workload's pods and ReplicaSets, the owners of a named pod, the
-     target Service's pods;
+     target Service's pods, and the `discover` lists (CRD-backed policy APIs) that discovery in
+     wave 1 shows served - an API the cluster does not serve is not asked for;
   3. what the pods reference: their owners on the target side, Secrets (digested on arrival:
      no value ever enters Evidence) and ConfigMaps, bounded log tails of the sides whose logs a
      check needs, PodMetrics when a check needs metrics;
@@ -55,6 +57,8 @@ class Gathering:
         self.target_pods: list[dict[str, Any]] = []
         self.dns_pods: list[dict[str, Any]] = []
         self.metrics_served = False
+        self.served: frozenset[str] = frozenset()
+        """group/versions the discovery request listed (`discover` needs are fetched for these)."""
         self.namespace_services: list[dict[str, Any]] = []
 
     # --- the four waves --------------------------------------------------------------------
@@ -73,7 +77,7 @@ class Gathering:
             (_list(kind, space, table=self.table), self._keep_list(kind))
             for kind, space in plan.listings(self.needs, ns, tgt.service_namespace)
         ]
-        if any(n.kind == needs.METRICS for n in self.needs):
+        if any(n.kind == needs.METRICS for n in self.needs) or plan.discover_apis(self.needs):
             reqs.append(
                 (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery)
             )
@@ -110,7 +114,12 @@ class Gathering:
         self._run(reqs)
 
     def _wave_two(self) -> None:
-        reqs: list[tuple[fetch.Request, Handler]] = []
+        reqs: list[tuple[fetch.Request, Handler]] = [
+            (_list(kind, space, table=self.table), self._keep_list(kind))
+            for kind, space in plan.listings(
+                self.needs, self.namespace, self.target_info.service_namespace, self.served
+            )
+        ]
         if self.workload is not None:
             wl, sel = (
                 self.workload,
@@ -217,8 +226,16 @@ class Gathering:
             else None
         )
         names = {g.get("name") for g in groups or [] if isinstance(g, dict)}
+        self.served = frozenset(
+            str(v.get("groupVersion"))
+            for g in groups or []
+            if isinstance(g, dict)
+            for v in objects.as_list(g.get("versions"))
+            if isinstance(v, dict)
+        )
         self.metrics_served = "metrics.k8s.io" in names
-        if reply is not None and not self.metrics_served:
+        wanted = any(n.kind == needs.METRICS for n in self.needs)
+        if reply is not None and wanted and not self.metrics_served:
             self.fetcher.gaps.append(
                 model.Gap(
                     needs.METRICS,

@@ -126,11 +126,7 @@ class Policy:
 
     @property
     def ref(self) -> str:
-        return (
-            f"{self.kind} {self.namespace}/{self.name}"
-            if self.namespace
-            else (f"{self.kind} {self.name}")
-        )
+        return model.object_ref(self.kind, self.namespace, self.name)
 
     def rules(self, direction: Direction) -> tuple[Rule, ...]:
         return self.egress if direction is Direction.EGRESS else self.ingress
@@ -189,11 +185,7 @@ class Invalid:
 
     @property
     def ref(self) -> str:
-        return (
-            f"{self.kind} {self.namespace}/{self.name}"
-            if self.namespace
-            else (f"{self.kind} {self.name}")
-        )
+        return model.object_ref(self.kind, self.namespace, self.name)
 
     def describe(self) -> str:
         return f"{self.ref} is invalid (the API server would reject it): {'; '.join(self.problems)}"

@@ -24,13 +24,14 @@ class KubeSelector:
     required: Mapping[str, str]
 
     @classmethod
-    def of(cls, selector: Mapping[str, Any]) -> KubeSelector:
+    def of(cls, selector: Mapping[str, Any], key: str | None = None) -> KubeSelector:
+        """`key`: the selector's canonical text when the caller has it already."""
         labels = selector.get("matchLabels") or {}
         keys = {str(k) for k in labels}
         keys.update(str(e.get("key", "")) for e in selector.get("matchExpressions") or [])
         return cls(
             selector=selector,
-            key=json.dumps(selector, sort_keys=True, default=str),
+            key=key or json.dumps(selector, sort_keys=True, default=str),
             keys=frozenset(keys),
             required={str(k): objects.text(v) for k, v in labels.items()},
         )

@@ -11,6 +11,11 @@ import enum
 from typing import Any
 
 
+def object_ref(kind: str, namespace: str, name: str) -> str:
+    """'NetworkPolicy app/x', or 'AdminNetworkPolicy x' for a cluster-scoped object."""
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
 class Protocol(enum.StrEnum):
     TCP = "TCP"
     UDP = "UDP"
@@ -73,11 +78,7 @@ class Decision:
 
     @property
     def ref(self) -> str:
-        return (
-            f"{self.kind} {self.namespace}/{self.name}"
-            if self.namespace
-            else (f"{self.kind} {self.name}")
-        )
+        return object_ref(self.kind, self.namespace, self.name)
 
     def describe(self) -> str:
         ref = (
@@ -136,11 +137,7 @@ class Unmodelled:
 
     @property
     def ref(self) -> str:
-        return (
-            f"{self.kind} {self.namespace}/{self.name}"
-            if self.namespace
-            else (f"{self.kind} {self.name}")
-        )
+        return object_ref(self.kind, self.namespace, self.name)
 
     def as_dict(self) -> dict[str, Any]:
         return {

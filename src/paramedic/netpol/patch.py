@@ -109,10 +109,10 @@ def minimal_patch(
     protocol = engine.normalize_protocol(protocol)
     src_sel, src_name, src_note = identity(evidence, src)
     dst_sel, dst_name, dst_note = identity(evidence, dst)
-    port_value: int | str = _port_name(dst, port, protocol) or port
+    port_value: int | str = port_name(dst, port, protocol) or port
     port_entry = {"protocol": protocol, "port": port_value}
     sides = tuple(str(d.direction) for d in flow_result.blocking)
-    base = _dns_name(f"allow-{src_name}-to-{dst_name}-{port}")
+    base = dns_name(f"allow-{src_name}-to-{dst_name}-{port}")
     created: list[dict[str, Any]] = []
     alternatives: list[tuple[str, str, dict[str, Any]]] = []
     admin_edits: list[tuple[dict[str, Any], dict[str, Any], str, str]] = []
@@ -134,7 +134,7 @@ def minimal_patch(
             continue
         if admin_fix.denied_by_admin(side):
             rule = admin_fix.rule(
-                side, other, other_sel, port, _port_name(dst, port, protocol), protocol, base
+                side, other, other_sel, port, port_name(dst, port, protocol), protocol, base
             )
             obj, note = admin_fix.allow_policy(evidence, side, subject, subject_sel, rule, base)
             created.extend([obj] if obj is not None else [])
@@ -145,12 +145,12 @@ def minimal_patch(
             continue
         if egress:
             ns, selector = src.namespace, src_sel
-            rule = {"to": [_peer(dst, dst_sel)], "ports": [port_entry]}
+            rule = {"to": [peer_entry(dst, dst_sel)], "ports": [port_entry]}
         else:
             ns, selector = dst.namespace, dst_sel
-            rule = {"from": [_peer(src, src_sel)], "ports": [port_entry]}
-        name = _free_name(evidence, ns, base, str(side.direction), len(flow_result.blocking) > 1)
-        created.append(_policy(ns, name, selector, side.direction, rule))
+            rule = {"from": [peer_entry(src, src_sel)], "ports": [port_entry]}
+        name = free_name(evidence, ns, base, str(side.direction), len(flow_result.blocking) > 1)
+        created.append(policy_object(ns, name, selector, side.direction, rule))
         editable = [r for r in side.policies if r.startswith("NetworkPolicy ")]  # Kubernetes'
         if editable:
             alternatives.append((_narrowest(evidence, editable), str(side.direction), rule))
@@ -198,6 +198,7 @@ def _admin_in_place(
     patched = evidence_model.Evidence.of(
         tuple(edited if key(o) == key(edited) else o for o in evidence.objects)
     )
+    cluster.adopt(patched, evidence)  # no NetworkPolicy changed: reuse the parsed view
     opened, _ = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
 
@@ -235,7 +236,7 @@ def identity(
 # --- building blocks --------------------------------------------------------------------------
 
 
-def _policy(
+def policy_object(
     ns: str, name: str, selector: dict[str, Any], direction: model.Direction, rule: dict[str, Any]
 ) -> dict[str, Any]:
     field = "egress" if direction is model.Direction.EGRESS else "ingress"
@@ -251,7 +252,7 @@ def _policy(
     }
 
 
-def _peer(peer: peers.Peer, selector: dict[str, Any]) -> dict[str, Any]:
+def peer_entry(peer: peers.Peer, selector: dict[str, Any]) -> dict[str, Any]:
     if peer.kind == "ip" or not peer.selectable:
         address = str(peer.network_ip)
         return {"ipBlock": {"cidr": f"{address}/{128 if ':' in address else 32}"}}
@@ -261,7 +262,7 @@ def _peer(peer: peers.Peer, selector: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _port_name(dst: peers.Peer, port: int, protocol: str) -> str | None:
+def port_name(dst: peers.Peer, port: int, protocol: str) -> str | None:
     """The destination's name for container port `port`/`protocol`, if it defines one."""
     if not dst.selectable or dst.obj is None:
         return None
@@ -368,20 +369,20 @@ def _base_name(peer: peers.Peer, owner: Mapping[str, Any] | None) -> str:
     return peer.name
 
 
-def _free_name(evidence: evidence_model.Evidence, ns: str, base: str, side: str, both: bool) -> str:
-    name = _dns_name(f"{base}-{side}") if both else base
+def free_name(evidence: evidence_model.Evidence, ns: str, base: str, side: str, both: bool) -> str:
+    name = dns_name(f"{base}-{side}") if both else base
     if evidence.get("NetworkPolicy", ns, name) is None:
         return name
-    name = _dns_name(f"{base}-{side}")
+    name = dns_name(f"{base}-{side}")
     suffix = 2
     candidate = name
     while evidence.get("NetworkPolicy", ns, candidate) is not None:
-        candidate = _dns_name(f"{name}-{suffix}")
+        candidate = dns_name(f"{name}-{suffix}")
         suffix += 1
     return candidate
 
 
-def _dns_name(text: str) -> str:
+def dns_name(text: str) -> str:
     cleaned = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
     cleaned = re.sub(r"-{2,}", "-", cleaned)
     return cleaned[:63].rstrip("-") or "allow-flow"

@@ -82,7 +82,8 @@ class Pool:
 
     def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.config.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.config.workers,
+            mp_context=multiprocessing.get_context("spawn"),
         )
 
     # -- the worker side ---------------------------------------------------------------------

@@ -61,6 +61,11 @@ def _dump(obj: Mapping[str, Any]) -> str:
     return yaml.safe_dump(dict(obj), sort_keys=False, default_flow_style=None, width=78)
 
 
+def _dns_ports(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    egress = objects.as_list(objects.spec(policy).get("egress"))
+    return [p for rule in egress for p in objects.as_list(rule.get("ports"))]
+
+
 def coredns_down(
     ev: evidence_model.Evidence,
     dns_pods: Sequence[Mapping[str, Any]],
@@ -208,49 +213,32 @@ def _loop(
 def egress_blocked(
     scope: resolve.Scope, netpol: model.Finding, client: Sequence[clues.Clue]
 ) -> Problem:
-    template = scope.source_template()
-    selector = (
-        objects.as_dict(objects.spec(template).get("selector")).get("matchLabels")
-        if template
-        else None
+    """The fix is the network-policy check's DNS patch (netpol.dns_fix): kube-dns's translated
+    target ports, the client's identifying labels, a computed blast radius."""
+    found = netpol.details.get("dns_patch") or {}
+    policy = (found.get("objects") or [{}])[0]
+    name = objects.name(policy)
+    opened = found.get("blast_radius") or []
+    radius = model.Cite(
+        text=f"the policy opens exactly {len(opened)} flow(s)"
+        + (
+            f", e.g. {opened[0]['from']} -> {opened[0]['to']} {opened[0]['protocol']}/"
+            f"{opened[0]['port']}"
+            if opened
+            else ""
+        ),
+        source="paramedic netpol matrix (before/after)",
     )
-    if not selector and scope.source_pods:
-        selector = {
-            k: v
-            for k, v in objects.labels(scope.source_pods[0]).items()
-            if k != "pod-template-hash"
-        }
-    base = objects.name(template) if template else "pods"
-    policy = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": f"{base}-allow-dns", "namespace": scope.namespace},
-        "spec": {
-            "podSelector": {"matchLabels": dict(selector or {})},
-            "policyTypes": ["Egress"],
-            "egress": [
-                {
-                    "to": [
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
-                            },
-                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                        }
-                    ],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                }
-            ],
-        },
-    }
+    ports = ", ".join(f"{p['protocol']} {p['port']}" for p in _dns_ports(policy))
     return Problem(
         kind="dns-egress-blocked",
         summary=f"egress policy blocks DNS (port 53) from {scope.source}",
         evidence=(
             model.Cite(text=f"network-policy: {netpol.summary}", source="check network-policy"),
+            radius,
             *_client_cites(client),
         ),
-        fix_summary=f"allow UDP and TCP 53 from {scope.source} to kube-dns in kube-system",
+        fix_summary=f"allow {ports} from {scope.source} to kube-dns in kube-system",
         steps=(
             model.FixStep(
                 description="Create this NetworkPolicy (paste as is)",
@@ -265,7 +253,7 @@ def egress_blocked(
         "else. "
         "TCP is needed too: large answers and retries fall back to TCP.",
         verify=exec_lookup(scope, scope.target_host),
-        rollback=f"kubectl -n {scope.namespace} delete networkpolicy {base}-allow-dns",
+        rollback=f"kubectl -n {objects.namespace(policy)} delete networkpolicy {name}",
         priority=model.Priority.PATH,
     )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from paramedic.checks import model, registry
 from paramedic.checks.network_policy import detect
 from paramedic.evidence import needs
+from paramedic.netpol.layers import apis
 
 
 @registry.check(
@@ -25,6 +26,18 @@ from paramedic.evidence import needs
         needs.Need("NetworkPolicy", needs.Scope.NAMESPACES),
         needs.Need("Pod"),
         needs.Need("Namespace", needs.Scope.CLUSTER),
+        needs.Need("Node", needs.Scope.CLUSTER),  # node labels: admin policies' `nodes` peers
+        needs.Need("DaemonSet", needs.Scope.DNS),  # the CNI's agent in kube-system (--cni auto)
+        *(
+            needs.Need(
+                a.kind,
+                needs.Scope.CLUSTER if a.cluster_scoped else needs.Scope.NAMESPACES,
+                api=a.api,
+                plural=a.plural,
+                discover=True,
+            )
+            for a in apis.POLICY_APIS
+        ),
     ),
 )
 def run(ctx: model.Context) -> model.Finding:

@@ -14,10 +14,11 @@ from paramedic import errors
 from paramedic.checks import model
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
-from paramedic.netpol import cluster, engine, explain, form, patch, peers
+from paramedic.netpol import cluster, dns_fix, engine, explain, form, patch, peers
 from paramedic.netpol import model as netpol_model
 from paramedic.netpol import scope as netpol_scope
 from paramedic.netpol.calico import fix as calico_fix
+from paramedic.netpol.layers import apis
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +95,11 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
     )
     # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
     spaces = {scope.namespace, scope.target_namespace or scope.namespace}
-    gaps = tuple(str(g) for g in ev.gaps_about("NetworkPolicy", spaces))
+    gaps = tuple(
+        str(g)
+        for kind in ("NetworkPolicy", *(a.kind for a in apis.POLICY_APIS))
+        for g in ev.gaps_about(kind, spaces)
+    )
     gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
     return Observed(
         sources=sources,
@@ -104,6 +109,9 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
             "flows": [r.as_dict() for *_, r in results[:50]],
             "dns_egress_blocked": any(not r.egress.allowed for r in dns_results),
             "dns_egress": [r.as_dict() for r in dns_results if not r.egress.allowed],
+            "dns_patch": dns_fix.dns_patch(ev, sources[0], semantics).as_dict()
+            if any(not r.egress.allowed for r in dns_results)
+            else None,
             "cni": cni_why,
             "unmodelled": [u.as_dict() for u in unmodelled],
         },

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from paramedic.kube import objects, selectors
+from paramedic.kube import objects
 from paramedic.netpol import form, labelmatch, policies
 from paramedic.netpol.layers import admin_ports
 
@@ -90,10 +90,7 @@ def parse(obj: Mapping[str, Any]) -> tuple[str, form.Policy | form.Invalid, list
 
 
 def _selector(raw: Any, where: str, problems: list[str]) -> labelmatch.KubeSelector | None:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: must be a label selector mapping")
-        return None
-    found = selectors.validate(raw, where=where)
+    found = policies.selector_problems(raw, where) if raw is not None else [f"{where}: required"]
     problems.extend(found)
     return None if found else labelmatch.KubeSelector.of(raw)
 

@@ -16,8 +16,26 @@ LAYER_NAME = "networkpolicy"
 TIER = "networkpolicy"
 
 
+_COMPILED: dict[int, tuple[policies.Policy, form.Policy]] = {}
+"""Compiled policies by the identity of their parsed value: a patched view (cluster.adopt)
+shares every unchanged parsed policy with its base, so recompiling it costs only the change."""
+_COMPILED_LIMIT = 50_000
+
+
 def compile_policy(policy: policies.Policy) -> form.Policy:
+    cached = _COMPILED.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    if len(_COMPILED) > _COMPILED_LIMIT:
+        _COMPILED.clear()
+    compiled = _compile(policy)
+    _COMPILED[id(policy)] = (policy, compiled)
+    return compiled
+
+
+def _compile(policy: policies.Policy) -> form.Policy:
     directions = frozenset(d for d in model.Direction if policy.isolates(d))
+    subject = labelmatch.KubeSelector.of(policy.pod_selector, policy.selector_key)
     return form.Policy(
         kind=KIND,
         namespace=policy.namespace,
@@ -26,10 +44,9 @@ def compile_policy(policy: policies.Policy) -> form.Policy:
         order=None,
         subject=form.Term(
             key=f"{policy.namespace}|-|{policy.selector_key}",
-            text=f"pods {labelmatch.KubeSelector.of(policy.pod_selector).describe()} "
-            f"in namespace {policy.namespace}",
+            text=f"pods {subject.describe()} in namespace {policy.namespace}",
             namespace=policy.namespace,
-            pods=labelmatch.KubeSelector.of(policy.pod_selector),
+            pods=subject,
         ),
         directions=directions,
         ingress=_rules(policy, model.Direction.INGRESS),
@@ -53,17 +70,29 @@ def _rules(policy: policies.Policy, which: model.Direction) -> tuple[form.Rule, 
     )
 
 
+_TEXT: dict[tuple[str, str], str] = {}
+"""Peer descriptions by (canonical peer, policy namespace): thousands of policies share few."""
+
+
 def _term(spec: policies.PeerSpec, namespace: str) -> form.Term:
-    text = spec.describe(namespace)
+    text = _TEXT.get((spec.key, namespace))
+    if text is None:
+        if len(_TEXT) > _COMPILED_LIMIT:
+            _TEXT.clear()
+        text = _TEXT[(spec.key, namespace)] = spec.describe(namespace)
     if spec.ip_block is not None:
         return form.Term(key=spec.key, text=text, nets=(spec.ip_block,))
-    pods = None if spec.pod_selector is None else labelmatch.KubeSelector.of(spec.pod_selector)
+    pods = (
+        None
+        if spec.pod_selector is None
+        else labelmatch.KubeSelector.of(spec.pod_selector, spec.pod_key)
+    )
     if spec.namespace_selector is None:
         return form.Term(key=f"{namespace}|{spec.key}", text=text, namespace=namespace, pods=pods)
     return form.Term(
         key=spec.key,
         text=text,
-        namespaces=labelmatch.KubeSelector.of(spec.namespace_selector),
+        namespaces=labelmatch.KubeSelector.of(spec.namespace_selector, spec.namespace_key),
         pods=pods,
     )
 

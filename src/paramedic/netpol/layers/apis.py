@@ -1,0 +1,46 @@
+"""The policy APIs live gathering asks for beyond networking.k8s.io NetworkPolicy: those a
+layer evaluates and those the safety net must see to say *inconclusive* (layers/unmodelled.py).
+
+Each is CRD-backed, so the cluster may not serve it: gathering lists it only when the one
+discovery request shows its group/version (evidence.needs `discover`). Cluster-scoped kinds are
+listed cluster-wide, namespaced ones in the source and target namespaces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PolicyApi:
+    kind: str
+    api: str
+    """group/version"""
+    plural: str
+    cluster_scoped: bool
+
+
+POLICY_APIS = (
+    PolicyApi(
+        "AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", True
+    ),
+    PolicyApi(
+        "BaselineAdminNetworkPolicy",
+        "policy.networking.k8s.io/v1alpha1",
+        "baselineadminnetworkpolicies",
+        True,
+    ),
+    PolicyApi(
+        "ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", True
+    ),
+    PolicyApi("CiliumNetworkPolicy", "cilium.io/v2", "ciliumnetworkpolicies", False),
+    PolicyApi(
+        "CiliumClusterwideNetworkPolicy", "cilium.io/v2", "ciliumclusterwidenetworkpolicies", True
+    ),
+    PolicyApi("AuthorizationPolicy", "security.istio.io/v1", "authorizationpolicies", False),
+    PolicyApi("PeerAuthentication", "security.istio.io/v1", "peerauthentications", False),
+    PolicyApi("EgressFirewall", "k8s.ovn.org/v1", "egressfirewalls", False),
+    PolicyApi(
+        "SecurityGroupPolicy", "vpcresources.k8s.aws/v1beta1", "securitygrouppolicies", False
+    ),
+)
