@@ -50,12 +50,11 @@ def test_dropped_connections_to_an_outside_db_are_a_cause_with_the_exact_rule() 
     assert "nc -vz -w 5 203.0.113.10 5432" in finding.verify
 
 
-def test_a_target_inside_the_cluster_is_ruled_out_with_the_reason() -> None:
+def test_a_target_inside_the_cluster_is_not_ruled_out_without_looking() -> None:
     finding = firewall.run(_context("seed"))
-    assert finding.verdict is model.Verdict.RULED_OUT
-    assert (
-        finding.summary == "target is in the cluster; the firewall check applies to targets outside"
-    )
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert finding.summary.startswith("the CNI's data path between nodes is not in the evidence")
+    assert finding.missing.startswith("kubectl -n kube-system get daemonsets,configmaps -o yaml")
 
 
 @pytest.mark.parametrize(

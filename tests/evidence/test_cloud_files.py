@@ -25,7 +25,7 @@ SG = {"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [], "IpPermissions
         ("aws", SG, "SecurityGroups"),
         ("aws", {"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}]}, "NetworkInterfaces"),
         ("aws", {"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": []}]}, "NetworkAcls"),
-        ("aws", {"Reservations": [{"Instances": [{"InstanceId": "i-1"}]}]}, "Instances"),
+        ("aws", {"Reservations": [{"Instances": [{"InstanceId": "i-1"}]}]}, "Reservations"),
         ("aws", {"DBInstances": [{"DBInstanceIdentifier": "db"}]}, "DBInstances"),
         ("aws", {"NatGateways": [{"NatGatewayId": "nat-1"}]}, "NatGateways"),
         ("aws", {"PrefixLists": [{"PrefixListId": "pl-1", "Cidrs": []}]}, "PrefixLists"),
@@ -143,3 +143,35 @@ def test_symlinked_cloud_file_is_refused(tmp_path):
     (root / "cloud" / "aws" / "sg.json").symlink_to("/etc/hostname")
     with pytest.raises(errors.BundleError, match="symbolic link"):
         bundle.load(root)
+
+
+def test_written_cloud_files_load_back_the_same(tmp_path):
+    from paramedic.evidence import writer
+
+    reservations = {
+        "Reservations": [
+            {
+                "Instances": [
+                    {
+                        "InstanceId": "i-1",
+                        "NetworkInterfaces": [
+                            {"NetworkInterfaceId": "eni-1", "PrivateIpAddress": "10.0.0.1"}
+                        ],
+                    }
+                ]
+            }
+        ]
+    }
+    root = _bundle(
+        tmp_path,
+        {
+            "cloud/aws/sg.json": json.dumps(SG).encode(),
+            "cloud/aws/vms.json": json.dumps(reservations).encode(),
+            "cloud/aws/pl-0abc.json": b'{"Entries": [{"Cidr": "10.0.0.0/8"}]}',
+            "cloud/gcp/fw.json": b'[{"kind": "compute#firewall", "name": "fw", "priority": 10}]',
+        },
+    )
+    first = bundle.load(root)
+    again = bundle.load(writer.write(first, tmp_path / "out"))
+    assert again.cloud == first.cloud
+    assert {d.key for d in again.cloud} == {"", "pl-0abc"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
 import sys
@@ -98,6 +99,7 @@ class LiveRequest:
     probe_pod: bool
     probe_image: str | None
     db_probe: bool
+    cloud: str | None
 
     def live_only(self) -> list[str]:
         """The flags given that only make sense when gathering live."""
@@ -108,6 +110,7 @@ class LiveRequest:
             "--probe-image": self.probe_image,
             "--db-probe": self.db_probe,
             "--since": self.since is not None,
+            "--cloud": self.cloud,
         }
         return [flag for flag, used in flags.items() if used]
 
@@ -150,6 +153,13 @@ _REQUEST_OPTIONS = (
         help="Kubeconfig file (as kubectl --kubeconfig).",
     ),
     click.option("--context", help="Kubeconfig context to use (as kubectl --context)."),
+    click.option(
+        "--cloud",
+        type=click.Choice(["aws"]),
+        default=None,
+        help="Live only: also read the cloud's network rules (aws: security groups, network"
+        " ACLs, interfaces, RDS; read-only, default credential chain; needs paramedic[aws]).",
+    ),
 )
 
 
@@ -213,16 +223,40 @@ def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> int:
 
 def _gather_live(request: LiveRequest) -> model.Evidence:
     """Evidence from the live cluster; an unusable kubeconfig is bad input (exit 2), not a bug."""
+    incident = _incident_of(None, request)
+    if request.probe_image and not request.probe_pod:
+        raise errors.InputError("--probe-image needs --probe-pod")
+    if request.cloud == "aws":
+        from paramedic.gather import cloud_aws
+
+        cloud_aws.require()
+    limits = timeouts.DEFAULT.scaled_to(request.timeout)
+    if request.since is not None:
+        limits = dataclasses.replace(limits, log_since=request.since)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        cloud = pool.submit(_gather_cloud, request.cloud, limits) if request.cloud else None
+        evidence = _gather_kube(request, incident, limits)
+        if cloud is not None:
+            evidence = evidence.with_cloud(*cloud.result())
+    return evidence
+
+
+def _gather_cloud(
+    provider: str | None, limits: timeouts.Timeouts
+) -> tuple[list[model.CloudDocument], list[str]]:
+    """The cloud's rules (--cloud), read while the cluster is (both within --timeout)."""
+    from paramedic.gather import cloud_aws
+
+    return cloud_aws.gather(limits) if provider == "aws" else ([], [])
+
+
+def _gather_kube(
+    request: LiveRequest, incident: model.Incident, limits: timeouts.Timeouts
+) -> model.Evidence:
     from paramedic.gather import live
     from paramedic.runbooks import engine
     from paramedic.runbooks import model as runbook_model
 
-    incident = _incident_of(None, request)
-    if request.probe_image and not request.probe_pod:
-        raise errors.InputError("--probe-image needs --probe-pod")
-    limits = timeouts.DEFAULT.scaled_to(request.timeout)
-    if request.since is not None:
-        limits = dataclasses.replace(limits, log_since=request.since)
     try:
         evidence = live.gather(
             incident,

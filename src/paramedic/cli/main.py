@@ -31,13 +31,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from paramedic.cli import diagnose, netpol, probe
+    from paramedic.cli import cloud, diagnose, netpol, probe
 
     cli.add_command(diagnose.demo)
     cli.add_command(diagnose.diagnose)
     cli.add_command(diagnose.capture)
     cli.add_command(netpol.netpol)
     cli.add_command(probe.probe)
+    cli.add_command(cloud.cloud)
     for entry in metadata.entry_points(group="paramedic.commands"):
         cli.add_command(entry.load())  # `serve`: an entry point beside cli (docs/ARCHITECTURE.md)
 

@@ -65,7 +65,7 @@ def evaluate(
                 reason=f"first match for {model.protocol_name(protocol)}{_ports(hit[0], protocol)}"
                 f" {'to' if egress else 'from'} {peer}",
                 source=source,
-                facts=facts,
+                facts={**facts, "decided_by": int(entry.get("RuleNumber", DEFAULT_RULE))},
             )
         remaining = [r for a, b in remaining for r in _minus((a, b), (lo, hi))]
         if not remaining:
@@ -85,7 +85,7 @@ def evaluate(
         reason=f"no numbered entry matches {model.protocol_name(protocol)}"
         f"{_ports(remaining[0], protocol) if ports else ''} {'to' if egress else 'from'} {peer}",
         source=source,
-        facts=facts,
+        facts={**facts, "decided_by": DEFAULT_RULE},
     )
 
 

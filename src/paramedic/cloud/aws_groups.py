@@ -31,6 +31,7 @@ def evaluate(
     facts = {"groups": iface.groups, "interface": iface.label, "direction": direction}
     doubts: list[str] = []
     sources = []
+    near: list[str] = []  # rules for this protocol and port, naming other peers
     for gid in iface.groups:
         found = inv.groups.get(gid)
         if found is None:
@@ -55,6 +56,9 @@ def evaluate(
                 )
             if doubt:
                 doubts.append(f"{gid}: {doubt}")
+            near += [
+                f"{gid} {describe(perm)} {'from' if inbound else 'to'} {p}" for p in _peers(perm)
+            ]
     if doubts:
         return model.Step(
             layer=layer,
@@ -69,8 +73,9 @@ def evaluate(
         reason=f"no {direction} rule of {', '.join(iface.groups) or 'any group'} allows "
         f"{model.protocol_name(flow.protocol)}"
         + (f" {flow.port}" if flow.port is not None and model.has_ports(flow.protocol) else "")
-        + f" {'from' if inbound else 'to'} {peer} (security groups only allow; anything "
-        "unmatched is dropped)",
+        + f" {'from' if inbound else 'to'} {peer}"
+        + (f"; the rules for it name only: {'; '.join(near)}" if near else "")
+        + " (security groups only allow; anything unmatched is dropped)",
         source=", ".join(dict.fromkeys(sources)),
         facts=facts,
     )
@@ -89,6 +94,15 @@ def describe(perm: Mapping[str, Any]) -> str:
     if lo in (None, -1) or (lo == 0 and hi == 65535):
         return f"{name} all ports"
     return f"{name} {lo}" if lo == hi else f"{name} {lo}-{hi}"
+
+
+def _peers(perm: Mapping[str, Any]) -> list[str]:
+    """Every peer a rule names, as text."""
+    out = [str(r.get("CidrIp")) for r in perm.get("IpRanges") or []]
+    out += [str(r.get("CidrIpv6")) for r in perm.get("Ipv6Ranges") or []]
+    out += [f"prefix list {r.get('PrefixListId')}" for r in perm.get("PrefixListIds") or []]
+    out += [f"group {r.get('GroupId')}" for r in perm.get("UserIdGroupPairs") or []]
+    return out
 
 
 def _protocol_matches(perm: Mapping[str, Any], flow: model.Flow) -> bool:

@@ -85,13 +85,14 @@ def build(docs: Iterable[evidence_model.CloudDocument]) -> Inventory:
             elif doc.kind == "NetworkInterfaces":
                 iface = _interface(item, doc.source, owner=_attached(item))
                 interfaces[iface.label.split()[0]] = iface
-            elif doc.kind == "Instances":
-                for eni in item.get("NetworkInterfaces") or []:
-                    eni_id = str(eni.get("NetworkInterfaceId", ""))
-                    if eni_id not in interfaces:  # describe-network-interfaces says more
-                        interfaces[eni_id] = _interface(
-                            eni, doc.source, owner=f"instance {item['InstanceId']}"
-                        )
+            elif doc.kind == "Reservations":
+                for instance in item.get("Instances") or []:
+                    for eni in instance.get("NetworkInterfaces") or []:
+                        eni_id = str(eni.get("NetworkInterfaceId", ""))
+                        if eni_id not in interfaces:  # describe-network-interfaces says more
+                            interfaces[eni_id] = _interface(
+                                eni, doc.source, owner=f"instance {instance['InstanceId']}"
+                            )
             elif doc.kind == "NetworkAcls":
                 acls.append((item, doc.source))
             elif doc.kind == "PrefixLists":

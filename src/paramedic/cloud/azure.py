@@ -119,7 +119,7 @@ def _nsg(
             rule=describe(rule),
             reason="first match by priority" + (" (a default rule)" if rule in defaults else ""),
             source=source,
-            facts=facts,
+            facts={**facts, "decided_priority": int(rule.get("priority", 65500))},
         )
     return model.Step(
         layer=layer, decision=model.Decision.DENY, reason="no rule matched", facts=facts

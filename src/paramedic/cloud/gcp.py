@@ -135,7 +135,7 @@ def _walk(
                 rule=describe(rule),
                 reason=f"first match by priority (deny before allow at equal priority): {hit}",
                 source=source,
-                facts=facts,
+                facts={**facts, "decided_priority": int(rule.get("priority", 1000))},
             )
     implied = model.Decision.ALLOW if egress else model.Decision.DENY
     return model.Step(
@@ -143,7 +143,7 @@ def _walk(
         decision=implied,
         rule=f"implied {'allow egress' if egress else 'deny ingress'} (priority {IMPLIED})",
         reason=f"no rule of network {network} that applies to {inst.name} matches {flow}",
-        facts=facts,
+        facts={**facts, "decided_priority": IMPLIED},
     )
 
 

@@ -123,6 +123,35 @@ class Answer:
         }
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Denied:
+    """One layer that denied one answer's flow (what a fix command is built from)."""
+
+    answer: Answer
+    step: Step
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """A fix for one denying layer: the command, how to verify it, how to undo it, and why."""
+
+    layer: str
+    run: str
+    verify: str
+    undo: str
+    why: str
+
+
+def sources(answers: Iterable[Answer]) -> list[str]:
+    """The distinct source addresses of some answers, IPv4 first."""
+    return sorted({a.flow.src for a in answers}, key=lambda ip: (":" in ip, ip))
+
+
+def host_cidr(ip: str) -> str:
+    """'10.0.1.10' -> '10.0.1.10/32', an IPv6 address -> '/128'."""
+    return f"{ip}/128" if ":" in ip else f"{ip}/32"
+
+
 def address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text.strip())

@@ -10,6 +10,7 @@ lifted so both shapes read alike.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -77,7 +78,12 @@ _AWS: tuple[tuple[str, str, str, Schema], ...] = (
             ),
         },
     ),
-    ("Reservations", "Instances", "", {"Instances": (list, {"InstanceId": str})}),
+    (
+        "Reservations",
+        "Reservations",
+        "",
+        {"Instances": (list, {"InstanceId": str, "NetworkInterfaces": (list, _ENI)})},
+    ),
     (
         "DBInstances",
         "DBInstances",
@@ -189,12 +195,7 @@ def _aws(doc: Any, rel: str, where: str) -> model.CloudDocument:
             at = f"{where}: {top}[{i}]"
             _check(item, {id_field: str} if id_field else {}, at, required=id_field)
             _check(item, schema, at)
-            if kind == "Instances":  # a reservation: keep its instances, as every reader wants them
-                items.extend(_items(item.get("Instances", []), f"{at}.Instances"))
-                for j, inst in enumerate(item.get("Instances", [])):
-                    _check(inst, {"NetworkInterfaces": (list, _ENI)}, f"{at}.Instances[{j}]")
-            else:
-                items.append(item)
+            items.append(item)
         key = ""
         if kind == "PrefixListEntries":
             found = _PREFIX_LIST_ID.search(rel.rsplit("/", 1)[-1])
@@ -244,6 +245,16 @@ def _listed(provider: str, doc: Any, rel: str, where: str) -> model.CloudDocumen
     return model.CloudDocument(
         provider=provider, kind=kinds.pop() if kinds else "", source=rel, items=tuple(items)
     )
+
+
+def render(doc: model.CloudDocument) -> bytes:
+    """The file a document was read from, as its CLI prints it (what `capture` writes)."""
+    if doc.provider == "aws":
+        top = next(t for t, kind, *_ in _AWS if kind == doc.kind)
+        body: Any = {top: list(doc.items)}
+    else:
+        body = list(doc.items)
+    return (json.dumps(body, indent=4, default=str) + "\n").encode()
 
 
 def _lift_properties(item: dict[str, Any]) -> dict[str, Any]:

@@ -91,7 +91,7 @@ class CloudDocument:
     """'aws', 'gcp' or 'azure'."""
     kind: str
     """What the response lists, by its provider's name: aws 'SecurityGroups', 'NetworkInterfaces',
-    'NetworkAcls', 'Instances', 'DBInstances', 'PrefixListEntries', 'NatGateways'; gcp
+    'NetworkAcls', 'Reservations', 'DBInstances', 'PrefixListEntries', 'NatGateways'; gcp
     'compute#firewall', 'compute#instance'; azure 'networkSecurityGroups', 'networkInterfaces',
     'virtualNetworks'."""
     source: str
@@ -195,6 +195,14 @@ class Evidence:
     def cloud_of(self, provider: str, kind: str) -> tuple[CloudDocument, ...]:
         """The cloud documents of one provider and kind ("aws", "SecurityGroups")."""
         return tuple(d for d in self.cloud if d.provider == provider and d.kind == kind)
+
+    def with_cloud(self, docs: Iterable[CloudDocument], gaps: Iterable[str] = ()) -> Evidence:
+        """A copy with more cloud documents and the gaps of reading them (`--cloud aws`)."""
+        return dataclasses.replace(
+            self,
+            cloud=self.cloud + tuple(docs),
+            gaps=self.gaps + tuple(Gap("", "", line) for line in gaps),
+        )
 
     def with_probes(self, probes: Iterable[probes_file.ProbeResult]) -> Evidence:
         """A copy with more probe results (phase two of gathering)."""

@@ -7,6 +7,7 @@
     OUT/incident.yaml       what was diagnosed, so `paramedic diagnose OUT` needs no flags
     OUT/gaps.txt            what could not be gathered, one line each (the loader reads it back,
                             so checks weigh a capture exactly as they weighed the live run)
+    OUT/cloud/<provider>/<name>.json   cloud CLI responses, as the CLI prints them
 
 `bundle.load(write(e, out))` gives back the same objects, logs, metrics, probes and incident.
 Nothing is written in place: the bundle is built next to OUT and renamed into it, and an
@@ -26,7 +27,7 @@ from typing import Any
 import yaml
 
 from paramedic import errors
-from paramedic.evidence import layout, model, probes_file, redact
+from paramedic.evidence import cloud_files, layout, model, probes_file, redact
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 
@@ -69,6 +70,8 @@ def render(evidence: model.Evidence) -> dict[str, bytes]:
         files[layout.INCIDENT[0]] = _yaml(_incident(evidence))
     if evidence.gaps:
         files[layout.GAPS] = "".join(f"{gap.line()}\n" for gap in evidence.gaps).encode()
+    for doc in evidence.cloud:
+        files[doc.source] = cloud_files.render(doc)
     return files
 
 

@@ -1,20 +1,25 @@
 """Check `firewall`: is traffic to a database outside the cluster dropped on the way?
 
-Applies when the target is outside (a Service without selector and hand-made Endpoints or
-EndpointSlices, an ExternalName, or a host/IP). A firewall or cloud security group that drops
+For a target outside the cluster (a Service without selector and hand-made Endpoints or
+EndpointSlices, an ExternalName, or a host/IP): a firewall or cloud security group that drops
 packets shows as client *timeouts* (the SYN is never answered); a refusal means something
-answered. Client error texts are classified (docs/FIELD-NOTES.md) and recorded tcp probes
-decide when present. The fix names the exact rule to ask for: the nodes' IPs (pod traffic leaves
-with the node's address), the destination IP and the TCP port.
+answered. Client error texts are classified (docs/FIELD-NOTES.md), recorded tcp probes decide
+when present, and the cloud's own rules (docs/CLOUD.md) name the rule that drops the flow and
+the exact command that opens it. For a target inside the cluster: the path between the nodes,
+for what the CNI's data path needs.
 
-Package layout (the same in every check): `detect` turns the evidence into one finding and
-writes the firewall rule to ask for; this module registers the check.
+Package layout (the same in every check): `detect` reads the path to an outside target and
+decides from timeouts and probes; `rules` evaluates the cloud rules for it; `nodes` is the
+in-cluster path between nodes; `placement` finds the nodes and their addresses; `fixes` turns
+cloud commands into fix steps; this module registers the check.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from paramedic.checks import model, registry
-from paramedic.checks.firewall import detect
+from paramedic.checks.firewall import detect, nodes, rules
 from paramedic.evidence import needs
 
 
@@ -26,20 +31,25 @@ from paramedic.evidence import needs
         needs.Need("EndpointSlice"),
         needs.Need("Endpoints"),
         needs.Need("Node", needs.Scope.CLUSTER, optional=True),  # the rule's source addresses
-        # only an outside target needs these; the detector turns their absence into
-        # inconclusive itself (a target inside the cluster is out of its scope, from objects)
+        needs.Need("Pod", optional=True),  # which nodes the clients and the database run on
+        # the CNI's DaemonSet and ConfigMaps (kube-system) say its data path between nodes; the
+        # detector says inconclusive itself when they are missing
+        needs.Need("DaemonSet", needs.Scope.DNS, optional=True),
+        needs.Need("ConfigMap", needs.Scope.DNS, optional=True),
         needs.Need.logs(needs.Scope.SOURCE, optional=True),
         needs.Need.probe("tcp"),
     ),
 )
 def run(ctx: model.Context) -> model.Finding:
-    settled = detect.inside(ctx.scope)
+    if not ctx.scope.external:
+        return nodes.between(ctx)
+    seen = detect.observe(ctx)
+    settled = detect.open_port(seen) or detect.policy_first(ctx.scope, seen)
     if settled is not None:
         return settled
-    seen = detect.observe(ctx)
-    return (
-        detect.open_port(seen)
-        or detect.policy_first(ctx.scope, seen)
-        or detect.dropped(ctx, seen)
-        or detect.answered(ctx, seen)
-    )
+    test = detect.connect_test(ctx.scope, seen.dest, seen.port)
+    read = rules.outside(ctx, seen.addresses, seen.port, test)
+    if read.finding is not None:
+        return dataclasses.replace(read.finding, evidence=seen.cites + read.finding.evidence)
+    seen = dataclasses.replace(seen, cites=seen.cites + read.cites)
+    return detect.dropped(ctx, seen) or detect.answered(ctx, seen)

@@ -38,16 +38,6 @@ class Observed:
         return self.netpol is not None and self.netpol.verdict is model.Verdict.RULED_OUT
 
 
-def inside(scope: resolve.Scope) -> model.Finding | None:
-    if scope.external:
-        return None
-    return model.Finding(
-        verdict=model.Verdict.RULED_OUT,
-        confidence=model.Confidence.HIGH,
-        summary="target is in the cluster; the firewall check applies to targets outside",
-    )
-
-
 def observe(ctx: model.Context) -> Observed:
     scope, ev = ctx.scope, ctx.evidence
     addresses, port, cites = _destination(ev, scope)
@@ -111,7 +101,8 @@ def policy_first(scope: resolve.Scope, seen: Observed) -> model.Finding | None:
         summary="a NetworkPolicy already blocks this flow; a firewall outside cannot be judged "
         "until it is fixed",
         evidence=seen.cites,
-        missing=f"after the NetworkPolicy fix, test again: {_nc(scope, seen.dest, seen.port)}",
+        missing="after the NetworkPolicy fix, test again: "
+        + connect_test(scope, seen.dest, seen.port),
     )
 
 
@@ -150,8 +141,8 @@ def dropped(ctx: model.Context, seen: Observed) -> model.Finding | None:
         + ": a cloud security group or firewall in front of the database, or the database "
         "host's own firewall. Those are stateful, so one inbound rule for the nodes' "
         "addresses lets the replies back.",
-        verify=f"{_nc(scope, dest, port)} prints 'open'; the client logs stop showing connect "
-        "timeouts",
+        verify=f"{connect_test(scope, dest, port)} prints 'open'; the client logs stop showing "
+        "connect timeouts",
         priority=model.Priority.EXTERNAL,
         details={"destination": seen.addresses, "port": port, "kinds": seen.kinds},
     )
@@ -173,7 +164,7 @@ def answered(ctx: model.Context, seen: Observed) -> model.Finding:
             confidence=model.Confidence.LOW,
             summary=f"no client log and no tcp probe to tell whether {dest}:{port} is reachable",
             evidence=seen.cites,
-            missing=f"a connect test from the cluster: {_nc(ctx.scope, dest, port)}",
+            missing=f"a connect test from the cluster: {connect_test(ctx.scope, dest, port)}",
         )
     return _ruled_out(
         seen.cites, f"no connect timeouts to {dest}:{port} in the client logs", model.Confidence.LOW
@@ -267,7 +258,7 @@ def _probes_target(target: str, addresses: list[str], host: str) -> bool:
     return head in addresses or head == host
 
 
-def _nc(scope: resolve.Scope, dest: str, port: int | None) -> str:
+def connect_test(scope: resolve.Scope, dest: str, port: int | None) -> str:
     first = dest.split(",")[0]
     return (
         f"kubectl -n {scope.namespace} run nettest --rm -i --restart=Never --image=busybox:1.36 -- "
