@@ -119,7 +119,7 @@ def _flannel(ds: Mapping[str, Any], configmaps: Mapping[str, Mapping[str, Any]])
     if isinstance(raw, str):
         try:
             conf = json.loads(raw)
-            backend = conf.get("Backend") if isinstance(conf, dict) else {}
+            backend = objects.as_dict(conf.get("Backend")) if isinstance(conf, dict) else {}
         except ValueError:
             backend = {}
     kind = str(backend.get("Type", "vxlan")).lower() if isinstance(backend, dict) else "vxlan"
