@@ -16,6 +16,7 @@ import yaml
 
 from paramedic import errors
 from paramedic.cli import common
+from paramedic.evidence import budget
 from paramedic.evidence import bundle as bundle_loader
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import services
@@ -147,7 +148,9 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
     """
     evidence, semantics, _ = _load(bundle, cni)
     try:
-        text = expectations_file.read_text(encoding="utf-8")
+        raw = expectations_file.read_bytes()
+        budget.check(raw, where=str(expectations_file))
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise errors.InputError(
             f"{expectations_file}: cannot read ({exc.strerror or exc})"
