@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from paramedic.checks import model, signatures
+from paramedic.checks import logindex, model, signatures
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import env, objects, pods
 
@@ -60,14 +60,17 @@ def log_clues(
     found: list[Clue] = []
     for pod in pod_list:
         ns, name = objects.namespace(pod), objects.name(pod)
-        for container, lines in sorted(evidence.pod_logs(ns, name).items()):
-            for match in signatures.scan(lines):
+        for container, (lines, hits) in sorted(logindex.pod_hits(evidence, ns, name).items()):
+            for index in sorted(hits):
+                signature = hits[index].signature
+                if signature is None:
+                    continue
                 found.append(
                     Clue(
-                        meaning=match.meaning,
-                        signature_id=match.signature_id,
-                        line=match.line,
-                        source=f"log {ns}/{name}/{container}:{match.line_no}",
+                        meaning=signature.meaning,
+                        signature_id=signature.id,
+                        line=lines[index],
+                        source=f"log {ns}/{name}/{container}:{index + 1}",
                         pod=name,
                     )
                 )

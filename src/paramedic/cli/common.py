@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import click
 
@@ -61,6 +61,44 @@ class _Seconds(click.FloatRange):
         if math.isnan(seconds):
             self.fail(f"{value!r} is not a number of seconds.", param, ctx)
         return seconds
+
+
+class _Duration(click.ParamType):
+    """A duration as kubectl takes it: '90s', '10m', '1h', '1h30m', or plain seconds."""
+
+    name = "duration"
+    _UNITS: ClassVar[dict[str, float]] = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        text = str(value).strip().lower()
+        seconds, number = 0.0, ""
+        try:
+            for char in text:
+                if char.isdigit() or char == ".":
+                    number += char
+                elif char in self._UNITS and number:
+                    seconds += float(number) * self._UNITS[char]
+                    number = ""
+                else:
+                    raise ValueError(char)
+            seconds += float(number) if number else 0.0
+        except ValueError:
+            self.fail(f"{value!r} is not a duration (e.g. 90s, 10m, 1h).", param, ctx)
+        if not 1 <= seconds <= 30 * 24 * 3600 or not text:
+            self.fail(f"{value!r}: give a duration from 1s to 720h.", param, ctx)
+        return seconds
+
+
+def since_option() -> Callable[[F], F]:
+    return click.option(
+        "--since",
+        type=_Duration(),
+        default=None,
+        help="Live only: read container logs this far back (the API's sinceSeconds;"
+        " default 1h, at most 2 MiB per container).",
+    )
 
 
 def timeout_option(default: float) -> Callable[[F], F]:

@@ -93,6 +93,7 @@ class LiveRequest:
     port: str | None
     namespace: str | None
     timeout: float
+    since: float | None
     kubeconfig: str | None
     context: str | None
     probe_pod: bool
@@ -108,6 +109,7 @@ class LiveRequest:
             "--probe-pod": self.probe_pod,
             "--probe-image": self.probe_image,
             "--db-probe": self.db_probe,
+            "--since": self.since is not None,
             "--cloud": self.cloud,
         }
         return [flag for flag, used in flags.items() if used]
@@ -129,6 +131,7 @@ _REQUEST_OPTIONS = (
         help="Namespace of the source (default: the context's, or where SRC is).",
     ),
     common.timeout_option(timeouts.DEFAULT.total),
+    common.since_option(),
     click.option(
         "--db-probe",
         is_flag=True,
@@ -228,6 +231,8 @@ def _gather_live(request: LiveRequest) -> model.Evidence:
 
         cloud_aws.require()
     limits = timeouts.DEFAULT.scaled_to(request.timeout)
+    if request.since is not None:
+        limits = dataclasses.replace(limits, log_since=request.since)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         cloud = pool.submit(_gather_cloud, request.cloud, limits) if request.cloud else None
         evidence = _gather_kube(request, incident, limits)

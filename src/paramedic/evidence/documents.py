@@ -14,7 +14,7 @@ from typing import Any
 import yaml_rs
 
 from paramedic import errors
-from paramedic.evidence import model, redact
+from paramedic.evidence import budget, model, redact, yaml_list
 
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 _YAML_ERROR_AT = re.compile(r"at line (\d+), column \d+")
@@ -99,7 +99,17 @@ def parse_objects(
 
 
 def decode(data: bytes, *, where: str) -> list[Any]:
-    """Every document of a YAML stream, or the one JSON document (a .json file must be JSON)."""
+    """Every document of a YAML stream, or the one JSON document (a .json file must be JSON).
+    The text is measured against the parse budget first (`budget.check`); a kubectl List is
+    parsed a slice at a time (`yaml_list`)."""
+    looks_json = where.endswith(".json") or data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(
+        (b"{", b"[")
+    )
+    if not looks_json:
+        listed = yaml_list.parse(data, where=where, decode_error=_yaml_error)
+        if listed is not None:
+            return [listed]
+    budget.check(data, where=where, json=looks_json)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -131,14 +141,8 @@ def _yaml_documents(text: str, *, where: str) -> list[Any]:
         )
     try:
         result = yaml_rs.loads(text, parse_datetime=False)
-    except yaml_rs.YAMLDecodeError as exc:
-        message = str(exc).strip().splitlines()
-        found = _YAML_ERROR_AT.search(message[0]) if message else None
-        line = f"line {found.group(1)}: " if found else ""
-        problem = message[-1].strip() if message else "invalid YAML"
-        raise errors.BundleError(f"{where}: {line}invalid YAML: {problem}") from exc
-    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
-        raise errors.BundleError(f"{where}: invalid YAML: {exc}") from exc
+    except (yaml_rs.YAMLDecodeError, ValueError, TypeError, RecursionError, OverflowError) as exc:
+        raise _yaml_error(exc, where, 0) from exc
     # yaml-rs returns one value for a one-document stream and a list for several: count the
     # document markers to tell a multi-document stream from a single document that is a list.
     if not isinstance(result, list):
@@ -153,8 +157,20 @@ def _yaml_documents(text: str, *, where: str) -> list[Any]:
     return result if documents >= 2 else [result]
 
 
+def _yaml_error(exc: Exception, where: str, line_offset: int) -> errors.BundleError:
+    """One line for a YAML parser error; `line_offset` lines precede the text it parsed."""
+    if not isinstance(exc, yaml_rs.YAMLDecodeError):
+        return errors.BundleError(f"{where}: invalid YAML: {exc}")
+    message = str(exc).strip().splitlines()
+    found = _YAML_ERROR_AT.search(message[0]) if message else None
+    line = f"line {int(found.group(1)) + line_offset}: " if found else ""
+    problem = message[-1].strip() if message else "invalid YAML"
+    return errors.BundleError(f"{where}: {line}invalid YAML: {problem}")
+
+
 def decode_json(data: bytes, *, where: str) -> Any:
     """The one JSON document of a file such as probes.json."""
+    budget.check(data, where=where, json=True)
     try:
         return _json(data.decode("utf-8-sig"), where=where)
     except UnicodeDecodeError as exc:

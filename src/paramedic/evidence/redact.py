@@ -22,7 +22,7 @@ import binascii
 import dataclasses
 from typing import Any, TypeVar, cast
 
-from paramedic.evidence import credtext, digests
+from paramedic.evidence import credtext, digests, logscan
 
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
@@ -54,6 +54,12 @@ def log_line(line: str) -> str:
 
 def log_lines(lines: list[str]) -> tuple[str, ...]:
     return tuple(credtext.mask(line) for line in lines)
+
+
+def log_text(text: str) -> tuple[str, ...]:
+    """A container log as it enters the evidence: its lines, each capped at
+    `logscan.MAX_LINE_CHARS`, credentials masked."""
+    return log_lines(logscan.lines(text))
 
 
 def strings(value: _T) -> _T:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from paramedic import errors
+from paramedic.gather import bounded_read
 from paramedic.gather import kubeconfig as kubeconfig_file
 from paramedic.probes import bounded
 
@@ -36,6 +38,8 @@ class Reply:
     text: str = ""
     problem: str = ""
     """Empty on success (2xx); else 'forbidden', 'not found', 'timed out after 2.0 s', ..."""
+    truncated: bool = False
+    """A raw answer (a log) reached the byte limit of the call: `text` is its head."""
 
     @property
     def ok(self) -> bool:
@@ -64,12 +68,15 @@ class Api:
         body: Mapping[str, Any] | None = None,
         timeout: float,
         raw: bool = False,
+        limit: int = bounded_read.MAX_BODY_BYTES,
     ) -> Reply:
-        """One request with a finite timeout; never raises for network or HTTP errors."""
+        """One request, body included, within `timeout` seconds of wall-clock time and `limit`
+        bytes (`bounded_read.read`); never raises for network or HTTP errors."""
         from kubernetes.client import exceptions as kube_exceptions  # lazy: import cost
         from urllib3 import exceptions as urllib3_exceptions
 
         timeout = max(timeout, 0.05)
+        deadline = time.monotonic() + timeout
         headers = {"Accept": "text/plain" if raw else "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -83,7 +90,7 @@ class Api:
                 auth_settings=["BearerToken"],
             )
             response = self.client.call_api(*request, _request_timeout=timeout)
-            content = response.read()
+            content = bounded_read.read(response.response, deadline=deadline, limit=limit)
         except urllib3_exceptions.NewConnectionError as exc:
             # urllib3 2.x makes this a ConnectTimeoutError subclass, but a refusal or an
             # unresolvable name is not a timeout: report what it is.
@@ -98,16 +105,16 @@ class Api:
             return Reply(status=int(exc.status or 0), problem=_first_line(str(exc.reason or exc)))
         except kube_exceptions.OpenApiException as exc:
             return Reply(status=0, problem=_first_line(str(exc)))
-        text = (
-            content.decode("utf-8", errors="replace")
-            if isinstance(content, bytes)
-            else str(content)
-        )
+        if content.timed_out:
+            return Reply(status=0, problem=f"answer not complete within {timeout:.1f} s")
+        text = content.data.decode("utf-8", errors="replace")
         status = int(response.status)
         if not 200 <= status < 300:
             return Reply(status=status, text=text, problem=_http_problem(status, text))
         if raw:
-            return Reply(status=status, text=text)
+            return Reply(status=status, text=text, truncated=content.truncated)
+        if content.truncated:
+            return Reply(status=status, problem=f"answer over {limit // 1024**2} MiB")
         try:
             return Reply(status=status, data=json.loads(text) if text else None)
         except json.JSONDecodeError:
