@@ -23,8 +23,11 @@ class Timeouts:
     """One DNS query (all retries included)."""
     postgres: float = 3.0
     """One PostgreSQL connect + queries (psycopg clamps connect_timeout to >= 2 s)."""
-    log_lines: int = 200
-    """Log tail length fetched per container (a bound on size, not time)."""
+    log_since: float = 3600.0
+    """How far back container logs are read (the API's sinceSeconds; ``--since``)."""
+    log_bytes: int = 2 * 1024 * 1024
+    """Most log bytes read per container (the API's limitBytes; a bound on size, not time):
+    the same as a bundle keeps of one log."""
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -42,6 +45,15 @@ class Timeouts:
             dns=min(self.dns, total),
             postgres=max(min(self.postgres, total), 2.0),
         )
+
+
+def duration_text(seconds: float) -> str:
+    """'1h', '10m', '90s', '1h30m': a duration as kubectl's flags write it."""
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    return text + (f"{secs}s" if secs or not text else "")
 
 
 DEFAULT = Timeouts()

@@ -3,7 +3,9 @@
 It answers what the live gatherer asks, the way kube-apiserver does: discovery (/api, /apis,
 /apis/metrics.k8s.io/v1beta1), namespaced and cluster-wide lists (kind XList, apiVersion,
 metadata.resourceVersion, items without kind/apiVersion), gets, labelSelector and the
-metadata.name fieldSelector, pod logs (?container=&tailLines=&previous=), 403 as a real Status
+metadata.name fieldSelector, pod logs (?container=&tailLines=&sinceSeconds=&limitBytes=&previous=:
+the time window is taken from each line's leading timestamp against `log_now`, and limitBytes
+returns the first bytes of that window, as the kubelet does), 403 as a real Status
 object, 404, a slow path (to prove the deadline), and pod create/delete for --probe-pod.
 It runs stdlib http.server in a thread on 127.0.0.1 with a random port; the real `kubernetes`
 client talks to it through a generated kubeconfig file.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import datetime
 import hashlib
 import json
 import re
@@ -99,11 +102,19 @@ class FakeApiServer:
         """(verb, plural, namespace or None for any) answered with 403."""
         self.slow: dict[str, float] = {}
         """path prefix -> seconds to wait before answering."""
+        self.drip: dict[str, float] = {}
+        """path prefix -> seconds between the bytes of its answer (a trickling body)."""
+        self.ignore_limit_bytes = False
+        """Answer whole logs whatever limitBytes says (a proxy or server that ignores it)."""
+        self.log_now: datetime.datetime | None = None
+        """'Now' for sinceSeconds (default: one second after the newest line of any log)."""
         self.served: set[str] | None = None
         """group/versions discovery lists and the server answers (None: every one it knows);
         the others are 404, as on a cluster without that CRD."""
         self.broken: set[str] = set()
         """path prefixes answered with a 500 Status (an overloaded or failing API server)."""
+        self.raw: dict[str, str] = {}
+        """path -> the body answered with 200 instead (garbage, or JSON no real server sends)."""
         self.probe_status: dict[str, Any] = {"phase": "Succeeded"}
         """The status a created pod reports (e.g. waiting in ErrImagePull)."""
         self.probe_log = ""
@@ -199,7 +210,9 @@ class FakeApiServer:
         for prefix, seconds in self.slow.items():
             if url.path.startswith(prefix):
                 self._release.wait(seconds)
-        if any(url.path.startswith(prefix) for prefix in self.broken):
+        if url.path in self.raw:
+            status, payload = 200, self.raw[url.path]
+        elif any(url.path.startswith(prefix) for prefix in self.broken):
             status, payload = 500, _status(500, "InternalError", "etcdserver: request timed out")
         else:
             status, payload = self._route(method, url.path, query, body)
@@ -207,12 +220,19 @@ class FakeApiServer:
             data, ctype = payload.encode(), "text/plain"
         else:
             data, ctype = json.dumps(payload).encode(), "application/json"
+        drip = next((s for p, s in self.drip.items() if url.path.startswith(p)), None)
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", ctype)
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()
-            handler.wfile.write(data)
+            if drip is None:
+                handler.wfile.write(data)
+            for i in range(len(data) if drip is not None else 0):
+                handler.wfile.write(data[i : i + 1])
+                handler.wfile.flush()
+                if self._release.wait(drip):
+                    return
         except OSError:
             pass  # the client gave up (deadline): fine
 
@@ -408,10 +428,26 @@ class FakeApiServer:
                 )
             return 200, ""
         lines = list(self.logs[key])
+        since = int(query.get("sinceSeconds", "0") or 0)
+        if since:
+            start = (self.log_now or self._newest_log_time()) - datetime.timedelta(seconds=since)
+            times = _line_times(lines)
+            kept = zip(lines, times, strict=True)
+            lines = [line for line, at in kept if at is None or at >= start]
         tail = int(query.get("tailLines", "0") or 0)
         if tail:
             lines = lines[-tail:]
-        return 200, "".join(f"{line}\n" for line in lines)
+        text = "".join(f"{line}\n" for line in lines)
+        limit = int(query.get("limitBytes", "0") or 0)
+        if limit and not self.ignore_limit_bytes:
+            text = text.encode()[:limit].decode(errors="ignore")
+        return 200, text
+
+    def _newest_log_time(self) -> datetime.datetime:
+        times = [t for lines in self.logs.values() for t in _line_times(list(lines)) if t]
+        return max(times, default=datetime.datetime.now(datetime.UTC)) + datetime.timedelta(
+            seconds=1
+        )
 
     def _create_pod(self, ns: str, pod: dict[str, Any]) -> tuple[int, Any]:
         pod = copy.deepcopy(pod)
@@ -445,6 +481,22 @@ class FakeApiServer:
 
     def wait_idle(self, seconds: float = 0.2) -> None:
         time.sleep(seconds)
+
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)")
+
+
+def _line_times(lines: list[str]) -> list[datetime.datetime | None]:
+    """Each line's time from its leading timestamp (ISO or PostgreSQL's), else the time of the
+    line before it (a continuation line); None before the first stamped line."""
+    out: list[datetime.datetime | None] = []
+    last: datetime.datetime | None = None
+    for line in lines:
+        found = _STAMP.match(line)
+        if found:
+            last = datetime.datetime.fromisoformat(f"{found[1]}T{found[2]}+00:00")
+        out.append(last)
+    return out
 
 
 def _frame(payload: bytes, *, opcode: int = 2) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from paramedic.evidence import bundle, demos
+from paramedic.evidence import bundle, demos, redact
 
 from . import fakeapi
 from .livekit import RAW_SECRETS, gather, run, seed_server
@@ -113,7 +113,7 @@ def test_capture_writes_no_secret_value_anywhere(
     }
     for secret in secrets:
         assert all(
-            str(v).startswith("sha256:") and " len=" in str(v) for v in secret["data"].values()
+            redact.is_digest(v) for v in secret["data"].values()
         )
         assert "kubectl.kubernetes.io/last-applied-configuration" not in (
             secret["metadata"].get("annotations") or {}
@@ -199,12 +199,15 @@ def test_without_probe_flags_nothing_is_created_and_secrets_are_only_read_by_nam
     assert secret_reads and all(p.rsplit("/secrets", 1)[1].startswith("/") for p in secret_reads)
 
 
-def test_log_tails_are_bounded_by_the_configured_line_count(
+def test_logs_are_read_by_the_apis_own_bounds_a_time_window_and_a_byte_cap(
     server: fakeapi.FakeApiServer, kubeconfig: Path
 ) -> None:
     gather(kubeconfig)
     logs = [p for _, p in server.requests if p.split("?")[0].endswith("/log")]
-    assert logs and all("tailLines=200" in p and "container=" in p for p in logs)
+    assert logs
+    for path in logs:
+        assert "sinceSeconds=3600" in path and f"limitBytes={2 * 1024 * 1024}" in path
+        assert "container=" in path and "tailLines" not in path
 
 
 def test_an_unreachable_api_server_is_one_clear_error(

@@ -6,18 +6,21 @@ texts (glibc, musl, Go, Java, Node, nslookup), CoreDNS error and loop lines, and
 events, each mapped to a meaning id such as `too-many-connections` or `dns-nxdomain`.
 
 This is a helper for checks, not a check: `scan(lines)` returns one `Match` per recognised line
-(the first signature in table order wins, so the table lists specific texts first).
+(the first signature in table order wins, so the table lists specific texts first). Patterns are
+RE2 (`evidence.logscan`): linear time on any line, matched together in one pass.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
+from typing import Any
 
 import yaml
+
+from paramedic.evidence import logscan
 
 SCHEMA = "paramedic.signatures/v1"
 
@@ -27,7 +30,10 @@ class Signature:
     id: str
     meaning: str
     source: str
-    pattern: re.Pattern[str]
+    pattern: Any
+    """The compiled RE2 pattern (case-insensitive): `.search(line)`."""
+    source_pattern: str
+    """The pattern as written in the table."""
     examples: tuple[str, ...] = ()
 
 
@@ -44,6 +50,8 @@ class Match:
 class Table:
     meanings: Mapping[str, str]
     signatures: tuple[Signature, ...]
+    together: logscan.PatternSet
+    """Every signature's pattern, in table order, matched in one pass."""
 
 
 @functools.cache
@@ -71,8 +79,8 @@ def parse(text: str) -> Table:
         if meaning not in meanings:
             raise ValueError(f"signature {sig_id}: unknown meaning {meaning!r}")
         try:
-            pattern = re.compile(str(raw["pattern"]), re.IGNORECASE)
-        except (KeyError, re.error) as exc:
+            pattern = logscan.compile(str(raw["pattern"]), ignore_case=True)
+        except (KeyError, ValueError) as exc:
             raise ValueError(f"signature {sig_id}: bad pattern ({exc})") from exc
         seen.add(sig_id)
         found.append(
@@ -81,31 +89,36 @@ def parse(text: str) -> Table:
                 meaning=meaning,
                 source=str(raw.get("source", "")),
                 pattern=pattern,
+                source_pattern=str(raw["pattern"]),
                 examples=tuple(str(e) for e in raw.get("examples") or ()),
             )
         )
-    return Table(meanings=meanings, signatures=tuple(found))
+    together = logscan.PatternSet([s.source_pattern for s in found], ignore_case=True)
+    return Table(meanings=meanings, signatures=tuple(found), together=together)
 
 
 def classify(line: str) -> Signature | None:
     """The first signature that matches `line`, if any."""
-    for signature in table().signatures:
-        if signature.pattern.search(line):
-            return signature
-    return None
+    shipped = table()
+    hits = shipped.together.which(line)
+    return shipped.signatures[hits[0]] if hits else None
 
 
 def scan(lines: Iterable[str]) -> list[Match]:
     """One Match for every line that a signature recognises, in input order."""
+    shipped = table()
+    log = list(lines)
     matches = []
-    for line_no, line in enumerate(lines, start=1):
-        signature = classify(line)
-        if signature is not None:
-            matches.append(
-                Match(
-                    meaning=signature.meaning, line_no=line_no, line=line, signature_id=signature.id
-                )
+    for index, hits in sorted(shipped.together.scan(log).items()):
+        signature = shipped.signatures[hits[0]]
+        matches.append(
+            Match(
+                meaning=signature.meaning,
+                line_no=index + 1,
+                line=log[index],
+                signature_id=signature.id,
             )
+        )
     return matches
 
 

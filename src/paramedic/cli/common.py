@@ -8,7 +8,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import click
 
@@ -16,8 +16,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
-    """One line on stderr, then exit."""
+    """One line on stderr, with any credential it quotes masked, then exit."""
+    from paramedic.evidence import redact
+
     first = message.strip().splitlines()[0] if message.strip() else "error"
+    try:
+        first = redact.text(first)
+    except MemoryError:  # the error being reported may be this very exhaustion
+        first = "out of memory"
     click.echo(f"paramedic: error: {first}", err=True)
     sys.exit(code)
 
@@ -82,6 +88,44 @@ class _Seconds(click.FloatRange):
         if math.isnan(result):
             self.fail(f"{value!r} is not a number of seconds.", param, ctx)
         return result
+
+
+class _Duration(click.ParamType):
+    """A duration as kubectl takes it: '90s', '10m', '1h', '1h30m', or plain seconds."""
+
+    name = "duration"
+    _UNITS: ClassVar[dict[str, float]] = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        text = str(value).strip().lower()
+        seconds, number = 0.0, ""
+        try:
+            for char in text:
+                if char.isdigit() or char == ".":
+                    number += char
+                elif char in self._UNITS and number:
+                    seconds += float(number) * self._UNITS[char]
+                    number = ""
+                else:
+                    raise ValueError(char)
+            seconds += float(number) if number else 0.0
+        except ValueError:
+            self.fail(f"{value!r} is not a duration (e.g. 90s, 10m, 1h).", param, ctx)
+        if not 1 <= seconds <= 30 * 24 * 3600 or not text:
+            self.fail(f"{value!r}: give a duration from 1s to 720h.", param, ctx)
+        return seconds
+
+
+def since_option() -> Callable[[F], F]:
+    return click.option(
+        "--since",
+        type=_Duration(),
+        default=None,
+        help="Live only: read container logs this far back (the API's sinceSeconds;"
+        " default 1h, at most 2 MiB per container).",
+    )
 
 
 def timeout_option(default: float) -> Callable[[F], F]:

@@ -131,6 +131,7 @@ class LiveRequest:
     port: str | None
     namespace: str | None
     timeout: float
+    since: float | None
     kubeconfig: str | None
     context: str | None
     probe_pod: bool
@@ -146,6 +147,7 @@ class LiveRequest:
             "--probe-pod": self.probe_pod,
             "--probe-image": self.probe_image,
             "--db-probe": self.db_probe,
+            "--since": self.since is not None,
             "--cloud": self.cloud,
         }
         return [flag for flag, used in flags.items() if used]
@@ -176,6 +178,7 @@ _REQUEST_OPTIONS = (
         help="Namespace of the source (default: the context's, or where SRC is).",
     ),
     common.timeout_option(timeouts.DEFAULT.total),
+    common.since_option(),
     click.option(
         "--db-probe",
         is_flag=True,
@@ -304,6 +307,8 @@ def _gather_live(request: LiveRequest) -> model.Evidence:
 
         cloud_aws.require()
     limits = timeouts.DEFAULT.scaled_to(request.timeout)
+    if request.since is not None:
+        limits = dataclasses.replace(limits, log_since=request.since)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         cloud = pool.submit(_gather_cloud, request.cloud, limits) if request.cloud else None
         evidence = _gather_kube(request, incident, limits)
@@ -361,14 +366,15 @@ def _gather_kube(
 def capture(out: Path, request: LiveRequest) -> None:
     """Write an evidence bundle for SRC -> DST from the live cluster to OUT (dir or .tar.gz).
 
-    Secret values are replaced by digests (key names, lengths and a short SHA-256 stay).
+    Secret values are replaced by digests (key names, lengths and a keyed digest stay), and so
+    are env and ConfigMap values named like credentials; other text loses the credentials it holds.
     """
-    from paramedic.evidence import writer
+    from paramedic.evidence import redact, writer
 
     evidence = _gather_live(request)
     written = writer.write(evidence, out)
     for gap in evidence.gaps:
-        click.echo(f"paramedic: gap: {gap}", err=True)
+        click.echo(f"paramedic: gap: {redact.text(str(gap))}", err=True)
     click.echo(
         f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
         f" {len(evidence.gaps)} gaps)"

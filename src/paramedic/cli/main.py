@@ -8,8 +8,11 @@ their exit status (None counts as 0); `main` is the one place that exits.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
+import threading
+import warnings
 from importlib import metadata
 from typing import Any, NoReturn
 
@@ -58,8 +61,41 @@ def interrupted() -> NoReturn:
     os._exit(130)
 
 
+def _quiet_libraries() -> None:
+    """Libraries never write to stderr: their warnings (urllib3's InsecureRequestWarning, once per
+    request) are dropped and ours shown once as one line; their log records (the Kubernetes
+    client's `ERROR:root:` for a failing exec plugin) go nowhere, since the failure reaches the
+    user as our own one-line error or gap."""
+    shown: set[str] = set()
+
+    def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
+        if issubclass(category, errors.ParamedicWarning) and str(message) not in shown:
+            shown.add(str(message))
+            click.echo(f"paramedic: warning: {message}", err=True)
+
+    warnings.showwarning = show
+    root = logging.getLogger()
+    if not root.handlers:  # module-level logging.error() would otherwise add a stderr handler
+        root.addHandler(logging.NullHandler())
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI; every failure becomes one line on stderr and a documented exit status."""
+    """Run the CLI; every failure becomes one line on stderr and a documented exit status.
+
+    Run as a program (`argv` None), the process ends as soon as the output is written: a request
+    abandoned at the --timeout deadline may still sit in a worker thread, and the interpreter
+    would wait for it at exit (a drip-fed answer kept a run alive for a minute). In-process
+    callers (tests) get the SystemExit as before."""
+    _quiet_libraries()
+    try:
+        _run(argv)
+    except SystemExit as exc:
+        if argv is None:
+            _leave(exc.code)
+        raise
+
+
+def _run(argv: list[str] | None) -> NoReturn:
     try:
         code: Any = cli.main(args=argv, prog_name="paramedic", standalone_mode=False)
     except click.exceptions.Abort:  # click's form of KeyboardInterrupt (Ctrl-C)
@@ -75,3 +111,20 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:
         common.fail(f"internal error, please report: {type(exc).__name__}: {exc}", code=3)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _leave(code: Any) -> None:
+    """Exit now, without waiting for abandoned worker threads, once stdout/stderr are flushed."""
+    if not any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+    ):
+        return
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass
+    os._exit(status)

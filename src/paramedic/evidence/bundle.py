@@ -11,24 +11,30 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import lzma
 import os
 import stat
-import tarfile
-import zlib
 from collections.abc import Callable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from paramedic import errors
-from paramedic.evidence import clock, cloud_files, documents, layout, model, probes_file, redact
+from paramedic.evidence import (
+    archive,
+    clock,
+    cloud_files,
+    documents,
+    layout,
+    model,
+    probes_file,
+    redact,
+    text_files,
+)
 from paramedic.evidence import incident as incident_file
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
-"""Largest single file we read (a 50,000-object dump is ~100 MiB)."""
-MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
-MAX_ARCHIVE_MEMBERS = 100_000
-MAX_LOG_BYTES = 2 * 1024 * 1024
-"""Only the tail of a longer log file is kept."""
+"""Largest single file we read (a 350,000-object `kubectl get -A -o yaml` dump is ~480 MB)."""
+MAX_LOG_BYTES = text_files.MAX_LOG_BYTES
+MAX_FILES = 10_000
+"""Most log or cloud files one bundle folder (logs/, cloud/) may hold."""
 
 Reader = Callable[[str], bytes | None]
 
@@ -80,7 +86,10 @@ def _load(p: Path, provenance: str | None, strict_cloud: bool) -> model.Evidence
 
 
 def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidence:
+    total = 0
+
     def read(rel: str) -> bytes | None:
+        nonlocal total
         candidate = root / rel
         try:
             st = candidate.lstat()
@@ -92,7 +101,17 @@ def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidenc
             )
         if not stat.S_ISREG(st.st_mode):
             raise errors.BundleError(f"{candidate}: not a regular file")
-        return _read_regular(candidate)
+        data = (
+            _read_tail(candidate, MAX_LOG_BYTES)
+            if rel.startswith(f"{layout.LOGS}/")
+            else _read_regular(candidate)
+        )
+        total += len(data)
+        if total > archive.MAX_ARCHIVE_BYTES:
+            raise errors.BundleError(
+                f"{root}: more than {archive.size(archive.MAX_ARCHIVE_BYTES)} to read in all"
+            )
+        return data
 
     def files_under(folder: str, suffix: str) -> Iterator[str]:
         # Every matching entry is handed to read(), which refuses links and special files, so a
@@ -102,6 +121,7 @@ def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidenc
             raise errors.BundleError(f"{top}: is a symbolic link; bundles may not contain links")
         if not top.is_dir():
             return
+        found = 0
         for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
             for d in dirnames:
                 if (Path(dirpath) / d).is_symlink():
@@ -110,6 +130,9 @@ def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidenc
                     )
             for f in sorted(filenames):
                 if f.endswith(suffix):
+                    found += 1
+                    if found > MAX_FILES:
+                        raise errors.BundleError(f"{top}: more than {MAX_FILES} files")
                     yield (Path(dirpath) / f).relative_to(root).as_posix()
 
     return _assemble(
@@ -123,25 +146,7 @@ def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidenc
 
 
 def _from_archive(path: Path, label: str, strict_cloud: bool) -> model.Evidence:
-    files: dict[str, bytes] = {}
-    total = 0
-    try:
-        with tarfile.open(path, "r:*") as tar:
-            for count, member in enumerate(tar, start=1):
-                if count > MAX_ARCHIVE_MEMBERS:
-                    raise errors.BundleError(f"{path}: more than {MAX_ARCHIVE_MEMBERS} entries")
-                rel = _safe_member_name(member, path)
-                if rel is None:
-                    continue
-                total += member.size
-                if member.size > MAX_FILE_BYTES or total > MAX_ARCHIVE_BYTES:
-                    raise errors.BundleError(f"{path}: {member.name}: archive content is too large")
-                handle = tar.extractfile(member)
-                files[rel] = handle.read() if handle else b""
-    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
-        # tarfile's "r:*" error lists every method it tried, one per line: keep one line.
-        detail = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
-        raise errors.BundleError(f"{path}: not a readable tar archive ({detail})") from exc
+    files = archive.read(path, _wanted)
     prefix = _common_root(files)
     if prefix:
         files = {name[len(prefix) :]: data for name, data in files.items()}
@@ -152,21 +157,21 @@ def _from_archive(path: Path, label: str, strict_cloud: bool) -> model.Evidence:
     )
 
 
-def _safe_member_name(member: tarfile.TarInfo, archive: Path) -> str | None:
-    name = member.name
-    pure = PurePosixPath(name)
-    if pure.is_absolute() or ".." in pure.parts:
-        raise errors.BundleError(f"{archive}: entry {name!r} points outside the bundle")
-    if member.issym() or member.islnk():
-        raise errors.BundleError(
-            f"{archive}: entry {name!r} is a link; bundles may not contain links"
-        )
-    if member.isdir():
-        return None
-    if not member.isfile():
-        raise errors.BundleError(f"{archive}: entry {name!r} is not a regular file")
-    parts = [p for p in pure.parts if p not in ("", ".")]
-    return "/".join(parts)
+_BUNDLE_FILES = {*layout.OBJECTS, *layout.METRICS, *layout.INCIDENT, layout.PROBES, layout.GAPS}
+
+
+def _wanted(name: str) -> tuple[int, bool] | None:
+    """What an archive member is to a bundle (at the top or under one top folder): a file read
+    whole, a log whose tail is kept, or nothing (skipped)."""
+    parts = name.split("/")
+    for rel in (parts, parts[1:]):
+        if len(rel) == 1 and rel[0] in _BUNDLE_FILES:
+            return MAX_FILE_BYTES, False
+        if rel and rel[0] == layout.CLOUD and rel[-1].endswith(".json"):
+            return MAX_FILE_BYTES, False
+        if layout.log_key("/".join(rel)) is not None:
+            return MAX_LOG_BYTES, True
+    return None
 
 
 def _common_root(files: dict[str, bytes]) -> str:
@@ -179,12 +184,15 @@ def _common_root(files: dict[str, bytes]) -> str:
     return ""
 
 
-def _size(n: int) -> str:
-    """'600 MiB', '12 KiB', '900 bytes': sizes in error lines that stay readable at any limit."""
-    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if n >= factor:
-            return f"{n / factor:.0f} {unit}"
-    return f"{n} bytes"
+def _read_tail(path: Path, limit: int) -> bytes:
+    """The last `limit` bytes of a file (a log): a sparse 511 MiB log costs one seek."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - limit))
+            return handle.read(limit)
+    except OSError as exc:
+        raise errors.BundleError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
 def _read_regular(path: Path) -> bytes:
@@ -192,12 +200,12 @@ def _read_regular(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise errors.BundleError(
-                f"{path}: {_size(size)} is over the {_size(MAX_FILE_BYTES)} limit"
+                f"{path}: {archive.size(size)} is over the {archive.size(MAX_FILE_BYTES)} limit"
             )
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:  # grew after stat()
-            raise errors.BundleError(f"{path}: over the {_size(MAX_FILE_BYTES)} limit")
+            raise errors.BundleError(f"{path}: over the {archive.size(MAX_FILE_BYTES)} limit")
         return data
     except OSError as exc:
         raise errors.BundleError(f"{path}: cannot read ({exc.strerror or exc})") from exc
@@ -227,7 +235,8 @@ def _assemble(
     if found is None:
         raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
     name, data = found
-    objects = documents.parse_objects(data, where=f"{where}/{name}")
+    ignored: list[str] = []
+    objects = documents.parse_objects(data, where=f"{where}/{name}", ignored=ignored)
 
     metrics: list[model.KubeObject] = []
     found = _first(read, layout.METRICS)
@@ -238,7 +247,7 @@ def _assemble(
     raw = read(layout.PROBES)
     if raw is not None:
         at = f"{where}/{layout.PROBES}"
-        probes = probes_file.parse(documents.decode_json(raw, where=at), where=at)
+        probes = redact.strings(probes_file.parse(documents.decode_json(raw, where=at), where=at))
 
     incident = None
     found = _first(read, layout.INCIDENT)
@@ -248,23 +257,18 @@ def _assemble(
             raise errors.BundleError(f"{where}/{found[0]}: expected exactly one document")
         incident = incident_file.parse(docs[0], where=f"{where}/{found[0]}")
 
-    logs: dict[model.LogKey, tuple[str, ...]] = {}
-    for rel in log_names:
-        key = layout.log_key(rel)
-        if key is None:
-            continue
-        content = read(rel) or b""
-        if len(content) > MAX_LOG_BYTES:
-            content = content[-MAX_LOG_BYTES:]
-        logs[key] = redact.log_lines(content.decode("utf-8", errors="replace").splitlines())
+    logs, skipped = text_files.logs(read, log_names)
 
-    gaps: tuple[model.Gap, ...] = ()
+    gaps: list[model.Gap] = []
     raw = read(layout.GAPS)
     if raw is not None:
         # What the live gatherer could not read: checks lower their confidence for it, so a
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
-        text = raw.decode("utf-8", errors="replace")
-        gaps = tuple(model.Gap.parse(line) for line in text.splitlines() if line.strip())
+        lines = text_files.gap_lines(raw, where=f"{where}/{layout.GAPS}")
+        gaps = [redact.strings(model.Gap.parse(line)) for line in lines]
+    gaps += [model.Gap("logs", "", line) for line in text_files.skipped_logs(skipped)]
+    # objects no check reads, too odd to keep: said, never silent
+    gaps += [model.Gap("", "", note) for note in ignored]
 
     cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(
@@ -274,7 +278,7 @@ def _assemble(
         probes=probes,
         incident=incident,
         provenance=label,
-        gaps=gaps + unreadable,
+        gaps=(*gaps, *unreadable),
         cloud=cloud,
     )
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from paramedic.evidence import model
-from paramedic.gather import kubeapi
+from paramedic.gather import bounded_read, kubeapi
 
 WORKERS = 16
 
@@ -31,6 +31,8 @@ class Request:
     """True for pod logs (plain text)."""
     missing_ok: bool = False
     """A 404 is an answer (the object does not exist), not a gap."""
+    limit: int = bounded_read.MAX_BODY_BYTES
+    """Most bytes of the answer read (a log's limitBytes; the API may not honour it)."""
     kind: str = ""
     """The kind the request reads ('NetworkPolicy', 'logs'), for its gap; '' when none."""
     namespace: str = ""
@@ -110,7 +112,9 @@ class Fetcher:
 
     def _call(self, req: Request) -> kubeapi.Reply:
         timeout = min(self.request_timeout, max(self.left(), 0.05))
-        return self.api.call("GET", req.path, query=req.query, timeout=timeout, raw=req.raw)
+        return self.api.call(
+            "GET", req.path, query=req.query, timeout=timeout, raw=req.raw, limit=req.limit
+        )
 
     def _judge(self, req: Request, reply: kubeapi.Reply) -> kubeapi.Reply | None:
         if reply.status:

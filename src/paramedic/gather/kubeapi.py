@@ -15,11 +15,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from paramedic import errors
+from paramedic.gather import bounded_read
+from paramedic.gather import kubeconfig as kubeconfig_file
 from paramedic.probes import bounded
 
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -35,6 +38,8 @@ class Reply:
     text: str = ""
     problem: str = ""
     """Empty on success (2xx); else 'forbidden', 'not found', 'timed out after 2.0 s', ..."""
+    truncated: bool = False
+    """A raw answer (a log) reached the byte limit of the call: `text` is its head."""
 
     @property
     def ok(self) -> bool:
@@ -63,12 +68,15 @@ class Api:
         body: Mapping[str, Any] | None = None,
         timeout: float,
         raw: bool = False,
+        limit: int = bounded_read.MAX_BODY_BYTES,
     ) -> Reply:
-        """One request with a finite timeout; never raises for network or HTTP errors."""
+        """One request, body included, within `timeout` seconds of wall-clock time and `limit`
+        bytes (`bounded_read.read`); never raises for network or HTTP errors."""
         from kubernetes.client import exceptions as kube_exceptions  # lazy: import cost
         from urllib3 import exceptions as urllib3_exceptions
 
         timeout = max(timeout, 0.05)
+        deadline = time.monotonic() + timeout
         headers = {"Accept": "text/plain" if raw else "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -82,7 +90,7 @@ class Api:
                 auth_settings=["BearerToken"],
             )
             response = self.client.call_api(*request, _request_timeout=timeout)
-            content = response.read()
+            content = bounded_read.read(response.response, deadline=deadline, limit=limit)
         except urllib3_exceptions.NewConnectionError as exc:
             # urllib3 2.x makes this a ConnectTimeoutError subclass, but a refusal or an
             # unresolvable name is not a timeout: report what it is.
@@ -97,20 +105,22 @@ class Api:
             return Reply(status=int(exc.status or 0), problem=_first_line(str(exc.reason or exc)))
         except kube_exceptions.OpenApiException as exc:
             return Reply(status=0, problem=_first_line(str(exc)))
-        text = (
-            content.decode("utf-8", errors="replace")
-            if isinstance(content, bytes)
-            else str(content)
-        )
+        if content.timed_out:
+            return Reply(status=0, problem=f"answer not complete within {timeout:.1f} s")
+        text = content.data.decode("utf-8", errors="replace")
         status = int(response.status)
         if not 200 <= status < 300:
             return Reply(status=status, text=text, problem=_http_problem(status, text))
         if raw:
-            return Reply(status=status, text=text)
+            return Reply(status=status, text=text, truncated=content.truncated)
+        if content.truncated:
+            return Reply(status=status, problem=f"answer over {limit // 1024**2} MiB")
         try:
             return Reply(status=status, data=json.loads(text) if text else None)
         except json.JSONDecodeError:
             return Reply(status=status, text=text, problem="answer is not JSON")
+        except (ValueError, RecursionError):  # a number of over 4300 digits, absurd nesting
+            return Reply(status=status, problem="answer is not JSON Kubernetes would send")
 
 
 def connect(*, kubeconfig: str | None, context: str | None, pool_size: int, timeout: float) -> Api:
@@ -134,11 +144,28 @@ def connect(*, kubeconfig: str | None, context: str | None, pool_size: int, time
         raise loaded.error
     assert loaded.value is not None
     name, namespace = loaded.value
+    if not configuration.verify_ssl:
+        _tls_verification_off(name)
     configuration.retries = False  # one attempt per call: the deadline, not urllib3, decides
     configuration.connection_pool_maxsize = pool_size
     api_client = client.ApiClient(configuration)
     api_client.user_agent = USER_AGENT
     return Api(client=api_client, context=name, namespace=namespace)
+
+
+def _tls_verification_off(context: str) -> None:
+    """One warning of ours instead of urllib3's InsecureRequestWarning on every request."""
+    import warnings
+
+    from urllib3 import exceptions as urllib3_exceptions
+
+    warnings.filterwarnings("ignore", category=urllib3_exceptions.InsecureRequestWarning)
+    warnings.warn(
+        f"TLS verification is off for context {context} (insecure-skip-tls-verify): "
+        "anyone on the path to the API server could answer in its place",
+        errors.ParamedicWarning,
+        stacklevel=2,
+    )
 
 
 def close(api: Api) -> None:
@@ -154,10 +181,10 @@ def _configure(configuration: Any, kubeconfig: str | None, context: str | None) 
     from kubernetes import config
     from kubernetes.config import config_exception
 
-    files = _kubeconfig_files(kubeconfig)
+    files = kubeconfig_file.files(kubeconfig)
     try:
         if files:
-            name, namespace = _pick_context(files, context)
+            name, namespace = kubeconfig_file.pick_context(files, context)
             config.load_kube_config(
                 config_file=os.pathsep.join(str(f) for f in files)
                 if kubeconfig is None
@@ -180,63 +207,11 @@ def _configure(configuration: Any, kubeconfig: str | None, context: str | None) 
             )
     except config_exception.ConfigException as exc:
         raise errors.KubeAccessError(f"kubeconfig: {_first_line(str(exc))}") from exc
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
         raise errors.KubeAccessError(
             f"kubeconfig: cannot use it ({_first_line(str(exc))})"
         ) from exc
     return name, namespace
-
-
-def _kubeconfig_files(kubeconfig: str | None) -> list[Path]:
-    if kubeconfig is not None:
-        path = Path(kubeconfig).expanduser()
-        if not path.is_file():
-            raise errors.KubeAccessError(f"--kubeconfig {kubeconfig}: no such file")
-        return [path]
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        found = [Path(p).expanduser() for p in env.split(os.pathsep) if p]
-        existing = [p for p in found if p.is_file()]
-        if not existing:
-            raise errors.KubeAccessError(f"KUBECONFIG={env}: no such file")
-        return existing
-    default = Path("~/.kube/config").expanduser()
-    return [default] if default.is_file() else []
-
-
-def _pick_context(files: list[Path], wanted: str | None) -> tuple[str, str]:
-    """(context name, its namespace) — checked here so an unknown context is one clear line."""
-    import yaml
-
-    contexts: dict[str, str] = {}
-    current = ""
-    for path in files:
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise errors.KubeAccessError(
-                f"{path}: not a readable kubeconfig ({_first_line(str(exc))})"
-            ) from exc
-        if not isinstance(doc, dict):
-            raise errors.KubeAccessError(f"{path}: not a kubeconfig (expected a mapping)")
-        current = current or str(doc.get("current-context") or "")
-        for item in doc.get("contexts") or []:
-            if isinstance(item, dict) and item.get("name") and item["name"] not in contexts:
-                ctx = item.get("context")
-                ns = ctx.get("namespace") if isinstance(ctx, dict) else None
-                contexts[str(item["name"])] = str(ns or "default")
-    name = wanted or current
-    if not name:
-        raise errors.KubeAccessError(
-            f"{files[0]}: no current-context; pass --context"
-            f" (contexts: {', '.join(sorted(contexts)) or 'none'})"
-        )
-    if name not in contexts:
-        raise errors.KubeAccessError(
-            f"context {name!r} not found in {', '.join(map(str, files))}"
-            f" (contexts: {', '.join(sorted(contexts)) or 'none'})"
-        )
-    return name, contexts[name]
 
 
 def _in_cluster_namespace() -> str:
@@ -260,7 +235,7 @@ def _http_problem(status: int, text: str) -> str:
     }.get(status, f"HTTP {status}")
     try:
         doc = json.loads(text) if text else {}
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         doc = {}
     message = str(doc.get("message") or "") if isinstance(doc, dict) else ""
     if status == 403 and 'User "' in message:

@@ -301,7 +301,11 @@ class Gathering:
         self.metrics += [m for m in found if (objects.namespace(m), objects.name(m)) in wanted]
 
     def _log_request(self, ns: str, pod: str, container: str, previous: bool) -> fetch.Request:
-        query = [("container", container), ("tailLines", str(self.limits.log_lines))]
+        query = [
+            ("container", container),
+            ("sinceSeconds", str(max(1, round(self.limits.log_since)))),
+            ("limitBytes", str(self.limits.log_bytes)),
+        ]
         if previous:
             query.append(("previous", "true"))
         return fetch.Request(
@@ -310,6 +314,7 @@ class Gathering:
             query=tuple(query),
             raw=True,
             missing_ok=previous,
+            limit=self.limits.log_bytes,
         )
 
     def _keep_log(
@@ -318,7 +323,20 @@ class Gathering:
         def handle(reply: kubeapi.Reply | None) -> None:
             if reply is not None and reply.ok:
                 key = (ns, pod, layout.log_container(container, previous=previous))
-                self.logs[key] = redact.log_lines(reply.text.splitlines())
+                text = reply.text
+                if reply.truncated or len(text.encode()) >= self.limits.log_bytes:
+                    text = text[: text.rfind("\n") + 1]  # the API may cut the last line
+                    self.fetcher.gaps.append(
+                        model.Gap(
+                            "",
+                            ns,
+                            f"log of {ns}/{pod}/{container} cut at"
+                            f" {self.limits.log_bytes // 1024} KiB (limitBytes): only its first"
+                            f" part within --since {timeouts.duration_text(self.limits.log_since)}"
+                            " was read",
+                        )
+                    )
+                self.logs[key] = redact.log_text(text)
 
         return handle
 

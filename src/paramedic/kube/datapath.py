@@ -77,10 +77,9 @@ def detect(everything: Sequence[Mapping[str, Any]]) -> DataPath | None:
 
 
 def _env(ds: Mapping[str, Any]) -> dict[str, str]:
-    template = objects.spec(ds).get("template")
-    pod_spec = template.get("spec") if isinstance(template, dict) else None
+    pod_spec = objects.as_dict(objects.as_dict(objects.spec(ds).get("template")).get("spec"))
     out: dict[str, str] = {}
-    for c in objects.as_list((pod_spec or {}).get("containers")):
+    for c in objects.as_list(pod_spec.get("containers")):
         for e in objects.as_list(c.get("env") if isinstance(c, dict) else None):
             if isinstance(e, dict) and isinstance(e.get("value"), str):
                 out[str(e.get("name"))] = e["value"]
@@ -120,7 +119,7 @@ def _flannel(ds: Mapping[str, Any], configmaps: Mapping[str, Mapping[str, Any]])
     if isinstance(raw, str):
         try:
             conf = json.loads(raw)
-            backend = conf.get("Backend") or {} if isinstance(conf, dict) else {}
+            backend = objects.as_dict(conf.get("Backend")) if isinstance(conf, dict) else {}
         except ValueError:
             backend = {}
     kind = str(backend.get("Type", "vxlan")).lower() if isinstance(backend, dict) else "vxlan"

@@ -11,17 +11,19 @@ as the postgres_exporter mixin computes it (check_postgres and Datadog divide by
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic.checks import clues, model
 from paramedic.checks.connection_pool import facts, fixes
+from paramedic.evidence import logscan
 from paramedic.kube import objects, resolve
 
 FORMULA = "in use / (max_connections - superuser_reserved_connections - reserved_connections)"
 _EXHAUSTED = ("too-many-connections", "pooler-full")
-_OBJECT_LIMIT = re.compile(r'too many connections for (role|database) "([^"]+)"', re.IGNORECASE)
+_OBJECT_LIMIT = logscan.compile(
+    r'too many connections for (role|database) "([^"]+)"', ignore_case=True
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,14 +6,13 @@ changed after the pods started, Secrets the evidence lacks, or all current.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, model
 from paramedic.checks.credentials import facts, fixes
+from paramedic.evidence import logscan, probes_file, redact
 from paramedic.evidence import model as evidence_model
-from paramedic.evidence import probes_file, redact
 from paramedic.kube import env, objects, resolve
 
 _AUTH_MEANINGS = ("auth-failed", "no-hba-entry")
@@ -257,7 +256,9 @@ def _first_per_source(found: list[clues.Clue], limit: int = 3) -> list[clues.Clu
     return out[:limit]
 
 
-_KEY_TEXT = re.compile(r"FATAL:|ERROR:|password authentication|no pg_hba|28P01", re.IGNORECASE)
+_KEY_TEXT = logscan.compile(
+    r"FATAL:|ERROR:|password authentication|no pg_hba|28P01", ignore_case=True
+)
 
 
 def _clean(line: str, width: int = 180) -> str:

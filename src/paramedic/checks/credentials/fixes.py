@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic.checks import clues, model
 from paramedic.checks.credentials import facts
+from paramedic.evidence import logscan, probes_file
 from paramedic.evidence import model as evidence_model
-from paramedic.evidence import probes_file
 from paramedic.kube import env, objects, pods, resolve
 
 Obj = Mapping[str, Any]
-_USER = re.compile(r'for user "([^"]+)"|user "([^"]+)"')
-_HBA = re.compile(r'no pg_hba\.conf entry for host "([^"]+)", user "([^"]+)", database "([^"]+)"')
+_USER = logscan.compile(r'for user "([^"]+)"|user "([^"]+)"')
+_HBA = logscan.compile(
+    r'no pg_hba\.conf entry for host "([^"]+)", user "([^"]+)", database "([^"]+)"'
+)
 
 
 def _restart(template: Obj, pod_list: Sequence[Obj] = ()) -> str:

@@ -5,11 +5,11 @@ errors about it, tcp probes, what network-policy found), then the first detector
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, model, signatures
+from paramedic.evidence import logscan
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve, services
 from paramedic.netpol import scope as netpol_scope
@@ -179,7 +179,7 @@ def _policy_note(netpol: model.Finding | None) -> str:
     return f"network-policy says {netpol.verdict}: {netpol.summary}"
 
 
-_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+_IPV4 = logscan.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 
 
 def _about_target(line: str, idents: set[str]) -> bool:

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, model
+from paramedic.evidence import logscan
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, resolve
 
 _DB_PATH = re.compile(r"(db|database|postgres|pg|deep|dependencies)", re.IGNORECASE)
-_DB_WORDS = re.compile(
-    r"(database|\bdb\b|postgres|psycopg|pg_isready|connection pool|db pool)", re.IGNORECASE
+_DB_WORDS = logscan.compile(
+    r"database|\bdb\b|postgres|psycopg|pg_isready|connection pool|db pool", ignore_case=True
 )
 _DB_COMMAND = re.compile(r"\b(pg_isready|psql)\b")
 

@@ -9,13 +9,13 @@ observed usage into concrete new numbers. Not a check: helpers of checks/resourc
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from paramedic import errors
-from paramedic.checks import model
+from paramedic.checks import logindex, model
+from paramedic.evidence import logscan
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, quantities
 
@@ -23,24 +23,19 @@ Obj = Mapping[str, Any]
 NEAR_LIMIT = Decimal("0.9")
 SLOW_MS = 1000.0
 _DB_LINES = (
-    (
+    logindex.line_pattern(
         "oom",
-        re.compile(
-            r"out of memory|could not fork new process|terminated by signal 9|"
-            r"Cannot allocate memory",
-            re.IGNORECASE,
-        ),
+        r"out of memory|could not fork new process|terminated by signal 9|"
+        r"Cannot allocate memory",
     ),
-    (
+    logindex.line_pattern(
         "recovery",
-        re.compile(
-            r"the database system is in recovery mode|all server processes terminated; "
-            r"reinitializing|database system was interrupted",
-            re.IGNORECASE,
-        ),
+        r"the database system is in recovery mode|all server processes terminated; "
+        r"reinitializing|database system was interrupted",
     ),
 )
-_DURATION = re.compile(r"duration: (\d+(?:\.\d+)?) ms")
+_SLOW = logindex.line_pattern("statement-duration", r"duration: \d+(?:\.\d+)? ms")
+_DURATION = logscan.compile(r"duration: (\d+(?:\.\d+)?) ms")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,15 +153,17 @@ def signals(ev: evidence_model.Evidence, pod: Obj) -> PodSignals:
             )
     hits: dict[str, list[model.Cite]] = {}
     slow = []
-    for container, lines in sorted(ev.pod_logs(objects.namespace(pod), objects.name(pod)).items()):
-        for no, line in enumerate(lines, start=1):
-            source = f"log {objects.namespace(pod)}/{objects.name(pod)}/{container}:{no}"
-            for kind, pattern in _DB_LINES:
-                if pattern.search(line):
+    ns, name = objects.namespace(pod), objects.name(pod)
+    for container, (lines, found) in sorted(logindex.pod_hits(ev, ns, name).items()):
+        for index in sorted(found):
+            line, names = lines[index], found[index].names
+            source = f"log {ns}/{name}/{container}:{index + 1}"
+            for kind in _DB_LINES:
+                if kind in names:
                     hits.setdefault(kind, []).append(
                         model.Cite(text=" ".join(line.split())[:180], source=source)
                     )
-            d = _DURATION.search(line)
+            d = _DURATION.search(line) if _SLOW in names else None
             if d and float(d.group(1)) >= SLOW_MS:
                 slow.append(model.Cite(text=" ".join(line.split())[:180], source=source))
     usage, has_metrics = usage_of(ev, pod)
