@@ -137,6 +137,41 @@ def test_a_log_over_limit_bytes_is_cut_at_a_line_and_reported_as_a_gap(tmp_path:
     assert any("log of data/profile-db-0/postgres cut at 9 KiB" in str(g) for g in evidence.gaps)
 
 
+def test_a_log_over_limit_bytes_keeps_its_newest_lines_not_its_oldest(tmp_path: Path) -> None:
+    """limitBytes keeps the first bytes of the window: the incident is at its end (issue 15)."""
+    served = _log(minutes=60, lines_per_minute=20)
+    with livekit.seed_server() as server:
+        server.logs[DB_LOG] = served
+        server.log_now = NOW
+        kubeconfig = server.kubeconfig(tmp_path / "kubeconfig", namespace="app")
+        limits = dataclasses.replace(timeouts.DEFAULT.scaled_to(10), log_bytes=10_000)
+        evidence = livekit.gather(kubeconfig, limits=limits)
+        asked = [q for m, q in server.requests if "profile-db-0/log" in q]
+    lines = evidence.logs[DB_LOG]
+    assert lines == served[-len(lines) :]  # a tail of the window, ending at its newest line
+    assert 50 < len(lines) < 200
+    assert any("tailLines=" in q and "limitBytes=10000" in q for q in asked)
+    gap = [str(g) for g in evidence.gaps if "profile-db-0/postgres" in str(g)]
+    assert gap and f"only its newest {len(lines)} lines were read" in gap[0], gap
+
+
+def test_newest_lines_longer_than_the_oldest_are_asked_for_again_with_fewer(
+    tmp_path: Path,
+) -> None:
+    served = _log(minutes=60, lines_per_minute=20)
+    served = (*served[:-50], *(line + " detail=" + "y" * 1000 for line in served[-50:]))
+    with livekit.seed_server() as server:
+        server.logs[DB_LOG] = served
+        server.log_now = NOW
+        kubeconfig = server.kubeconfig(tmp_path / "kubeconfig", namespace="app")
+        limits = dataclasses.replace(timeouts.DEFAULT.scaled_to(10), log_bytes=10_000)
+        evidence = livekit.gather(kubeconfig, limits=limits)
+    lines = evidence.logs[DB_LOG]
+    assert lines == served[-len(lines) :]
+    assert all("detail=" in line for line in lines)  # only the newest, long lines
+    assert any("only its newest" in str(g) for g in evidence.gaps)
+
+
 def test_capture_writes_the_same_window(tmp_path: Path) -> None:
     from paramedic.evidence import bundle
 
