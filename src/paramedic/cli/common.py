@@ -15,8 +15,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
-    """One line on stderr, then exit."""
+    """One line on stderr, with any credential it quotes masked, then exit."""
+    from paramedic.evidence import redact
+
     first = message.strip().splitlines()[0] if message.strip() else "error"
+    try:
+        first = redact.text(first)
+    except MemoryError:  # the error being reported may be this very exhaustion
+        first = "out of memory"
     click.echo(f"paramedic: error: {first}", err=True)
     sys.exit(code)
 

@@ -290,14 +290,15 @@ def _gather_kube(
 def capture(out: Path, request: LiveRequest) -> None:
     """Write an evidence bundle for SRC -> DST from the live cluster to OUT (dir or .tar.gz).
 
-    Secret values are replaced by digests (key names, lengths and a short SHA-256 stay).
+    Secret values are replaced by digests (key names, lengths and a keyed digest stay), and so
+    are env and ConfigMap values named like credentials; other text loses the credentials it holds.
     """
-    from paramedic.evidence import writer
+    from paramedic.evidence import redact, writer
 
     evidence = _gather_live(request)
     written = writer.write(evidence, out)
     for gap in evidence.gaps:
-        click.echo(f"paramedic: gap: {gap}", err=True)
+        click.echo(f"paramedic: gap: {redact.text(str(gap))}", err=True)
     click.echo(
         f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
         f" {len(evidence.gaps)} gaps)"

@@ -7,9 +7,11 @@ their exit status (None counts as 0); `main` is the one place that exits.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
+import warnings
 from importlib import metadata
 from typing import Any, NoReturn
 
@@ -46,6 +48,24 @@ def _register() -> None:
 _register()
 
 
+def _quiet_libraries() -> None:
+    """Libraries never write to stderr: their warnings (urllib3's InsecureRequestWarning, once per
+    request) are dropped and ours shown once as one line; their log records (the Kubernetes
+    client's `ERROR:root:` for a failing exec plugin) go nowhere, since the failure reaches the
+    user as our own one-line error or gap."""
+    shown: set[str] = set()
+
+    def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
+        if issubclass(category, errors.ParamedicWarning) and str(message) not in shown:
+            shown.add(str(message))
+            click.echo(f"paramedic: warning: {message}", err=True)
+
+    warnings.showwarning = show
+    root = logging.getLogger()
+    if not root.handlers:  # module-level logging.error() would otherwise add a stderr handler
+        root.addHandler(logging.NullHandler())
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; every failure becomes one line on stderr and a documented exit status.
 
@@ -53,6 +73,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     abandoned at the --timeout deadline may still sit in a worker thread, and the interpreter
     would wait for it at exit (a drip-fed answer kept a run alive for a minute). In-process
     callers (tests) get the SystemExit as before."""
+    _quiet_libraries()
     try:
         _run(argv)
     except SystemExit as exc:

@@ -23,6 +23,7 @@ from paramedic.evidence import (
     layout,
     model,
     probes_file,
+    redact,
     text_files,
 )
 from paramedic.evidence import incident as incident_file
@@ -220,7 +221,8 @@ def _assemble(
     if found is None:
         raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
     name, data = found
-    objects = documents.parse_objects(data, where=f"{where}/{name}")
+    ignored: list[str] = []
+    objects = documents.parse_objects(data, where=f"{where}/{name}", ignored=ignored)
 
     metrics: list[model.KubeObject] = []
     found = _first(read, layout.METRICS)
@@ -231,7 +233,7 @@ def _assemble(
     raw = read(layout.PROBES)
     if raw is not None:
         at = f"{where}/{layout.PROBES}"
-        probes = probes_file.parse(documents.decode_json(raw, where=at), where=at)
+        probes = redact.strings(probes_file.parse(documents.decode_json(raw, where=at), where=at))
 
     incident = None
     found = _first(read, layout.INCIDENT)
@@ -249,8 +251,10 @@ def _assemble(
         # What the live gatherer could not read: checks lower their confidence for it, so a
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
         lines = text_files.gap_lines(raw, where=f"{where}/{layout.GAPS}")
-        gaps = [model.Gap.parse(line) for line in lines]
+        gaps = [redact.strings(model.Gap.parse(line)) for line in lines]
     gaps += [model.Gap("logs", "", line) for line in text_files.skipped_logs(skipped)]
+    # objects no check reads, too odd to keep: said, never silent
+    gaps += [model.Gap("", "", note) for note in ignored]
 
     cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(
