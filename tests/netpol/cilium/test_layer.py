@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from paramedic.checks import model
-from paramedic.checks import network_policy
+from paramedic.checks import model, network_policy
 from paramedic.evidence import demos
 from paramedic.evidence import model as evidence_model
 from paramedic.netpol import cluster, engine, layers, peers
