@@ -7,6 +7,7 @@ their exit status (None counts as 0); `main` is the one place that exits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -33,19 +34,31 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from paramedic.cli import cloud, diagnose, netpol, probe
+    from paramedic.cli import cloud, completion, diagnose, netpol, probe
 
     cli.add_command(diagnose.demo)
     cli.add_command(diagnose.diagnose)
     cli.add_command(diagnose.capture)
     cli.add_command(netpol.netpol)
     cli.add_command(probe.probe)
+    cli.add_command(completion.completion)
     cli.add_command(cloud.cloud)
     for entry in metadata.entry_points(group="paramedic.commands"):
         cli.add_command(entry.load())  # `serve`: an entry point beside cli (docs/ARCHITECTURE.md)
 
 
 _register()
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line and exit 130 now. Whatever was being written has been removed on the
+    way up (writers clean up on any exception); worker threads still waiting on the network are
+    not waited for, so the process ends at once instead of after their timeouts."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo("paramedic: error: interrupted", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(130)
 
 
 def _quiet_libraries() -> None:
@@ -85,14 +98,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
 def _run(argv: list[str] | None) -> NoReturn:
     try:
         code: Any = cli.main(args=argv, prog_name="paramedic", standalone_mode=False)
-    except click.exceptions.Abort:
-        common.fail("aborted", code=2)
+    except click.exceptions.Abort:  # click's form of KeyboardInterrupt (Ctrl-C)
+        interrupted()
     except click.ClickException as exc:
         common.fail(exc.format_message().strip().splitlines()[0], code=exc.exit_code)
     except errors.ParamedicError as exc:
         common.fail(str(exc), code=2 if isinstance(exc, errors.InputError) else 3)
     except KeyboardInterrupt:
-        common.fail("interrupted", code=130)
+        interrupted()
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:

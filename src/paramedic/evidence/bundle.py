@@ -9,6 +9,7 @@ decodes each file). Nothing here follows links, reads special files or extracts 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import stat
@@ -18,6 +19,7 @@ from pathlib import Path
 from paramedic import errors
 from paramedic.evidence import (
     archive,
+    clock,
     cloud_files,
     documents,
     layout,
@@ -45,7 +47,19 @@ def load(
     A cloud file that cannot be read is a gap (the diagnosis goes on without it), or with
     `strict_cloud` (a command whose input *is* those files) a BundleError."""
     with _no_gc():
-        return _load(Path(path), provenance, strict_cloud)
+        evidence = _load(Path(path), provenance, strict_cloud)
+    taken = clock.newest(evidence.objects, evidence.logs)
+    if taken:
+        return dataclasses.replace(
+            evidence, taken_at=taken, taken_basis="newest object or log time"
+        )
+    with contextlib.suppress(OSError):
+        return dataclasses.replace(
+            evidence,
+            taken_at=clock.from_mtime(os.stat(path).st_mtime),
+            taken_basis="bundle modified",
+        )
+    return evidence
 
 
 def _load(p: Path, provenance: str | None, strict_cloud: bool) -> model.Evidence:

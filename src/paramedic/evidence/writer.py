@@ -81,11 +81,8 @@ def render(evidence: model.Evidence) -> dict[str, bytes]:
 def _incident(evidence: model.Evidence) -> dict[str, Any]:
     incident = evidence.incident
     assert incident is not None
-    doc: dict[str, Any] = {
-        "title": f"{incident.source} -> {incident.target}",
-        "source": incident.source,
-        "target": incident.target,
-    }
+    doc: dict[str, Any] = {"title": incident.title} if incident.title else {}
+    doc |= {"source": incident.source, "target": incident.target}
     if incident.port is not None:
         doc["port"] = incident.port
     if incident.namespace is not None:

@@ -82,6 +82,9 @@ def run(
             errors=tuple(errors),
             provenance=evidence.provenance,
             gaps=tuple(str(gap) for gap in evidence.gaps),
+            incident_title=incident.title,
+            evidence_time=evidence.taken_at,
+            evidence_time_basis=evidence.taken_basis,
         )
     )
 

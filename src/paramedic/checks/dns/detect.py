@@ -233,5 +233,5 @@ def _no_cause(
         confidence=model.Confidence.HIGH if probed else model.Confidence.MEDIUM,
         summary=f"{host} resolves: CoreDNS is up and the client's configured name exists",
         evidence=tuple(notes),
-        verify=exec_cmd,
+        verify=fixes.verify_lookup(ctx.scope, host),
     )
