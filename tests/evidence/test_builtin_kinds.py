@@ -80,7 +80,6 @@ def _paramedic(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("output", ["text", "json"])
 def test_without_an_incident_a_bundle_of_them_is_one_line_exit_2(tmp_path: Path) -> None:
     (tmp_path / "objects.json").write_text(
         json.dumps({"apiVersion": "v1", "kind": "List", "items": FIXTURES})
@@ -90,6 +89,7 @@ def test_without_an_incident_a_bundle_of_them_is_one_line_exit_2(tmp_path: Path)
     assert len(done.stderr.splitlines()) == 1, done.stderr
 
 
+@pytest.mark.parametrize("output", ["text", "json"])
 def test_a_bundle_of_only_these_objects_is_diagnosed_without_a_crash(
     tmp_path: Path, output: str
 ) -> None:
