@@ -16,9 +16,9 @@ matrix, the explanations and the safety net need no change.
 from __future__ import annotations
 
 from paramedic.netpol import cluster, form
-from paramedic.netpol.layers import admin, base, calico, networkpolicy, unmodelled
+from paramedic.netpol.layers import admin, base, calico, cilium, networkpolicy, unmodelled
 
-MODULES = (admin, networkpolicy, calico)
+MODULES = (admin, networkpolicy, calico, cilium)
 """Every layer module, in path order within a stage. A new layer is one more entry here."""
 
 
