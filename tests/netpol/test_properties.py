@@ -1,5 +1,6 @@
 """Hypothesis properties: fast == oracle (every switch combination, every layer: NetworkPolicy,
-admin and baseline tiers); an added NetworkPolicy allow rule never removes a flow; any order."""
+admin and baseline tiers, Istio); an added NetworkPolicy allow rule never removes a flow; any
+order."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from paramedic.evidence import model as evidence_model
 from paramedic.netpol import cluster, explain, fast, matrix, model, peers
 
 from . import build
+from .istio import strategies as istio_strategies
 
 NAMESPACES = ("a", "b", "c")
 LABEL_VALUES = {"app": ("web", "db", "api"), "tier": ("front", "back")}
@@ -207,6 +209,7 @@ def cluster_st(draw: Any) -> list[dict[str, Any]]:
         if obj["metadata"]["name"] not in seen:
             seen.add(obj["metadata"]["name"])
             objs.append(obj)
+    objs += draw(istio_strategies.mesh_st(objs))
     return objs
 
 

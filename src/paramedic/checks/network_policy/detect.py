@@ -248,7 +248,7 @@ def _blocked(
             alternatives=alternatives,
             rollback=rollback,
         ),
-        why={"admin": _ADMIN_WHY, "calico": _CALICO_WHY}.get(layer, _WHY),
+        why={"admin": _ADMIN_WHY, "calico": _CALICO_WHY, "istio": _ISTIO_WHY}.get(layer, _WHY),
         verify=_verify(scope),
         details=details,
     )
@@ -280,6 +280,18 @@ _CALICO_WHY = (
 )
 
 
+_ISTIO_WHY = (
+    "The destination's Istio sidecar refuses the connection after the network let it through "
+    "(the client sees it closed right after it opened). PeerAuthentication STRICT accepts only "
+    "mutual TLS, which a client without sidecar cannot speak; a DENY AuthorizationPolicy beats "
+    "every ALLOW; once an ALLOW policy selects the workload, only what one of its rules matches "
+    "gets in. For STRICT, injecting the client is safer than a plaintext exception: it keeps "
+    "the connection authenticated and encrypted and gives the client a principal to name, "
+    "while portLevelMtls PERMISSIVE accepts plaintext on that port from every client without "
+    "sidecar; each fix opens exactly the flows listed for it, and rollback is one delete."
+)
+
+
 def _kind(obj: Mapping[str, Any]) -> str:
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
     kind = str(obj["kind"])
@@ -293,7 +305,8 @@ def _delete(obj: Mapping[str, Any]) -> str:
     if kind == "NetworkPolicy":
         return f"kubectl -n {objects.namespace(obj)} delete networkpolicy {objects.name(obj)}"
     group = str(obj["apiVersion"]).rpartition("/")[0]
-    return f"kubectl delete {form.resource(kind, group)} {objects.name(obj)}"
+    where = f"-n {objects.namespace(obj)} " if objects.namespace(obj) else ""
+    return f"kubectl {where}delete {form.resource(kind, group)} {objects.name(obj)}"
 
 
 def _allowed(
