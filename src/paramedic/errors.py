@@ -8,6 +8,10 @@
     └── GatherError                talking to the outside world failed as a whole
         └── KubeAccessError        no usable kubeconfig / API server for a live run
 
+    ParamedicWarning               something the user should know, shown once as one line
+                                   ("TLS verification is off for this context"); warnings of
+                                   third-party libraries are never shown
+
 Third-party exceptions (YAML, Kubernetes client, psycopg, dnspython) are translated into
 these at exactly one boundary per adapter with ``raise ... from exc``. Failures of single
 calls during gathering are *not* exceptions: they become evidence (see evidence.model).
@@ -40,3 +44,7 @@ class GatherError(ParamedicError):
 
 class KubeAccessError(GatherError):
     """No usable Kubernetes configuration or API server."""
+
+
+class ParamedicWarning(UserWarning):
+    """A warning of our own: the CLI prints it once as one line on stderr."""

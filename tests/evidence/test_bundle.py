@@ -217,7 +217,7 @@ def test_secret_values_never_survive_loading(tmp_path):
     path = tmp_path / "o.yaml"
     path.write_text(yaml.safe_dump(SECRET))
     (secret,) = bundle.load(path).objects
-    assert secret["data"]["password"].startswith("sha256:")
+    assert secret["data"]["password"].startswith("hmac:")
     assert "czNjcjN0" not in json.dumps(secret)
 
 
@@ -275,8 +275,8 @@ def bad_yaml_file(tmp_path):
             r"objects\.yaml: document 1: object without 'kind'",
         ),
         (
-            {"objects.yaml": "apiVersion: v1\nkind: List\nitems: [{apiVersion: v1}]\n"},
-            r"objects\.yaml: document 1, item 0: object without 'kind'",
+            {"objects.yaml": "apiVersion: v1\nkind: List\nitems: [{kind: Pod}]\n"},
+            r"objects\.yaml: document 1, item 0: object without 'apiVersion'",
         ),
         (
             {"objects.yaml": "apiVersion: v1\nkind: List\nitems: {a: 1}\n"},

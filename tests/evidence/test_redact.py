@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import pytest
@@ -103,3 +104,102 @@ def test_the_loader_scrubs_log_files(tmp_path) -> None:  # type: ignore[no-untyp
     log.write_text("LOG:  statement: ALTER ROLE u PASSWORD 'Leaky-123'\n")
     evidence = bundle.load(tmp_path)
     assert "Leaky-123" not in json.dumps(list(evidence.logs.values()))
+
+
+def _deployment() -> dict:  # type: ignore[type-arg]
+    probe_cmd = ["sh", "-c", "psql postgresql://app:ProbePw-111@localhost/p -c 'select 1'"]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "web",
+            "namespace": "app",
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": '{"env": "LastApplied-222"}',
+                "note": "DATABASE_URL=postgresql://app:AnnPw-333@db/p",
+            },
+        },
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "args": ["--db-password=ArgPw-444"],
+                            "env": [
+                                {"name": "DB_HOST", "value": "profile-db.data"},
+                                {"name": "DB_PASSWORD", "value": "EnvPw-555"},
+                                {"name": "API_TOKEN", "value": "EnvTok-666"},
+                                {
+                                    "name": "DATABASE_URL",
+                                    "value": "postgresql://app:UrlPw-777/x@profile-db.data/p",
+                                },
+                            ],
+                            "readinessProbe": {"exec": {"command": probe_cmd}},
+                            "livenessProbe": {
+                                "httpGet": {
+                                    "path": "/",
+                                    "httpHeaders": [
+                                        {"name": "Authorization", "value": "Bearer HdrTok-888"}
+                                    ],
+                                }
+                            },
+                        }
+                    ]
+                }
+            }
+        },
+    }
+
+
+def _config_map() -> dict:  # type: ignore[type-arg]
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "settings", "namespace": "app"},
+        "data": {
+            "DB_HOST": "profile-db.data",
+            "db-password": "CmPw-999",
+            "application.properties": "spring.datasource.password=PropPw-000\nport=5432\n",
+        },
+    }
+
+
+MARKERS = (
+    "ProbePw-111", "LastApplied-222", "AnnPw-333", "ArgPw-444", "EnvPw-555", "EnvTok-666",
+    "UrlPw-777", "HdrTok-888", "CmPw-999", "PropPw-000",
+)  # fmt: skip
+
+
+def test_credentials_in_env_commands_probes_annotations_and_config_maps_never_enter() -> None:
+    out = json.dumps(redact.objects([_deployment(), _config_map()]))
+    assert [m for m in MARKERS if m in out] == []
+
+
+def test_what_checks_read_survives_redaction() -> None:
+    deployment, config_map = redact.objects([_deployment(), _config_map()])
+    env = {
+        v["name"]: v["value"]
+        for v in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["DB_HOST"] == "profile-db.data"
+    assert env["DATABASE_URL"] == "postgresql://***@profile-db.data/p"
+    assert redact.is_digest(env["DB_PASSWORD"])
+    assert config_map["data"]["DB_HOST"] == "profile-db.data"
+    assert "port=5432" in config_map["data"]["application.properties"]
+    assert redact.is_digest(config_map["data"]["db-password"])
+    annotations = deployment["metadata"]["annotations"]
+    assert "kubectl.kubernetes.io/last-applied-configuration" not in annotations
+
+
+def test_digests_compare_equal_within_a_run_and_cannot_be_guessed() -> None:
+    a = redact.objects([_secret()])[0]["data"]["password"]
+    b = redact.objects([_secret()])[0]["data"]["password"]
+    assert a == b and a.startswith("hmac:")
+    assert hashlib.sha256(RAW.encode()).hexdigest()[:12] not in a
+
+
+def test_a_bundle_captured_earlier_keeps_its_digests() -> None:
+    old = _secret()
+    old["data"] = {"password": "sha256:3f9a0c12d7e4 len=32"}
+    assert redact.objects([old])[0]["data"] == {"password": "sha256:3f9a0c12d7e4 len=32"}

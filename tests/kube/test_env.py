@@ -232,3 +232,37 @@ def test_data_keys_never_returns_values():
         "b",
         "c",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expanded"),
+    [
+        ("$(PROFILE_DB_SERVICE_HOST)", "10.96.0.7"),
+        ("postgresql://$(DB_USER)@$(PROFILE_DB_SERVICE_HOST):$(PROFILE_DB_SERVICE_PORT)/p",
+         "postgresql://app@10.96.0.7:5432/p"),
+        ("$(UNDEFINED)", "$(UNDEFINED)"),
+        ("$$(DB_USER)", "$(DB_USER)"),
+        ("cost $5 and $$", "cost $5 and $"),
+        ("$(DB_USER", "$(DB_USER"),
+        ("$(" * 10_000, "$(" * 10_000),
+    ],
+)  # fmt: skip
+def test_expand_follows_the_kubelet(value: str, expanded: str) -> None:
+    defined = {"DB_USER": "app", "PROFILE_DB_SERVICE_HOST": "10.96.0.7"}
+    defined["PROFILE_DB_SERVICE_PORT"] = "5432"
+    assert env.expand(value, defined) == expanded
+
+
+def test_service_variables_are_the_kubelets() -> None:
+    service = {
+        "kind": "Service",
+        "metadata": {"name": "profile-db", "namespace": "app"},
+        "spec": {"clusterIP": "10.96.0.7", "ports": [{"name": "pg", "port": 5432}]},
+    }
+    headless = {"kind": "Service", "metadata": {"name": "h"}, "spec": {"clusterIP": "None"}}
+    got = env.service_variables([service, headless])
+    assert got["PROFILE_DB_SERVICE_HOST"] == "10.96.0.7"
+    assert got["PROFILE_DB_SERVICE_PORT"] == got["PROFILE_DB_SERVICE_PORT_PG"] == "5432"
+    assert got["PROFILE_DB_PORT"] == "tcp://10.96.0.7:5432"
+    assert got["PROFILE_DB_PORT_5432_TCP_ADDR"] == "10.96.0.7"
+    assert not any(k.startswith("H_") for k in got)

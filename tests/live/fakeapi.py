@@ -113,6 +113,8 @@ class FakeApiServer:
         the others are 404, as on a cluster without that CRD."""
         self.broken: set[str] = set()
         """path prefixes answered with a 500 Status (an overloaded or failing API server)."""
+        self.raw: dict[str, str] = {}
+        """path -> the body answered with 200 instead (garbage, or JSON no real server sends)."""
         self.probe_status: dict[str, Any] = {"phase": "Succeeded"}
         """The status a created pod reports (e.g. waiting in ErrImagePull)."""
         self.probe_log = ""
@@ -208,7 +210,9 @@ class FakeApiServer:
         for prefix, seconds in self.slow.items():
             if url.path.startswith(prefix):
                 self._release.wait(seconds)
-        if any(url.path.startswith(prefix) for prefix in self.broken):
+        if url.path in self.raw:
+            status, payload = 200, self.raw[url.path]
+        elif any(url.path.startswith(prefix) for prefix in self.broken):
             status, payload = 500, _status(500, "InternalError", "etcdserver: request timed out")
         else:
             status, payload = self._route(method, url.path, query, body)

@@ -51,6 +51,7 @@ def test_reference_demo_names_the_blocking_policies_and_a_one_flow_per_pod_patch
     assert (
         finding.verify
         == "paramedic diagnose -n app --from user-service --to data/profile-db --port 5432"
+        "  # expect network-policy under 'Ruled out'"
     )
     assert finding.details["dns_egress_blocked"] is False
 

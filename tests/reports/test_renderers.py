@@ -95,6 +95,7 @@ def test_no_cause_with_inconclusive_checks_does_not_read_as_all_clear() -> None:
     for rendered in (text_report.render(d), markdown_report.render(d), html_report.render(d)):
         assert "lacked evidence" in rendered and "No cause found in the evidence" not in rendered
         assert "(credentials: see what" in rendered
+        assert "kubectl describe secret db -n app" in rendered
 
 
 def test_no_cause_with_checks_that_could_not_run_says_so_in_every_format() -> None:

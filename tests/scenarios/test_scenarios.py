@@ -1,8 +1,9 @@
 """Every bundled demo incident, walked by one parametrized test.
 
 Each demo folder carries expected.json: the exact set of checks that must call it a cause, which
-one must come first, which must warn in `next`, and the exit status. Golden files pin the text
-(80 columns, no colour), Markdown and JSON renderings; regenerate with --update-golden and review.
+one must come first, which must warn in `next`, and the exit status. Golden files pin every
+format as `paramedic demo` prints it at 80 and 120 columns (text without colour); regenerate
+with --update-golden and review the diff.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from paramedic.checks import model
+from paramedic.cli import main
 from paramedic.evidence import demos
-from paramedic.reports import json_report, markdown_report, text_report
 from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
 
@@ -69,54 +71,37 @@ def test_every_cause_carries_evidence_fix_why_and_verify(name: str) -> None:
             )
 
 
+GOLDEN_FORMATS = {
+    "text": "txt",
+    "markdown": "md",
+    "json": "json",
+    "html": "html",
+    "slack": "slack.json",
+}
+
+
 @pytest.mark.parametrize("name", DEMOS)
-@pytest.mark.parametrize(
-    ("suffix", "render"),
-    [
-        ("txt", lambda r: text_report.render(r, width=80, color=False)),
-        ("md", markdown_report.render),
-        ("json", json_report.render),
-    ],
-    ids=["text", "markdown", "json"],
-)
+@pytest.mark.parametrize("output", sorted(GOLDEN_FORMATS))
+@pytest.mark.parametrize("columns", [80, 120])
 def test_demo_output_matches_golden_file(
-    name: str, suffix: str, render, update_golden: bool
-) -> None:  # type: ignore[no-untyped-def]
-    actual = render(_diagnose(name))
-    path = GOLDEN / f"{name}.{suffix}"
+    name: str, output: str, columns: int, update_golden: bool
+) -> None:
+    """What `paramedic demo NAME -o FORMAT` prints in a terminal of that width (text wraps to
+    it; every other format must not depend on it, so both widths share one golden file)."""
+    result = CliRunner().invoke(
+        main.cli,
+        ["demo", name, "-o", output],
+        env={"COLUMNS": str(columns), "NO_COLOR": "1"},
+        standalone_mode=False,
+    )
+    assert result.exception is None, result.output
+    assert result.return_value == _expected(name)["exit"]
+    suffix = GOLDEN_FORMATS[output]
+    path = GOLDEN / (f"{name}.{columns}.{suffix}" if output == "text" else f"{name}.{suffix}")
     if update_golden or not path.exists():
-        path.write_text(actual, encoding="utf-8")
+        path.write_text(result.output, encoding="utf-8")
         if not update_golden:
             pytest.fail(
                 f"golden file {path.name} was missing and has been written; review and commit it"
             )
-    assert actual == path.read_text(encoding="utf-8")
-
-
-def _verbatim_lines(result) -> set[str]:  # type: ignore[no-untyped-def]
-    """Lines printed unwrapped on purpose (commands must paste as one line)."""
-    lines: set[str] = set()
-    for finding in (*result.findings, *result.next):
-        if finding.fix:
-            for step in finding.fix.steps:
-                lines.update(line.strip() for line in step.content.splitlines())
-            lines.update(f"or: {alt}" for alt in finding.fix.alternatives)
-            lines.add(f"Undo     {finding.fix.rollback}")
-        lines.add(f"Verify   {finding.verify}")
-    return lines
-
-
-@pytest.mark.parametrize("name", DEMOS)
-def test_text_report_wraps_prose_at_80_columns_and_never_breaks_a_command(name: str) -> None:
-    result = _diagnose(name)
-    text = text_report.render(result, width=80, color=False)
-    verbatim = _verbatim_lines(result)
-    too_wide = [
-        line for line in text.splitlines() if len(line) > 80 and line.strip() not in verbatim
-    ]
-    assert not too_wide, too_wide[:3]
-    shown = (*result.causes, *(f for f in result.next if f.verdict is not model.Verdict.RULED_OUT))
-    for finding in shown:
-        for step in finding.fix.steps if finding.fix else ():
-            for line in step.content.splitlines():
-                assert any(out.strip() == line.strip() for out in text.splitlines()), line
+    assert result.output == path.read_text(encoding="utf-8")

@@ -73,7 +73,7 @@ def test_the_list_links_to_the_report_with_cause_and_fix_and_no_secret(
         assert browser.current_url == f"{url}/incidents/{incident_id}"
         page = browser.find_element(By.TAG_NAME, "body").text
         source = browser.page_source
-        fix = browser.find_element(By.CSS_SELECTOR, "section.cause pre").text
+        fix = browser.find_element(By.CSS_SELECTOR, "section.finding.cause pre").text
         browser.save_screenshot(str(tmp_path / "incident.png"))
         browser.find_element(By.LINK_TEXT, "All incidents").click()
         assert browser.current_url == f"{url}/"

@@ -134,21 +134,42 @@ def count(clues: Iterable[Clue], meanings: Iterable[str]) -> int:
 
 
 def env_values(
-    container: Mapping[str, Any], evidence: evidence_model.Evidence, namespace: str
+    container: Mapping[str, Any],
+    evidence: evidence_model.Evidence,
+    namespace: str,
+    owner: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """A container's plain settings: literal `value`s, and `configMapKeyRef`/`configMapRef` values
-    found in the evidence, in the kubelet's order (kube.env.effective_env). Secret-backed variables
-    are left out (their values are never read), also where they override a ConfigMap's key."""
+    found in the evidence, in the kubelet's order (kube.env.effective_env), with `$(NAME)`
+    expanded as the kubelet does: from the container's earlier variables and the Service
+    variables (`PROFILE_DB_SERVICE_HOST`) of the Services in `namespace`, unless the pod spec of
+    `owner` (the pod or workload) says `enableServiceLinks: false`. Secret-backed variables are
+    left out (their values are never read), also where they override a ConfigMap's key."""
     out: dict[str, str] = {}
+    services: dict[str, str] | None = None  # read only when a value refers to a variable
     for var in env.effective_env(container, lambda kind, name: evidence.get(kind, namespace, name)):
         if var.source == "value":
-            out[var.name] = var.value or ""
+            value = var.value or ""
+            if "$" in value and services is None:
+                services = _service_variables(evidence, namespace, owner)
+            out[var.name] = (
+                env.expand(value, {**(services or {}), **out}) if "$" in value else value
+            )
         elif var.source in ("configMapKeyRef", "configMapRef"):
             config = evidence.get("ConfigMap", namespace, str(var.ref_name))
-            value = objects.as_dict(config.get("data")).get(str(var.key)) if config else None
-            if value is not None:
-                out[var.name] = str(value)
+            found = objects.as_dict(config.get("data")).get(str(var.key)) if config else None
+            if found is not None:
+                out[var.name] = str(found)
     return out
+
+
+def _service_variables(
+    evidence: evidence_model.Evidence, namespace: str, owner: Mapping[str, Any] | None
+) -> dict[str, str]:
+    links = owner is None or pods.pod_spec(owner).get("enableServiceLinks") is not False
+    linked = evidence.kind("Service", namespace) if links else ()
+    master = evidence.get("Service", "default", "kubernetes")
+    return env.service_variables([*linked, *([master] if master else [])])
 
 
 def known_namespaces(evidence: evidence_model.Evidence) -> set[str]:

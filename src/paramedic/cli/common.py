@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -15,8 +16,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
-    """One line on stderr, then exit."""
+    """One line on stderr, with any credential it quotes masked, then exit."""
+    from paramedic.evidence import redact
+
     first = message.strip().splitlines()[0] if message.strip() else "error"
+    try:
+        first = redact.text(first)
+    except MemoryError:  # the error being reported may be this very exhaustion
+        first = "out of memory"
     click.echo(f"paramedic: error: {first}", err=True)
     sys.exit(code)
 
@@ -47,14 +54,40 @@ def output_option(choices: tuple[str, ...]) -> Callable[[F], F]:
     )
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def seconds(text: str) -> float | None:
+    """Seconds in `text`: plain seconds ("5", "2.5") or a duration as kubectl takes it ("5s",
+    "2m", "1m30s", "500ms"); None when it is neither."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    parts = list(_DURATION.finditer(text))
+    if not parts or "".join(m.group(0) for m in parts) != text:
+        return None
+    return sum(float(m.group(1)) * _UNIT[m.group(2)] for m in parts)
+
+
 class _Seconds(click.FloatRange):
-    """0.1 to 600 seconds; NaN is refused (it passes every range comparison)."""
+    """A time limit: seconds or a duration (5s, 2m, 1m30s), within the range; NaN is refused
+    (it passes every range comparison)."""
+
+    name = "duration"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        seconds = super().convert(value, param, ctx)
-        if math.isnan(seconds):
+        if isinstance(value, str):
+            parsed = seconds(value)
+            if parsed is None:
+                self.fail(f"{value!r} is not a duration (5s, 2m, 1m30s) or seconds.", param, ctx)
+            value = parsed
+        result = super().convert(value, param, ctx)
+        if math.isnan(result):
             self.fail(f"{value!r} is not a number of seconds.", param, ctx)
-        return seconds
+        return result
 
 
 class _Duration(click.ParamType):
@@ -101,5 +134,6 @@ def timeout_option(default: float) -> Callable[[F], F]:
         type=_Seconds(min=0.1, max=600),
         default=default,
         show_default=True,
-        help="Overall time limit in seconds; nothing waits longer.",
+        metavar="DURATION",
+        help="Overall time limit: seconds or a duration (5s, 2m, 1m30s); nothing waits longer.",
     )

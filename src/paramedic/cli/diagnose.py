@@ -13,16 +13,17 @@ import click
 
 from paramedic import errors, timeouts
 from paramedic.cli import common
+from paramedic.cli import watch as watching
 from paramedic.evidence import model
 from paramedic.kube import resolve, services
 
 if TYPE_CHECKING:
     from paramedic.runbooks import diagnosis
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown", "html", "slack")
 
 
-def _render(result: diagnosis.Diagnosis, output: str) -> str:
+def _render(result: diagnosis.Diagnosis, output: str, *, brief: bool = False) -> str:
     if output == "json":
         from paramedic.reports import json_report
 
@@ -35,19 +36,51 @@ def _render(result: diagnosis.Diagnosis, output: str) -> str:
         from paramedic.reports import html_report
 
         return html_report.render(result)
+    if output == "slack":
+        from paramedic.reports import slack_report
+
+        return slack_report.render(result)
     from paramedic.reports import text_report
 
-    return text_report.render(result, width=common.width(), color=common.is_terminal())
+    return text_report.render(result, width=common.width(), color=common.is_terminal(), brief=brief)
 
 
-def _run(evidence: model.Evidence, incident: model.Incident, output: str) -> int:
+def _diagnosis(evidence: model.Evidence, incident: model.Incident) -> diagnosis.Diagnosis:
     from paramedic.runbooks import engine
     from paramedic.runbooks import model as runbook_model
 
-    runbook = runbook_model.builtin(incident.runbook)
-    result = engine.run(runbook, evidence, incident)
-    click.echo(_render(result, output), nl=False)
+    return engine.run(runbook_model.builtin(incident.runbook), evidence, incident)
+
+
+def _run(evidence: model.Evidence, incident: model.Incident, shown: Shown) -> int:
+    result = _diagnosis(evidence, incident)
+    click.echo(_render(result, shown.output, brief=shown.brief), nl=False)
     return 1 if result.causes else 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Shown:
+    """How the diagnosis is printed: the format, and whether only the headline."""
+
+    output: str
+    brief: bool = False
+
+
+def _output_options(f: common.F) -> common.F:
+    """`-o FORMAT` and `--brief`, handed to the command as one `shown: Shown`."""
+
+    @functools.wraps(f)
+    def command(*args: Any, output: str, brief: bool, **kwargs: Any) -> Any:
+        if brief and output != "text":
+            raise errors.InputError("--brief prints the text headline: drop -o or --brief")
+        return f(*args, shown=Shown(output, brief), **kwargs)
+
+    command = click.option(
+        "--brief",
+        is_flag=True,
+        help="Print only the headline: the top cause, the command to run, how to verify.",
+    )(command)
+    return cast("common.F", common.output_option(FORMATS)(command))
 
 
 def _incident(
@@ -74,13 +107,17 @@ def _incident(
         raise errors.InputError(f"--to {target!r} names port {in_target} but --port says {port}")
     if port_value is None and base and base.target == target:
         port_value = base.port
-    source_ns, _, source = resolve.split_source(source)  # NS/NAME, KIND/NAME as kubectl takes
+    source_ns, kind, name = resolve.split_source(source)  # NS/NAME, KIND/NAME as kubectl takes
+    source = (
+        f"{kind.lower()}/{name}" if kind else name
+    )  # the kind is respected: sts/x is no Deployment
     return model.Incident(
         source=source,
         target=target,
         port=port_value,
         namespace=source_ns or namespace or (base.namespace if base else None),
         runbook=base.runbook if base else "db-connectivity",
+        title=base.title if base else "",
     )
 
 
@@ -89,6 +126,7 @@ class LiveRequest:
     """What `diagnose` and `capture` were asked: the incident options and how to gather live."""
 
     source: str | None
+    selector: str | None
     target: str | None
     port: str | None
     namespace: str | None
@@ -117,10 +155,19 @@ class LiveRequest:
 
 _REQUEST_OPTIONS = (
     click.option(
-        "--from", "source", help="Workload, pod name, or label selector (app=user-service)."
+        "--from",
+        "source",
+        help="Source: NAME, TYPE/NAME (deploy/, sts/, ds/, po/) or NS/NAME.",
     ),
     click.option(
-        "--to", "target", help="Service name, NS/NAME, cluster DNS name, or external host[:PORT]."
+        "-l",
+        "--selector",
+        help="Source pods by label selector, as kubectl -l (app=user-service); instead of --from.",
+    ),
+    click.option(
+        "--to",
+        "target",
+        help="Service: NAME, svc/NAME, NS/NAME, a cluster DNS name, or an outside host; [:PORT].",
     ),
     click.option(
         "--port", help="Port number or name (default: DST's :PORT, else the Service's only port)."
@@ -179,8 +226,8 @@ def _request_options(f: common.F) -> common.F:
 @click.command()
 @click.argument("scenario", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the bundled demo incidents.")
-@common.output_option(FORMATS)
-def demo(scenario: str | None, list_: bool, output: str) -> int:
+@_output_options
+def demo(scenario: str | None, list_: bool, shown: Shown) -> int:
     """Diagnose a bundled demo incident (default: the reference one).
 
     Exit status: 0 no cause found, 1 a cause found, 2 bad input, 3 internal error.
@@ -192,18 +239,36 @@ def demo(scenario: str | None, list_: bool, output: str) -> int:
             click.echo(f"{item.name:<24} {item.title}")
         return 0
     evidence = demos.load(scenario or demos.DEFAULT)
-    return _run(evidence, _incident(evidence, None, None, None, None), output)
+    return _run(evidence, _incident(evidence, None, None, None, None), shown)
 
 
 def _incident_of(evidence: model.Evidence | None, request: LiveRequest) -> model.Incident:
-    return _incident(evidence, request.source, request.target, request.port, request.namespace)
+    if request.selector and request.source:
+        raise errors.InputError("give the source once: --from or -l/--selector, not both")
+    if request.selector is not None and not resolve.is_selector(request.selector):
+        raise errors.InputError(f"-l {request.selector!r}: not a label selector (app=NAME)")
+    source = request.selector or request.source
+    return _incident(evidence, source, request.target, request.port, request.namespace)
 
 
 @click.command()
 @click.argument("bundle", required=False, type=click.Path(path_type=Path))
 @_request_options
-@common.output_option(FORMATS)
-def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> int:
+@_output_options
+@click.option(
+    "--watch",
+    "watch_seconds",
+    type=click.FloatRange(watching.MIN_SECONDS, watching.MAX_SECONDS),
+    is_flag=False,
+    flag_value=watching.DEFAULT_SECONDS,
+    default=None,
+    metavar="[SECONDS]",
+    help="Live only: diagnose again every SECONDS (default 10) and print only what changed,"
+    " until no cause remains (exit 0).",
+)
+def diagnose(
+    bundle: Path | None, request: LiveRequest, shown: Shown, watch_seconds: float | None
+) -> int:
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
     BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
@@ -212,13 +277,24 @@ def diagnose(bundle: Path | None, request: LiveRequest, output: str) -> int:
     if bundle is not None:
         from paramedic.evidence import bundle as bundle_loader
 
-        live_only = request.live_only()
+        live_only = request.live_only() + (["--watch"] if watch_seconds is not None else [])
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle)
-        return _run(evidence, _incident_of(evidence, request), output)
+        return _run(evidence, _incident_of(evidence, request), shown)
+    if watch_seconds is not None:
+        return watching.run(
+            lambda: _live_diagnosis(request),
+            lambda result: _render(result, shown.output, brief=shown.brief),
+            every=watch_seconds,
+        )
     evidence = _gather_live(request)
-    return _run(evidence, evidence.incident or _incident_of(None, request), output)
+    return _run(evidence, evidence.incident or _incident_of(None, request), shown)
+
+
+def _live_diagnosis(request: LiveRequest) -> diagnosis.Diagnosis:
+    evidence = _gather_live(request)
+    return _diagnosis(evidence, evidence.incident or _incident_of(None, request))
 
 
 def _gather_live(request: LiveRequest) -> model.Evidence:
@@ -290,14 +366,15 @@ def _gather_kube(
 def capture(out: Path, request: LiveRequest) -> None:
     """Write an evidence bundle for SRC -> DST from the live cluster to OUT (dir or .tar.gz).
 
-    Secret values are replaced by digests (key names, lengths and a short SHA-256 stay).
+    Secret values are replaced by digests (key names, lengths and a keyed digest stay), and so
+    are env and ConfigMap values named like credentials; other text loses the credentials it holds.
     """
-    from paramedic.evidence import writer
+    from paramedic.evidence import redact, writer
 
     evidence = _gather_live(request)
     written = writer.write(evidence, out)
     for gap in evidence.gaps:
-        click.echo(f"paramedic: gap: {gap}", err=True)
+        click.echo(f"paramedic: gap: {redact.text(str(gap))}", err=True)
     click.echo(
         f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
         f" {len(evidence.gaps)} gaps)"

@@ -7,9 +7,12 @@ their exit status (None counts as 0); `main` is the one place that exits.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 import threading
+import warnings
 from importlib import metadata
 from typing import Any, NoReturn
 
@@ -31,19 +34,49 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from paramedic.cli import cloud, diagnose, netpol, probe
+    from paramedic.cli import cloud, completion, diagnose, netpol, probe
 
     cli.add_command(diagnose.demo)
     cli.add_command(diagnose.diagnose)
     cli.add_command(diagnose.capture)
     cli.add_command(netpol.netpol)
     cli.add_command(probe.probe)
+    cli.add_command(completion.completion)
     cli.add_command(cloud.cloud)
     for entry in metadata.entry_points(group="paramedic.commands"):
         cli.add_command(entry.load())  # `serve`: an entry point beside cli (docs/ARCHITECTURE.md)
 
 
 _register()
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line and exit 130 now. Whatever was being written has been removed on the
+    way up (writers clean up on any exception); worker threads still waiting on the network are
+    not waited for, so the process ends at once instead of after their timeouts."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo("paramedic: error: interrupted", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(130)
+
+
+def _quiet_libraries() -> None:
+    """Libraries never write to stderr: their warnings (urllib3's InsecureRequestWarning, once per
+    request) are dropped and ours shown once as one line; their log records (the Kubernetes
+    client's `ERROR:root:` for a failing exec plugin) go nowhere, since the failure reaches the
+    user as our own one-line error or gap."""
+    shown: set[str] = set()
+
+    def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
+        if issubclass(category, errors.ParamedicWarning) and str(message) not in shown:
+            shown.add(str(message))
+            click.echo(f"paramedic: warning: {message}", err=True)
+
+    warnings.showwarning = show
+    root = logging.getLogger()
+    if not root.handlers:  # module-level logging.error() would otherwise add a stderr handler
+        root.addHandler(logging.NullHandler())
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
@@ -53,6 +86,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     abandoned at the --timeout deadline may still sit in a worker thread, and the interpreter
     would wait for it at exit (a drip-fed answer kept a run alive for a minute). In-process
     callers (tests) get the SystemExit as before."""
+    _quiet_libraries()
     try:
         _run(argv)
     except SystemExit as exc:
@@ -64,14 +98,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
 def _run(argv: list[str] | None) -> NoReturn:
     try:
         code: Any = cli.main(args=argv, prog_name="paramedic", standalone_mode=False)
-    except click.exceptions.Abort:
-        common.fail("aborted", code=2)
+    except click.exceptions.Abort:  # click's form of KeyboardInterrupt (Ctrl-C)
+        interrupted()
     except click.ClickException as exc:
         common.fail(exc.format_message().strip().splitlines()[0], code=exc.exit_code)
     except errors.ParamedicError as exc:
         common.fail(str(exc), code=2 if isinstance(exc, errors.InputError) else 3)
     except KeyboardInterrupt:
-        common.fail("interrupted", code=130)
+        interrupted()
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:

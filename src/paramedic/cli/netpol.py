@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from paramedic import errors
 from paramedic.cli import common
-from paramedic.evidence import budget
 from paramedic.evidence import bundle as bundle_loader
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import services
@@ -147,20 +145,13 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
     Exit status: 0 every expectation holds, 1 any fails, 2 usage or input error.
     """
     evidence, semantics, _ = _load(bundle, cni)
-    try:
-        raw = expectations_file.read_bytes()
-        budget.check(raw, where=str(expectations_file))
-        text = raw.decode("utf-8")
-    except OSError as exc:
-        raise errors.InputError(
-            f"{expectations_file}: cannot read ({exc.strerror or exc})"
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise errors.InputError(f"{expectations_file}: not UTF-8 text (byte {exc.start})") from exc
-    try:
-        doc = yaml.load(text, Loader=yaml.CSafeLoader)
-    except yaml.YAMLError as exc:
-        raise errors.InputError(f"{expectations_file}: invalid YAML") from exc
+    from paramedic.evidence import documents, named_file
+
+    data = named_file.read(expectations_file, limit=named_file.EXPECTATIONS, what="")
+    docs = [d for d in documents.decode(data, where=str(expectations_file)) if d is not None]
+    if len(docs) > 1:
+        raise errors.InputError(f"{expectations_file}: expected one YAML document")
+    doc = docs[0] if docs else None
     items = expectations.parse(doc, where=str(expectations_file))
     results = expectations.evaluate(evidence, items, semantics)
     if output == "json":

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import click
 
 from paramedic import errors, timeouts
 from paramedic.cli import common
-from paramedic.evidence import probes_file
+from paramedic.evidence import named_file, probes_file
 
 FORMATS = ("text", "json")
 
@@ -141,12 +142,9 @@ def postgres(
 
     password = None
     if password_file is not None:
+        raw = named_file.read(password_file, limit=named_file.PASSWORD_FILE, what="--password-file")
         try:
-            password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise errors.InputError(
-                f"cannot read --password-file {password_file}: {exc.strerror}"
-            ) from exc
+            password = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             raise errors.InputError(
                 f"cannot read --password-file {password_file}: not UTF-8 text (byte {exc.start})"
@@ -167,17 +165,27 @@ def _finish(result: probes_file.ProbeResult, output: str, record: Path | None) -
 
 
 def _record(result: probes_file.ProbeResult, path: Path) -> None:
+    """Add `result` to a bundle's probes.json: read capped, replaced atomically, and only ever
+    a regular file (never /dev/full or a FIFO: the temporary file would replace it)."""
     target = path / "probes.json" if path.is_dir() else path
     earlier: tuple[probes_file.ProbeResult, ...] = ()
-    if target.exists():
+    if os.path.lexists(target):
+        where = f"--record {target}"
+        raw = named_file.read(target, limit=named_file.PROBES_JSON, what="--record")
         try:
-            document = json.loads(target.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise errors.InputError(f"{target}: not a readable probes.json ({exc})") from exc
+            document = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+            raise errors.InputError(f"{where}: not a readable probes.json") from exc
         earlier = probes_file.parse(document, where=str(target))
-    tmp = target.with_name(target.name + ".tmp")
+    content = (probes_file.dumps((*earlier, result)) + "\n").encode("utf-8")
     try:
-        tmp.write_text(probes_file.dumps((*earlier, result)) + "\n", encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise errors.InputError(f"--record {target}: cannot write ({exc.strerror or exc})") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
         os.replace(tmp, target)
     except OSError as exc:
-        raise errors.InputError(f"cannot write {target}: {exc.strerror}") from exc
+        Path(tmp).unlink(missing_ok=True)
+        raise errors.InputError(f"--record {target}: cannot write ({exc.strerror or exc})") from exc

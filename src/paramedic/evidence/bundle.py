@@ -9,6 +9,7 @@ decodes each file). Nothing here follows links, reads special files or extracts 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import stat
@@ -18,11 +19,13 @@ from pathlib import Path
 from paramedic import errors
 from paramedic.evidence import (
     archive,
+    clock,
     cloud_files,
     documents,
     layout,
     model,
     probes_file,
+    redact,
     text_files,
 )
 from paramedic.evidence import incident as incident_file
@@ -44,7 +47,19 @@ def load(
     A cloud file that cannot be read is a gap (the diagnosis goes on without it), or with
     `strict_cloud` (a command whose input *is* those files) a BundleError."""
     with _no_gc():
-        return _load(Path(path), provenance, strict_cloud)
+        evidence = _load(Path(path), provenance, strict_cloud)
+    taken = clock.newest(evidence.objects, evidence.logs)
+    if taken:
+        return dataclasses.replace(
+            evidence, taken_at=taken, taken_basis="newest object or log time"
+        )
+    with contextlib.suppress(OSError):
+        return dataclasses.replace(
+            evidence,
+            taken_at=clock.from_mtime(os.stat(path).st_mtime),
+            taken_basis="bundle modified",
+        )
+    return evidence
 
 
 def _load(p: Path, provenance: str | None, strict_cloud: bool) -> model.Evidence:
@@ -220,7 +235,8 @@ def _assemble(
     if found is None:
         raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
     name, data = found
-    objects = documents.parse_objects(data, where=f"{where}/{name}")
+    ignored: list[str] = []
+    objects = documents.parse_objects(data, where=f"{where}/{name}", ignored=ignored)
 
     metrics: list[model.KubeObject] = []
     found = _first(read, layout.METRICS)
@@ -231,7 +247,7 @@ def _assemble(
     raw = read(layout.PROBES)
     if raw is not None:
         at = f"{where}/{layout.PROBES}"
-        probes = probes_file.parse(documents.decode_json(raw, where=at), where=at)
+        probes = redact.strings(probes_file.parse(documents.decode_json(raw, where=at), where=at))
 
     incident = None
     found = _first(read, layout.INCIDENT)
@@ -249,8 +265,10 @@ def _assemble(
         # What the live gatherer could not read: checks lower their confidence for it, so a
         # captured bundle must carry it to be diagnosed offline exactly as it was live.
         lines = text_files.gap_lines(raw, where=f"{where}/{layout.GAPS}")
-        gaps = [model.Gap.parse(line) for line in lines]
+        gaps = [redact.strings(model.Gap.parse(line)) for line in lines]
     gaps += [model.Gap("logs", "", line) for line in text_files.skipped_logs(skipped)]
+    # objects no check reads, too odd to keep: said, never silent
+    gaps += [model.Gap("", "", note) for note in ignored]
 
     cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(

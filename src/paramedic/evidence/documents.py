@@ -18,19 +18,83 @@ from paramedic.evidence import budget, model, redact, yaml_list
 
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 _YAML_ERROR_AT = re.compile(r"at line (\d+), column \d+")
+_MAX_DIGITS = 4300
+"""Python's own limit for turning digits into an int (CVE-2020-10735): no Kubernetes value is
+anywhere near it, and a longer number would fail wherever it is printed."""
+_ALL_DIGITS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_CHUNK = 16 * 1024 * 1024
 
 
-def parse_objects(data: bytes, *, where: str) -> list[model.KubeObject]:
+class _DuplicateKey(ValueError):
+    """A JSON object names the same key twice (raised inside json.loads)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice, as YAML does (json keeps the last)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _json(text: str, *, where: str) -> Any:
+    """One JSON document; a duplicate key or an over-long number is one BundleError line."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError:
+        raise
+    except _DuplicateKey as exc:
+        raise errors.BundleError(f"{where}: duplicate key {_shown(exc.key)}") from exc
+    except ValueError as exc:  # int() refused a number of more than 4300 digits
+        line = _huge_number_line(text.encode("utf-8"))
+        raise errors.BundleError(
+            f"{where}: line {line}: a number of more than {_MAX_DIGITS} digits"
+            if line
+            else f"{where}: invalid JSON ({exc})"
+        ) from exc
+
+
+def _huge_number_line(data: bytes) -> int | None:
+    """The line of the first run of more than 4300 digits, in linear time and bounded memory."""
+    needle = b"0" * (_MAX_DIGITS + 1)
+    start = 0
+    while start < len(data):
+        chunk = data[start : start + _CHUNK + len(needle)].translate(_ALL_DIGITS_ZERO)
+        found = chunk.find(needle)
+        if found >= 0:
+            return data.count(b"\n", 0, start + found) + 1
+        start += _CHUNK
+    return None
+
+
+def _shown(key: str) -> str:
+    return repr(key if len(key) <= 80 else key[:77] + "...")
+
+
+def parse_objects(
+    data: bytes, *, where: str, ignored: list[str] | None = None
+) -> list[model.KubeObject]:
     """Kubernetes objects from YAML (multi-document) or JSON text, Lists flattened.
 
-    Secret values are replaced by digests here, before anything else can see them.
+    Secret values are replaced by digests here, before anything else can see them. An object of
+    a kind no check reads that is shaped too oddly to index is left out, with one line saying so
+    appended to `ignored`; an odd object of a kind the checks read is a BundleError.
     """
     docs = decode(data, where=where)
+    notes = ignored if ignored is not None else []
     objects: list[model.KubeObject] = []
     for doc_no, doc in enumerate(docs, start=1):
         if doc is None:
             continue
-        objects.extend(_flatten(doc, where=f"{where}: document {doc_no}"))
+        objects.extend(_flatten(doc, where=f"{where}: document {doc_no}", ignored=notes))
     return redact.objects(objects)
 
 
@@ -53,7 +117,7 @@ def decode(data: bytes, *, where: str) -> list[Any]:
     stripped = text.lstrip()
     if where.endswith(".json") or stripped.startswith(("{", "[")):
         try:
-            return [json.loads(text)] if stripped else []
+            return [_json(text, where=where)] if stripped else []
         except json.JSONDecodeError as exc:
             if where.endswith(".json"):
                 raise errors.BundleError(
@@ -70,6 +134,11 @@ def _yaml_documents(text: str, *, where: str) -> list[Any]:
     """Every document of a YAML stream, parsed by yaml-rs (Rust): ~15x faster than PyYAML's
     C loader on a 50,000-object dump, whose constructor runs in Python. Timestamps stay strings,
     as the API returns them."""
+    huge = _huge_number_line(text.encode("utf-8"))
+    if huge is not None:  # yaml-rs makes it an int that fails wherever it is printed
+        raise errors.BundleError(
+            f"{where}: line {huge}: a number of more than {_MAX_DIGITS} digits"
+        )
     try:
         result = yaml_rs.loads(text, parse_datetime=False)
     except (yaml_rs.YAMLDecodeError, ValueError, TypeError, RecursionError, OverflowError) as exc:
@@ -103,7 +172,7 @@ def decode_json(data: bytes, *, where: str) -> Any:
     """The one JSON document of a file such as probes.json."""
     budget.check(data, where=where, json=True)
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        return _json(data.decode("utf-8-sig"), where=where)
     except UnicodeDecodeError as exc:
         raise errors.BundleError(f"{where}: not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
@@ -112,7 +181,9 @@ def decode_json(data: bytes, *, where: str) -> Any:
         raise errors.BundleError(f"{where}: nested too deeply") from exc
 
 
-def _flatten(doc: Any, *, where: str) -> Iterator[model.KubeObject]:
+def _flatten(
+    doc: Any, *, where: str, ignored: list[str], in_list: bool = False
+) -> Iterator[model.KubeObject]:
     if not isinstance(doc, dict):
         raise errors.BundleError(f"{where}: expected a Kubernetes object, got {_type_name(doc)}")
     kind = doc.get("kind")
@@ -122,35 +193,67 @@ def _flatten(doc: Any, *, where: str) -> Iterator[model.KubeObject]:
             raise errors.BundleError(f"{where}: {kind}.items must be a list")
         item_kind = kind[: -len("List")] if kind != "List" else None
         for i, item in enumerate(items):
-            if isinstance(item, dict) and item_kind and "kind" not in item:
+            if not isinstance(item, dict):
+                ignored.append(f"ignored {where}, item {i}: {_type_name(item)}, not an object")
+                continue
+            if item_kind and "kind" not in item:
                 # Raw API lists (PodList, PodMetricsList) leave kind/apiVersion off their items.
                 item = {"apiVersion": doc.get("apiVersion"), "kind": item_kind, **item}
-            yield from _flatten(item, where=f"{where}, item {i}")
+            yield from _flatten(item, where=f"{where}, item {i}", ignored=ignored, in_list=True)
         return
-    _validate(doc, where=where)
-    yield doc
+    problem = _problem(doc)
+    if problem is None:
+        yield doc
+    elif _is_read(doc) or not (in_list or problem.endswith("must be a mapping")):
+        # A document that is no object at all, or a kind the checks read: the file is wrong.
+        raise errors.BundleError(f"{where}: {problem}")
+    else:
+        ignored.append(f"ignored {where}: {problem}, which no check reads")
 
 
-def _validate(obj: dict[str, Any], *, where: str) -> None:
+READ_KINDS = frozenset(
+    {
+        *("Pod", "Service", "Endpoints", "EndpointSlice", "Namespace", "Node", "Event"),
+        *("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"),
+        *("ConfigMap", "Secret", "NetworkPolicy", "PodMetrics", "NodeMetrics"),
+        *("AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"),
+        *("GlobalNetworkPolicy", "StagedNetworkPolicy", "Tier", "NetworkSet", "GlobalNetworkSet"),
+        *("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "CiliumCIDRGroup"),
+        *("AuthorizationPolicy", "PeerAuthentication"),
+    }
+)
+"""Kinds some check or the policy engine reads: their shape is checked strictly. Any other kind
+(a `Status`, a custom resource whose `status` is a string) is kept as it is and never read, or
+left out with a note when it cannot even be indexed (metadata that is not a mapping)."""
+
+
+def _is_read(obj: dict[str, Any]) -> bool:
+    kind = obj.get("kind")
+    return isinstance(kind, str) and kind in READ_KINDS
+
+
+def _problem(obj: dict[str, Any]) -> str | None:
+    """What makes `obj` unusable as the checks read it, or None."""
     for field in ("apiVersion", "kind"):
         value = obj.get(field)
         if not isinstance(value, str) or not value:
-            raise errors.BundleError(f"{where}: object without {field!r}")
+            return f"object without {field!r}"
+    kind = obj["kind"]
     meta = obj.get("metadata")
     if meta is not None and not isinstance(meta, dict):
-        raise errors.BundleError(f"{where}: {obj['kind']}.metadata must be a mapping")
+        return f"{kind}.metadata must be a mapping"
     if isinstance(meta, dict):
         for field in ("name", "namespace"):
             if field in meta and not isinstance(meta[field], str):
-                raise errors.BundleError(
-                    f"{where}: {obj['kind']}.metadata.{field} must be a string"
-                )
+                return f"{kind}.metadata.{field} must be a string"
         labels = meta.get("labels")
-        if labels is not None and not isinstance(labels, dict):
-            raise errors.BundleError(f"{where}: {obj['kind']}.metadata.labels must be a mapping")
-    for field in ("spec", "status"):
-        if field in obj and obj[field] is not None and not isinstance(obj[field], dict):
-            raise errors.BundleError(f"{where}: {obj['kind']}.{field} must be a mapping")
+        if labels is not None and not isinstance(labels, dict) and _is_read(obj):
+            return f"{kind}.metadata.labels must be a mapping"
+    if _is_read(obj):
+        for field in ("spec", "status"):
+            if field in obj and obj[field] is not None and not isinstance(obj[field], dict):
+                return f"{kind}.{field} must be a mapping"
+    return None
 
 
 def _type_name(value: Any) -> str:

@@ -40,6 +40,8 @@ def parse(document: Any, *, where: str) -> model.Incident:
     runbook = document.get("runbook", "db-connectivity")
     if not isinstance(runbook, str):
         raise errors.BundleError(f"{where}: field 'runbook' must be a string")
+    title = document.get("title")  # only shown to people: anything but text is ignored
+    title = title if isinstance(title, str) else ""
     assert isinstance(source, str) and isinstance(target, str)
     return model.Incident(
         source=source.strip(),
@@ -47,4 +49,5 @@ def parse(document: Any, *, where: str) -> model.Incident:
         port=port,
         namespace=namespace,
         runbook=runbook,
+        title=" ".join(title.split()),
     )

@@ -72,6 +72,8 @@ class Incident:
     port: int | str | None = None
     namespace: str | None = None
     runbook: str = "db-connectivity"
+    title: str = ""
+    """What people call the incident (incident.yaml's `title`); reports name it."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +142,10 @@ class Evidence:
     """What could not be gathered."""
     cloud: tuple[CloudDocument, ...] = ()
     """Cloud network rules and inventories (security groups, firewall rules, NSGs, interfaces)."""
+    taken_at: str = ""
+    """When the evidence was taken, ISO 8601 UTC ("2026-11-26T03:24:07Z"); see `taken_basis`."""
+    taken_basis: str = ""
+    """How `taken_at` is known: "gathered at", "newest object or log time", "bundle modified"."""
 
     @classmethod
     def of(
@@ -153,6 +159,8 @@ class Evidence:
         provenance: str = "",
         gaps: Iterable[Gap | str] = (),
         cloud: Iterable[CloudDocument] = (),
+        taken_at: str = "",
+        taken_basis: str = "",
     ) -> Evidence:
         objs = tuple(objects)
         return cls(
@@ -165,6 +173,8 @@ class Evidence:
             provenance=provenance,
             gaps=tuple(g if isinstance(g, Gap) else Gap.parse(g) for g in gaps),
             cloud=tuple(cloud),
+            taken_at=taken_at,
+            taken_basis=taken_basis,
         )
 
     def kind(self, kind: str, namespace: str | None = None) -> tuple[KubeObject, ...]:

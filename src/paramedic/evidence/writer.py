@@ -65,11 +65,14 @@ def render(evidence: model.Evidence) -> dict[str, bytes]:
     for key, lines in sorted(evidence.logs.items()):
         files[layout.log_path(key)] = "".join(f"{line}\n" for line in lines).encode()
     if evidence.probes:
-        files[layout.PROBES] = (probes_file.dumps(evidence.probes) + "\n").encode()
+        probes = redact.strings(evidence.probes)
+        files[layout.PROBES] = (probes_file.dumps(probes) + "\n").encode()
     if evidence.incident is not None:
         files[layout.INCIDENT[0]] = _yaml(_incident(evidence))
     if evidence.gaps:
-        files[layout.GAPS] = "".join(f"{gap.line()}\n" for gap in evidence.gaps).encode()
+        files[layout.GAPS] = "".join(
+            f"{redact.text(gap.line())}\n" for gap in evidence.gaps
+        ).encode()
     for doc in evidence.cloud:
         files[doc.source] = cloud_files.render(doc)
     return files
@@ -78,11 +81,8 @@ def render(evidence: model.Evidence) -> dict[str, bytes]:
 def _incident(evidence: model.Evidence) -> dict[str, Any]:
     incident = evidence.incident
     assert incident is not None
-    doc: dict[str, Any] = {
-        "title": f"{incident.source} -> {incident.target}",
-        "source": incident.source,
-        "target": incident.target,
-    }
+    doc: dict[str, Any] = {"title": incident.title} if incident.title else {}
+    doc |= {"source": incident.source, "target": incident.target}
     if incident.port is not None:
         doc["port"] = incident.port
     if incident.namespace is not None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic import errors, timeouts
-from paramedic.evidence import model, probes_file
+from paramedic.evidence import credtext, model, probes_file, redact
 from paramedic.gather import kubeapi, plan, portforward
 from paramedic.kube import env, objects, pods, resolve, services
 from paramedic.probes import outcomes, postgres
@@ -202,6 +202,12 @@ def _values(
             continue
         if var.source == "value":
             values[key] = var.value or ""
+            if redact.is_digest(values[key]) or credtext.MASK in values[key]:
+                return {}, (
+                    f"{var.name} is written literally in the pod spec, and paramedic keeps no"
+                    " credential it reads there (put it in a Secret, or run: paramedic probe"
+                    " postgres DSN)"
+                )
         elif var.source in ("secretKeyRef", "secretRef") and var.ref_name and var.key:
             if var.ref_name not in secrets:
                 path = plan.path("Secret", namespace, var.ref_name)

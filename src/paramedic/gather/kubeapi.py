@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from paramedic import errors
-from paramedic.evidence import budget
 from paramedic.gather import bounded_read
+from paramedic.gather import kubeconfig as kubeconfig_file
 from paramedic.probes import bounded
 
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -119,6 +119,8 @@ class Api:
             return Reply(status=status, data=json.loads(text) if text else None)
         except json.JSONDecodeError:
             return Reply(status=status, text=text, problem="answer is not JSON")
+        except (ValueError, RecursionError):  # a number of over 4300 digits, absurd nesting
+            return Reply(status=status, problem="answer is not JSON Kubernetes would send")
 
 
 def connect(*, kubeconfig: str | None, context: str | None, pool_size: int, timeout: float) -> Api:
@@ -142,11 +144,28 @@ def connect(*, kubeconfig: str | None, context: str | None, pool_size: int, time
         raise loaded.error
     assert loaded.value is not None
     name, namespace = loaded.value
+    if not configuration.verify_ssl:
+        _tls_verification_off(name)
     configuration.retries = False  # one attempt per call: the deadline, not urllib3, decides
     configuration.connection_pool_maxsize = pool_size
     api_client = client.ApiClient(configuration)
     api_client.user_agent = USER_AGENT
     return Api(client=api_client, context=name, namespace=namespace)
+
+
+def _tls_verification_off(context: str) -> None:
+    """One warning of ours instead of urllib3's InsecureRequestWarning on every request."""
+    import warnings
+
+    from urllib3 import exceptions as urllib3_exceptions
+
+    warnings.filterwarnings("ignore", category=urllib3_exceptions.InsecureRequestWarning)
+    warnings.warn(
+        f"TLS verification is off for context {context} (insecure-skip-tls-verify): "
+        "anyone on the path to the API server could answer in its place",
+        errors.ParamedicWarning,
+        stacklevel=2,
+    )
 
 
 def close(api: Api) -> None:
@@ -162,10 +181,10 @@ def _configure(configuration: Any, kubeconfig: str | None, context: str | None) 
     from kubernetes import config
     from kubernetes.config import config_exception
 
-    files = _kubeconfig_files(kubeconfig)
+    files = kubeconfig_file.files(kubeconfig)
     try:
         if files:
-            name, namespace = _pick_context(files, context)
+            name, namespace = kubeconfig_file.pick_context(files, context)
             config.load_kube_config(
                 config_file=os.pathsep.join(str(f) for f in files)
                 if kubeconfig is None
@@ -188,65 +207,11 @@ def _configure(configuration: Any, kubeconfig: str | None, context: str | None) 
             )
     except config_exception.ConfigException as exc:
         raise errors.KubeAccessError(f"kubeconfig: {_first_line(str(exc))}") from exc
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
         raise errors.KubeAccessError(
             f"kubeconfig: cannot use it ({_first_line(str(exc))})"
         ) from exc
     return name, namespace
-
-
-def _kubeconfig_files(kubeconfig: str | None) -> list[Path]:
-    if kubeconfig is not None:
-        path = Path(kubeconfig).expanduser()
-        if not path.is_file():
-            raise errors.KubeAccessError(f"--kubeconfig {kubeconfig}: no such file")
-        return [path]
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        found = [Path(p).expanduser() for p in env.split(os.pathsep) if p]
-        existing = [p for p in found if p.is_file()]
-        if not existing:
-            raise errors.KubeAccessError(f"KUBECONFIG={env}: no such file")
-        return existing
-    default = Path("~/.kube/config").expanduser()
-    return [default] if default.is_file() else []
-
-
-def _pick_context(files: list[Path], wanted: str | None) -> tuple[str, str]:
-    """(context name, its namespace) — checked here so an unknown context is one clear line."""
-    import yaml
-
-    contexts: dict[str, str] = {}
-    current = ""
-    for path in files:
-        try:
-            raw = path.read_bytes()
-            budget.check_shallow(raw, where=str(path))  # nesting that would abort PyYAML
-            doc = yaml.safe_load(raw.decode("utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise errors.KubeAccessError(
-                f"{path}: not a readable kubeconfig ({_first_line(str(exc))})"
-            ) from exc
-        if not isinstance(doc, dict):
-            raise errors.KubeAccessError(f"{path}: not a kubeconfig (expected a mapping)")
-        current = current or str(doc.get("current-context") or "")
-        for item in doc.get("contexts") or []:
-            if isinstance(item, dict) and item.get("name") and item["name"] not in contexts:
-                ctx = item.get("context")
-                ns = ctx.get("namespace") if isinstance(ctx, dict) else None
-                contexts[str(item["name"])] = str(ns or "default")
-    name = wanted or current
-    if not name:
-        raise errors.KubeAccessError(
-            f"{files[0]}: no current-context; pass --context"
-            f" (contexts: {', '.join(sorted(contexts)) or 'none'})"
-        )
-    if name not in contexts:
-        raise errors.KubeAccessError(
-            f"context {name!r} not found in {', '.join(map(str, files))}"
-            f" (contexts: {', '.join(sorted(contexts)) or 'none'})"
-        )
-    return name, contexts[name]
 
 
 def _in_cluster_namespace() -> str:
@@ -270,7 +235,7 @@ def _http_problem(status: int, text: str) -> str:
     }.get(status, f"HTTP {status}")
     try:
         doc = json.loads(text) if text else {}
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         doc = {}
     message = str(doc.get("message") or "") if isinstance(doc, dict) else ""
     if status == 403 and 'User "' in message:

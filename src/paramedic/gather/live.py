@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from paramedic import errors, timeouts
-from paramedic.evidence import model, needs
+from paramedic.evidence import clock, model, needs
 from paramedic.gather import fetch, kubeapi, probe_pod, waves
 
 DB_PROBE_ELSEWHERE = (
@@ -80,6 +80,8 @@ def gather(
         incident=pinned,
         provenance=f"live cluster {api.context}",
         gaps=fetcher.gaps,
+        taken_at=clock.now(),
+        taken_basis="gathered at",
     )
 
 

@@ -84,8 +84,10 @@ class Gathering:
         if resolve.is_selector(src):
             reqs.append((_list("Pod", ns, selector=src), self._source_pods_listed))
         else:
+            _, given, name = resolve.split_source(src)  # deploy/x reads only Deployment x
             for kind in resolve.SOURCE_KINDS:
-                reqs.append((_get(kind, ns, src), self._source_candidate(kind)))
+                if given in (None, kind):
+                    reqs.append((_get(kind, ns, name), self._source_candidate(kind)))
         if tgt.is_service:
             tns, tname = str(tgt.service_namespace), str(tgt.service_name)
             reqs += [

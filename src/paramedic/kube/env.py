@@ -11,7 +11,8 @@ Values never leave this module: a `Reference` names objects and keys only.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from paramedic.kube import objects, pods
@@ -19,6 +20,9 @@ from paramedic.kube import objects, pods
 ENV = "env"
 ENV_FROM = "envFrom"
 VOLUME = "volume"
+
+_REFERENCE = re.compile(r"\$(\$|\(([^)]{0,256})\))")
+"""`$$` (an escaped `$`) or `$(NAME)`; bounded, so hostile values expand in linear time."""
 
 Lookup = Callable[[str, str], Mapping[str, Any] | None]
 """(kind, name) -> the Secret/ConfigMap in the pod's namespace, or None."""
@@ -266,3 +270,47 @@ def value_of(container: Mapping[str, Any], var: str) -> str | None:
         if entry.name == var and entry.source == "value":
             return entry.value
     return None
+
+
+def expand(value: str, defined: Mapping[str, str]) -> str:
+    """`value` as the kubelet expands it: `$(NAME)` becomes the value of NAME when NAME is
+    defined (an earlier variable of the container, or a Service variable), and stays as written
+    otherwise; `$$` becomes `$`, so `$$(NAME)` is the literal text `$(NAME)`."""
+    if "$" not in value:
+        return value
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) == "$":
+            return "$"
+        name = match.group(2)
+        return defined[name] if name in defined else match.group(0)
+
+    return _REFERENCE.sub(one, value)
+
+
+def service_variables(services: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The variables the kubelet gives every container for each Service with a cluster IP (those
+    of the pod's namespace, unless `enableServiceLinks: false`, and always `kubernetes` of
+    `default`): `<NAME>_SERVICE_HOST`, `<NAME>_SERVICE_PORT`, `<NAME>_SERVICE_PORT_<PORT>`, and
+    the Docker-link style `<NAME>_PORT`, `<NAME>_PORT_<n>_<PROTO>[_ADDR|_PORT|_PROTO]`."""
+    out: dict[str, str] = {}
+    for service in services:
+        spec = objects.spec(service)
+        ip = str(spec.get("clusterIP") or "")
+        if not ip or ip == "None":
+            continue
+        prefix = objects.name(service).upper().replace("-", "_")
+        ports = [p for p in objects.as_list(spec.get("ports")) if isinstance(p, dict)]
+        out[f"{prefix}_SERVICE_HOST"] = ip
+        for i, port in enumerate(ports):
+            number, proto = str(port.get("port", "")), str(port.get("protocol") or "TCP")
+            url = f"{proto.lower()}://{ip}:{number}"
+            if i == 0:
+                out[f"{prefix}_SERVICE_PORT"] = number
+                out[f"{prefix}_PORT"] = url
+            if port.get("name"):
+                out[f"{prefix}_SERVICE_PORT_{str(port['name']).upper().replace('-', '_')}"] = number
+            link = f"{prefix}_PORT_{number}_{proto.upper()}"
+            out.update({link: url, f"{link}_PROTO": proto.lower(), f"{link}_PORT": number})
+            out[f"{link}_ADDR"] = ip
+    return out

@@ -83,6 +83,9 @@ _KIND_ALIASES = {
 }  # fmt: skip
 
 
+_SERVICE_ALIASES = {"svc", "service", "services"}
+
+
 def split_source(source: str) -> tuple[str | None, str | None, str]:
     """(namespace, kind, name) of SRC as kubectl users write it: NAME, NS/NAME, KIND/NAME
     (deployment/user-service, sts/x, pod/y) or a label selector (returned whole as the name)."""
@@ -282,10 +285,22 @@ def _resolve_target(
 
 
 def service_name(target: str, namespace: str) -> tuple[str, str | None]:
-    """(namespace, name) of the Service that `target` names, or (ns, None) for an outside host."""
+    """(namespace, name) of the Service that `target` names, or (ns, None) for an outside host.
+
+    `svc/NAME` (also `service/`, `services/`, and `svc/NAME.NS`) as kubectl writes it; NS/NAME.
+    A workload or pod as the target is refused by name: clients connect to its Service."""
     if "/" in target:
-        ns, _, name = target.partition("/")
-        return ns, name
+        first, _, name = target.partition("/")
+        kind = first.lower().split(".", 1)[0]
+        if kind in _SERVICE_ALIASES:
+            name, _, ns = name.partition(".")
+            return (ns.split(".", 1)[0] or namespace), name
+        if kind in _KIND_ALIASES:
+            raise errors.IncidentError(
+                f"target {target!r}: name the Service in front of it (svc/NAME): clients"
+                " connect to a Service, not to a workload"
+            )
+        return first, name
     if is_ip(target):
         return namespace, None
     parts = target.rstrip(".").lower().split(".")  # DNS names are case-insensitive

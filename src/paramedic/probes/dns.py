@@ -112,6 +112,8 @@ def probe(
     if not common.is_ip(server):
         raise errors.InputError(f"DNS server must be an IP address, got {server!r}")
     tried = candidates(name.strip(), search, ndots)
+    for fqdn in tried:
+        _check_name(fqdn, name)
     data: dict[str, Any] = {
         "name": name,
         "server": server,
@@ -146,6 +148,16 @@ def probe(
     if len(data["tried"]) > 1:
         detail = f"{detail} (tried {len(data['tried'])} of {len(tried)} names)"
     return run.result(outcome, detail)
+
+
+def _check_name(fqdn: str, name: str) -> None:
+    """InputError naming `name` when `fqdn` cannot be put in a query: a label over 63 bytes, an
+    empty label, a name over 255 bytes, or characters IDNA does not allow."""
+    try:
+        dns.name.from_text(fqdn)
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        why = str(exc).rstrip(".") or type(exc).__name__
+        raise errors.InputError(f"{name!r} is not a valid DNS name ({why})") from exc
 
 
 def _ask(

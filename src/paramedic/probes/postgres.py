@@ -38,6 +38,7 @@ def parse(dsn_or_params: str | Mapping[str, Any]) -> dict[str, str]:
     if isinstance(dsn_or_params, Mapping):
         params: Mapping[str, Any] = dsn_or_params
     else:
+        _refuse_ambiguous_userinfo(str(dsn_or_params))
         try:
             params = psycopg.conninfo.conninfo_to_dict(str(dsn_or_params))
         except psycopg.Error as exc:
@@ -49,8 +50,24 @@ def parse(dsn_or_params: str | Mapping[str, Any]) -> dict[str, str]:
     result = {str(k): str(v) for k, v in params.items() if v is not None}
     port = result.get("port", "")
     if port and not all(p.strip().isdigit() for p in port.split(",")):
-        raise errors.InputError(f"the DSN's port must be a number, got {port!r}")
+        # Never quote it: in a misread URI the "port" is a piece of the password.
+        raise errors.InputError("the DSN's port is not a number")
     return result
+
+
+def _refuse_ambiguous_userinfo(dsn: str) -> None:
+    """A postgresql:// URI whose user:password part holds an unencoded '/', '?', '#' or '@'
+    (common in generated passwords) is read by libpq as host, port and database made of pieces
+    of the password: refuse it, naming no piece."""
+    scheme, sep, rest = dsn.strip().partition("://")
+    if not sep or scheme.lower() not in ("postgres", "postgresql"):
+        return
+    at = rest.find("@")
+    if at >= 0 and (rest.rfind("@") != at or any(c in rest[:at] for c in "/?#")):
+        raise errors.InputError(
+            "the DSN's user:password part holds a '/', '?', '#' or '@' that is not"
+            " percent-encoded (write them as %2F, %3F, %23, %40); it is not shown"
+        )
 
 
 def describe(params: Mapping[str, str]) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""`-o html`: a self-contained HTML page of the diagnosis (for tickets, and later `serve`).
+"""`-o html`: a self-contained HTML page of the diagnosis (for tickets, and `serve`).
 
-Rendered with a Jinja2 template with autoescaping on: evidence text comes from the cluster and
-logs, so it is always escaped.
+Rendered from `outline` (the order every format shares) with a Jinja2 template with autoescaping
+on: evidence text comes from the cluster and logs, so it is always escaped. The page carries a
+viewport, a dark scheme (`prefers-color-scheme`), a print stylesheet (code wraps on paper instead
+of being clipped) and colours with at least WCAG AA contrast in both schemes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Sequence
 
 import jinja2
 
-from paramedic.checks import model
+from paramedic.reports import outline
 from paramedic.runbooks import diagnosis
 
 _ENV = jinja2.Environment(
@@ -20,6 +22,7 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+MARKS = {"cause": "CAUSE", "inconclusive": "INCONCLUSIVE", "next": "NEXT — not a cause"}
 
 
 def render(result: diagnosis.Diagnosis, *, links: Sequence[tuple[str, str]] = ()) -> str:
@@ -27,9 +30,5 @@ def render(result: diagnosis.Diagnosis, *, links: Sequence[tuple[str, str]] = ()
     incident list, the bundle and the alert's source)."""
     template = _ENV.get_template("diagnosis.html.j2")
     return template.render(
-        d=result,
-        links=links,
-        causes=result.causes,
-        others=[f for f in result.findings if f.verdict is not model.Verdict.CAUSE],
-        upcoming=result.upcoming,
+        o=outline.build(result), marks=MARKS, runbook=result.runbook, links=links
     )

@@ -1,75 +1,91 @@
-"""`-o markdown`: the diagnosis ready to paste into an incident ticket."""
+"""`-o markdown`: the diagnosis ready to paste into an incident ticket.
+
+Same order and parts as every format (`outline`). Evidence text is escaped so that nothing from
+the cluster becomes HTML, a link, an image or emphasis; commands are fenced code blocks (the
+fence longer than any backtick run inside), so they render whole and copy as they are.
+"""
 
 from __future__ import annotations
 
 from paramedic.checks import model
+from paramedic.reports import outline, safe
 from paramedic.runbooks import diagnosis
+
+_LANGUAGE = {"shell": "bash", "text": "text"}
 
 
 def render(result: diagnosis.Diagnosis) -> str:
-    inc = result.incident
-    port = f":{inc['port']}" if inc.get("port") else ""
+    shape = outline.build(result)
+    esc = safe.markdown
     lines = [
-        f"# {result.title}",
+        f"# {esc(shape.title)}",
         "",
-        f"**{inc['source']} → {inc['target']}{port}**"
-        + (f" — evidence: {result.provenance}" if result.provenance else ""),
+        f"**{esc(shape.incident)}** — " + " · ".join(esc(p) for p in shape.provenance),
         "",
+        *_headline(shape.headline),
     ]
-    causes = result.causes
-    lines.append(f"## Causes ({len(causes)})" if causes else f"## {result.headline()}")
-    lines.append("")
-    for i, finding in enumerate(causes, start=1):
-        lines += _detailed(finding, heading=f"### {i}. `{finding.check}` — {finding.summary}")
-    rest = [f for f in result.findings if f.verdict is not model.Verdict.CAUSE]
-    if rest:
-        lines += ["## Other checks", "", "| check | verdict | summary |", "| --- | --- | --- |"]
-        for finding in rest:
-            summary = finding.summary.replace("|", "\\|")
-            if finding.missing:
-                summary += f" — *needs:* {finding.missing.replace('|', chr(92) + '|')}"
-            lines.append(f"| `{finding.check}` | {finding.verdict} | {summary} |")
+    if shape.causes:
+        n = len(shape.causes)
+        lines += [f"## {n} cause{'s' if n > 1 else ''} — fix in this order", ""]
+        lines += [line for item in shape.causes for line in _item(item)]
+    if shape.inconclusive:
+        lines += ["## Inconclusive — the evidence to decide is missing", ""]
+        lines += [line for item in shape.inconclusive for line in _item(item)]
+    if shape.ruled_out:
+        lines += ["## Ruled out from the evidence", ""]
+        lines += [f"- ✓ `{f.check}` {esc(f.summary)}" for f in shape.ruled_out]
         lines.append("")
-    if result.upcoming:
-        lines += ["## What is likely to break next", ""]
-        for finding in result.upcoming:
-            lines += _detailed(finding, heading=f"### `{finding.check}` — {finding.summary}")
-    if result.errors:
-        lines += ["## Checks that could not run", ""]
-        lines += [f"- `{e.check}`: {e.error}" for e in result.errors]
+    if shape.upcoming:
+        lines += ["## Not a cause — likely to break next, once the causes are fixed", ""]
+        lines += [line for item in shape.upcoming for line in _item(item)]
+    if shape.errors:
+        lines += ["## Checks that could not run", ""] + [f"- {esc(e)}" for e in shape.errors]
         lines.append("")
-    if result.gaps:
-        lines += ["## Not gathered", ""] + [f"- {gap}" for gap in result.gaps] + [""]
+    if shape.gaps:
+        lines += ["## Not gathered (findings that need it say inconclusive)", ""]
+        lines += [f"- {esc(gap)}" for gap in shape.gaps] + [""]
+    lines += ["---", "", f"**{esc(shape.headline.summary)}**"]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _detailed(finding: model.Finding, *, heading: str) -> list[str]:
-    lines = [heading, "", f"*Verdict:* {finding.verdict} ({finding.confidence} confidence)", ""]
-    if finding.evidence:
-        lines += ["**Evidence**", ""]
-        lines += [
-            f"- {c.text}" + (f" (`{c.source}`)" if c.source else "") for c in finding.evidence
-        ]
-        lines.append("")
-    if finding.fix:
-        lines += [f"**Fix:** {finding.fix.summary}", ""]
-        for step in finding.fix.steps:
-            lang = "bash" if step.language == "shell" else step.language
-            lines += [
-                f"{step.description}:",
-                "",
-                f"```{lang}",
-                step.content.rstrip("\n"),
-                "```",
-                "",
-            ]
-        lines += [f"- or: {alt}" for alt in finding.fix.alternatives]
-        if finding.fix.alternatives:
-            lines.append("")
-    if finding.why:
-        lines += [f"**Why it works:** {finding.why}", ""]
-    if finding.verify:
-        lines += [f"**Verify:** {finding.verify}", ""]
-    if finding.fix and finding.fix.rollback:
-        lines += [f"**Undo:** `{finding.fix.rollback}`", ""]
+def _headline(headline: outline.Headline) -> list[str]:
+    lines = [f"> **{safe.markdown(headline.summary)}**", ""]
+    if headline.run_pointer:
+        lines += [f"**Run** — {safe.markdown(headline.run_pointer)}", ""]
+    elif headline.run is not None:
+        lines += [f"**Run** — {safe.markdown(headline.run_note)}:", "", *_code(headline.run)]
+    elif headline.run_note:
+        lines += [f"**Run** — {safe.markdown(headline.run_note)}", ""]
+    if headline.verify is not None:
+        lines += ["**Verify:**", "", *_code(headline.verify)]
     return lines
+
+
+_MARK = {"cause": "✗ CAUSE", "inconclusive": "? INCONCLUSIVE", "next": "! NEXT (not a cause)"}
+
+
+def _item(item: outline.Item) -> list[str]:
+    f = item.finding
+    number = f"{item.number}. " if item.number is not None else ""
+    lines = [f"### {_MARK[item.kind]} {number}`{f.check}` — {f.confidence} confidence", ""]
+    for part in item.parts:
+        if part.cites:
+            lines += [f"**{part.label}**", ""]
+            lines += [_cite(c) for c in part.cites] + [""]
+            continue
+        prose = safe.markdown(part.prose)
+        colon = ":" if part.code is not None else ""
+        lines += [f"**{part.label}**" + (f" — {prose}{colon}" if prose else colon), ""]
+        if part.code is not None:
+            lines += _code(part.code)
+    return lines
+
+
+def _cite(cite: model.Cite) -> str:
+    source = f" — *{safe.markdown(cite.source)}*" if cite.source else ""
+    return f"- {safe.markdown(cite.text)}{source}"
+
+
+def _code(code: outline.Code) -> list[str]:
+    fence = safe.fence(code.text)
+    return [f"{fence}{_LANGUAGE.get(code.language, code.language)}", code.text, fence, ""]

@@ -1,9 +1,11 @@
-"""`-o text`: the terminal report, readable in ten seconds at 80 columns.
+"""`-o text`: the terminal report, readable in ten seconds at 80 columns, safe to paste from.
 
-Causes come first, each with its evidence, the exact fix, why it works and how to verify; then
-what was inconclusive (and what would decide it), what was ruled out (one line each), and what
-is likely to break next. Colour only when writing to a terminal. Long evidence lists are cut to
-the strongest lines; `-o json` always has all of them.
+The order is `outline`'s: the headline first (top cause, confidence, the command to run, how to
+verify), the findings, and the headline's one-line summary last, so the cause is on the first
+and the last screen. Prose wraps; commands never do: every command, manifest and SQL block is
+printed flush-left and whole (a long line scrolls off the right edge instead of breaking), so a
+heredoc's `EOF` is at column 0 and a triple-click copies one runnable line. Colour only on a
+terminal. Long evidence lists are cut to the strongest lines; `-o json` always has all of them.
 """
 
 from __future__ import annotations
@@ -12,33 +14,44 @@ import io
 import re
 
 from rich.console import Console, RenderableType
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from paramedic.checks import model
+from paramedic.reports import outline
 from paramedic.runbooks import diagnosis
 
 MAX_EVIDENCE_LINES = 6
-_INDENT = 9
-"""Column where a finding's text starts, after labels such as 'Evidence'."""
-_CODE_STYLE = {"shell": "cyan", "bash": "cyan", "yaml": "cyan", "sql": "cyan"}
+MAX_NEXT_EVIDENCE_LINES = 3
+"""What is likely to break next shows fewer evidence lines: it must not push the cause away."""
+_LABEL_WIDTH = 8
+_CODE_STYLE = {"shell": "cyan", "yaml": "cyan", "sql": "cyan"}
 _TRAILING_BLANKS = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
-_MARK = {
-    model.Verdict.CAUSE: ("✗ CAUSE", "bold red"),
-    model.Verdict.WARNING: ("! NEXT", "bold yellow"),
-    model.Verdict.INCONCLUSIVE: ("?", "bold"),
-    model.Verdict.RULED_OUT: ("✓", "green"),
+_HEADLINE_STYLE = {
+    "cause": "bold red",
+    "inconclusive": "bold yellow",
+    "errors": "bold yellow",
+    "clear": "bold green",
+}
+_ITEM_MARK = {
+    "cause": ("✗ CAUSE", "bold red"),
+    "inconclusive": ("? INCONCLUSIVE", "bold yellow"),
+    "next": ("! NEXT (not a cause)", "bold yellow"),
 }
 
 
-class _Verbatim:
-    """A line printed exactly as it is: never wrapped, never cut, so it pastes as one command."""
+class _Code:
+    """A command block printed exactly as it is, at column 0: never wrapped, never cut."""
 
-    def __init__(self, text: str, indent: int, style: str = "") -> None:
-        self.text, self.indent, self.style = text, indent, style
+    def __init__(self, code: outline.Code) -> None:
+        self.code = code
 
 
-def render(result: diagnosis.Diagnosis, *, width: int = 80, color: bool = False) -> str:
+def render(
+    result: diagnosis.Diagnosis, *, width: int = 80, color: bool = False, brief: bool = False
+) -> str:
+    """The report; with `brief`, only the headline block (the summary, what to run, verify)."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -48,129 +61,128 @@ def render(result: diagnosis.Diagnosis, *, width: int = 80, color: bool = False)
         highlight=False,
         emoji=False,
     )
-    for block in _blocks(result):
-        if isinstance(block, list):
-            for part in block:
-                _print(console, part)
+    shape = outline.build(result)
+    blocks = _headline(shape, brief=True) if brief else _blocks(shape)
+    for block in blocks:
+        if isinstance(block, _Code):
+            style = _CODE_STYLE.get(block.code.language, "")
+            for line in block.code.text.split("\n"):
+                console.print(Text(line, style=style), soft_wrap=True, crop=False)
         else:
-            _print(console, block)
+            console.print(block)
     return _TRAILING_BLANKS.sub(r"\1", buffer.getvalue())
 
 
-def _print(console: Console, part: object) -> None:
-    if isinstance(part, _Verbatim):
-        for line in part.text.rstrip("\n").splitlines() or [""]:
-            console.print(
-                Text(" " * part.indent + line, style=part.style), soft_wrap=True, crop=False
-            )
-    else:
-        console.print(part)
-
-
-def _blocks(result: diagnosis.Diagnosis) -> list[object]:
-    inc = result.incident
-    port = f":{inc['port']}" if inc.get("port") else ""
+def _blocks(shape: outline.Outline) -> list[object]:
     blocks: list[object] = [
-        Text.assemble(("paramedic", "bold"), " · ", result.title),
-        Text(f"{inc['source']} → {inc['target']}{port}", style="bold"),
+        Text.assemble(("paramedic", "bold"), " · ", shape.title),
+        Text(shape.incident, style="bold"),
+        Text(" · ".join(shape.provenance), style="dim"),
+        Text(""),
+        *_headline(shape),
     ]
-    if result.provenance:
-        blocks.append(Text(f"evidence: {result.provenance}", style="dim"))
-    causes, inconclusive, headline = result.causes, result.inconclusive, result.headline()
-    if causes:
-        blocks.append(Text(f"\n{headline}:", style="bold"))
-    elif result.errors:
-        blocks.append(Text(f"\n{headline} (see below).", style="bold yellow"))
-    elif inconclusive:
-        blocks.append(Text(f"\n{headline} (see Inconclusive below).", style="bold yellow"))
-    else:
-        blocks.append(Text(f"\n{headline}.", style="bold green"))
-    for i, finding in enumerate(causes, start=1):
-        blocks.append(_detailed(finding, number=i))
-    warnings = [f for f in result.findings if f.verdict is model.Verdict.WARNING]
-    if inconclusive:
-        blocks.append(Text("\nInconclusive — evidence missing:", style="bold"))
-        blocks.append(_summary_table(list(inconclusive)))
-    ruled_out = [f for f in result.findings if f.verdict is model.Verdict.RULED_OUT]
-    if ruled_out:
-        blocks.append(Text("\nRuled out:", style="bold"))
-        blocks.append(_summary_table(ruled_out))
-    upcoming = [*result.upcoming, *warnings]
-    if upcoming:
-        blocks.append(Text("\nWhat is likely to break next:", style="bold"))
-        blocks += [_detailed(f, number=None) for f in upcoming]
-    if result.errors:
-        blocks.append(Text("\nChecks that could not run:", style="bold red"))
-        blocks += [Text(f"  {e.check}: {e.error}") for e in result.errors]
-    if result.gaps:
-        blocks.append(
-            Text("\nNot gathered (findings that need it say inconclusive):", style="bold")
-        )
-        blocks += [Text(f"  {gap}", style="dim") for gap in result.gaps]
+    if shape.causes:
+        n = len(shape.causes)
+        blocks.append(_heading(f"{n} cause{'s' if n > 1 else ''} — fix in this order"))
+        for item in shape.causes:
+            blocks += _item(item)
+    if shape.inconclusive:
+        blocks.append(_heading("Inconclusive — the evidence to decide is missing"))
+        for item in shape.inconclusive:
+            blocks += _item(item)
+    if shape.ruled_out:
+        blocks.append(_heading("Ruled out from the evidence"))
+        blocks.append(_ruled_out(shape.ruled_out))
+    if shape.upcoming:
+        blocks.append(_heading("Not a cause — likely to break next, once the causes are fixed"))
+        for item in shape.upcoming:
+            blocks += _item(item)
+    if shape.errors:
+        blocks.append(_heading("Checks that could not run"))
+        blocks += [Text(f"  {e}") for e in shape.errors]
+    if shape.gaps:
+        blocks.append(_heading("Not gathered (findings that need it say inconclusive)"))
+        blocks += [Text(f"  {gap}", style="dim") for gap in shape.gaps]
+    blocks += [Text(""), Rule(style="dim"), _summary(shape.headline)]
     return blocks
 
 
-def _summary_table(findings: list[model.Finding]) -> Table:
+def _heading(text: str) -> Text:
+    return Text(f"\n{text}", style="bold underline")
+
+
+def _summary(headline: outline.Headline) -> Text:
+    return Text(headline.summary, style=_HEADLINE_STYLE[headline.status])
+
+
+def _headline(shape: outline.Outline, *, brief: bool = False) -> list[object]:
+    headline = shape.headline
+    blocks: list[object] = [Rule(style="dim"), _summary(headline)]
+    if headline.run_pointer and not brief:
+        blocks.append(_labelled("Run", Text(headline.run_pointer)))
+    elif headline.run is not None:
+        blocks += [_labelled("Run", Text(f"{headline.run_note}:")), _Code(headline.run)]
+    elif headline.run_note:
+        blocks.append(_labelled("Run", Text(headline.run_note)))
+    if headline.verify is not None:
+        blocks += [_labelled("Verify", Text("")), _Code(headline.verify)]
+    blocks.append(Rule(style="dim"))
+    return blocks
+
+
+def _item(item: outline.Item) -> list[object]:
+    mark, style = _ITEM_MARK[item.kind]
+    finding = item.finding
+    blocks: list[object] = [
+        Text.assemble(
+            "\n",
+            (mark, style),
+            " ",
+            (f"{item.number}. " if item.number is not None else "", "bold"),
+            (finding.check, "bold"),
+            (f"  {finding.confidence} confidence", "dim"),
+        )
+    ]
+    for part in item.parts:
+        if part.cites:
+            limit = MAX_NEXT_EVIDENCE_LINES if item.kind == "next" else MAX_EVIDENCE_LINES
+            blocks.append(_labelled(part.label, _cites(part.cites, limit)))
+            continue
+        prose = part.prose + (":" if part.code is not None and part.prose else "")
+        style = "bold" if part.label in {"Cause", "Risk", "Finding"} else ""
+        blocks.append(_labelled(part.label, Text(prose, style=style)))
+        if part.code is not None:
+            blocks.append(_Code(part.code))
+    return blocks
+
+
+def _ruled_out(findings: tuple[model.Finding, ...]) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
     table.add_column(ratio=1)
     for finding in findings:
-        mark, style = _MARK[finding.verdict]
-        text = Text(finding.summary)
-        if finding.missing:
-            text.append(f"\n→ {finding.missing}", style="dim")
-        table.add_row(Text(f"  {mark}", style=style), Text(finding.check, style="bold"), text)
+        table.add_row(
+            Text("  ✓", style="green"), Text(finding.check, style="bold"), finding.summary
+        )
     return table
-
-
-def _detailed(finding: model.Finding, *, number: int | None) -> list[object]:
-    """Summary, then what to do (fix, verify, undo: commands verbatim), then evidence and why."""
-    mark, style = _MARK[finding.verdict]
-    parts: list[object] = [
-        Text.assemble(
-            "\n",
-            (mark, style),
-            " ",
-            (f"{number}. " if number is not None else "", "bold"),
-            (finding.check, "bold"),
-            (f"  ({finding.confidence} confidence)", "dim"),
-        ),
-        _labelled("", Text(finding.summary, style="bold")),
-    ]
-    if finding.fix:
-        parts.append(_labelled("Fix", Text(finding.fix.summary)))
-        for step in finding.fix.steps:
-            parts.append(_labelled("", Text(step.description.rstrip(":") + ":", style="italic")))
-            parts.append(
-                _Verbatim(
-                    step.content, indent=_INDENT + 2, style=_CODE_STYLE.get(step.language, "")
-                )
-            )
-        for alt in finding.fix.alternatives:
-            parts.append(_Verbatim(f"or: {alt}", indent=_INDENT, style="dim"))
-    if finding.verify:
-        parts.append(_Verbatim(f"Verify   {finding.verify}", indent=0))
-    if finding.fix and finding.fix.rollback:
-        parts.append(_Verbatim(f"Undo     {finding.fix.rollback}", indent=0))
-    if finding.evidence:
-        shown = finding.evidence[:MAX_EVIDENCE_LINES]
-        lines = Text("\n").join(_cite(c) for c in shown)
-        hidden = len(finding.evidence) - len(shown)
-        if hidden:
-            lines.append(f"\n… {hidden} more (-o json has them all)", style="dim")
-        parts.append(_labelled("Evidence", lines))
-    if finding.why:
-        parts.append(_labelled("Why", Text(finding.why)))
-    return parts
 
 
 def _labelled(label: str, content: RenderableType) -> Table:
     table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True, style="bold", width=_INDENT - 1)
+    table.add_column(no_wrap=True, style="bold", width=_LABEL_WIDTH)
     table.add_column(ratio=1)
     table.add_row(label, content)
     return table
+
+
+def _cites(cites: tuple[model.Cite, ...], limit: int) -> Text:
+    shown = cites[:limit]
+    lines = Text("\n").join(_cite(c) for c in shown)
+    hidden = len(cites) - len(shown)
+    if hidden:
+        lines.append(f"\n… {hidden} more (-o json has them all)", style="dim")
+    return lines
 
 
 def _cite(cite: model.Cite) -> Text:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from paramedic import __version__
 from paramedic.checks import model
 
 SCHEMA = "paramedic.diagnosis/v1"
@@ -33,6 +34,13 @@ class Diagnosis:
     errors: tuple[CheckError, ...] = ()
     provenance: str = ""
     gaps: tuple[str, ...] = ()
+    incident_title: str = ""
+    """What people call the incident (incident.yaml's `title`), "" when nobody named it."""
+    evidence_time: str = ""
+    """When the evidence was taken (ISO 8601 UTC), and how that is known (`evidence_time_basis`)."""
+    evidence_time_basis: str = ""
+    version: str = __version__
+    """The paramedic that made the diagnosis."""
 
     @property
     def causes(self) -> tuple[model.Finding, ...]:
@@ -73,4 +81,8 @@ class Diagnosis:
             "next": [f.as_dict() for f in self.next],
             "errors": [e.as_dict() for e in self.errors],
             "gaps": list(self.gaps),
+            "incident_title": self.incident_title,
+            "evidence_time": self.evidence_time,
+            "evidence_time_basis": self.evidence_time_basis,
+            "paramedic_version": self.version,
         }

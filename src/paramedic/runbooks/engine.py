@@ -16,6 +16,7 @@ import dataclasses
 from paramedic.checks import builtin, model, registry, verdicts
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import needs as needs_model
+from paramedic.evidence import redact
 from paramedic.kube import resolve
 from paramedic.runbooks import diagnosis
 from paramedic.runbooks import model as runbook_model
@@ -70,15 +71,21 @@ def run(
             order[f.check],
         ),
     )
-    return diagnosis.Diagnosis(
-        runbook=runbook.id,
-        title=runbook.title,
-        incident=scope.as_dict(),
-        findings=tuple(findings),
-        next=tuple(earlier[c] for c in runbook.next if c in earlier),
-        errors=tuple(errors),
-        provenance=evidence.provenance,
-        gaps=tuple(str(gap) for gap in evidence.gaps),
+    # The redaction boundary's last pass: whatever a check quoted, no credential is rendered.
+    return redact.strings(
+        diagnosis.Diagnosis(
+            runbook=runbook.id,
+            title=runbook.title,
+            incident=scope.as_dict(),
+            findings=tuple(findings),
+            next=tuple(earlier[c] for c in runbook.next if c in earlier),
+            errors=tuple(errors),
+            provenance=evidence.provenance,
+            gaps=tuple(str(gap) for gap in evidence.gaps),
+            incident_title=incident.title,
+            evidence_time=evidence.taken_at,
+            evidence_time_basis=evidence.taken_basis,
+        )
     )
 
 

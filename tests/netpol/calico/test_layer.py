@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+import fuzzing
 from paramedic.evidence import model as evidence_model
 from paramedic.netpol import engine, matrix, model, peers
 
@@ -211,7 +212,7 @@ def calico_sets(draw: Any) -> list[dict[str, Any]]:
     return found
 
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = fuzzing.depth(300)
 
 
 @SETTINGS

@@ -215,7 +215,7 @@ def _render(tree: Tree, quote: str) -> str:
     return f"{tree[1]} {op} {quote}{tree[2]}{quote}"
 
 
-@fuzzing.depth(150)
+@fuzzing.depth(300)
 @given(tree=trees, labels=label_maps, quote=st.sampled_from(("'", '"')))
 def test_evaluation_agrees_with_the_documented_meaning(
     tree: Tree, labels: dict[str, str], quote: str
@@ -223,7 +223,7 @@ def test_evaluation_agrees_with_the_documented_meaning(
     assert parser.parse(_render(tree, quote)).matches(labels) is _reference(tree, labels)
 
 
-@fuzzing.depth(150)
+@fuzzing.depth(300)
 @given(tree=trees, labels=label_maps)
 def test_canonical_text_parses_back_to_the_same_meaning(tree: Tree, labels: dict[str, str]) -> None:
     parsed = parser.parse(_render(tree, "'"))
@@ -232,14 +232,14 @@ def test_canonical_text_parses_back_to_the_same_meaning(tree: Tree, labels: dict
     assert again.matches(labels) is parsed.matches(labels)
 
 
-@fuzzing.depth(100)
+@fuzzing.depth(200)
 @given(tree=trees, labels=label_maps)
 def test_negation_and_negated_operators_are_complements(tree: Tree, labels: dict[str, str]) -> None:
     text = _render(tree, "'")
     assert parser.parse(f"!({text})").matches(labels) is not parser.parse(text).matches(labels)
 
 
-@fuzzing.depth(300)
+@fuzzing.depth(1000)
 @given(text=st.text(alphabet="ab=!&|(){}'\", \tinotcashl", max_size=40))
 def test_any_text_parses_or_fails_with_a_selector_error(text: str) -> None:
     try:

@@ -99,7 +99,7 @@ def server_limits(
     ns = objects.namespace(pod)
     for name, number, source in _config_file_settings(ev, pod, container):
         found[name] = Setting(value=number, source=source)
-    env = clues.env_values(container, ev, ns)
+    env = clues.env_values(container, ev, ns, pod)
     for name in DEFAULTS:
         for var in (f"POSTGRESQL_{name.upper()}", f"POSTGRES_{name.upper()}", f"PG_{name.upper()}"):
             if env.get(var, "").isdecimal():
@@ -182,7 +182,7 @@ def demand(ev: evidence_model.Evidence, workload: Mapping[str, Any]) -> ClientDe
         peak += surge
     pool, source = None, ""
     for container in pods.containers(workload):
-        size, src = pool_size(clues.env_values(container, ev, ns))
+        size, src = pool_size(clues.env_values(container, ev, ns, workload))
         if size is not None:
             pool, source = (pool or 0) + size, src
     return ClientDemand(
@@ -241,7 +241,7 @@ def clients_of(
         for workload in ev.kind(kind):
             ns = objects.namespace(workload)
             for container in pods.containers(workload):
-                hosts = dns_names.configured_hosts(clues.env_values(container, ev, ns))
+                hosts = dns_names.configured_hosts(clues.env_values(container, ev, ns, workload))
                 if any(_lands_on(h.host, ns, known, service, host) for h in hosts):
                     found.append(workload)
                     break

@@ -6,7 +6,7 @@
   containers that read them as env vars, envFrom or subPath mounts started: those keep the old
   value until a restart (FIELD-NOTES §6).
 - `describe_secret`: key names and digests, never values (the loader already replaced values by
-  `sha256:<12 hex> len=N`; anything else is digested here the same way).
+  `hmac:<12 hex> len=N`, or `sha256:...` in older captures; anything else is digested here).
 Not a check: helpers of checks/credentials.py.
 """
 
@@ -97,7 +97,7 @@ def last_change(obj: Obj) -> tuple[datetime.datetime | None, str]:
 
 
 def describe_secret(obj: Obj) -> str:
-    """'keys password (sha256:7c41d2e9b05a len=32), username (...)' - never a value."""
+    """'keys password (hmac:7c41d2e9b05a len=32), username (...)' - never a value."""
     data = redact.secret(dict(obj)).get("data") or {}
     keys = env.data_keys(obj)
     if not keys:

@@ -106,15 +106,15 @@ def for_missing(template: Obj, m: facts.Missing) -> model.Remedy:
                 f"{ref.name} "
                 f"-n {ns} -o jsonpath='{{.data.{m.closest}}}')\\\"}}]\""
             )
+            caveat = (
+                f"; {m.written_by} writes this Secret and may revert a hand edit, so change its"
+                " source too"
+                if m.written_by and not m.written_by.startswith(("kubectl", "created"))
+                else ""
+            )
             alternatives.append(
                 f"add key {ref.key!r} to the Secret with the value of {m.closest!r} (the kubelet "
-                f"retries and the stuck pods start): {copy}"
-                + (
-                    f" - but {m.written_by} writes this Secret and may revert a hand edit: change "
-                    "its source too"
-                    if m.written_by and not m.written_by.startswith(("kubectl", "created"))
-                    else ""
-                )
+                f"retries and the stuck pods start{caveat}): {copy}"
             )
     else:
         where = f"{ref.kind} {ns}/{ref.name}"
@@ -135,7 +135,7 @@ def for_missing(template: Obj, m: facts.Missing) -> model.Remedy:
             "container; a missing object or key that is not marked optional stops the container "
             "from being created at all, so no pod of this version ever runs."
         ),
-        verify=f"{_status(template)} && kubectl get pods -n {ns} (all Running and READY)",
+        verify=f"{_status(template)} && kubectl get pods -n {ns}  # expect all Running and READY",
     )
 
 
@@ -194,8 +194,8 @@ def for_stale(template: Obj, s: facts.Stale) -> model.Remedy:
         ),
         verify=(
             f"{_status(template)} && kubectl logs -n {objects.namespace(template)} "
-            f"{_log_target(template)} --since=5m | grep -c 'password authentication failed' "
-            "(expect 0)"
+            f"{_log_target(template)} --since=5m | grep -c 'password authentication failed'"
+            "  # expect 0"
         ),
     )
 
@@ -269,8 +269,8 @@ def for_wrong_password(
             "PostgreSQL answered and rejected the password (28P01): the network, DNS and the "
             "role itself are fine; only the secret differs between the two sides."
         ),
-        verify=f"paramedic probe postgres as user {user or 'the application user'}, or: "
-        f"{logs_command(template, list(scope.source_pods))} (expect no new lines)",
+        verify=f"{logs_command(template, list(scope.source_pods))}  # expect no new lines; "
+        f"or paramedic probe postgres as {user or 'the application user'} says ok",
     )
 
 
@@ -315,8 +315,8 @@ def for_hba(ev: evidence_model.Evidence, scope: resolve.Scope, first: Any) -> mo
             "may also arrive SNATed from the node's IP."
         ),
         verify=(
-            f"{logs_command(scope.source_template() or {}, list(scope.source_pods))} (expect no "
-            "new lines)"
+            f"{logs_command(scope.source_template() or {}, list(scope.source_pods))}"
+            "  # expect no new lines"
         ),
     )
 

@@ -102,7 +102,7 @@ def configured_names(ctx: model.Context, seen: Observed, found: Found) -> None:
     spec = pods.pod_spec(template)
     known = clues.known_namespaces(ev)
     for container in pods.containers(template):
-        env = clues.env_values(container, ev, scope.namespace)
+        env = clues.env_values(container, ev, scope.namespace, template)
         for configured in dns_names.configured_hosts(env):
             name = dns_names.cluster_name(configured.host, scope.namespace, known)
             if name is None:
@@ -233,5 +233,5 @@ def _no_cause(
         confidence=model.Confidence.HIGH if probed else model.Confidence.MEDIUM,
         summary=f"{host} resolves: CoreDNS is up and the client's configured name exists",
         evidence=tuple(notes),
-        verify=exec_cmd,
+        verify=fixes.verify_lookup(ctx.scope, host),
     )

@@ -38,6 +38,11 @@ class Problem:
         return dataclasses.replace(self, evidence=(*self.evidence, cite))
 
 
+def verify_lookup(scope: resolve.Scope, host: str) -> str:
+    """`exec_lookup`, with what it prints once the name resolves."""
+    return f"{exec_lookup(scope, host)}  # expect a line with the address of {host}"
+
+
 def exec_lookup(scope: resolve.Scope, host: str) -> str:
     """The exact command that resolves `host` from inside the client."""
     ref = clues.workload_ref(scope.source_workload)
@@ -96,9 +101,10 @@ def coredns_down(
     cites += [c.cite("CoreDNS: ") for c in loop[:1]]
     cites += _client_cites(client)
     verify = (
-        "kubectl -n kube-system get pods -l k8s-app=kube-dns (all Running and READY 1/1, no new "
-        "restarts); "
+        "kubectl -n kube-system get pods -l k8s-app=kube-dns"
+        "  # expect all Running and READY 1/1, no new restarts\n"
         "kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns"
+        "  # expect the CoreDNS pod addresses"
     )
     summary = f"cluster DNS is down: {len(ready)}/{len(dns_pods)} CoreDNS pods ready"
     if loop:
@@ -204,7 +210,8 @@ def _loop(
         "CoreDNS itself. The loop plugin detects this and stops the process, so the pod "
         "crash-loops. "
         "Restarting alone repeats the loop; the upstream must change first.",
-        verify=verify + "; CoreDNS logs show no [FATAL] plugin/loop line",
+        verify=verify + "\nkubectl -n kube-system logs -l k8s-app=kube-dns --tail=50 | grep -c "
+        "'plugin/loop'  # expect 0",
         priority=model.Priority.CLUSTER,
         confidence=model.Confidence.HIGH,
     )
@@ -252,7 +259,7 @@ def egress_blocked(
         "Allow rules add up, so this policy opens port 53 to CoreDNS without widening anything "
         "else. "
         "TCP is needed too: large answers and retries fall back to TCP.",
-        verify=exec_lookup(scope, scope.target_host),
+        verify=verify_lookup(scope, scope.target_host),
         rollback=f"kubectl -n {objects.namespace(policy)} delete networkpolicy {name}",
         priority=model.Priority.PATH,
     )
@@ -310,7 +317,7 @@ def dns_policy(
         why="With dnsPolicy Default (and with hostNetwork under ClusterFirst) the pod uses the "
         "node's resolv.conf, and with None only the listed nameservers: neither knows the "
         "*.svc.cluster.local names that CoreDNS answers.",
-        verify=exec_lookup(scope, scope.target_host),
+        verify=verify_lookup(scope, scope.target_host),
         priority=model.Priority.PATH,
     )
 
@@ -344,7 +351,7 @@ def upstream_failing(scope: resolve.Scope, name: str, upstream: Sequence[clues.C
         ),
         why="Names outside the cluster are answered by the server in CoreDNS's `forward` line; "
         "rcode 2 (SERVFAIL) with an i/o timeout means that server did not answer CoreDNS.",
-        verify=exec_lookup(scope, name),
+        verify=verify_lookup(scope, name),
         priority=model.Priority.PATH,
         confidence=model.Confidence.MEDIUM,
     )
@@ -431,7 +438,7 @@ def wrong_name(
         f"with the client's own namespace ({scope.namespace}) first. The fully qualified name "
         "cannot be "
         "completed wrongly and costs no extra search-path queries.",
-        verify=exec_lookup(scope, right or name.fqdn),
+        verify=verify_lookup(scope, right or name.fqdn),
         rollback=f"kubectl -n {scope.namespace} rollout undo {ref[0]}/{ref[2]}" if ref else "",
         priority=model.Priority.NAME,
     )
@@ -473,7 +480,7 @@ def probe_failed(scope: resolve.Scope, probe: probes_file.ProbeResult) -> Proble
         why="NXDOMAIN means the name is wrong or its Service is missing; SERVFAIL or a timeout "
         "means "
         "CoreDNS or its upstream is failing, or port 53 is blocked.",
-        verify=exec_lookup(scope, probe.target),
+        verify=verify_lookup(scope, probe.target),
         priority=model.Priority.NAME,
         confidence=model.Confidence.MEDIUM,
     )
@@ -499,7 +506,7 @@ def client_only(scope: resolve.Scope, client: Sequence[clues.Clue]) -> Problem:
         why="The client's own errors show name resolution failing; the objects in the evidence do "
         "not "
         "show why, so the lookup from inside the pod decides between a wrong name and broken DNS.",
-        verify=exec_lookup(scope, scope.target_host),
+        verify=verify_lookup(scope, scope.target_host),
         priority=model.Priority.EXTERNAL,
         confidence=model.Confidence.MEDIUM,
     )

@@ -141,8 +141,8 @@ def dropped(ctx: model.Context, seen: Observed) -> model.Finding | None:
         + ": a cloud security group or firewall in front of the database, or the database "
         "host's own firewall. Those are stateful, so one inbound rule for the nodes' "
         "addresses lets the replies back.",
-        verify=f"{connect_test(scope, dest, port)} prints 'open'; the client logs stop showing "
-        "connect timeouts",
+        verify=f"{connect_test(scope, dest, port)}  # expect 'open', and no new connect timeouts"
+        " in the client logs",
         priority=model.Priority.EXTERNAL,
         details={"destination": seen.addresses, "port": port, "kinds": seen.kinds},
     )

@@ -39,7 +39,7 @@ def remedy(
             rollback="\n".join(c.undo for c in cmds),
         ),
         why=" ".join(dict.fromkeys(c.why for c in cmds)),
-        verify="; ".join(c.verify for c in cmds) + f"; then {test} succeeds",
+        verify="\n".join([*(c.verify for c in cmds), f"{test}  # expect: open"]),
     )
 
 

@@ -22,8 +22,8 @@ from paramedic.cloud import path
 from paramedic.kube import datapath, objects, resolve
 
 READ_CNI = (
-    "kubectl -n kube-system get daemonsets,configmaps -o yaml (the CNI's DaemonSet env and its "
-    "ConfigMap say which data path carries pod traffic between nodes)"
+    "kubectl -n kube-system get daemonsets,configmaps -o yaml  # the CNI's DaemonSet env and its "
+    "ConfigMap say which data path carries pod traffic between nodes"
 )
 
 

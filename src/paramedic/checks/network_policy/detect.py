@@ -405,7 +405,10 @@ def _verify(scope: resolve.Scope) -> str:
         if scope.external
         else (f"{scope.target_namespace}/{objects.name(scope.target_service or {})}")
     )
-    return f"paramedic diagnose -n {scope.namespace} --from {src} --to {target} --port {scope.port}"
+    return (
+        f"paramedic diagnose -n {scope.namespace} --from {src} --to {target} --port {scope.port}"
+        "  # expect network-policy under 'Ruled out'"
+    )
 
 
 def _finding(verdict: model.Verdict, summary: str, **kwargs: Any) -> model.Finding:

@@ -102,8 +102,8 @@ def fragile(ctx: model.Context, seen: Observed) -> model.Finding:
         "restarts "
         "pods because the database is down."
         + (" Also: " + "; ".join(expect[1:]) + "." if len(expect) > 1 else ""),
-        verify=f"kubectl -n {ctx.scope.namespace} get events --field-selector reason=Unhealthy "
-        "shows no new probe failures after the rollout",
+        verify=f"kubectl -n {ctx.scope.namespace} get events --field-selector reason=Unhealthy"
+        "  # expect no new probe failures after the rollout",
         details={"patches": patches, "database_patches": db_patches},
     )
 

@@ -36,7 +36,7 @@ def resize(
     if owner is None or plan is None or not target or not (plan.limits or plan.requests):
         return model.Remedy(
             why=why,
-            verify=f"kubectl top pod -n {ns} --containers",
+            verify=f"kubectl top pod -n {ns} --containers  # expect usage below 80% of each limit",
             fix=model.Fix(
                 summary="Give the database container memory/CPU that covers its real usage"
             ),
@@ -86,8 +86,8 @@ def resize(
         ),
         why=why,
         verify=(
-            f"kubectl rollout status {target} -n {ns} --timeout=300s && {top_cmd(ns, pod)} (usage "
-            "below 80% of the new limit; restartCount stops rising)"
+            f"kubectl rollout status {target} -n {ns} --timeout=300s && {top_cmd(ns, pod)}"
+            "  # expect usage below 80% of the new limit and restartCount no longer rising"
         ),
     )
 

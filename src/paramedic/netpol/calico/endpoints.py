@@ -13,6 +13,7 @@ own side (an ingress rule's destination, an egress rule's source) is a label tes
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
@@ -53,34 +54,34 @@ class Match:
     also: tuple[rules.Network, ...] = ()
     nets: tuple[rules.Network, ...] | None = None
     not_nets: tuple[rules.Network, ...] = ()
+    key: str = dataclasses.field(init=False, compare=False, repr=False)
+    keys: frozenset[str] = dataclasses.field(init=False, compare=False, repr=False)
+    required: Mapping[str, str] = dataclasses.field(init=False, compare=False, repr=False)
+    _by_address: bool = dataclasses.field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
+    def __post_init__(self) -> None:
+        by_address = bool(self.also) or self.nets is not None or bool(self.not_nets)
+        parts = (self.within, self.selector, self.not_selector)
         nets = "-" if self.nets is None else _text(self.nets)
-        negative = self.not_selector.key if self.not_selector else "-"
-        scope = self.within.key if self.within else "-"
-        return "|".join(
-            (scope, self.selector.key, negative, _text(self.also), nets, _text(self.not_nets))
+        key = "|".join(
+            (*(p.key if p else "-" for p in parts), _text(self.also), nets, _text(self.not_nets))
         )
-
-    @property
-    def keys(self) -> frozenset[str]:
-        found = set(self.selector.keys)
-        for extra in (self.within, self.not_selector):
-            if extra is not None:
-                found |= extra.keys
-        if self.also or self.nets is not None or self.not_nets:
-            found.add(IP_LABEL)
-        return frozenset(found)
-
-    @property
-    def required(self) -> Mapping[str, str]:
-        found = {} if self.also else dict(self.selector.required)
-        return found | dict(self.within.required) if self.within else found
+        keys = {k for p in parts if p is not None for k in p.keys}
+        required = {} if self.also else dict(self.selector.required)
+        if self.within is not None:
+            required |= self.within.required
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "keys", frozenset(keys | ({IP_LABEL} if by_address else set())))
+        object.__setattr__(self, "required", required)
+        object.__setattr__(self, "_by_address", by_address)
 
     def matches(self, found: Mapping[str, str]) -> bool:
         if self.within is not None and not self.within.matches(found):
             return False
+        if not self._by_address:
+            return self.selector.matches(found) and not (
+                self.not_selector is not None and self.not_selector.matches(found)
+            )
         address = _address(found.get(IP_LABEL))
         in_also = address is not None and within(address, self.also)
         if not (in_also or self.selector.matches(found)):
@@ -106,10 +107,38 @@ class Match:
         return " and ".join(parts)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class NamespaceMatch:
+    """A Calico namespaceSelector over a namespace's own labels (and projectcalico.org/name):
+    the evaluators narrow by it before testing pods. (`all()` and `global()` never get here.)"""
+
+    selector: sel.Selector
+
+    @property
+    def key(self) -> str:
+        return f"namespaces {self.selector.key}"
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return self.selector.keys
+
+    @property
+    def required(self) -> Mapping[str, str]:
+        return {}
+
+    def matches(self, found: Mapping[str, str]) -> bool:
+        name = found.get("kubernetes.io/metadata.name", "")
+        return self.selector.matches({**found, compose.NAME: name})
+
+    def describe(self) -> str:
+        return f"namespaces {self.selector.text}"
+
+
 def _text(nets: tuple[rules.Network, ...]) -> str:
     return ", ".join(map(str, nets))
 
 
+@functools.lru_cache(maxsize=65536)
 def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text) if text else None

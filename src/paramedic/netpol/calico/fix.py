@@ -148,8 +148,8 @@ def insert_before_deny(
     merge = shlex.quote(json.dumps({"spec": {field: rules}}))
     commands = (
         f"kubectl{where} patch {resource} {decision.name} --type=json "
-        f"-p {shlex.quote(json.dumps([op]))} (without the Calico API server: "
-        f"calicoctl{where} patch {kind.lower()} {decision.name} -p {merge})"
+        f"-p {shlex.quote(json.dumps([op]))}  # without the Calico API server: "
+        f"calicoctl{where} patch {kind.lower()} {decision.name} -p {merge}"
     )
     return edited, op, commands
 
@@ -162,8 +162,8 @@ def commands(obj: Mapping[str, Any]) -> tuple[str, str]:
         "`calicoctl apply -f -` instead of `kubectl apply -f -`"
     )
     delete = (
-        f"kubectl -n {namespace} delete {form.resource('NetworkPolicy', GROUP)} {name} "
-        f"(or: calicoctl delete networkpolicy {name} -n {namespace})"
+        f"kubectl -n {namespace} delete {form.resource('NetworkPolicy', GROUP)} {name}"
+        f"  # or: calicoctl delete networkpolicy {name} -n {namespace}"
     )
     return create, delete
 

@@ -71,6 +71,8 @@ class Policy:
     order: float | None
     subject: sel.Selector
     """The endpoints it applies to, already scoped (namespace, service accounts)."""
+    namespace_selector: sel.Selector | None = None
+    """A GlobalNetworkPolicy's own namespaceSelector, as written (already inside `subject`)."""
     ingress: bool
     egress: bool
     ingress_rules: tuple[rules.Rule, ...]
@@ -196,6 +198,7 @@ def parse_policy(obj: Mapping[str, Any]) -> Policy | Invalid:
             namespace_selector=namespace_selector,
             service_account_selector=account_selector,
         ),
+        namespace_selector=namespace_selector,
         ingress="Ingress" in types,
         egress="Egress" in types,
         ingress_rules=ingress,

@@ -26,27 +26,27 @@ class Selector:
 
     root: Node
     text: str = dataclasses.field(init=False, compare=False)
+    key: str = dataclasses.field(init=False, compare=False, repr=False)
+    keys: frozenset[str] = dataclasses.field(init=False, compare=False, repr=False)
+    """Every label the selector reads."""
+    required: Mapping[str, str] = dataclasses.field(init=False, compare=False, repr=False)
+    """Labels every match carries: the top-level ``label == 'value'`` conjuncts."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "text", self.root.text(0))
+        text = self.root.text(0)
+        tops = self.root.operands if isinstance(self.root, And) else (self.root,)
+        found = (n.label for n in self.nodes() if isinstance(n, Has | Compare | InSet))
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "key", f"calico {text}")
+        object.__setattr__(self, "keys", frozenset(found))
+        object.__setattr__(
+            self,
+            "required",
+            {n.label: n.value for n in tops if isinstance(n, Compare) and n.op == "=="},
+        )
 
     def matches(self, labels: Labels) -> bool:
         return self.root.matches(labels)
-
-    @property
-    def key(self) -> str:
-        return f"calico {self.text}"
-
-    @property
-    def keys(self) -> frozenset[str]:
-        """Every label the selector reads."""
-        return frozenset(n.label for n in self.nodes() if isinstance(n, Has | Compare | InSet))
-
-    @property
-    def required(self) -> Mapping[str, str]:
-        """Labels every match carries: the top-level ``label == 'value'`` conjuncts."""
-        tops = self.root.operands if isinstance(self.root, And) else (self.root,)
-        return {n.label: n.value for n in tops if isinstance(n, Compare) and n.op == "=="}
 
     def describe(self) -> str:
         return self.text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import Any
 
 from paramedic.kube import objects
 from paramedic.netpol import form, policies
@@ -90,7 +91,12 @@ def peers(calico: view.View, entity: rules.Entity, namespace: str) -> tuple[form
         if negative is None
         else sel.conjoin(positive, sel.Selector(sel.Not(negative.root)))
     )
-    terms = [_term(text, pods=endpoints.Match(chosen), nets=nets, not_nets=excluded)]
+    scope = _scope(entity, namespace)
+    terms = []
+    if scope is not None:  # a namespaceSelector global() selects no pod
+        terms.append(
+            _term(text, pods=endpoints.Match(chosen), nets=nets, not_nets=excluded, **scope)
+        )
     in_sets = tuple(policies.IPBlock(cidr=n) for n in set_nets(calico, positive))
     if in_sets:
         narrowed = in_sets if nets is None else _intersect(in_sets, nets)
@@ -100,22 +106,47 @@ def peers(calico: view.View, entity: rules.Entity, namespace: str) -> tuple[form
     return tuple(terms)
 
 
+def _scope(entity: rules.Entity, namespace: str) -> dict[str, Any] | None:
+    """Where the entity's endpoints can be (what the evaluators narrow by before any label
+    test); None when no pod can match (namespaceSelector global())."""
+    chosen = entity.namespace_selector
+    if chosen is None:
+        return {"namespace": namespace or None}
+    if isinstance(chosen.root, sel.Global):
+        return None
+    if isinstance(chosen.root, sel.All):
+        return {}
+    return {"namespaces": endpoints.NamespaceMatch(chosen)}
+
+
 def _term(
     text: str,
     *,
     pods: endpoints.Match | None = None,
     nets: tuple[policies.IPBlock, ...] | None = None,
     not_nets: tuple[policies.IPBlock, ...] = (),
+    namespace: str | None = None,
+    namespaces: endpoints.NamespaceMatch | None = None,
 ) -> form.Term:
     key = "|".join(
         (
             "calico",
+            namespace or "-",
+            namespaces.key if namespaces is not None else "-",
             pods.key if pods is not None else "-",
             "-" if nets is None else ",".join(b.describe() for b in nets),
             ",".join(b.describe() for b in not_nets),
         )
     )
-    return form.Term(key=key, text=text, pods=pods, nets=nets, not_nets=not_nets)
+    return form.Term(
+        key=key,
+        text=text,
+        pods=pods,
+        nets=nets,
+        not_nets=not_nets,
+        namespace=namespace,
+        namespaces=namespaces,
+    )
 
 
 def set_nets(calico: view.View, selector: sel.Selector) -> tuple[rules.Network, ...]:

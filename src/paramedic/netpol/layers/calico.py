@@ -147,10 +147,15 @@ def _form_policy(
 
 def _subject_term(policy: resources.Policy, match: endpoints.Match) -> form.Term:
     where = f" in namespace {policy.namespace}" if policy.namespace else ""
+    chosen = policy.namespace_selector
+    spaces = None
+    if chosen is not None and not isinstance(chosen.root, sel.All | sel.Global):
+        spaces = endpoints.NamespaceMatch(chosen)
     return form.Term(
-        key=f"calico|{policy.namespace}|{match.key}",
+        key=f"calico|{policy.namespace}|{spaces.key if spaces else '-'}|{match.key}",
         text=f"endpoints {match.describe()}{where}",
         namespace=policy.namespace or None,
+        namespaces=spaces,
         pods=match,
     )
 
