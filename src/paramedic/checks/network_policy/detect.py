@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from paramedic import errors
-from paramedic.checks import model
+from paramedic.checks import clues, model
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
 from paramedic.netpol import cluster, dns_fix, engine, explain, form, patch, peers
@@ -196,6 +196,9 @@ def _blocked(
             "it admits exactly this flow once they run"
         )
     cites.append(model.Cite(text=text, source="paramedic netpol matrix (before/after)"))
+    if layer == "istio":  # what a sidecar's refusal looks like in the logs, when they hold it
+        seen_logs = clues.log_clues(ev, (*scope.target_pods, *scope.source_pods))
+        cites += [c.cite() for c in clues.first_per_pod(seen_logs, _MESH_MEANINGS, limit=2)]
     if fix.closed:
         cites.append(
             model.Cite(
@@ -280,6 +283,7 @@ _CALICO_WHY = (
 )
 
 
+_MESH_MEANINGS = ("mesh-mtls-refused", "mesh-authz-denied", "mesh-upstream-reset", "conn-reset")
 _ISTIO_WHY = (
     "The destination's Istio sidecar refuses the connection after the network let it through "
     "(the client sees it closed right after it opened). PeerAuthentication STRICT accepts only "

@@ -189,7 +189,7 @@ def _injection(
             f"kubectl label namespace {peer.namespace} istio-injection=enabled --overwrite "
             f"&& kubectl -n {peer.namespace} delete pod {objects.name(chosen[0])}"
         )
-    return [(injected, op, command, f"inject the sidecar into {target}")]
+    return [(injected, op, command, f"{target} (inject its sidecar)")]
 
 
 def _with_sidecar(pod: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,58 +21,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.kube import objects
+from paramedic.netpol.istio.fields import OPERATION_FIELDS, SOURCE_FIELDS, WHEN_KEYS, WHEN_PREFIXES
 
 GROUP = "security.istio.io"
 ACTIONS = ("ALLOW", "DENY", "AUDIT", "CUSTOM")
 MODES = ("UNSET", "DISABLE", "PERMISSIVE", "STRICT")
 DRY_RUN = "istio.io/dry-run"
-
-SOURCE_FIELDS = {
-    "principals": "principal",
-    "notPrincipals": "principal",
-    "namespaces": "namespace",
-    "notNamespaces": "namespace",
-    "serviceAccounts": "serviceAccount",
-    "notServiceAccounts": "serviceAccount",
-    "trustDomains": "trustDomain",
-    "notTrustDomains": "trustDomain",
-    "ipBlocks": "ip",
-    "notIpBlocks": "ip",
-    "remoteIpBlocks": "ip",
-    "notRemoteIpBlocks": "ip",
-    "requestPrincipals": "http",
-    "notRequestPrincipals": "http",
-}
-OPERATION_FIELDS = {
-    "ports": "port",
-    "notPorts": "port",
-    "hosts": "http",
-    "notHosts": "http",
-    "methods": "http",
-    "notMethods": "http",
-    "paths": "http",
-    "notPaths": "http",
-}
-WHEN_KEYS = {
-    "source.ip": "ip",
-    "remote.ip": "ip",
-    "source.namespace": "namespace",
-    "source.principal": "principal",
-    "source.serviceAccount": "serviceAccount",
-    "source.trustDomain": "trustDomain",
-    "destination.port": "port",
-    "destination.ip": "unmodelled",
-    "connection.sni": "unmodelled",
-    "request.auth.principal": "http",
-    "request.auth.audiences": "http",
-    "request.auth.presenter": "http",
-}
-WHEN_PREFIXES = {
-    "request.headers[": "http",
-    "request.auth.claims[": "http",
-    "experimental.envoy.filters.": "unmodelled",
-}
-"""Every attribute Istio accepts in `when`, by what it means on a TCP connection."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
