@@ -30,7 +30,8 @@ def _cnp(namespace: str) -> dict:  # type: ignore[type-arg]
         "apiVersion": "cilium.io/v2",
         "kind": "CiliumNetworkPolicy",
         "metadata": {"name": "lock", "namespace": namespace},
-        "spec": {"endpointSelector": {}},
+        # its FQDN rule is resolved at run time: evaluated as far as it goes, and named
+        "spec": {"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "x.example"}]}]},
     }
 
 

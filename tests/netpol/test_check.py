@@ -194,12 +194,15 @@ CILIUM_ONLY_ADMIN = {
     "spec": {
         "endpointSelector": {"matchLabels": {"app": "profile-db"}},
         "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "admin-tool"}}]}],
+        "egress": [{"toFQDNs": [{"matchName": "backup.example.com"}]}],
     },
 }
 
 
-def test_an_unevaluated_cilium_policy_makes_an_allowed_flow_inconclusive_never_ruled_out():
-    """The issue's repro: the healthy demo plus a CiliumNetworkPolicy isolating profile-db."""
+def test_an_unevaluated_part_of_a_cilium_policy_makes_an_allowed_flow_inconclusive():
+    """The healthy demo plus a CiliumNetworkPolicy on profile-db: its ingress rule joins the
+    NetworkPolicy's (a union on Cilium, so the client is still allowed), but its FQDN rule is
+    resolved at run time: the flow is inconclusive, never ruled out."""
     healthy = demos.load("healthy")
     ev = evidence_model.Evidence.of(
         (*healthy.objects, CILIUM_ONLY_ADMIN), incident=healthy.incident
@@ -212,6 +215,7 @@ def test_an_unevaluated_cilium_policy_makes_an_allowed_flow_inconclusive_never_r
     )
     assert any(c.source == "CiliumNetworkPolicy data/db-admin-only" for c in finding.evidence)
     assert finding.details["unmodelled"][0]["kind"] == "CiliumNetworkPolicy"
+    assert "toFQDNs" in finding.details["unmodelled"][0]["why"]
     # the CNI is read from the evidence: its objects say Cilium
     assert finding.details["cni"].startswith("cilium (detected")
 

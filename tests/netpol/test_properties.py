@@ -1,6 +1,6 @@
 """Hypothesis properties: fast == oracle (every switch combination, every layer: NetworkPolicy,
-admin and baseline tiers, Istio); an added NetworkPolicy allow rule never removes a flow; any
-order."""
+admin and baseline tiers, Cilium's policies, Istio); an added NetworkPolicy allow rule never
+removes a flow; any order."""
 
 from __future__ import annotations
 
@@ -162,6 +162,68 @@ def admin_st(draw: Any, name: str) -> dict[str, Any]:
     return build.admin_policy(name, draw(st.integers(0, 3)), spec)
 
 
+def _prefixed(selector: dict[str, Any], prefix: str) -> dict[str, Any]:
+    labels = {f"{prefix}{k}": v for k, v in (selector.get("matchLabels") or {}).items()}
+    return {**selector, **({"matchLabels": labels} if labels else {})}
+
+
+cilium_selector_st = st.one_of(
+    st.builds(_prefixed, selector_st, st.sampled_from(("", "k8s:", "any:"))),
+    st.builds(
+        lambda n, s: {**s, "matchLabels": {**(s.get("matchLabels") or {}),
+                                           "k8s:io.kubernetes.pod.namespace": n}},
+        st.sampled_from(NAMESPACES),
+        selector_st,
+    ),
+    st.builds(
+        lambda t: {"matchLabels": {"io.cilium.k8s.namespace.labels.team": t}},
+        st.sampled_from(("x", "y")),
+    ),
+)  # fmt: skip
+cilium_port_st = st.one_of(
+    st.builds(lambda p: {"port": str(p), "protocol": "TCP"}, st.sampled_from((80, 5432, 0))),
+    st.builds(lambda p: {"port": str(p), "protocol": "UDP"}, st.sampled_from((53, 5432))),
+    st.builds(lambda p: {"port": p}, st.sampled_from(PORT_NAMES)),
+    st.just({"port": "5000", "endPort": 6000, "protocol": "ANY"}),
+)
+
+
+@st.composite
+def cilium_rule_st(draw: Any, side: str) -> dict[str, Any]:
+    rule: dict[str, Any] = {}
+    which = draw(st.sampled_from(("Endpoints", "Entities", "CIDRSet", "CIDR", None)))
+    if which == "Endpoints":
+        rule[f"{side}Endpoints"] = draw(st.lists(cilium_selector_st, max_size=2))
+    elif which == "Entities":
+        rule[f"{side}Entities"] = draw(
+            st.lists(st.sampled_from(("world", "cluster", "host", "remote-node", "all")),
+                     min_size=1, max_size=2)
+        )  # fmt: skip
+    elif which == "CIDRSet":
+        rule[f"{side}CIDRSet"] = [draw(ip_block_st)]
+    elif which == "CIDR":
+        rule[f"{side}CIDR"] = [draw(st.sampled_from(("10.0.0.5", "192.168.0.0/16", "0.0.0.0/0")))]
+    if draw(st.booleans()):
+        rule["toPorts"] = [{"ports": draw(st.lists(cilium_port_st, min_size=1, max_size=2))}]
+    return rule
+
+
+@st.composite
+def cilium_st(draw: Any, name: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"endpointSelector": draw(cilium_selector_st)}
+    for field, side in (("ingress", "from"), ("ingressDeny", "from"), ("egress", "to"),
+                        ("egressDeny", "to")):  # fmt: skip
+        if draw(st.booleans()) and draw(st.booleans()):
+            spec[field] = draw(st.lists(cilium_rule_st(side), max_size=2))
+    if draw(st.booleans()) and draw(st.booleans()):
+        spec["enableDefaultDeny"] = {"ingress": draw(st.booleans()), "egress": draw(st.booleans())}
+    kind = draw(st.sampled_from(("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")))
+    meta: dict[str, Any] = {"name": name}
+    if kind == "CiliumNetworkPolicy":
+        meta["namespace"] = draw(st.sampled_from(NAMESPACES))
+    return {"apiVersion": "cilium.io/v2", "kind": kind, "metadata": meta, "spec": spec}
+
+
 @st.composite
 def cluster_st(draw: Any) -> list[dict[str, Any]]:
     objs: list[dict[str, Any]] = [build.namespace("a", team="x"), build.namespace("b", team="y")]
@@ -209,6 +271,7 @@ def cluster_st(draw: Any) -> list[dict[str, Any]]:
         if obj["metadata"]["name"] not in seen:
             seen.add(obj["metadata"]["name"])
             objs.append(obj)
+    objs += [draw(cilium_st(f"cnp{i}")) for i in range(draw(st.integers(0, 3)))]
     objs += draw(istio_strategies.mesh_st(objs))
     return objs
 

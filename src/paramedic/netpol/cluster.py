@@ -114,6 +114,8 @@ def build(evidence: evidence_model.Evidence) -> Cluster:
             if isinstance(address, dict) and address.get("type") in ("InternalIP", "ExternalIP"):
                 node_ips.add(str(address.get("address")))
                 node_labels[str(address.get("address"))] = objects.labels(node)
+    for ip in node_ips:
+        node_labels.setdefault(ip, {})  # a node known only as a pod's hostIP: no labels read
     return _assemble(namespaces, pods, parsed, invalid, frozenset(node_ips), node_labels, evidence)
 
 

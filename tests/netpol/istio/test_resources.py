@@ -49,7 +49,8 @@ BAD = [
     (peer({"mtls": {"mode": "STRICTEST"}}), "spec.mtls.mode: unknown mode 'STRICTEST'"),
     (peer({"portLevelMtls": {"5432": {"mode": "PERMISSIVE"}}}),
      "spec.portLevelMtls: applies only to a policy with a selector"),
-    (peer({"selector": {"matchLabels": {"app": "db"}}, "portLevelMtls": {"pg": {"mode": "STRICT"}}}),
+    (peer({"selector": {"matchLabels": {"app": "db"}},
+           "portLevelMtls": {"pg": {"mode": "STRICT"}}}),
      "spec.portLevelMtls[pg]: not a port number 1-65535"),
     (authz({"rules": {"from": []}}), "spec.rules: must be a list"),
 ]  # fmt: skip

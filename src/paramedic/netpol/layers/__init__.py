@@ -16,9 +16,17 @@ matrix, the explanations and the safety net need no change.
 from __future__ import annotations
 
 from paramedic.netpol import cluster, form
-from paramedic.netpol.layers import admin, base, calico, istio, networkpolicy, unmodelled
+from paramedic.netpol.layers import (
+    admin,
+    base,
+    calico,
+    cilium,
+    istio,
+    networkpolicy,
+    unmodelled,
+)
 
-MODULES = (admin, networkpolicy, calico, istio)
+MODULES = (admin, networkpolicy, calico, cilium, istio)
 """Every layer module, in path order within a stage. A new layer is one more entry here."""
 
 

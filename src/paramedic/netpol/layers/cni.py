@@ -1,8 +1,10 @@
 """Which CNI enforces policy, read from the evidence (`--cni auto`), and why we think so.
 
 Evidence, strongest first: the CNI's agent pods or DaemonSet (`cilium` / `cilium-agent`,
-`calico-node`), then its CustomResourceDefinitions or any object of its API groups
-(`cilium.io`; `projectcalico.org`, `crd.projectcalico.org`). Nothing found: upstream semantics.
+`calico-node`, `canal` - Calico's policy agent beside flannel), then its ConfigMap
+(`cilium-config`, `calico-config`), then its CustomResourceDefinitions or any object of its API
+groups (`cilium.io`; `projectcalico.org`, `crd.projectcalico.org`). Nothing found: upstream
+semantics. The answer always says which object it rests on.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from paramedic.kube import objects
 from paramedic.netpol import cluster
 
-AGENTS = {"cilium": ("cilium", "cilium-agent"), "calico": ("calico-node",)}
+AGENTS = {"cilium": ("cilium", "cilium-agent"), "calico": ("calico-node", "canal")}
+CONFIGMAPS = {"cilium": "cilium-config", "calico": "calico-config"}
 GROUPS = {
     "cilium": ("cilium.io",),
     "calico": ("projectcalico.org", "crd.projectcalico.org"),
@@ -38,6 +41,10 @@ def detect(view: cluster.Cluster) -> tuple[str, str]:
             cni = _agent_of(obj)
             if cni is not None:
                 return cni, f"{kind} {objects.namespace(obj)}/{objects.name(obj)} is its agent"
+    for obj in view.objects("ConfigMap"):
+        for cni, name in CONFIGMAPS.items():
+            if objects.name(obj) == name:
+                return cni, f"ConfigMap {objects.namespace(obj)}/{name} is its configuration"
     for obj in view.objects("CustomResourceDefinition"):
         for cni, groups in GROUPS.items():
             if objects.name(obj).endswith(tuple(f".{g}" for g in groups)):
