@@ -12,6 +12,7 @@ import yaml
 
 from paramedic import errors
 from paramedic.checks import clues, model
+from paramedic.checks.network_policy import flows
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
 from paramedic.netpol import cluster, dns_fix, engine, explain, form, patch, peers
@@ -127,14 +128,39 @@ def verdict(ctx: model.Context, seen: Observed) -> model.Finding:
     """Blocked (with the minimal patch) or allowed; a policy gap lowers a block's confidence."""
     ev, scope = ctx.evidence, ctx.scope
     denied = [item for item in seen.results if not item[3].allowed]
+    recorded = flows.compare(ev, seen.results)
+    if recorded.agreeing or recorded.disagreeing:
+        seen.details["hubble"] = {
+            "agreeing": len(recorded.agreeing),
+            "disagreeing": len(recorded.disagreeing),
+        }
     if not denied:
+        if recorded.disagreeing:
+            return _recorded_drops(scope, seen, recorded)
         if seen.unmodelled and not seen.unsure:
             return _unmodelled(scope, seen)
         return _allowed(scope, seen.results, seen.details, seen.extra, seen.unsure)
     finding = _blocked(ev, scope, seen, denied)
-    if seen.gaps or seen.unmodelled:
+    finding = dataclasses.replace(finding, evidence=(*finding.evidence, *recorded.cites()))
+    if seen.gaps or seen.unmodelled or recorded.disagreeing:
         return dataclasses.replace(finding, confidence=model.Confidence.MEDIUM)
     return finding
+
+
+def _recorded_drops(
+    scope: resolve.Scope, seen: Observed, recorded: flows.Recorded
+) -> model.Finding:
+    """The policies allow every flow, but Hubble recorded the data path dropping some."""
+    return _finding(
+        model.Verdict.INCONCLUSIVE,
+        f"the policies in the evidence allow {scope.source} to reach {scope.target} on port "
+        f"{scope.port}, but Hubble recorded {len(recorded.disagreeing)} policy drop(s) of these "
+        "flows: the evidence is incomplete",
+        evidence=(recorded.disagreement(), *seen.extra),
+        details=seen.details,
+        missing="kubectl get networkpolicies,ciliumnetworkpolicies.cilium.io -A -o yaml "
+        "(every policy that applies), and a fresh `hubble observe --verdict DROPPED -o jsonpb`",
+    )
 
 
 def _unmodelled(scope: resolve.Scope, seen: Observed) -> model.Finding:
