@@ -13,15 +13,18 @@ that layout returns None and is parsed whole.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import re2
 import yaml_rs
 
 from paramedic import errors
-from paramedic.evidence import budget
+from paramedic.evidence import budget, parallel
 
 CHUNK_BYTES = 4 * 1024 * 1024
+PARALLEL_BYTES = 64 * 1024 * 1024
+"""Items of at least this size are parsed by worker processes (`parallel`), smaller ones here."""
 _SHARED_MAX = 48
 """Strings shorter than this are shared (names, kinds, labels); longer ones are rarely equal."""
 _ITEMS = b"\nitems:\n- "
@@ -50,38 +53,11 @@ def parse(data: bytes, *, where: str, decode_error: Any) -> dict[str, Any] | Non
     kind = own.get("kind") if isinstance(own, dict) else None
     if not isinstance(kind, str) or not kind.endswith("List") or "items" in own:
         return None
-    share = Sharing()
-    items: list[Any] = []
-    nodes = 0
-    pos = body
-    while pos < stop:
-        cut = data.find(b"\n- ", min(pos + CHUNK_BYTES, stop), stop)
-        chunk_end = stop if cut < 0 else cut + 1
-        chunk = data[pos:chunk_end]
-        budget.check_depth(chunk, where=where)
-        nodes += budget.nodes(chunk)
-        if nodes > budget.MAX_NODES:
-            raise errors.BundleError(
-                f"{where}: too many YAML/JSON nodes (over {budget.MAX_NODES:,})"
-            )
-        try:
-            parsed = yaml_rs.loads(chunk.decode("utf-8"), parse_datetime=False)
-        except UnicodeDecodeError as exc:
-            raise errors.BundleError(f"{where}: not UTF-8 text (byte {pos + exc.start})") from exc
-        except (yaml_rs.YAMLDecodeError, ValueError, TypeError, OverflowError) as exc:
-            raise decode_error(exc, where, data.count(b"\n", 0, pos)) from exc
-        try:
-            built = share.sequence(parsed if isinstance(parsed, list) else [parsed])
-            if _ALIAS.search(chunk):  # the text under-counts what aliases repeat: count it
-                nodes += _count(built) - budget.nodes(chunk)
-        except RecursionError as exc:
-            raise errors.BundleError(f"{where}: nested too deeply") from exc
-        if nodes > budget.MAX_NODES:
-            raise errors.BundleError(
-                f"{where}: too many YAML/JSON nodes (over {budget.MAX_NODES:,})"
-            )
-        items += built
-        pos = chunk_end
+    spans = list(_spans(data, body, stop))
+    if stop - body >= PARALLEL_BYTES and parallel.available():
+        items = _in_workers(data, spans, where, decode_error)
+    else:
+        items = _in_process(data, spans, where, decode_error)
     return {**own, "items": items}
 
 
@@ -124,6 +100,85 @@ class Sharing:
                 item = self.sequence(item)
             out.append(item)
         return out
+
+
+def _spans(data: bytes, body: int, stop: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of slices of about CHUNK_BYTES of the items, each cut before a `- ` line."""
+    pos = body
+    while pos < stop:
+        cut = data.find(b"\n- ", min(pos + CHUNK_BYTES, stop), stop)
+        end = stop if cut < 0 else cut + 1
+        yield pos, end
+        pos = end
+
+
+def _in_process(
+    data: bytes, spans: list[tuple[int, int]], where: str, decode_error: Any
+) -> list[Any]:
+    """The items, slice after slice; the node budget is checked before each slice is parsed."""
+    share = Sharing()
+    items: list[Any] = []
+    nodes = 0
+    for pos, end in spans:
+        chunk = data[pos:end]
+        nodes += budget.nodes(chunk)
+        _over_budget(nodes, where)
+        built, extra = _slice(data, pos, end, where, decode_error, share)
+        nodes += extra
+        _over_budget(nodes, where)
+        items += built
+    return items
+
+
+def _in_workers(
+    data: bytes, spans: list[tuple[int, int]], where: str, decode_error: Any
+) -> list[Any]:
+    """The items, parsed and shared by `parallel.WORKERS` processes a slice each (a 478 MB dump
+    spends nine tenths of its load there); the node budget of the whole text is checked while
+    they start, and no result is kept past it."""
+    items: list[Any] = []
+    with parallel.pool(_slice_in_worker, (data, where, decode_error)) as run:
+        results = run(spans)
+        nodes = budget.nodes(data[spans[0][0] : spans[-1][1]]) if spans else 0
+        _over_budget(nodes, where)
+        for built, extra in results:
+            nodes += extra
+            _over_budget(nodes, where)
+            items += built
+    return items
+
+
+def _slice_in_worker(
+    shared: tuple[bytes, str, Any], span: tuple[int, int]
+) -> tuple[list[Any], int]:
+    data, where, decode_error = shared
+    return _slice(data, span[0], span[1], where, decode_error, parallel.state(Sharing))
+
+
+def _slice(
+    data: bytes, pos: int, end: int, where: str, decode_error: Any, share: Sharing
+) -> tuple[list[Any], int]:
+    """One slice's items, and the nodes its aliases add beyond its text's estimate."""
+    chunk = data[pos:end]
+    budget.check_depth(chunk, where=where)
+    try:
+        parsed = yaml_rs.loads(chunk.decode("utf-8"), parse_datetime=False)
+    except UnicodeDecodeError as exc:
+        raise errors.BundleError(f"{where}: not UTF-8 text (byte {pos + exc.start})") from exc
+    except (yaml_rs.YAMLDecodeError, ValueError, TypeError, OverflowError) as exc:
+        raise decode_error(exc, where, data.count(b"\n", 0, pos)) from exc
+    try:
+        built = share.sequence(parsed if isinstance(parsed, list) else [parsed])
+        # the text under-counts what aliases repeat: such a slice is counted as built
+        extra = _count(built) - budget.nodes(chunk) if _ALIAS.search(chunk) else 0
+    except RecursionError as exc:
+        raise errors.BundleError(f"{where}: nested too deeply") from exc
+    return built, extra
+
+
+def _over_budget(nodes: int, where: str) -> None:
+    if nodes > budget.MAX_NODES:
+        raise errors.BundleError(f"{where}: too many YAML/JSON nodes (over {budget.MAX_NODES:,})")
 
 
 def _count(value: Any) -> int:
