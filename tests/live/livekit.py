@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +105,36 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     out, err = capsys.readouterr()
     code = exited.value.code
     return (code if isinstance(code, int) else 0), out, err
+
+
+def program(
+    kubeconfig: Path, *args: str, timeout: float, preexec_fn: Callable[[], None] | None = None
+) -> tuple[float, int, str, str]:
+    """(wall seconds, exit status, stdout, stderr) of `paramedic diagnose` live of the reference
+    incident with `--timeout timeout`, run as a program (a child process)."""
+    start = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "paramedic",
+            "diagnose",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--from",
+            "user-service",
+            "--to",
+            "profile-db.data",
+            "--port",
+            "5432",
+            "--timeout",
+            str(timeout),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=preexec_fn,
+    )
+    return time.monotonic() - start, done.returncode, done.stdout, done.stderr

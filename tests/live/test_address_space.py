@@ -22,41 +22,16 @@ def _cap_address_space() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (TWO_GIB, TWO_GIB))
 
 
-def _diagnose(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paramedic",
-            "diagnose",
-            "--kubeconfig",
-            str(kubeconfig),
-            "--from",
-            "user-service",
-            "--to",
-            "profile-db.data",
-            "--port",
-            "5432",
-            "--timeout",
-            "30",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=_cap_address_space,
-    )
-
-
 def test_a_live_diagnose_runs_within_two_gib_of_address_space(tmp_path: Path) -> None:
     with livekit.seed_server() as server:
         server.slow["/api"] = 0.3  # every worker thread alive at once, as with a distant server
         kubeconfig = server.kubeconfig(tmp_path / "kubeconfig", namespace="app")
-        done = _diagnose(kubeconfig, "-o", "json")
-    assert done.returncode in (0, 1), done.stderr
-    assert done.stderr == ""
-    report = json.loads(done.stdout)
+        _, status, out, err = livekit.program(
+            kubeconfig, "-o", "json", timeout=30, preexec_fn=_cap_address_space
+        )
+    assert status in (0, 1), err
+    assert err == ""
+    report = json.loads(out)
     assert report["schema"] == "paramedic.diagnosis/v1"
     assert not [g for g in report.get("gaps", []) if "no answer" in str(g)]
 
