@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import base64
 import copy
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+import clirun
 from paramedic import timeouts
 from paramedic.evidence import demos, model, needs
 from paramedic.gather import live
@@ -22,6 +18,8 @@ from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
 
 from . import fakeapi
+
+run = clirun.run  # the live tests call livekit.run(capsys, ...)
 
 RAW_SECRETS = {
     ("app", "profile-db-credentials"): {
@@ -96,45 +94,18 @@ def gather(
     )
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """`paramedic ARGV` in-process: (exit status, stdout, stderr)."""
-    from paramedic.cli import main as cli_main  # not needed by the benchmark
-
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
-
-
 def program(
-    kubeconfig: Path, *args: str, timeout: float, preexec_fn: Callable[[], None] | None = None
+    kubeconfig: Path, *args: str, timeout: float, memory: int | None = None
 ) -> tuple[float, int, str, str]:
     """(wall seconds, exit status, stdout, stderr) of `paramedic diagnose` live of the reference
-    incident with `--timeout timeout`, run as a program (a child process)."""
+    incident with `--timeout timeout`, run as a program (its address space capped at `memory`
+    bytes if given)."""
     start = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paramedic",
-            "diagnose",
-            "--kubeconfig",
-            str(kubeconfig),
-            "--from",
-            "user-service",
-            "--to",
-            "profile-db.data",
-            "--port",
-            "5432",
-            "--timeout",
-            str(timeout),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
+    done = clirun.subprocess(
+        "diagnose",
+        *("--kubeconfig", str(kubeconfig), "--from", "user-service", "--to", "profile-db.data"),
+        *("--port", "5432", "--timeout", str(timeout), *args),
         timeout=120,
-        check=False,
-        preexec_fn=preexec_fn,
+        memory=memory,
     )
     return time.monotonic() - start, done.returncode, done.stdout, done.stderr
