@@ -11,14 +11,13 @@ usual, and the exit status is the usual one (1 if a finished check found a cause
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import clirun
 from paramedic.checks import model
 from paramedic.evidence import bundle, demos
 from paramedic.evidence import model as evidence_model
@@ -124,21 +123,8 @@ _INCIDENT_IN_ONE_SECOND = (
 
 
 def test_diagnose_of_a_pathological_bundle_ends_at_its_timeout(slow_bundle: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paramedic",
-            "diagnose",
-            str(slow_bundle),
-            *_INCIDENT_IN_ONE_SECOND,
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = clirun.subprocess(
+        "diagnose", str(slow_bundle), *_INCIDENT_IN_ONE_SECOND, "-o", "json", timeout=120
     )
     assert done.returncode in (0, 1), done.stderr
     assert done.stderr == ""
