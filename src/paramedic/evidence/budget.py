@@ -53,9 +53,11 @@ def check_depth(data: bytes, *, where: str) -> None:
         )
 
 
-def nodes(data: bytes) -> int:
-    """The node estimate of `data`: lines + commas + opening brackets (see the module doc)."""
-    return data.count(b"\n") + data.count(b",") + data.count(b"[") + data.count(b"{")
+def nodes(data: bytes, start: int = 0, end: int | None = None) -> int:
+    """The node estimate of `data[start:end]` (counted in place, never copied): lines + commas
+    + opening brackets (see the module doc)."""
+    stop = len(data) if end is None else end
+    return sum(data.count(mark, start, stop) for mark in (b"\n", b",", b"[", b"{"))
 
 
 def _check_nodes(data: bytes, *, where: str, limit: int) -> None:

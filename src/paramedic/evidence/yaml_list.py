@@ -120,8 +120,7 @@ def _in_process(
     items: list[Any] = []
     nodes = 0
     for pos, end in spans:
-        chunk = data[pos:end]
-        nodes += budget.nodes(chunk)
+        nodes += budget.nodes(data, pos, end)
         _over_budget(nodes, where)
         built, extra = _slice(data, pos, end, where, decode_error, share)
         nodes += extra
@@ -139,7 +138,7 @@ def _in_workers(
     items: list[Any] = []
     with parallel.pool(_slice_in_worker, (data, where, decode_error)) as run:
         results = run(spans)
-        nodes = budget.nodes(data[spans[0][0] : spans[-1][1]]) if spans else 0
+        nodes = budget.nodes(data, spans[0][0], spans[-1][1]) if spans else 0
         _over_budget(nodes, where)
         for built, extra in results:
             nodes += extra
