@@ -299,5 +299,7 @@ def test_the_virtual_network_tag_holds_ipv6_addresses_of_the_address_space(
 def test_the_internet_tag_holds_public_ipv6_addresses_outside_the_virtual_network(
     src: str, expected: model.Decision
 ):
-    a = v6_answer([rule("inet", 200, src="Internet"), rule("deny-rest", 300, access="Deny")], src=src)
+    a = v6_answer(
+        [rule("inet", 200, src="Internet"), rule("deny-rest", 300, access="Deny")], src=src
+    )
     assert a.decision is expected, a.deciding

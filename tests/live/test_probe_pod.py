@@ -86,7 +86,8 @@ def test_a_forbidden_pod_create_is_a_gap_not_a_crash(
     server.forbidden.add(("create", "pods", "app"))
     evidence = gather(kubeconfig, probe_pod=True)
     assert any(
-        g.startswith("probe pod not created in app on node ") and g.endswith(": forbidden (for user tester)")
+        g.startswith("probe pod not created in app on node ")
+        and g.endswith(": forbidden (for user tester)")
         for g in map(str, evidence.gaps)
     )
     assert server.deleted == []
