@@ -8,13 +8,14 @@ IPs (or the host IP). Whether egress to kube-dns port 53 is blocked goes into
 details["dns_egress_blocked"] for the `dns` check.
 
 Package layout (the same in every check): `detect` turns the evidence into one finding and
-writes the minimal patch; this module registers the check.
+writes the minimal patch; `probes` weighs it against the pod-versus-node probe contrast; this
+module registers the check.
 """
 
 from __future__ import annotations
 
 from paramedic.checks import model, registry
-from paramedic.checks.network_policy import detect
+from paramedic.checks.network_policy import detect, probes
 from paramedic.evidence import needs
 from paramedic.netpol.layers import apis
 
@@ -28,6 +29,7 @@ from paramedic.netpol.layers import apis
         needs.Need("Namespace", needs.Scope.CLUSTER),
         needs.Need("Node", needs.Scope.CLUSTER),  # node labels: admin policies' `nodes` peers
         needs.Need("DaemonSet", needs.Scope.DNS),  # the CNI's agent in kube-system (--cni auto)
+        needs.Need.probe("tcp"),  # the pod-versus-node contrast of --probe-pod (probes.py)
         *(
             needs.Need(
                 a.kind,
@@ -45,5 +47,5 @@ from paramedic.netpol.layers import apis
 def run(ctx: model.Context) -> model.Finding:
     seen = detect.observe(ctx)
     if isinstance(seen, model.Finding):
-        return seen
-    return detect.verdict(ctx, seen)
+        return probes.with_contrast(ctx, seen)
+    return probes.with_contrast(ctx, detect.verdict(ctx, seen))
