@@ -123,7 +123,13 @@ _GCP: dict[str, Schema] = {
         "name": str,
         "networkInterfaces": (
             list,
-            {"networkIP": str, "network": str, "ipv6Address": str, "accessConfigs": (list, {})},
+            {
+                "networkIP": str,
+                "network": str,
+                "ipv6Address": str,
+                "accessConfigs": (list, {"natIP": str}),
+                "ipv6AccessConfigs": (list, {"externalIpv6": str}),
+            },
         ),
         "tags": (dict, {"items": _STRS}),
         "serviceAccounts": (list, {"email": str}),
