@@ -171,7 +171,11 @@ _AZURE: dict[str, Schema] = {
             },
         ),
     },
-    "virtualNetworks": {"name": str, "addressSpace": (dict, {"addressPrefixes": _STRS})},
+    "virtualNetworks": {
+        "name": str,
+        "addressSpace": (dict, {"addressPrefixes": _STRS}),
+        "subnets": (list, {"id": str, "addressPrefix": str, "addressPrefixes": _STRS}),
+    },
 }
 _PREFIX_LIST_ID = re.compile(r"pl-[0-9a-f]+")
 
