@@ -5,6 +5,9 @@
   (tests/fuzzing.py).
 - With PARAMEDIC_REQUIRE_ALL=1 (set by .ci/run) any skipped test fails the run, except the opt-in
   test against a real cluster: in CI every real component is installed, so nothing may skip.
+- The many `python -m paramedic` subprocesses write and reuse bytecode even where the environment
+  says PYTHONDONTWRITEBYTECODE (this machine's does): compiling the package again in every child
+  cost about 0.8 s CPU each.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import os
 import pytest
 
 import fuzzing  # noqa: F401  (loads the Hypothesis profile: deep in CI, short locally)
+
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -21,6 +21,32 @@ from paramedic.checks import signatures
 # test_every_signature_has_a_case keeps it that way.
 CASES = [
     (
+        "envoy-rbac-denied",
+        "mesh-authz-denied",
+        '[2026-12-03T10:02:11.482Z] "- - -" 0 - rbac_access_denied_matched_policy[ns[data]-policy'
+        '[deny-batch]-rule[0]] "-" 0 0 0 - "-" "-" "-" "-" "-" inbound|5432|| - 10.2.0.10:5432 '
+        "10.1.0.13:40412 - -",
+    ),
+    ("envoy-rbac-denied", "mesh-authz-denied", "RBAC: access denied"),
+    (
+        "envoy-filter-chain-not-found",
+        "mesh-mtls-refused",
+        '[2026-12-03T10:02:11.482Z] "- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" '
+        '"-" "-" "-" - - 10.2.0.10:5432 10.1.0.12:40412 - -',
+    ),
+    (
+        "envoy-upstream-reset",
+        "mesh-upstream-reset",
+        "upstream connect error or disconnect/reset before headers. reset reason: connection "
+        "termination",
+    ),
+    (
+        "envoy-upstream-reset",
+        "mesh-upstream-reset",
+        '"- - -" 0 UF,URX upstream_reset_before_response_started{connection_termination} - "-" '
+        '0 0 1 - "-" "-" "-" "-" "10.2.0.10:5432" outbound|5432||profile-db.data.svc',
+    ),
+    (
         "pg-too-many-clients",
         "too-many-connections",
         "2026-11-26 04:12:09.311 UTC [812] FATAL:  sorry, too many clients already",

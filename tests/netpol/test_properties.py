@@ -1,6 +1,6 @@
 """Hypothesis properties: fast == oracle (every switch combination, every layer: NetworkPolicy,
-admin and baseline tiers, Cilium's policies); an added NetworkPolicy allow rule never removes a
-flow; any order."""
+admin and baseline tiers, Cilium's policies, Istio); an added NetworkPolicy allow rule never
+removes a flow; any order."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from paramedic.evidence import model as evidence_model
 from paramedic.netpol import cluster, explain, fast, matrix, model, peers
 
 from . import build
+from .istio import strategies as istio_strategies
 
 NAMESPACES = ("a", "b", "c")
 LABEL_VALUES = {"app": ("web", "db", "api"), "tier": ("front", "back")}
@@ -271,6 +272,7 @@ def cluster_st(draw: Any) -> list[dict[str, Any]]:
             seen.add(obj["metadata"]["name"])
             objs.append(obj)
     objs += [draw(cilium_st(f"cnp{i}")) for i in range(draw(st.integers(0, 3)))]
+    objs += draw(istio_strategies.mesh_st(objs))
     return objs
 
 

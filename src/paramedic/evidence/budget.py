@@ -33,15 +33,8 @@ MAX_WHOLE_YAML_NODES = 10_000_000
 """The estimate for YAML parsed whole (not a kubectl List): the parser's own tree doubles the
 memory of what it builds, so the budget is smaller."""
 
-SHALLOW_INDENT_COLUMNS = 60
-SHALLOW_FLOW_OPENERS = 128
-"""Limits of `check_shallow`: files parsed by PyYAML's pure-Python composer (the Kubernetes
-client's kubeconfig loader), which recurses per level and aborts the interpreter (not a
-RecursionError) when a deep document exhausts the stack."""
-
 _DEEP_LINE = re2.compile(b"\\n[ \\t?:-]{%d}" % MAX_INDENT_COLUMNS)
 _DEEP_START = re2.compile(b"[ \\t?:-]{%d}" % MAX_INDENT_COLUMNS)
-_SHALLOW_LINE = re2.compile(b"(?:^|\\n)[ \\t?:-]{%d}" % SHALLOW_INDENT_COLUMNS)
 
 
 def check(data: bytes, *, where: str, json: bool = False) -> None:
@@ -58,19 +51,6 @@ def check_depth(data: bytes, *, where: str) -> None:
         raise errors.BundleError(
             f"{where}: nested too deeply (a line indented over {MAX_INDENT_COLUMNS} columns)"
         )
-
-
-def check_shallow(data: bytes, *, where: str) -> None:
-    """`check`, with the tighter nesting of a small configuration file (a kubeconfig): no line
-    indented over SHALLOW_INDENT_COLUMNS, at most SHALLOW_FLOW_OPENERS `[`/`{` in all."""
-    flows = data.count(b"[") + data.count(b"{")
-    if _SHALLOW_LINE.search(data) or flows > SHALLOW_FLOW_OPENERS:
-        raise errors.BundleError(
-            f"{where}: nested too deeply for a configuration file (over"
-            f" {SHALLOW_INDENT_COLUMNS} columns of indentation or {SHALLOW_FLOW_OPENERS}"
-            " brackets)"
-        )
-    _check_nodes(data, where=where, limit=MAX_WHOLE_YAML_NODES)
 
 
 def _check_nodes(data: bytes, *, where: str, limit: int) -> None:

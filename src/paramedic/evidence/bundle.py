@@ -22,6 +22,7 @@ from paramedic.evidence import (
     clock,
     cloud_files,
     documents,
+    hubble,
     layout,
     model,
     probes_file,
@@ -34,7 +35,10 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 """Largest single file we read (a 350,000-object `kubectl get -A -o yaml` dump is ~480 MB)."""
 MAX_LOG_BYTES = text_files.MAX_LOG_BYTES
 MAX_FILES = 10_000
-"""Most log or cloud files one bundle folder (logs/, cloud/) may hold."""
+"""Most log, cloud or flow files one bundle folder (logs/, cloud/, flows/) may hold."""
+MAX_ARCHIVE_FLOW_BYTES = 64 * 1024 * 1024
+"""In an archive a flow file is decompressed into memory: its last 64 MiB (the newest flows)."""
+_CHUNK = 1024 * 1024
 
 Reader = Callable[[str], bytes | None]
 
@@ -135,6 +139,20 @@ def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidenc
                         raise errors.BundleError(f"{top}: more than {MAX_FILES} files")
                     yield (Path(dirpath) / f).relative_to(root).as_posix()
 
+    def stream(rel: str) -> Iterator[bytes]:
+        """A flow file's bytes in chunks: never held whole (hubble bounds what it reads)."""
+        candidate = root / rel
+        st = candidate.lstat()
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
+            raise errors.BundleError(f"{candidate}: not a regular file")
+        try:
+            with candidate.open("rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    yield chunk
+        except OSError as exc:
+            raise errors.BundleError(f"{candidate}: cannot read ({exc.strerror or exc})") from exc
+
+    flows = hubble.load(sorted(files_under(layout.FLOWS, ".jsonl")), stream)
     return _assemble(
         read,
         sorted(files_under(layout.LOGS, ".log")),
@@ -142,6 +160,7 @@ def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidenc
         where=str(root),
         label=label,
         strict_cloud=strict_cloud,
+        flows=flows,
     )
 
 
@@ -152,8 +171,18 @@ def _from_archive(path: Path, label: str, strict_cloud: bool) -> model.Evidence:
         files = {name[len(prefix) :]: data for name, data in files.items()}
     logs = sorted(n for n in files if n.startswith(f"{layout.LOGS}/") and n.endswith(".log"))
     clouds = sorted(n for n in files if n.startswith(f"{layout.CLOUD}/") and n.endswith(".json"))
+    flow_names = sorted(
+        n for n in files if n.startswith(f"{layout.FLOWS}/") and n.endswith(".jsonl")
+    )
+    flows = hubble.load(flow_names, lambda rel: iter((files[rel],)))
     return _assemble(
-        files.get, logs, clouds, where=str(path), label=label, strict_cloud=strict_cloud
+        files.get,
+        logs,
+        clouds,
+        where=str(path),
+        label=label,
+        strict_cloud=strict_cloud,
+        flows=flows,
     )
 
 
@@ -169,6 +198,8 @@ def _wanted(name: str) -> tuple[int, bool] | None:
             return MAX_FILE_BYTES, False
         if rel and rel[0] == layout.CLOUD and rel[-1].endswith(".json"):
             return MAX_FILE_BYTES, False
+        if rel and rel[0] == layout.FLOWS and rel[-1].endswith(".jsonl"):
+            return MAX_ARCHIVE_FLOW_BYTES, True
         if layout.log_key("/".join(rel)) is not None:
             return MAX_LOG_BYTES, True
     return None
@@ -230,6 +261,7 @@ def _assemble(
     where: str,
     label: str,
     strict_cloud: bool,
+    flows: tuple[tuple[hubble.Flow, ...], tuple[str, ...]] = ((), ()),
 ) -> model.Evidence:
     found = _first(read, layout.OBJECTS)
     if found is None:
@@ -270,6 +302,7 @@ def _assemble(
     # objects no check reads, too odd to keep: said, never silent
     gaps += [model.Gap("", "", note) for note in ignored]
 
+    gaps += [model.Gap("flows", "", line) for line in flows[1]]
     cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
     return model.Evidence.of(
         objects,
@@ -280,6 +313,7 @@ def _assemble(
         provenance=label,
         gaps=(*gaps, *unreadable),
         cloud=cloud,
+        flows=flows[0],
     )
 
 

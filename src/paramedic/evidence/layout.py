@@ -5,6 +5,7 @@ the demos: file names, and where a container's log lives.
     probes.json             gaps.txt
     logs/<ns>/<pod>/<container>.log   (a previous container's log: <container>.previous.log)
     cloud/<provider>/<any name>.json  (a cloud CLI's JSON response; evidence.cloud_files)
+    flows/<any name>.jsonl            (`hubble observe -o jsonpb` output; evidence.hubble)
 
 Where several names are accepted, the first is the one the writer writes. A previous container's
 log is kept under the container key "<container> (previous)" (`log_container`).
@@ -22,6 +23,7 @@ PROBES = "probes.json"
 GAPS = "gaps.txt"
 LOGS = "logs"
 CLOUD = "cloud"
+FLOWS = "flows"
 
 _PREVIOUS_KEY = " (previous)"
 _PREVIOUS_FILE = ".previous"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from paramedic.evidence import probes_file
+from paramedic.evidence import hubble, probes_file
 
 KubeObject = dict[str, Any]
 LogKey = tuple[str, str, str]  # (namespace, pod, container)
@@ -146,6 +146,8 @@ class Evidence:
     """When the evidence was taken, ISO 8601 UTC ("2026-11-26T03:24:07Z"); see `taken_basis`."""
     taken_basis: str = ""
     """How `taken_at` is known: "gathered at", "newest object or log time", "bundle modified"."""
+    flows: tuple[hubble.Flow, ...] = ()
+    """DROPPED Hubble flows from the bundle's flows/*.jsonl (evidence.hubble)."""
 
     @classmethod
     def of(
@@ -161,6 +163,7 @@ class Evidence:
         cloud: Iterable[CloudDocument] = (),
         taken_at: str = "",
         taken_basis: str = "",
+        flows: Iterable[hubble.Flow] = (),
     ) -> Evidence:
         objs = tuple(objects)
         return cls(
@@ -175,6 +178,7 @@ class Evidence:
             cloud=tuple(cloud),
             taken_at=taken_at,
             taken_basis=taken_basis,
+            flows=tuple(flows),
         )
 
     def kind(self, kind: str, namespace: str | None = None) -> tuple[KubeObject, ...]:
@@ -196,9 +200,7 @@ class Evidence:
         """Recorded probe results of one kind ("tcp", "dns", "postgres")."""
         return tuple(p for p in self.probes if p.kind == kind)
 
-    def gaps_about(
-        self, kind: str, namespaces: Iterable[str] | None = None
-    ) -> tuple[Gap, ...]:
+    def gaps_about(self, kind: str, namespaces: Iterable[str] | None = None) -> tuple[Gap, ...]:
         """The gaps that hide evidence of `kind` (in one of `namespaces`, when given)."""
         return tuple(g for g in self.gaps if g.about(kind, namespaces))
 

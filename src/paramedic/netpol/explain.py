@@ -105,7 +105,11 @@ def direction(
         )
     steps: list[model.Step] = []
     near: list[str] = []
+    allowed_at: list[tuple[form.Policy, form.Rule, str]] = []
+    done_point: str | None = None
     for tier in program.tiers:
+        if tier.point == done_point:
+            continue  # an Allow decided for this enforcement point; the next point still counts
         chosen = selecting(view, tier, subject, which)
         if not chosen:
             continue
@@ -134,14 +138,17 @@ def direction(
                 else f"{'allowed' if allowed else 'denied'} by {decision.describe()}"
             )
             steps.append(_step(tier, "allow" if allowed else "deny", decision, reason))
+            if allowed:
+                allowed_at.append((policy, rule, reason))
+                done_point = tier.point
+                continue
             return model.DirectionResult(
                 direction=which,
-                allowed=allowed,
+                allowed=False,
                 isolated=bool(refs),
                 policies=refs,
-                allowed_by=(policy.ref, rule.index) if allowed else None,
                 reason=reason,
-                near_misses=() if allowed else tuple(near),
+                near_misses=tuple(near),
                 decided_by=decision,
                 steps=tuple(steps),
             )
@@ -159,6 +166,19 @@ def direction(
             reason=reason,
             near_misses=tuple(near),
             decided_by=end,
+            steps=tuple(steps),
+        )
+    if allowed_at:
+        policy, rule, reason = allowed_at[0]
+        decided = next(s.decided_by for s in steps if s.outcome == "allow")
+        return model.DirectionResult(
+            direction=which,
+            allowed=True,
+            isolated=bool(refs),
+            policies=refs,
+            allowed_by=(policy.ref, rule.index),
+            reason="; then ".join(r for _, _, r in allowed_at),
+            decided_by=decided,
             steps=tuple(steps),
         )
     reason = (
@@ -299,6 +319,8 @@ def subject_matches(view: cluster.Cluster, term: form.Term, pod: peers.Peer) -> 
 def term_matches(
     view: cluster.Cluster, term: form.Term, other: peers.Peer, semantics: model.Semantics
 ) -> bool:
+    if term.off_pod_network and other.selectable:
+        return False
     if term.pod_scoped and not subject_matches(view, term, other):
         return False
     if term.nets is not None or term.not_nets:

@@ -250,6 +250,10 @@ class _Engine:
             out = [a for a, e in self.atoms.items() if any(b.contains(e.ip) for b in term.not_nets)]
             pods &= ~_or(self.atoms[a].members for a in out)
             keys &= ~_or(self.keys_of_atom[a] for a in out)
+        if term.off_pod_network:
+            hosts = [c.index for c in self.classes if c.host]
+            pods &= _or(self.classes[k].members for k in hosts)
+            keys &= _or(self.keys_of_class[k] for k in hosts)
         if term.nodes is not None:
             hosts = [
                 c.index
@@ -336,7 +340,25 @@ class _Engine:
         full: int,
         rule_bits: Any,
     ) -> int:
-        """form's evaluation for one subject, over a whole set of other ends at once."""
+        """form's evaluation for one subject, over a whole set of other ends at once: each
+        enforcement point's tiers in turn; what one point denies, the next no longer sees."""
+        tiers = self.program.tiers
+        result, i = full, 0
+        while i < len(chosen) and result:
+            point, j = tiers[chosen[i][0]].point, i
+            while j < len(chosen) and tiers[chosen[j][0]].point == point:
+                j += 1
+            result = self._walk_point(chosen[i:j], which, result, rule_bits)
+            i = j
+        return result
+
+    def _walk_point(
+        self,
+        chosen: list[tuple[int, form.Policy]],
+        which: model.Direction,
+        full: int,
+        rule_bits: Any,
+    ) -> int:
         undecided, allowed = full, 0
         tiers = self.program.tiers
         i = 0

@@ -19,6 +19,10 @@ this form):
         a policy selected the subject and nothing decided -> tier.end (Deny, or Pass on)
     nothing decided -> allowed (Kubernetes' default)
 
+Tiers belong to an enforcement *point* (`Tier.point`): the CNI's data path, or a mesh's proxy in
+front of the pod. The walk above runs once per point, over that point's tiers (an Allow decides
+only for its point); a flow must pass every point. The data path's tiers come first.
+
 The NetworkPolicy tier: Allow rules only, end Deny ("isolation"). The admin tier: end Pass, so an
 AdminNetworkPolicy never isolates by itself. Matching rules of the semantics switches (ipBlock vs
 pod/node IPs, self and own-node traffic) live in `model.Semantics` and apply to every layer.
@@ -36,6 +40,10 @@ from paramedic.netpol import model
 from paramedic.netpol.policies import IPBlock, PortSpec
 
 Direction = model.Direction
+
+
+DATAPATH = "datapath"
+"""The enforcement point of the CNI's (and Kubernetes') tiers; a mesh names its own."""
 
 
 class Action(enum.StrEnum):
@@ -80,6 +88,9 @@ class Term:
     nets: tuple[IPBlock, ...] | None = None
     not_nets: tuple[IPBlock, ...] = ()
     nodes: LabelMatch | None = None
+    off_pod_network: bool = False
+    """Matches only endpoints that are not pods on the pod network (an outside address, a node,
+    a hostNetwork pod): what a mesh sees as a peer without identity, besides pods without one."""
 
     @property
     def pod_scoped(self) -> bool:
@@ -140,12 +151,16 @@ class Tier:
     end: Action
     """For a subject some policy of this tier selected, when no rule decided: DENY or PASS."""
     policies: tuple[Policy, ...]
+    point: str = DATAPATH
+    """The enforcement point it belongs to (see the module docstring)."""
     _by_namespace: Mapping[str, tuple[Policy, ...]] = dataclasses.field(
         default_factory=dict, repr=False, compare=False
     )
 
     @classmethod
-    def of(cls, name: str, layer: str, end: Action, items: Sequence[Policy]) -> Tier:
+    def of(
+        cls, name: str, layer: str, end: Action, items: Sequence[Policy], point: str = ""
+    ) -> Tier:
         by_ns: dict[str, list[Policy]] = {}
         for p in items:
             by_ns.setdefault(p.namespace, []).append(p)
@@ -154,6 +169,7 @@ class Tier:
             layer=layer,
             end=end,
             policies=tuple(items),
+            point=point or DATAPATH,
             _by_namespace={ns: tuple(v) for ns, v in by_ns.items()},
         )
 
@@ -195,7 +211,17 @@ Unmodelled = model.Unmodelled
 
 
 PodLabels = Callable[[str, Mapping[str, str], Mapping[str, Any] | None], Mapping[str, str]]
-"""(namespace, the pod's labels, the Pod or workload object) -> the label map selectors see."""
+"""(namespace, the pod's labels, the Pod or workload object) -> the label map selectors see.
+A layer may add facts that are not labels (a service account, a sidecar, a mesh identity) under
+keys no Kubernetes label can have (they start with ':'), so no selector of another layer can
+read them; layers chain: each receives the map the previous one made."""
+
+
+def chain(first: PodLabels | None, then: PodLabels | None) -> PodLabels | None:
+    """Both layers' additions: `then` sees what `first` made."""
+    if first is None or then is None:
+        return first or then
+    return lambda namespace, own, obj: then(namespace, first(namespace, own, obj), obj)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,6 +29,7 @@ from paramedic.kube import objects, pods, selectors
 from paramedic.netpol import admin_fix, blast, cluster, engine, explain, layers, model, peers
 from paramedic.netpol.calico import fix as calico_fix
 from paramedic.netpol.cilium import fix as cilium_fix
+from paramedic.netpol.istio import fix as istio_fix
 
 GENERATED_LABELS = frozenset(
     {
@@ -121,7 +122,7 @@ def minimal_patch(
     base = dns_name(f"allow-{src_name}-to-{dst_name}-{port}")
     created: list[dict[str, Any]] = []
     alternatives: list[tuple[str, str, dict[str, Any]]] = []
-    admin_edits: list[tuple[dict[str, Any], dict[str, Any], str, str]] = []
+    admin_edits: list[tuple[Any, dict[str, Any], str, str]] = []
     edits: list[cilium_fix.Edit] = []
     notes: list[str] = []
     for side in flow_result.blocking:
@@ -159,6 +160,14 @@ def minimal_patch(
             if edit is not None and side.decided_by is not None:
                 admin_edits.append((*edit, side.decided_by.ref))
             continue
+        if istio_fix.denied_by_istio(side):
+            made = istio_fix.plan(
+                evidence, side, (src, src_sel), (dst, dst_sel), port, base, semantics
+            )
+            created.extend(made.objects)
+            notes.extend(made.notes)
+            admin_edits.extend(made.edits)
+            continue
         if admin_fix.denied_by_admin(side):
             rule = admin_fix.rule(
                 side, other, other_sel, port, port_name(dst, port, protocol), protocol, base
@@ -190,6 +199,17 @@ def minimal_patch(
     )
     cluster.adopt(patched, evidence, added=added)
     after = explain.flow(cluster.of(patched), src, dst, port, protocol, semantics)
+    mesh_next = not any(istio_fix.denied_by_istio(side) for side in flow_result.blocking)
+    if not after.allowed and mesh_next and istio_fix.denied_by_istio(after.ingress):
+        made = istio_fix.plan(
+            patched, after.ingress, (src, src_sel), (dst, dst_sel), port, base, semantics
+        )
+        created.extend(made.objects)
+        notes.extend(made.notes)
+        admin_edits.extend(made.edits)
+        patched = evidence_model.Evidence.of((*evidence.objects, *created))
+        cluster.adopt(patched, evidence, added=added)
+        after = explain.flow(cluster.of(patched), src, dst, port, protocol, semantics)
     opened, closed = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     in_place = _in_place(evidence, alternatives, src, dst, port, protocol, port_value, semantics)
     in_place += tuple(
@@ -215,7 +235,7 @@ def _key(o: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def _admin_in_place(
     evidence: evidence_model.Evidence,
-    edit: tuple[dict[str, Any], dict[str, Any], str, str],
+    edit: tuple[Any, dict[str, Any], str, str],
     src: peers.Peer,
     dst: peers.Peer,
     port: int,
@@ -226,10 +246,11 @@ def _admin_in_place(
     """The admin- or Calico-tier alternative: the Allow rule inserted before the Deny, with
     its radius."""
     edited, op, command, ref = edit
-    patched = evidence_model.Evidence.of(
-        tuple(edited if _key(o) == _key(edited) else o for o in evidence.objects)
-    )
-    cluster.adopt(patched, evidence)  # no NetworkPolicy changed: reuse the parsed view
+    changed = edited if isinstance(edited, tuple) else (edited,)  # several pods: an injection
+    by_key = {_key(o): o for o in changed}
+    patched = evidence_model.Evidence.of(tuple(by_key.get(_key(o), o) for o in evidence.objects))
+    if not any(o.get("kind") == "Pod" for o in changed):
+        cluster.adopt(patched, evidence)  # no NetworkPolicy changed: reuse the parsed view
     opened, _ = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)
     return InPlace(target=ref, patch=(op,), command=command, opened=len(opened))
 

@@ -33,7 +33,9 @@ from paramedic.netpol.layers import apis
         *(
             needs.Need(
                 a.kind,
-                needs.Scope.CLUSTER if a.cluster_scoped else needs.Scope.NAMESPACES,
+                needs.Scope.CLUSTER
+                if a.cluster_scoped or a.all_namespaces
+                else needs.Scope.NAMESPACES,
                 api=a.api,
                 plural=a.plural,
                 discover=True,

@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 
 from paramedic import errors
-from paramedic.checks import model
-from paramedic.checks.network_policy import deny_response
+from paramedic.checks import clues, model
+from paramedic.checks.network_policy import deny_response, flows
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
 from paramedic.netpol import cluster, dns_fix, engine, explain, form, patch, peers
@@ -128,14 +128,39 @@ def verdict(ctx: model.Context, seen: Observed) -> model.Finding:
     """Blocked (with the minimal patch) or allowed; a policy gap lowers a block's confidence."""
     ev, scope = ctx.evidence, ctx.scope
     denied = [item for item in seen.results if not item[3].allowed]
+    recorded = flows.compare(ev, seen.results)
+    if recorded.agreeing or recorded.disagreeing:
+        seen.details["hubble"] = {
+            "agreeing": len(recorded.agreeing),
+            "disagreeing": len(recorded.disagreeing),
+        }
     if not denied:
+        if recorded.disagreeing:
+            return _recorded_drops(scope, seen, recorded)
         if seen.unmodelled and not seen.unsure:
             return _unmodelled(scope, seen)
         return _allowed(scope, seen.results, seen.details, seen.extra, seen.unsure)
     finding = _blocked(ev, scope, seen, denied)
-    if seen.gaps or seen.unmodelled:
+    finding = dataclasses.replace(finding, evidence=(*finding.evidence, *recorded.cites()))
+    if seen.gaps or seen.unmodelled or recorded.disagreeing:
         return dataclasses.replace(finding, confidence=model.Confidence.MEDIUM)
     return finding
+
+
+def _recorded_drops(
+    scope: resolve.Scope, seen: Observed, recorded: flows.Recorded
+) -> model.Finding:
+    """The policies allow every flow, but Hubble recorded the data path dropping some."""
+    return _finding(
+        model.Verdict.INCONCLUSIVE,
+        f"the policies in the evidence allow {scope.source} to reach {scope.target} on port "
+        f"{scope.port}, but Hubble recorded {len(recorded.disagreeing)} policy drop(s) of these "
+        "flows: the evidence is incomplete",
+        evidence=(recorded.disagreement(), *seen.extra),
+        details=seen.details,
+        missing="kubectl get networkpolicies,ciliumnetworkpolicies.cilium.io -A -o yaml "
+        "(every policy that applies), and a fresh `hubble observe --verdict DROPPED -o jsonpb`",
+    )
 
 
 def _unmodelled(scope: resolve.Scope, seen: Observed) -> model.Finding:
@@ -197,6 +222,9 @@ def _blocked(
             "it admits exactly this flow once they run"
         )
     cites.append(model.Cite(text=text, source="paramedic netpol matrix (before/after)"))
+    if layer == "istio":  # what a sidecar's refusal looks like in the logs, when they hold it
+        seen_logs = clues.log_clues(ev, (*scope.target_pods, *scope.source_pods))
+        cites += [c.cite() for c in clues.first_per_pod(seen_logs, _MESH_MEANINGS, limit=2)]
     if fix.closed:
         cites.append(
             model.Cite(
@@ -261,7 +289,12 @@ def _blocked(
             alternatives=alternatives,
             rollback=rollback,
         ),
-        why={"admin": _ADMIN_WHY, "calico": _CALICO_WHY, "cilium": _CILIUM_WHY}.get(layer, _WHY),
+        why={
+            "admin": _ADMIN_WHY,
+            "calico": _CALICO_WHY,
+            "cilium": _CILIUM_WHY,
+            "istio": _ISTIO_WHY,
+        }.get(layer, _WHY),
         verify=_verify(scope),
         details=details,
     )
@@ -309,6 +342,19 @@ def _doing(names: list[str], edits: tuple[Any, ...]) -> str:
     return " and ".join(parts) or "change nothing"
 
 
+_MESH_MEANINGS = ("mesh-mtls-refused", "mesh-authz-denied", "mesh-upstream-reset", "conn-reset")
+_ISTIO_WHY = (
+    "The destination's Istio sidecar refuses the connection after the network let it through "
+    "(the client sees it closed right after it opened). PeerAuthentication STRICT accepts only "
+    "mutual TLS, which a client without sidecar cannot speak; a DENY AuthorizationPolicy beats "
+    "every ALLOW; once an ALLOW policy selects the workload, only what one of its rules matches "
+    "gets in. For STRICT, injecting the client is safer than a plaintext exception: it keeps "
+    "the connection authenticated and encrypted and gives the client a principal to name, "
+    "while portLevelMtls PERMISSIVE accepts plaintext on that port from every client without "
+    "sidecar; each fix opens exactly the flows listed for it, and rollback is one delete."
+)
+
+
 def _kind(obj: Mapping[str, Any]) -> str:
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
     kind = str(obj["kind"])
@@ -322,8 +368,8 @@ def _delete(obj: Mapping[str, Any]) -> str:
     if kind == "NetworkPolicy":
         return f"kubectl -n {objects.namespace(obj)} delete networkpolicy {objects.name(obj)}"
     group = str(obj["apiVersion"]).rpartition("/")[0]
-    where = f" -n {objects.namespace(obj)}" if objects.namespace(obj) else ""
-    return f"kubectl{where} delete {form.resource(kind, group)} {objects.name(obj)}"
+    where = f"-n {objects.namespace(obj)} " if objects.namespace(obj) else ""
+    return f"kubectl {where}delete {form.resource(kind, group)} {objects.name(obj)}"
 
 
 def _allowed(

@@ -16,9 +16,17 @@ matrix, the explanations and the safety net need no change.
 from __future__ import annotations
 
 from paramedic.netpol import cluster, form
-from paramedic.netpol.layers import admin, base, calico, cilium, networkpolicy, unmodelled
+from paramedic.netpol.layers import (
+    admin,
+    base,
+    calico,
+    cilium,
+    istio,
+    networkpolicy,
+    unmodelled,
+)
 
-MODULES = (admin, networkpolicy, calico, cilium)
+MODULES = (admin, networkpolicy, calico, cilium, istio)
 """Every layer module, in path order within a stage. A new layer is one more entry here."""
 
 
@@ -51,7 +59,7 @@ def program(view: cluster.Cluster, cni: str = "upstream") -> form.Program:
         tiers += out.tiers
         invalid += out.invalid
         unknown += out.unmodelled
-        labels = labels or out.pod_labels
+        labels = form.chain(labels, out.pod_labels)
     modelled = frozenset(kind for layer in layers for kind in layer.kinds)
     unknown += unmodelled.scan(view, modelled)
     compiled = form.Program(

@@ -3,7 +3,8 @@ layer evaluates and those the safety net must see to say *inconclusive* (layers/
 
 Each is CRD-backed, so the cluster may not serve it: gathering lists it only when the one
 discovery request shows its group/version (evidence.needs `discover`). Cluster-scoped kinds are
-listed cluster-wide, namespaced ones in the source and target namespaces.
+listed cluster-wide, namespaced ones in the source and target namespaces (Istio's in every
+namespace: `all_namespaces`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ class PolicyApi:
     """group/version"""
     plural: str
     cluster_scoped: bool
+    all_namespaces: bool = False
+    """Namespaced, but listed in every namespace: Istio's mesh-wide policies live in the mesh's
+    root namespace (istio-system by default), neither the source's nor the target's."""
 
 
 POLICY_APIS = (
@@ -37,8 +41,10 @@ POLICY_APIS = (
     PolicyApi(
         "CiliumClusterwideNetworkPolicy", "cilium.io/v2", "ciliumclusterwidenetworkpolicies", True
     ),
-    PolicyApi("AuthorizationPolicy", "security.istio.io/v1", "authorizationpolicies", False),
-    PolicyApi("PeerAuthentication", "security.istio.io/v1", "peerauthentications", False),
+    PolicyApi(
+        "AuthorizationPolicy", "security.istio.io/v1", "authorizationpolicies", False, True
+    ),
+    PolicyApi("PeerAuthentication", "security.istio.io/v1", "peerauthentications", False, True),
     PolicyApi("EgressFirewall", "k8s.ovn.org/v1", "egressfirewalls", False),
     PolicyApi(
         "SecurityGroupPolicy", "vpcresources.k8s.aws/v1beta1", "securitygrouppolicies", False
