@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic.checks import clues, model
-from paramedic.checks.connection_pool import facts, fixes
+from paramedic.checks.connection_pool import facts, fixes, slots
 from paramedic.evidence import logscan
 from paramedic.kube import objects, resolve
 
@@ -32,7 +32,7 @@ class Observed:
 
     limits: facts.ServerLimits | None
     clients: list[facts.ClientDemand]
-    arithmetic: fixes.Arithmetic
+    arithmetic: slots.Arithmetic
     evidence: tuple[model.Cite, ...]
     exhausted: bool
     """SQLSTATE 53300 seen, or a probe refused for too many connections."""
@@ -88,8 +88,8 @@ def observe(ctx: model.Context) -> Observed:
     saturation = None
     if probe_ok is not None:
         saturation = _saturation(probe_ok.data, limits)
-        evidence += fixes.attribution(probe_ok.data, saturation)
-    arithmetic = fixes.arithmetic(limits, clients)
+        evidence += slots.attribution(probe_ok.data, saturation)
+    arithmetic = slots.arithmetic(limits, clients)
     evidence += arithmetic.cites
     return Observed(
         limits=limits,
@@ -215,7 +215,7 @@ def _saturation(data: Mapping[str, Any], limits: facts.ServerLimits | None) -> f
 
 def _cause_summary(
     limits: facts.ServerLimits | None,
-    arithmetic: fixes.Arithmetic,
+    arithmetic: slots.Arithmetic,
     saturation: float | None,
     object_limits: Sequence[tuple[str, str]] = (),
 ) -> str:
@@ -231,7 +231,7 @@ def _cause_summary(
 
 
 def _warning_summary(
-    limits: facts.ServerLimits | None, arithmetic: fixes.Arithmetic, saturation: float | None
+    limits: facts.ServerLimits | None, arithmetic: slots.Arithmetic, saturation: float | None
 ) -> str:
     if limits is not None and arithmetic.peak is not None and arithmetic.peak > limits.usable:
         return (

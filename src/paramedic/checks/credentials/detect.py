@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, model
-from paramedic.checks.credentials import facts, fixes
+from paramedic.checks.credentials import commands, facts, fixes, server_rejects
 from paramedic.evidence import logscan, probes_file, redact
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import env, objects, resolve
@@ -52,7 +52,7 @@ class Observed:
 
     @property
     def logs_cmd(self) -> str:
-        return fixes.logs_command(self.template, self.pod_list)
+        return commands.logs_command(self.template, self.pod_list)
 
 
 def no_client(scope: resolve.Scope) -> model.Finding:
@@ -127,7 +127,7 @@ def rejected(seen: Observed) -> model.Finding | None:
             f"({seen.auth_count} rejection(s))",
             evidence=(*seen.auth_cites, *seen.evidence),
             priority=model.Priority.EXTERNAL,
-            remedy=fixes.for_hba(seen.ev, seen.scope, seen.hba[0]),
+            remedy=server_rejects.for_hba(seen.ev, seen.scope, seen.hba[0]),
         )
     if seen.stale and seen.auth_count:
         return model.Finding(
@@ -148,7 +148,9 @@ def rejected(seen: Observed) -> model.Finding | None:
         "differ",
         evidence=(*seen.auth_cites, *seen.evidence),
         priority=model.Priority.CREDENTIAL,
-        remedy=fixes.for_wrong_password(seen.ev, seen.scope, seen.template, seen.auth, seen.probes),
+        remedy=server_rejects.for_wrong_password(
+            seen.ev, seen.scope, seen.template, seen.auth, seen.probes
+        ),
     )
 
 

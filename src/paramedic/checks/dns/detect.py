@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any
 
 from paramedic.checks import clues, dns_names, model
-from paramedic.checks.dns import fixes
+from paramedic.checks.dns import fixes, policy_fixes, problem, server_fixes
 from paramedic.kube import objects, pods, resolve, services
 
 _DNS_MEANINGS = ("dns-nxdomain", "dns-temporary", "dns-failed")
@@ -30,7 +30,7 @@ class Found:
     """What the detectors found so far: problems (each with its fix) and notes (evidence lines
     of what works). Detectors run in order and append."""
 
-    problems: list[fixes.Problem] = dataclasses.field(default_factory=list)
+    problems: list[problem.Problem] = dataclasses.field(default_factory=list)
     notes: list[model.Cite] = dataclasses.field(default_factory=list)
 
 
@@ -58,7 +58,7 @@ def coredns(ctx: model.Context, seen: Observed, found: Found) -> None:
         )
     if (dns_pods and not ready) or (kube_dns is not None and dns_pods and not endpoints_ready):
         found.problems.append(
-            fixes.coredns_down(ev, dns_pods, kube_dns, seen.coredns_logs, seen.client_dns)
+            server_fixes.coredns_down(ev, dns_pods, kube_dns, seen.coredns_logs, seen.client_dns)
         )
     elif dns_pods:
         found.notes.append(
@@ -74,7 +74,7 @@ def port_53(ctx: model.Context, seen: Observed, found: Found) -> None:
     """2. Port 53 blocked by an egress policy (what the network-policy check found)."""
     netpol = ctx.earlier.get("network-policy")
     if netpol is not None and netpol.details.get("dns_egress_blocked"):
-        found.problems.append(fixes.egress_blocked(ctx.scope, netpol, seen.client_dns))
+        found.problems.append(policy_fixes.egress_blocked(ctx.scope, netpol, seen.client_dns))
     elif netpol is not None and "dns_egress_blocked" in netpol.details:
         found.notes.append(
             model.Cite(text="egress to kube-dns port 53 is allowed", source="check network-policy")
@@ -88,7 +88,7 @@ def client_policy(ctx: model.Context, seen: Observed, found: Found) -> None:
     if scope.external or template is None:
         return
     kube_dns_ip = str(objects.spec(kube_dns).get("clusterIP") or "") if kube_dns else None
-    problem = fixes.dns_policy(scope, template, pods.pod_spec(template), kube_dns_ip)
+    problem = policy_fixes.dns_policy(scope, template, pods.pod_spec(template), kube_dns_ip)
     if problem is not None:
         found.problems.append(problem)
 
@@ -156,7 +156,7 @@ def symptoms_only(ctx: model.Context, seen: Observed, found: Found) -> list[clue
     upstream = [c for c in seen.coredns_logs if c.meaning == "dns-servfail"]
     outside = _outside_name(ctx.scope)
     if outside and not problems and any(outside in c.line for c in upstream):
-        problems.append(fixes.upstream_failing(ctx.scope, outside, upstream))
+        problems.append(server_fixes.upstream_failing(ctx.scope, outside, upstream))
     if problems and problems[0].kind == "client-resolution-errors":
         ndots = (n for n in found.notes if "ndots" in n.text)
         problems[0] = dataclasses.replace(problems[0], evidence=(*problems[0].evidence, *ndots))
@@ -180,7 +180,7 @@ def _outside_name(scope: resolve.Scope) -> str | None:
     return None if not scope.external or resolve.is_ip(host) else host
 
 
-def _cause(problems: list[fixes.Problem], upstream: list[clues.Clue]) -> model.Finding:
+def _cause(problems: list[problem.Problem], upstream: list[clues.Clue]) -> model.Finding:
     problems.sort(key=lambda p: p.priority)
     first = problems[0]
     evidence = [c for p in problems for c in p.evidence]
@@ -214,7 +214,7 @@ def _no_cause(
     upstream: list[clues.Clue],
 ) -> model.Finding:
     host = ctx.scope.target_host
-    exec_cmd = fixes.exec_lookup(ctx.scope, host)
+    exec_cmd = problem.exec_lookup(ctx.scope, host)
     if not dns_pods and not ctx.evidence.probes_of("dns"):
         return model.Finding(
             verdict=model.Verdict.INCONCLUSIVE,
@@ -233,5 +233,5 @@ def _no_cause(
         confidence=model.Confidence.HIGH if probed else model.Confidence.MEDIUM,
         summary=f"{host} resolves: CoreDNS is up and the client's configured name exists",
         evidence=tuple(notes),
-        verify=fixes.verify_lookup(ctx.scope, host),
+        verify=problem.verify_lookup(ctx.scope, host),
     )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import model
-from paramedic.checks.service_endpoints import fixes
+from paramedic.checks.service_endpoints import fixes, not_ready
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, resolve, selectors, services
 
@@ -110,7 +110,7 @@ def broken(ev: evidence_model.Evidence, seen: Observed) -> model.Finding | None:
         return _cause(port_problem, evidence, verify, priority=model.Priority.NAME)
     if seen.ready:
         return None
-    reasons = fixes.not_ready_reasons(ev, seen.live)
+    reasons = not_ready.not_ready_reasons(ev, seen.live)
     return _finding(
         model.Verdict.CAUSE,
         model.Confidence.HIGH,

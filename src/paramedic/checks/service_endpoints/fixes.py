@@ -4,8 +4,6 @@
   key/value differs, and the corrected selector as a JSON patch.
 - `port_mismatch`: a targetPort that no container of the selected pods has (named or numeric),
   and the targetPort that the pods do expose.
-- `not_ready_reasons`: why the selected pods are not ready (conditions, waiting and terminated
-  states, readiness-probe failure Events).
 Not a check: helpers of checks/service_endpoints.py.
 """
 
@@ -32,13 +30,6 @@ class Analysis:
     confidence: model.Confidence = model.Confidence.HIGH
     expect: tuple[str, ...] = ()
     """Pod IPs the Service's endpoints should list once fixed."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Reasons:
-    headline: str
-    evidence: tuple[model.Cite, ...]
-    fix: model.Fix
 
 
 def verify_command(svc: Obj) -> str:
@@ -298,80 +289,3 @@ def _right_port(port: Mapping[str, Any], declared: list[dict[str, Any]]) -> int 
         cp = declared[0]
         return str(cp["name"]) if cp.get("name") else int(cp["containerPort"])
     return None
-
-
-# --- readiness --------------------------------------------------------------------------------
-
-
-def not_ready_reasons(ev: evidence_model.Evidence, selected: Sequence[Obj]) -> Reasons:
-    evidence: list[model.Cite] = []
-    headline = ""
-    for pod in selected[:3]:
-        found = _pod_reasons(ev, pod)
-        headline = headline or f"{objects.name(pod)}: {found[0][0]}"
-        evidence += [
-            model.Cite(text=f"{objects.name(pod)}: {text}", source=src) for text, src in found
-        ]
-    pod = selected[0]
-    ns, name = objects.namespace(pod), objects.name(pod)
-    container = (pods.containers(pod) or [{}])[0].get("name", "")
-    fix = model.Fix(
-        summary=f"Make the pods ready: see why {name} fails ({headline.split(': ', 1)[-1]})",
-        steps=(
-            model.FixStep(
-                description="inspect the pod's events, last termination and logs",
-                language="shell",
-                content=f"kubectl describe pod {name} -n {ns}\nkubectl logs {name} -n {ns} -c "
-                f"{container} --previous",
-            ),
-        ),
-    )
-    return Reasons(headline=headline, evidence=tuple(evidence), fix=fix)
-
-
-def _pod_reasons(ev: evidence_model.Evidence, pod: Obj) -> list[tuple[str, str]]:
-    """(reason, source) pairs, most telling first."""
-    ref = objects.ref(pod)
-    found: list[tuple[str, str]] = []
-    st = objects.status(pod)
-    if pods.phase(pod) == "Pending":
-        for cond in objects.as_list(st.get("conditions")):
-            if (
-                isinstance(cond, dict)
-                and cond.get("type") == "PodScheduled"
-                and cond.get("status") == "False"
-            ):
-                found.append(
-                    (f"Pending, not scheduled: {cond.get('message') or cond.get('reason')}", ref)
-                )
-    for cname, reason, message in pods.waiting_reasons(pod):
-        found.append(
-            (f"container {cname} waiting: {reason}" + (f" ({message})" if message else ""), ref)
-        )
-    for cs in pods.container_statuses(pod):
-        last = objects.as_dict(objects.as_dict(cs.get("lastState")).get("terminated"))
-        if last.get("reason"):
-            found.append(
-                (
-                    f"container {cs.get('name')} last terminated: {last.get('reason')} (exit "
-                    f"{last.get('exitCode')}), {cs.get('restartCount', 0)} restart(s)",
-                    ref,
-                )
-            )
-    for event in ev.kind("Event", objects.namespace(pod)):
-        involved = objects.as_dict(event.get("involvedObject"))
-        message = str(event.get("message") or "")
-        if involved.get("name") == objects.name(pod) and message.startswith(
-            "Readiness probe failed"
-        ):
-            count = event.get("count") or 1
-            found.append((f"{message} (x{count})", objects.ref(event)))
-    if not found:
-        for cond in objects.as_list(st.get("conditions")):
-            if isinstance(cond, dict) and cond.get("type") == "Ready":
-                text = (
-                    f"Ready={cond.get('status')} {cond.get('reason') or ''} "
-                    f"{cond.get('message') or ''}"
-                )
-                found.append((text.strip(), ref))
-    return found or [("not ready (no condition recorded)", ref)]
