@@ -9,18 +9,11 @@ from pathlib import Path
 import click
 import pytest
 
+from clirun import run
 from paramedic.cli import main as cli_main
 from paramedic.evidence import demos
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def test_reference_demo_exits_1_because_it_finds_a_cause(

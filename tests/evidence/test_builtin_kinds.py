@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import clirun
 from paramedic.evidence import bundle, demos
 from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
@@ -70,21 +69,11 @@ def _copy(name: str, to: Path, extra: list[dict[str, object]]) -> Path:
     return to
 
 
-def _paramedic(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "paramedic", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_without_an_incident_a_bundle_of_them_is_one_line_exit_2(tmp_path: Path) -> None:
     (tmp_path / "objects.json").write_text(
         json.dumps({"apiVersion": "v1", "kind": "List", "items": FIXTURES})
     )
-    done = _paramedic("diagnose", str(tmp_path))
+    done = clirun.subprocess("diagnose", str(tmp_path))
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr
 
@@ -98,7 +87,7 @@ def test_a_bundle_of_only_these_objects_is_diagnosed_without_a_crash(
     (tmp_path / "objects.json").write_text(
         json.dumps({"apiVersion": "v1", "kind": "List", "items": FIXTURES})
     )
-    done = _paramedic(
+    done = clirun.subprocess(
         "diagnose", str(tmp_path), "-n", "namespaceValue", "--from", "nameValue",
         "--to", "nameValue", "--port", "5432", "-o", output,
     )  # fmt: skip

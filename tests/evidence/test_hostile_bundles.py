@@ -5,10 +5,8 @@ cases run in a child process under a 3 GB address-space limit, as an attacker's 
 from __future__ import annotations
 
 import io
-import resource
 import shutil
 import subprocess
-import sys
 import tarfile
 import zlib
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import clirun
 from paramedic import errors
 from paramedic.evidence import archive, budget, bundle, logscan, text_files, yaml_list
 
@@ -25,19 +24,8 @@ DEEP_BLOCK = "- " * 12_000 + "x\n"  # 24 KB: the SIGSEGV of the issue
 DEEP_INDENT = "".join(" " * i + "a:\n" for i in range(1_100)) + " " * 1_100 + "b: 1\n"
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (3_000_000_000, 3_000_000_000))
-
-
 def _paramedic(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "paramedic", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=_limit_memory,
-        check=False,
-    )
+    return clirun.subprocess(*args, memory=3_000_000_000)
 
 
 def _bundle(tmp_path: Path, **files: str | bytes) -> Path:
@@ -179,7 +167,7 @@ def test_a_deeply_nested_kubeconfig_is_one_line_exit_2_not_an_abort(tmp_path, le
 def _kubectl_list(items: list[dict]) -> str:
     """A List as kubectl prints it: items at column 0."""
     body = yaml.safe_dump(items, sort_keys=False)
-    return f"apiVersion: v1\nitems:\n{body}kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+    return f'apiVersion: v1\nitems:\n{body}kind: List\nmetadata:\n  resourceVersion: ""\n'
 
 
 def test_a_kubectl_list_parsed_in_slices_equals_the_whole_parse(tmp_path, monkeypatch):

@@ -9,8 +9,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+import clirun
 from paramedic import timeouts
 from paramedic.evidence import demos, model, needs
 from paramedic.gather import live
@@ -18,6 +17,8 @@ from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
 
 from . import fakeapi
+
+run = clirun.run  # the live tests call livekit.run(capsys, ...)
 
 RAW_SECRETS = {
     ("app", "profile-db-credentials"): {
@@ -90,14 +91,3 @@ def gather(
         progress=progress,
         wanted=engine.needs(runbook_model.builtin("db-connectivity")) if wanted is None else wanted,
     )
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """`paramedic ARGV` in-process: (exit status, stdout, stderr)."""
-    from paramedic.cli import main as cli_main  # not needed by the benchmark
-
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err

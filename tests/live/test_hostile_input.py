@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+import clirun
 from paramedic import timeouts
 from paramedic.evidence import model
 
@@ -30,19 +29,9 @@ MEMORY = 2 * 1024**3
 HUGE = "9" * 5000
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
 def _cli(*argv: str, timeout: float = 60, limited: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "paramedic", *argv],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=_limit_memory if limited else None,
-        env={**os.environ, "KUBECONFIG": "", "HOME": "/nonexistent"},
-    )
+    env = {"KUBECONFIG": "", "HOME": "/nonexistent"}
+    return clirun.subprocess(*argv, timeout=timeout, memory=MEMORY if limited else None, env=env)
 
 
 def _one_line_error(done: subprocess.CompletedProcess[str], *names: str) -> None:

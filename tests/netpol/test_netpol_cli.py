@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from paramedic.cli import main as cli_main
+from clirun import run
 
 from . import build
 
@@ -41,14 +41,6 @@ def bundle(tmp_path: Path) -> Path:
     path = tmp_path / "objects.yaml"
     path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": OBJECTS}))
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.mark.parametrize(
