@@ -219,3 +219,87 @@ def test_without_vnet_file_listed_nics_are_in_the_virtual_network():
 
 def test_rest_shape_with_properties_reads_the_same():
     assert answer([rule("deny-pg", 200, access="Deny")], arm=True).decision is D.DENY
+
+
+# --- IPv6: dual-stack NICs (an IPv4 and an IPv6 ipConfiguration each), one rule at a time ------
+
+NODE_V6, DB_V6 = "fd00:db8:deca:1::a", "fd00:db8:deca:3::30"
+
+
+def v6_answer(rules: list[dict[str, Any]], *, src: str = NODE_V6, vnet_v6: bool = True):
+    def dual(name: str, v4: str, v6: str, subnet: str) -> dict[str, Any]:
+        out = nic(name, v4, subnet)
+        out["ipConfigurations"].append(
+            {"privateIPAddress": v6, "privateIPAddressVersion": "IPv6", "subnet": {"id": subnet}}
+        )
+        return out
+
+    nics = [
+        dual("node-a-nic", NODE_A, NODE_V6, SUBNET_NODES),
+        dual("db-nic", DB, DB_V6, SUBNET_DB),
+    ]
+    space = ["10.0.0.0/16", "fd00:db8:deca::/48"] if vnet_v6 else ["10.0.0.0/16"]
+    vnet = {
+        "type": "Microsoft.Network/virtualNetworks",
+        "name": "vnet",
+        "addressSpace": {"addressPrefixes": space},
+    }
+    docs = [
+        doc("azure", [nsg("nsg-db-subnet", rules, subnets=(SUBNET_DB,))], "nsg.json"),
+        doc("azure", nics, "nic.json"),
+        doc("azure", [vnet], "vnet.json"),
+    ]
+    return azure.evaluate(docs, model.Flow(src=src, dst=DB_V6, port=5432))
+
+
+def test_ipv6_address_prefix_allows_an_ipv6_flow():
+    deny_rest = rule("deny-rest", 300, access="Deny")
+    a = v6_answer([rule("allow-v6", 200, src="fd00:db8:deca:1::/64"), deny_rest])
+    assert a.decision is D.ALLOW
+    assert any(s.rule.startswith("allow-v6 (priority 200") for s in a.steps)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("0.0.0.0/0", D.DENY),  # an IPv4 prefix never holds an IPv6 address
+        ("::/0", D.ALLOW),
+        ("*", D.ALLOW),  # any address of either version
+        ("Any", D.ALLOW),
+        ("10.0.1.0/24", D.DENY),
+        ("fd00:db8:deca:2::/64", D.DENY),  # another IPv6 subnet
+    ],
+)
+def test_an_ipv6_source_meets_each_kind_of_prefix(prefix: str, expected: model.Decision):
+    a = v6_answer([rule("only", 200, src=prefix), rule("deny-rest", 300, access="Deny")])
+    assert a.decision is expected, a.deciding
+
+
+def test_an_ipv4_only_prefix_of_everything_does_not_hold_an_ipv6_source_before_the_defaults():
+    """0.0.0.0/0 is IPv4's "everything": a deny with it leaves IPv6 to the default rules."""
+    a = v6_answer([rule("deny-all-v4", 200, access="Deny", src="0.0.0.0/0")])
+    assert a.decision is D.ALLOW
+    assert any(s.rule.startswith("AllowVnetInBound (priority 65000") for s in a.steps)
+
+
+@pytest.mark.parametrize(("vnet_v6", "expected"), [(True, D.ALLOW), (False, D.DENY)])
+def test_the_virtual_network_tag_holds_ipv6_addresses_of_the_address_space(
+    vnet_v6: bool, expected: model.Decision
+):
+    """VirtualNetwork stands for the address spaces: an IPv6 source is in it only when the
+    virtual network has an IPv6 address space."""
+    a = v6_answer(
+        [rule("vnet", 200, src="VirtualNetwork"), rule("deny-rest", 300, access="Deny")],
+        vnet_v6=vnet_v6,
+    )
+    assert a.decision is expected
+
+
+@pytest.mark.parametrize(("src", "expected"), [("2a01:111:f400::5", D.ALLOW), (NODE_V6, D.DENY)])
+def test_the_internet_tag_holds_public_ipv6_addresses_outside_the_virtual_network(
+    src: str, expected: model.Decision
+):
+    a = v6_answer(
+        [rule("inet", 200, src="Internet"), rule("deny-rest", 300, access="Deny")], src=src
+    )
+    assert a.decision is expected, a.deciding

@@ -26,7 +26,7 @@ import struct
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,9 @@ class FakeApiServer:
         """The status a created pod reports (e.g. waiting in ErrImagePull)."""
         self.probe_log = ""
         """What a created pod's log says (the probe pod's script output)."""
+        self.probe_logs: Callable[[dict[str, Any]], str] | None = None
+        """When set: what each created pod's log says, from the pod as created (its nodeName,
+        hostNetwork), e.g. a pod that times out where its node connects."""
         self.requests: list[tuple[str, str]] = []
         self.created: list[dict[str, Any]] = []
         self.tokens: set[str] = set()
@@ -414,8 +417,9 @@ class FakeApiServer:
 
     def _log(self, ns: str, pod: str, query: dict[str, str]) -> tuple[int, Any]:
         container = query.get("container", "")
-        if any(c.get("metadata", {}).get("name") == pod for c in self.created):
-            return 200, self.probe_log
+        made = [c for c in self.created if c.get("metadata", {}).get("name") == pod]
+        if made:
+            return 200, self.probe_logs(made[0]) if self.probe_logs else self.probe_log
         key = (ns, pod, layout.log_container(container, previous=query.get("previous") == "true"))
         if key not in self.logs:
             if not any(
@@ -450,6 +454,9 @@ class FakeApiServer:
         )
 
     def _create_pod(self, ns: str, pod: dict[str, Any]) -> tuple[int, Any]:
+        refused = self._pod_security(ns, pod)
+        if refused is not None:
+            return 403, refused
         pod = copy.deepcopy(pod)
         pod.setdefault("metadata", {})["namespace"] = ns
         pod["metadata"]["uid"] = "0000-probe"
@@ -458,6 +465,29 @@ class FakeApiServer:
             self.created.append(pod)
             self.objects.append(pod)
         return 201, pod
+
+    def _pod_security(self, ns: str, pod: dict[str, Any]) -> dict[str, Any] | None:
+        """Pod Security admission for the one thing the probe pods vary in: host namespaces.
+        The refusal is the Status the API server sends (its message format included)."""
+        space = next(
+            (
+                o
+                for o in self.objects
+                if o.get("kind") == "Namespace" and o["metadata"].get("name") == ns
+            ),
+            {},
+        )
+        level = (space.get("metadata", {}).get("labels") or {}).get(
+            "pod-security.kubernetes.io/enforce", "privileged"
+        )
+        if level == "privileged" or not (pod.get("spec") or {}).get("hostNetwork"):
+            return None
+        name = pod.get("metadata", {}).get("name", "")
+        message = (
+            f'pods "{name}" is forbidden: violates PodSecurity "{level}:latest": '
+            "host namespaces (hostNetwork=true)"
+        )
+        return _status(403, "Forbidden", message, details={"name": name, "kind": "pods"})
 
     def _delete_pod(self, ns: str, name: str) -> tuple[int, Any]:
         with self._lock:

@@ -41,12 +41,12 @@ def test_probe_pod_wears_the_source_labels_runs_the_checks_and_is_deleted(
     server.probe_log = PROBE_LOG
     evidence = gather(kubeconfig, probe_pod=True)
 
-    assert len(server.created) == 1
+    assert len(server.created) == 3  # the labelled pod, its node, the database's node
     pod = server.created[0]
     name = pod["metadata"]["name"]
     assert pod["metadata"]["namespace"] == "app"
     assert pod["metadata"]["labels"] == {"app": "user-service", "tier": "backend"}
-    assert server.deleted == [f"app/{name}"]
+    assert server.deleted == [f"app/{p['metadata']['name']}" for p in server.created]
     container = pod["spec"]["containers"][0]
     assert container["image"] == probe_pod.DEFAULT_IMAGE
     assert container["readinessProbe"]["exec"]["command"] == ["false"]  # never a Service endpoint
@@ -55,7 +55,7 @@ def test_probe_pod_wears_the_source_labels_runs_the_checks_and_is_deleted(
     assert "nslookup profile-db.data.svc.cluster.local" in script
     assert "nc $Z -w 3 10.96.112.40 5432 $E" in script and "10.244.2.31 5432" in script
 
-    by_target = {(p.kind, p.target): p for p in evidence.probes}
+    by_target = {(p.kind, p.target): p for p in evidence.probes if p.source == f"pod app/{name}"}
     dns = by_target[("dns", "profile-db.data.svc.cluster.local")]
     assert dns.outcome == "resolved" and dns.data["addresses"] == ["10.96.112.40"]
     assert dns.data["server"] == "10.96.0.10:53" or dns.data["server"] == "10.96.0.10"
@@ -75,7 +75,7 @@ def test_probe_pod_is_deleted_even_when_it_never_finishes(
 
     monkeypatch.setattr(server, "_create_pod", pending)
     evidence = gather(kubeconfig, probe_pod=True, total=5)
-    assert len(server.deleted) == 1
+    assert len(server.deleted) == len(server.created) == 3
     assert any("did not finish within --timeout" in g for g in map(str, evidence.gaps))
     assert evidence.probes == ()
 
@@ -86,7 +86,9 @@ def test_a_forbidden_pod_create_is_a_gap_not_a_crash(
     server.forbidden.add(("create", "pods", "app"))
     evidence = gather(kubeconfig, probe_pod=True)
     assert any(
-        g.startswith("probe pod not created in app: forbidden") for g in map(str, evidence.gaps)
+        g.startswith("probe pod not created in app on node ")
+        and g.endswith(": forbidden (for user tester)")
+        for g in map(str, evidence.gaps)
     )
     assert server.deleted == []
 
@@ -240,4 +242,4 @@ def test_an_image_that_cannot_be_pulled_is_a_gap_naming_probe_image(
     }
     evidence = gather(kubeconfig, probe_pod=True)
     assert any("ImagePullBackOff" in g and "--probe-image" in g for g in map(str, evidence.gaps))
-    assert len(server.deleted) == 1
+    assert len(server.deleted) == len(server.created) == 3

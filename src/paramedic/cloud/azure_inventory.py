@@ -54,7 +54,7 @@ class Inventory:
     def prefix_holds(self, prefix: str, ip: str) -> bool | None:
         """Whether an NSG rule's address prefix (CIDR, '*' or service tag) holds `ip`."""
         tag = prefix.strip()
-        if tag in ("*", "Any", "0.0.0.0/0"):
+        if tag in ("*", "Any"):  # both IP versions; 0.0.0.0/0 and ::/0 hold one each (below)
             return True
         if tag == "AzureLoadBalancer":
             return ip == LOAD_BALANCER

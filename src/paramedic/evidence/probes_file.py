@@ -11,7 +11,10 @@ probes.json, schema "paramedic.probes/v1" (documented in docs/BUNDLE.md):
                  "source": "local", "at": "2026-11-26T04:00:00Z"}]}
 
 `data` is kind-specific (dns: addresses, ttl; postgres: max_connections, usage, ...).
-No field ever holds a password.
+Two optional fields say where a probe ran from, for the pod-versus-node contrast of the checks:
+`vantage` ("pod": a pod wearing the source's labels; "node": a hostNetwork pod, the node's own
+network; absent: unknown, e.g. the laptop) and `node` (the node it ran on). They are written only
+when known, so older files read unchanged. No field ever holds a password.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from paramedic import errors
 
 SCHEMA = "paramedic.probes/v1"
 KINDS = ("tcp", "dns", "postgres")
+VANTAGES = ("pod", "node")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,12 +43,17 @@ class ProbeResult:
     data: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     source: str = "local"
     at: str = ""
+    vantage: str = ""
+    """'pod' (source-labelled pod), 'node' (hostNetwork pod) or '' (not known)."""
+    node: str = ""
+    """The node the probe ran on, when known."""
 
     @property
     def ok(self) -> bool:
         return self.outcome in ("open", "resolved", "ok")
 
     def as_dict(self) -> dict[str, Any]:
+        where = {k: v for k, v in (("vantage", self.vantage), ("node", self.node)) if v}
         return {
             "kind": self.kind,
             "target": self.target,
@@ -54,6 +63,7 @@ class ProbeResult:
             "data": dict(self.data),
             "source": self.source,
             "at": self.at,
+            **where,
         }
 
 
@@ -77,6 +87,11 @@ def parse(document: Any, *, where: str) -> tuple[ProbeResult, ...]:
             ) from exc
         if kind not in KINDS:
             raise errors.BundleError(f"{where}: probes[{i}].kind {kind!r} is not one of {KINDS}")
+        vantage, node = str(item.get("vantage") or ""), str(item.get("node") or "")
+        if vantage and vantage not in VANTAGES:
+            raise errors.BundleError(
+                f"{where}: probes[{i}].vantage {vantage!r} is not one of {VANTAGES}"
+            )
         data = item.get("data") or {}
         if not isinstance(data, dict):
             raise errors.BundleError(f"{where}: probes[{i}].data must be an object")
@@ -90,6 +105,8 @@ def parse(document: Any, *, where: str) -> tuple[ProbeResult, ...]:
                 data=data,
                 source=str(item.get("source", "local")),
                 at=str(item.get("at", "")),
+                vantage=vantage,
+                node=node,
             )
         )
     return tuple(results)

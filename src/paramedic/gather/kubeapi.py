@@ -241,6 +241,8 @@ def _http_problem(status: int, text: str) -> str:
     if status == 403 and 'User "' in message:
         user = message.split('User "', 1)[1].split('"', 1)[0]
         return f"forbidden (for user {user})"
+    if status == 403 and "violates PodSecurity" in message:  # admission, not RBAC: say which rule
+        return "forbidden: " + _first_line(message.split("is forbidden: ", 1)[-1])[:300]
     return reason
 
 

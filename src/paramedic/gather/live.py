@@ -2,7 +2,8 @@
 
 Phase one reads objects in four waves of parallel requests under the --timeout deadline
 (waves.py says what each wave asks for and why). Phase two, only with --probe-pod, runs tcp
-and dns probes from a short-lived pod with the source's labels (probe_pod.py). A failed or
+and dns probes from a short-lived pod with the source's labels (probe_pod.py), and the same tcp
+probes from that pod's node and from the database's node (node_probe.py). A failed or
 timed-out request is a gap line in Evidence.gaps; nothing aborts a run except a kubeconfig that
 cannot be used or an API server that answers nothing at all (errors.KubeAccessError).
 The database probe (--db-probe) runs after this, on the gathered evidence: the caller calls
@@ -19,7 +20,7 @@ from typing import Any
 
 from paramedic import errors, timeouts
 from paramedic.evidence import clock, model, needs
-from paramedic.gather import fetch, kubeapi, probe_pod, waves
+from paramedic.gather import fetch, kubeapi, node_probe, probe_pod, waves
 
 DB_PROBE_ELSEWHERE = (
     "db_probe: call paramedic.gather.db_probe.run(evidence, ...) after gathering; it probes"
@@ -104,11 +105,19 @@ def probe_pod_results(
     if not checks:
         fetcher.gaps.append("probe pod not started: nothing to probe (no target address known)")
         return ()
-    return probe_pod.run(
+    namespace = str(incident.namespace)
+    specs = node_probe.specs(
         fetcher,
-        namespace=str(incident.namespace),
+        namespace=namespace,
         labels=labels,
         checks=checks,
+        source_pods=found.source_pods,
+        target_pods=found.target_pods,
+    )
+    return probe_pod.run(
+        fetcher,
+        namespace=namespace,
+        specs=specs,
         image=image or probe_pod.DEFAULT_IMAGE,
         limits=limits,
     )

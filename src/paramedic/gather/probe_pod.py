@@ -7,6 +7,11 @@ log and deletes it, always (finally), even when the deadline passes. The pod nev
 Ready (a readiness probe that always fails), so no Service ever sends it traffic; controller
 hash labels are left off so no ReplicaSet adopts it; it runs as nobody with no token and no
 capabilities, and the kubelet kills it after `activeDeadlineSeconds` should paramedic die.
+
+Several pods can run at once (`Spec`, built by node_probe.py): the labelled pod pinned to a
+client's node, a hostNetwork pod on that node (the node's own network, which no NetworkPolicy
+selects), and a labelled pod on the database's node. All are created, then awaited, then read;
+every pod that was created is deleted in the `finally`, whatever happened in between.
 """
 
 from __future__ import annotations
@@ -84,6 +89,26 @@ def checks_for(
     return checks
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Spec:
+    """One probe pod: from where (`vantage` 'pod' or 'node', pinned to `node` when set), wearing
+    which labels, probing what."""
+
+    vantage: str
+    labels: Mapping[str, str]
+    checks: tuple[Check, ...]
+    node: str = ""
+
+    @property
+    def host_network(self) -> bool:
+        return self.vantage == "node"
+
+    def not_created(self, namespace: str, problem: str) -> str:
+        what = "node probe pod (hostNetwork)" if self.host_network else "probe pod"
+        where = f" on node {self.node}" if self.node else ""
+        return f"{what} not created in {namespace}{where}: {problem}"
+
+
 def manifest(
     *,
     name: str,
@@ -92,8 +117,33 @@ def manifest(
     image: str,
     checks: Sequence[Check],
     limits: timeouts.Timeouts,
+    node: str = "",
+    host_network: bool = False,
 ) -> dict[str, Any]:
-    """The probe pod: source labels minus controller hashes, never Ready, least privilege."""
+    """The probe pod: source labels minus controller hashes, never Ready, least privilege;
+    pinned to `node` (tolerating its taints) and on the node's network when asked."""
+    pod = _manifest(
+        name=name, namespace=namespace, labels=labels, image=image, checks=checks, limits=limits
+    )
+    spec = pod["spec"]
+    if node:
+        spec["nodeName"] = node
+        spec["tolerations"] = [{"operator": "Exists"}]
+    if host_network:
+        spec["hostNetwork"] = True
+        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
+    return pod
+
+
+def _manifest(
+    *,
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    image: str,
+    checks: Sequence[Check],
+    limits: timeouts.Timeouts,
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -168,45 +218,65 @@ def run(
     fetcher: fetch.Fetcher,
     *,
     namespace: str,
-    labels: Mapping[str, str],
-    checks: Sequence[Check],
+    specs: Sequence[Spec],
     image: str,
     limits: timeouts.Timeouts,
 ) -> tuple[probes_file.ProbeResult, ...]:
-    """Create the pod, wait for it to finish, read its log, delete it (always)."""
+    """Create every pod, wait for each to finish, read its log, delete them all (always)."""
     if fetcher.left() < 2:
         fetcher.gaps.append("probe pod not started: less than 2 s of --timeout left")
         return ()
-    name = f"paramedic-probe-{secrets.token_hex(3)}"
-    pod_path = plan.path("Pod", namespace, name)
-    body = manifest(
-        name=name, namespace=namespace, labels=labels, image=image, checks=checks, limits=limits
-    )
-    created = fetcher.write("POST", plan.path("Pod", namespace), body=body)
-    if not created.ok:
-        fetcher.gaps.append(f"probe pod not created in {namespace}: {created.problem}")
-        return ()
+    started: list[tuple[str, Spec]] = []
     try:
-        if not _wait(fetcher, pod_path, name, namespace, image):
-            return ()
-        log = fetcher.call(
-            fetch.Request(
-                what=f"read logs of probe pod {namespace}/{name}",
-                path=f"{pod_path}/log",
-                query=(("container", "probe"),),
-                raw=True,
+        for spec in specs:
+            name = f"paramedic-{'node' if spec.host_network else 'probe'}-{secrets.token_hex(3)}"
+            body = manifest(
+                name=name,
+                namespace=namespace,
+                labels=spec.labels,
+                image=image,
+                checks=spec.checks,
+                limits=limits,
+                node=spec.node,
+                host_network=spec.host_network,
             )
-        )
-        if log is None:
-            return ()
-        return probe_pod_log.parse(log.text, source=f"pod {namespace}/{name}", at=common.now_iso())
+            created = fetcher.write("POST", plan.path("Pod", namespace), body=body)
+            if not created.ok:
+                fetcher.gaps.append(spec.not_created(namespace, created.problem))
+                continue
+            started.append((name, spec))
+        results: list[probes_file.ProbeResult] = []
+        for name, spec in started:
+            results += _results(fetcher, namespace, name, spec, image)
+        return tuple(results)
     finally:
-        deleted = fetcher.write("DELETE", pod_path)
-        if not deleted.ok and not deleted.not_found:
-            fetcher.gaps.append(
-                f"probe pod {namespace}/{name} NOT deleted ({deleted.problem}):"
-                f" kubectl delete pod -n {namespace} {name}"
-            )
+        for name, _ in started:
+            deleted = fetcher.write("DELETE", plan.path("Pod", namespace, name))
+            if not deleted.ok and not deleted.not_found:
+                fetcher.gaps.append(
+                    f"probe pod {namespace}/{name} NOT deleted ({deleted.problem}):"
+                    f" kubectl delete pod -n {namespace} {name}"
+                )
+
+
+def _results(
+    fetcher: fetch.Fetcher, namespace: str, name: str, spec: Spec, image: str
+) -> list[probes_file.ProbeResult]:
+    pod_path = plan.path("Pod", namespace, name)
+    if not _wait(fetcher, pod_path, name, namespace, image):
+        return []
+    log = fetcher.call(
+        fetch.Request(
+            what=f"read logs of probe pod {namespace}/{name}",
+            path=f"{pod_path}/log",
+            query=(("container", "probe"),),
+            raw=True,
+        )
+    )
+    if log is None:
+        return []
+    parsed = probe_pod_log.parse(log.text, source=f"pod {namespace}/{name}", at=common.now_iso())
+    return [dataclasses.replace(r, vantage=spec.vantage, node=spec.node) for r in parsed]
 
 
 def _wait(fetcher: fetch.Fetcher, pod_path: str, name: str, namespace: str, image: str) -> bool:

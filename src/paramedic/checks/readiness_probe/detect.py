@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, model
-from paramedic.evidence import logscan
+from paramedic.checks.readiness_probe import probe_facts
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, resolve
-
-_DB_PATH = re.compile(r"(db|database|postgres|pg|deep|dependencies)", re.IGNORECASE)
-_DB_WORDS = logscan.compile(
-    r"database|\bdb\b|postgres|psycopg|pg_isready|connection pool|db pool", ignore_case=True
-)
-_DB_COMMAND = re.compile(r"\b(pg_isready|psql)\b")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,19 +116,19 @@ def _container_patch(
     ready = objects.as_dict(container.get("readinessProbe"))
     live = objects.as_dict(container.get("livenessProbe"))
     for kind, probe in (("readinessProbe", ready), ("livenessProbe", live)):
-        problems, db = _problems(probe, log_lines) if probe else ([], False)
+        problems, db = probe_facts.problems(probe, log_lines) if probe else ([], False)
         if not problems:
             continue
         cites.append(
             model.Cite(
-                text=f"{cname} {kind} {_handler(probe)}: {', '.join(problems)}",
+                text=f"{cname} {kind} {probe_facts.handler(probe)}: {', '.join(problems)}",
                 source=objects.ref(template),
             )
         )
         fixed: dict[str, Any] = {"timeoutSeconds": 3, "failureThreshold": 3, "periodSeconds": 10}
         if kind == "livenessProbe" and db:
             fixed = {
-                "tcpSocket": {"port": _port(probe, container)},
+                "tcpSocket": {"port": probe_facts.port(probe, container)},
                 **fixed,
                 "httpGet": None,
                 "exec": None,
@@ -146,7 +139,7 @@ def _container_patch(
             )
         elif kind == "readinessProbe":
             expect.append(
-                f"the readiness probe {_handler(probe)} (timeout "
+                f"the readiness probe {probe_facts.handler(probe)} (timeout "
                 f"{probe.get('timeoutSeconds', 1)} s, "
                 f"failureThreshold {probe.get('failureThreshold', 3)}) marks pods unready on the "
                 "first slow answer while connections warm up, and the Service then has no "
@@ -155,7 +148,7 @@ def _container_patch(
         patch[kind] = fixed
     if live and not container.get("startupProbe") and restarts:
         patch["startupProbe"] = {
-            "tcpSocket": {"port": _port(live, container)},
+            "tcpSocket": {"port": probe_facts.port(live, container)},
             "periodSeconds": 10,
             "failureThreshold": 30,
         }
@@ -166,69 +159,6 @@ def _container_patch(
             )
         )
     return patch
-
-
-def _problems(probe: Mapping[str, Any], log_lines: list[str]) -> tuple[list[str], bool]:
-    problems = []
-    timeout, threshold = _timing(probe)
-    if timeout <= 1:
-        problems.append(
-            "timeoutSeconds 1" + (" (the default)" if "timeoutSeconds" not in probe else "")
-        )
-    if threshold <= 1:
-        problems.append("failureThreshold 1")
-    db = _calls_db(probe, log_lines)
-    if db:
-        problems.append(f"calls the database ({db})")
-    return problems, bool(db)
-
-
-def _timing(probe: Mapping[str, Any]) -> tuple[int, int]:
-    """(timeoutSeconds, failureThreshold); unset or unreadable ones at the defaults 1 and 3."""
-    return (
-        objects.as_int(probe.get("timeoutSeconds")) or 1,
-        objects.as_int(probe.get("failureThreshold")) or 3,
-    )
-
-
-def _calls_db(probe: Mapping[str, Any], log_lines: list[str]) -> str:
-    http = objects.as_dict(probe.get("httpGet"))
-    command = " ".join(map(str, objects.as_list(objects.as_dict(probe.get("exec")).get("command"))))
-    if _DB_COMMAND.search(command):
-        return f"runs {_DB_COMMAND.search(command).group(1)}"  # type: ignore[union-attr]
-    path = str(http.get("path", ""))
-    if path and _DB_PATH.search(path):
-        return f"path {path}"
-    if path:
-        hit = next((ln for ln in log_lines if path in ln and _DB_WORDS.search(ln)), None)
-        if hit:
-            return "log: " + clues.short(hit, 90)
-    return ""
-
-
-def _handler(probe: Mapping[str, Any]) -> str:
-    http = objects.as_dict(probe.get("httpGet"))
-    if http:
-        return f"GET {http.get('path', '/')}"
-    if probe.get("exec"):
-        return "exec " + " ".join(
-            map(str, objects.as_list(objects.as_dict(probe["exec"]).get("command")))
-        )
-    if probe.get("tcpSocket"):
-        return f"tcp {objects.as_dict(probe['tcpSocket']).get('port')}"
-    return "grpc" if probe.get("grpc") else "?"
-
-
-def _port(probe: Mapping[str, Any], container: Mapping[str, Any]) -> Any:
-    for key in ("httpGet", "tcpSocket", "grpc"):
-        port = objects.as_dict(probe.get(key)).get("port")
-        if port is not None:
-            return port
-    ports = objects.as_list(container.get("ports"))
-    if not ports:
-        return 8080
-    first = objects.as_dict(ports[0])
-    return first.get("name") or first.get("containerPort")
 
 
 def _first_cause(ctx: model.Context) -> model.Finding | None:
@@ -251,12 +181,12 @@ def _database_liveness(
         live = objects.as_dict(container.get("livenessProbe"))
         if not live:
             continue
-        timeout, threshold = _timing(live)
+        timeout, threshold = probe_facts.timing(live)
         if timeout > 1 and threshold > 1:
             continue
         cites.append(
             model.Cite(
-                text=f"database {container.get('name')} livenessProbe {_handler(live)}: "
+                text=f"database {container.get('name')} livenessProbe {probe_facts.handler(live)}: "
                 f"timeoutSeconds {timeout}, failureThreshold {threshold}",
                 source=objects.ref(workload),
             )
