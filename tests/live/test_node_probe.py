@@ -120,3 +120,45 @@ def test_every_probe_pod_is_deleted_when_interrupted_while_waiting(
         gather(kubeconfig, probe_pod=True)
     assert len(server.created) == 3
     assert sorted(server.deleted) == sorted(f"app/{p['metadata']['name']}" for p in server.created)
+
+
+def _finding(doc: dict[str, Any], check: str) -> dict[str, Any]:
+    return next(f for f in [*doc["findings"], *doc.get("next", [])] if f["check"] == check)
+
+
+def test_the_contrast_reaches_the_checks_live_and_replays_from_the_captured_bundle(
+    server: fakeapi.FakeApiServer,
+    kubeconfig: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The labelled pod times out where node-a itself connects: the policy layer (the seed's
+    NetworkPolicy) is confirmed, and the path between the nodes is ruled out by node-a reaching
+    the database on node-b; `capture` records the probes and the bundle says the same."""
+    import json
+
+    from .livekit import run
+
+    _label(server, "privileged")
+    server.probe_logs = log_of(pod=TIMEOUT, node=OPEN, db_node=TIMEOUT)
+    incident = ("--from", "user-service", "--to", "profile-db.data", "--port", "5432")
+    live = ("--kubeconfig", str(kubeconfig), "--probe-pod")
+    _, live_json, _ = run(capsys, "diagnose", *incident, *live, "-o", "json")
+    out = tmp_path / "bundle"
+    code, _, _ = run(capsys, "capture", *incident, *live, str(out))
+    assert code == 0
+    _, replay_json, _ = run(capsys, "diagnose", str(out), "-o", "json")
+
+    recorded = json.loads((out / "probes.json").read_text())["probes"]
+    assert {(p.get("vantage"), p.get("node")) for p in recorded} == {
+        ("pod", "node-a"),
+        ("node", "node-a"),
+        ("pod", "node-b"),
+    }
+    for text in (live_json, replay_json):
+        doc = json.loads(text)
+        netpol, fw = _finding(doc, "network-policy"), _finding(doc, "firewall")
+        assert netpol["verdict"] == "cause" and netpol["confidence"] == "high"
+        assert any("a policy layer drops" in c for c in netpol["evidence"])
+        assert fw["verdict"] == "ruled-out"
+        assert "the client node node-a itself reaches the database" in fw["summary"]

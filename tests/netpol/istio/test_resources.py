@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from clirun import run
 from paramedic.checks import model, network_policy
-from paramedic.cli import main as cli_main
 from paramedic.evidence import demos
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import resolve
@@ -54,14 +54,6 @@ BAD = [
      "spec.portLevelMtls[pg]: not a port number 1-65535"),
     (authz({"rules": {"from": []}}), "spec.rules: must be a list"),
 ]  # fmt: skip
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.mark.parametrize(("obj", "line"), BAD)

@@ -44,7 +44,9 @@ def run(ctx: model.Context) -> model.Finding:
     if not ctx.scope.external:
         return nodes.between(ctx)
     seen = detect.observe(ctx)
-    settled = detect.open_port(seen) or detect.policy_first(ctx.scope, seen)
+    settled = (
+        detect.node_connects(seen) or detect.open_port(seen) or detect.policy_first(ctx.scope, seen)
+    )
     if settled is not None:
         return settled
     test = detect.connect_test(ctx.scope, seen.dest, seen.port)

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from paramedic.checks import clues, model, signatures
+from paramedic.checks import clues, model, signatures, vantage
 from paramedic.evidence import logscan
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve, services
@@ -31,6 +31,8 @@ class Observed:
     """Outcomes of recorded tcp probes to the target."""
     probed: bool
     netpol: model.Finding | None
+    contrast: vantage.Contrast | None = None
+    """The pod-versus-node contrast of --probe-pod, when recorded."""
 
     @property
     def allowed(self) -> bool:
@@ -69,6 +71,9 @@ def observe(ctx: model.Context) -> Observed:
     ]
     netpol = ctx.earlier.get("network-policy")
     cites.append(model.Cite(text=_policy_note(netpol), source="check network-policy"))
+    contrast = vantage.read(ev)
+    if contrast is not None:
+        cites += [model.Cite(text=contrast.summary), *contrast.cites]
     return Observed(
         addresses=addresses,
         port=port,
@@ -76,8 +81,9 @@ def observe(ctx: model.Context) -> Observed:
         cites=tuple(cites),
         kinds=kinds,
         outcomes={p.outcome for p in probes},
-        probed=bool(probes),
+        probed=bool(probes) or contrast is not None,
         netpol=netpol,
+        contrast=contrast,
     )
 
 
@@ -87,6 +93,20 @@ def open_port(seen: Observed) -> model.Finding | None:
     return _ruled_out(
         seen.cites,
         f"{seen.dest}:{seen.port} accepts TCP connections (probe open)",
+        model.Confidence.HIGH,
+    )
+
+
+def node_connects(seen: Observed) -> model.Finding | None:
+    """The client's node itself (a hostNetwork probe pod) connects: nothing outside drops it."""
+    c = seen.contrast
+    if c is None or c.node_connects is not True:
+        return None
+    layer = " (the pod's failure is a policy layer)" if c.layer is vantage.Layer.POLICY else ""
+    return _ruled_out(
+        seen.cites,
+        f"the client node {c.node} itself connects to {seen.dest}:{seen.port} (a hostNetwork "
+        f"probe pod): no firewall outside the cluster drops the flow{layer}",
         model.Confidence.HIGH,
     )
 
@@ -108,7 +128,12 @@ def policy_first(scope: resolve.Scope, seen: Observed) -> model.Finding | None:
 
 def dropped(ctx: model.Context, seen: Observed) -> model.Finding | None:
     """Connections time out (dropped) or get no-route: a firewall on the path."""
-    timeouts = "timeout" in seen.outcomes or (not seen.probed and seen.kinds["tcp-timeout"] > 0)
+    infra = seen.contrast is not None and seen.contrast.layer is vantage.Layer.INFRASTRUCTURE
+    timeouts = (
+        "timeout" in seen.outcomes
+        or (infra and "timeout" in {p.outcome for p in ctx.evidence.probes_of("tcp")})
+        or (not seen.probed and seen.kinds["tcp-timeout"] > 0)
+    )
     no_route = "unreachable" in seen.outcomes or (not seen.probed and seen.kinds["no-route"] > 0)
     if not (timeouts or no_route):
         return None
@@ -120,21 +145,16 @@ def dropped(ctx: model.Context, seen: Observed) -> model.Finding | None:
     )
     return model.Finding(
         verdict=model.Verdict.CAUSE,
-        confidence=model.Confidence.HIGH if allowed else model.Confidence.MEDIUM,
-        summary=f"connections to {dest}:{port} outside the cluster {how}; the cluster's "
-        "policies "
-        + (
-            "allow them, so a firewall outside drops them"
-            if allowed
-            else "were not evaluated"
-            if seen.netpol is None
-            else "could not be evaluated, so a dropping NetworkPolicy is not excluded"
-        ),
+        confidence=model.Confidence.HIGH if allowed or infra else model.Confidence.MEDIUM,
+        summary=f"connections to {dest}:{port} outside the cluster {how}; {_why_outside(seen)}",
         evidence=seen.cites,
         fix=_fix(ctx.evidence, scope, seen.addresses, port),
         why="A timeout means the SYN got no answer at all: something on the path discards it. "
         + (
-            "Inside the cluster nothing blocks the flow, so the drop is outside"
+            "The node itself, where no NetworkPolicy applies, gets no answer either, so the drop "
+            "is outside"
+            if infra
+            else "Inside the cluster nothing blocks the flow, so the drop is outside"
             if allowed
             else "Unless a NetworkPolicy drops it (not excluded here), the drop is outside"
         )
@@ -168,6 +188,23 @@ def answered(ctx: model.Context, seen: Observed) -> model.Finding:
         )
     return _ruled_out(
         seen.cites, f"no connect timeouts to {dest}:{port} in the client logs", model.Confidence.LOW
+    )
+
+
+def _why_outside(seen: Observed) -> str:
+    """Why the drop is outside: the node's own probe fails too, or what the policies say."""
+    c = seen.contrast
+    if c is not None and c.layer is vantage.Layer.INFRASTRUCTURE:
+        return (
+            f"the client node {c.node} itself (a hostNetwork probe pod) fails too, so no "
+            "NetworkPolicy is involved: a firewall outside drops them, or the database is down"
+        )
+    if seen.allowed:
+        return "the cluster's policies allow them, so a firewall outside drops them"
+    if seen.netpol is None:
+        return "the cluster's policies were not evaluated"
+    return (
+        "the cluster's policies could not be evaluated, so a dropping NetworkPolicy is not excluded"
     )
 
 

@@ -5,9 +5,12 @@ Pods on other nodes reach the database through the node network: an overlay's UD
 Geneve), IP-in-IP, BGP between the nodes, WireGuard, or with native routing the pod port itself
 (`kube.datapath` reads which from the CNI's objects). A node security group or firewall that
 lacks it breaks exactly the clients that run elsewhere, so the evidence has a pattern too:
-clients on the database's node connect while the others time out. The cloud's rules decide when
-the evidence holds them; the pattern alone makes it a likely cause; nothing to read is
-*inconclusive* with the command that shows it, never *ruled out*.
+clients on the database's node connect while the others time out. The probes of `--probe-pod`
+show it directly (checks.vantage): a labelled pod on the database's node connects while the one
+on a client's node fails; and a client node that itself (hostNetwork) reaches the database rules
+the path out. The cloud's rules decide when the evidence holds them; the pattern alone makes it
+a likely cause; nothing to read is *inconclusive* with the command that shows it, never *ruled
+out*.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paramedic.checks import clues, model
+from paramedic.checks import clues, model, vantage
 from paramedic.checks.firewall import fixes, placement
 from paramedic.cloud import model as cloud_model
 from paramedic.cloud import path
@@ -55,7 +58,36 @@ def between(ctx: model.Context) -> model.Finding:
         )
     pattern = _pattern(ctx, clients, db_names)
     cites += pattern
+    probed = vantage.read(ev, db_names)
+    if probed is not None:
+        cites += [model.Cite(text=probed.summary), *probed.cites]
+        if probed.node_connects and probed.node not in db_names:
+            return model.Finding(
+                verdict=model.Verdict.RULED_OUT,
+                confidence=model.Confidence.HIGH,
+                summary=f"the client node {probed.node} itself reaches the database on "
+                f"{', '.join(sorted(db_names))} (a hostNetwork probe pod): the path between the "
+                "nodes carries the traffic",
+                evidence=tuple(cites),
+            )
+        if probed.layer is vantage.Layer.BETWEEN_NODES:
+            pattern = [*pattern, model.Cite(text=probed.summary)]
+    strong = probed is not None and probed.layer is vantage.Layer.BETWEEN_NODES
     found = datapath.detect(ev.objects)
+    if found is None and strong:
+        return model.Finding(
+            verdict=model.Verdict.CAUSE,
+            confidence=model.Confidence.MEDIUM,
+            summary=f"{probed.summary if probed else ''}; which protocol the nodes must let "
+            "through depends on the CNI's data path, not in the evidence",
+            evidence=tuple(cites),
+            why="The same probe connects from the database's node and fails from another: only "
+            "traffic that crosses between the nodes is dropped.",
+            verify=f"read the data path and the node rules: {READ_CNI}; "
+            + placement.how_to_read(ev),
+            missing=READ_CNI,
+            priority=model.Priority.PATH,
+        )
     if found is None:
         waiting = _waiting(ctx, remote, cites)
         if waiting is not None:
@@ -89,7 +121,7 @@ def between(ctx: model.Context) -> model.Finding:
         if pattern:
             return model.Finding(
                 verdict=model.Verdict.CAUSE,
-                confidence=model.Confidence.MEDIUM,
+                confidence=model.Confidence.HIGH if strong else model.Confidence.MEDIUM,
                 summary=summary,
                 evidence=tuple(cites),
                 why="Pods on other nodes reach the database through the node network; only they "

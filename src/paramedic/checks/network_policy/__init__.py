@@ -8,13 +8,14 @@ IPs (or the host IP). Whether egress to kube-dns port 53 is blocked goes into
 details["dns_egress_blocked"] for the `dns` check.
 
 Package layout (the same in every check): `detect` turns the evidence into one finding and
-writes the minimal patch; this module registers the check.
+writes the minimal patch; `probes` weighs it against the pod-versus-node probe contrast; this
+module registers the check.
 """
 
 from __future__ import annotations
 
 from paramedic.checks import model, registry
-from paramedic.checks.network_policy import detect
+from paramedic.checks.network_policy import detect, probes
 from paramedic.evidence import needs
 from paramedic.netpol.layers import apis
 
@@ -30,6 +31,7 @@ from paramedic.netpol.layers import apis
         needs.Need("DaemonSet", needs.Scope.DNS),  # the CNI's agent in kube-system (--cni auto)
         needs.Need("ConfigMap", needs.Scope.DNS, optional=True),  # cilium-config: deny response
         needs.Need.logs(needs.Scope.SOURCE, optional=True),  # 'No route to host' when it answers
+        needs.Need.probe("tcp"),  # the pod-versus-node contrast of --probe-pod (probes.py)
         *(
             needs.Need(
                 a.kind,
@@ -47,5 +49,5 @@ from paramedic.netpol.layers import apis
 def run(ctx: model.Context) -> model.Finding:
     seen = detect.observe(ctx)
     if isinstance(seen, model.Finding):
-        return seen
-    return detect.verdict(ctx, seen)
+        return probes.with_contrast(ctx, seen)
+    return probes.with_contrast(ctx, detect.verdict(ctx, seen))

@@ -80,6 +80,8 @@ def plan(
             obj, note = _allow_policy(current, config, src, dst, port, name)
             made += [obj] if obj is not None else []
             notes += [note] if note else []
+            if note and tier == "istio-allow":  # no principal: injecting gives it one
+                edits += _injection(current, src)
         else:
             edit, note = _narrowed_deny(current, config, side, src[0])
             edits += [edit] if edit is not None else []

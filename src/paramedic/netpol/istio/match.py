@@ -31,9 +31,13 @@ class Condition:
     text: str
     patterns: tuple[re.Pattern[str], ...]
     negated: bool = False
+    exact: frozenset[str] = frozenset()
+    """URIs matched as they are (exact principals): a set lookup instead of a pattern."""
 
     def holds(self, uri: str | None) -> bool:
-        found = uri is not None and any(p.fullmatch(uri) for p in self.patterns)
+        found = uri is not None and (
+            uri in self.exact or any(p.fullmatch(uri) for p in self.patterns)
+        )
         return found != self.negated
 
 
@@ -149,3 +153,29 @@ def principals_in_mesh(values: tuple[str, ...], config: mesh.Mesh) -> tuple[str,
             keep = domain.startswith("*") and own.endswith(domain[1:])
             out.append(value if keep else "/".join((own, *parts[1:])))
     return tuple(dict.fromkeys(out))
+
+
+def exact_principals(values: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(URIs of the values without a wildcard, the other values)."""
+    exact = frozenset(URI + v for v in values if "*" not in v)
+    return exact, tuple(v for v in values if "*" in v)
+
+
+def pinned_namespace(meaning: str, value: str, policy_namespace: str) -> str | None:
+    """The one namespace an identity value implies, if it does (`td/ns/NS/sa/SA`, `NS`,
+    `NS/SA`): a peer matching it is a pod of that namespace. None: any namespace could."""
+    if meaning == "namespace":
+        return None if "*" in value else value
+    if meaning == "serviceAccount":
+        return value.partition("/")[0] if "/" in value else policy_namespace
+    if meaning != "principal":
+        return None
+    body = value.strip("*")
+    parts = body.split("/")
+    if "ns" not in parts:
+        return None
+    at = parts.index("ns")
+    whole = at + 2 < len(parts) or (at + 1 < len(parts) and not value.endswith("*"))
+    if at + 1 >= len(parts) or not whole or (at == 0 and not value.startswith("*")):
+        return None
+    return parts[at + 1] or None

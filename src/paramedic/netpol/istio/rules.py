@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from paramedic.netpol import form, policies
+from paramedic.netpol import cluster, form, labelmatch, policies
 from paramedic.netpol.istio import match, mesh, resources
 
 TCP_ALL = (policies.PortSpec(protocol="TCP", port=None),)
@@ -118,7 +118,19 @@ def _terms(
     if not who:
         return [plain]
     pods = match.Identity(conditions=who)
-    found = [dataclasses.replace(plain, key=f"istio-src|{pods.key}|{base}", pods=pods)]
+    spaces = _pinned(policy, conditions, config)
+    within = None
+    if spaces is not None:  # the identity names its namespaces: only their pods can match
+        within = labelmatch.KubeSelector.of(
+            {
+                "matchExpressions": [
+                    {"key": cluster.NAME_LABEL, "operator": "In", "values": sorted(spaces)}
+                ]
+            }
+        )
+    found = [
+        dataclasses.replace(plain, key=f"istio-src|{pods.key}|{base}", pods=pods, namespaces=within)
+    ]
     if all(c.negated for c in who):  # no identity at all also satisfies only-negated conditions
         found.append(
             dataclasses.replace(
@@ -131,11 +143,34 @@ def _terms(
     return found
 
 
+def _pinned(
+    policy: resources.AuthorizationPolicy,
+    conditions: tuple[resources.Condition, ...],
+    config: mesh.Mesh,
+) -> frozenset[str] | None:
+    """Namespaces every positive identity condition confines the peer to (None: any)."""
+    found: frozenset[str] | None = None
+    for c in conditions:
+        if c.negated or c.meaning not in IDENTITY:
+            continue
+        values = (
+            match.principals_in_mesh(c.values, config) if c.meaning == "principal" else c.values
+        )
+        spaces = {match.pinned_namespace(c.meaning, v, policy.namespace) for v in values}
+        if None in spaces:
+            continue
+        pinned = frozenset(s for s in spaces if s is not None)
+        found = pinned if found is None else found & pinned
+    return found
+
+
 def _identity(c: resources.Condition, policy_namespace: str, config: mesh.Mesh) -> match.Condition:
     values = c.values
+    exact: frozenset[str] = frozenset()
     if c.meaning == "principal":
         values = match.principals_in_mesh(values, config)
-        patterns = tuple(match.principal(v) for v in values)
+        exact, wild = match.exact_principals(values)
+        patterns = tuple(match.principal(v) for v in wild)
     elif c.meaning == "namespace":
         patterns = tuple(match.namespace(v) for v in values)
     elif c.meaning == "serviceAccount":
@@ -146,7 +181,7 @@ def _identity(c: resources.Condition, policy_namespace: str, config: mesh.Mesh) 
         ]
         patterns = tuple(match.trust_domain(v) for v in dict.fromkeys(expanded))
     word = "not " if c.negated else ""
-    return match.Condition(f"{word}{c.meaning} {'|'.join(values)}", patterns, c.negated)
+    return match.Condition(f"{word}{c.meaning} {'|'.join(values)}", patterns, c.negated, exact)
 
 
 def _intersect(
