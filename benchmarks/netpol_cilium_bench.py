@@ -9,9 +9,9 @@ TCP/5432 matrix by the fast engine, the per-pair path on sampled source rows (ex
 compared with the fast rows), `check_flow` with explanation after loading, and peak memory.
 Results go to docs/PERFORMANCE.md by hand.
 
-Hook for further layers of the same scenario (the issue's cluster also carries 500 Istio
-AuthorizationPolicies): append a generator `(objects so far) -> new objects` to `LAYERS` below,
-with its option; the measurements need no change.
+The issue's scenario: 1,000 Cilium policies and 500 Istio AuthorizationPolicies on the same
+cluster (`--istio 0` leaves the mesh out). Further layers: append a generator `(objects so far,
+count) -> new objects` to `LAYERS` below, with its option; the measurements need no change.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import netpol_cilium_synthetic
+import netpol_istio_synthetic
 import netpol_synthetic
 
 from paramedic.evidence import model as evidence_model
@@ -37,7 +38,7 @@ from paramedic.netpol import cluster, engine, layers, matrix, peers
 Objects = list[dict[str, Any]]
 LAYERS: list[tuple[str, int, Callable[[Objects, int], Objects]]] = [
     ("cilium", 1_000, netpol_cilium_synthetic.generate),
-    # ("istio", 500, netpol_istio_synthetic.generate),  <- the mesh layer's generator goes here
+    ("istio", 500, netpol_istio_synthetic.generate),  # the mesh: sidecars + AuthorizationPolicies
 ]
 """(option name, default count, generator): each adds its objects to the scenario in order."""
 
@@ -45,7 +46,8 @@ LAYERS: list[tuple[str, int, Callable[[Objects, int], Objects]]] = [
 def scenario(args: argparse.Namespace) -> Objects:
     objs = netpol_synthetic.generate(args.pods, args.policies, args.namespaces)
     for name, _, generate in LAYERS:
-        objs += generate(objs, getattr(args, name))
+        if getattr(args, name):  # 0 leaves the layer out entirely
+            objs += generate(objs, getattr(args, name))
     return objs
 
 
