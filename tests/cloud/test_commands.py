@@ -146,3 +146,43 @@ def test_azure_fix_is_a_rule_before_the_deny_in_that_nsg():
 def test_allowed_flows_need_no_command():
     docs = _aws_docs(None, [perm(groups=("sg-nodes",))])
     assert commands.for_answers(_answers(aws.evaluate, docs), label="x") == []
+
+
+def _azure_with_subnets(prefix: str) -> list[model.Answer]:
+    """Two client nodes in the nodes subnet; the vnet list names that subnet's `prefix`."""
+    from .build import doc
+
+    a = test_azure
+    nsgs = [a.nsg("nsg-db-subnet", [a.rule("deny-pg", 300, access="Deny")], subnets=(a.SUBNET_DB,))]
+    nics = [
+        a.nic("node-a-nic", "10.0.1.10", a.SUBNET_NODES),
+        a.nic("node-b-nic", "10.0.1.11", a.SUBNET_NODES),
+        a.nic("db-nic", "10.0.3.30", a.SUBNET_DB),
+    ]
+    vnet = {
+        "type": "Microsoft.Network/virtualNetworks",
+        "name": "vnet",
+        "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+        "subnets": [
+            {"id": a.SUBNET_NODES, "name": "nodes", "addressPrefix": prefix},
+            {"id": a.SUBNET_DB, "name": "db", "addressPrefix": "10.0.3.0/24"},
+        ],
+    }
+    docs = [doc("azure", nsgs, "nsg.json"), doc("azure", nics, "nic.json")]
+    docs.append(doc("azure", [vnet], "vnet.json"))
+    return [
+        azure.evaluate(docs, model.Flow(src=src, dst="10.0.3.30", port=5432))
+        for src in ("10.0.1.10", "10.0.1.11")
+    ]
+
+
+def test_azure_fix_names_the_client_subnet_when_every_client_lies_in_it():
+    [cmd] = commands.for_answers(_azure_with_subnets("10.0.1.0/24"), label="user-service")
+    assert "--source-address-prefixes 10.0.1.0/24 --source-port-ranges" in cmd.run
+    assert "follows the node pool as it scales" in cmd.why
+
+
+def test_azure_fix_falls_back_to_each_client_address_outside_the_listed_subnet():
+    [cmd] = commands.for_answers(_azure_with_subnets("10.0.1.8/31"), label="user-service")
+    assert "--source-address-prefixes 10.0.1.10/32 10.0.1.11/32 --source-port-ranges" in cmd.run
+    assert "node pool" not in cmd.why

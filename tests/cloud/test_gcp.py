@@ -202,3 +202,68 @@ def test_destination_without_instances_is_unknown_with_the_command():
     a = gcp.evaluate([doc("gcp", [rule("db")])], model.Flow(src=NODE_A, dst=DB, port=5432))
     assert a.decision is D.UNKNOWN
     assert "gcloud compute instances list" in a.deciding.reason
+
+
+# --- IPv6, one rule at a time: dual-stack instances (ipv6Address), external IPv6 ------------
+
+
+def _dual_stack() -> list[dict[str, Any]]:
+    instances = [instance("node-6", NODE_A, ("gke-node",)), instance("db-6", DB, ("postgres",))]
+    instances[0]["networkInterfaces"][0]["ipv6Address"] = "fd20::a"
+    instances[1]["networkInterfaces"][0]["ipv6Address"] = "fd20::db"
+    return instances
+
+
+def _v6(rules: list[dict[str, Any]], src: str = "fd20::a", dst: str = "fd20::db"):
+    docs = [doc("gcp", rules, "fw.json"), doc("gcp", _dual_stack(), "vm.json")]
+    return gcp.evaluate(docs, model.Flow(src=src, dst=dst, port=5432))
+
+
+def test_a_rule_without_sources_means_ipv4_only_so_ipv6_meets_the_implied_deny():
+    a = _v6([rule("no-source")])
+    assert a.decision is D.DENY
+    assert a.deciding.rule.startswith("implied deny ingress")
+
+
+def test_source_tags_match_the_ipv6_address_of_the_tagged_instance():
+    assert _v6([rule("by-tag", sourceTags=["gke-node"])]).decision is D.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("ranges", "v6", "v4"),
+    [
+        (["::/0"], D.DENY, D.ALLOW),
+        (["0.0.0.0/0"], D.ALLOW, D.DENY),
+        (["fd20::db/128"], D.DENY, D.ALLOW),
+    ],
+)
+def test_an_egress_deny_holds_only_destinations_of_its_own_ip_version(ranges, v6, v4):
+    deny = rule(
+        "no-out",
+        action="denied",
+        direction="EGRESS",
+        ports=(),
+        proto="all",
+        destinationRanges=ranges,
+    )
+    allow = rule("in", sourceRanges=["0.0.0.0/0", "::/0"])
+    assert _v6([allow, deny]).decision is v6
+    assert _v6([allow, deny], src=NODE_A, dst=DB).decision is v4
+
+
+def test_an_external_ipv6_address_belongs_to_its_instance():
+    instances = _dual_stack()
+    instances[1]["networkInterfaces"][0]["ipv6AccessConfigs"] = [
+        {
+            "type": "DIRECT_IPV6",
+            "externalIpv6": "2600:1900:4000:1::5",
+            "externalIpv6PrefixLength": 96,
+        }
+    ]
+    docs = [
+        doc("gcp", [rule("v6-in", sourceRanges=["::/0"])], "fw.json"),
+        doc("gcp", instances, "vm.json"),
+    ]
+    a = gcp.evaluate(docs, model.Flow(src="2a01:111:f400::5", dst="2600:1900:4000:1::5", port=5432))
+    assert a.decision is D.ALLOW
+    assert any("db-6" in s.layer for s in a.steps)

@@ -93,6 +93,7 @@ def _nsg(
         ]
     ordered = sorted(rules + defaults, key=lambda r: int(r.get("priority", 65500)))
     facts = {
+        "source_subnet_prefixes": list(inv.prefixes_of(src)) if src is not None else [],
         "nsg": nsg["name"],
         "resource_group": nsg.get("resourceGroup") or azure_inventory.resource_group(nsg),
         "direction": direction,

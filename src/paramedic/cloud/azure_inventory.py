@@ -33,6 +33,12 @@ class Inventory:
     nsgs: tuple[tuple[Mapping[str, Any], str], ...]
     vnet_prefixes: tuple[str, ...]
     has_nsgs: bool
+    subnet_prefixes: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    """subnet id (lowercase) -> its address prefixes, from `az network vnet list`."""
+
+    def prefixes_of(self, nic: Nic) -> tuple[str, ...]:
+        """The address prefixes of the subnets `nic` sits in ('' when not listed)."""
+        return tuple(p for s in sorted(nic.subnets) for p in self.subnet_prefixes.get(s, ()))
 
     def nic_holding(self, ip: str) -> Nic | None:
         return next((n for n in self.nics if ip in n.addresses), None)
@@ -85,6 +91,7 @@ def build(docs: Iterable[evidence_model.CloudDocument]) -> Inventory:
     nics: list[Nic] = []
     nsgs: list[tuple[Mapping[str, Any], str]] = []
     prefixes: list[str] = []
+    subnets: dict[str, tuple[str, ...]] = {}
     has_nsgs = False
     for doc in docs:
         if doc.provider != "azure":
@@ -96,9 +103,19 @@ def build(docs: Iterable[evidence_model.CloudDocument]) -> Inventory:
                 nics.append(_nic(item))
             elif doc.kind == "virtualNetworks":
                 prefixes += (item.get("addressSpace") or {}).get("addressPrefixes") or []
+                for sub in item.get("subnets") or []:
+                    own = [sub["addressPrefix"]] if sub.get("addressPrefix") else []
+                    subnets[str(sub.get("id", "")).lower()] = (
+                        *own,
+                        *(sub.get("addressPrefixes") or []),
+                    )
         has_nsgs = has_nsgs or doc.kind == "networkSecurityGroups"
     return Inventory(
-        nics=tuple(nics), nsgs=tuple(nsgs), vnet_prefixes=tuple(prefixes), has_nsgs=has_nsgs
+        nics=tuple(nics),
+        nsgs=tuple(nsgs),
+        vnet_prefixes=tuple(prefixes),
+        has_nsgs=has_nsgs,
+        subnet_prefixes=subnets,
     )
 
 

@@ -114,7 +114,6 @@ def _common(lists: Iterable[Any]) -> list[str]:
 
 
 def _azure(denied: Sequence[model.Denied], label: str) -> model.Command:
-    answers = [d.answer for d in denied]
     step, flow = denied[0].step, denied[0].answer.flow
     facts = step.facts
     decided = _decided(denied, 65500)
@@ -123,7 +122,7 @@ def _azure(denied: Sequence[model.Denied], label: str) -> model.Command:
     proto = {6: "Tcp", 17: "Udp"}.get(flow.protocol, "'*'")
     port = str(flow.port) if model.has_ports(flow.protocol) and flow.port else "'*'"
     where = f"--resource-group {facts.get('resource_group')} --nsg-name {facts.get('nsg')}"
-    clients = " ".join(model.host_cidr(ip) for ip in model.sources(answers))
+    clients, pool = _azure_sources(denied)
     run = (
         f"az network nsg rule create {where} --name {name} \\\n"
         f"  --priority {priority} --direction {facts.get('direction')} --access Allow "
@@ -145,8 +144,22 @@ def _azure(denied: Sequence[model.Denied], label: str) -> model.Command:
         verify=f"az network nsg rule show {where} --name {name} -o json",
         undo=f"az network nsg rule delete {where} --name {name}",
         why=f"Priority {priority} is tried before the rule that denied (priority {decided}); NSGs "
-        "are stateful, so the replies need no rule." + note,
+        "are stateful, so the replies need no rule." + pool + note,
     )
+
+
+def _azure_sources(denied: Sequence[model.Denied]) -> tuple[str, str]:
+    """The source prefixes for the new rule, and why: the subnets the client NICs sit in when
+    every client address lies in them (the rule then follows a node pool as it scales), else
+    each client address."""
+    ips = model.sources(d.answer for d in denied)
+    subnets = sorted({p for d in denied for p in d.step.facts.get("source_subnet_prefixes") or []})
+    if subnets and all(model.in_any(ip, subnets) for ip in ips):
+        return " ".join(subnets), (
+            f" The source is the clients' subnet ({', '.join(subnets)}), so the rule follows "
+            "the node pool as it scales, where today's node addresses go stale."
+        )
+    return " ".join(model.host_cidr(ip) for ip in ips), ""
 
 
 def _free_priority(used: set[object], *, below: int) -> int:

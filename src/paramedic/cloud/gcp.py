@@ -46,6 +46,9 @@ def instances(docs: Iterable[evidence_model.CloudDocument]) -> list[Instance]:
                 for ac in nic.get("accessConfigs") or []:
                     if isinstance(ac.get("natIP"), str):
                         addresses[ac["natIP"]] = net
+                for ac in nic.get("ipv6AccessConfigs") or []:  # external IPv6
+                    if isinstance(ac.get("externalIpv6"), str):
+                        addresses[ac["externalIpv6"]] = net
             out.append(
                 Instance(
                     name=str(item["name"]),

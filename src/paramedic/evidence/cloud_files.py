@@ -123,7 +123,13 @@ _GCP: dict[str, Schema] = {
         "name": str,
         "networkInterfaces": (
             list,
-            {"networkIP": str, "network": str, "ipv6Address": str, "accessConfigs": (list, {})},
+            {
+                "networkIP": str,
+                "network": str,
+                "ipv6Address": str,
+                "accessConfigs": (list, {"natIP": str}),
+                "ipv6AccessConfigs": (list, {"externalIpv6": str}),
+            },
         ),
         "tags": (dict, {"items": _STRS}),
         "serviceAccounts": (list, {"email": str}),
@@ -165,7 +171,11 @@ _AZURE: dict[str, Schema] = {
             },
         ),
     },
-    "virtualNetworks": {"name": str, "addressSpace": (dict, {"addressPrefixes": _STRS})},
+    "virtualNetworks": {
+        "name": str,
+        "addressSpace": (dict, {"addressPrefixes": _STRS}),
+        "subnets": (list, {"id": str, "addressPrefix": str, "addressPrefixes": _STRS}),
+    },
 }
 _PREFIX_LIST_ID = re.compile(r"pl-[0-9a-f]+")
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.checks import clues, model, signatures, vantage
+from paramedic.checks.firewall import fixes
 from paramedic.evidence import logscan
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve, services
@@ -148,7 +149,7 @@ def dropped(ctx: model.Context, seen: Observed) -> model.Finding | None:
         confidence=model.Confidence.HIGH if allowed or infra else model.Confidence.MEDIUM,
         summary=f"connections to {dest}:{port} outside the cluster {how}; {_why_outside(seen)}",
         evidence=seen.cites,
-        fix=_fix(ctx.evidence, scope, seen.addresses, port),
+        fix=fixes.request(ctx.evidence, scope, seen.addresses, port),
         why="A timeout means the SYN got no answer at all: something on the path discards it. "
         + (
             "The node itself, where no NetworkPolicy applies, gets no answer either, so the drop "
@@ -300,60 +301,4 @@ def connect_test(scope: resolve.Scope, dest: str, port: int | None) -> str:
     return (
         f"kubectl -n {scope.namespace} run nettest --rm -i --restart=Never --image=busybox:1.36 -- "
         f"nc -vz -w 5 {first} {port}"
-    )
-
-
-def _fix(
-    ev: evidence_model.Evidence, scope: resolve.Scope, addresses: list[str], port: int | None
-) -> model.Fix:
-    nodes = []
-    for node in ev.kind("Node"):
-        for a in objects.as_list(objects.status(node).get("addresses")):
-            if isinstance(a, dict) and a.get("type") == "InternalIP":
-                nodes.append((objects.name(node), str(a.get("address"))))
-    sources = ", ".join(f"{ip}/32" for _, ip in nodes) or "the cluster's egress addresses"
-    names = ", ".join(n for n, _ in nodes)
-    dest = ", ".join(f"{a}/32" for a in addresses) or scope.target_host
-    provider = next(
-        (
-            str(objects.spec(n).get("providerID", "")).split(":")[0]
-            for n in ev.kind("Node")
-            if objects.spec(n).get("providerID")
-        ),
-        "",
-    )
-    where = {
-        "aws": "the database's AWS security group (inbound rules)",
-        "gce": "a GCP VPC firewall rule (ingress, allow)",
-        "azure": "the network security group in front of the database",
-    }.get(provider, "the firewall or cloud security group in front of the database")
-    rule = (
-        (
-            f"allow TCP from {sources}\n      to   {dest} port {port}\n"
-            f"(sources: nodes {names}; pod traffic to outside addresses leaves with the node's IP."
-            " If egress goes through a NAT gateway, use its public IP instead)"
-        )
-        if nodes
-        else (f"allow TCP from the cluster's egress addresses to {dest} port {port}")
-    )
-    return model.Fix(
-        summary=f"open TCP {port} to {dest} from the cluster's nodes in {where}",
-        steps=(
-            model.FixStep(
-                description=f"Ask whoever manages {where} for this rule:",
-                language="text",
-                content=rule,
-                action={
-                    "op": "request-firewall-rule",
-                    "protocol": "TCP",
-                    "port": port,
-                    "sources": [ip for _, ip in nodes],
-                    "destinations": addresses,
-                },
-            ),
-        ),
-        alternatives=(
-            "if the database runs on a host you manage, check its own firewall "
-            f"(nft list ruleset / iptables -S) for a drop on port {port}",
-        ),
     )

@@ -1,5 +1,6 @@
 """The fix of a cloud rule that drops the flow: the exact commands (`paramedic.cloud.commands`)
-as fix steps, with how to verify each and how to undo it."""
+as fix steps, with how to verify each and how to undo it; without rule files, the rule to ask
+for (`request`): from the nodes' addresses to the database's, in the provider's terms."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 from paramedic.checks import model
 from paramedic.cloud import commands
 from paramedic.cloud import model as cloud_model
+from paramedic.evidence import model as evidence_model
+from paramedic.kube import objects, resolve
 
 
 def remedy(
@@ -63,3 +66,59 @@ def cites(answers: Sequence[cloud_model.Answer]) -> tuple[model.Cite, ...]:
             shown = True
             out += [model.Cite(text=f"  {s.line()}", source=s.source) for s in a.steps]
     return tuple(out)
+
+
+def request(
+    ev: evidence_model.Evidence, scope: resolve.Scope, addresses: list[str], port: int | None
+) -> model.Fix:
+    nodes = []
+    for node in ev.kind("Node"):
+        for a in objects.as_list(objects.status(node).get("addresses")):
+            if isinstance(a, dict) and a.get("type") == "InternalIP":
+                nodes.append((objects.name(node), str(a.get("address"))))
+    sources = ", ".join(f"{ip}/32" for _, ip in nodes) or "the cluster's egress addresses"
+    names = ", ".join(n for n, _ in nodes)
+    dest = ", ".join(f"{a}/32" for a in addresses) or scope.target_host
+    provider = next(
+        (
+            str(objects.spec(n).get("providerID", "")).split(":")[0]
+            for n in ev.kind("Node")
+            if objects.spec(n).get("providerID")
+        ),
+        "",
+    )
+    where = {
+        "aws": "the database's AWS security group (inbound rules)",
+        "gce": "a GCP VPC firewall rule (ingress, allow)",
+        "azure": "the network security group in front of the database",
+    }.get(provider, "the firewall or cloud security group in front of the database")
+    rule = (
+        (
+            f"allow TCP from {sources}\n      to   {dest} port {port}\n"
+            f"(sources: nodes {names}; pod traffic to outside addresses leaves with the node's IP."
+            " If egress goes through a NAT gateway, use its public IP instead)"
+        )
+        if nodes
+        else (f"allow TCP from the cluster's egress addresses to {dest} port {port}")
+    )
+    return model.Fix(
+        summary=f"open TCP {port} to {dest} from the cluster's nodes in {where}",
+        steps=(
+            model.FixStep(
+                description=f"Ask whoever manages {where} for this rule:",
+                language="text",
+                content=rule,
+                action={
+                    "op": "request-firewall-rule",
+                    "protocol": "TCP",
+                    "port": port,
+                    "sources": [ip for _, ip in nodes],
+                    "destinations": addresses,
+                },
+            ),
+        ),
+        alternatives=(
+            "if the database runs on a host you manage, check its own firewall "
+            f"(nft list ruleset / iptables -S) for a drop on port {port}",
+        ),
+    )
