@@ -1,11 +1,14 @@
-"""A real-size `kubectl get -A -o yaml` dump (issue 15): load ≤ 20 s and ≤ 2 GB RSS.
+"""A real-size `kubectl get -A -o yaml` dump (issue 15): load and diagnose ≤ 20 s, ≤ 2 GB.
 
     .venv/bin/python benchmarks/dump_load.py [OBJECTS] [--src DIR]    # default 328,000 (~478 MB)
 
 The dump comes from benchmarks/gen_dump.py (one v1 List as kubectl prints it). Each run is a
-fresh process that loads it with `bundle.load`, as `paramedic diagnose DUMP` does, and reports
-wall time, CPU time and peak RSS. `--src` runs another checkout's code (`src/` of an older commit)
-for a before/after comparison. Prints a Markdown row for docs/PERFORMANCE.md.
+fresh process that loads it with `bundle.load` and diagnoses svc-0 -> svc-1 in team-000 with the
+built-in runbook, as `paramedic diagnose DUMP` does, and reports wall time and CPU time of the
+load and of load + diagnosis, peak RSS and peak address space (VmPeak), and the CPU time and
+largest RSS of the worker processes that parse a big List (evidence/parallel.py). `--src` runs
+another checkout's code (`src/` of an older commit) for a before/after comparison. Prints a
+Markdown row for docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ PY = sys.executable
 _CODE = """
 import resource, sys, time
 sys.path.insert(0, {src!r})
-from paramedic.evidence import bundle
+from paramedic.evidence import bundle, model
+from paramedic.runbooks import engine, model as runbook_model
 wall, cpu = time.perf_counter(), time.process_time()
 evidence = bundle.load({dump!r})
+load_wall, load_cpu = time.perf_counter() - wall, time.process_time() - cpu
+incident = model.Incident(source="svc-0", target="svc-1", port=None, namespace="team-000")
+result = engine.run(runbook_model.builtin(incident.runbook), evidence, incident)
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(len(evidence.objects), wall, cpu, peak)
+vm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmPeak")][0] / 1024
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+worker_cpu, worker_peak = workers.ru_utime + workers.ru_stime, workers.ru_maxrss / 1024
+print(len(evidence.objects), load_wall, load_cpu, wall, cpu, peak, vm, len(result.findings),
+      worker_cpu, worker_peak)
 """
 
 
@@ -52,10 +63,16 @@ def main() -> None:
     if done.returncode != 0:
         print(f"load failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
         return
-    objects, wall, cpu, peak = done.stdout.split()
+    objects, load_wall, load_cpu, wall, cpu, peak, vm, findings, worker_cpu, worker_peak = (
+        done.stdout.split()
+    )
     print(
         f"| load {int(objects):,} objects ({dump.stat().st_size / 1e6:.0f} MB) with {src} "
-        f"| {float(wall):.1f} s wall, {float(cpu):.1f} s CPU, peak RSS {float(peak):,.0f} MiB |"
+        f"| {float(load_wall):.1f} s wall, {float(load_cpu):.1f} s CPU "
+        f"| load + diagnose ({findings} findings): {float(wall):.1f} s wall, {float(cpu):.1f} s CPU"
+        f" | peak RSS {float(peak):,.0f} MiB, peak address space {float(vm):,.0f} MiB"
+        f" | worker processes: {float(worker_cpu):.1f} s CPU, peak RSS {float(worker_peak):,.0f}"
+        " MiB each at most |"
     )
 
 

@@ -349,6 +349,12 @@ CASES = [
         "java.net.NoRouteToHostException: No route to host (Host unreachable)",
     ),
     (
+        "cilium-policy-denied",
+        "policy-denied",
+        "Nov 26 03:06:04.118: app/user-service-7d9f8b6c5d-x2x9k:51514 (ID:48211) <> "
+        "data/profile-db-0:5432 (ID:31907) Policy denied DROPPED (TCP Flags: SYN)",
+    ),
+    (
         "server-closed",
         "conn-reset",
         "server closed the connection unexpectedly\n\tThis probably means the server "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import time
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,20 @@ def gather(
         progress=progress,
         wanted=engine.needs(runbook_model.builtin("db-connectivity")) if wanted is None else wanted,
     )
+
+
+def program(
+    kubeconfig: Path, *args: str, timeout: float, memory: int | None = None
+) -> tuple[float, int, str, str]:
+    """(wall seconds, exit status, stdout, stderr) of `paramedic diagnose` live of the reference
+    incident with `--timeout timeout`, run as a program (its address space capped at `memory`
+    bytes if given)."""
+    start = time.monotonic()
+    done = clirun.subprocess(
+        "diagnose",
+        *("--kubeconfig", str(kubeconfig), "--from", "user-service", "--to", "profile-db.data"),
+        *("--port", "5432", "--timeout", str(timeout), *args),
+        timeout=120,
+        memory=memory,
+    )
+    return time.monotonic() - start, done.returncode, done.stdout, done.stderr

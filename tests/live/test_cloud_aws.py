@@ -191,7 +191,9 @@ def test_a_hanging_endpoint_is_bounded_by_the_timeout(aws_env):
         docs, gaps = cloud_aws.gather(timeouts.DEFAULT.scaled_to(4))
         elapsed = time.monotonic() - start
     assert docs == []
-    assert elapsed < 6
+    # --timeout 4 plus scheduling on a loaded machine (6.8 s seen at load 14); unbounded, botocore
+    # would wait 60 s per attempt
+    assert elapsed < 10
     assert gaps[-1] == "AWS: reading stopped at --timeout 4s"
     # how far it got depends on the machine's load; what it says of each call does not
     assert set(gaps[:-1]) <= {

@@ -9,8 +9,8 @@ import dataclasses
 import datetime
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,35 +23,6 @@ NOW = datetime.datetime(2026, 11, 26, 3, 0, 0, tzinfo=datetime.UTC)
 """The fake API server's clock in the log-window tests: the database log below ends at it."""
 
 
-def _program(kubeconfig: Path, *args: str, timeout: float) -> tuple[float, int, str, str]:
-    """(wall seconds, exit status, stdout, stderr) of `paramedic diagnose` live, in a child."""
-    start = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paramedic",
-            "diagnose",
-            "--kubeconfig",
-            str(kubeconfig),
-            "--from",
-            "user-service",
-            "--to",
-            "profile-db.data",
-            "--port",
-            "5432",
-            "--timeout",
-            str(timeout),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return time.monotonic() - start, done.returncode, done.stdout, done.stderr
-
-
 _BOUND = 45.0
 """Seconds a run with --timeout 8 may take on a loaded CI machine (start-up included); before
 the fix the drip-fed run ended only when the abandoned worker did (minutes), the huge-log run
@@ -62,7 +33,7 @@ def test_a_drip_fed_events_list_cannot_keep_the_process_past_the_timeout(tmp_pat
     with livekit.seed_server() as server:
         server.drip["/api/v1/namespaces/app/events"] = 0.5
         kubeconfig = server.kubeconfig(tmp_path / "kubeconfig", namespace="app")
-        wall, status, out, err = _program(kubeconfig, "-o", "json", timeout=8)
+        wall, status, out, err = livekit.program(kubeconfig, "-o", "json", timeout=8)
     assert status in (0, 1), err
     assert '"schema": "paramedic.diagnosis/v1"' in out
     assert "list events in app" in out  # the abandoned request is a gap in the report
@@ -77,7 +48,7 @@ def test_huge_log_lines_from_a_server_ignoring_limit_bytes_stay_inside_the_timeo
         server.logs[("app", "user-service-7d9f8b6c5d-x2x9k", "app")] = (line,) * 4
         server.ignore_limit_bytes = True
         kubeconfig = server.kubeconfig(tmp_path / "kubeconfig", namespace="app")
-        wall, status, out, err = _program(kubeconfig, "-o", "json", timeout=8)
+        wall, status, out, err = livekit.program(kubeconfig, "-o", "json", timeout=8)
     assert status in (0, 1), err
     assert "cut at 2048 KiB (limitBytes)" in out
     assert wall < _BOUND
@@ -135,6 +106,42 @@ def test_a_log_over_limit_bytes_is_cut_at_a_line_and_reported_as_a_gap(tmp_path:
     assert 0 < len(lines) < 200
     assert all(line.endswith(("profiles", "already")) for line in lines)  # no half line
     assert any("log of data/profile-db-0/postgres cut at 9 KiB" in str(g) for g in evidence.gaps)
+
+
+def _gather_cut(tmp_path: Path, served: tuple[str, ...]) -> tuple[Any, list[str]]:
+    """The evidence gathered with the database log `served` and a 10,000-byte limitBytes, and
+    the log requests the server saw."""
+    with livekit.seed_server() as server:
+        server.logs[DB_LOG] = served
+        server.log_now = NOW
+        kubeconfig = server.kubeconfig(tmp_path / "kubeconfig", namespace="app")
+        limits = dataclasses.replace(timeouts.DEFAULT.scaled_to(10), log_bytes=10_000)
+        evidence = livekit.gather(kubeconfig, limits=limits)
+        return evidence, [q for _, q in server.requests if "profile-db-0/log" in q]
+
+
+def test_a_log_over_limit_bytes_keeps_its_newest_lines_not_its_oldest(tmp_path: Path) -> None:
+    """limitBytes keeps the first bytes of the window: the incident is at its end (issue 15)."""
+    served = _log(minutes=60, lines_per_minute=20)
+    evidence, asked = _gather_cut(tmp_path, served)
+    lines = evidence.logs[DB_LOG]
+    assert lines == served[-len(lines) :]  # a tail of the window, ending at its newest line
+    assert 50 < len(lines) < 200
+    assert any("tailLines=" in q and "limitBytes=10000" in q for q in asked)
+    gap = [str(g) for g in evidence.gaps if "profile-db-0/postgres" in str(g)]
+    assert gap and f"only its newest {len(lines)} lines were read" in gap[0], gap
+
+
+def test_newest_lines_longer_than_the_oldest_are_asked_for_again_with_fewer(
+    tmp_path: Path,
+) -> None:
+    served = _log(minutes=60, lines_per_minute=20)
+    served = (*served[:-50], *(line + " detail=" + "y" * 1000 for line in served[-50:]))
+    evidence, _ = _gather_cut(tmp_path, served)
+    lines = evidence.logs[DB_LOG]
+    assert lines == served[-len(lines) :]
+    assert all("detail=" in line for line in lines)  # only the newest, long lines
+    assert any("only its newest" in str(g) for g in evidence.gaps)
 
 
 def test_capture_writes_the_same_window(tmp_path: Path) -> None:

@@ -112,9 +112,7 @@ def test_capture_writes_no_secret_value_anywhere(
         "profile-db-superuser",
     }
     for secret in secrets:
-        assert all(
-            redact.is_digest(v) for v in secret["data"].values()
-        )
+        assert all(redact.is_digest(v) for v in secret["data"].values())
         assert "kubectl.kubernetes.io/last-applied-configuration" not in (
             secret["metadata"].get("annotations") or {}
         )

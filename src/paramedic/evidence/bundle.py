@@ -234,8 +234,12 @@ def _read_regular(path: Path) -> bytes:
                 f"{path}: {archive.size(size)} is over the {archive.size(MAX_FILE_BYTES)} limit"
             )
         with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:  # grew after stat()
+            # the size it has, plus one byte to see it grew: read(MAX_FILE_BYTES + 1) would map
+            # a 512 MiB buffer for every file (address space, under a RLIMIT_AS)
+            data = handle.read(size + 1)
+            if len(data) > size:  # it grew after stat(): read on, up to the limit
+                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
+        if len(data) > MAX_FILE_BYTES:
             raise errors.BundleError(f"{path}: over the {archive.size(MAX_FILE_BYTES)} limit")
         return data
     except OSError as exc:

@@ -178,6 +178,7 @@ def close(api: Api) -> None:
 
 def _configure(configuration: Any, kubeconfig: str | None, context: str | None) -> tuple[str, str]:
     """Fill `configuration` (kubernetes.client.Configuration); (context name, its namespace)."""
+    import yaml
     from kubernetes import config
     from kubernetes.config import config_exception
 
@@ -207,6 +208,11 @@ def _configure(configuration: Any, kubeconfig: str | None, context: str | None) 
             )
     except config_exception.ConfigException as exc:
         raise errors.KubeAccessError(f"kubeconfig: {_first_line(str(exc))}") from exc
+    except yaml.YAMLError as exc:  # the client's PyYAML is stricter than our reader (tabs)
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not YAML the Kubernetes client reads"
+        raise errors.KubeAccessError(f"kubeconfig: {at}invalid YAML: {problem}") from exc
     except (OSError, ValueError, TypeError, RecursionError) as exc:
         raise errors.KubeAccessError(
             f"kubeconfig: cannot use it ({_first_line(str(exc))})"

@@ -20,7 +20,8 @@ from typing import Any
 
 from paramedic import errors, timeouts
 from paramedic.evidence import clock, model, needs
-from paramedic.gather import fetch, kubeapi, node_probe, probe_pod, waves
+from paramedic.gather import fetch, kubeapi, node_probe, plan, probe_pod, waves
+from paramedic.kube import objects, pods
 
 DB_PROBE_ELSEWHERE = (
     "db_probe: call paramedic.gather.db_probe.run(evidence, ...) after gathering; it probes"
@@ -74,8 +75,8 @@ def gather(
             fetcher.close()
             kubeapi.close(api)
     return model.Evidence.of(
-        found.ordered_objects(),
-        logs=found.logs,
+        plan.ordered(found.objects.values()),
+        logs=found.log_reader.logs,
         metrics=found.metrics,
         probes=probes,
         incident=pinned,
@@ -93,7 +94,7 @@ def probe_pod_results(
     image: str | None,
     limits: timeouts.Timeouts,
 ) -> tuple[Any, ...]:
-    labels = found.source_labels()
+    labels = _source_labels(found)
     if labels is None:
         fetcher.gaps.append(
             "probe pod not started: the source has no pods or pod template to copy labels from"
@@ -149,3 +150,12 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
                 bar.update(task, advance=1, description=what[:60])
 
         yield report
+
+
+def _source_labels(found: waves.Gathering) -> dict[str, str] | None:
+    """Labels the probe pod wears: the pod template's (or the source pod's)."""
+    if found.workload is not None:
+        return pods.template_labels(found.workload)
+    if found.source_pods:
+        return objects.labels(found.source_pods[0])
+    return None

@@ -268,3 +268,32 @@ def owner_refs(objs: Iterable[Mapping[str, Any]]) -> set[tuple[str, str, str]]:
 def _add(into: set[tuple[str, str]], namespace: str, name: Any) -> None:
     if isinstance(name, str) and name:
         into.add((namespace, name))
+
+
+METRICS_VERSION = "metrics.k8s.io/v1beta1"
+
+
+def served_versions(discovery: Any) -> frozenset[str]:
+    """The group/versions an `/apis` discovery answer lists (none for a failed or odd answer)."""
+    groups = discovery.get("groups") if isinstance(discovery, dict) else None
+    return frozenset(
+        str(v.get("groupVersion"))
+        for g in objects.as_list(groups)
+        if isinstance(g, dict)
+        for v in objects.as_list(g.get("versions"))
+        if isinstance(v, dict)
+    )
+
+
+def ordered(found: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Objects in KIND_ORDER, then by kind, namespace and name (how a capture lists them)."""
+    order = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    return sorted(
+        found,
+        key=lambda o: (
+            order.get(str(o.get("kind")), len(order)),
+            str(o.get("kind")),
+            objects.namespace(o),
+            objects.name(o),
+        ),
+    )

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from paramedic import timeouts
-from paramedic.evidence import layout, model, needs, redact
-from paramedic.gather import fetch, kubeapi, plan
-from paramedic.kube import objects, pods, resolve, selectors
+from paramedic.evidence import model, needs, redact
+from paramedic.gather import container_logs, fetch, kubeapi, plan, reads
+from paramedic.kube import objects, resolve, selectors
 
 Handler = Callable[[kubeapi.Reply | None], None]
 
@@ -49,7 +49,7 @@ class Gathering:
         self.limits = limits
         self.target_info = plan.target(incident.target, self.namespace)
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.logs: dict[model.LogKey, tuple[str, ...]] = {}
+        self.log_reader = container_logs.Reader(fetcher, limits)
         self.metrics: list[dict[str, Any]] = []
         self.workload: dict[str, Any] | None = None
         self.source_pods: list[dict[str, Any]] = []
@@ -68,13 +68,14 @@ class Gathering:
         self._wave_two()
         self._keep_source_services()
         self._wave_three()
+        self.log_reader.newest()
         self._wave_four()
         return self
 
     def _wave_one(self) -> None:
         ns, src, tgt = self.namespace, self.incident.source, self.target_info
         reqs: list[tuple[fetch.Request, Handler]] = [
-            (_list(kind, space, table=self.table), self._keep_list(kind))
+            (reads.listing(kind, space, table=self.table), self._keep_list(kind))
             for kind, space in plan.listings(self.needs, ns, tgt.service_namespace)
         ]
         if any(n.kind == needs.METRICS for n in self.needs) or plan.discover_apis(self.needs):
@@ -82,42 +83,44 @@ class Gathering:
                 (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery)
             )
         if resolve.is_selector(src):
-            reqs.append((_list("Pod", ns, selector=src), self._source_pods_listed))
+            reqs.append((reads.listing("Pod", ns, selector=src), self._source_pods_listed))
         else:
             _, given, name = resolve.split_source(src)  # deploy/x reads only Deployment x
             for kind in resolve.SOURCE_KINDS:
                 if given in (None, kind):
-                    reqs.append((_get(kind, ns, name), self._source_candidate(kind)))
+                    reqs.append((reads.get(kind, ns, name), self._source_candidate(kind)))
         if tgt.is_service:
             tns, tname = str(tgt.service_namespace), str(tgt.service_name)
             reqs += [
-                (_get("Service", tns, tname), self._target_service),
-                (_get("Endpoints", tns, tname), self._keep_one),
+                (reads.get("Service", tns, tname), self._target_service),
+                (reads.get("Endpoints", tns, tname), self._keep_one),
                 (
-                    _list("EndpointSlice", tns, selector=f"kubernetes.io/service-name={tname}"),
+                    reads.listing(
+                        "EndpointSlice", tns, selector=f"kubernetes.io/service-name={tname}"
+                    ),
                     self._keep_list("EndpointSlice"),
                 ),
             ]
         dns = plan.DNS_NAMESPACE
         reqs += [
-            (_list("Pod", dns, selector=plan.DNS_SELECTOR), self._dns_pods),
-            (_get("Service", dns, plan.DNS_SERVICE), self._keep_one),
-            (_get("Endpoints", dns, plan.DNS_SERVICE), self._keep_one),
+            (reads.listing("Pod", dns, selector=plan.DNS_SELECTOR), self._dns_pods),
+            (reads.get("Service", dns, plan.DNS_SERVICE), self._keep_one),
+            (reads.get("Endpoints", dns, plan.DNS_SERVICE), self._keep_one),
             (
-                _list(
+                reads.listing(
                     "EndpointSlice", dns, selector=f"kubernetes.io/service-name={plan.DNS_SERVICE}"
                 ),
                 self._keep_list("EndpointSlice"),
             ),
-            (_get("ConfigMap", dns, plan.DNS_CONFIGMAP), self._keep_one),
-            (_get("Deployment", dns, plan.DNS_DEPLOYMENT), self._keep_one),
-            (_list("Service", ns), self._source_namespace_services),
+            (reads.get("ConfigMap", dns, plan.DNS_CONFIGMAP), self._keep_one),
+            (reads.get("Deployment", dns, plan.DNS_DEPLOYMENT), self._keep_one),
+            (reads.listing("Service", ns), self._source_namespace_services),
         ]
         self._run(reqs)
 
     def _wave_two(self) -> None:
         reqs: list[tuple[fetch.Request, Handler]] = [
-            (_list(kind, space, table=self.table), self._keep_list(kind))
+            (reads.listing(kind, space, table=self.table), self._keep_list(kind))
             for kind, space in plan.listings(
                 self.needs, self.namespace, self.target_info.service_namespace, self.served
             )
@@ -128,31 +131,33 @@ class Gathering:
                 plan.label_selector(objects.spec(self.workload).get("selector")),
             )
             if sel is not None:
-                reqs.append((_list("Pod", self.namespace, selector=sel), self._source_pods_listed))
+                reqs.append(
+                    (reads.listing("Pod", self.namespace, selector=sel), self._source_pods_listed)
+                )
                 if wl.get("kind") == "Deployment":
                     reqs.append(
                         (
-                            _list("ReplicaSet", self.namespace, selector=sel),
+                            reads.listing("ReplicaSet", self.namespace, selector=sel),
                             self._keep_list("ReplicaSet"),
                         )
                     )
         else:
             for kind, ns, name in sorted(plan.owner_refs(self.source_pods)):
-                reqs.append((_get(kind, ns, name), self._source_owner))
+                reqs.append((reads.get(kind, ns, name), self._source_owner))
         wants_namespaces = any(n.kind == "Namespace" for n in self.needs)
         if wants_namespaces and not any(kind == "Namespace" for kind, _, _ in self.objects):
             # `list namespaces` was refused (namespace-scoped RBAC): the namespaces involved
             # may still be readable one by one, and their labels are what policies select on.
             spaces = {self.namespace, plan.DNS_NAMESPACE, self.target_info.service_namespace or ""}
             reqs += [
-                (_get("Namespace", "", name), self._keep_one) for name in sorted(spaces - {""})
+                (reads.get("Namespace", "", name), self._keep_one) for name in sorted(spaces - {""})
             ]
         if self.service is not None:
             sel = plan.map_selector(objects.spec(self.service).get("selector"))
             if sel is not None:
                 reqs.append(
                     (
-                        _list("Pod", objects.namespace(self.service), selector=sel),
+                        reads.listing("Pod", objects.namespace(self.service), selector=sel),
                         self._target_pods_listed,
                     )
                 )
@@ -162,35 +167,34 @@ class Gathering:
         reqs: list[tuple[fetch.Request, Handler]] = []
         for kind, ns, name in sorted(plan.owner_refs(self.target_pods)):
             if (kind, ns, name) not in self.objects:
-                reqs.append((_get(kind, ns, name), self._keep_one))
+                reqs.append((reads.get(kind, ns, name), self._keep_one))
         spec_holders = [*self.source_pods, *self.target_pods]
         if self.workload is not None:
             spec_holders.append(self.workload)
         secrets, config_maps = plan.referenced(spec_holders)
-        reqs += [(_get("Secret", ns, name), self._keep_one) for ns, name in sorted(secrets)]
-        reqs += [(_get("ConfigMap", ns, name), self._keep_one) for ns, name in sorted(config_maps)]
+        reqs += [(reads.get("Secret", ns, name), self._keep_one) for ns, name in sorted(secrets)]
+        reqs += [
+            (reads.get("ConfigMap", ns, name), self._keep_one) for ns, name in sorted(config_maps)
+        ]
         sides = {
             needs.Scope.SOURCE: self.source_pods,
             needs.Scope.TARGET: self.target_pods,
             needs.Scope.DNS: self.dns_pods,
         }
-        for side, group in sides.items():
-            if not plan.wants(self.needs, needs.LOGS, side):
-                continue
-            for ns, pod, container, previous in plan.log_targets(group):
-                request = self._log_request(ns, pod, container, previous)
-                reqs.append((request, self._keep_log(ns, pod, container, previous)))
+        reqs += self.log_reader.first(
+            group for side, group in sides.items() if plan.wants(self.needs, needs.LOGS, side)
+        )
         if self.metrics_served:
             involved = [*self.source_pods, *self.target_pods, *self.dns_pods]
             for ns in sorted({objects.namespace(p) for p in involved}):
-                reqs.append((_list("PodMetrics", ns), self._keep_metrics))
+                reqs.append((reads.listing("PodMetrics", ns), self._keep_metrics))
         self._run(reqs)
 
     def _wave_four(self) -> None:
         """The Deployments that own the ReplicaSets found so far (source or target side)."""
         rs = [o for o in self.objects.values() if o.get("kind") == "ReplicaSet"]
         reqs: list[tuple[fetch.Request, Handler]] = [
-            (_get(kind, ns, name), self._keep_one)
+            (reads.get(kind, ns, name), self._keep_one)
             for kind, ns, name in sorted(plan.owner_refs(rs))
             if kind == "Deployment" and (kind, ns, name) not in self.objects
         ]
@@ -222,20 +226,8 @@ class Gathering:
         return handle
 
     def _discovery(self, reply: kubeapi.Reply | None) -> None:
-        groups = (
-            (reply.data or {}).get("groups")
-            if reply is not None and isinstance(reply.data, dict)
-            else None
-        )
-        names = {g.get("name") for g in groups or [] if isinstance(g, dict)}
-        self.served = frozenset(
-            str(v.get("groupVersion"))
-            for g in groups or []
-            if isinstance(g, dict)
-            for v in objects.as_list(g.get("versions"))
-            if isinstance(v, dict)
-        )
-        self.metrics_served = "metrics.k8s.io" in names
+        self.served = plan.served_versions(reply.data if reply is not None else None)
+        self.metrics_served = any(v.startswith("metrics.k8s.io/") for v in self.served)
         wanted = any(n.kind == needs.METRICS for n in self.needs)
         if reply is not None and wanted and not self.metrics_served:
             self.fetcher.gaps.append(
@@ -297,99 +289,5 @@ class Gathering:
     def _keep_metrics(self, reply: kubeapi.Reply | None) -> None:
         involved = [*self.source_pods, *self.target_pods, *self.dns_pods]
         wanted = {(objects.namespace(p), objects.name(p)) for p in involved}
-        found = fetch.items(reply, kind="PodMetrics", api_version="metrics.k8s.io/v1beta1")
+        found = fetch.items(reply, kind="PodMetrics", api_version=plan.METRICS_VERSION)
         self.metrics += [m for m in found if (objects.namespace(m), objects.name(m)) in wanted]
-
-    def _log_request(self, ns: str, pod: str, container: str, previous: bool) -> fetch.Request:
-        query = [
-            ("container", container),
-            ("sinceSeconds", str(max(1, round(self.limits.log_since)))),
-            ("limitBytes", str(self.limits.log_bytes)),
-        ]
-        if previous:
-            query.append(("previous", "true"))
-        return fetch.Request(
-            what=f"read {'previous ' if previous else ''}logs of {ns}/{pod}/{container}",
-            path=f"/api/v1/namespaces/{ns}/pods/{pod}/log",
-            query=tuple(query),
-            raw=True,
-            missing_ok=previous,
-            limit=self.limits.log_bytes,
-        )
-
-    def _keep_log(
-        self, ns: str, pod: str, container: str, previous: bool
-    ) -> Callable[[kubeapi.Reply | None], None]:
-        def handle(reply: kubeapi.Reply | None) -> None:
-            if reply is not None and reply.ok:
-                key = (ns, pod, layout.log_container(container, previous=previous))
-                text = reply.text
-                if reply.truncated or len(text.encode()) >= self.limits.log_bytes:
-                    text = text[: text.rfind("\n") + 1]  # the API may cut the last line
-                    self.fetcher.gaps.append(
-                        model.Gap(
-                            "",
-                            ns,
-                            f"log of {ns}/{pod}/{container} cut at"
-                            f" {self.limits.log_bytes // 1024} KiB (limitBytes): only its first"
-                            f" part within --since {timeouts.duration_text(self.limits.log_since)}"
-                            " was read",
-                        )
-                    )
-                self.logs[key] = redact.log_text(text)
-
-        return handle
-
-    # --- results ----------------------------------------------------------------------------
-
-    def ordered_objects(self) -> list[dict[str, Any]]:
-        order = {kind: i for i, kind in enumerate(plan.KIND_ORDER)}
-        return sorted(
-            self.objects.values(),
-            key=lambda o: (
-                order.get(str(o.get("kind")), len(order)),
-                str(o.get("kind")),
-                objects.namespace(o),
-                objects.name(o),
-            ),
-        )
-
-    def source_labels(self) -> dict[str, str] | None:
-        """Labels the probe pod wears: the pod template's (or the source pod's)."""
-        if self.workload is not None:
-            return pods.template_labels(self.workload)
-        if self.source_pods:
-            return objects.labels(self.source_pods[0])
-        return None
-
-
-def _list(
-    kind: str,
-    namespace: str | None = None,
-    *,
-    selector: str | None = None,
-    table: plan.Table = plan.RESOURCES,
-) -> fetch.Request:
-    plural = table[kind][1] if kind != "PodMetrics" else "podmetrics (metrics.k8s.io)"
-    where = f" in {namespace}" if namespace else ""
-    query = (("labelSelector", selector),) if selector else ()
-    label = f" ({selector})" if selector else ""
-    return fetch.Request(
-        what=f"list {plural}{where}{label}",
-        path=plan.path(kind, namespace, table=table),
-        query=query,
-        kind="metrics" if kind == "PodMetrics" else kind,
-        namespace=namespace or "",
-    )
-
-
-def _get(kind: str, namespace: str, name: str) -> fetch.Request:
-    """A get by name; namespace "" for cluster-scoped kinds. A 404 is an answer, not a gap."""
-    plural = plan.RESOURCES[kind][1]
-    return fetch.Request(
-        what=f"get {plural} {namespace + '/' if namespace else ''}{name}",
-        path=plan.path(kind, namespace or None, name),
-        missing_ok=True,
-        kind=kind,
-        namespace=namespace,
-    )

@@ -156,6 +156,12 @@ class Tier:
     _by_namespace: Mapping[str, tuple[Policy, ...]] = dataclasses.field(
         default_factory=dict, repr=False, compare=False
     )
+    _merged: dict[str, tuple[Policy, ...]] = dataclasses.field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """Per namespace, its policies and the cluster-scoped ones in tier order (filled lazily)."""
+    _order: dict[int, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    """Position of each policy (by identity) in the tier, built on first need."""
 
     @classmethod
     def of(
@@ -184,8 +190,13 @@ class Tier:
         cluster_wide = self._by_namespace.get("", ())
         if not cluster_wide or not local:
             return local or cluster_wide
-        position = {id(p): i for i, p in enumerate(self.policies)}
-        return tuple(sorted((*local, *cluster_wide), key=lambda p: position[id(p)]))
+        merged = self._merged.get(namespace)
+        if merged is None:
+            if not self._order:
+                self._order.update((id(p), i) for i, p in enumerate(self.policies))
+            merged = tuple(sorted((*local, *cluster_wide), key=lambda p: self._order[id(p)]))
+            self._merged[namespace] = merged
+        return merged
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

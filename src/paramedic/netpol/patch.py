@@ -26,8 +26,9 @@ import yaml
 
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, selectors
-from paramedic.netpol import admin_fix, blast, cluster, engine, explain, model, peers
+from paramedic.netpol import admin_fix, blast, cluster, engine, explain, layers, model, peers
 from paramedic.netpol.calico import fix as calico_fix
+from paramedic.netpol.cilium import fix as cilium_fix
 from paramedic.netpol.istio import fix as istio_fix
 
 GENERATED_LABELS = frozenset(
@@ -81,10 +82,15 @@ class Patch:
     opens_flow: bool = False
     """Whether the patched evidence allows the requested flow (checked, not assumed)."""
     notes: tuple[str, ...] = ()
+    edits: tuple[cilium_fix.Edit, ...] = ()
+    """Changes to objects the user owns that the fix needs (a Cilium deny rule narrowed so it
+    no longer matches the flow: no allow can beat it), each with its undo."""
 
     def as_dict(self) -> dict[str, Any]:
+        edits = {"edits": [e.as_dict() for e in self.edits]} if self.edits else {}
         return {
             "objects": [dict(o) for o in self.objects],
+            **edits,
             "yaml": self.yaml,
             "sides": list(self.sides),
             "in_place": [p.as_dict() for p in self.in_place],
@@ -117,11 +123,32 @@ def minimal_patch(
     created: list[dict[str, Any]] = []
     alternatives: list[tuple[str, str, dict[str, Any]]] = []
     admin_edits: list[tuple[Any, dict[str, Any], str, str]] = []
+    edits: list[cilium_fix.Edit] = []
     notes: list[str] = []
     for side in flow_result.blocking:
         egress = side.direction is model.Direction.EGRESS
         subject, subject_sel = (src, src_sel) if egress else (dst, dst_sel)
         other, other_sel = (dst, dst_sel) if egress else (src, src_sel)
+        if cilium_fix.denied_by_cilium(side):
+            view = cluster.of(evidence)
+            if cilium_fix.by_deny_rule(side):
+                seen = explain.as_seen(layers.program(view, semantics.cni), other).labels
+                narrowed = cilium_fix.narrowed_deny(evidence, side, (other, other_sel), seen)
+                edits.extend([narrowed] if isinstance(narrowed, cilium_fix.Edit) else [])
+                notes.extend([narrowed] if isinstance(narrowed, str) else [])
+            else:
+                created.append(
+                    cilium_fix.allow_policy(
+                        evidence, side, (subject, subject_sel), (other, other_sel), port_value,
+                        protocol, base, node=explain.is_node(view, other),
+                    )
+                )  # fmt: skip
+                if explain.is_node(view, other):
+                    notes.append(
+                        f"{other.describe()} is a node: Cilium's CIDR rules never match nodes, "
+                        "so the rule names the node entity, which admits every other node too"
+                    )
+            continue
         if calico_fix.denied_by_calico(side):
             rule = calico_fix.rule(
                 side, (subject, subject_sel), (other, other_sel), port_value, protocol
@@ -163,7 +190,10 @@ def minimal_patch(
         editable = [r for r in side.policies if r.startswith("NetworkPolicy ")]  # Kubernetes'
         if editable:
             alternatives.append((_narrowest(evidence, editable), str(side.direction), rule))
-    patched = evidence_model.Evidence.of((*evidence.objects, *created))
+    replaced = {_key(e.obj): dict(e.obj) for e in edits}
+    patched = evidence_model.Evidence.of(
+        (*(replaced.get(_key(o), o) for o in evidence.objects), *created)
+    )
     added = tuple(
         o for o in created if cluster.is_kubernetes_policy(o) and o["kind"] == "NetworkPolicy"
     )
@@ -195,7 +225,12 @@ def minimal_patch(
         closed=closed,
         opens_flow=after.allowed,
         notes=tuple(n for n in (src_note, dst_note, *notes) if n),
+        edits=tuple(edits),
     )
+
+
+def _key(o: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (o.get("apiVersion"), o.get("kind"), objects.namespace(o), objects.name(o))
 
 
 def _admin_in_place(
@@ -212,12 +247,8 @@ def _admin_in_place(
     its radius."""
     edited, op, command, ref = edit
     changed = edited if isinstance(edited, tuple) else (edited,)  # several pods: an injection
-
-    def key(o: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (o.get("apiVersion"), o.get("kind"), objects.namespace(o), objects.name(o))
-
-    by_key = {key(o): o for o in changed}
-    patched = evidence_model.Evidence.of(tuple(by_key.get(key(o), o) for o in evidence.objects))
+    by_key = {_key(o): o for o in changed}
+    patched = evidence_model.Evidence.of(tuple(by_key.get(_key(o), o) for o in evidence.objects))
     if not any(o.get("kind") == "Pod" for o in changed):
         cluster.adopt(patched, evidence)  # no NetworkPolicy changed: reuse the parsed view
     opened, _ = blast.diff(evidence, patched, src, dst, port, protocol, port_value, semantics)

@@ -12,6 +12,8 @@ likelihood), then inconclusive findings, then ruled-out ones.
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 
 from paramedic.checks import builtin, model, registry, verdicts
 from paramedic.evidence import model as evidence_model
@@ -34,33 +36,39 @@ def run(
     runbook: runbook_model.Runbook,
     evidence: evidence_model.Evidence,
     incident: evidence_model.Incident,
+    *,
+    deadline: float | None = None,
+    timeout: float | None = None,
 ) -> diagnosis.Diagnosis:
     """Diagnose `incident` from `evidence` with `runbook`.
 
+    With a `deadline` (time.monotonic()), the checks run in a worker thread and whatever has
+    not finished by then is an inconclusive finding ("did not finish within --timeout
+    `timeout` s", plus a gap line) instead of a wait: the worker is abandoned (a daemon thread,
+    told to start no further check), never joined.
     Raises IncidentError when the incident does not resolve against the evidence."""
     broken = builtin.load()
     scope = resolve.resolve(evidence, incident, default_port=runbook.default_port)
-    earlier: dict[str, model.Finding] = {}
-    errors = [
+    done = _Done()
+    done.errors += [
         diagnosis.CheckError(check=module, error=f"failed to load: {why}")
         for module, why in broken.items()
     ]
-    for check_id in (*runbook.checks, *runbook.next):
-        spec = registry.get(check_id)
-        if spec is None:
-            errors.append(
-                diagnosis.CheckError(check=check_id, error="check not available in this version")
-            )
-            continue
-        context = model.Context(evidence=evidence, scope=scope, earlier=dict(earlier))
-        try:
-            finding = verdicts.honest(_validated(spec, spec.function(context)), spec.needs, context)
-        except Exception as exc:
-            errors.append(
-                diagnosis.CheckError(check=check_id, error=f"{type(exc).__name__}: {exc}")
-            )
-            continue
-        earlier[check_id] = finding
+    wanted = (*runbook.checks, *runbook.next)
+    if deadline is None:
+        _run_checks(wanted, evidence, scope, done)
+    else:
+        worker = threading.Thread(
+            target=_run_checks, args=(wanted, evidence, scope, done), daemon=True
+        )
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+    earlier, errors = done.stop()
+    gaps = [str(gap) for gap in evidence.gaps]
+    for check_id in wanted:
+        if check_id not in earlier and not any(e.check == check_id for e in errors):
+            earlier[check_id] = _unfinished(check_id, timeout)
+            gaps.append(f"check {check_id} did not finish within --timeout {timeout or 0:g} s")
     order = {check_id: i for i, check_id in enumerate(runbook.checks)}
     findings = sorted(
         (earlier[c] for c in runbook.checks if c in earlier),
@@ -81,11 +89,72 @@ def run(
             next=tuple(earlier[c] for c in runbook.next if c in earlier),
             errors=tuple(errors),
             provenance=evidence.provenance,
-            gaps=tuple(str(gap) for gap in evidence.gaps),
+            gaps=tuple(gaps),
             incident_title=incident.title,
             evidence_time=evidence.taken_at,
             evidence_time_basis=evidence.taken_basis,
         )
+    )
+
+
+class _Done:
+    """The findings and errors of the checks that finished, shared with the worker thread; once
+    `stop` is called the worker records nothing more and starts no further check."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.findings: dict[str, model.Finding] = {}
+        self.errors: list[diagnosis.CheckError] = []
+
+    def stop(self) -> tuple[dict[str, model.Finding], list[diagnosis.CheckError]]:
+        with self.lock:
+            self.stopped = True
+            return dict(self.findings), list(self.errors)
+
+
+def _run_checks(
+    wanted: tuple[str, ...],
+    evidence: evidence_model.Evidence,
+    scope: resolve.Scope,
+    done: _Done,
+) -> None:
+    for check_id in wanted:
+        with done.lock:
+            if done.stopped:
+                return
+            earlier = dict(done.findings)
+        spec = registry.get(check_id)
+        error = ""
+        if spec is None:
+            error = "check not available in this version"
+        else:
+            context = model.Context(evidence=evidence, scope=scope, earlier=earlier)
+            try:
+                finding = verdicts.honest(
+                    _validated(spec, spec.function(context)), spec.needs, context
+                )
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        with done.lock:
+            if done.stopped:
+                return
+            if error:
+                done.errors.append(diagnosis.CheckError(check=check_id, error=error))
+            else:
+                done.findings[check_id] = finding
+
+
+def _unfinished(check_id: str, timeout: float | None) -> model.Finding:
+    """The finding of a check the deadline overtook: inconclusive, and how to get an answer."""
+    spec = registry.get(check_id)
+    return model.Finding(
+        verdict=model.Verdict.INCONCLUSIVE,
+        confidence=model.Confidence.LOW,
+        summary=f"did not finish within --timeout {timeout or 0:g} s",
+        missing="run the diagnosis again with a longer --timeout (e.g. --timeout 120)",
+        check=check_id,
+        title=spec.title if spec is not None else check_id,
     )
 
 

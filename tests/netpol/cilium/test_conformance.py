@@ -9,18 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from paramedic.cli import main as cli_main
+from clirun import run
 
 HERE = Path(__file__).parent / "conformance"
 BUNDLE, EXPECTATIONS = HERE / "objects.yaml", HERE / "expectations.yaml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        cli_main.main(list(argv))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.mark.parametrize("cni", ["auto", "cilium"])

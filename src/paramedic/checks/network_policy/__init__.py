@@ -29,6 +29,8 @@ from paramedic.netpol.layers import apis
         needs.Need("Namespace", needs.Scope.CLUSTER),
         needs.Need("Node", needs.Scope.CLUSTER),  # node labels: admin policies' `nodes` peers
         needs.Need("DaemonSet", needs.Scope.DNS),  # the CNI's agent in kube-system (--cni auto)
+        needs.Need("ConfigMap", needs.Scope.DNS, optional=True),  # cilium-config: deny response
+        needs.Need.logs(needs.Scope.SOURCE, optional=True),  # 'No route to host' when it answers
         needs.Need.probe("tcp"),  # the pod-versus-node contrast of --probe-pod (probes.py)
         *(
             needs.Need(

@@ -12,7 +12,7 @@ import yaml
 
 from paramedic import errors
 from paramedic.checks import clues, model
-from paramedic.checks.network_policy import flows
+from paramedic.checks.network_policy import deny_response, flows
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
 from paramedic.netpol import cluster, dns_fix, engine, explain, form, patch, peers
@@ -234,6 +234,8 @@ def _blocked(
             )
         )
     cites.extend(rule_cites)
+    if layer == "cilium":
+        cites.extend(deny_response.cites(ev, scope.source_pods))
     details.update(
         blast_radius=[f.as_dict() for f in fix.blast_radius],
         patch=fix.as_dict(),
@@ -250,6 +252,16 @@ def _blocked(
         )
         for n, o in zip(names, fix.objects, strict=True)
     )
+    steps += tuple(
+        model.FixStep(
+            description=f"Narrow the deny rule of {e.target} so it no longer matches this flow "
+            "(no allow rule can outrank a Cilium deny)",
+            language="shell",
+            content=e.command,
+            action={"op": "patch", "target": e.target, "patch": [dict(e.op)]},
+        )
+        for e in fix.edits
+    )
     alternatives = tuple(
         calico_fix.commands(o)[0]
         for o in fix.objects
@@ -259,7 +271,7 @@ def _blocked(
         f"{p.command}"
         for p in fix.in_place
     )
-    rollback = "; ".join(_delete(o) for o in fix.objects)
+    rollback = "; ".join([*(_delete(o) for o in fix.objects), *(e.undo_command for e in fix.edits)])
     port_text = f"{protocol} {port}" + (
         f" (Service port {scope.port})" if scope.port not in (None, port) else ""
     )
@@ -271,13 +283,18 @@ def _blocked(
         confidence=model.Confidence.HIGH,
         evidence=(*cites, *extra),
         fix=model.Fix(
-            summary=f"create {', '.join(names)}: allow exactly {protocol} {port} from "
+            summary=f"{_doing(names, fix.edits)}: allow exactly {protocol} {port} from "
             f"{scope.source} to {scope.target}",
             steps=steps,
             alternatives=alternatives,
             rollback=rollback,
         ),
-        why={"admin": _ADMIN_WHY, "calico": _CALICO_WHY, "istio": _ISTIO_WHY}.get(layer, _WHY),
+        why={
+            "admin": _ADMIN_WHY,
+            "calico": _CALICO_WHY,
+            "cilium": _CILIUM_WHY,
+            "istio": _ISTIO_WHY,
+        }.get(layer, _WHY),
         verify=_verify(scope),
         details=details,
     )
@@ -307,6 +324,22 @@ _CALICO_WHY = (
     "opens exactly the listed flows; the Deny stays in place for everything else; rollback is "
     "one delete."
 )
+
+
+_CILIUM_WHY = (
+    "Cilium applies every deny rule of every policy selecting a pod before any allow rule, and "
+    "allow rules of all policies (CiliumNetworkPolicies and NetworkPolicies alike) are a union. "
+    "A pod in default deny is opened by a CiliumNetworkPolicy that selects only these pods and "
+    "admits only this peer on this port; a matching deny rule cannot be outranked, so it is "
+    "narrowed to leave out exactly this peer. The blast radius is computed from the matrix "
+    "before and after; rollback is one delete, or the patch's undo."
+)
+
+
+def _doing(names: list[str], edits: tuple[Any, ...]) -> str:
+    parts = [f"create {', '.join(names)}"] if names else []
+    parts += [f"narrow the deny rule of {e.target}" for e in edits]
+    return " and ".join(parts) or "change nothing"
 
 
 _MESH_MEANINGS = ("mesh-mtls-refused", "mesh-authz-denied", "mesh-upstream-reset", "conn-reset")

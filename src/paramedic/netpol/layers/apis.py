@@ -41,6 +41,8 @@ POLICY_APIS = (
     PolicyApi(
         "CiliumClusterwideNetworkPolicy", "cilium.io/v2", "ciliumclusterwidenetworkpolicies", True
     ),
+    # the address sets Cilium's CIDR rules may name (cidrGroupRef / cidrGroupSelector)
+    PolicyApi("CiliumCIDRGroup", "cilium.io/v2alpha1", "ciliumcidrgroups", True),
     PolicyApi(
         "AuthorizationPolicy", "security.istio.io/v1", "authorizationpolicies", False, True
     ),
