@@ -55,6 +55,7 @@ NOT_POLICY_KINDS = frozenset(
         "GlobalNetworkSet",
         "CiliumCIDRGroup",
         "HostEndpoint",
+        "RequestAuthentication",  # Istio: validates JWTs on HTTP requests, never a TCP connection
     }
 )
 """Kinds of those groups that carry no rule themselves (address pools, identities, sets)."""
