@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import sqlalchemy as sa
 
-from paramedic.serve import metrics, schema, settings, store, worker
+from paramedic.serve import schema, settings, store
 
 from . import servekit
 
@@ -33,18 +32,3 @@ def test_queued_and_cut_off_incidents_are_diagnosed_after_a_restart(
         assert record is not None
         assert record.diagnosis is not None and record.error is None
         assert record.attempts == attempts
-
-
-def test_diagnoses_run_below_the_web_server_in_cpu_priority(
-    sqlite_db: store.Store, config: settings.Settings
-) -> None:
-    """On a small node the webhook must answer while diagnoses run: the worker processes are
-    niced, the server is not."""
-    pool = worker.Pool(sqlite_db, config, metrics.Metrics())
-    executor = pool._new_executor()
-    try:
-        assert executor.submit(os.nice, 0).result(timeout=60) == (
-            min(19, os.nice(0) + worker.DIAGNOSIS_NICENESS)
-        )
-    finally:
-        executor.shutdown(wait=True)

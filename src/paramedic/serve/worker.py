@@ -13,16 +13,11 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import multiprocessing
-import os
 import threading
 import time
 from concurrent.futures import process
 
 from paramedic.serve import diagnosis, logs, metrics, notify, settings, store
-
-DIAGNOSIS_NICENESS = 10
-"""Diagnoses run in worker processes at this lower CPU priority, so that on a small node
-the webhook and the pages answer first (a burst of alerts is stored at once; diagnoses wait)."""
 
 
 class Pool:
@@ -89,8 +84,6 @@ class Pool:
         return concurrent.futures.ProcessPoolExecutor(
             max_workers=self.config.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=os.nice,
-            initargs=(DIAGNOSIS_NICENESS,),
         )
 
     # -- the worker side ---------------------------------------------------------------------
