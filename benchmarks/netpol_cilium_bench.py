@@ -17,9 +17,6 @@ count) -> new objects` to `LAYERS` below, with its option; the measurements need
 from __future__ import annotations
 
 import argparse
-import random
-import resource
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -30,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import netpol_cilium_synthetic
 import netpol_istio_synthetic
+import netpol_measure
 import netpol_synthetic
 
 from paramedic.evidence import model as evidence_model
-from paramedic.netpol import cluster, engine, layers, matrix, peers
+from paramedic.netpol import cluster, engine, layers
 
 Objects = list[dict[str, Any]]
 LAYERS: list[tuple[str, int, Callable[[Objects, int], Objects]]] = [
@@ -78,52 +76,9 @@ def main() -> None:
     )
     print(f"load (Evidence.of + parse + compile): {load * 1000:.0f} ms")
 
-    times, cpu = [], []
-    result = None
-    for _ in range(args.runs):
-        matrix.clear_cache()
-        c0, t0 = time.process_time(), time.perf_counter()
-        result = matrix.matrix(ev, 5432, "TCP", semantics)
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    assert result is not None
-    fast = statistics.median(times)
-    print(
-        f"fast matrix TCP/5432 under {semantics.cni}: wall best {min(times) * 1000:.0f} ms, "
-        f"median {fast * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms; CPU median "
-        f"{statistics.median(cpu) * 1000:.0f} ms over {args.runs} runs; "
-        f"{result.allowed_count()} of {len(result.pods) ** 2} pairs allowed"
+    netpol_measure.report(
+        ev, semantics, runs=args.runs, oracle_rows=args.oracle_rows, checks=args.checks
     )
-
-    rng = random.Random(1)
-    rows = sorted(rng.sample(range(len(result.pods)), args.oracle_rows))
-    t0 = time.perf_counter()
-    oracle = matrix.oracle_matrix(ev, 5432, "TCP", semantics, sources=rows)
-    took = time.perf_counter() - t0
-    same = all(oracle.rows[i] == result.rows[i] for i in rows)
-    full = took / len(rows) * len(result.pods)
-    pairs = len(rows) * len(result.pods)
-    print(
-        f"per-pair path: {len(rows)} rows = {pairs} pairs in {took:.2f} s "
-        f"({took / pairs * 1e6:.1f} us/pair); extrapolated full matrix {full:.0f} s; "
-        f"rows identical to fast: {same}; speed-up {full / fast:.0f}x (wall, same run)"
-    )
-
-    pod_objs = matrix.ordered_pods(ev)
-    checks = []
-    for _ in range(args.checks):
-        src, dst = rng.choice(pod_objs), rng.choice(pod_objs)
-        t0 = time.perf_counter()
-        r = engine.check_flow(ev, peers.Peer.pod(src), peers.Peer.pod(dst), 5432, "TCP", semantics)
-        r.as_dict()
-        checks.append(time.perf_counter() - t0)
-    checks.sort()
-    print(
-        f"check_flow with explanation: median {statistics.median(checks) * 1000:.2f} ms, "
-        f"p99 {checks[int(len(checks) * 0.99) - 1] * 1000:.2f} ms, max {checks[-1] * 1000:.2f} ms"
-    )
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"process peak RSS (generator + evidence + everything above): {rss:.0f} MiB")
 
 
 if __name__ == "__main__":
