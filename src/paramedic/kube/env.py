@@ -4,7 +4,7 @@ Answers "which Secrets/keys and ConfigMaps does this container read, and how": a
 (`env[].valueFrom.secretKeyRef|configMapKeyRef`), as a whole object (`envFrom` with an optional
 prefix), or as files of a volume (`secret`, `configMap`, `projected`), possibly through a `subPath`
 mount. How matters: env vars are read once at container start and subPath mounts never update,
-while plain volume mounts follow changes (FIELD-NOTES §6).
+while plain volume mounts follow changes (FAILURE-FACTS §6).
 Values never leave this module: a `Reference` names objects and keys only.
 """
 

@@ -1,7 +1,7 @@
 """Sort a failed PostgreSQL connect into an outcome, from the error text.
 
 psycopg 3 raises a plain `OperationalError` with `sqlstate=None` for every connect failure,
-even when the server sent 28P01 or 53300 on the wire (psycopg#1188; FIELD-NOTES §2). The only
+even when the server sent 28P01 or 53300 on the wire (psycopg#1188; FAILURE-FACTS §2). The only
 thing left is libpq's message, e.g.
 
     connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  password

@@ -9,7 +9,7 @@ backend, under state and client "(hidden)", and `stats_visible` is false.
 
 The formula is stated in the result (`formula`), since monitoring tools disagree: check_postgres
 and Datadog divide by max_connections; check_pgactivity and postgres_exporter subtract the
-superuser reserve; paramedic also subtracts PG 16's reserved_connections (FIELD-NOTES §1).
+superuser reserve; paramedic also subtracts PG 16's reserved_connections (FAILURE-FACTS §1).
 """
 
 from __future__ import annotations

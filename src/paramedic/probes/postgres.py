@@ -2,7 +2,7 @@
 
 On success the probe reads the connection limits and who holds the slots (pg_stat_activity,
 client backends only: background workers and walsenders do not use max_connections slots) and
-computes saturation against the slots an unprivileged application can use (FIELD-NOTES §1):
+computes saturation against the slots an unprivileged application can use (FAILURE-FACTS §1):
 
     usable_slots = max_connections - superuser_reserved_connections - reserved_connections
     saturation   = in_use / usable_slots      (in_use: client backends other than the probe's own)

@@ -2,7 +2,7 @@
 
 The distinction is the point: a dropped SYN (timeout) means a policy or firewall that drops;
 a refusal means nothing listens, a Service without ready endpoints, or a rejecting CNI; an
-unreachable host means ICMP from a router or a rejecting firewall (FIELD-NOTES §3).
+unreachable host means ICMP from a router or a rejecting firewall (FAILURE-FACTS §3).
 
 Outcomes: open, refused (ECONNREFUSED: RST or ICMP port-unreachable), timeout (no answer within
 the limit), unreachable (EHOSTUNREACH, ENETUNREACH, EPERM from a local firewall, ...), reset

@@ -1,6 +1,6 @@
 """Check `credentials`: is the client's database credential present, current and accepted?
 
-Three ways it breaks (docs/FIELD-NOTES.md): the workload references a Secret or key that does
+Three ways it breaks (docs/FAILURE-FACTS.md): the workload references a Secret or key that does
 not exist (pods stuck in CreateContainerConfigError); the Secret changed after the pods started
 (env vars and subPath mounts keep the old value until a restart); or PostgreSQL rejects the
 password or has no pg_hba.conf line for the client (log lines of client and server, recorded

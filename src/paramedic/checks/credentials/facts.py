@@ -4,7 +4,7 @@
   corroborated by the pods' CreateContainerConfigError state and kubelet Events.
 - `stale_reads`: Secrets changed (newest managedFields time, else creationTimestamp) after the
   containers that read them as env vars, envFrom or subPath mounts started: those keep the old
-  value until a restart (FIELD-NOTES §6).
+  value until a restart (FAILURE-FACTS §6).
 - `describe_secret`: key names and digests, never values (the loader already replaced values by
   `hmac:<12 hex> len=N`, or `sha256:...` in older captures; anything else is digested here).
 Not a check: helpers of checks/credentials.py.

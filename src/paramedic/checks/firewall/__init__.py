@@ -3,7 +3,7 @@
 For a target outside the cluster (a Service without selector and hand-made Endpoints or
 EndpointSlices, an ExternalName, or a host/IP): a firewall or cloud security group that drops
 packets shows as client *timeouts* (the SYN is never answered); a refusal means something
-answered. Client error texts are classified (docs/FIELD-NOTES.md), recorded tcp probes decide
+answered. Client error texts are classified (docs/FAILURE-FACTS.md), recorded tcp probes decide
 when present, and the cloud's own rules (docs/CLOUD.md) name the rule that drops the flow and
 the exact command that opens it. For a target inside the cluster: the path between the nodes,
 for what the CNI's data path needs.

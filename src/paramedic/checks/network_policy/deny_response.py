@@ -3,7 +3,7 @@
 Cilium drops a denied packet silently by default (the client times out). With
 `policy-deny-response: icmp` in ConfigMap kube-system/cilium-config it answers an IPv4
 connection attempt with ICMP destination unreachable, which the client's kernel reports as
-EHOSTUNREACH: libpq logs "No route to host" at once instead of timing out (docs/FIELD-NOTES.md,
+EHOSTUNREACH: libpq logs "No route to host" at once instead of timing out (docs/FAILURE-FACTS.md,
 how each CNI handles denied traffic). A finding that Cilium denies the flow cites this, with a
 client log line that shows it, so the odd error text is explained rather than chased as routing.
 """

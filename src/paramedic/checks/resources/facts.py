@@ -1,4 +1,4 @@
-"""Resource signals of the database pods, for the `resources` check (FIELD-NOTES §5).
+"""Resource signals of the database pods, for the `resources` check (FAILURE-FACTS §5).
 
 Per pod: OOM kills and restarts (containerStatuses), usage against limits (PodMetrics of
 metrics.k8s.io), eviction (phase Failed, reason Evicted), pressure conditions of its node, and
