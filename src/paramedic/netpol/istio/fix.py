@@ -139,6 +139,8 @@ def _plaintext_exception(
             f"--type=json -p '{json.dumps([op])}'"
         )
         return None, (edited, op, command, f"PeerAuthentication {peer.namespace}/{ref}")
+    if not labels:  # an empty selector is namespace-wide to Istio: it cannot single this out
+        return None, _namespace_permissive(evidence, peer.namespace)
     obj = {
         "apiVersion": API_VERSION,
         "kind": "PeerAuthentication",
@@ -149,6 +151,34 @@ def _plaintext_exception(
         "spec": {"selector": {"matchLabels": labels}, "portLevelMtls": entry},
     }
     return obj, None
+
+
+def _namespace_permissive(
+    evidence: evidence_model.Evidence, namespace: str
+) -> tuple[Any, dict[str, Any], str, str] | None:
+    """For a workload without labels: the namespace's own policy (the oldest without a
+    selector) set to PERMISSIVE, in place; its blast radius is every pod of the namespace."""
+    wide = sorted(
+        (
+            o
+            for o in evidence.kind("PeerAuthentication", namespace)
+            if resources.is_istio(o, "PeerAuthentication")
+            and not _selector(objects.as_dict(objects.spec(o).get("selector")))
+        ),
+        key=lambda o: (objects.text(objects.meta(o).get("creationTimestamp")), objects.name(o)),
+    )
+    if not wide:
+        return None
+    target = wide[0]
+    edited = copy.deepcopy(dict(target))
+    edited["spec"]["mtls"] = {"mode": "PERMISSIVE"}
+    op = {"op": "add", "path": "/spec/mtls", "value": {"mode": "PERMISSIVE"}}
+    ref = objects.name(target)
+    command = (
+        f"kubectl -n {namespace} patch peerauthentications.security.istio.io {ref} "
+        f"--type=json -p '{json.dumps([op])}'"
+    )
+    return edited, op, command, f"PeerAuthentication {namespace}/{ref}"
 
 
 def _injection(
