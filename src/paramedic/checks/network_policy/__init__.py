@@ -41,6 +41,7 @@ from paramedic.netpol.layers import apis
                 api=a.api,
                 plural=a.plural,
                 discover=True,
+                superseded_by=a.superseded_by,
             )
             for a in apis.POLICY_APIS
         ),

@@ -1,0 +1,128 @@
+"""Calico's policy objects, live: gathered from projectcalico.org/v3 when Calico's API server
+serves it, else from the crd.projectcalico.org/v1 CRDs (never both: no policy counts twice),
+stored apart from networking.k8s.io NetworkPolicies of the same name, and when they cannot be
+read (403, discovery failing) the network-policy check does not rule out: it says inconclusive
+with the `kubectl get` command that gets them. All through the real client against the fake
+API server, with the calico-global-deny demo as the cluster."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paramedic.checks import model
+from paramedic.evidence import demos
+from paramedic.evidence import model as evidence_model
+from paramedic.netpol import cluster
+from paramedic.netpol.calico import view
+from paramedic.runbooks import engine
+from paramedic.runbooks import model as runbook_model
+
+from . import fakeapi, livekit
+
+DEMO = "calico-global-deny"
+# Calico NetworkPolicy with the same namespace and name as the demo's Kubernetes one
+TWIN = {
+    "apiVersion": "projectcalico.org/v3",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "profile-db-ingress", "namespace": "data"},
+    "spec": {"tier": "default", "order": 50, "selector": "app == 'nothing-here'", "types": []},
+}
+
+
+def _objects(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*copy.deepcopy(list(demos.load(DEMO).objects)), *extra]
+
+
+def _gather(server: fakeapi.FakeApiServer, tmp_path: Path) -> evidence_model.Evidence:
+    return livekit.gather(server.kubeconfig(tmp_path / "k", namespace="app"))
+
+
+def _network_policy(ev: evidence_model.Evidence) -> model.Finding:
+    assert ev.incident is not None
+    runbook = runbook_model.builtin(ev.incident.runbook)
+    (finding,) = [
+        f for f in engine.run(runbook, ev, ev.incident).findings if f.check == "network-policy"
+    ]
+    return finding
+
+
+def _calico_paths(server: fakeapi.FakeApiServer) -> list[str]:
+    return [p for _, p in server.requests if "projectcalico.org" in p]
+
+
+def test_calico_policies_are_read_from_the_v3_api_only_when_both_are_served(
+    tmp_path: Path,
+) -> None:
+    with fakeapi.FakeApiServer(_objects()) as server:
+        ev = _gather(server, tmp_path)
+        paths = _calico_paths(server)
+    assert paths and all("/apis/projectcalico.org/v3/" in p for p in paths)
+    assert "/apis/projectcalico.org/v3/globalnetworkpolicies" in paths
+    assert "/apis/projectcalico.org/v3/namespaces/data/networkpolicies" in paths
+    assert "/apis/projectcalico.org/v3/namespaces/app/networkpolicies" in paths
+    assert [o["metadata"]["name"] for o in ev.kind("GlobalNetworkPolicy")] == ["security.deny-db"]
+    assert [o["apiVersion"] for o in ev.kind("Tier")] == ["projectcalico.org/v3"]
+    finding = _network_policy(ev)
+    assert finding.verdict is model.Verdict.CAUSE
+    assert "security.deny-db" in finding.summary
+
+
+def test_without_calico_api_server_the_crd_objects_are_read_and_decide_the_same(
+    tmp_path: Path,
+) -> None:
+    with fakeapi.FakeApiServer(_objects()) as server:
+        known = {gv for gv, _ in fakeapi.RESOURCES if "/" in gv}
+        server.served = known - {"projectcalico.org/v3"}
+        ev = _gather(server, tmp_path)
+        paths = _calico_paths(server)
+    assert paths and all("/apis/crd.projectcalico.org/v1/" in p for p in paths)
+    (gnp,) = ev.kind("GlobalNetworkPolicy")
+    assert gnp["apiVersion"] == "crd.projectcalico.org/v1"
+    finding = _network_policy(ev)
+    assert finding.verdict is model.Verdict.CAUSE
+    assert "security.deny-db" in finding.summary
+
+
+def test_a_calico_and_a_kubernetes_network_policy_of_one_name_stay_apart(tmp_path: Path) -> None:
+    with fakeapi.FakeApiServer(_objects(copy.deepcopy(TWIN))) as server:
+        ev = _gather(server, tmp_path)
+    found = sorted(o["apiVersion"] for o in ev.kind("NetworkPolicy", "data"))
+    assert found == ["networking.k8s.io/v1", "projectcalico.org/v3"]
+    # each reader sees only its own: the engine's NetworkPolicies, Calico's view, a lookup
+    kube = [(p.namespace, p.name) for p in cluster.of(ev).policies]
+    assert kube == [("data", "profile-db-ingress")]
+    calico = [p.ref for p in view.of(ev).policies]
+    assert "NetworkPolicy (projectcalico.org) data/profile-db-ingress" in calico
+    looked_up = ev.get("NetworkPolicy", "data", "profile-db-ingress")
+    assert looked_up is not None and looked_up["apiVersion"] == "networking.k8s.io/v1"
+
+
+@pytest.mark.parametrize("refused", ["globalnetworkpolicies", "tiers"])
+def test_a_forbidden_calico_list_is_never_ruled_out(refused: str, tmp_path: Path) -> None:
+    with fakeapi.FakeApiServer(_objects()) as server:
+        server.forbidden.add(("list", refused, None))
+        ev = _gather(server, tmp_path)
+    (gap,) = [g for g in ev.gaps if refused in str(g)]
+    assert gap.kind.endswith(".projectcalico.org")
+    finding = _network_policy(ev)
+    assert finding.verdict is not model.Verdict.RULED_OUT
+    if refused == "globalnetworkpolicies":  # the deny is hidden: the policies seen allow it
+        assert finding.verdict is model.Verdict.INCONCLUSIVE
+        assert f"kubectl get {refused}.projectcalico.org -o yaml" in (finding.missing or "")
+
+
+def test_failed_discovery_leaves_calico_unknown_and_the_check_inconclusive(
+    tmp_path: Path,
+) -> None:
+    with fakeapi.FakeApiServer(_objects()) as server:
+        server.raw["/apis"] = "<html>bad gateway</html>"  # discovery alone answers no JSON
+        ev = _gather(server, tmp_path)
+    assert any(g.kind == "GlobalNetworkPolicy.projectcalico.org" for g in ev.gaps)
+    assert not any(g.kind.endswith(".crd.projectcalico.org") for g in ev.gaps)
+    finding = _network_policy(ev)
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert "kubectl get globalnetworkpolicies.projectcalico.org -o yaml" in (finding.missing or "")
