@@ -126,3 +126,38 @@ def test_failed_discovery_leaves_calico_unknown_and_the_check_inconclusive(
     finding = _network_policy(ev)
     assert finding.verdict is model.Verdict.INCONCLUSIVE
     assert "kubectl get globalnetworkpolicies.projectcalico.org -o yaml" in (finding.missing or "")
+
+
+def _etcd_cluster() -> list[dict[str, Any]]:
+    """The demo as a Calico cluster with an etcd datastore: calico-node reads etcd, and no
+    Kubernetes API holds a Calico object."""
+    found = [o for o in _objects() if "projectcalico.org" not in str(o.get("apiVersion"))]
+    (agent,) = [o for o in found if o["kind"] == "DaemonSet"]
+    container = agent["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [
+        {"name": "DATASTORE_TYPE", "value": "etcdv3"},
+        {
+            "name": "ETCD_ENDPOINTS",
+            "valueFrom": {"configMapKeyRef": {"name": "calico-config", "key": "etcd_endpoints"}},
+        },
+    ]
+    return found
+
+
+def test_calico_with_an_etcd_datastore_is_never_ruled_out(tmp_path: Path) -> None:
+    with fakeapi.FakeApiServer(_etcd_cluster()) as server:
+        server.served = {gv for gv, _ in fakeapi.RESOURCES if "/" in gv} - set(
+            fakeapi.CALICO_VERSIONS
+        )
+        ev = _gather(server, tmp_path)
+        assert _calico_paths(server) == []  # neither Calico API is served: none is asked for
+    finding = _network_policy(ev)
+    assert finding.verdict is model.Verdict.INCONCLUSIVE
+    assert "calicoctl get globalnetworkpolicies -o yaml" in (finding.missing or "")
+    assert any("etcd" in c.text for c in finding.evidence)
+    # the same cluster with the Calico policies in hand (calicoctl's output in the bundle)
+    with_policies = evidence_model.Evidence.of(
+        [*ev.objects, *(o for o in _objects() if o["kind"] in ("Tier", "GlobalNetworkPolicy"))],
+        incident=ev.incident,
+    )
+    assert _network_policy(with_policies).verdict is model.Verdict.CAUSE
