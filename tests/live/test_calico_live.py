@@ -161,3 +161,48 @@ def test_calico_with_an_etcd_datastore_is_never_ruled_out(tmp_path: Path) -> Non
         incident=ev.incident,
     )
     assert _network_policy(with_policies).verdict is model.Verdict.CAUSE
+
+
+def test_kubernetes_policies_listed_again_by_calico_count_once(tmp_path: Path) -> None:
+    """Calico's API server lists each Kubernetes NetworkPolicy again as knp.default.<name>:
+    the mirror is not read as a Calico policy of its own."""
+    (kube,) = [o for o in _objects() if o["kind"] == "NetworkPolicy"]
+    mirror = {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "knp.default." + kube["metadata"]["name"], "namespace": "data"},
+        "spec": {"tier": "default", "order": 1000, "selector": "all()", "types": ["Ingress"]},
+    }
+    with fakeapi.FakeApiServer(_objects(mirror)) as server:
+        ev = _gather(server, tmp_path)
+    assert len(ev.kind("NetworkPolicy", "data")) == 2  # gathered, and kept as evidence
+    assert not [p for p in view.of(ev).policies if p.name.startswith("knp.")]
+    assert _network_policy(ev).verdict is model.Verdict.CAUSE
+
+
+def test_service_account_labels_reach_calicos_service_account_selector(tmp_path: Path) -> None:
+    """A Calico rule that admits the source by its ServiceAccount's labels: the account is
+    gathered live, so the rule matches and the verdict equals the bundle's."""
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": "app", "labels": {"team": "users"}},
+    }
+    found = _objects(account)
+    (gnp,) = [o for o in found if o["kind"] == "GlobalNetworkPolicy"]
+    gnp["spec"]["ingress"].insert(
+        0,
+        {
+            "action": "Allow",
+            "source": {
+                "serviceAccounts": {"selector": "team == 'users'"},
+                "namespaceSelector": "all()",
+            },
+        },
+    )
+    with fakeapi.FakeApiServer(found) as server:
+        ev = _gather(server, tmp_path)
+    assert [o["metadata"]["labels"] for o in ev.kind("ServiceAccount")] == [{"team": "users"}]
+    bundle = evidence_model.Evidence.of(found, incident=demos.load(DEMO).incident)
+    assert _network_policy(bundle).verdict is model.Verdict.RULED_OUT
+    assert _network_policy(ev).verdict is model.Verdict.RULED_OUT
