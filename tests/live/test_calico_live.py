@@ -8,12 +8,14 @@ API server, with the calico-global-deny demo as the cluster."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from paramedic.checks import model
+from paramedic.evidence import bundle as bundle_reader
 from paramedic.evidence import demos
 from paramedic.evidence import model as evidence_model
 from paramedic.netpol import cluster
@@ -206,3 +208,27 @@ def test_service_account_labels_reach_calicos_service_account_selector(tmp_path:
     bundle = evidence_model.Evidence.of(found, incident=demos.load(DEMO).incident)
     assert _network_policy(bundle).verdict is model.Verdict.RULED_OUT
     assert _network_policy(ev).verdict is model.Verdict.RULED_OUT
+
+
+def test_capture_of_a_crd_only_calico_cluster_diagnoses_as_the_live_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--from", "user-service", "--to", "profile-db.data", "-n", "app", "--port", "5432"]
+    with fakeapi.FakeApiServer(_objects()) as server:
+        server.served = {gv for gv, _ in fakeapi.RESOURCES if "/" in gv} - {"projectcalico.org/v3"}
+        config = str(server.kubeconfig(tmp_path / "k", namespace="app"))
+        _, live_out, _ = livekit.run(
+            capsys, "diagnose", *argv, "--kubeconfig", config, "-o", "json"
+        )
+        bundle = str(tmp_path / "b.tar.gz")
+        code, _, err = livekit.run(capsys, "capture", *argv, "--kubeconfig", config, bundle)
+        assert code == 0, err
+    _, offline_out, _ = livekit.run(capsys, "diagnose", bundle, "-o", "json")
+    live_doc, offline_doc = json.loads(live_out), json.loads(offline_out)
+    assert live_doc["findings"] == offline_doc["findings"]
+    (finding,) = [f for f in live_doc["findings"] if f["check"] == "network-policy"]
+    assert finding["verdict"] == "cause" and "security.deny-db" in finding["summary"]
+    captured = bundle_reader.load(bundle)  # what the bundle holds, read back
+    assert [o["apiVersion"] for o in captured.kind("GlobalNetworkPolicy")] == [
+        "crd.projectcalico.org/v1"
+    ]
