@@ -50,6 +50,7 @@ RESOURCES: dict[tuple[str, str], str] = {
     ("v1", "endpoints"): "Endpoints",
     ("v1", "configmaps"): "ConfigMap",
     ("v1", "secrets"): "Secret",
+    ("v1", "serviceaccounts"): "ServiceAccount",
     ("v1", "events"): "Event",
     ("apps/v1", "deployments"): "Deployment",
     ("apps/v1", "statefulsets"): "StatefulSet",

@@ -97,7 +97,8 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
         model.Cite(text=f"not evaluated: {u.ref}: {u.why}", source=u.ref) for u in unmodelled
     )
     # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
-    gaps = hidden.gaps(ev, {scope.namespace, scope.target_namespace or scope.namespace})
+    spaces = {scope.namespace, scope.target_namespace or scope.namespace}
+    gaps = hidden.gaps(ev, spaces) + hidden.etcd_datastore(ev)
     gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
     return Observed(
         sources=sources,
