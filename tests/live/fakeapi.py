@@ -35,7 +35,12 @@ import yaml
 
 from paramedic.evidence import layout
 from paramedic.kube import selectors
+from paramedic.netpol.layers import apis
 
+CALICO_VERSIONS = (apis.CALICO_V3, apis.CALICO_CRD)
+"""Calico's kinds are served in both: the API server's projectcalico.org/v3 and the
+crd.projectcalico.org/v1 CRDs that store the same objects (an object of either group is served
+by both, under the group asked for; `served` takes one away, as on a cluster without it)."""
 # (group/version, plural) -> kind; "" group = core
 RESOURCES: dict[tuple[str, str], str] = {
     ("v1", "namespaces"): "Namespace",
@@ -45,6 +50,7 @@ RESOURCES: dict[tuple[str, str], str] = {
     ("v1", "endpoints"): "Endpoints",
     ("v1", "configmaps"): "ConfigMap",
     ("v1", "secrets"): "Secret",
+    ("v1", "serviceaccounts"): "ServiceAccount",
     ("v1", "events"): "Event",
     ("apps/v1", "deployments"): "Deployment",
     ("apps/v1", "statefulsets"): "StatefulSet",
@@ -68,6 +74,7 @@ RESOURCES: dict[tuple[str, str], str] = {
     ("security.istio.io/v1", "peerauthentications"): "PeerAuthentication",
     ("k8s.ovn.org/v1", "egressfirewalls"): "EgressFirewall",
     ("vpcresources.k8s.aws/v1beta1", "securitygrouppolicies"): "SecurityGroupPolicy",
+    **{(gv, plural): kind for gv in CALICO_VERSIONS for kind, plural, _ in apis.CALICO_KINDS},
 }
 CLUSTER_SCOPED = {
     "Namespace",
@@ -81,6 +88,15 @@ _PATH = re.compile(
     r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+/[^/]+))"
     r"(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?(?:/(?P<sub>log))?$"
 )
+
+
+def _serves(gv: str, obj: dict[str, Any]) -> bool:
+    """Whether `obj` is answered at group/version `gv` (its kind already matches): a kind of
+    one name in two groups (Calico's NetworkPolicy, networking.k8s.io's) is served only by its
+    own; an object without apiVersion by every group that serves its kind."""
+    group, own = gv.rpartition("/")[0], str(obj.get("apiVersion") or gv).rpartition("/")[0]
+    calico = {v.rpartition("/")[0] for v in CALICO_VERSIONS}
+    return own == group or (own in calico and group in calico)
 
 
 class FakeApiServer:
@@ -299,7 +315,7 @@ class FakeApiServer:
         items = (
             self.metrics
             if kind == "PodMetrics"
-            else [o for o in self.objects if o.get("kind") == kind]
+            else [o for o in self.objects if o.get("kind") == kind and _serves(gv, o)]
         )
         if ns:
             items = [o for o in items if (o.get("metadata") or {}).get("namespace") == ns]

@@ -20,10 +20,7 @@ from paramedic.runbooks import model as runbook_model
 from . import fakeapi, livekit
 
 NEEDS_RECORDED_PROBES: frozenset[str] = frozenset()
-NOT_GATHERED_LIVE = {
-    "calico-global-deny": "the live gatherer does not list Calico policy objects yet (issue 9, "
-    "item 5: API discovery for policy CRDs); its bundle form is covered by tests/scenarios",
-}
+NOT_GATHERED_LIVE: dict[str, str] = {}
 """Demos whose deciding objects the live gatherer cannot fetch yet, each with why."""
 LIVE_DEMOS = [d.name for d in demos.available() if d.name not in NOT_GATHERED_LIVE]
 

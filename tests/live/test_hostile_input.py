@@ -1,10 +1,12 @@
 """Hostile or unlucky input to the CLI: one line naming the file/object/field, exit 2, bounded
 time and memory, and no third-party line on stderr (issue 15, items 8, 9, 11, 12).
 
-Every case runs the real CLI in a child process; those that hand it a file run under a 2 GiB
-address-space limit, so a read that is not capped fails the test instead of the machine. (A
-complete live run is not limited that way: the client's thread pools reserve address space,
-glibc arenas and stacks, far beyond what they use.)"""
+Cases that hand the CLI a file it might read without bound, or that watch what libraries write to
+stderr, run the real CLI in a child process; those with a file run under a 2 GiB address-space
+limit, so a read that is not capped fails the test instead of the machine. (A complete live run
+is not limited that way: the client's thread pools reserve address space, glibc arenas and
+stacks, far beyond what they use.) Small files of ours and names on the command line run
+in-process through the same `main` (`_in_process`)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ def _cli(*argv: str, timeout: float = 60, limited: bool = True) -> subprocess.Co
     return clirun.subprocess(*argv, timeout=timeout, memory=MEMORY if limited else None, env=env)
 
 
+def _in_process(capsys: pytest.CaptureFixture[str], *argv: str) -> subprocess.CompletedProcess[str]:
+    code, out, err = clirun.run(capsys, *argv)
+    return subprocess.CompletedProcess(list(argv), code, out, err)
+
+
 def _one_line_error(done: subprocess.CompletedProcess[str], *names: str) -> None:
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("paramedic: error: ") and done.stderr.count("\n") == 1
@@ -50,26 +57,35 @@ def _objects(value: str) -> str:
 
 
 @pytest.mark.parametrize("suffix", ["json", "yaml"])
-def test_a_5000_digit_number_in_an_objects_file_names_the_file(tmp_path: Path, suffix: str) -> None:
+def test_a_5000_digit_number_in_an_objects_file_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
     path = tmp_path / f"objects.{suffix}"
     path.write_text(_objects(HUGE))
-    _one_line_error(_cli("diagnose", str(path), "--from", "a", "--to", "b"), str(path), "4300")
+    done = _in_process(capsys, "diagnose", str(path), "--from", "a", "--to", "b")
+    _one_line_error(done, str(path), "4300")
 
 
-def test_json_refuses_a_duplicate_key_as_yaml_does(tmp_path: Path) -> None:
+def test_json_refuses_a_duplicate_key_as_yaml_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "objects.json"
     path.write_text(_objects('{"k": 1, "k": 2}'))
-    _one_line_error(_cli("diagnose", str(path), "--from", "a", "--to", "b"), str(path), "'k'")
+    done = _in_process(capsys, "diagnose", str(path), "--from", "a", "--to", "b")
+    _one_line_error(done, str(path), "'k'")
     as_yaml = tmp_path / "objects.yaml"
     as_yaml.write_text(_objects('{"k": 1, "k": 2}'))
-    _one_line_error(_cli("diagnose", str(as_yaml), "--from", "a", "--to", "b"), "'k'")
+    done = _in_process(capsys, "diagnose", str(as_yaml), "--from", "a", "--to", "b")
+    _one_line_error(done, "'k'")
 
 
 @pytest.mark.parametrize(
     "name", ["a" * 64 + ".example", "a\u200db.example", "xn--ab\u00fc.example", "a..b", "a" * 300]
 )
-def test_probe_dns_refuses_names_no_query_can_carry(name: str) -> None:
-    done = _cli("probe", "dns", name, "--server", "127.0.0.1", "--timeout", "1")
+def test_probe_dns_refuses_names_no_query_can_carry(
+    capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    done = _in_process(capsys, "probe", "dns", name, "--server", "127.0.0.1", "--timeout", "1")
     _one_line_error(done, "not a valid DNS name")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from paramedic.checks import builtin, model, registry
 from paramedic.evidence import demos, needs
-from paramedic.gather import plan
+from paramedic.gather import plan, table
 from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
 
@@ -60,15 +60,13 @@ def test_every_builtin_check_needs_only_what_live_gathering_can_fetch() -> None:
         if spec.id.startswith("t-"):
             continue
         assert spec.needs, f"{spec.id} declares no needs"
-        assert plan.unknown(spec.needs) == [], spec.id
+        assert table.unknown(spec.needs) == [], spec.id
         for need in spec.needs:
             if not need.is_object:
                 continue
-            covered = need.kind in plan.RESOLVED.get(need.scope, ())
+            covered = need.key in plan.RESOLVED.get(need.scope, ())
             served = frozenset({need.api}) if need.discover else None  # once discovery shows it
-            listed = any(
-                kind == need.kind for kind, _ in plan.listings([need], "app", "data", served)
-            )
+            listed = any(key == need.key for key, _ in plan.listings([need], "app", "data", served))
             assert covered or listed, f"{spec.id}: nothing fetches {need}"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from paramedic import errors
 from paramedic.evidence import bundle, demos, model, needs, writer
-from paramedic.gather import plan
+from paramedic.gather import plan, table
 
 
 @pytest.mark.parametrize(
@@ -205,12 +205,15 @@ def test_needs_become_list_requests_only_beyond_what_resolution_fetches() -> Non
         needs.Need.logs(needs.Scope.SOURCE),
     ]
     assert plan.listings(wanted, "app", "data") == [
-        ("Lease", "kube-system"),
+        ("Lease.coordination.k8s.io", "kube-system"),
         ("Namespace", None),
         ("NetworkPolicy", "app"),
         ("NetworkPolicy", "data"),
         ("Node", None),
         ("Pod", "data"),
     ]
-    assert plan.resources(wanted)["Lease"] == ("/apis/coordination.k8s.io/v1", "leases")
-    assert plan.unknown([needs.Need("Widget")]) == [needs.Need("Widget")]
+    assert table.resources(wanted)["Lease.coordination.k8s.io"] == (
+        "/apis/coordination.k8s.io/v1",
+        "leases",
+    )
+    assert table.unknown([needs.Need("Widget")]) == [needs.Need("Widget")]

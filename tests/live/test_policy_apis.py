@@ -79,6 +79,8 @@ def test_a_forbidden_policy_list_is_a_gap_not_a_crash(tmp_path: Path) -> None:
         server.forbidden.add(("list", "adminnetworkpolicies", None))
         ev = livekit.gather(server.kubeconfig(tmp_path / "k", namespace="app"))
     (gap,) = [g for g in ev.gaps if "adminnetworkpolicies" in str(g)]
-    assert gap.kind == "AdminNetworkPolicy"
-    assert str(gap).startswith("cannot list adminnetworkpolicies: forbidden")
+    assert gap.kind == "AdminNetworkPolicy.policy.networking.k8s.io"
+    assert str(gap).startswith(
+        "cannot list adminnetworkpolicies.policy.networking.k8s.io: forbidden"
+    )
     assert [o["metadata"]["namespace"] for o in ev.kind("CiliumNetworkPolicy")] == ["data"]

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
+
+from paramedic.evidence import demos
 
 from . import fakeapi
 from .livekit import gather
@@ -82,3 +85,20 @@ def test_the_db_probe_role_allows_the_port_forward_on_old_and_new_clusters() -> 
     assert _allowed(rules, "create", "", "pods/portforward")
     assert _allowed(rules, "get", "", "pods/portforward")
     assert {r for rule in rules for r in rule["resources"]} == {"pods/portforward"}
+
+
+@pytest.mark.parametrize("api_server", [True, False], ids=["calico-api-server", "crds-only"])
+def test_the_read_only_role_allows_every_calico_read(api_server: bool, tmp_path: Path) -> None:
+    """On a Calico cluster, with its API server (projectcalico.org/v3) or with only its CRDs
+    (crd.projectcalico.org/v1): every Calico list the gatherer makes is granted."""
+    with fakeapi.FakeApiServer(demos.load("calico-global-deny").objects) as calico:
+        if not api_server:
+            calico.served = {gv for gv, _ in fakeapi.RESOURCES if "/" in gv} - {
+                "projectcalico.org/v3"
+            }
+        gather(calico.kubeconfig(tmp_path / "k", namespace="app"))
+    needed = _needed(calico.requests)
+    group = "projectcalico.org" if api_server else "crd.projectcalico.org"
+    assert {("list", group, "globalnetworkpolicies"), ("list", group, "tiers")} <= needed
+    missing = {n for n in needed if not _allowed(_rules("reader.yaml"), *n)}
+    assert missing <= {("get", "", "secrets")}

@@ -183,19 +183,32 @@ def test_server_given_as_a_name_is_an_input_error() -> None:
         dns.probe("db.example.test", server="dns.google", timeout=1)
 
 
+def _udp_and_tcp_on_one_port() -> tuple[socket.socket, socket.socket]:
+    """A UDP and a TCP socket bound to the same free loopback port: the port the kernel gives
+    the UDP socket may be taken for TCP by another process, so try another until both bind."""
+    for _ in range(50):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            udp.bind(("127.0.0.1", 0))
+            tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        return udp, tcp
+    raise AssertionError("no loopback port free for both UDP and TCP in 50 tries")
+
+
 def test_a_truncated_answer_is_retried_over_tcp_only_in_the_time_that_is_left() -> None:
     import threading
     import time
 
     from dns import flags, message  # dnspython: `dns` here is paramedic's probe
 
-    with (
-        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
-        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
-    ):
-        udp.bind(("127.0.0.1", 0))
+    udp, tcp = _udp_and_tcp_on_one_port()
+    with udp, tcp:
         port = udp.getsockname()[1]
-        tcp.bind(("127.0.0.1", port))
         tcp.listen()  # accepts, never answers
 
         def answer_late_and_truncated() -> None:

@@ -7,6 +7,7 @@ This is the reader at 3 a.m. with a terminal 80 columns wide: triple-click, past
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -23,6 +24,7 @@ from . import reportkit
 DEMOS = [d.name for d in demos.available()]
 
 
+@functools.cache  # each demo is diagnosed once for the ~130 renderings checked here
 def _diagnose(name: str):  # type: ignore[no-untyped-def]
     evidence = demos.load(name)
     assert evidence.incident is not None

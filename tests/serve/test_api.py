@@ -5,6 +5,7 @@ demo, whose cause is a NetworkPolicy."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import io
 import json
@@ -102,6 +103,32 @@ def test_a_repeated_alert_is_deduplicated_and_resolving_closes_it(
         assert kept["state"] == "closed" and kept["diagnosis"] is not None
         assert _post_alerts(url, _alert("fp-1"))[1]["incidents"] == [3]  # fires again: new
     assert len(sqlite_db.list()) == 3
+
+
+def test_posts_arriving_together_are_each_stored_once_before_their_answer(
+    db: store.Store, config: settings.Settings
+) -> None:
+    """24 posts at once (each of 12 alerts twice, one alert also resolved): the writer commits
+    them in batches; every answer names an incident already in the store, one per alert."""
+    posts = [_alert(f"fp-{n % 12}") for n in range(24)]
+    with servekit.running(db, dataclasses.replace(config, queue=64)) as url:
+
+        def post(alert: dict[str, Any]) -> list[int]:
+            status, doc = _post_alerts(url, alert)
+            assert status == 202, doc
+            stored = servekit.request("GET", f"{url}/api/v1/incidents/{doc['incidents'][0]}")
+            assert stored[0] == 200 and stored[2]["alert"]["fingerprint"] == alert["fingerprint"]
+            return doc["incidents"]  # type: ignore[no-any-return]
+
+        with concurrent.futures.ThreadPoolExecutor(24) as pool:
+            answered = list(pool.map(post, posts))
+        assert _post_alerts(url, _alert("fp-0", status="resolved"))[1]["closed"] == answered[0]
+    by_alert: dict[str, set[int]] = {}
+    for alert, ids in zip(posts, answered, strict=True):
+        by_alert.setdefault(alert["fingerprint"], set()).update(ids)
+    assert all(len(ids) == 1 for ids in by_alert.values())
+    assert sorted(r.id for r in db.list()) == sorted(i for ids in by_alert.values() for i in ids)
+    assert len(db.list()) == 12 and db.counts()["closed"] == 1
 
 
 def test_a_manual_incident_is_diagnosed(sqlite_db: store.Store, config: settings.Settings) -> None:

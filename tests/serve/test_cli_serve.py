@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import clirun
 from paramedic import errors
 from paramedic.serve import routes
 
@@ -36,29 +35,23 @@ GOOD = "- match: {alertname: A}\n  from: {label: deployment}\n  to: db\n"
     ],
 )
 def test_bad_serve_options_are_one_line_and_exit_2(
-    tmp_path: Path, args: list[str], files: dict[str, str], says: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    files: dict[str, str],
+    says: str,
 ) -> None:
+    """In-process through the console script's `main` (the refusal happens before anything
+    listens); the exit status and stderr are what the process would give."""
     for name, text in files.items():
         (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
     argv = [a.format(dir=tmp_path) for a in args]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paramedic",
-            "serve",
-            "--store",
-            f"sqlite:///{tmp_path}/s.db",
-            *argv,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.count("\n") == 1 and says in done.stderr
-    assert "Traceback" not in done.stderr
+    code, _, err = clirun.run(capsys, "serve", "--store", f"sqlite:///{tmp_path}/s.db", *argv)
+    assert code == 2, err
+    assert err.count("\n") == 1 and says in err
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(

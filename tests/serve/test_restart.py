@@ -6,7 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from paramedic.serve import schema, settings, store
+from paramedic.serve import records, schema, settings, store
 
 from . import servekit
 
@@ -23,7 +23,7 @@ def test_queued_and_cut_off_incidents_are_diagnosed_after_a_restart(
         conn.execute(
             sa.update(schema.incidents)
             .where(schema.incidents.c.id == running)
-            .values(lease_until=store.now() - dt.timedelta(seconds=1))
+            .values(lease_until=records.now() - dt.timedelta(seconds=1))
         )
     with servekit.running(sqlite_db, config):
         servekit.wait_for(lambda: sqlite_db.phases() == {"done": 2}, 60, "both incidents diagnosed")

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from alembic import autogenerate, migration
 
 from paramedic import errors
-from paramedic.serve import schema, store
+from paramedic.serve import firing, records, schema, store
 
 INCIDENT = {"from": "user-service", "to": "profile-db.data", "port": 5432, "namespace": "app"}
 
 
 def _expire_lease(db: store.Store, incident_id: int) -> None:
-    past = store.now() - dt.timedelta(seconds=1)
+    past = records.now() - dt.timedelta(seconds=1)
     with db.engine.begin() as conn:
         conn.execute(
             sa.update(schema.incidents)
@@ -65,6 +65,31 @@ def test_concurrent_adds_of_one_fingerprint_make_one_incident(db: store.Store) -
     assert len({incident_id for incident_id, _ in results}) == 1
     assert sum(created for _, created in results) == 1
     assert len(db.list()) == 1
+
+
+def test_alerts_written_in_one_transaction_deduplicate_against_each_other(
+    db: store.Store,
+) -> None:
+    """The webhook's writer stores many requests in one commit (intake.py): a later alert sees
+    an earlier one's incident before the commit."""
+    with db.transaction() as conn:
+        first = firing.add(conn, INCIDENT, fingerprint="f1")
+        again = firing.add(conn, INCIDENT, fingerprint="f1")
+        closed = firing.resolve(conn, "f1")
+        reopened = firing.add(conn, INCIDENT, fingerprint="f1")
+        manual = [firing.add(conn, INCIDENT) for _ in range(2)]
+    assert first[1] and again == (first[0], False) and closed == first[0]
+    assert reopened[1] and reopened[0] != first[0]
+    assert all(created for _, created in manual) and manual[0][0] != manual[1][0]
+    listed = [(r.id, r.state) for r in db.list()]
+    assert listed[-2:] == [(reopened[0], "open"), (first[0], "closed")]
+
+
+def test_a_failed_transaction_stores_none_of_its_alerts(db: store.Store) -> None:
+    with pytest.raises(RuntimeError), db.transaction() as conn:
+        firing.add(conn, INCIDENT, fingerprint="f1")
+        raise RuntimeError("the batch failed")
+    assert db.list() == []
 
 
 def test_resolving_closes_and_keeps_the_diagnosis(db: store.Store) -> None:

@@ -57,7 +57,7 @@ def present(need: needs.Need, ctx: model.Context) -> bool:
     if need.kind.startswith(needs.PROBE):
         return bool(ev.probes_of(need.kind.removeprefix(needs.PROBE)))
     if need.is_object:
-        return not ev.gaps_about(need.kind, _namespaces(need.scope, ctx))
+        return not ev.gaps_about(need.key, _namespaces(need.scope, ctx))
     pods = _side(need.scope, ctx)
     if not pods:
         return True  # nothing on that side to read: nothing is missing
@@ -81,8 +81,8 @@ def describe(need: needs.Need, ctx: model.Context) -> str:
         return f"a {need.kind.removeprefix(needs.PROBE)} probe"
     spaces = sorted(s for s in _namespaces(need.scope, ctx) or () if s)
     where = f" in {', '.join(spaces)}" if spaces else ""
-    hidden = ctx.evidence.gaps_about(need.kind, _namespaces(need.scope, ctx))
-    return f"{need.kind} objects{where}" + (f" ({hidden[0]})" if hidden else "")
+    hidden = ctx.evidence.gaps_about(need.key, _namespaces(need.scope, ctx))
+    return f"{need.key} objects{where}" + (f" ({hidden[0]})" if hidden else "")
 
 
 def command(need: needs.Need, ctx: model.Context) -> str:
@@ -109,9 +109,12 @@ def command(need: needs.Need, ctx: model.Context) -> str:
     spaces = _namespaces(need.scope, ctx)
     verb = "describe" if need.kind == "Secret" else "get"  # describe shows key sizes, not values
     tail = "" if need.kind == "Secret" else " -o yaml"
+    # a kind of a named group by resource.group: `kubectl get networkpolicy` would read
+    # networking.k8s.io's, never Calico's networkpolicies.projectcalico.org
+    what = f"{need.resource}.{need.group}" if need.group else need.kind.lower()
     if spaces is None:
-        return f"kubectl {verb} {need.kind.lower()}{tail}"
-    return "; ".join(f"kubectl {verb} {need.kind.lower()} -n {s}{tail}" for s in sorted(spaces))
+        return f"kubectl {verb} {what}{tail}"
+    return "; ".join(f"kubectl {verb} {what} -n {s}{tail}" for s in sorted(spaces))
 
 
 def _namespaces(scope: needs.Scope, ctx: model.Context) -> set[str] | None:

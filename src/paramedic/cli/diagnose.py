@@ -45,16 +45,11 @@ def _render(result: diagnosis.Diagnosis, output: str, *, brief: bool = False) ->
     return text_report.render(result, width=common.width(), color=common.is_terminal(), brief=brief)
 
 
-CHECKS_AT_LEAST = 1.0
-"""Seconds the checks get even when gathering used the whole --timeout (the exit stays within
---timeout + this, plus rendering)."""
-
-
 def _diagnosis(
     evidence: model.Evidence, incident: model.Incident, budget: tuple[float, float] | None
 ) -> diagnosis.Diagnosis:
     """`budget`: (--timeout, the time.monotonic() it started at); the checks get what is left of
-    it (at least CHECKS_AT_LEAST), and one that has not finished then is inconclusive."""
+    it (at least engine.CHECKS_AT_LEAST), and one that has not finished then is inconclusive."""
     from paramedic.runbooks import engine
     from paramedic.runbooks import model as runbook_model
 
@@ -62,7 +57,7 @@ def _diagnosis(
     if budget is None:
         return engine.run(runbook, evidence, incident)
     timeout, started = budget
-    deadline = max(started + timeout, time.monotonic() + min(CHECKS_AT_LEAST, timeout))
+    deadline = engine.checks_deadline(started, timeout)
     return engine.run(runbook, evidence, incident, deadline=deadline, timeout=timeout)
 
 

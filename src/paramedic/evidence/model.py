@@ -113,17 +113,30 @@ class ObjectIndex:
 
     @classmethod
     def build(cls, objects: Iterable[KubeObject]) -> ObjectIndex:
+        """`by_kind` holds every object of a kind, whatever its API group (readers that care
+        pick by apiVersion); in `by_key` an object of Kubernetes' own API groups wins over a
+        same-named one of another group (a Calico NetworkPolicy never answers a lookup of the
+        networking.k8s.io NetworkPolicy it shares a namespace and name with)."""
         by_kind: dict[str, list[KubeObject]] = {}
         by_key: dict[tuple[str, str, str], KubeObject] = {}
         for obj in objects:
             kind = str(obj.get("kind", ""))
             meta = obj.get("metadata") or {}
             by_kind.setdefault(kind, []).append(obj)
-            by_key[(kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = obj
+            key = (kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+            if key not in by_key or _kubernetes_group(obj) or not _kubernetes_group(by_key[key]):
+                by_key[key] = obj
         return cls(
             by_kind={kind: tuple(items) for kind, items in by_kind.items()},
             by_key=by_key,
         )
+
+
+def _kubernetes_group(obj: KubeObject) -> bool:
+    """Whether the object's API group is one of Kubernetes' own: the core group, a group
+    without a dot (apps, batch, policy, ...) or one under k8s.io."""
+    group = str(obj.get("apiVersion") or "").rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

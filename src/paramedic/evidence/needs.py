@@ -57,6 +57,10 @@ class Need:
     """An API the cluster may not serve (a CRD: admin policies, another CNI's or a mesh's
     policies): listed only when the one discovery request (/apis) shows its group/version; not
     served means no such object exists (no gap)."""
+    superseded_by: str = dataclasses.field(default="", kw_only=True)
+    """A group/version that serves the same objects: when discovery shows it served, this
+    `discover` need is not listed (Calico's crd.projectcalico.org/v1 CRDs store what
+    projectcalico.org/v3 serves: reading both would count every policy twice)."""
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -79,6 +83,19 @@ class Need:
     @property
     def is_object(self) -> bool:
         return self.kind not in (LOGS, METRICS) and not self.kind.startswith(PROBE)
+
+    @property
+    def group(self) -> str:
+        """The API group of `api` ('' for the core group or a need without `api`)."""
+        return self.api.rpartition("/")[0]
+
+    @property
+    def key(self) -> str:
+        """What the need reads, as Kubernetes writes a group and kind: the kind qualified by
+        the API group its need names ('NetworkPolicy.projectcalico.org'), the bare kind
+        otherwise. Two kinds of one name in different groups never meet under one key: in the
+        gather plan, in gaps, in the commands that fetch them."""
+        return f"{self.kind}.{self.group}" if self.group else self.kind
 
     @property
     def resource(self) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from paramedic import errors, timeouts
 from paramedic.evidence import credtext, model, probes_file, redact
-from paramedic.gather import kubeapi, plan, portforward
+from paramedic.gather import kubeapi, portforward, table
 from paramedic.kube import env, objects, pods, resolve, services
 from paramedic.probes import outcomes, postgres
 
@@ -210,7 +210,7 @@ def _values(
                 )
         elif var.source in ("secretKeyRef", "secretRef") and var.ref_name and var.key:
             if var.ref_name not in secrets:
-                path = plan.path("Secret", namespace, var.ref_name)
+                path = table.path("Secret", namespace, var.ref_name)
                 reply = api.call("GET", path, timeout=limits.request)
                 if not reply.ok:
                     return {}, f"cannot get secrets {namespace}/{var.ref_name}: {reply.problem}"

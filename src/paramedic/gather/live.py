@@ -20,7 +20,7 @@ from typing import Any
 
 from paramedic import errors, timeouts
 from paramedic.evidence import clock, model, needs
-from paramedic.gather import fetch, kubeapi, node_probe, plan, probe_pod, waves
+from paramedic.gather import fetch, kubeapi, node_probe, probe_pod, table, waves
 from paramedic.kube import objects, pods
 
 DB_PROBE_ELSEWHERE = (
@@ -75,7 +75,7 @@ def gather(
             fetcher.close()
             kubeapi.close(api)
     return model.Evidence.of(
-        plan.ordered(found.objects.values()),
+        table.ordered(found.objects.values()),
         logs=found.log_reader.logs,
         metrics=found.metrics,
         probes=probes,

@@ -21,7 +21,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paramedic.gather import fetch, plan, probe_pod
+from paramedic.gather import fetch, probe_pod, table
 from paramedic.kube import objects
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
@@ -73,7 +73,7 @@ def enforce_level(fetcher: fetch.Fetcher, namespace: str) -> str:
     reply = fetcher.call(
         fetch.Request(
             what=f"get namespace {namespace} (its Pod Security level, for the node probe)",
-            path=plan.path("Namespace", None, namespace),
+            path=table.path("Namespace", None, namespace),
             kind="Namespace",
         )
     )

@@ -6,7 +6,8 @@ Two sources decide what is fetched: resolving the incident (the source's workloa
 target Service with its endpoints and pods, their owners, what their pod specs reference, cluster
 DNS: the waves fetch these by name or selector), and the checks' `needs` (evidence.needs): a
 need that resolution does not cover becomes a list request (`listings`), and a kind the
-gatherer does not know is fetched with the API group/version its need names (`resources`).
+gatherer does not know is fetched with the API group/version its need names (gather.table,
+keyed by kind and group).
 
 How DST names a Service and how a SRC name or selector is read come from kube.resolve, and
 selectors as `?labelSelector=` text from kube.selectors, so the gatherer fetches exactly what
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from paramedic.evidence import needs as needs_model
+from paramedic.gather import table
 from paramedic.kube import objects, pods, resolve, selectors
 
 DNS_NAMESPACE = "kube-system"
@@ -30,28 +32,6 @@ DNS_DEPLOYMENT = "coredns"
 MAX_LOG_PODS = 3
 """Log tails are fetched for at most this many pods per group (source, target, CoreDNS)."""
 
-# kind -> (API prefix, plural) for everything the gatherer reads
-RESOURCES: dict[str, tuple[str, str]] = {
-    "Namespace": ("/api/v1", "namespaces"),
-    "Node": ("/api/v1", "nodes"),
-    "Pod": ("/api/v1", "pods"),
-    "Service": ("/api/v1", "services"),
-    "Endpoints": ("/api/v1", "endpoints"),
-    "ConfigMap": ("/api/v1", "configmaps"),
-    "Secret": ("/api/v1", "secrets"),
-    "Event": ("/api/v1", "events"),
-    "Deployment": ("/apis/apps/v1", "deployments"),
-    "StatefulSet": ("/apis/apps/v1", "statefulsets"),
-    "DaemonSet": ("/apis/apps/v1", "daemonsets"),
-    "ReplicaSet": ("/apis/apps/v1", "replicasets"),
-    "Job": ("/apis/batch/v1", "jobs"),
-    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies"),
-    "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices"),
-    "PodMetrics": ("/apis/metrics.k8s.io/v1beta1", "pods"),
-    "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers"),
-    "CronJob": ("/apis/batch/v1", "cronjobs"),
-}
-CLUSTER_SCOPED = frozenset({"Namespace", "Node"})
 Scope = needs_model.Scope
 RESOLVED: dict[needs_model.Scope, frozenset[str]] = {
     Scope.INCIDENT: frozenset(
@@ -73,23 +53,6 @@ RESOLVED: dict[needs_model.Scope, frozenset[str]] = {
     Scope.REFERENCED: frozenset({"Secret", "ConfigMap"}),
 }
 """Kinds that resolving the incident fetches by name or selector, per scope (the waves)."""
-KIND_ORDER = (
-    "Namespace",
-    "Node",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "Pod",
-    "Service",
-    "Endpoints",
-    "EndpointSlice",
-    "NetworkPolicy",
-    "Secret",
-    "ConfigMap",
-    "Event",
-)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,26 +69,6 @@ class Target:
         return self.service_name is not None
 
 
-Table = Mapping[str, tuple[str, str]]
-"""kind -> (API prefix, plural)."""
-
-
-def resources(needs: Iterable[needs_model.Need]) -> dict[str, tuple[str, str]]:
-    """RESOURCES plus the kinds that needs name with their own API group/version."""
-    table = dict(RESOURCES)
-    for need in needs:
-        if need.is_object and need.kind not in table and need.api:
-            prefix = "/api/v1" if need.api == "v1" else f"/apis/{need.api}"
-            table[need.kind] = (prefix, need.resource)
-    return table
-
-
-def unknown(needs: Iterable[needs_model.Need]) -> list[needs_model.Need]:
-    """Object needs that no table entry can fetch (a kind without API group/version)."""
-    table = resources(needs)
-    return [n for n in needs if n.is_object and n.kind not in table]
-
-
 def discover_apis(needs: Iterable[needs_model.Need]) -> frozenset[str]:
     """group/versions of `discover` needs: listed only if discovery shows them served."""
     return frozenset(n.api for n in needs if n.is_object and n.discover and n.api)
@@ -137,9 +80,10 @@ def listings(
     target_namespace: str | None,
     served: frozenset[str] | None = None,
 ) -> list[tuple[str, str | None]]:
-    """(kind, namespace or None for cluster-wide) to list because a need asks for more than
-    resolving the incident fetches; sorted, each once. `served`: None lists the required needs;
-    a set of group/versions lists the `discover` needs whose API is in it."""
+    """(key, namespace or None for cluster-wide) to list because a need asks for more than
+    resolving the incident fetches; sorted, each once (keys: gather.table). `served`: None lists
+    the required needs; a set of group/versions lists the `discover` needs whose API is in it
+    and whose `superseded_by` is not."""
     both = {source_namespace, target_namespace or source_namespace}
     where: dict[needs_model.Scope, set[str | None]] = {
         Scope.CLUSTER: {None},
@@ -149,34 +93,22 @@ def listings(
     }
     found: set[tuple[str, str | None]] = set()
     for need in needs:
-        if not need.is_object or need.kind in RESOLVED.get(need.scope, ()):
+        if not need.is_object or need.key in RESOLVED.get(need.scope, ()):
             continue
         if need.discover != (served is not None) or (served is not None and need.api not in served):
             continue
+        if served is not None and need.superseded_by in served:
+            continue  # the same objects come through the API that supersedes this one
         spaces = where.get(need.scope, set(both))
-        if need.kind in CLUSTER_SCOPED:
+        if need.key in table.CLUSTER_SCOPED:
             spaces = {None}
-        found |= {(need.kind, space) for space in spaces}
+        found |= {(need.key, space) for space in spaces}
     return sorted(found, key=lambda item: (item[0], item[1] or ""))
 
 
 def wants(needs: Iterable[needs_model.Need], kind: str, scope: needs_model.Scope) -> bool:
     """Whether a need asks for logs or metrics (`kind`) of `scope`."""
     return any(n.kind == kind and n.scope is scope for n in needs)
-
-
-def api_version(kind: str, table: Table = RESOURCES) -> str:
-    prefix = table[kind][0]
-    return prefix.removeprefix("/api/").removeprefix("/apis/")
-
-
-def path(
-    kind: str, namespace: str | None = None, name: str | None = None, table: Table = RESOURCES
-) -> str:
-    """/api/v1/namespaces/app/pods[/name]; cluster-wide when namespace is None."""
-    prefix, plural = table[kind]
-    base = f"{prefix}/namespaces/{namespace}/{plural}" if namespace else f"{prefix}/{plural}"
-    return f"{base}/{name}" if name else base
 
 
 def target(text: str, namespace: str) -> Target:
@@ -260,7 +192,7 @@ def owner_refs(objs: Iterable[Mapping[str, Any]]) -> set[tuple[str, str, str]]:
     for obj in objs:
         for ref in objects.as_list(objects.meta(obj).get("ownerReferences")):
             kind = objects.as_dict(ref).get("kind")
-            if kind in RESOURCES and ref.get("name"):
+            if kind in table.RESOURCES and ref.get("name"):
                 found.add((str(kind), objects.namespace(obj), str(ref["name"])))
     return found
 
@@ -282,18 +214,4 @@ def served_versions(discovery: Any) -> frozenset[str]:
         if isinstance(g, dict)
         for v in objects.as_list(g.get("versions"))
         if isinstance(v, dict)
-    )
-
-
-def ordered(found: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Objects in KIND_ORDER, then by kind, namespace and name (how a capture lists them)."""
-    order = {kind: i for i, kind in enumerate(KIND_ORDER)}
-    return sorted(
-        found,
-        key=lambda o: (
-            order.get(str(o.get("kind")), len(order)),
-            str(o.get("kind")),
-            objects.namespace(o),
-            objects.name(o),
-        ),
     )

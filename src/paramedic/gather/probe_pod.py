@@ -27,7 +27,7 @@ from typing import Any
 
 from paramedic import timeouts
 from paramedic.evidence import probes_file
-from paramedic.gather import fetch, plan, probe_pod_log
+from paramedic.gather import fetch, plan, probe_pod_log, table
 from paramedic.kube import objects, pods, resolve, services
 from paramedic.probes import common
 
@@ -240,7 +240,7 @@ def run(
                 node=spec.node,
                 host_network=spec.host_network,
             )
-            created = fetcher.write("POST", plan.path("Pod", namespace), body=body)
+            created = fetcher.write("POST", table.path("Pod", namespace), body=body)
             if not created.ok:
                 fetcher.gaps.append(spec.not_created(namespace, created.problem))
                 continue
@@ -251,7 +251,7 @@ def run(
         return tuple(results)
     finally:
         for name, _ in started:
-            deleted = fetcher.write("DELETE", plan.path("Pod", namespace, name))
+            deleted = fetcher.write("DELETE", table.path("Pod", namespace, name))
             if not deleted.ok and not deleted.not_found:
                 fetcher.gaps.append(
                     f"probe pod {namespace}/{name} NOT deleted ({deleted.problem}):"
@@ -262,7 +262,7 @@ def run(
 def _results(
     fetcher: fetch.Fetcher, namespace: str, name: str, spec: Spec, image: str
 ) -> list[probes_file.ProbeResult]:
-    pod_path = plan.path("Pod", namespace, name)
+    pod_path = table.path("Pod", namespace, name)
     if not _wait(fetcher, pod_path, name, namespace, image):
         return []
     log = fetcher.call(

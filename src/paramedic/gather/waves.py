@@ -24,7 +24,7 @@ from typing import Any
 
 from paramedic import timeouts
 from paramedic.evidence import model, needs, redact
-from paramedic.gather import container_logs, fetch, kubeapi, plan, reads
+from paramedic.gather import container_logs, fetch, kubeapi, plan, reads, table
 from paramedic.kube import objects, resolve, selectors
 
 Handler = Callable[[kubeapi.Reply | None], None]
@@ -43,7 +43,7 @@ class Gathering:
         """`wanted`: the needs of the checks that will read this evidence (plan.listings)."""
         self.fetcher = fetcher
         self.needs = tuple(wanted)
-        self.table = plan.resources(self.needs)
+        self.table = table.resources(self.needs)
         self.incident = incident
         self.namespace = str(incident.namespace)
         self.limits = limits
@@ -75,8 +75,8 @@ class Gathering:
     def _wave_one(self) -> None:
         ns, src, tgt = self.namespace, self.incident.source, self.target_info
         reqs: list[tuple[fetch.Request, Handler]] = [
-            (reads.listing(kind, space, table=self.table), self._keep_list(kind))
-            for kind, space in plan.listings(self.needs, ns, tgt.service_namespace)
+            (reads.listing(key, space, resources=self.table), self._keep_list(key))
+            for key, space in plan.listings(self.needs, ns, tgt.service_namespace)
         ]
         if any(n.kind == needs.METRICS for n in self.needs) or plan.discover_apis(self.needs):
             reqs.append(
@@ -120,8 +120,8 @@ class Gathering:
 
     def _wave_two(self) -> None:
         reqs: list[tuple[fetch.Request, Handler]] = [
-            (reads.listing(kind, space, table=self.table), self._keep_list(kind))
-            for kind, space in plan.listings(
+            (reads.listing(key, space, resources=self.table), self._keep_list(key))
+            for key, space in plan.listings(
                 self.needs, self.namespace, self.target_info.service_namespace, self.served
             )
         ]
@@ -209,7 +209,7 @@ class Gathering:
 
     def _keep(self, obj: dict[str, Any]) -> dict[str, Any]:
         obj = redact.entering(obj)  # no Secret value ever enters Evidence
-        self.objects[(str(obj.get("kind")), objects.namespace(obj), objects.name(obj))] = obj
+        self.objects[table.object_key(obj)] = obj
         return obj
 
     def _keep_one(self, reply: kubeapi.Reply | None) -> None:
@@ -217,10 +217,10 @@ class Gathering:
         if found is not None:
             self._keep(found)
 
-    def _keep_list(self, kind: str) -> Callable[[kubeapi.Reply | None], None]:
+    def _keep_list(self, key: str) -> Callable[[kubeapi.Reply | None], None]:
         def handle(reply: kubeapi.Reply | None) -> None:
-            version = plan.api_version(kind, self.table)
-            for item in fetch.items(reply, kind=kind, api_version=version):
+            version = table.api_version(key, self.table)
+            for item in fetch.items(reply, kind=table.kind_of(key), api_version=version):
                 self._keep(item)
 
         return handle
@@ -228,6 +228,12 @@ class Gathering:
     def _discovery(self, reply: kubeapi.Reply | None) -> None:
         self.served = plan.served_versions(reply.data if reply is not None else None)
         self.metrics_served = any(v.startswith("metrics.k8s.io/") for v in self.served)
+        if reply is None:  # unknown whether the `discover` APIs are served: none is ruled out
+            self.fetcher.gaps += [
+                model.Gap(n.key, "", f"cannot tell whether {n.api} is served: discovery failed")
+                for n in self.needs
+                if n.is_object and n.discover and not n.superseded_by
+            ]
         wanted = any(n.kind == needs.METRICS for n in self.needs)
         if reply is not None and wanted and not self.metrics_served:
             self.fetcher.gaps.append(

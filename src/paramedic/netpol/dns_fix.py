@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from paramedic.evidence import model as evidence_model
-from paramedic.netpol import blast, cluster, engine, explain, model, patch, peers
+from paramedic.netpol import blast, cluster, engine, explain, model, naming, patch, peers
 
 
 def dns_patch(
@@ -32,22 +32,22 @@ def dns_patch(
     ]
     if not results:
         return patch.Patch(opens_flow=True, notes=("DNS egress is already allowed",))
-    src_sel, src_name, src_note = patch.identity(evidence, src)
+    src_sel, src_name, src_note = naming.identity(evidence, src)
     dst = results[0][0]
-    dst_sel, _, dst_note = patch.identity(evidence, dst)
+    dst_sel, _, dst_note = naming.identity(evidence, dst)
     ports: list[dict[str, Any]] = []
     wanted: list[tuple[peers.Peer, int, str, int | str]] = []
     for peer, r in results:
-        value: int | str = patch.port_name(peer, r.port, r.protocol) or r.port
+        value: int | str = naming.port_name(peer, r.port, r.protocol) or r.port
         entry = {"protocol": r.protocol, "port": value}
         if entry not in ports:
             ports.append(entry)
         wanted.append((peer, r.port, r.protocol, value))
-    rule = {"to": [patch.peer_entry(dst, dst_sel)], "ports": ports}
-    name = patch.free_name(
-        evidence, src.namespace, patch.dns_name(f"allow-{src_name}-dns"), "egress", False
+    rule = {"to": [naming.peer_entry(dst, dst_sel)], "ports": ports}
+    name = naming.free_name(
+        evidence, src.namespace, naming.dns_name(f"allow-{src_name}-dns"), "egress", False
     )
-    obj = patch.policy_object(src.namespace, name, src_sel, model.Direction.EGRESS, rule)
+    obj = naming.policy_object(src.namespace, name, src_sel, model.Direction.EGRESS, rule)
     patched = evidence_model.Evidence.of((*evidence.objects, obj))
     cluster.adopt(patched, evidence, added=(obj,))
     opened: list[blast.Flow] = []

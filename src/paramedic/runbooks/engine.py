@@ -23,6 +23,17 @@ from paramedic.kube import resolve
 from paramedic.runbooks import diagnosis
 from paramedic.runbooks import model as runbook_model
 
+CHECKS_AT_LEAST = 1.0
+"""Seconds the checks get even when gathering used the whole --timeout (a diagnosis ends within
+--timeout + this, plus rendering)."""
+
+
+def checks_deadline(started: float, timeout: float) -> float:
+    """The deadline (time.monotonic()) for the checks of a diagnosis that started at `started`
+    with `timeout` seconds in all: what is left of it, at least CHECKS_AT_LEAST."""
+    return max(started + timeout, time.monotonic() + min(CHECKS_AT_LEAST, timeout))
+
+
 _VERDICT_ORDER = {
     model.Verdict.CAUSE: 0,
     model.Verdict.WARNING: 1,

@@ -68,6 +68,13 @@ def _token(token_file: Path | None) -> str | None:
     help="Diagnoses running at once.",
 )
 @click.option(
+    "--worker-nice",
+    type=click.IntRange(0, 19),
+    default=0,
+    show_default=True,
+    help="Niceness added to the diagnosis workers (the webhook answers first).",
+)
+@click.option(
     "--queue",
     type=click.IntRange(1, 100000),
     default=256,
@@ -100,6 +107,7 @@ def serve(
     routes_file: Path | None,
     timeout: float,
     workers: int,
+    worker_nice: int,
     queue: int,
     kubeconfig: str | None,
     context: str | None,
@@ -125,6 +133,7 @@ def serve(
         routes=routes.load(routes_file) if routes_file else (),
         timeout=timeout,
         workers=workers,
+        worker_nice=worker_nice,
         queue=queue,
         kubeconfig=kubeconfig,
         context=context,
@@ -142,6 +151,8 @@ def serve(
                 host=host,
                 port=port,
                 log_config=None,
+                http="httptools",
+                loop="uvloop",
                 access_log=False,
                 timeout_graceful_shutdown=5,
             )

@@ -10,7 +10,9 @@ Secret values digested by the bundle writer) or one line saying why there is non
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,17 @@ def top_cause(document: dict[str, Any]) -> str | None:
     return None
 
 
+def prepare(nice: int) -> None:
+    """A worker process's start: lower its priority by `nice` (settings.worker_nice)."""
+    if nice > 0:
+        os.nice(nice)
+
+
 def run(request: Request) -> Result:
-    """Diagnose `request` live; every failure is a Result with `error`, never an exception."""
+    """Diagnose `request` live within its timeout, the checks included (one the deadline
+    overtakes is inconclusive, as in `diagnose --timeout`); every failure is a Result with
+    `error`, never an exception."""
+    started = time.monotonic()
     incident = model.Incident(
         source=request.source,
         target=request.target,
@@ -88,7 +99,13 @@ def run(request: Request) -> Result:
             progress=False,
             wanted=engine.needs(runbook),
         )
-        result = engine.run(runbook, evidence, evidence.incident or incident)
+        result = engine.run(
+            runbook,
+            evidence,
+            evidence.incident or incident,
+            deadline=engine.checks_deadline(started, request.timeout),
+            timeout=request.timeout,
+        )
         document = result.as_dict()
         report = html_report.render(result, links=links(request))
         return Result(

@@ -12,12 +12,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from paramedic.serve import store
+from paramedic.serve import records
 
 FORMATS = ("slack", "generic")
 
 
-def summary(record: store.Record, link: str) -> str:
+def summary(record: records.Record, link: str) -> str:
     what = f"{record.source} -> {record.target}"
     if record.error:
         found = f"no diagnosis: {record.error}"
@@ -26,7 +26,7 @@ def summary(record: store.Record, link: str) -> str:
     return f"paramedic: incident {record.id} ({what}): {found} {link}".strip()
 
 
-def payload(record: store.Record, link: str, kind: str) -> dict[str, Any]:
+def payload(record: records.Record, link: str, kind: str) -> dict[str, Any]:
     if kind == "slack":
         return {"text": summary(record, link)}
     return {

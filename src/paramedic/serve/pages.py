@@ -13,7 +13,7 @@ import datetime as dt
 
 import jinja2
 
-from paramedic.serve import store
+from paramedic.serve import records
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("paramedic.serve", "templates"),
@@ -24,9 +24,9 @@ _ENV = jinja2.Environment(
 )
 
 
-def age(record: store.Record) -> str:
+def age(record: records.Record) -> str:
     """How long ago the incident opened, coarsely (45 s, 12 min, 3 h, 2 d)."""
-    seconds = max(0, int((store.now() - record.created_at).total_seconds()))
+    seconds = max(0, int((records.now() - record.created_at).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{seconds // size} {unit}"
@@ -39,14 +39,14 @@ def _render(**values: object) -> str:
     )
 
 
-def listing(records: list[store.Record]) -> str:
+def listing(records: list[records.Record]) -> str:
     pending = any(r.phase != "done" for r in records)
     return _render(
         title="Incidents", incidents=records, incident=None, refresh=10 if pending else 0
     )
 
 
-def pending(record: store.Record) -> str:
+def pending(record: records.Record) -> str:
     """The page of an incident that has no report: diagnosing (reloads itself) or failed."""
     return _render(
         title=f"Incident {record.id}",

@@ -18,6 +18,8 @@ class Settings:
     """Each diagnosis (gathering included) ends within this many seconds."""
     workers: int = 2
     """Diagnoses running at once (worker processes)."""
+    worker_nice: int = 0
+    """Niceness added to the worker processes, so the webhook gets the CPU first."""
     queue: int = 256
     """Diagnoses waiting for a worker; beyond this the API answers 503 with Retry-After."""
     kubeconfig: str | None = None

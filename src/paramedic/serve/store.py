@@ -13,7 +13,7 @@ marks failed, with why, a row that has been cut off `MAX_ATTEMPTS` times. Nothin
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import datetime as dt
 import json
 from importlib import resources
@@ -23,96 +23,12 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from paramedic import errors
-from paramedic.serve import routes, schema
+from paramedic.serve import firing, records, schema
 
 MAX_ATTEMPTS = 3
 """A diagnosis cut off (server killed) this many times is marked failed instead of retried."""
 
 _T = schema.incidents
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands timestamps back without their zone: they were written in UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
-def _port(value: str | None) -> int | str | None:
-    return int(value) if value is not None and value.isdigit() else value
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Record:
-    """One incident as the store holds it."""
-
-    id: int
-    state: str
-    phase: str
-    source: str
-    target: str
-    port: int | str | None
-    namespace: str | None
-    fingerprint: str | None
-    firing: bool
-    alert: dict[str, Any] | None
-    diagnosis: dict[str, Any] | None
-    report: str | None
-    top_cause: str | None
-    error: str | None
-    attempts: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-    @property
-    def incident(self) -> dict[str, Any]:
-        return routes.Target(
-            source=self.source, target=self.target, port=self.port, namespace=self.namespace
-        ).as_dict()
-
-    def as_api(self, *, with_diagnosis: bool = True) -> dict[str, Any]:
-        """The incident as GET /api/v1/incidents[/ID] shows it (DESIGN.md §3)."""
-        doc: dict[str, Any] = {
-            "id": self.id,
-            "state": self.state,
-            "phase": self.phase,
-            "incident": self.incident,
-            "alert": self.alert,
-            "top_cause": self.top_cause,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "error": self.error,
-        }
-        if with_diagnosis:
-            doc["diagnosis"] = self.diagnosis
-        return doc
-
-
-def _record(row: Any) -> Record:
-    m = row._mapping
-    return Record(
-        id=int(m["id"]),
-        state=m["state"],
-        phase=m["phase"],
-        source=m["source"],
-        target=m["target"],
-        port=_port(m["port"]),
-        namespace=m["namespace"],
-        fingerprint=m["fingerprint"],
-        firing=bool(m["firing"]),
-        alert=json.loads(m["alert"]) if m["alert"] else None,
-        diagnosis=json.loads(m["diagnosis"]) if m["diagnosis"] else None,
-        report=m["report"],
-        top_cause=m["top_cause"],
-        error=m["error"],
-        attempts=int(m["attempts"]),
-        created_at=_utc(m["created_at"]) or now(),
-        updated_at=_utc(m["updated_at"]) or now(),
-    )
 
 
 def engine_url(url: str) -> str:
@@ -176,6 +92,10 @@ class Store:
             return _first_line(exc)
         return ""
 
+    def transaction(self) -> contextlib.AbstractContextManager[sa.Connection]:
+        """One transaction (committed when the block ends) for the functions of firing.py."""
+        return self.engine.begin()
+
     def add(
         self,
         incident: dict[str, Any],
@@ -183,64 +103,19 @@ class Store:
         alert: dict[str, Any] | None = None,
         fingerprint: str | None = None,
     ) -> tuple[int, bool]:
-        """Store a new incident (phase queued); with a fingerprint, the one already firing under
-        it is returned instead. Returns (id, created)."""
-        if fingerprint is not None:
-            existing = self._firing(fingerprint)
-            if existing is not None:
-                return existing, False
-        stamp = now()
-        values = {
-            "state": schema.OPEN,
-            "phase": schema.QUEUED,
-            "source": incident["from"],
-            "target": incident["to"],
-            "port": None if incident.get("port") is None else str(incident["port"]),
-            "namespace": incident.get("namespace"),
-            "fingerprint": fingerprint,
-            "firing": fingerprint is not None,
-            "alert": json.dumps(alert) if alert is not None else None,
-            "attempts": 0,
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
-        try:
-            with self.engine.begin() as conn:
-                new_id = conn.execute(sa.insert(_T).values(**values).returning(_T.c.id)).scalar()
-        except sa_exc.IntegrityError:
-            assert fingerprint is not None  # only the firing-fingerprint index can refuse
-            existing = self._firing(fingerprint)
-            if existing is None:
-                raise
-            return existing, False
-        return int(new_id or 0), True
-
-    def _firing(self, fingerprint: str) -> int | None:
-        with self.engine.connect() as conn:
-            found = conn.execute(
-                sa.select(_T.c.id).where(_T.c.fingerprint == fingerprint, _T.c.firing)
-            ).scalar()
-        return int(found) if found is not None else None
+        """firing.add in a transaction of its own: (id, created)."""
+        with self.engine.begin() as conn:
+            return firing.add(conn, incident, alert=alert, fingerprint=fingerprint)
 
     def resolve(self, fingerprint: str) -> int | None:
-        """The alert stopped firing: close its incident (a failed one stays failed), keep the
-        diagnosis. Returns the incident's id, or None when none fires under `fingerprint`."""
-        found = self._firing(fingerprint)
-        if found is None:
-            return None
-        state = sa.case((_T.c.state == schema.FAILED, schema.FAILED), else_=schema.CLOSED)
+        """firing.resolve in a transaction of its own: the closed incident's id, or None."""
         with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(_T)
-                .where(_T.c.id == found, _T.c.firing)
-                .values(firing=False, state=state, updated_at=now())
-            )
-        return found
+            return firing.resolve(conn, fingerprint)
 
-    def claim(self, incident_id: int, *, lease: float) -> Record | None:
+    def claim(self, incident_id: int, *, lease: float) -> records.Record | None:
         """Take a queued (or abandoned running) incident for diagnosis; None when someone else
         has it or it is done."""
-        stamp = now()
+        stamp = records.now()
         with self.engine.begin() as conn:
             taken = conn.execute(
                 sa.update(_T)
@@ -284,7 +159,7 @@ class Store:
                     top_cause=top_cause,
                     error=None,
                     lease_until=None,
-                    updated_at=now(),
+                    updated_at=records.now(),
                 )
             )
 
@@ -300,14 +175,14 @@ class Store:
                     state=state,
                     error=_first_line(error),
                     lease_until=None,
-                    updated_at=now(),
+                    updated_at=records.now(),
                 )
             )
 
     def recoverable(self) -> list[int]:
         """Incidents to (re)queue: queued ones, and running ones whose lease has passed. Those
         cut off MAX_ATTEMPTS times are marked failed instead, with why."""
-        stamp = now()
+        stamp = records.now()
         abandoned = sa.and_(_T.c.phase == schema.RUNNING, _T.c.lease_until < stamp)
         with self.engine.begin() as conn:
             conn.execute(
@@ -329,12 +204,12 @@ class Store:
             ).scalars()
             return [int(r) for r in rows]
 
-    def get(self, incident_id: int) -> Record | None:
+    def get(self, incident_id: int) -> records.Record | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(_T).where(_T.c.id == incident_id)).first()
-        return _record(row) if row is not None else None
+        return records.from_row(row) if row is not None else None
 
-    def list(self, *, state: str | None = None, limit: int = 500) -> list[Record]:
+    def list(self, *, state: str | None = None, limit: int = 500) -> list[records.Record]:
         """Newest first, without diagnosis and report (listing stays cheap)."""
         light = [c for c in _T.c if c.name not in ("diagnosis", "report")]
         query = sa.select(*light).order_by(_T.c.id.desc()).limit(limit)
@@ -342,7 +217,7 @@ class Store:
             query = query.where(_T.c.state == state)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [_record(_with_nulls(row)) for row in rows]
+        return [records.light(row) for row in rows]
 
     def bundle(self, incident_id: int) -> bytes | None:
         with self.engine.connect() as conn:
@@ -362,17 +237,6 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(_T.c.phase, sa.func.count()).group_by(_T.c.phase)).all()
         return {str(phase): int(n) for phase, n in rows}
-
-
-class _Light:
-    """A listed row with the heavy columns read as empty."""
-
-    def __init__(self, row: sa.Row[Any]) -> None:
-        self._mapping = {**row._mapping, "diagnosis": None, "report": None}
-
-
-def _with_nulls(row: sa.Row[Any]) -> Any:
-    return _Light(row)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -84,6 +84,8 @@ class Pool:
         return concurrent.futures.ProcessPoolExecutor(
             max_workers=self.config.workers,
             mp_context=multiprocessing.get_context("spawn"),
+            initializer=diagnosis.prepare,
+            initargs=(self.config.worker_nice,),
         )
 
     # -- the worker side ---------------------------------------------------------------------

@@ -30,6 +30,8 @@ from paramedic.netpol.layers import apis
         needs.Need("Node", needs.Scope.CLUSTER),  # node labels: admin policies' `nodes` peers
         needs.Need("DaemonSet", needs.Scope.DNS),  # the CNI's agent in kube-system (--cni auto)
         needs.Need("ConfigMap", needs.Scope.DNS, optional=True),  # cilium-config: deny response
+        # ServiceAccount labels: what Calico's serviceAccountSelector matches
+        needs.Need("ServiceAccount", needs.Scope.NAMESPACES, api="v1", optional=True),
         needs.Need.logs(needs.Scope.SOURCE, optional=True),  # 'No route to host' when it answers
         needs.Need.probe("tcp"),  # the pod-versus-node contrast of --probe-pod (probes.py)
         *(
@@ -41,6 +43,7 @@ from paramedic.netpol.layers import apis
                 api=a.api,
                 plural=a.plural,
                 discover=True,
+                superseded_by=a.superseded_by,
             )
             for a in apis.POLICY_APIS
         ),

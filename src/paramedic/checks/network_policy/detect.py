@@ -12,14 +12,13 @@ import yaml
 
 from paramedic import errors
 from paramedic.checks import clues, model
-from paramedic.checks.network_policy import deny_response, flows
+from paramedic.checks.network_policy import deny_response, flows, hidden
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, resolve
 from paramedic.netpol import cluster, dns_fix, engine, explain, form, patch, peers
 from paramedic.netpol import model as netpol_model
 from paramedic.netpol import scope as netpol_scope
 from paramedic.netpol.calico import fix as calico_fix
-from paramedic.netpol.layers import apis
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,7 +33,10 @@ class Observed:
     """Invalid policy lines, evidence gaps about policies, blocked DNS egress."""
     unsure: bool
     """A policy could not be read or parsed: 'allowed' is not certain."""
-    gaps: tuple[str, ...]
+    gaps: tuple[evidence_model.Gap, ...]
+    """What hid policy objects from the evidence (hidden.py)."""
+    invalid: tuple[str, ...] = ()
+    """One line per policy that could not be parsed."""
     unmodelled: tuple[netpol_model.Unmodelled, ...] = ()
     """Policy objects that could block these flows but that no layer evaluates."""
     semantics: netpol_model.Semantics = netpol_model.DEFAULT
@@ -96,11 +98,7 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
     )
     # A policy we could not read may isolate (so "allowed" is unsure) or allow (so "denied" is).
     spaces = {scope.namespace, scope.target_namespace or scope.namespace}
-    gaps = tuple(
-        str(g)
-        for kind in ("NetworkPolicy", *(a.kind for a in apis.POLICY_APIS))
-        for g in ev.gaps_about(kind, spaces)
-    )
+    gaps = hidden.gaps(ev, spaces) + hidden.etcd_datastore(ev)
     gap_cites = tuple(model.Cite(text=f"evidence gap: {g}", source="gathering") for g in gaps)
     return Observed(
         sources=sources,
@@ -119,6 +117,7 @@ def observe(ctx: model.Context) -> Observed | model.Finding:
         extra=(*invalid_cites, *unmodelled_cites, *gap_cites, *dns_cites),
         unsure=bool(invalid or gaps),
         gaps=gaps,
+        invalid=invalid,
         unmodelled=unmodelled,
         semantics=semantics,
     )
@@ -139,7 +138,7 @@ def verdict(ctx: model.Context, seen: Observed) -> model.Finding:
             return _recorded_drops(scope, seen, recorded)
         if seen.unmodelled and not seen.unsure:
             return _unmodelled(scope, seen)
-        return _allowed(scope, seen.results, seen.details, seen.extra, seen.unsure)
+        return _allowed(scope, seen)
     finding = _blocked(ev, scope, seen, denied)
     finding = dataclasses.replace(finding, evidence=(*finding.evidence, *recorded.cites()))
     if seen.gaps or seen.unmodelled or recorded.disagreeing:
@@ -372,33 +371,32 @@ def _delete(obj: Mapping[str, Any]) -> str:
     return f"kubectl {where}delete {form.resource(kind, group)} {objects.name(obj)}"
 
 
-def _allowed(
-    scope: resolve.Scope,
-    results: list[Any],
-    details: dict[str, Any],
-    extra: tuple[model.Cite, ...],
-    has_invalid: bool,
-) -> model.Finding:
-    seen: dict[tuple[Any, ...], model.Cite] = {}
+def _allowed(scope: resolve.Scope, seen: Observed) -> model.Finding:
+    results, unsure = seen.results, seen.unsure
+    cited: dict[tuple[Any, ...], model.Cite] = {}
     for *_, r in results:
         for d in (r.egress, r.ingress):
             key = (str(d.direction), d.allowed_by, d.policies, d.isolated)
             cite = model.Cite(text=f"{d.direction}: {d.reason}", source=_source_of(d))
-            seen.setdefault(key, cite)
-    cites = tuple(seen.values())[:4]
-    verdict = model.Verdict.INCONCLUSIVE if has_invalid else model.Verdict.RULED_OUT
+            cited.setdefault(key, cite)
+    cites = tuple(cited.values())[:4]
+    missing = "; ".join(
+        part
+        for part in (
+            hidden.commands(seen.gaps),
+            "fix the invalid policies listed, then diagnose again" if seen.invalid else "",
+        )
+        if part
+    )
     return _finding(
-        verdict,
+        model.Verdict.INCONCLUSIVE if unsure else model.Verdict.RULED_OUT,
         f"NetworkPolicies allow {scope.source} to reach {scope.target} on port {scope.port} "
         f"({len(results)} flow{'s' if len(results) != 1 else ''} checked)"
-        + (" - but some policies are invalid or could not be read" if has_invalid else ""),
+        + (" - but some policies are invalid or could not be read" if unsure else ""),
         confidence=model.Confidence.HIGH,
-        evidence=(*cites, *extra),
-        details=details,
-        missing="fix the invalid policies listed (or grant `list networkpolicies`), "
-        "then diagnose again"
-        if has_invalid
-        else "",
+        evidence=(*cites, *seen.extra),
+        details=seen.details,
+        missing=missing,
     )
 
 

@@ -98,8 +98,20 @@ def of(evidence: evidence_model.Evidence) -> View:
 
 
 def calico_objects(evidence: evidence_model.Evidence) -> list[Mapping[str, Any]]:
-    """Every Calico object in the evidence that this package reads."""
-    return [o for kind in resources.KINDS for o in evidence.kind(kind) if resources.is_calico(o)]
+    """Every Calico object in the evidence that this package reads, less the mirrors of
+    Kubernetes NetworkPolicies: Calico's API server lists each networking.k8s.io policy again
+    as a projectcalico.org NetworkPolicy named ``knp.default.<name>``; the policy itself is
+    read from networking.k8s.io (and joins the default tier at order 1000), never twice."""
+    return [
+        o
+        for kind in resources.KINDS
+        for o in evidence.kind(kind)
+        if resources.is_calico(o) and not objects.name(o).startswith(KUBERNETES_MIRROR)
+    ]
+
+
+KUBERNETES_MIRROR = "knp.default."
+"""The name prefix of a Kubernetes NetworkPolicy as Calico's API lists it."""
 
 
 def build(evidence: evidence_model.Evidence) -> View:

@@ -65,7 +65,7 @@ def config(config_maps: tuple[Mapping[str, Any], ...]) -> Mesh:
     chosen = found[0]
     try:
         mesh = yaml.safe_load(chosen["data"]["mesh"])
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a timestamp like 2026-13-45 (no month 13)
         mesh = None
     mesh = mesh if isinstance(mesh, dict) else {}
     aliases = tuple(str(a) for a in objects.as_list(mesh.get("trustDomainAliases")) if a)

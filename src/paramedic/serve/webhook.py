@@ -1,0 +1,84 @@
+"""POST /api/v1/alertmanager: Alertmanager's webhook (payload version 4) into incidents.
+
+The request is checked whole before anything is stored (token, size, JSON, version, fields;
+no route for any firing alert and nothing resolved: 422), the routed firing alerts get room in
+the diagnosis queue (full: 503 with Retry-After), and the intake's writer stores them with the
+resolutions (intake.py). The answer, 202 with the incident ids, the closed ones and the
+unrouted fingerprints, is sent only once they are committed.
+"""
+
+from __future__ import annotations
+
+from starlette import requests, responses
+
+from paramedic import errors
+from paramedic.serve import alerts, boundary, intake, logs, metrics, routes, settings, worker
+
+
+class Webhook:
+    def __init__(
+        self,
+        config: settings.Settings,
+        pool: worker.Pool,
+        writer: intake.Intake,
+        stats: metrics.Metrics,
+    ) -> None:
+        self.config, self.pool, self.writer, self.stats = config, pool, writer, stats
+
+    async def handle(self, request: requests.Request) -> responses.Response:
+        try:
+            answer = await self._handle(request)
+        except boundary.Refused as refused:
+            self.stats.webhook.labels(status=str(refused.status)).inc()
+            raise
+        self.stats.webhook.labels(status=str(answer.status_code)).inc()
+        return answer
+
+    async def _handle(self, request: requests.Request) -> responses.Response:
+        boundary.authorize(request, self.config.token)
+        try:
+            payload = alerts.parse(await boundary.body(request, self.config.max_body))
+        except errors.InputError as exc:
+            raise boundary.Refused(400, str(exc)) from exc
+        firing = [a for a in payload.alerts if a.status == "firing"]
+        resolved = [a for a in payload.alerts if a.status == "resolved"]
+        routed = [(a, routes.resolve(self.config.routes, a.labels)) for a in firing]
+        unrouted = [a.fingerprint for a, target in routed if target is None]
+        if firing and len(unrouted) == len(firing) and not resolved:
+            first = firing[0]
+            name = first.labels.get("alertname", "?")
+            raise boundary.Refused(
+                422,
+                f"no route matches alert {name} (fingerprint {first.fingerprint}): see --routes",
+            )
+        job = intake.Job(
+            firing=tuple(
+                (
+                    target.as_dict(),
+                    alert.fingerprint,
+                    {**alert.as_dict(), "externalURL": payload.externalURL},
+                )
+                for alert, target in routed
+                if target is not None
+            ),
+            resolved=tuple(a.fingerprint for a in resolved),
+        )
+        boundary.reserve(self.pool, len(job.firing), self.config.queue)
+        try:
+            stored = await self.writer.store(job)
+        except Exception as exc:
+            raise boundary.unavailable(exc) from exc
+        ids = [incident_id for incident_id, _ in stored.incidents]
+        closed = list(stored.closed)
+        logs.event(
+            "webhook",
+            receiver=payload.receiver,
+            firing=len(firing),
+            resolved=len(resolved),
+            incidents=ids,
+            closed=closed,
+            unrouted=unrouted,
+        )
+        return responses.JSONResponse(
+            {"incidents": ids, "closed": closed, "unrouted": unrouted}, status_code=202
+        )
