@@ -18,6 +18,7 @@ from paramedic.cli import watch as watching
 from paramedic.evidence import model
 
 if TYPE_CHECKING:
+    from paramedic.evidence import selection
     from paramedic.runbooks import diagnosis
 
 FORMATS = ("text", "json", "markdown", "html", "slack")
@@ -148,7 +149,7 @@ def diagnose(
         live_only = request.live_only() + (["--watch"] if watch_seconds is not None else [])
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
-        evidence = bundle_loader.load(bundle)
+        evidence = bundle_loader.load(bundle, select=_reads(request))
         # The load is bounded by the bundle's size and parse budgets (docs/BUNDLE.md); --timeout
         # bounds the diagnosis of what it loaded.
         budget = (request.timeout, time.monotonic())
@@ -164,6 +165,19 @@ def diagnose(
     return _run(
         evidence, evidence.incident or incident_options.incident_of(None, request), shown, budget
     )
+
+
+def _reads(request: incident_options.LiveRequest) -> selection.Selection | None:
+    """What the diagnosis reads of a big single-file dump (the rest is not parsed), when the
+    request alone says which incident it is; None reads everything."""
+    from paramedic.runbooks import engine
+    from paramedic.runbooks import model as runbook_model
+
+    try:
+        incident = incident_options.incident_of(None, request)
+        return engine.reads(runbook_model.builtin(incident.runbook), incident)
+    except errors.InputError:
+        return None  # the same error comes again, after the load, where it always came
 
 
 def _live_diagnosis(request: incident_options.LiveRequest) -> diagnosis.Diagnosis:

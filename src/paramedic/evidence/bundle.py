@@ -27,6 +27,7 @@ from paramedic.evidence import (
     model,
     probes_file,
     redact,
+    selection,
     text_files,
 )
 from paramedic.evidence import incident as incident_file
@@ -44,14 +45,19 @@ Reader = Callable[[str], bytes | None]
 
 
 def load(
-    path: str | Path, *, provenance: str | None = None, strict_cloud: bool = False
+    path: str | Path,
+    *,
+    provenance: str | None = None,
+    strict_cloud: bool = False,
+    select: selection.Selection | None = None,
 ) -> model.Evidence:
     """Evidence from a bundle directory, a .tar.gz bundle, or a single objects file.
 
     A cloud file that cannot be read is a gap (the diagnosis goes on without it), or with
-    `strict_cloud` (a command whose input *is* those files) a BundleError."""
+    `strict_cloud` (a command whose input *is* those files) a BundleError. `select`: what one
+    diagnosis reads, for a single objects file holding a big List (evidence/selection.py)."""
     with _no_gc():
-        evidence = _load(Path(path), provenance, strict_cloud)
+        evidence = _load(Path(path), provenance, strict_cloud, select)
     taken = clock.newest(evidence.objects, evidence.logs)
     if taken:
         return dataclasses.replace(
@@ -66,7 +72,9 @@ def load(
     return evidence
 
 
-def _load(p: Path, provenance: str | None, strict_cloud: bool) -> model.Evidence:
+def _load(
+    p: Path, provenance: str | None, strict_cloud: bool, select: selection.Selection | None
+) -> model.Evidence:
     try:
         st = p.stat()
     except FileNotFoundError as exc:
@@ -82,7 +90,7 @@ def _load(p: Path, provenance: str | None, strict_cloud: bool) -> model.Evidence
     if name.endswith((".tar.gz", ".tgz", ".tar")):
         return _from_archive(p, label, strict_cloud)
     data = _read_regular(p)
-    objects = documents.parse_objects(data, where=str(p))
+    objects = documents.parse_objects(data, where=str(p), select=select)
     return model.Evidence.of(objects, provenance=label)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml_rs
 
 from paramedic import errors
-from paramedic.evidence import budget, model, redact, yaml_list
+from paramedic.evidence import budget, model, redact, selection, yaml_list
 
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 _YAML_ERROR_AT = re.compile(r"at line (\d+), column \d+")
@@ -80,7 +80,11 @@ def _shown(key: str) -> str:
 
 
 def parse_objects(
-    data: bytes, *, where: str, ignored: list[str] | None = None
+    data: bytes,
+    *,
+    where: str,
+    ignored: list[str] | None = None,
+    select: selection.Selection | None = None,
 ) -> list[model.KubeObject]:
     """Kubernetes objects from YAML (multi-document) or JSON text, Lists flattened.
 
@@ -88,7 +92,7 @@ def parse_objects(
     a kind no check reads that is shaped too oddly to index is left out, with one line saying so
     appended to `ignored`; an odd object of a kind the checks read is a BundleError.
     """
-    docs = decode(data, where=where)
+    docs = decode(data, where=where, select=select)
     notes = ignored if ignored is not None else []
     objects: list[model.KubeObject] = []
     for doc_no, doc in enumerate(docs, start=1):
@@ -98,15 +102,15 @@ def parse_objects(
     return redact.objects(objects)
 
 
-def decode(data: bytes, *, where: str) -> list[Any]:
+def decode(data: bytes, *, where: str, select: selection.Selection | None = None) -> list[Any]:
     """Every document of a YAML stream, or the one JSON document (a .json file must be JSON).
     The text is measured against the parse budget first (`budget.check`); a kubectl List is
-    parsed a slice at a time (`yaml_list`)."""
+    parsed a slice at a time (`yaml_list`), only the items `select` keeps when it is big."""
     looks_json = where.endswith(".json") or data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(
         (b"{", b"[")
     )
     if not looks_json:
-        listed = yaml_list.parse(data, where=where, decode_error=_yaml_error)
+        listed = yaml_list.parse(data, where=where, decode_error=_yaml_error, select=select)
         if listed is not None:
             return [listed]
     budget.check(data, where=where, json=looks_json)
@@ -192,7 +196,8 @@ def _flatten(
         if not isinstance(items, list):
             raise errors.BundleError(f"{where}: {kind}.items must be a list")
         item_kind = kind[: -len("List")] if kind != "List" else None
-        for i, item in enumerate(items):
+        numbers = items.numbers if isinstance(items, yaml_list.Items) else range(len(items))
+        for i, item in zip(numbers, items, strict=True):
             if not isinstance(item, dict):
                 ignored.append(f"ignored {where}, item {i}: {_type_name(item)}, not an object")
                 continue

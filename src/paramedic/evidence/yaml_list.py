@@ -20,7 +20,7 @@ import re2
 import yaml_rs
 
 from paramedic import errors
-from paramedic.evidence import budget, parallel
+from paramedic.evidence import budget, parallel, selection
 
 CHUNK_BYTES = 4 * 1024 * 1024
 PARALLEL_BYTES = 64 * 1024 * 1024
@@ -36,9 +36,12 @@ _ALIAS = re2.compile(b"(?:^|[\\s\\[{,])\\*[^\\s,\\]}]")
 block scalar counts too): it only makes a slice be counted as built."""
 
 
-def parse(data: bytes, *, where: str, decode_error: Any) -> dict[str, Any] | None:
+def parse(
+    data: bytes, *, where: str, decode_error: Any, select: selection.Selection | None = None
+) -> dict[str, Any] | None:
     """The List document with its `items`, or None when `data` is not a kubectl List layout.
-    `decode_error(exc, where, line_offset)` turns a parser error into a BundleError."""
+    `decode_error(exc, where, line_offset)` turns a parser error into a BundleError. With
+    `select`, items of a List of PARALLEL_BYTES or more that it does not keep are not parsed."""
     start = data.find(_ITEMS)
     if start < 0:
         return None
@@ -55,12 +58,28 @@ def parse(data: bytes, *, where: str, decode_error: Any) -> dict[str, Any] | Non
     kind = own.get("kind") if isinstance(own, dict) else None
     if not isinstance(kind, str) or not kind.endswith("List") or "items" in own:
         return None
-    spans = list(_spans(data, body, stop))
-    if stop - body >= PARALLEL_BYTES and parallel.available():
-        items = _in_workers(data, spans, where, decode_error)
-    else:
-        items = _in_process(data, spans, where, decode_error)
-    return {**own, "items": items}
+    if select is not None and stop - body >= PARALLEL_BYTES:
+        runs, numbers = select.runs(data, body, stop)
+        items = _items(data, [s for run in runs for s in _spans(data, *run)], where, decode_error)
+        if len(items) == len(numbers):
+            return {**own, "items": Items(items, numbers)}
+        # the items were not cut as the scan cut them (not kubectl's layout): read them all
+    return {**own, "items": _items(data, list(_spans(data, body, stop)), where, decode_error)}
+
+
+class Items(list[Any]):
+    """The items of a List read in part (evidence/selection.py), with the number each has in
+    the file's List (`numbers`), so that a message names the item the file holds there."""
+
+    def __init__(self, items: list[Any], numbers: list[int]) -> None:
+        super().__init__(items)
+        self.numbers = numbers
+
+
+def _items(data: bytes, spans: list[tuple[int, int]], where: str, decode_error: Any) -> list[Any]:
+    if sum(end - pos for pos, end in spans) >= PARALLEL_BYTES and parallel.available():
+        return _in_workers(data, spans, where, decode_error)
+    return _in_process(data, spans, where, decode_error)
 
 
 class Sharing:
@@ -140,7 +159,7 @@ def _in_workers(
     items: list[Any] = []
     with parallel.pool(_slice_in_worker, (data, where, decode_error)) as run:
         results = run(spans)
-        nodes = budget.nodes(data, spans[0][0], spans[-1][1]) if spans else 0
+        nodes = sum(budget.nodes(data, pos, end) for pos, end in spans)
         _over_budget(nodes, where)
         for built, extra in results:
             nodes += extra

@@ -16,9 +16,10 @@ import threading
 import time
 
 from paramedic.checks import builtin, model, registry, verdicts
+from paramedic.errors import IncidentError
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import needs as needs_model
-from paramedic.evidence import redact
+from paramedic.evidence import redact, selection
 from paramedic.kube import resolve
 from paramedic.runbooks import diagnosis
 from paramedic.runbooks import model as runbook_model
@@ -180,6 +181,27 @@ def needs(runbook: runbook_model.Runbook) -> tuple[needs_model.Need, ...]:
         if spec is not None:
             found.update(dict.fromkeys(spec.needs))
     return tuple(found)
+
+
+def reads(
+    runbook: runbook_model.Runbook, incident: evidence_model.Incident
+) -> selection.Selection | None:
+    """What diagnosing `incident` reads of a big dump (evidence/selection.py): the namespaces
+    of the source, the target and the runbook's scopes, and the kinds its checks' needs read
+    cluster-wide; None (read everything) when the source's namespace must be guessed from the
+    whole dump or the target is an IP address, which any namespace may hold."""
+    given, _, _ = resolve.split_source(incident.source)
+    namespace = given or incident.namespace
+    host, _ = resolve.split_port(incident.target)
+    if not namespace or resolve.is_ip(host):
+        return None
+    try:
+        target_namespace, _ = resolve.service_name(host, namespace)
+    except IncidentError:
+        return None  # the diagnosis says so, after a full load
+    # a dotted name is a Service `name.ns` when namespace `ns` exists: keep `ns` to see it
+    dotted = host.rstrip(".").lower().split(".")[1:2]
+    return selection.Selection.of(needs(runbook), {namespace, target_namespace, *dotted})
 
 
 def _validated(spec: registry.CheckSpec, result: object) -> model.Finding:
