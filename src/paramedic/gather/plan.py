@@ -89,6 +89,7 @@ def listings(
     where: dict[needs_model.Scope, set[str | None]] = {
         Scope.CLUSTER: {None},
         Scope.DNS: {DNS_NAMESPACE},
+        Scope.CNI: set(needs_model.CNI_NAMESPACES),
         Scope.SOURCE: {source_namespace},
         Scope.TARGET: {target_namespace or source_namespace},
     }
