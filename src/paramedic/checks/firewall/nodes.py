@@ -15,11 +15,12 @@ out*.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paramedic.checks import clues, model, vantage
-from paramedic.checks.firewall import fixes, placement
+from paramedic.checks import model, vantage
+from paramedic.checks.firewall import fixes, node_logs, placement
 from paramedic.cloud import model as cloud_model
 from paramedic.cloud import path
 from paramedic.kube import datapath, objects, resolve
@@ -30,7 +31,52 @@ READ_CNI = (
 )
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _Path:
+    """Where the clients and the database run, and what the evidence shows so far."""
+
+    db_nodes: Sequence[placement.Node]
+    remote: Sequence[placement.Node]
+    """Client nodes other than the database's: their traffic crosses between nodes."""
+    cites: list[model.Cite]
+    pattern: list[model.Cite]
+    """'clients on the database's node connect, the others time out', when shown."""
+    strong: bool
+    """A --probe-pod contrast put the failure between the nodes."""
+
+    @property
+    def remote_names(self) -> str:
+        return ", ".join(sorted({n.name for n in self.remote}))
+
+
 def between(ctx: model.Context) -> model.Finding:
+    ev = ctx.evidence
+    found_path = _path(ctx)
+    if isinstance(found_path, model.Finding):
+        return found_path
+    p = found_path
+    found = datapath.detect(ev.objects)
+    if found is None:
+        return _no_datapath(ctx, p)
+    p.cites.extend(
+        model.Cite(text=f"{found.cni} data path: {text}", source=src) for text, src in found.cites
+    )
+    port = _pod_port(ctx.scope)
+    answers = [
+        a
+        for need in found.needs
+        for flow in _flows(need, p.remote, p.db_nodes[0], port)
+        if (a := path.evaluate(ev.cloud, flow)) is not None
+    ]
+    needs_text = ", ".join(_need_text(n, port) for n in found.needs)
+    if not answers:
+        return _rules_unread(ctx, p, found, needs_text)
+    return _decided(ctx, p, found, answers, needs_text)
+
+
+def _path(ctx: model.Context) -> _Path | model.Finding:
+    """Placement and the --probe-pod contrast: a finding when they settle it (no placement, no
+    client on another node, a client node that itself reaches the database)."""
     ev, scope = ctx.evidence, ctx.scope
     db_nodes = placement.nodes_of(ev, scope.target_pods)
     clients = placement.nodes_of(ev, scope.source_pods)
@@ -56,7 +102,7 @@ def between(ctx: model.Context) -> model.Finding:
             summary="every client runs on the database's node: no traffic crosses between nodes",
             evidence=tuple(cites),
         )
-    pattern = _pattern(ctx, clients, db_names)
+    pattern = node_logs.pattern(ctx, clients, db_names)
     cites += pattern
     probed = vantage.read(ev, db_names)
     if probed is not None:
@@ -73,89 +119,93 @@ def between(ctx: model.Context) -> model.Finding:
         if probed.layer is vantage.Layer.BETWEEN_NODES:
             pattern = [*pattern, model.Cite(text=probed.summary)]
     strong = probed is not None and probed.layer is vantage.Layer.BETWEEN_NODES
-    found = datapath.detect(ev.objects)
-    if found is None and strong:
+    return _Path(db_nodes=db_nodes, remote=remote, cites=cites, pattern=pattern, strong=strong)
+
+
+def _no_datapath(ctx: model.Context, p: _Path) -> model.Finding:
+    """The CNI's data path is not in the evidence: which node rules matter is unknown."""
+    if p.strong:
         return model.Finding(
             verdict=model.Verdict.CAUSE,
             confidence=model.Confidence.MEDIUM,
-            summary=f"{probed.summary if probed else ''}; which protocol the nodes must let "
-            "through depends on the CNI's data path, not in the evidence",
-            evidence=tuple(cites),
+            summary=f"{p.pattern[-1].text}; which protocol the nodes must let through depends "
+            "on the CNI's data path, not in the evidence",
+            evidence=tuple(p.cites),
             why="The same probe connects from the database's node and fails from another: only "
             "traffic that crosses between the nodes is dropped.",
             verify=f"read the data path and the node rules: {READ_CNI}; "
-            + placement.how_to_read(ev),
+            + placement.how_to_read(ctx.evidence),
             missing=READ_CNI,
             priority=model.Priority.PATH,
         )
-    if found is None:
-        waiting = _waiting(ctx, remote, cites)
-        if waiting is not None:
-            return waiting
-        return _inconclusive(
-            "the CNI's data path between nodes is not in the evidence, so the node rules cannot "
-            "be checked",
-            cites,
-            READ_CNI,
-            model.Confidence.LOW,
+    waiting = node_logs.waiting(ctx, p.remote, p.cites, _test(ctx, p.remote))
+    if waiting is not None:
+        return waiting
+    return _inconclusive(
+        "the CNI's data path between nodes is not in the evidence, so the node rules cannot "
+        "be checked",
+        p.cites,
+        READ_CNI,
+        model.Confidence.LOW,
+    )
+
+
+def _rules_unread(
+    ctx: model.Context, p: _Path, found: datapath.DataPath, needs_text: str
+) -> model.Finding:
+    """The data path is known but the node rules are not in the evidence."""
+    waiting = node_logs.waiting(ctx, p.remote, p.cites, _test(ctx, p.remote))
+    if waiting is not None:
+        return waiting
+    how_to_read = placement.how_to_read(ctx.evidence)
+    if p.pattern:
+        return model.Finding(
+            verdict=model.Verdict.CAUSE,
+            confidence=model.Confidence.HIGH if p.strong else model.Confidence.MEDIUM,
+            summary=f"clients on other nodes time out while those on the database's node "
+            f"connect: the nodes' firewall likely lacks {needs_text} ({found.mode})",
+            evidence=tuple(p.cites),
+            why="Pods on other nodes reach the database through the node network; only they "
+            "fail, so something between the nodes drops what the data path sends.",
+            verify=f"read the node rules to confirm: {how_to_read}",
+            missing=how_to_read,
+            priority=model.Priority.PATH,
         )
-    cites += [
-        model.Cite(text=f"{found.cni} data path: {text}", source=src) for text, src in found.cites
-    ]
-    port = _pod_port(scope)
-    answers = [
-        a
-        for need in found.needs
-        for flow in _flows(need, remote, db_nodes[0], port)
-        if (a := path.evaluate(ev.cloud, flow)) is not None
-    ]
-    needs_text = ", ".join(_need_text(n, port) for n in found.needs)
-    if not answers:
-        waiting = _waiting(ctx, remote, cites)
-        if waiting is not None:
-            return waiting
-        summary = (
-            f"clients on other nodes time out while those on the database's node connect: the "
-            f"nodes' firewall likely lacks {needs_text} ({found.mode})"
-        )
-        if pattern:
-            return model.Finding(
-                verdict=model.Verdict.CAUSE,
-                confidence=model.Confidence.HIGH if strong else model.Confidence.MEDIUM,
-                summary=summary,
-                evidence=tuple(cites),
-                why="Pods on other nodes reach the database through the node network; only they "
-                "fail, so something between the nodes drops what the data path sends.",
-                verify=f"read the node rules to confirm: {placement.how_to_read(ev)}",
-                missing=placement.how_to_read(ev),
-                priority=model.Priority.PATH,
-            )
-        return _inconclusive(
-            f"the node rules between the nodes are not in the evidence; {found.cni} needs "
-            f"{needs_text} between them",
-            cites,
-            placement.how_to_read(ev),
-            model.Confidence.LOW,
-        )
-    cites += fixes.cites(answers)
+    return _inconclusive(
+        f"the node rules between the nodes are not in the evidence; {found.cni} needs "
+        f"{needs_text} between them",
+        p.cites,
+        how_to_read,
+        model.Confidence.LOW,
+    )
+
+
+def _decided(
+    ctx: model.Context,
+    p: _Path,
+    found: datapath.DataPath,
+    answers: Sequence[cloud_model.Answer],
+    needs_text: str,
+) -> model.Finding:
+    """The node rules in the evidence decide: a Deny is the cause (with the rule to add)."""
+    cites = [*p.cites, *fixes.cites(answers)]
     denied = [a for a in answers if a.decision is cloud_model.Decision.DENY]
     if denied:
         first = denied[0].deciding
         assert first is not None
-        test = _test(ctx, remote)
+        what = _flow_text(denied[0].flow)
         return model.Finding(
             verdict=model.Verdict.CAUSE,
             confidence=model.Confidence.HIGH,
-            summary=f"the {denied[0].provider} rules between the nodes drop "
-            f"{_flow_text(denied[0].flow)} ({found.cni} {found.mode}) from "
-            f"{', '.join(sorted({n.name for n in remote}))} to {db_nodes[0].name}, the "
+            summary=f"the {denied[0].provider} rules between the nodes drop {what} "
+            f"({found.cni} {found.mode}) from {p.remote_names} to {p.db_nodes[0].name}, the "
             f"database's node: {first.layer} — {first.rule or first.reason}",
             evidence=tuple(cites),
             remedy=fixes.remedy(
                 denied,
                 label=f"{found.cni}-between-nodes",
-                test=test,
-                what=f"{_flow_text(denied[0].flow)} between the nodes",
+                test=_test(ctx, p.remote),
+                what=f"{what} between the nodes",
             ),
             priority=model.Priority.PATH,
             details={"datapath": found.mode, "cloud": [a.as_dict() for a in answers]},
@@ -171,73 +221,10 @@ def between(ctx: model.Context) -> model.Finding:
     return model.Finding(
         verdict=model.Verdict.RULED_OUT,
         confidence=model.Confidence.HIGH,
-        summary=f"the node rules let {', '.join(n.name for n in remote)} reach the database's "
+        summary=f"the node rules let {', '.join(n.name for n in p.remote)} reach the database's "
         f"node on {needs_text} ({found.cni} {found.mode})",
         evidence=tuple(cites),
     )
-
-
-def _waiting(
-    ctx: model.Context, remote: Sequence[placement.Node], cites: list[model.Cite]
-) -> model.Finding | None:
-    """Without node rules to read: a NetworkPolicy that already blocks the flow comes first, and
-    clients on other nodes whose logs show no connect timeout rule the node path out."""
-    netpol = ctx.earlier.get("network-policy")
-    if netpol is not None and netpol.verdict is model.Verdict.CAUSE:
-        return _inconclusive(
-            "a NetworkPolicy already blocks this flow; the path between the nodes cannot be "
-            "judged until it is fixed",
-            cites,
-            "after the NetworkPolicy fix, test from a client on another node: "
-            + _test(ctx, remote),
-            model.Confidence.LOW,
-        )
-    pods = {f"{objects.namespace(p)}/{objects.name(p)}": p for p in ctx.scope.source_pods}
-    remote_pods = [pods[k] for n in remote for k in n.pods if k in pods]
-    logged = [p for p in remote_pods if _logged(ctx, p)]
-    if not logged or len(logged) < len(remote_pods):
-        return None
-    if clues.count(clues.log_clues(ctx.evidence, logged), ("tcp-timeout",)):
-        return None
-    return model.Finding(
-        verdict=model.Verdict.RULED_OUT,
-        confidence=model.Confidence.LOW,
-        summary=f"the {len(logged)} client pod(s) on other nodes than the database's log no "
-        "connect timeout, so the path between the nodes carries their traffic",
-        evidence=tuple(cites),
-    )
-
-
-def _logged(ctx: model.Context, pod: Mapping[str, Any]) -> bool:
-    """Whether the pod logged anything (a container that never started has an empty log)."""
-    logs = ctx.evidence.pod_logs(objects.namespace(pod), objects.name(pod))
-    return any(lines for lines in logs.values())
-
-
-def _pattern(
-    ctx: model.Context, clients: Sequence[placement.Node], db_names: set[str]
-) -> list[model.Cite]:
-    """'clients on the DB's node connect, the others time out', when the logs show exactly it."""
-    pods = {f"{objects.namespace(p)}/{objects.name(p)}": p for p in ctx.scope.source_pods}
-    timed_out: dict[bool, int] = {True: 0, False: 0}
-    logged: dict[bool, int] = {True: 0, False: 0}
-    for node in clients:
-        local = node.name in db_names
-        for key in node.pods:
-            pod = pods.get(key)
-            if pod is None or not _logged(ctx, pod):
-                continue
-            logged[local] += 1
-            found = clues.log_clues(ctx.evidence, [pod])
-            timed_out[local] += clues.count(found, ("tcp-timeout",)) > 0
-    if logged[True] and logged[False] and not timed_out[True] and timed_out[False] == logged[False]:
-        return [
-            model.Cite(
-                text=f"the {logged[True]} client pod(s) on the database's node log no timeout; "
-                f"all {logged[False]} on other nodes time out"
-            )
-        ]
-    return []
 
 
 def _flows(
