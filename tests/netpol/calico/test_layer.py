@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import fuzzing
 from paramedic.evidence import model as evidence_model
-from paramedic.netpol import engine, matrix, model, peers
+from paramedic.netpol import cluster, engine, fast, matrix, model, peers
 
 from . import build as b
 from .test_decide import CASES, DB, IN, OUTSIDE, TO_DB, WEB
@@ -242,6 +242,16 @@ def test_fast_matrix_equals_the_per_pair_matrix_under_calico(data: st.DataObject
         found.append(KUBE_ALLOW_WEB)
     evidence = evidence_model.Evidence.of([*NAMESPACES, ACCOUNT, *pods, *found])
     matrix.clear_cache()
-    fast = matrix.matrix(evidence, 5432, "TCP", model.CALICO)
+    found_rows = matrix.matrix(evidence, 5432, "TCP", model.CALICO)
     oracle = matrix.oracle_matrix(evidence, 5432, "TCP", model.CALICO)
-    assert fast.rows == oracle.rows
+    assert found_rows.rows == oracle.rows
+
+
+@SETTINGS
+@given(data=st.data())
+def test_two_worker_processes_compute_the_calico_matrix_of_one(data: st.DataObject) -> None:
+    pods = _pods(data.draw)
+    evidence = evidence_model.Evidence.of([*NAMESPACES, ACCOUNT, *pods, *data.draw(calico_sets())])
+    view, ordered = cluster.of(evidence), matrix.ordered_pods(evidence)
+    alone = fast.rows_in(view, ordered, 5432, "TCP", model.CALICO, fork=False)
+    assert fast.rows_in(view, ordered, 5432, "TCP", model.CALICO, fork=True) == alone

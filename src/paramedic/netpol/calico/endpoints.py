@@ -23,6 +23,7 @@ from paramedic.netpol.calico import compose, rules, view
 from paramedic.netpol.calico import selector as sel
 
 IP_LABEL = ":ip"
+NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def labels(
@@ -120,14 +121,16 @@ class NamespaceMatch:
 
     @property
     def keys(self) -> frozenset[str]:
-        return self.selector.keys
+        # `matches` gives the selector projectcalico.org/name from the name label
+        keys = self.selector.keys
+        return keys - {compose.NAME} | {NAME_LABEL} if compose.NAME in keys else keys
 
     @property
     def required(self) -> Mapping[str, str]:
         return {}
 
     def matches(self, found: Mapping[str, str]) -> bool:
-        name = found.get("kubernetes.io/metadata.name", "")
+        name = found.get(NAME_LABEL, "")
         return self.selector.matches({**found, compose.NAME: name})
 
     def describe(self) -> str:
