@@ -18,9 +18,7 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from paramedic.evidence import logscan
+from paramedic.evidence import logscan, yamltext
 
 SCHEMA = "paramedic.signatures/v1"
 
@@ -63,7 +61,7 @@ def table() -> Table:
 
 def parse(text: str) -> Table:
     """A Table from signatures.yaml text; ValueError names the first bad entry."""
-    doc = yaml.load(text, Loader=yaml.CSafeLoader)
+    doc = yamltext.load(text)  # NotYaml is a ValueError, as the docstring says
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise ValueError(f"signatures: expected schema {SCHEMA!r}")
     meanings = {str(k): " ".join(str(v).split()) for k, v in (doc.get("meanings") or {}).items()}

@@ -10,10 +10,8 @@ import dataclasses
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from paramedic import errors
-from paramedic.evidence import bundle, layout, model
+from paramedic.evidence import bundle, layout, model, yamltext
 
 DEFAULT = "seed"
 
@@ -36,7 +34,7 @@ def available() -> list[Demo]:
         incident = folder / layout.INCIDENT[0]
         if not incident.is_file():
             continue
-        doc = yaml.load(incident.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+        doc = yamltext.load(incident.read_text(encoding="utf-8")) or {}
         found.append(Demo(name=folder.name, title=str(doc.get("title", folder.name)), path=folder))
     return sorted(found, key=lambda d: (d.name != DEFAULT, d.name))
 

@@ -50,7 +50,9 @@ def parse(
     stop = end.start() + 1 if end is not None else len(data)
     own: Any
     try:
-        own = yaml_rs.loads((data[: start + 1] + data[stop:]).decode("utf-8-sig"))
+        own = yaml_rs.loads(
+            (data[: start + 1] + data[stop:]).decode("utf-8-sig"), parse_datetime=False
+        )
     except (yaml_rs.YAMLDecodeError, ValueError):
         return None  # not the layout this knows: the whole-file parser reports the error
     kind = own.get("kind") if isinstance(own, dict) else None

@@ -183,6 +183,7 @@ def _configure(configuration: Any, kubeconfig: str | None, context: str | None) 
     from kubernetes.config import config_exception
 
     files = kubeconfig_file.files(kubeconfig)
+    where = os.pathsep.join(str(f) for f in files) or "kubeconfig"
     try:
         if files:
             name, namespace = kubeconfig_file.pick_context(files, context)
@@ -212,11 +213,10 @@ def _configure(configuration: Any, kubeconfig: str | None, context: str | None) 
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or "not YAML the Kubernetes client reads"
-        raise errors.KubeAccessError(f"kubeconfig: {at}invalid YAML: {problem}") from exc
-    except (OSError, ValueError, TypeError, RecursionError) as exc:
-        raise errors.KubeAccessError(
-            f"kubeconfig: cannot use it ({_first_line(str(exc))})"
-        ) from exc
+        raise errors.KubeAccessError(f"{where}: {at}invalid YAML: {problem}") from exc
+    except (OSError, ValueError, OverflowError, TypeError, RecursionError) as exc:
+        # ValueError: the client's SafeLoader builds timestamps, and 2024-13-01 is no date
+        raise errors.KubeAccessError(f"{where}: cannot use it ({_first_line(str(exc))})") from exc
     return name, namespace
 
 

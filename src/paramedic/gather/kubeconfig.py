@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from paramedic import errors
-from paramedic.evidence import named_file
+from paramedic.evidence import named_file, yamltext
 
 MAX_DEPTH = 64
 """Nesting of a kubeconfig (a real one is 6 deep)."""
@@ -81,10 +81,10 @@ def load(path: Path) -> dict[str, Any]:
         data = named_file.read(path, limit=named_file.KUBECONFIG, what="kubeconfig")
         text = data.decode("utf-8")
         _check_shape(text, path)
-        doc = yaml.load(text, Loader=yaml.CSafeLoader) or {}
+        doc = yamltext.load(text) or {}
     except errors.InputError as exc:
         raise errors.KubeAccessError(str(exc)) from exc
-    except (UnicodeDecodeError, yaml.YAMLError, RecursionError, ValueError) as exc:
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError, yamltext.NotYaml) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise errors.KubeAccessError(f"{path}: not a readable kubeconfig ({first})") from exc
     if not isinstance(doc, dict):

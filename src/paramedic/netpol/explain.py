@@ -113,18 +113,7 @@ def direction(
         chosen = selecting(view, tier, subject, which)
         if not chosen:
             continue
-        hit = None
-        for policy in chosen:
-            for rule in policy.rules(which):
-                if not rule_peers_match(view, rule, other, semantics):
-                    continue
-                verdict = rule_ports_match(rule, dst, port, protocol)
-                if verdict is True:
-                    hit = (policy, rule)
-                    break
-                near.append(f"{policy.ref} {rule.label} selects {other.describe()} but {verdict}")
-            if hit:
-                break
+        hit = _first_match(view, chosen, which, other, (dst, port, protocol), semantics, near)
         if hit is not None:
             policy, rule = hit
             decision = _decision(tier, policy, rule.label, rule.action, rule.index)
@@ -194,6 +183,30 @@ def direction(
         reason=f"{passed}; {reason}" if passed else reason,
         steps=tuple(steps),
     )
+
+
+def _first_match(
+    view: cluster.Cluster,
+    chosen: Sequence[form.Policy],
+    which: Direction,
+    other: peers.Peer,
+    to: tuple[peers.Peer, int, str],
+    semantics: model.Semantics,
+    near: list[str],
+) -> tuple[form.Policy, form.Rule] | None:
+    """The first rule, policies and rules in order, whose peers include `other` and whose ports
+    admit `to` (destination, port, protocol); a rule that names the peer but not the port is
+    added to `near` (the near misses the report shows)."""
+    dst, port, protocol = to
+    for policy in chosen:
+        for rule in policy.rules(which):
+            if not rule_peers_match(view, rule, other, semantics):
+                continue
+            verdict = rule_ports_match(rule, dst, port, protocol)
+            if verdict is True:
+                return policy, rule
+            near.append(f"{policy.ref} {rule.label} selects {other.describe()} but {verdict}")
+    return None
 
 
 def _decision(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib import resources
 
 import pydantic
-import yaml
 
 from paramedic import errors
+from paramedic.evidence import yamltext
 
 
 class Runbook(pydantic.BaseModel):
@@ -25,11 +25,9 @@ class Runbook(pydantic.BaseModel):
 
 def parse(text: str, *, where: str) -> Runbook:
     try:
-        document = yaml.load(text, Loader=yaml.CSafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark else ""
-        raise errors.RunbookError(f"{where}: {line}invalid YAML") from exc
+        document = yamltext.load(text)
+    except yamltext.NotYaml as exc:
+        raise errors.RunbookError(f"{where}: {exc}") from exc
     try:
         return Runbook.model_validate(document)
     except pydantic.ValidationError as exc:

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-import yaml
 
 from paramedic import errors
+from paramedic.evidence import yamltext
 
 FIELDS = ("from", "to", "port", "namespace")
 
@@ -70,11 +70,9 @@ _ADAPTER = pydantic.TypeAdapter(list[Route])
 def parse(text: str, *, where: str) -> tuple[Route, ...]:
     """Routes from the YAML text of a routes file; InputError names the file and field."""
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark else ""
-        raise errors.InputError(f"{where}: {line}invalid YAML") from exc
+        document = yamltext.load(text)
+    except yamltext.NotYaml as exc:
+        raise errors.InputError(f"{where}: {exc}") from exc
     try:
         return tuple(_ADAPTER.validate_python(document if document is not None else []))
     except pydantic.ValidationError as exc:

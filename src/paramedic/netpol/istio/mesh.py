@@ -24,8 +24,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
+from paramedic.evidence import yamltext
 from paramedic.kube import objects, pods
 
 SIDECAR = ":istio/sidecar"
@@ -44,6 +43,9 @@ class Mesh:
     trust_domain: str = DEFAULT_TRUST_DOMAIN
     aliases: tuple[str, ...] = ()
     source: str = "defaults (no istio ConfigMap in the evidence)"
+    problem: str = ""
+    """Why `data.mesh` could not be read (then the fields are Istio's defaults, a guess)."""
+    config_namespace: str = ""
 
     @property
     def trust_domains(self) -> tuple[str, ...]:
@@ -52,7 +54,7 @@ class Mesh:
 
 def config(config_maps: tuple[Mapping[str, Any], ...]) -> Mesh:
     """The mesh config from the `istio` ConfigMap, else Istio's defaults. A `mesh` entry that
-    is not YAML is read as empty (the defaults), never fatal."""
+    is not a YAML mapping gives the defaults with `problem` saying why, never an error."""
     found = [
         c
         for c in config_maps
@@ -63,10 +65,13 @@ def config(config_maps: tuple[Mapping[str, Any], ...]) -> Mesh:
         return Mesh()
     found.sort(key=lambda c: objects.namespace(c) != DEFAULT_ROOT)
     chosen = found[0]
+    problem = ""
     try:
-        mesh = yaml.safe_load(chosen["data"]["mesh"])
-    except (yaml.YAMLError, ValueError):  # ValueError: a timestamp like 2026-13-45 (no month 13)
-        mesh = None
+        mesh = yamltext.load(chosen["data"]["mesh"])
+    except yamltext.NotYaml as exc:
+        mesh, problem = None, str(exc)
+    if mesh is not None and not isinstance(mesh, dict):
+        problem = "not a mapping"
     mesh = mesh if isinstance(mesh, dict) else {}
     aliases = tuple(str(a) for a in objects.as_list(mesh.get("trustDomainAliases")) if a)
     return Mesh(
@@ -74,6 +79,8 @@ def config(config_maps: tuple[Mapping[str, Any], ...]) -> Mesh:
         trust_domain=str(mesh.get("trustDomain") or DEFAULT_TRUST_DOMAIN),
         aliases=aliases,
         source=f"ConfigMap {objects.namespace(chosen)}/istio",
+        problem=problem,
+        config_namespace=objects.namespace(chosen),
     )
 
 

@@ -89,7 +89,7 @@ def compile_layer(ctx: base.Context) -> base.Output:
             for p in parsed_peer
             if "DISABLE" in (p.mode, *p.port_modes.values())
         ]
-    unmodelled += _ambient(ctx, config)
+    unmodelled += _ambient(ctx, config) + _unread_mesh(config)
     return base.Output(
         tiers=tuple(tiers),
         invalid=tuple(invalid),
@@ -170,6 +170,25 @@ def _unmodelled(ns: str, name: str, api_version: str, why: str, kind: str) -> mo
         why=why,
         command=f"kubectl get {form.resource(kind, resources.GROUP)} {name}{where} -o yaml",
     )
+
+
+def _unread_mesh(config: mesh.Mesh) -> list[model.Unmodelled]:
+    """A mesh config whose `data.mesh` is not YAML: its root namespace and trust domain, which
+    every policy's scope and principals depend on, are unknown (mesh-wide, so cluster-scoped)."""
+    if not config.problem:
+        return []
+    ns = config.config_namespace
+    return [
+        model.Unmodelled(
+            kind="ConfigMap",
+            api_version="v1",
+            namespace="",
+            name=f"{ns}/istio",
+            why=f"data.mesh is not readable ({config.problem}): the mesh's root namespace and "
+            "trust domain are unknown, so Istio policies cannot be scoped or matched",
+            command=f"kubectl get configmap istio -n {ns} -o jsonpath='{{.data.mesh}}'",
+        )
+    ]
 
 
 def _ambient(ctx: base.Context, config: mesh.Mesh) -> list[model.Unmodelled]:
