@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import http.client
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -106,6 +107,7 @@ def _post(url: str, body: bytes) -> tuple[int, float]:
     first: float | None = None
     while True:
         connection = getattr(_CONNECTIONS, parts.netloc, None)
+        reused = connection is not None
         if connection is None:
             connection = http.client.HTTPConnection(parts.netloc, timeout=30)
             setattr(_CONNECTIONS, parts.netloc, connection)
@@ -120,6 +122,8 @@ def _post(url: str, body: bytes) -> tuple[int, float]:
         except (OSError, http.client.HTTPException):
             connection.close()
             setattr(_CONNECTIONS, parts.netloc, None)
+            if reused:  # the server closed it while idle: send again on a new one, as Go does
+                continue
             raise
         elapsed = time.perf_counter() - started
         first = elapsed if first is None else first
@@ -382,8 +386,12 @@ def main() -> None:
             time.sleep(0.05)
         routes = tmp / "routes.yaml"
         routes.write_text(ROUTES)
+        fast = all(importlib.util.find_spec(m) for m in ("httptools", "uvloop"))
+        if not fast:
+            print("httptools/uvloop missing: pip install -c constraints.txt -e .", file=sys.stderr)
         results: dict[str, Any] = {
             "load_average_at_start": os.getloadavg()[0],
+            "httptools_and_uvloop": fast,
             "serve_options": list(extra),
             "bursts": [
                 burst(tmp, kubeconfig, routes, n, extra) for n in args.concurrency or CONCURRENCY

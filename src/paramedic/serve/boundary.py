@@ -91,8 +91,13 @@ async def crashed(request: requests.Request, exc: Exception) -> responses.Respon
     return responses.JSONResponse({"error": "internal error (logged)"}, status_code=500)
 
 
+QUIET = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/alertmanager"})
+"""Paths the access log leaves out: the probes and scrapes, and the webhook, whose handler
+logs its own line (status, milliseconds and what it stored or why not)."""
+
+
 class AccessLog:
-    """One JSON log line per request: method, path, status, milliseconds."""
+    """One JSON log line per request (but those of QUIET): method, path, status, milliseconds."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -111,7 +116,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            if scope["path"] not in ("/healthz", "/readyz", "/metrics"):
+            if scope["path"] not in QUIET:
                 logs.event(
                     "http",
                     method=scope["method"],

@@ -151,8 +151,8 @@ def serve(
                 host=host,
                 port=port,
                 log_config=None,
-                http="httptools",
-                loop="uvloop",
+                http="auto",  # httptools and uvloop (dependencies), h11/asyncio without them
+                loop="auto",
                 access_log=False,
                 timeout_graceful_shutdown=5,
             )

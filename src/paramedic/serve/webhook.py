@@ -9,6 +9,8 @@ unrouted fingerprints, is sent only once they are committed.
 
 from __future__ import annotations
 
+import time
+
 from starlette import requests, responses
 
 from paramedic import errors
@@ -26,15 +28,24 @@ class Webhook:
         self.config, self.pool, self.writer, self.stats = config, pool, writer, stats
 
     async def handle(self, request: requests.Request) -> responses.Response:
+        """The request, counted in the metrics and logged in one line (the access log leaves
+        this path to it)."""
+        started = time.monotonic()
         try:
-            answer = await self._handle(request)
+            answer = await self._handle(request, started)
         except boundary.Refused as refused:
             self.stats.webhook.labels(status=str(refused.status)).inc()
+            logs.event(
+                "webhook",
+                status=refused.status,
+                ms=_ms(started),
+                refused=refused.message,
+            )
             raise
         self.stats.webhook.labels(status=str(answer.status_code)).inc()
         return answer
 
-    async def _handle(self, request: requests.Request) -> responses.Response:
+    async def _handle(self, request: requests.Request, started: float) -> responses.Response:
         boundary.authorize(request, self.config.token)
         try:
             payload = alerts.parse(await boundary.body(request, self.config.max_body))
@@ -72,6 +83,8 @@ class Webhook:
         closed = list(stored.closed)
         logs.event(
             "webhook",
+            status=202,
+            ms=_ms(started),
             receiver=payload.receiver,
             firing=len(firing),
             resolved=len(resolved),
@@ -82,3 +95,7 @@ class Webhook:
         return responses.JSONResponse(
             {"incidents": ids, "closed": closed, "unrouted": unrouted}, status_code=202
         )
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
