@@ -252,3 +252,14 @@ def test_diagnose_reads_the_incidents_part_of_a_big_dump(
         f"{path}: line {at + 2}: invalid YAML" in err
         or f"{path}: line {at + 1}: invalid YAML" in err
     ), err
+    # the same objects as a bundle folder: read in part too, unless an incident.yaml (which may
+    # name another incident or runbook) is beside them
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "objects.yaml").write_text(path.read_text())
+    asked = ("diagnose", str(folder), "--from", "user-service", "--to", "profile-db.data:5432")
+    assert run(capsys, *asked, "-n", "app")[0] == 1
+    (folder / "incident.yaml").write_text("source: user-service\ntarget: profile-db.data:5432\n")
+    code, out, err = run(capsys, *asked, "-n", "app")
+    assert code == 2
+    assert "invalid YAML" in err, err

@@ -200,11 +200,12 @@ def test_needs_become_list_requests_only_beyond_what_resolution_fetches() -> Non
         needs.Need("Node", needs.Scope.CLUSTER),
         needs.Need("Namespace", needs.Scope.NAMESPACES),  # cluster-scoped: listed once
         needs.Need("Pod", needs.Scope.TARGET),
-        needs.Need("ConfigMap", needs.Scope.DNS),  # resolution gets kube-system/coredns
+        needs.Need("ConfigMap", needs.Scope.DNS),  # coredns by name is not all of them: listed
         needs.Need("Lease", needs.Scope.DNS, api="coordination.k8s.io/v1"),
         needs.Need.logs(needs.Scope.SOURCE),
     ]
     assert plan.listings(wanted, "app", "data") == [
+        ("ConfigMap", "kube-system"),
         ("Lease.coordination.k8s.io", "kube-system"),
         ("Namespace", None),
         ("NetworkPolicy", "app"),

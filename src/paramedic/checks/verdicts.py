@@ -124,6 +124,7 @@ def _namespaces(scope: needs.Scope, ctx: model.Context) -> set[str] | None:
     return {
         needs.Scope.CLUSTER: None,
         needs.Scope.DNS: {DNS_NAMESPACE},
+        needs.Scope.CNI: set(needs.CNI_NAMESPACES),
         needs.Scope.SOURCE: {source},
         needs.Scope.TARGET: {target},
     }.get(scope, {source, target})

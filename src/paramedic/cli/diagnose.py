@@ -168,8 +168,8 @@ def diagnose(
 
 
 def _reads(request: incident_options.LiveRequest) -> selection.Selection | None:
-    """What the diagnosis reads of a big single-file dump (the rest is not parsed), when the
-    request alone says which incident it is; None reads everything."""
+    """What the diagnosis reads of a big dump (the rest is not parsed), when the request alone
+    says which incident it is; None reads everything."""
     from paramedic.runbooks import engine
     from paramedic.runbooks import model as runbook_model
 

@@ -55,7 +55,8 @@ def load(
 
     A cloud file that cannot be read is a gap (the diagnosis goes on without it), or with
     `strict_cloud` (a command whose input *is* those files) a BundleError. `select`: what one
-    diagnosis reads, for a single objects file holding a big List (evidence/selection.py)."""
+    diagnosis reads of a big List (evidence/selection.py), unless the bundle has an
+    incident.yaml (which may name another incident or runbook)."""
     with _no_gc():
         evidence = _load(Path(path), provenance, strict_cloud, select)
     taken = clock.newest(evidence.objects, evidence.logs)
@@ -83,12 +84,12 @@ def _load(
         raise errors.BundleError(f"{p}: cannot read ({exc.strerror})") from exc
     label = provenance or f"bundle {p}"
     if stat.S_ISDIR(st.st_mode):
-        return _from_directory(p, label, strict_cloud)
+        return _from_directory(p, label, strict_cloud, select)
     if not stat.S_ISREG(st.st_mode):
         raise errors.BundleError(f"{p}: not a regular file or directory")
     name = p.name.lower()
     if name.endswith((".tar.gz", ".tgz", ".tar")):
-        return _from_archive(p, label, strict_cloud)
+        return _from_archive(p, label, strict_cloud, select)
     data = _read_regular(p)
     objects = documents.parse_objects(data, where=str(p), select=select)
     return model.Evidence.of(objects, provenance=label)
@@ -97,7 +98,9 @@ def _load(
 # --- sources ----------------------------------------------------------------------------------
 
 
-def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidence:
+def _from_directory(
+    root: Path, label: str, strict_cloud: bool, select: selection.Selection | None
+) -> model.Evidence:
     total = 0
 
     def read(rel: str) -> bytes | None:
@@ -169,10 +172,13 @@ def _from_directory(root: Path, label: str, strict_cloud: bool) -> model.Evidenc
         label=label,
         strict_cloud=strict_cloud,
         flows=flows,
+        select=select,
     )
 
 
-def _from_archive(path: Path, label: str, strict_cloud: bool) -> model.Evidence:
+def _from_archive(
+    path: Path, label: str, strict_cloud: bool, select: selection.Selection | None
+) -> model.Evidence:
     files = archive.read(path, _wanted)
     prefix = _common_root(files)
     if prefix:
@@ -191,6 +197,7 @@ def _from_archive(path: Path, label: str, strict_cloud: bool) -> model.Evidence:
         label=label,
         strict_cloud=strict_cloud,
         flows=flows,
+        select=select,
     )
 
 
@@ -274,13 +281,20 @@ def _assemble(
     label: str,
     strict_cloud: bool,
     flows: tuple[tuple[hubble.Flow, ...], tuple[str, ...]] = ((), ()),
+    select: selection.Selection | None = None,
 ) -> model.Evidence:
+    found_incident = _first(read, layout.INCIDENT)
     found = _first(read, layout.OBJECTS)
     if found is None:
         raise errors.BundleError(f"{where}: no objects.yaml or objects.json (a bundle needs one)")
     name, data = found
     ignored: list[str] = []
-    objects = documents.parse_objects(data, where=f"{where}/{name}", ignored=ignored)
+    objects = documents.parse_objects(
+        data,
+        where=f"{where}/{name}",
+        ignored=ignored,
+        select=select if found_incident is None else None,
+    )
 
     metrics: list[model.KubeObject] = []
     found = _first(read, layout.METRICS)
@@ -294,7 +308,7 @@ def _assemble(
         probes = redact.strings(probes_file.parse(documents.decode_json(raw, where=at), where=at))
 
     incident = None
-    found = _first(read, layout.INCIDENT)
+    found = found_incident
     if found:
         docs = [d for d in documents.decode(found[1], where=f"{where}/{found[0]}") if d is not None]
         if len(docs) != 1:

@@ -30,7 +30,6 @@ _KEEP_WORD = 256
 """A cut keeps the head up to its last space when one is this close to the cap."""
 
 
-
 def options(*, ignore_case: bool) -> re2.Options:
     """RE2 options of every log pattern: UTF-8, no match across a line break."""
     opts = re2.Options()

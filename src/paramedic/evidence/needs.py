@@ -15,8 +15,9 @@ can not rule its cause out, and says inconclusive with the command that gets it.
 Scopes say where: the objects resolving the incident finds (`INCIDENT`: the source's workload
 and pods, the target Service, its endpoints and pods, their owners), the Secrets and ConfigMaps
 their pod specs reference (`REFERENCED`), every object of the kind in the source and target
-namespaces (`NAMESPACES`), cluster-wide (`CLUSTER`), and cluster DNS (`DNS`: kube-dns in
-kube-system). Logs and metrics use `SOURCE`, `TARGET` and `DNS`.
+namespaces (`NAMESPACES`), cluster-wide (`CLUSTER`), cluster DNS (`DNS`: kube-dns in
+kube-system), and where CNIs run their agents and keep their configuration (`CNI`:
+`CNI_NAMESPACES`). Logs and metrics use `SOURCE`, `TARGET` and `DNS`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ import enum
 LOGS = "logs"
 METRICS = "metrics"
 PROBE = "probe:"
+CNI_NAMESPACES = ("kube-system", "calico-system")
+"""Where Calico and Cilium run their agent DaemonSet and keep their ConfigMap: kube-system for
+Calico's manifest install and Cilium's Helm chart and CLI (their default namespace); calico-system
+for Calico installed by its operator (tigera-operator creates it for calico-node, Typha and
+kube-controllers, and runs itself in the tigera-operator namespace)."""
 
 
 class Scope(enum.StrEnum):
@@ -35,6 +41,7 @@ class Scope(enum.StrEnum):
     NAMESPACES = "namespaces"
     CLUSTER = "cluster"
     DNS = "dns"
+    CNI = "cni"
     SOURCE = "source"
     TARGET = "target"
 

@@ -47,12 +47,13 @@ RESOLVED: dict[needs_model.Scope, frozenset[str]] = {
             "Job",
         }
     ),
-    Scope.DNS: frozenset(
-        {"Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap", "Deployment"}
-    ),
+    Scope.DNS: frozenset({"Pod", "Service", "Endpoints", "EndpointSlice", "Deployment"}),
     Scope.REFERENCED: frozenset({"Secret", "ConfigMap"}),
 }
-"""Kinds that resolving the incident fetches by name or selector, per scope (the waves)."""
+"""Kinds that resolving the incident fetches, per scope (the waves), only where that fetch is
+every object of the kind a need of the scope can mean. Not ConfigMap in DNS: the waves get
+CoreDNS's `coredns` by name, but a check may read other ConfigMaps of kube-system (the CNI's
+`cilium-config`, `calico-config`), so a ConfigMap need there is a list."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +89,7 @@ def listings(
     where: dict[needs_model.Scope, set[str | None]] = {
         Scope.CLUSTER: {None},
         Scope.DNS: {DNS_NAMESPACE},
+        Scope.CNI: set(needs_model.CNI_NAMESPACES),
         Scope.SOURCE: {source_namespace},
         Scope.TARGET: {target_namespace or source_namespace},
     }

@@ -151,8 +151,9 @@ def test_kubernetes_selectors_are_written_as_calico_selectors(
 
 
 def test_undo_and_calicoctl_commands_name_the_calico_resource() -> None:
-    created = _patch(_evidence(SECURITY, DENY_DB), WEB).objects[0]
-    create, delete = fix.commands(created)
+    evidence = _evidence(SECURITY, DENY_DB)
+    created = _patch(evidence, WEB).objects[0]
+    create, delete = fix.commands(created, evidence)
     assert "calicoctl apply -f -" in create
     name = created["metadata"]["name"]
     assert delete.startswith(f"kubectl -n data delete networkpolicies.projectcalico.org {name}")

@@ -28,8 +28,8 @@ from paramedic.netpol.layers import apis
         needs.Need("Pod"),
         needs.Need("Namespace", needs.Scope.CLUSTER),
         needs.Need("Node", needs.Scope.CLUSTER),  # node labels: admin policies' `nodes` peers
-        needs.Need("DaemonSet", needs.Scope.DNS),  # the CNI's agent in kube-system (--cni auto)
-        needs.Need("ConfigMap", needs.Scope.DNS, optional=True),  # cilium-config: deny response
+        needs.Need("DaemonSet", needs.Scope.CNI),  # the CNI's agent (--cni auto)
+        needs.Need("ConfigMap", needs.Scope.CNI, optional=True),  # cilium-config: deny response
         # ServiceAccount labels: what Calico's serviceAccountSelector matches
         needs.Need("ServiceAccount", needs.Scope.NAMESPACES, api="v1", optional=True),
         needs.Need.logs(needs.Scope.SOURCE, optional=True),  # 'No route to host' when it answers

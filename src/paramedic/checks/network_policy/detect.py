@@ -244,9 +244,12 @@ def _blocked(
     names = [objects.ref(o).partition(" ")[2] for o in fix.objects]
     steps = tuple(
         model.FixStep(
-            description=f"Create {_kind(o)} {n} (paste as is)",
+            description=f"Create {_kind(o)} {n} (paste as is"
+            + (f"; {calico_fix.CRD_ONLY_WHY})" if calico_fix.tool(ev, o) == "calicoctl" else ")"),
             language="shell",
-            content="kubectl apply -f - <<'EOF'\n" + yaml.safe_dump(o, sort_keys=False) + "EOF\n",
+            content=f"{calico_fix.tool(ev, o)} apply -f - <<'EOF'\n"
+            + yaml.safe_dump(o, sort_keys=False)
+            + "EOF\n",
             action={"op": "create", "object": o},
         )
         for n, o in zip(names, fix.objects, strict=True)
@@ -262,15 +265,15 @@ def _blocked(
         for e in fix.edits
     )
     alternatives = tuple(
-        calico_fix.commands(o)[0]
-        for o in fix.objects
-        if str(o.get("apiVersion")).startswith(calico_fix.GROUP)
+        calico_fix.commands(o, ev)[0] for o in fix.objects if calico_fix.is_v3(o)
     ) + tuple(
         f"edit {p.target} in place instead (opens {p.opened} flow{'s' if p.opened != 1 else ''}): "
         f"{p.command}"
         for p in fix.in_place
     )
-    rollback = "; ".join([*(_delete(o) for o in fix.objects), *(e.undo_command for e in fix.edits)])
+    rollback = "; ".join(
+        [*(_delete(o, ev) for o in fix.objects), *(e.undo_command for e in fix.edits)]
+    )
     port_text = f"{protocol} {port}" + (
         f" (Service port {scope.port})" if scope.port not in (None, port) else ""
     )
@@ -360,10 +363,10 @@ def _kind(obj: Mapping[str, Any]) -> str:
     return f"{kind}.{group}" if kind == "NetworkPolicy" and group == calico_fix.GROUP else kind
 
 
-def _delete(obj: Mapping[str, Any]) -> str:
+def _delete(obj: Mapping[str, Any], ev: evidence_model.Evidence) -> str:
     kind = str(obj["kind"])
-    if str(obj.get("apiVersion", "")).startswith(calico_fix.GROUP):
-        return calico_fix.commands(obj)[1]
+    if calico_fix.is_v3(obj):
+        return calico_fix.commands(obj, ev)[1]
     if kind == "NetworkPolicy":
         return f"kubectl -n {objects.namespace(obj)} delete networkpolicy {objects.name(obj)}"
     group = str(obj["apiVersion"]).rpartition("/")[0]

@@ -8,7 +8,13 @@ default tier, denies: Calico evaluates tiers by order, policies by order, and a 
   pod's workload, with one Allow rule for exactly the other end on exactly the port;
 - alternative: in the deciding policy itself, the same Allow rule inserted *before* the Deny rule
   (or at the end, when the tier's end decided), narrowed to the blocked pod (a JSON patch for
-  `kubectl patch` through the Calico API server; `calicoctl apply` of the edited object without).
+  `kubectl patch` through the Calico API server; `calicoctl patch` without).
+
+Which tool writes it follows from the evidence: Calico's objects read as crd.projectcalico.org/v1
+mean the cluster serves no projectcalico.org/v3 (no Calico API server, no native v3 CRDs), so
+`kubectl apply` of a v3 object would fail there; `calicoctl` writes v3 objects into that CRD
+datastore (`calicoctl apply -f -` reads the manifest from stdin), and the fix, its alternative
+and its undo are all printed in calicoctl's terms (`crd_only`).
 
 The end of the default tier is not handled here: an ordinary NetworkPolicy (default tier, order
 1000) admits the flow there, so the NetworkPolicy patch is the fix. Blast radius is computed by
@@ -30,6 +36,32 @@ from paramedic.netpol.calico import compose, resources
 
 API_VERSION = "projectcalico.org/v3"
 GROUP = "projectcalico.org"
+CRD_API_VERSION = "crd.projectcalico.org/v1"
+CRD_ONLY_WHY = (
+    "this cluster has no Calico API server: its Calico objects are crd.projectcalico.org/v1 "
+    "CRDs, where kubectl apply of a projectcalico.org/v3 object fails; calicoctl writes it"
+)
+
+
+def crd_only(evidence: evidence_model.Evidence) -> bool:
+    """Every Calico object in the evidence is crd.projectcalico.org/v1 (and there is one)."""
+    found = [
+        str(o.get("apiVersion", ""))
+        for kind in resources.KINDS
+        for o in evidence.kind(kind)
+        if resources.is_calico(o)
+    ]
+    return bool(found) and all(v == CRD_API_VERSION for v in found)
+
+
+def is_v3(obj: Mapping[str, Any]) -> bool:
+    """A projectcalico.org/v3 object (what the fixes create)."""
+    return str(obj.get("apiVersion", "")).startswith(f"{GROUP}/")
+
+
+def tool(evidence: evidence_model.Evidence, obj: Mapping[str, Any]) -> str:
+    """The command that can create `obj` on the evidence's cluster."""
+    return "calicoctl" if is_v3(obj) and crd_only(evidence) else "kubectl"
 
 
 def denied_by_calico(side: model.DirectionResult) -> bool:
@@ -145,25 +177,37 @@ def insert_before_deny(
     kind = str(target.get("kind"))
     where = f" -n {decision.namespace}" if decision.namespace else ""
     resource = form.resource(kind, GROUP)
-    merge = shlex.quote(json.dumps({"spec": {field: rules}}))
+    calicoctl = (
+        f"calicoctl patch {kind.lower()} {decision.name}{where} "
+        f"-p {shlex.quote(json.dumps({'spec': {field: rules}}))}"
+    )
+    if crd_only(evidence):
+        return edited, op, f"{calicoctl}  # calicoctl: {CRD_ONLY_WHY.partition(', where')[0]}"
     commands = (
         f"kubectl{where} patch {resource} {decision.name} --type=json "
-        f"-p {shlex.quote(json.dumps([op]))}  # without the Calico API server: "
-        f"calicoctl{where} patch {kind.lower()} {decision.name} -p {merge}"
+        f"-p {shlex.quote(json.dumps([op]))}  # without the Calico API server: {calicoctl}"
     )
     return edited, op, commands
 
 
-def commands(obj: Mapping[str, Any]) -> tuple[str, str]:
-    """(how to create it without the Calico API server, how to delete it) for a new policy."""
+def commands(obj: Mapping[str, Any], evidence: evidence_model.Evidence) -> tuple[str, str]:
+    """(the other tool's way to create it, how to delete it) for a new policy, in the terms of
+    the tool that creates it on this cluster (`tool`)."""
     namespace, name = objects.namespace(obj), objects.name(obj)
+    calicoctl_delete = f"calicoctl delete networkpolicy {name} -n {namespace}"
+    if crd_only(evidence):
+        return (
+            f"once Calico's API server is installed, `kubectl apply -f -` of the same YAML "
+            f"creates {namespace}/{name} too",
+            calicoctl_delete,
+        )
     create = (
         f"without the Calico API server, create {namespace}/{name} with the same YAML through "
         "`calicoctl apply -f -` instead of `kubectl apply -f -`"
     )
     delete = (
         f"kubectl -n {namespace} delete {form.resource('NetworkPolicy', GROUP)} {name}"
-        f"  # or: calicoctl delete networkpolicy {name} -n {namespace}"
+        f"  # or: {calicoctl_delete}"
     )
     return create, delete
 
