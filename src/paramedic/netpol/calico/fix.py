@@ -205,9 +205,11 @@ def commands(obj: Mapping[str, Any], evidence: evidence_model.Evidence) -> tuple
         f"without the Calico API server, create {namespace}/{name} with the same YAML through "
         "`calicoctl apply -f -` instead of `kubectl apply -f -`"
     )
+    # `||`, not a comment: rollbacks are joined with "; ", and a comment would swallow the
+    # undo commands after it
     delete = (
         f"kubectl -n {namespace} delete {form.resource('NetworkPolicy', GROUP)} {name}"
-        f"  # or: {calicoctl_delete}"
+        f" || {calicoctl_delete}"
     )
     return create, delete
 
