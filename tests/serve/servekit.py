@@ -48,6 +48,16 @@ def running(db: store.Store, config: settings.Settings) -> Iterator[str]:
         thread.join(timeout=60)
 
 
+def diagnosed(url: str, incident_id: int) -> dict[str, Any]:
+    """The incident's document once its diagnosis is stored (phase done), within 60 s."""
+
+    def check() -> Any:
+        doc = request("GET", f"{url}/api/v1/incidents/{incident_id}")[2]
+        return doc if doc["phase"] == "done" else None
+
+    return wait_for(check, 60, f"incident {incident_id} diagnosed")  # type: ignore[no-any-return]
+
+
 def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
     end = time.monotonic() + seconds
     while time.monotonic() < end:

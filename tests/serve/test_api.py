@@ -43,21 +43,13 @@ def _post_alerts(url: str, *alerts: dict[str, Any], token: str | None = None) ->
     return status, doc
 
 
-def _done(url: str, incident_id: int) -> dict[str, Any]:
-    def check() -> Any:
-        doc = servekit.request("GET", f"{url}/api/v1/incidents/{incident_id}")[2]
-        return doc if doc["phase"] == "done" else None
-
-    return servekit.wait_for(check, 60, f"incident {incident_id} diagnosed")  # type: ignore[no-any-return]
-
-
 def test_a_firing_alert_becomes_an_incident_whose_diagnosis_names_the_cause(
     sqlite_db: store.Store, config: settings.Settings
 ) -> None:
     with servekit.running(sqlite_db, config) as url:
         status, doc = _post_alerts(url, _alert("fp-1"))
         assert (status, doc["incidents"]) == (202, [1])
-        incident = _done(url, 1)
+        incident = servekit.diagnosed(url, 1)
     assert incident["state"] == "open"
     assert incident["error"] is None
     assert incident["incident"] == {
@@ -85,7 +77,7 @@ def test_the_webhook_answers_before_the_diagnosis_ends(
             assert status == 202
             listed = servekit.request("GET", f"{url}/api/v1/incidents")[2]["incidents"]
             assert listed[0]["phase"] in ("queued", "running")
-            assert _done(url, doc["incidents"][0])["diagnosis"] is not None
+            assert servekit.diagnosed(url, doc["incidents"][0])["diagnosis"] is not None
 
 
 def test_a_repeated_alert_is_deduplicated_and_resolving_closes_it(
@@ -94,7 +86,7 @@ def test_a_repeated_alert_is_deduplicated_and_resolving_closes_it(
     with servekit.running(sqlite_db, config) as url:
         assert _post_alerts(url, _alert("fp-1"))[1]["incidents"] == [1]
         assert _post_alerts(url, _alert("fp-1"), _alert("fp-2"))[1]["incidents"] == [1, 2]
-        _done(url, 1)
+        servekit.diagnosed(url, 1)
         status, doc = _post_alerts(url, _alert("fp-1", status="resolved"))
         assert (status, doc["closed"]) == (202, [1])
         closed = servekit.request("GET", f"{url}/api/v1/incidents?state=closed")[2]
@@ -136,7 +128,7 @@ def test_a_manual_incident_is_diagnosed(sqlite_db: store.Store, config: settings
     with servekit.running(sqlite_db, config) as url:
         status, _, doc = servekit.request("POST", f"{url}/api/v1/incidents", body)
         assert status == 202
-        done = _done(url, doc["id"])
+        done = servekit.diagnosed(url, doc["id"])
     assert done["alert"] is None
     assert done["diagnosis"]["findings"][0]["check"] == "network-policy"
 
@@ -145,8 +137,8 @@ def test_pages_bundle_and_operations(sqlite_db: store.Store, config: settings.Se
     with servekit.running(sqlite_db, config) as url:
         _post_alerts(url, _alert("fp-1", deployment="user-service<script>"))
         _post_alerts(url, _alert("fp-2"))
-        failed = _done(url, 1)
-        _done(url, 2)
+        failed = servekit.diagnosed(url, 1)
+        servekit.diagnosed(url, 2)
         failed_page = servekit.request("GET", f"{url}/incidents/1")[2]
         listing = servekit.request("GET", f"{url}/")[2]
         page = servekit.request("GET", f"{url}/incidents/2")[2]
@@ -185,7 +177,7 @@ def test_the_bundle_loads_back_as_evidence(
 ) -> None:
     with servekit.running(sqlite_db, config) as url:
         _post_alerts(url, _alert("fp-1"))
-        _done(url, 1)
+        servekit.diagnosed(url, 1)
         data = servekit.request("GET", f"{url}/incidents/1/bundle.tar.gz")[2]
     (tmp_path / "b.tar.gz").write_bytes(data)
     evidence = bundle_loader.load(tmp_path / "b.tar.gz")

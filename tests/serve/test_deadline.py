@@ -56,12 +56,7 @@ def test_a_check_past_the_timeout_is_inconclusive_and_the_diagnosis_kept(
     with servekit.running(sqlite_db, dataclasses.replace(config, timeout=3, workers=1)) as url:
         status, _, answer = servekit.request("POST", f"{url}/api/v1/incidents", INCIDENT)
         assert status == 202
-
-        def done() -> object:
-            doc = servekit.request("GET", f"{url}/api/v1/incidents/{answer['id']}")[2]
-            return doc if doc["phase"] == "done" else None
-
-        doc = servekit.wait_for(done, 60, "the diagnosis stored")
+        doc = servekit.diagnosed(url, answer["id"])
     assert (doc["state"], doc["error"]) == ("open", None)
     assert doc["top_cause"].startswith("network-policy:")
     late = {f["check"]: f for f in doc["diagnosis"]["next"]}["readiness-probe"]

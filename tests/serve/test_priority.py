@@ -37,12 +37,7 @@ def test_worker_processes_run_at_the_niceness_asked_and_still_diagnose(
     with servekit.running(sqlite_db, niced) as url:
         status, _, answer = servekit.request("POST", f"{url}/api/v1/incidents", INCIDENT)
         assert status == 202
-
-        def done() -> object:
-            doc = servekit.request("GET", f"{url}/api/v1/incidents/{answer['id']}")[2]
-            return doc if doc["phase"] == "done" else None
-
-        doc = servekit.wait_for(done, 60, "the diagnosis stored")
+        doc = servekit.diagnosed(url, answer["id"])
         workers = {pid: nice for pid, nice in _workers().items() if pid not in earlier}
     assert doc["top_cause"].startswith("network-policy:")
     assert workers and set(workers.values()) == {min(base + 7, 19)}
