@@ -18,23 +18,21 @@ from paramedic.netpol import classes, cluster, form
 Cell = tuple[tuple[str | None, ...], list[int], int]
 """Label values on a key set (None where absent), the classes having them, and the number of
 those values among every distinct value tuple on the key set (where verdicts are kept)."""
-Cells = dict[str | None, list[Cell]]
-"""Per namespace: (label values on a key set, None where absent) -> the classes having them."""
-Index = dict[tuple[str | None, str], list[Cell]]
+Index = dict[str, list[Cell]]
 Groups = list[tuple[tuple[str | None, ...], list[str]]]
 """Namespaces by their label values on a key set."""
-_UNKNOWN = 2
 
 
 class Selection:
     def __init__(self, view: cluster.Cluster, found: classes.Classes, names: Iterable[str]) -> None:
         self.view, self.found = view, found
         self.named_bits = found.named(names)
-        self._cells: dict[tuple[str, ...], Cells] = {}
-        self._indexes: dict[tuple[tuple[str, ...], str], Index] = {}
-        self._verdicts: dict[str, bytearray] = {}
-        """Per predicate: per value id of its key set, UNKNOWN or whether it matches."""
-        self._distinct: dict[tuple[str, ...], int] = {}
+        self._cells: dict[tuple[tuple[str, ...], str | None], list[Cell]] = {}
+        self._ids: dict[tuple[str, ...], dict[tuple[str | None, ...], int]] = {}
+        """Per key set: the number of each distinct value tuple (cells of any scope share it)."""
+        self._indexes: dict[tuple[tuple[str, ...], str, str | None], Index] = {}
+        self._verdicts: dict[str, dict[int, bool]] = {}
+        """Per predicate: per value number of its key set, whether it matches."""
         self._sorted: dict[str, tuple[str, ...]] = {}
         self._sel_cache: dict[tuple[str, str | None], list[int]] = {}
         self._match_cache: dict[tuple[str, str | None], list[Cell]] = {}
@@ -79,23 +77,23 @@ class Selection:
         if cached is not None:
             return cached
         if pods is None:
-            cached = self._cells_on(()).get(namespace, [])
+            cached = self._cells_in((), namespace)
         else:
             keys = self._sorted.get(key)
             if keys is None:
                 keys = self._sorted[key] = tuple(sorted(pods.keys))
-            candidates = self._cells_on(keys).get(namespace, ())
+            candidates = self._cells_in(keys, namespace)
             for k, v in pods.required.items():  # narrow by the index first
-                narrowed = self._index(keys, k).get((namespace, v), ())
+                narrowed = self._index(keys, k, namespace).get(v, ())
                 if len(narrowed) < len(candidates):
                     candidates = narrowed
             verdicts = self._verdicts.get(key)
             if verdicts is None:
-                verdicts = self._verdicts[key] = bytearray([_UNKNOWN]) * self._distinct[keys]
+                verdicts = self._verdicts[key] = {}
             cached = []
             for cell in candidates:
-                verdict = verdicts[cell[2]]
-                if verdict == _UNKNOWN:
+                verdict = verdicts.get(cell[2])
+                if verdict is None:
                     labels = {k: v for k, v in zip(keys, cell[0], strict=True) if v is not None}
                     verdict = verdicts[cell[2]] = pods.matches(labels)
                 if verdict:
@@ -103,40 +101,35 @@ class Selection:
         self._match_cache[(key, namespace)] = cached
         return cached
 
-    def _cells_on(self, keys: tuple[str, ...]) -> Cells:
-        """The cells on a key set per namespace, and across all of them (under None)."""
-        cells = self._cells.get(keys)
-        if cells is None:
-            cells = self._cells[keys] = {}
+    def _cells_in(self, keys: tuple[str, ...], namespace: str | None) -> list[Cell]:
+        """The cells on a key set in a namespace (None: across all of them), built on first need
+        (a worker deciding some namespaces builds only theirs)."""
+        found = self._cells.get((keys, namespace))
+        if found is None:
             every = self.found.classes
-            spanning: dict[tuple[str | None, ...], list[int]] = {}
-            ids: dict[tuple[str | None, ...], int] = {}
-            for namespace, members in self.found.by_ns.items():
-                groups: dict[tuple[str | None, ...], list[int]] = {}
+            spaces = self.found.by_ns
+            ids = self._ids.setdefault(keys, {})
+            groups: dict[tuple[str | None, ...], list[int]] = {}
+            for members in spaces.values() if namespace is None else (spaces.get(namespace, ()),):
                 for k in members:
                     labels = every[k].labels
                     groups.setdefault(tuple([labels.get(x) for x in keys]), []).append(k)
-                cells[namespace] = [
-                    (values, group, ids.setdefault(values, len(ids)))
-                    for values, group in groups.items()
-                ]
-                for values, group in groups.items():
-                    spanning.setdefault(values, []).extend(group)
-            cells[None] = [(values, group, ids[values]) for values, group in spanning.items()]
-            self._distinct[keys] = len(ids)
-        return cells
+            found = self._cells[(keys, namespace)] = [
+                (values, group, ids.setdefault(values, len(ids)))
+                for values, group in groups.items()
+            ]
+        return found
 
-    def _index(self, keys: tuple[str, ...], label: str) -> Index:
-        """Per (namespace or None, value): the cells on `keys` whose `label` has that value."""
-        index = self._indexes.get((keys, label))
+    def _index(self, keys: tuple[str, ...], label: str, namespace: str | None) -> Index:
+        """Per value: the cells on `keys` in `namespace` (None: in any) whose `label` has it."""
+        index = self._indexes.get((keys, label, namespace))
         if index is None:
-            index = self._indexes[(keys, label)] = {}
+            index = self._indexes[(keys, label, namespace)] = {}
             at = keys.index(label)
-            for scope, found in self._cells_on(keys).items():
-                for cell in found:
-                    value = cell[0][at]
-                    if value is not None:
-                        index.setdefault((scope, value), []).append(cell)
+            for cell in self._cells_in(keys, namespace):
+                value = cell[0][at]
+                if value is not None:
+                    index.setdefault(value, []).append(cell)
         return index
 
     def namespaces(self, match: form.LabelMatch) -> list[str]:
