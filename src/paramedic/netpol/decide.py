@@ -5,7 +5,8 @@
              {admitted source keys: the destination pods admitting exactly those}
 
 `decide(spaces)` does it for the classes of some namespaces only (None: all), so worker
-processes can take a share each; the caches (`selection`) fill with what that share needs.
+processes can take a share each; the caches (`selection` for pods and namespaces, `rulebits`
+for terms and rules) fill with what that share needs.
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ subjects sharing a prefix of selecting policies sharing its walk (`walk`):
              complements, so no 10,000 x 10,000 transpose)
     row(i) = E[c(i)] & admitted(key(i)) | own-node | self bit
 
-On a big cluster, two worker processes share the work (`evidence.parallel`, only where forking
-is safe: the fork start method, more than one CPU, no other thread): each reads the facts of
-half the pods, then each decides the classes of half the namespaces; this process joins the
-halves. Elsewhere one process does it all, with the same answer.
+On a big cluster, this process and one forked child share the work (`parallel.alongside`, only
+where forking is safe: the fork start method, more than one CPU, no other thread): each reads
+the facts of half the pods, then each decides the classes of half the namespaces (building only
+the caches those need); this process joins the halves. Elsewhere one process does it all, with
+the same answer.
 
 The result must equal `explain` pair by pair; tests/netpol check that with hypothesis.
 """
