@@ -84,7 +84,7 @@ class Selection:
                 keys = self._sorted[key] = tuple(sorted(pods.keys))
             candidates = self._cells_in(keys, namespace)
             for k, v in pods.required.items():  # narrow by the index first
-                narrowed = self._index(keys, k, namespace).get(v, ())
+                narrowed = self._index(keys, k, namespace).get(v, [])
                 if len(narrowed) < len(candidates):
                     candidates = narrowed
             verdicts = self._verdicts.get(key)
