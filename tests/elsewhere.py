@@ -120,6 +120,38 @@ def service_name_elsewhere(objs: list[Obj]) -> list[Obj]:
     return [*objs, _namespace("reporting"), service]
 
 
+def istio_trust_domain(objs: list[Obj]) -> list[Obj]:
+    """Istio with a custom trust domain (`corp.example`, in the `istio` ConfigMap of
+    istio-system): both sides run the sidecar, the client as ServiceAccount user-service, and an
+    ALLOW AuthorizationPolicy admits exactly that principal to the database."""
+    for obj in objs:
+        if obj["kind"] in ("Pod", "Deployment", "StatefulSet") and objects.namespace(obj) != (
+            "kube-system"
+        ):
+            spec = obj["spec"]["template"]["spec"] if obj["kind"] != "Pod" else obj["spec"]
+            spec["containers"] = [*spec["containers"], {"name": "istio-proxy", "image": "proxyv2"}]
+            if objects.namespace(obj) == "app":
+                spec["serviceAccountName"] = "user-service"
+    mesh = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"namespace": "istio-system", "name": "istio"},
+        "data": {"mesh": "rootNamespace: istio-system\ntrustDomain: corp.example\n"},
+    }
+    allow = {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": {"namespace": "data", "name": "profile-db-clients"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "profile-db"}},
+            "action": "ALLOW",
+            "rules": [{"from": [{"source": {"principals": [TRUSTED_PRINCIPAL]}}]}],
+        },
+    }
+    return [*objs, _namespace("istio-system"), mesh, allow]
+
+
+TRUSTED_PRINCIPAL = "corp.example/ns/app/sa/user-service"
 SCENARIOS: dict[str, tuple[str, Callable[[list[Obj]], list[Obj]], str, str]] = {
     # name: (demo, edit, check, what its live finding must show from beyond the two namespaces)
     "client-in-another-namespace": (
@@ -139,6 +171,12 @@ SCENARIOS: dict[str, tuple[str, Callable[[list[Obj]], list[Obj]], str, str]] = {
         service_name_elsewhere,
         "dns",
         "reporting",
+    ),
+    "istio-custom-trust-domain": (
+        "healthy",
+        istio_trust_domain,
+        "network-policy",
+        "allowed by AuthorizationPolicy data/profile-db-clients",
     ),
 }
 

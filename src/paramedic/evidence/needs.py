@@ -17,7 +17,7 @@ and pods, the target Service, its endpoints and pods, their owners), the Secrets
 their pod specs reference (`REFERENCED`), every object of the kind in the source and target
 namespaces (`NAMESPACES`), cluster-wide (`CLUSTER`), cluster DNS (`DNS`: kube-dns in
 kube-system), and where CNIs run their agents and keep their configuration (`CNI`:
-`CNI_NAMESPACES`). Logs and metrics use `SOURCE`, `TARGET` and `DNS`. `namespaces` says, once
+`CNI_NAMESPACES`), and where the service mesh keeps its config (`MESH`: istio-system). Logs and metrics use `SOURCE`, `TARGET` and `DNS`. `namespaces` says, once
 for gathering and for the verdict rule, which namespaces a scope means for one incident.
 """
 
@@ -36,6 +36,9 @@ Calico's manifest install and Cilium's Helm chart and CLI (their default namespa
 for Calico installed by its operator (tigera-operator creates it for calico-node, Typha and
 kube-controllers, and runs itself in the tigera-operator namespace); kube-flannel for Flannel's
 own manifest (kube-flannel-ds and kube-flannel-cfg; older manifests used kube-system)."""
+MESH_NAMESPACE = "istio-system"
+"""Where Istio keeps its mesh config (the `istio` ConfigMap: trust domain, root namespace):
+istioctl's and the Helm charts' default namespace."""
 
 
 class Scope(enum.StrEnum):
@@ -45,6 +48,7 @@ class Scope(enum.StrEnum):
     CLUSTER = "cluster"
     DNS = "dns"
     CNI = "cni"
+    MESH = "mesh"
     SOURCE = "source"
     TARGET = "target"
 
@@ -127,6 +131,7 @@ def namespaces(
         Scope.CLUSTER: None,
         Scope.DNS: frozenset({DNS_NAMESPACE}),
         Scope.CNI: frozenset(CNI_NAMESPACES),
+        Scope.MESH: frozenset({MESH_NAMESPACE}),
         Scope.SOURCE: frozenset({source_namespace}),
         Scope.TARGET: frozenset({target}),
     }

@@ -37,8 +37,8 @@ class Cluster:
     programs: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     """Compiled forms of this view per CNI (filled by `layers.program`)."""
 
-    def objects(self, kind: str) -> tuple[Mapping[str, Any], ...]:
-        return self.evidence.kind(kind) if self.evidence is not None else ()
+    def objects(self, kind: str, namespace: str | None = None) -> tuple[Mapping[str, Any], ...]:
+        return self.evidence.kind(kind, namespace) if self.evidence is not None else ()
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
         return self.namespaces.get(namespace) or {NAME_LABEL: namespace}

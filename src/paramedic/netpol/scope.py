@@ -39,8 +39,9 @@ def targets(ev: evidence_model.Evidence, scope: resolve.Scope, protocol: str) ->
     service, port = scope.target_service, scope.port or 0
     if scope.external:
         if service is not None:
+            home = objects.namespace(service)  # its endpoints sit beside it
             ready, _ = services.endpoint_addresses(
-                service, ev.kind("Endpoints"), ev.kind("EndpointSlice")
+                service, ev.kind("Endpoints", home), ev.kind("EndpointSlice", home)
             )
             target = _target_port(service, scope.port, port)
             wanted = target if isinstance(target, int) else port

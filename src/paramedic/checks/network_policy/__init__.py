@@ -28,10 +28,23 @@ from paramedic.netpol.layers import apis
     needs=(
         needs.Need("NetworkPolicy", needs.Scope.NAMESPACES),
         needs.Need("Pod"),
+        # the source's and the target's owners (the patch names them), the target's endpoints
+        *(
+            needs.Need(kind)
+            for kind in ("Deployment", "StatefulSet", "ReplicaSet", "Job", "Endpoints")
+        ),
+        needs.Need("EndpointSlice"),
+        needs.Need("Pod", needs.Scope.DNS),  # kube-dns pods: is DNS egress blocked?
+        needs.Need("Service", needs.Scope.DNS),  # the kube-dns Service: its pods and port
         needs.Need("Namespace", needs.Scope.CLUSTER),
         needs.Need("Node", needs.Scope.CLUSTER),  # node labels: admin policies' `nodes` peers
-        needs.Need("DaemonSet", needs.Scope.CNI),  # the CNI's agent (--cni auto)
+        # the CNI's agent (--cni auto) wherever it runs; the source's and target's owners
+        needs.Need("DaemonSet", needs.Scope.CLUSTER),
+        # Cilium's kube-apiserver entity: Service default/kubernetes
+        needs.Need("Service", needs.Scope.CLUSTER),
         needs.Need("ConfigMap", needs.Scope.CNI, optional=True),  # cilium-config: deny response
+        # the `istio` mesh config: trust domain (principals) and root namespace
+        needs.Need("ConfigMap", needs.Scope.MESH, optional=True),
         # ServiceAccount labels: what Calico's serviceAccountSelector matches
         needs.Need("ServiceAccount", needs.Scope.NAMESPACES, api="v1", optional=True),
         needs.Need.logs(needs.Scope.SOURCE, optional=True),  # 'No route to host' when it answers

@@ -61,7 +61,7 @@ def plan(
         if tier in tiers:
             break
         tiers.add(tier)
-        config = mesh.config(tuple(current.kind("ConfigMap")))
+        config = mesh.config(current.kind("ConfigMap", mesh.CONFIG_NAMESPACE))
         if tier == "istio-mtls":
             obj, edit = mtls_fix.plaintext_exception(current, dst, port, name)
             made += [obj] if obj is not None else []

@@ -1,6 +1,7 @@
 """What the mesh knows of a pod: its sidecar, its identity, and the mesh config they depend on.
 
-- **Mesh config**: the `istio` ConfigMap (the one in `istio-system` first) holds `data.mesh`, a
+- **Mesh config**: the `istio` ConfigMap in `istio-system` (`CONFIG_NAMESPACE`, the namespace
+  live gathering lists it from: the `network-policy` check's MESH need) holds `data.mesh`, a
   YAML MeshConfig: `rootNamespace` (where mesh-wide policies live; default `istio-system`),
   `trustDomain` (default `cluster.local`) and `trustDomainAliases`.
 - **Sidecar**: a Pod has one when it runs a container named `istio-proxy`, as a container or as
@@ -24,13 +25,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from paramedic.evidence import yamltext
+from paramedic.evidence import needs, yamltext
 from paramedic.kube import objects, pods
 
 SIDECAR = ":istio/sidecar"
 PRINCIPAL = ":istio/principal"
 PROXY = "istio-proxy"
 DEFAULT_ROOT = "istio-system"
+CONFIG_NAMESPACE = needs.MESH_NAMESPACE
 DEFAULT_TRUST_DOMAIN = "cluster.local"
 INJECT = "sidecar.istio.io/inject"
 DATAPLANE_MODE = "istio.io/dataplane-mode"
@@ -53,7 +55,8 @@ class Mesh:
 
 
 def config(config_maps: tuple[Mapping[str, Any], ...]) -> Mesh:
-    """The mesh config from the `istio` ConfigMap, else Istio's defaults. A `mesh` entry that
+    """The mesh config from the `istio` ConfigMap (callers pass those of `CONFIG_NAMESPACE`: a
+    bundle and a live gathering hold the same ones), else Istio's defaults. A `mesh` entry that
     is not a YAML mapping gives the defaults with `problem` saying why, never an error."""
     found = [
         c

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from paramedic.evidence import needs
 from paramedic.kube import objects
 from paramedic.netpol import cluster
 
@@ -41,7 +42,7 @@ def detect(view: cluster.Cluster) -> tuple[str, str]:
             cni = _agent_of(obj)
             if cni is not None:
                 return cni, f"{kind} {objects.namespace(obj)}/{objects.name(obj)} is its agent"
-    for obj in view.objects("ConfigMap"):
+    for obj in (c for ns in needs.CNI_NAMESPACES for c in view.objects("ConfigMap", ns)):
         for cni, name in CONFIGMAPS.items():
             if objects.name(obj) == name:
                 return cni, f"ConfigMap {objects.namespace(obj)}/{name} is its configuration"

@@ -47,7 +47,7 @@ def compile_layer(ctx: base.Context) -> base.Output:
     peer = [o for o in ctx.view.objects(mtls.KIND) if resources.is_istio(o, mtls.KIND)]
     if not authz and not peer:
         return base.Output()
-    config = mesh.config(ctx.view.objects("ConfigMap"))
+    config = mesh.config(ctx.view.objects("ConfigMap", mesh.CONFIG_NAMESPACE))
     invalid: list[form.Invalid] = []
     unmodelled: list[model.Unmodelled] = []
     parsed_authz: list[resources.AuthorizationPolicy] = []
