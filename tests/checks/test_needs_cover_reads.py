@@ -1,6 +1,10 @@
-"""A check reads only kinds it declares in `needs`, so live gathering (derived from the needs)
-fetches everything a check looks at: every check runs on every demo with the evidence lookups
-recorded, and every kind it read must be one of its needs."""
+"""A check reads objects only where its needs make live gathering fetch them: every check runs on
+every demo with each evidence lookup recorded as (kind, namespace), namespace None meaning every
+namespace, and each must fall inside a declared need's scope as `evidence.needs.namespaces`
+resolves it for that incident (the same function gather.plan lists with). A cluster-wide read
+needs a cluster-wide need; a read of kube-system needs a DNS or CNI need; reading
+`Evidence.objects` wholesale is never covered (live gathering never has it all). So a check cannot
+see, from a full dump, what a live gathering never fetches: live and bundle findings agree."""
 
 from __future__ import annotations
 
@@ -9,57 +13,111 @@ from collections.abc import Iterator
 import pytest
 
 from paramedic.checks import builtin, model, registry
-from paramedic.evidence import demos
+from paramedic.evidence import demos, needs
 from paramedic.evidence import model as evidence_model
+from paramedic.gather import table
 from paramedic.kube import resolve
 from paramedic.runbooks import model as runbook_model
 
 RUNBOOK = runbook_model.builtin("db-connectivity")
 ENGINE_SCANS = {"network-policy"}
-"""The policy engine (paramedic.netpol) looks through many kinds for policy kinds it does not
-model yet (docs/NETPOL.md); those lookups find nothing in a live gathering that never asked."""
+"""The policy engine (paramedic.netpol) looks through every kind for policy kinds it does not
+model yet (docs/NETPOL.md), and its matrix and blast radius read every pod the evidence holds;
+tests/live/test_every_demo.py and test_other_namespaces.py hold its live findings equal to a full
+dump's instead."""
+EVERYTHING = "*"
+
+Read = tuple[str, str | None]
 
 
 @pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
-    seen: set[str] = set()
+def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[Read]]:
+    """Every (kind, namespace) the code under test looks up while the set is recording."""
+    seen: set[Read] = set()
+    quiet: list[bool] = []
     kind, get = evidence_model.Evidence.kind, evidence_model.Evidence.get
+    names = evidence_model.Evidence.namespace_names
+    slot = evidence_model.Evidence.__dict__["objects"]
+
+    def record(read: Read) -> None:
+        if not quiet:
+            seen.add(read)
 
     def recorded_kind(self, k, namespace=None):  # type: ignore[no-untyped-def]
-        seen.add(k)
+        record((k, namespace))
         return kind(self, k, namespace)
 
     def recorded_get(self, k, namespace, name):  # type: ignore[no-untyped-def]
-        seen.add(k)
+        record((k, namespace or None))
         return get(self, k, namespace, name)
+
+    def every_object(self):  # type: ignore[no-untyped-def]
+        record((EVERYTHING, None))
+        return slot.__get__(self)
+
+    def namespace_names(self):  # type: ignore[no-untyped-def]
+        # which namespaces exist: what listing Namespaces answers live
+        record(("Namespace", None))
+        quiet.append(True)
+        try:
+            return names(self)
+        finally:
+            quiet.pop()
 
     monkeypatch.setattr(evidence_model.Evidence, "kind", recorded_kind)
     monkeypatch.setattr(evidence_model.Evidence, "get", recorded_get)
+    monkeypatch.setattr(evidence_model.Evidence, "namespace_names", namespace_names)
+    monkeypatch.setattr(evidence_model.Evidence, "objects", property(every_object, slot.__set__))
     yield seen
+
+
+def uncovered(
+    found: set[Read], declared: tuple[needs.Need, ...], scope: resolve.Scope
+) -> set[Read]:
+    """The reads no declared need makes live gathering fetch for this incident."""
+    covered: dict[str, set[str | None]] = {}
+    for need in declared:
+        if need.is_object:
+            where = needs.namespaces(need.scope, scope.namespace, scope.target_namespace)
+            covered.setdefault(need.kind, set()).update({None} if where is None else where)
+    missing = set()
+    for kind, namespace in found:
+        where = covered.get(kind, set())
+        if kind in table.CLUSTER_SCOPED and where:
+            continue  # listed cluster-wide whatever the need's scope
+        if None in where or (namespace is not None and namespace in where):
+            continue
+        missing.add((kind, namespace))
+    return missing
 
 
 @pytest.mark.parametrize(
     "check_id", [c for c in (*RUNBOOK.checks, *RUNBOOK.next) if c not in ENGINE_SCANS]
 )
-def test_a_check_reads_only_the_kinds_it_needs(check_id: str, reads: set[str]) -> None:
+def test_a_check_reads_objects_only_where_its_needs_fetch_them(
+    check_id: str, reads: set[Read]
+) -> None:
     assert builtin.load() == {}
     spec = registry.get(check_id)
     assert spec is not None
-    declared = {n.kind for n in spec.needs}
+    problems = []
     for demo_info in demos.available():
         demo = demos.load(demo_info.name)
         assert demo.incident is not None
         scope = resolve.resolve(demo, demo.incident, default_port=RUNBOOK.default_port)
-        earlier = _earlier(demo, scope, check_id)
+        earlier = _earlier(demo, scope, check_id, reads)
         reads.clear()
         spec.function(model.Context(evidence=demo, scope=scope, earlier=earlier))
-        assert reads <= declared, f"{check_id} on {demo_info.name}: reads {reads - declared}"
+        missing = uncovered(reads, spec.needs, scope)
+        if missing:
+            problems.append(f"{demo_info.name}: {sorted(missing, key=str)}")
+    assert not problems, f"{check_id} reads outside its needs:\n" + "\n".join(problems)
 
 
 def _earlier(
-    demo: evidence_model.Evidence, scope: resolve.Scope, check_id: str
+    demo: evidence_model.Evidence, scope: resolve.Scope, check_id: str, reads: set[Read]
 ) -> dict[str, model.Finding]:
-    """The findings of the checks that run before `check_id` (read outside the recording)."""
+    """The findings of the checks that run before `check_id`."""
     earlier: dict[str, model.Finding] = {}
     for other in (*RUNBOOK.checks, *RUNBOOK.next):
         if other == check_id:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from paramedic import errors
-from paramedic.evidence import bundle
+from paramedic.evidence import bundle, sources, text_files
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "profile-db-0", "namespace": "data"}}
 SVC = {
@@ -229,12 +229,14 @@ def test_provenance_names_the_bundle(tmp_path):
 
 
 def test_long_logs_keep_their_tail(tmp_path, monkeypatch):
-    monkeypatch.setattr(bundle, "MAX_LOG_BYTES", 20)
+    monkeypatch.setattr(text_files, "MAX_LOG_BYTES", 20)
     logs = "\n".join(f"line {i}" for i in range(100)) + "\n"
     evidence = bundle.load(
         write(tmp_path, {"objects.yaml": yaml.safe_dump(POD), "logs/data/p/c.log": logs})
     )
-    assert evidence.pod_logs("data", "p")["c"][-1] == "line 99"
+    kept = evidence.pod_logs("data", "p")["c"]
+    assert kept[-1] == "line 99"
+    assert "line 0" not in kept and len(kept) <= 3
 
 
 # --- bad input: one BundleError line naming the file --------------------------------------------
@@ -361,7 +363,7 @@ def test_missing_path_is_one_line(tmp_path):
 
 
 def test_huge_file_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(bundle, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 1024)
     path = tmp_path / "objects.yaml"
     path.write_text(yaml.safe_dump_all([POD] * 100))
     for target in (path, tmp_path):
@@ -370,7 +372,7 @@ def test_huge_file_is_refused_before_reading(tmp_path, monkeypatch):
 
 
 def test_huge_archive_member_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(bundle, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 1024)
     archive = make_tar(tmp_path / "b.tar.gz", {"objects.yaml": yaml.safe_dump_all([POD] * 100)})
     with pytest.raises(errors.BundleError, match=r"objects\.yaml: 8 KiB is over the 1 KiB limit"):
         bundle.load(archive)

@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from paramedic.evidence import layout
-from paramedic.kube import selectors
+from paramedic.kube import datapath, selectors
 from paramedic.netpol.layers import apis
 
 CALICO_VERSIONS = (apis.CALICO_V3, apis.CALICO_CRD)
@@ -75,8 +75,16 @@ RESOURCES: dict[tuple[str, str], str] = {
     ("k8s.ovn.org/v1", "egressfirewalls"): "EgressFirewall",
     ("vpcresources.k8s.aws/v1beta1", "securitygrouppolicies"): "SecurityGroupPolicy",
     **{(gv, plural): kind for gv in CALICO_VERSIONS for kind, plural, _ in apis.CALICO_KINDS},
+    **{
+        (gv, kind.lower() + "s"): kind
+        for gv in CALICO_VERSIONS
+        for kind in datapath.CALICO_KINDS  # the data path between nodes (firewall check)
+    },
+    **{(datapath.OPERATOR, kind.lower() + "s"): kind for kind in datapath.OPERATOR_KINDS},
 }
 CLUSTER_SCOPED = {
+    *datapath.CALICO_KINDS,
+    *datapath.OPERATOR_KINDS,
     "Namespace",
     "Node",
     "AdminNetworkPolicy",

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 import clirun
 from paramedic import timeouts
@@ -109,3 +112,39 @@ def program(
         memory=memory,
     )
     return time.monotonic() - start, done.returncode, done.stdout, done.stderr
+
+
+def whole(finding: dict[str, Any]) -> tuple[object, ...]:
+    """What must agree between two diagnoses: check, verdict, confidence, summary and the fix."""
+    return (
+        finding["check"],
+        finding["verdict"],
+        finding["confidence"],
+        finding["summary"],
+        json.dumps(finding["fix"]),
+    )
+
+
+def served_diagnosis(
+    capsys: pytest.CaptureFixture[str],
+    server: fakeapi.FakeApiServer,
+    incident: model.Incident,
+    workdir: Path,
+    *more: str,
+) -> tuple[int, dict[str, Any]]:
+    """(exit status, JSON document) of `paramedic diagnose` live of `incident` against
+    `server`; `more`: further arguments."""
+    argv = ["--from", incident.source, "--to", incident.target, "-n", str(incident.namespace)]
+    if incident.port is not None:
+        argv += ["--port", str(incident.port)]
+    config = str(server.kubeconfig(workdir / "k", namespace=str(incident.namespace)))
+    code, out, err = run(capsys, "diagnose", *argv, "--kubeconfig", config, "-o", "json", *more)
+    assert code in (0, 1), err
+    return code, json.loads(out)
+
+
+def bundle_diagnosis(evidence: model.Evidence) -> dict[str, Any]:
+    """The JSON document of the diagnosis of a bundle holding `evidence` (a full dump)."""
+    assert evidence.incident is not None
+    book = runbook_model.builtin(evidence.incident.runbook)
+    return engine.run(book, evidence, evidence.incident).as_dict()

@@ -14,8 +14,6 @@ import pytest
 
 from paramedic.evidence import demos
 from paramedic.evidence import model as evidence_model
-from paramedic.runbooks import engine
-from paramedic.runbooks import model as runbook_model
 
 from . import fakeapi, livekit
 
@@ -31,10 +29,6 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, out
 
 
-def _whole(finding: dict[str, object]) -> tuple[object, ...]:
-    return (finding["check"], finding["verdict"], finding["confidence"], json.dumps(finding["fix"]))
-
-
 @pytest.mark.parametrize("name", LIVE_DEMOS)
 def test_live_and_captured_diagnoses_of_every_demo_agree(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -42,26 +36,27 @@ def test_live_and_captured_diagnoses_of_every_demo_agree(
     demo = demos.load(name)
     assert demo.incident is not None
     incident = demo.incident
-    argv = ["--from", incident.source, "--to", incident.target, "-n", str(incident.namespace)]
-    if incident.port is not None:
-        argv += ["--port", str(incident.port)]
     with fakeapi.FakeApiServer(demo.objects, logs=dict(demo.logs), metrics=demo.metrics) as server:
-        config = str(server.kubeconfig(tmp_path / "k", namespace=str(incident.namespace)))
-        live_code, live_out = _run(capsys, "diagnose", *argv, "--kubeconfig", config, "-o", "json")
+        live_code, live_doc = livekit.served_diagnosis(capsys, server, incident, tmp_path)
+        config = str(tmp_path / "k")
+        argv = ["--from", incident.source, "--to", incident.target, "-n", str(incident.namespace)]
+        argv += ["--port", str(incident.port)] if incident.port is not None else []
         _run(capsys, "capture", *argv, "--kubeconfig", config, str(tmp_path / "b.tar.gz"))
     offline_code, offline_out = _run(capsys, "diagnose", str(tmp_path / "b.tar.gz"), "-o", "json")
     keys = ("incident", "findings", "next", "errors")
-    live_doc, offline_doc = json.loads(live_out), json.loads(offline_out)
+    offline_doc = json.loads(offline_out)
     assert {k: live_doc[k] for k in keys} == {k: offline_doc[k] for k in keys}
     assert live_code == offline_code
     # Whole findings, live against the demo's own bundle (not only against a capture of the
     # live run, which shares its blind spots): verdict, confidence and fix text of every finding.
-    bundle = evidence_model.Evidence.of(
-        demo.objects, logs=demo.logs, metrics=demo.metrics, incident=incident
+    shipped = livekit.bundle_diagnosis(
+        evidence_model.Evidence.of(
+            demo.objects, logs=demo.logs, metrics=demo.metrics, incident=incident
+        )
     )
-    shipped = engine.run(runbook_model.builtin(incident.runbook), bundle, incident).as_dict()
     for part in ("findings", "next"):
-        assert [_whole(f) for f in live_doc[part]] == [_whole(f) for f in shipped[part]], part
+        whole = livekit.whole
+        assert [whole(f) for f in live_doc[part]] == [whole(f) for f in shipped[part]], part
     if name in NEEDS_RECORDED_PROBES:
         return
     expected = json.loads((demos.root() / name / "expected.json").read_text())

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paramedic.evidence import model as evidence_model
-from paramedic.netpol import engine, matrix, patch, peers
+from paramedic.netpol import engine, matrix, naming, patch, peers
 
 from . import build
 from .test_properties import NETPOL_SETTINGS, cluster_st
@@ -205,3 +205,26 @@ def test_patch_opens_the_flow_and_its_blast_radius_is_the_oracle_diff(objs, data
         (before.pods[a], before.pods[b]) for a, b in after.pairs() if not before.allowed(a, b)
     }
     assert {(f.src, f.dst) for f in fix.blast_radius if f.port == 5432} == opened
+
+
+def test_a_new_object_of_any_layer_gets_a_name_no_object_of_its_kind_has():
+    def policy(kind: str, ns: str, name: str) -> dict[str, Any]:
+        meta = {"name": name, **({"namespace": ns} if ns else {})}
+        return {"apiVersion": "x/v1", "kind": kind, "metadata": meta}
+
+    long = "a" * 70
+    ev = evidence_model.Evidence.of(
+        [
+            policy("AuthorizationPolicy", "data", "allow-db"),
+            policy("AuthorizationPolicy", "data", "allow-db-2"),
+            policy("AdminNetworkPolicy", "", "allow-db"),
+            policy("NetworkPolicy", "app", "a" * 63),
+        ]
+    )
+    assert naming.unused_name(ev, "AuthorizationPolicy", "data", "allow-db") == "allow-db-3"
+    assert naming.unused_name(ev, "AuthorizationPolicy", "app", "allow-db") == "allow-db"
+    assert naming.unused_name(ev, "AdminNetworkPolicy", "", "allow-db") == "allow-db-2"
+    assert naming.unused_name(ev, "PeerAuthentication", "data", "allow-db") == "allow-db"
+    taken_long = naming.unused_name(ev, "NetworkPolicy", "app", long)
+    assert taken_long == "a" * 61 + "-2" and len(taken_long) == 63
+    assert naming.unused_name(ev, "NetworkPolicy", "app", "security.allow") == "security.allow"

@@ -82,13 +82,22 @@ def has_logs(evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, 
     return any(evidence.pod_logs(objects.namespace(p), objects.name(p)) for p in pod_list)
 
 
+def pod_events(
+    evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The Events of the namespaces these pods live in (an Event about a pod is always in the
+    pod's namespace), so a check reads Events only where its needs fetch them."""
+    spaces = sorted({objects.namespace(p) for p in pod_list})
+    return [e for ns in spaces for e in evidence.kind("Event", ns)]
+
+
 def event_clues(
     evidence: evidence_model.Evidence, pod_list: Iterable[Mapping[str, Any]]
 ) -> list[Clue]:
     """Recognised Event messages about these pods (probe failures, liveness kills)."""
     wanted = {(objects.namespace(p), objects.name(p)) for p in pod_list}
     found: list[Clue] = []
-    for event in evidence.kind("Event"):
+    for event in pod_events(evidence, pod_list):
         involved = objects.as_dict(event.get("involvedObject"))
         key = (
             str(involved.get("namespace") or objects.namespace(event)),
@@ -170,14 +179,6 @@ def _service_variables(
     linked = evidence.kind("Service", namespace) if links else ()
     master = evidence.get("Service", "default", "kubernetes")
     return env.service_variables([*linked, *([master] if master else [])])
-
-
-def known_namespaces(evidence: evidence_model.Evidence) -> set[str]:
-    """Namespaces the evidence knows of: its Namespace objects and the namespaces of its objects
-    (a name `svc.ns` is a cluster name only when `ns` is one of them)."""
-    return {objects.name(n) for n in evidence.kind("Namespace")} | {
-        objects.namespace(o) for o in evidence.objects
-    }
 
 
 def owner_workload(

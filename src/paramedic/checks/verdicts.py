@@ -18,7 +18,7 @@ from paramedic.checks import model
 from paramedic.evidence import needs
 from paramedic.kube import objects
 
-DNS_NAMESPACE = "kube-system"
+DNS_NAMESPACE = needs.DNS_NAMESPACE
 
 
 def honest(
@@ -117,17 +117,9 @@ def command(need: needs.Need, ctx: model.Context) -> str:
     return "; ".join(f"kubectl {verb} {what} -n {s}{tail}" for s in sorted(spaces))
 
 
-def _namespaces(scope: needs.Scope, ctx: model.Context) -> set[str] | None:
+def _namespaces(scope: needs.Scope, ctx: model.Context) -> frozenset[str] | None:
     """Where a need of `scope` looks; None for cluster-wide."""
-    source = ctx.scope.namespace
-    target = ctx.scope.target_namespace or source
-    return {
-        needs.Scope.CLUSTER: None,
-        needs.Scope.DNS: {DNS_NAMESPACE},
-        needs.Scope.CNI: set(needs.CNI_NAMESPACES),
-        needs.Scope.SOURCE: {source},
-        needs.Scope.TARGET: {target},
-    }.get(scope, {source, target})
+    return needs.namespaces(scope, ctx.scope.namespace, ctx.scope.target_namespace)
 
 
 def _side(scope: needs.Scope, ctx: model.Context) -> Sequence[Mapping[str, Any]]:

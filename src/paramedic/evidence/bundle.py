@@ -3,7 +3,8 @@
 The format is a contract (DESIGN.md §2, docs/BUNDLE.md): only `objects.yaml|json` is required,
 exactly as `kubectl get -o yaml|json` prints it. Everything a user can get wrong becomes one
 `BundleError` line that names the file (and the line, where the parser knows it: `documents`
-decodes each file). Nothing here follows links, reads special files or extracts archives to disk.
+decodes each file). Where the files come from, a directory or an archive, and the limits on
+reading them are evidence/sources.py; this module puts them together into one `Evidence`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import dataclasses
 import gc
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from paramedic import errors
 from paramedic.evidence import (
-    archive,
     clock,
     cloud_files,
     documents,
@@ -28,20 +28,10 @@ from paramedic.evidence import (
     probes_file,
     redact,
     selection,
+    sources,
     text_files,
 )
 from paramedic.evidence import incident as incident_file
-
-MAX_FILE_BYTES = 512 * 1024 * 1024
-"""Largest single file we read (a 350,000-object `kubectl get -A -o yaml` dump is ~480 MB)."""
-MAX_LOG_BYTES = text_files.MAX_LOG_BYTES
-MAX_FILES = 10_000
-"""Most log, cloud or flow files one bundle folder (logs/, cloud/, flows/) may hold."""
-MAX_ARCHIVE_FLOW_BYTES = 64 * 1024 * 1024
-"""In an archive a flow file is decompressed into memory: its last 64 MiB (the newest flows)."""
-_CHUNK = 1024 * 1024
-
-Reader = Callable[[str], bytes | None]
 
 
 def load(
@@ -83,188 +73,20 @@ def _load(
     except OSError as exc:
         raise errors.BundleError(f"{p}: cannot read ({exc.strerror})") from exc
     label = provenance or f"bundle {p}"
-    if stat.S_ISDIR(st.st_mode):
-        return _from_directory(p, label, strict_cloud, select)
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISDIR(st.st_mode) and not stat.S_ISREG(st.st_mode):
         raise errors.BundleError(f"{p}: not a regular file or directory")
-    name = p.name.lower()
-    if name.endswith((".tar.gz", ".tgz", ".tar")):
-        return _from_archive(p, label, strict_cloud, select)
-    data = _read_regular(p)
+    if stat.S_ISDIR(st.st_mode) or p.name.lower().endswith((".tar.gz", ".tgz", ".tar")):
+        source = sources.directory(p) if stat.S_ISDIR(st.st_mode) else sources.tar(p)
+        return _assemble(source, label=label, strict_cloud=strict_cloud, select=select)
+    data = sources.read_regular(p)
     objects = documents.parse_objects(data, where=str(p), select=select)
     return model.Evidence.of(objects, provenance=label)
-
-
-# --- sources ----------------------------------------------------------------------------------
-
-
-def _from_directory(
-    root: Path, label: str, strict_cloud: bool, select: selection.Selection | None
-) -> model.Evidence:
-    total = 0
-
-    def read(rel: str) -> bytes | None:
-        nonlocal total
-        candidate = root / rel
-        try:
-            st = candidate.lstat()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if stat.S_ISLNK(st.st_mode):
-            raise errors.BundleError(
-                f"{candidate}: is a symbolic link; bundles may not contain links"
-            )
-        if not stat.S_ISREG(st.st_mode):
-            raise errors.BundleError(f"{candidate}: not a regular file")
-        data = (
-            _read_tail(candidate, MAX_LOG_BYTES)
-            if rel.startswith(f"{layout.LOGS}/")
-            else _read_regular(candidate)
-        )
-        total += len(data)
-        if total > archive.MAX_ARCHIVE_BYTES:
-            raise errors.BundleError(
-                f"{root}: more than {archive.size(archive.MAX_ARCHIVE_BYTES)} to read in all"
-            )
-        return data
-
-    def files_under(folder: str, suffix: str) -> Iterator[str]:
-        # Every matching entry is handed to read(), which refuses links and special files, so a
-        # symlinked or FIFO log is an error rather than silently skipped (and never opened).
-        top = root / folder
-        if top.is_symlink():
-            raise errors.BundleError(f"{top}: is a symbolic link; bundles may not contain links")
-        if not top.is_dir():
-            return
-        found = 0
-        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-            for d in dirnames:
-                if (Path(dirpath) / d).is_symlink():
-                    raise errors.BundleError(
-                        f"{Path(dirpath) / d}: is a symbolic link; bundles may not contain links"
-                    )
-            for f in sorted(filenames):
-                if f.endswith(suffix):
-                    found += 1
-                    if found > MAX_FILES:
-                        raise errors.BundleError(f"{top}: more than {MAX_FILES} files")
-                    yield (Path(dirpath) / f).relative_to(root).as_posix()
-
-    def stream(rel: str) -> Iterator[bytes]:
-        """A flow file's bytes in chunks: never held whole (hubble bounds what it reads)."""
-        candidate = root / rel
-        st = candidate.lstat()
-        if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
-            raise errors.BundleError(f"{candidate}: not a regular file")
-        try:
-            with candidate.open("rb") as handle:
-                while chunk := handle.read(_CHUNK):
-                    yield chunk
-        except OSError as exc:
-            raise errors.BundleError(f"{candidate}: cannot read ({exc.strerror or exc})") from exc
-
-    flows = hubble.load(sorted(files_under(layout.FLOWS, ".jsonl")), stream)
-    return _assemble(
-        read,
-        sorted(files_under(layout.LOGS, ".log")),
-        sorted(files_under(layout.CLOUD, ".json")),
-        where=str(root),
-        label=label,
-        strict_cloud=strict_cloud,
-        flows=flows,
-        select=select,
-    )
-
-
-def _from_archive(
-    path: Path, label: str, strict_cloud: bool, select: selection.Selection | None
-) -> model.Evidence:
-    files = archive.read(path, _wanted)
-    prefix = _common_root(files)
-    if prefix:
-        files = {name[len(prefix) :]: data for name, data in files.items()}
-    logs = sorted(n for n in files if n.startswith(f"{layout.LOGS}/") and n.endswith(".log"))
-    clouds = sorted(n for n in files if n.startswith(f"{layout.CLOUD}/") and n.endswith(".json"))
-    flow_names = sorted(
-        n for n in files if n.startswith(f"{layout.FLOWS}/") and n.endswith(".jsonl")
-    )
-    flows = hubble.load(flow_names, lambda rel: iter((files[rel],)))
-    return _assemble(
-        files.get,
-        logs,
-        clouds,
-        where=str(path),
-        label=label,
-        strict_cloud=strict_cloud,
-        flows=flows,
-        select=select,
-    )
-
-
-_BUNDLE_FILES = {*layout.OBJECTS, *layout.METRICS, *layout.INCIDENT, layout.PROBES, layout.GAPS}
-
-
-def _wanted(name: str) -> tuple[int, bool] | None:
-    """What an archive member is to a bundle (at the top or under one top folder): a file read
-    whole, a log whose tail is kept, or nothing (skipped)."""
-    parts = name.split("/")
-    for rel in (parts, parts[1:]):
-        if len(rel) == 1 and rel[0] in _BUNDLE_FILES:
-            return MAX_FILE_BYTES, False
-        if rel and rel[0] == layout.CLOUD and rel[-1].endswith(".json"):
-            return MAX_FILE_BYTES, False
-        if rel and rel[0] == layout.FLOWS and rel[-1].endswith(".jsonl"):
-            return MAX_ARCHIVE_FLOW_BYTES, True
-        if layout.log_key("/".join(rel)) is not None:
-            return MAX_LOG_BYTES, True
-    return None
-
-
-def _common_root(files: dict[str, bytes]) -> str:
-    """'bundle/' when every entry sits in one top folder and objects.* is not at the top."""
-    if any(name in files for name in layout.OBJECTS):
-        return ""
-    tops = {name.split("/", 1)[0] for name in files if "/" in name}
-    if len(tops) == 1 and all("/" in name for name in files):
-        return tops.pop() + "/"
-    return ""
-
-
-def _read_tail(path: Path, limit: int) -> bytes:
-    """The last `limit` bytes of a file (a log): a sparse 511 MiB log costs one seek."""
-    try:
-        with path.open("rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - limit))
-            return handle.read(limit)
-    except OSError as exc:
-        raise errors.BundleError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-
-
-def _read_regular(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise errors.BundleError(
-                f"{path}: {archive.size(size)} is over the {archive.size(MAX_FILE_BYTES)} limit"
-            )
-        with path.open("rb") as handle:
-            # the size it has, plus one byte to see it grew: read(MAX_FILE_BYTES + 1) would map
-            # a 512 MiB buffer for every file (address space, under a RLIMIT_AS)
-            data = handle.read(size + 1)
-            if len(data) > size:  # it grew after stat(): read on, up to the limit
-                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
-        if len(data) > MAX_FILE_BYTES:
-            raise errors.BundleError(f"{path}: over the {archive.size(MAX_FILE_BYTES)} limit")
-        return data
-    except OSError as exc:
-        raise errors.BundleError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
 # --- assembling a bundle ----------------------------------------------------------------------
 
 
-def _first(read: Reader, names: tuple[str, ...]) -> tuple[str, bytes] | None:
+def _first(read: sources.Reader, names: tuple[str, ...]) -> tuple[str, bytes] | None:
     for name in names:
         data = read(name)
         if data is not None:
@@ -273,16 +95,14 @@ def _first(read: Reader, names: tuple[str, ...]) -> tuple[str, bytes] | None:
 
 
 def _assemble(
-    read: Reader,
-    log_names: list[str],
-    cloud_names: list[str],
+    source: sources.Source,
     *,
-    where: str,
     label: str,
     strict_cloud: bool,
-    flows: tuple[tuple[hubble.Flow, ...], tuple[str, ...]] = ((), ()),
-    select: selection.Selection | None = None,
+    select: selection.Selection | None,
 ) -> model.Evidence:
+    read, where = source.read, source.where
+    flows = hubble.load(source.flows, source.stream)
     found_incident = _first(read, layout.INCIDENT)
     found = _first(read, layout.OBJECTS)
     if found is None:
@@ -315,7 +135,7 @@ def _assemble(
             raise errors.BundleError(f"{where}/{found[0]}: expected exactly one document")
         incident = incident_file.parse(docs[0], where=f"{where}/{found[0]}")
 
-    logs, skipped = text_files.logs(read, log_names)
+    logs, skipped = text_files.logs(read, source.logs)
 
     gaps: list[model.Gap] = []
     raw = read(layout.GAPS)
@@ -329,7 +149,7 @@ def _assemble(
     gaps += [model.Gap("", "", note) for note in ignored]
 
     gaps += [model.Gap("flows", "", line) for line in flows[1]]
-    cloud, unreadable = _cloud(read, cloud_names, where=where, strict=strict_cloud)
+    cloud, unreadable = _cloud(read, source.clouds, where=where, strict=strict_cloud)
     return model.Evidence.of(
         objects,
         logs=logs,
@@ -344,7 +164,7 @@ def _assemble(
 
 
 def _cloud(
-    read: Reader, names: list[str], *, where: str, strict: bool
+    read: sources.Reader, names: list[str], *, where: str, strict: bool
 ) -> tuple[list[model.CloudDocument], tuple[model.Gap, ...]]:
     """cloud/<provider>/*.json: the documents, and a gap line for each file that cannot be read
     (or, when strict, the first such file's BundleError)."""

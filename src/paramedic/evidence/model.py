@@ -205,6 +205,13 @@ class Evidence:
         """One object by kind, namespace ("" or None for cluster-scoped) and name."""
         return self.index.by_key.get((kind, namespace or "", name))
 
+    def namespace_names(self) -> set[str]:
+        """Namespaces the evidence knows of: its Namespace objects and the namespaces its
+        objects sit in (a bundle without Namespace objects still names them)."""
+        names = {str((n.get("metadata") or {}).get("name") or "") for n in self.kind("Namespace")}
+        names |= {str((o.get("metadata") or {}).get("namespace") or "") for o in self.objects}
+        return names - {""}
+
     def pod_logs(self, namespace: str, pod: str) -> dict[str, tuple[str, ...]]:
         """Log lines of every container of one pod, by container name."""
         return {c: lines for (ns, p, c), lines in self.logs.items() if ns == namespace and p == pod}

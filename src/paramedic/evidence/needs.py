@@ -17,7 +17,8 @@ and pods, the target Service, its endpoints and pods, their owners), the Secrets
 their pod specs reference (`REFERENCED`), every object of the kind in the source and target
 namespaces (`NAMESPACES`), cluster-wide (`CLUSTER`), cluster DNS (`DNS`: kube-dns in
 kube-system), and where CNIs run their agents and keep their configuration (`CNI`:
-`CNI_NAMESPACES`). Logs and metrics use `SOURCE`, `TARGET` and `DNS`.
+`CNI_NAMESPACES`). Logs and metrics use `SOURCE`, `TARGET` and `DNS`. `namespaces` says, once
+for gathering and for the verdict rule, which namespaces a scope means for one incident.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ import enum
 LOGS = "logs"
 METRICS = "metrics"
 PROBE = "probe:"
-CNI_NAMESPACES = ("kube-system", "calico-system")
+DNS_NAMESPACE = "kube-system"
+CNI_NAMESPACES = ("kube-system", "calico-system", "kube-flannel")
 """Where Calico and Cilium run their agent DaemonSet and keep their ConfigMap: kube-system for
 Calico's manifest install and Cilium's Helm chart and CLI (their default namespace); calico-system
 for Calico installed by its operator (tigera-operator creates it for calico-node, Typha and
-kube-controllers, and runs itself in the tigera-operator namespace)."""
+kube-controllers, and runs itself in the tigera-operator namespace); kube-flannel for Flannel's
+own manifest (kube-flannel-ds and kube-flannel-cfg; older manifests used kube-system)."""
 
 
 class Scope(enum.StrEnum):
@@ -111,3 +114,20 @@ class Need:
 
     def __str__(self) -> str:
         return f"{self.kind}@{self.scope}"
+
+
+def namespaces(
+    scope: Scope, source_namespace: str, target_namespace: str | None
+) -> frozenset[str] | None:
+    """The namespaces a need of `scope` covers for one incident; None means cluster-wide.
+    INCIDENT and REFERENCED mean the source's and the target's namespaces (the objects
+    resolution finds there, or, for a kind resolution does not fetch, every object of it)."""
+    target = target_namespace or source_namespace
+    where: dict[Scope, frozenset[str] | None] = {
+        Scope.CLUSTER: None,
+        Scope.DNS: frozenset({DNS_NAMESPACE}),
+        Scope.CNI: frozenset(CNI_NAMESPACES),
+        Scope.SOURCE: frozenset({source_namespace}),
+        Scope.TARGET: frozenset({target}),
+    }
+    return where.get(scope, frozenset({source_namespace, target}))

@@ -24,7 +24,7 @@ from paramedic.evidence import needs as needs_model
 from paramedic.gather import table
 from paramedic.kube import objects, pods, resolve, selectors
 
-DNS_NAMESPACE = "kube-system"
+DNS_NAMESPACE = needs_model.DNS_NAMESPACE
 DNS_SELECTOR = "k8s-app=kube-dns"
 DNS_SERVICE = "kube-dns"
 DNS_CONFIGMAP = "coredns"
@@ -84,15 +84,8 @@ def listings(
     """(key, namespace or None for cluster-wide) to list because a need asks for more than
     resolving the incident fetches; sorted, each once (keys: gather.table). `served`: None lists
     the required needs; a set of group/versions lists the `discover` needs whose API is in it
-    and whose `superseded_by` is not."""
-    both = {source_namespace, target_namespace or source_namespace}
-    where: dict[needs_model.Scope, set[str | None]] = {
-        Scope.CLUSTER: {None},
-        Scope.DNS: {DNS_NAMESPACE},
-        Scope.CNI: set(needs_model.CNI_NAMESPACES),
-        Scope.SOURCE: {source_namespace},
-        Scope.TARGET: {target_namespace or source_namespace},
-    }
+    and whose `superseded_by` is not. A key listed cluster-wide is not listed again per
+    namespace."""
     found: set[tuple[str, str | None]] = set()
     for need in needs:
         if not need.is_object or need.key in RESOLVED.get(need.scope, ()):
@@ -101,11 +94,16 @@ def listings(
             continue
         if served is not None and need.superseded_by in served:
             continue  # the same objects come through the API that supersedes this one
-        spaces = where.get(need.scope, set(both))
-        if need.key in table.CLUSTER_SCOPED:
-            spaces = {None}
-        found |= {(need.key, space) for space in spaces}
-    return sorted(found, key=lambda item: (item[0], item[1] or ""))
+        spaces = needs_model.namespaces(need.scope, source_namespace, target_namespace)
+        if spaces is None or need.key in table.CLUSTER_SCOPED:
+            found.add((need.key, None))
+        else:
+            found |= {(need.key, space) for space in spaces}
+    everywhere = {key for key, space in found if space is None}
+    return sorted(
+        ((key, space) for key, space in found if space is None or key not in everywhere),
+        key=lambda item: (item[0], item[1] or ""),
+    )
 
 
 def wants(needs: Iterable[needs_model.Need], kind: str, scope: needs_model.Scope) -> bool:

@@ -2,11 +2,11 @@
 
 Each wave runs in parallel (fetch.Fetcher) and needs what the previous one found:
   1. what the user named: the source (workload by name, pod, or a selector's pods), the target
-     Service with its Endpoints/EndpointSlices, the source namespace's Services, CoreDNS (pods,
-     Service, endpoints, ConfigMap, Deployment), /apis discovery when a check needs metrics or a
-     `discover` API, and
-     every list the checks' needs ask for beyond that (plan.listings: NetworkPolicies and Events
-     of both namespaces, Namespaces, Nodes, the Deployments and HPAs of both namespaces, ...);
+     Service with its Endpoints/EndpointSlices, the source namespace's Services (unless a need
+     lists them), CoreDNS (pods, Service, endpoints, ConfigMap, Deployment), /apis discovery
+     when a check needs metrics or a `discover` API, and every list the checks' needs ask for
+     beyond that (plan.listings: NetworkPolicies and Events of both namespaces, Namespaces,
+     Nodes, Services, workloads and HPAs cluster-wide, ...);
   2. what those imply: the workload's pods and ReplicaSets, the owners of a named pod, the
      target Service's pods, and the `discover` lists (CRD-backed policy APIs) that discovery in
      wave 1 shows served - an API the cluster does not serve is not asked for;
@@ -74,9 +74,10 @@ class Gathering:
 
     def _wave_one(self) -> None:
         ns, src, tgt = self.namespace, self.incident.source, self.target_info
+        listed = plan.listings(self.needs, ns, tgt.service_namespace)
         reqs: list[tuple[fetch.Request, Handler]] = [
             (reads.listing(key, space, resources=self.table), self._keep_list(key))
-            for key, space in plan.listings(self.needs, ns, tgt.service_namespace)
+            for key, space in listed
         ]
         if any(n.kind == needs.METRICS for n in self.needs) or plan.discover_apis(self.needs):
             reqs.append(
@@ -114,8 +115,9 @@ class Gathering:
             ),
             (reads.get("ConfigMap", dns, plan.DNS_CONFIGMAP), self._keep_one),
             (reads.get("Deployment", dns, plan.DNS_DEPLOYMENT), self._keep_one),
-            (reads.listing("Service", ns), self._source_namespace_services),
         ]
+        if not {("Service", None), ("Service", ns)} & set(listed):  # else kept whole already
+            reqs.append((reads.listing("Service", ns), self._source_namespace_services))
         self._run(reqs)
 
     def _wave_two(self) -> None:

@@ -48,6 +48,16 @@ class DataPath:
     """(what was read, the object it was read from)."""
 
 
+CALICO_V3, CALICO_CRD, OPERATOR = (
+    "projectcalico.org/v3",
+    "crd.projectcalico.org/v1",
+    "operator.tigera.io/v1",
+)
+CALICO_KINDS = ("IPPool", "FelixConfiguration")
+"""Calico's cluster-scoped objects that set its encapsulation and WireGuard, served as
+projectcalico.org/v3 (Calico's API server) or only as the crd.projectcalico.org/v1 CRDs."""
+OPERATOR_KINDS = ("Installation",)
+"""tigera-operator's cluster-scoped operator.tigera.io/v1 objects (the IP pools it creates)."""
 NATIVE = Need(protocol=TCP, port=None, what="the pod port itself (native routing)", both_ways=False)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.evidence import model as evidence_model
-from paramedic.netpol import cluster, form, model, peers
+from paramedic.netpol import cluster, form, model, naming, peers
 
 GROUP_VERSION = "policy.networking.k8s.io/v1alpha1"
 KIND = "AdminNetworkPolicy"
@@ -88,7 +88,7 @@ def allow_policy(
     obj = {
         "apiVersion": GROUP_VERSION,
         "kind": KIND,
-        "metadata": {"name": _free(evidence, name)},
+        "metadata": {"name": naming.unused_name(evidence, KIND, "", name)},
         "spec": {
             "priority": priority,
             "subject": {"pods": _pods(subject.namespace, subject_selector)},
@@ -128,11 +128,3 @@ def _pods(namespace: str, selector: Mapping[str, Any]) -> dict[str, Any]:
         "namespaceSelector": {"matchLabels": {cluster.NAME_LABEL: namespace}},
         "podSelector": copy.deepcopy(dict(selector)),
     }
-
-
-def _free(evidence: evidence_model.Evidence, name: str) -> str:
-    candidate, suffix = name, 2
-    while evidence.get(KIND, "", candidate) is not None:
-        candidate = f"{name}-{suffix}"[:63]
-        suffix += 1
-    return candidate

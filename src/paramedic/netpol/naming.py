@@ -1,7 +1,7 @@
 """How a fix names what it opens: the narrowest selector for a peer's pods (its workload's
 selector, else its labels minus the generated ones such as pod-template-hash), the peer entry
 (namespace by `kubernetes.io/metadata.name` AND that selector, or an ipBlock /32 or /128 for an
-address), the destination's port name, and a free, valid name for a new policy.
+address), the destination's port name, and a free, valid name for a new object of any layer.
 
 Every fix that writes a NetworkPolicy (netpol.patch, netpol.dns_fix) builds it from these, so a
 rule reads the same whichever cause it fixes.
@@ -139,11 +139,16 @@ def free_name(evidence: evidence_model.Evidence, ns: str, base: str, side: str, 
     name = dns_name(f"{base}-{side}") if both else base
     if evidence.get("NetworkPolicy", ns, name) is None:
         return name
-    name = dns_name(f"{base}-{side}")
-    suffix = 2
-    candidate = name
-    while evidence.get("NetworkPolicy", ns, candidate) is not None:
-        candidate = dns_name(f"{name}-{suffix}")
+    return unused_name(evidence, "NetworkPolicy", ns, dns_name(f"{base}-{side}"))
+
+
+def unused_name(evidence: evidence_model.Evidence, kind: str, ns: str, name: str) -> str:
+    """`name`, else `name-2`, `name-3`, ...: the first name that no `kind` object in `ns` (empty
+    for a cluster-scoped kind) has, within the 63 characters a name may have. `name` is valid
+    for its kind already (a Calico name keeps its `tier.` prefix)."""
+    candidate, suffix = name[:63], 2
+    while evidence.get(kind, ns, candidate) is not None:
+        candidate = f"{name[: 62 - len(str(suffix))]}-{suffix}"
         suffix += 1
     return candidate
 

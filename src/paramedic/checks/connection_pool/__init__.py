@@ -18,11 +18,13 @@ FORMULA = detect.FORMULA
     "connection-pool",
     title="PostgreSQL has free connection slots",
     needs=(
-        needs.Need("Deployment", needs.Scope.NAMESPACES),
-        needs.Need("StatefulSet", needs.Scope.NAMESPACES),
-        needs.Need("HorizontalPodAutoscaler", needs.Scope.NAMESPACES),
-        needs.Need("DaemonSet", needs.Scope.NAMESPACES, optional=True),  # other clients
-        needs.Need("CronJob", needs.Scope.NAMESPACES, optional=True),
+        # every client of the database, in whatever namespace, and its autoscaler's maximum
+        needs.Need("Deployment", needs.Scope.CLUSTER),
+        needs.Need("StatefulSet", needs.Scope.CLUSTER),
+        needs.Need("HorizontalPodAutoscaler", needs.Scope.CLUSTER),
+        needs.Need("DaemonSet", needs.Scope.CLUSTER, optional=True),
+        needs.Need("CronJob", needs.Scope.CLUSTER, optional=True),
+        needs.Need("Service", needs.Scope.CLUSTER, optional=True),  # $(VAR) service links
         needs.Need("ReplicaSet", optional=True),
         needs.Need("Namespace", needs.Scope.CLUSTER, optional=True),  # where short names land
         needs.Need("ConfigMap", needs.Scope.REFERENCED, optional=True),

@@ -235,7 +235,7 @@ def clients_of(
     ev: evidence_model.Evidence, service: Mapping[str, Any] | None, host: str
 ) -> list[Mapping[str, Any]]:
     """Workloads whose configured DB host lands on `service` (or equals `host`)."""
-    known = clues.known_namespaces(ev)
+    known = ev.namespace_names()
     found: list[Mapping[str, Any]] = []
     for kind in ("Deployment", "StatefulSet", "DaemonSet", "CronJob"):
         for workload in ev.kind(kind):

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paramedic.checks import model
+from paramedic.checks import clues, model
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import redact
 from paramedic.kube import env, objects, pods
@@ -108,15 +108,16 @@ def describe_secret(obj: Obj) -> str:
 def kubelet_messages(ev: evidence_model.Evidence, pod_list: Sequence[Obj]) -> list[tuple[str, str]]:
     """(message, source) of CreateContainerConfigError states and 'Failed' Events of these pods."""
     out: list[tuple[str, str]] = []
-    names = {objects.name(p) for p in pod_list}
+    names = {(objects.namespace(p), objects.name(p)) for p in pod_list}
     for pod in pod_list:
         for _, reason, message in pods.waiting_reasons(pod):
             if reason == "CreateContainerConfigError":
                 out.append((message or reason, objects.ref(pod)))
-    for event in ev.kind("Event"):
+    for event in clues.pod_events(ev, pod_list):
         involved = objects.as_dict(event.get("involvedObject"))
         message = str(event.get("message") or "")
-        if str(involved.get("name")) in names and (
+        where = str(involved.get("namespace") or objects.namespace(event))
+        if (where, str(involved.get("name"))) in names and (
             _NOT_FOUND.search(message) or _NO_KEY.search(message)
         ):
             count = event.get("count")

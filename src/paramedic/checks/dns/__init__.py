@@ -30,6 +30,9 @@ from paramedic.evidence import needs
         needs.Need("ConfigMap", needs.Scope.DNS, optional=True),
         needs.Need("ConfigMap", needs.Scope.REFERENCED, optional=True),
         needs.Need("Namespace", needs.Scope.CLUSTER, optional=True),  # where short names land
+        # the Service a configured name lands on, in whatever namespace, and where one of that
+        # name exists instead
+        needs.Need("Service", needs.Scope.CLUSTER, optional=True),
         needs.Need("Node", needs.Scope.CLUSTER, optional=True),
         needs.Need.logs(needs.Scope.DNS, optional=True),
         needs.Need.logs(needs.Scope.SOURCE, optional=True),

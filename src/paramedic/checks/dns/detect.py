@@ -100,7 +100,7 @@ def configured_names(ctx: model.Context, seen: Observed, found: Found) -> None:
     if template is None:
         return
     spec = pods.pod_spec(template)
-    known = clues.known_namespaces(ev)
+    known = ev.namespace_names()
     for container in pods.containers(template):
         env = clues.env_values(container, ev, scope.namespace, template)
         for configured in dns_names.configured_hosts(env):
@@ -120,7 +120,7 @@ def configured_names(ctx: model.Context, seen: Observed, found: Found) -> None:
                     )
                 )
                 continue
-            if name.namespace not in known:
+            if name.namespace not in known or ev.gaps_about("Service", [name.namespace]):
                 continue  # nothing gathered from that namespace: cannot tell
             target = objects.name(scope.target_service) if scope.target_service else None
             if not dns_names.is_db_variable(configured.variable) and name.service != target:

@@ -21,6 +21,7 @@ import dataclasses
 from paramedic.checks import model, registry
 from paramedic.checks.firewall import detect, nodes, rules
 from paramedic.evidence import needs
+from paramedic.kube import datapath
 
 
 @registry.check(
@@ -32,10 +33,26 @@ from paramedic.evidence import needs
         needs.Need("Endpoints"),
         needs.Need("Node", needs.Scope.CLUSTER, optional=True),  # the rule's source addresses
         needs.Need("Pod", optional=True),  # which nodes the clients and the database run on
-        # the CNI's DaemonSet and ConfigMaps (kube-system) say its data path between nodes; the
-        # detector says inconclusive itself when they are missing
-        needs.Need("DaemonSet", needs.Scope.DNS, optional=True),
-        needs.Need("ConfigMap", needs.Scope.DNS, optional=True),
+        # the CNI's DaemonSet and ConfigMaps where installs put them (kube-system, calico-system,
+        # kube-flannel) and Calico's pools say its data path between nodes; the detector says
+        # inconclusive itself when they are missing
+        needs.Need("DaemonSet", needs.Scope.CNI, optional=True),
+        needs.Need("ConfigMap", needs.Scope.CNI, optional=True),
+        *(
+            needs.Need(
+                kind,
+                needs.Scope.CLUSTER,
+                api=api,
+                optional=True,
+                discover=True,
+                superseded_by=newer,
+            )
+            for kind, api, newer in (
+                *((k, datapath.CALICO_V3, "") for k in datapath.CALICO_KINDS),
+                *((k, datapath.CALICO_CRD, datapath.CALICO_V3) for k in datapath.CALICO_KINDS),
+                *((k, datapath.OPERATOR, "") for k in datapath.OPERATOR_KINDS),
+            )
+        ),
         needs.Need.logs(needs.Scope.SOURCE, optional=True),
         needs.Need.probe("tcp"),
     ),

@@ -23,6 +23,8 @@ from paramedic.checks import model, vantage
 from paramedic.checks.firewall import fixes, node_logs, placement
 from paramedic.cloud import model as cloud_model
 from paramedic.cloud import path
+from paramedic.evidence import model as evidence_model
+from paramedic.evidence import needs
 from paramedic.kube import datapath, objects, resolve
 
 READ_CNI = (
@@ -55,7 +57,7 @@ def between(ctx: model.Context) -> model.Finding:
     if isinstance(found_path, model.Finding):
         return found_path
     p = found_path
-    found = datapath.detect(ev.objects)
+    found = datapath.detect(cni_objects(ev))
     if found is None:
         return _no_datapath(ctx, p)
     p.cites.extend(
@@ -72,6 +74,20 @@ def between(ctx: model.Context) -> model.Finding:
     if not answers:
         return _rules_unread(ctx, p, found, needs_text)
     return _decided(ctx, p, found, answers, needs_text)
+
+
+def cni_objects(ev: evidence_model.Evidence) -> list[Mapping[str, Any]]:
+    """What says the CNI's data path, read where the check's needs fetch it: DaemonSets and
+    ConfigMaps of the CNI namespaces, Calico's pools and configuration cluster-wide."""
+    return [
+        *(
+            o
+            for ns in needs.CNI_NAMESPACES
+            for k in ("DaemonSet", "ConfigMap")
+            for o in ev.kind(k, ns)
+        ),
+        *(o for k in (*datapath.CALICO_KINDS, *datapath.OPERATOR_KINDS) for o in ev.kind(k)),
+    ]
 
 
 def _path(ctx: model.Context) -> _Path | model.Finding:

@@ -23,6 +23,7 @@ from paramedic.evidence import needs
         needs.Need("Service"),
         needs.Need("Pod"),
         needs.Need("Pod", needs.Scope.TARGET),  # the closest pods when the selector matches none
+        needs.Need("Pod", needs.Scope.NAMESPACES, optional=True),  # matching pods in the other
         needs.Need("StatefulSet", needs.Scope.TARGET, optional=True),  # their owner's selector
         needs.Need("Endpoints"),
         needs.Need("EndpointSlice"),
@@ -37,4 +38,8 @@ def run(ctx: model.Context) -> model.Finding:
     if settled is not None:
         return settled
     seen = detect.observe(ctx, svc)
-    return detect.broken(ctx.evidence, seen) or detect.stale(seen) or detect.healthy(seen)
+    return (
+        detect.broken(ctx.evidence, seen, ctx.scope.namespace)
+        or detect.stale(seen)
+        or detect.healthy(seen)
+    )

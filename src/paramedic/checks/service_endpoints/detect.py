@@ -98,12 +98,17 @@ def observe(ctx: model.Context, svc: Mapping[str, Any]) -> Observed:
     )
 
 
-def broken(ev: evidence_model.Evidence, seen: Observed) -> model.Finding | None:
+def broken(
+    ev: evidence_model.Evidence, seen: Observed, client_namespace: str
+) -> model.Finding | None:
     """No pod selected, a targetPort the pods lack, or no selected pod ready."""
     svc, evidence, verify = seen.svc, list(seen.evidence), seen.verify
     if not seen.live:
         return _cause(
-            fixes.selector_mismatch(ev, svc), evidence, verify, priority=model.Priority.PATH
+            fixes.selector_mismatch(ev, svc, client_namespace),
+            evidence,
+            verify,
+            priority=model.Priority.PATH,
         )
     port_problem = fixes.port_mismatch(svc, seen.port, seen.live)
     if port_problem is not None:

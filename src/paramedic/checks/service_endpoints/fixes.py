@@ -75,15 +75,17 @@ def _exposes(pod: Obj, port: Mapping[str, Any]) -> bool:
     )
 
 
-def selector_mismatch(ev: evidence_model.Evidence, svc: Obj) -> Analysis:
+def selector_mismatch(ev: evidence_model.Evidence, svc: Obj, client_namespace: str) -> Analysis:
+    """Why the Service selects no pod; pods it would select are looked for in the client's
+    namespace too (a database deployed beside its clients), where the check's needs read."""
     ns = objects.namespace(svc)
     selector = dict(objects.as_dict(objects.spec(svc).get("selector")))
     described = selectors.describe({"matchLabels": selector})
     candidates = [p for p in ev.kind("Pod", ns) if pods.phase(p) not in ("Failed", "Succeeded")]
     elsewhere = sorted(
         f"{objects.namespace(p)}/{objects.name(p)}"
-        for p in ev.kind("Pod")
-        if objects.namespace(p) != ns and selectors.map_matches(selector, objects.labels(p))
+        for p in (ev.kind("Pod", client_namespace) if client_namespace != ns else ())
+        if selectors.map_matches(selector, objects.labels(p))
     )
     evidence: list[model.Cite] = []
     if elsewhere:

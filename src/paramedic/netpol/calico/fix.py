@@ -31,7 +31,7 @@ from typing import Any
 
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects
-from paramedic.netpol import form, model, peers
+from paramedic.netpol import form, model, naming, peers
 from paramedic.netpol.calico import compose, resources
 
 API_VERSION = "projectcalico.org/v3"
@@ -140,7 +140,10 @@ def allow_policy(
     return {
         "apiVersion": API_VERSION,
         "kind": "NetworkPolicy",
-        "metadata": {"name": _free(evidence, peer.namespace, base), "namespace": peer.namespace},
+        "metadata": {
+            "name": naming.unused_name(evidence, "NetworkPolicy", peer.namespace, base),
+            "namespace": peer.namespace,
+        },
         "spec": {
             "tier": tier,
             "order": int(order) if float(order).is_integer() else order,
@@ -212,12 +215,3 @@ def commands(obj: Mapping[str, Any], evidence: evidence_model.Evidence) -> tuple
         f" || {calicoctl_delete}"
     )
     return create, delete
-
-
-def _free(evidence: evidence_model.Evidence, namespace: str, name: str) -> str:
-    taken = {objects.name(o) for o in evidence.kind("NetworkPolicy", namespace)}
-    candidate, suffix = name[:63], 2
-    while candidate in taken:
-        candidate = f"{name}-{suffix}"[:63]
-        suffix += 1
-    return candidate
