@@ -7,9 +7,11 @@ patch with its computed blast radius. External targets are checked as egress to 
 IPs (or the host IP). Whether egress to kube-dns port 53 is blocked goes into
 details["dns_egress_blocked"] for the `dns` check.
 
-Package layout (the same in every check): `detect` turns the evidence into one finding and
-writes the minimal patch; `probes` weighs it against the pod-versus-node probe contrast; this
-module registers the check.
+Package layout (the same in every check): `detect` judges every flow (`observed` holds what it
+saw) and builds the blocked finding; `fixes` turns the minimal patch into paste-able steps, why
+and verify; `allowed` gives the findings when no flow is denied; `hidden` and `flows` weigh
+hidden policies and Hubble's recorded drops; `probes` weighs the finding against the
+pod-versus-node probe contrast; this module registers the check.
 """
 
 from __future__ import annotations
