@@ -254,7 +254,7 @@ def test_rolling_updates_add_max_surge_pods_to_the_peak(
             },
         },
     }
-    demand = facts.demand(evidence_model.Evidence.of([workload]), workload)
+    demand = facts.demand(evidence_model.Evidence.of([workload]), workload, {"app"})
     assert (demand.peak_pods, demand.steady, demand.peak) == (peak, replicas * 10, peak * 10)
 
 

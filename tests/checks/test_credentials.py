@@ -319,6 +319,10 @@ def test_credentials_verdicts(objs, logs, verdict, confidence, phrases):
         assert finding.missing
 
 
+CONFIG_REF = {
+    "name": "DB_SSLMODE",
+    "valueFrom": {"configMapKeyRef": {"name": "profile-db-setting", "key": "sslmode"}},
+}
 STUCK = {
     "reason": "CreateContainerConfigError",
     "message": "couldn't find key password in Secret app/profile-db-credentials",
@@ -371,11 +375,33 @@ STUCK = {
                 "Secret app/profile-db-credentials, which does not exist",
                 'secret \\"profile-db-credentials\\" not found',
             ],
+            None,  # a Secret of a near name is no evidence: live gathering never lists Secrets
+        ),
+        (
+            [
+                deployment(env=[*ENV, CONFIG_REF]),
+                RS,
+                client_pod(
+                    "x2x9k",
+                    waiting={
+                        "reason": "CreateContainerConfigError",
+                        "message": 'configmap "profile-db-setting" not found',
+                    },
+                ),
+                secret(),
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "profile-db-settings", "namespace": "app"},
+                    "data": {"sslmode": "require"},
+                },
+            ],
+            ["ConfigMap app/profile-db-setting, which does not exist"],
             [
                 {
                     "op": "replace",
-                    "path": "/spec/template/spec/containers/0/env/3/valueFrom/secretKeyRef/name",
-                    "value": "profile-db-credential",
+                    "path": "/spec/template/spec/containers/0/env/4/valueFrom/configMapKeyRef/name",
+                    "value": "profile-db-settings",
                 }
             ],
         ),
@@ -395,7 +421,12 @@ STUCK = {
             None,
         ),
     ],
-    ids=["missing-key-close-match", "missing-secret-typo", "missing-secret"],
+    ids=[
+        "missing-key-close-match",
+        "missing-secret-typo",
+        "missing-configmap-typo",
+        "missing-secret",
+    ],
 )
 def test_missing_secret_or_key_is_the_first_cause(objs, phrases, patch):
     finding = run(objs)

@@ -147,16 +147,24 @@ def env_values(
     evidence: evidence_model.Evidence,
     namespace: str,
     owner: Mapping[str, Any] | None = None,
+    *,
+    referenced: bool = True,
 ) -> dict[str, str]:
     """A container's plain settings: literal `value`s, and `configMapKeyRef`/`configMapRef` values
     found in the evidence, in the kubelet's order (kube.env.effective_env), with `$(NAME)`
     expanded as the kubelet does: from the container's earlier variables and the Service
     variables (`PROFILE_DB_SERVICE_HOST`) of the Services in `namespace`, unless the pod spec of
     `owner` (the pod or workload) says `enableServiceLinks: false`. Secret-backed variables are
-    left out (their values are never read), also where they override a ConfigMap's key."""
+    left out (their values are never read), also where they override a ConfigMap's key.
+    `referenced=False` reads no Secret or ConfigMap (a workload outside the namespaces whose
+    objects live gathering fetches: only its literal values count)."""
     out: dict[str, str] = {}
     services: dict[str, str] | None = None  # read only when a value refers to a variable
-    for var in env.effective_env(container, lambda kind, name: evidence.get(kind, namespace, name)):
+
+    def lookup(kind: str, name: str) -> Mapping[str, Any] | None:
+        return evidence.get(kind, namespace, name) if referenced else None
+
+    for var in env.effective_env(container, lookup):
         if var.source == "value":
             value = var.value or ""
             if "$" in value and services is None:
@@ -165,7 +173,7 @@ def env_values(
                 env.expand(value, {**(services or {}), **out}) if "$" in value else value
             )
         elif var.source in ("configMapKeyRef", "configMapRef"):
-            config = evidence.get("ConfigMap", namespace, str(var.ref_name))
+            config = lookup("ConfigMap", str(var.ref_name))
             found = objects.as_dict(config.get("data")).get(str(var.key)) if config else None
             if found is not None:
                 out[var.name] = str(found)

@@ -11,8 +11,9 @@ Each wave runs in parallel (fetch.Fetcher) and needs what the previous one found
      target Service's pods, and the `discover` lists (CRD-backed policy APIs) that discovery in
      wave 1 shows served - an API the cluster does not serve is not asked for;
   3. what the pods reference: their owners on the target side, Secrets (digested on arrival:
-     no value ever enters Evidence) and ConfigMaps, bounded log tails of the sides whose logs a
-     check needs, PodMetrics when a check needs metrics;
+     no value ever enters Evidence) and ConfigMaps (unless wave 1 listed their namespace's),
+     bounded log tails of the sides whose logs a check needs, PodMetrics when a check needs
+     metrics;
   4. the Deployments owning the ReplicaSets found so far.
 Paths and selectors come from plan; failures are gaps recorded by the Fetcher.
 """
@@ -60,6 +61,7 @@ class Gathering:
         self.served: frozenset[str] = frozenset()
         """group/versions the discovery request listed (`discover` needs are fetched for these)."""
         self.namespace_services: list[dict[str, Any]] = []
+        self.listed: list[tuple[str, str | None]] = []  # what wave 1 lists whole (plan.listings)
 
     # --- the four waves --------------------------------------------------------------------
 
@@ -74,7 +76,7 @@ class Gathering:
 
     def _wave_one(self) -> None:
         ns, src, tgt = self.namespace, self.incident.source, self.target_info
-        listed = plan.listings(self.needs, ns, tgt.service_namespace)
+        listed = self.listed = plan.listings(self.needs, ns, tgt.service_namespace)
         reqs: list[tuple[fetch.Request, Handler]] = [
             (reads.listing(key, space, resources=self.table), self._keep_list(key))
             for key, space in listed
@@ -176,7 +178,9 @@ class Gathering:
         secrets, config_maps = plan.referenced(spec_holders)
         reqs += [(reads.get("Secret", ns, name), self._keep_one) for ns, name in sorted(secrets)]
         reqs += [
-            (reads.get("ConfigMap", ns, name), self._keep_one) for ns, name in sorted(config_maps)
+            (reads.get("ConfigMap", ns, name), self._keep_one)
+            for ns, name in sorted(config_maps)
+            if not {("ConfigMap", ns), ("ConfigMap", None)} & set(self.listed)  # else listed
         ]
         sides = {
             needs.Scope.SOURCE: self.source_pods,

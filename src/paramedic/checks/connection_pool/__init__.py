@@ -27,7 +27,9 @@ FORMULA = detect.FORMULA
         needs.Need("Service", needs.Scope.CLUSTER, optional=True),  # $(VAR) service links
         needs.Need("ReplicaSet", optional=True),
         needs.Need("Namespace", needs.Scope.CLUSTER, optional=True),  # where short names land
-        needs.Need("ConfigMap", needs.Scope.REFERENCED, optional=True),
+        # settings the clients and the server keep in ConfigMaps (envFrom, configMapKeyRef,
+        # postgresql.conf), in the two namespaces; a client elsewhere counts by its literal env
+        needs.Need("ConfigMap", needs.Scope.NAMESPACES, optional=True),
         # SQLSTATE 53300 shows in the server's log, the clients' logs, or a postgres probe
         needs.Need.logs(
             needs.Scope.TARGET,

@@ -69,7 +69,8 @@ def observe(ctx: model.Context) -> Observed:
             if (m := _OBJECT_LIMIT.search(c.line)) is not None
         }
     )
-    clients = [facts.demand(ev, w) for w in _clients(ctx)]
+    spaces = {ctx.scope.namespace, ctx.scope.target_namespace or ctx.scope.namespace}
+    clients = [facts.demand(ev, w, spaces) for w in _clients(ctx, spaces)]
     probes = ev.probes_of("postgres")
     probe_full = next((p for p in probes if p.outcome == "too-many-connections"), None)
     probe_ok = next((p for p in probes if p.outcome == "ok" and p.data), None)
@@ -188,9 +189,9 @@ def fits(scope: resolve.Scope, seen: Observed) -> model.Finding:
     )
 
 
-def _clients(ctx: model.Context) -> list[Mapping[str, Any]]:
+def _clients(ctx: model.Context, spaces: set[str]) -> list[Mapping[str, Any]]:
     scope = ctx.scope
-    found = list(facts.clients_of(ctx.evidence, scope.target_service, scope.target_host))
+    found = list(facts.clients_of(ctx.evidence, scope.target_service, scope.target_host, spaces))
     source = scope.source_template()
     if source is not None and not any(_same(source, w) for w in found):
         found.insert(0, source)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -155,7 +155,11 @@ def _config_file_settings(
     return out
 
 
-def demand(ev: evidence_model.Evidence, workload: Mapping[str, Any]) -> ClientDemand:
+def demand(
+    ev: evidence_model.Evidence, workload: Mapping[str, Any], spaces: Collection[str]
+) -> ClientDemand:
+    """What a client may open at peak; its ConfigMaps are read only in `spaces` (the incident's
+    namespaces, whose ConfigMaps the check's needs list)."""
     ns = objects.namespace(workload)
     replicas = (
         objects.as_int(objects.spec(workload).get("replicas", 1))
@@ -182,7 +186,8 @@ def demand(ev: evidence_model.Evidence, workload: Mapping[str, Any]) -> ClientDe
         peak += surge
     pool, source = None, ""
     for container in pods.containers(workload):
-        size, src = pool_size(clues.env_values(container, ev, ns, workload))
+        settings = clues.env_values(container, ev, ns, workload, referenced=ns in spaces)
+        size, src = pool_size(settings)
         if size is not None:
             pool, source = (pool or 0) + size, src
     return ClientDemand(
@@ -232,16 +237,21 @@ def pool_size(env: Mapping[str, str]) -> tuple[int | None, str]:
 
 
 def clients_of(
-    ev: evidence_model.Evidence, service: Mapping[str, Any] | None, host: str
+    ev: evidence_model.Evidence,
+    service: Mapping[str, Any] | None,
+    host: str,
+    spaces: Collection[str],
 ) -> list[Mapping[str, Any]]:
-    """Workloads whose configured DB host lands on `service` (or equals `host`)."""
+    """Workloads, in any namespace, whose configured DB host lands on `service` (or equals
+    `host`); outside `spaces` only literal values count (their ConfigMaps are not fetched)."""
     known = ev.namespace_names()
     found: list[Mapping[str, Any]] = []
     for kind in ("Deployment", "StatefulSet", "DaemonSet", "CronJob"):
         for workload in ev.kind(kind):
             ns = objects.namespace(workload)
             for container in pods.containers(workload):
-                hosts = dns_names.configured_hosts(clues.env_values(container, ev, ns, workload))
+                settings = clues.env_values(container, ev, ns, workload, referenced=ns in spaces)
+                hosts = dns_names.configured_hosts(settings)
                 if any(_lands_on(h.host, ns, known, service, host) for h in hosts):
                     found.append(workload)
                     break

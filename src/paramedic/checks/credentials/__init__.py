@@ -27,7 +27,9 @@ from paramedic.evidence import needs
         needs.Need("Event", needs.Scope.NAMESPACES, optional=True),
         needs.Need("Deployment", optional=True),
         needs.Need("ReplicaSet", optional=True),
-        needs.Need("ConfigMap", needs.Scope.REFERENCED, optional=True),  # envFrom next to Secrets
+        # envFrom next to Secrets; the namespace's ConfigMaps say whether a missing one exists
+        # under a near name
+        needs.Need("ConfigMap", needs.Scope.NAMESPACES, optional=True),
         # an authentication failure shows in the client's log, or in a postgres probe
         needs.Need.logs(needs.Scope.SOURCE, instead=(needs.Need.probe("postgres"),)),
         needs.Need.logs(needs.Scope.TARGET, optional=True),

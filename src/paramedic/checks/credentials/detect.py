@@ -171,8 +171,11 @@ def stale_unseen(seen: Observed) -> model.Finding | None:
 def unread_secrets(seen: Observed) -> model.Finding | None:
     """Secrets the client reads that the evidence lacks: a rotation cannot be checked."""
     unseen = sorted(
-        {r.name for r in env.references(seen.template) if r.kind == "Secret"}
-        - {objects.name(s) for s in seen.ev.kind("Secret", seen.ns)}
+        {
+            r.name
+            for r in env.references(seen.template)
+            if r.kind == "Secret" and seen.ev.get("Secret", seen.ns, r.name) is None
+        }
     )
     if not unseen:
         return None

@@ -134,17 +134,25 @@ def missing_refs(
     ev: evidence_model.Evidence, template: Obj, pod_list: Sequence[Obj], ns: str
 ) -> list[Missing]:
     messages = kubelet_messages(ev, pod_list)
-    gathered = {kind: bool(ev.kind(kind, ns)) for kind in ("Secret", "ConfigMap")}
+    refs = env.references(template)
+    # Whether absence means "does not exist": ConfigMaps of the namespace are listed (the check's
+    # needs); Secrets are only ever read by name, so one referenced Secret must have arrived.
+    gathered = {
+        "ConfigMap": bool(ev.kind("ConfigMap", ns)),
+        "Secret": any(ev.get("Secret", ns, r.name) for r in refs if r.kind == "Secret"),
+    }
     found: list[Missing] = []
     seen: set[tuple[str, str, str | None]] = set()
-    for ref in env.references(template):
+    for ref in refs:
         if ref.optional or (ref.kind, ref.name, ref.key) in seen:
             continue
         seen.add((ref.kind, ref.name, ref.key))
         obj = ev.get(ref.kind, ns, ref.name)
         said = tuple(model.Cite(text=m, source=s) for m, s in messages if _mentions(m, ref))
         if obj is None:
-            others = [objects.name(o) for o in ev.kind(ref.kind, ns)]
+            # a near name among the namespace's ConfigMaps (listed); Secrets are never listed
+            listed = ev.kind(ref.kind, ns) if ref.kind == "ConfigMap" else ()
+            others = [objects.name(o) for o in listed]
             close = difflib.get_close_matches(ref.name, others, n=1, cutoff=0.75)
             if said or gathered[ref.kind]:
                 found.append(
