@@ -4,19 +4,19 @@ round-trip fixtures: every field of every nested type set, to a value that is we
 
 Built from the Kubernetes client's own generated models (`kubernetes.client.models`: every type
 of the API with its JSON field names), so the set grows with the client pin. The apiVersion of a
-kind is read from the client's API modules: each one serves one group/version, and the models it
-answers with are its kinds.
+kind is read from the source text of the client's API modules (read, not imported: importing them
+all cost seconds): each one serves one group/version, and the models it answers with are its kinds.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 import pkgutil
 import re
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from kubernetes.client import api as api_modules
@@ -35,8 +35,7 @@ def api_versions() -> dict[str, str]:
     """Model class name → apiVersion (`V1Deployment` → `apps/v1`)."""
     found: dict[str, str] = {}
     for info in pkgutil.iter_modules(api_modules.__path__):
-        module = importlib.import_module(f"{api_modules.__name__}.{info.name}")
-        source = inspect.getsource(module)
+        source = (Path(api_modules.__path__[0]) / f"{info.name}.py").read_text(encoding="utf-8")
         path = _PATH.search(source)
         if path is None:
             continue
@@ -44,6 +43,13 @@ def api_versions() -> dict[str, str]:
         for name in _RESPONSE.findall(source):
             found.setdefault(name, version)
     return found
+
+
+@functools.cache
+def fixtures() -> list[dict[str, Any]]:
+    """One populated object of every kind (built once per process, on first use, so that
+    collecting the tests costs nothing)."""
+    return [populated(cls) for cls in kinds()]
 
 
 def kinds() -> list[type[BaseModel]]:

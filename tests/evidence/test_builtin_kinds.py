@@ -16,9 +16,11 @@ from paramedic.runbooks import model as runbook_model
 
 from . import builtin_objects
 
-FIXTURES = [builtin_objects.populated(cls) for cls in builtin_objects.kinds()]
-BYSTANDERS = [o for o in FIXTURES if o["kind"] != "Node"]
-"""A Node is not a bystander: it joins the cluster, and a fix to run on every node names it too."""
+
+def _bystanders() -> list[dict[str, object]]:
+    """Every kind but Node: a Node is not a bystander (it joins the cluster, and a fix to run on
+    every node names it too)."""
+    return [o for o in builtin_objects.fixtures() if o["kind"] != "Node"]
 
 
 def _diagnose(path: Path) -> tuple[object, ...]:
@@ -30,7 +32,7 @@ def _diagnose(path: Path) -> tuple[object, ...]:
 
 
 def test_the_fixtures_cover_the_built_in_api() -> None:
-    kinds = {(o["apiVersion"], o["kind"]) for o in FIXTURES}
+    kinds = {(o["apiVersion"], o["kind"]) for o in builtin_objects.fixtures()}
     for wanted in [
         ("v1", "Pod"),
         ("v1", "Secret"),
@@ -41,7 +43,7 @@ def test_the_fixtures_cover_the_built_in_api() -> None:
     ]:
         assert wanted in kinds
     assert len(kinds) >= 80
-    pod = next(o for o in FIXTURES if o["kind"] == "Pod")
+    pod = next(o for o in builtin_objects.fixtures() if o["kind"] == "Pod")
     container = pod["spec"]["containers"][0]
     assert container["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "nameValue"
     assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 1
@@ -50,11 +52,11 @@ def test_the_fixtures_cover_the_built_in_api() -> None:
 @pytest.mark.parametrize("name", [d.name for d in demos.available()])
 def test_adding_every_built_in_kind_changes_no_finding(tmp_path: Path, name: str) -> None:
     plain = _copy(name, tmp_path / "plain", [])
-    assert _diagnose(_copy(name, tmp_path / "crowded", BYSTANDERS)) == _diagnose(plain)
+    assert _diagnose(_copy(name, tmp_path / "crowded", _bystanders())) == _diagnose(plain)
 
 
 def test_a_node_that_joins_is_named_in_the_fix_run_on_every_node(tmp_path: Path) -> None:
-    node = [o for o in FIXTURES if o["kind"] == "Node"]
+    node = [o for o in builtin_objects.fixtures() if o["kind"] == "Node"]
     findings, *_ = _diagnose(_copy("coredns-down", tmp_path / "joined", node))
     (dns,) = [f for f in findings if f.check == "dns"]
     assert dns.fix is not None
@@ -71,7 +73,7 @@ def _copy(name: str, to: Path, extra: list[dict[str, object]]) -> Path:
 
 def test_without_an_incident_a_bundle_of_them_is_one_line_exit_2(tmp_path: Path) -> None:
     (tmp_path / "objects.json").write_text(
-        json.dumps({"apiVersion": "v1", "kind": "List", "items": FIXTURES})
+        json.dumps({"apiVersion": "v1", "kind": "List", "items": builtin_objects.fixtures()})
     )
     done = clirun.subprocess("diagnose", str(tmp_path))
     assert done.returncode == 2, done.stderr
@@ -85,7 +87,7 @@ def test_a_bundle_of_only_these_objects_is_diagnosed_without_a_crash(
     """The objects are the incident: `nameValue` in `namespaceValue` is both ends, so every check
     reads the odd values (a Secret key named `secretKeyRefValue`, a port named `portValue`)."""
     (tmp_path / "objects.json").write_text(
-        json.dumps({"apiVersion": "v1", "kind": "List", "items": FIXTURES})
+        json.dumps({"apiVersion": "v1", "kind": "List", "items": builtin_objects.fixtures()})
     )
     done = clirun.subprocess(
         "diagnose", str(tmp_path), "-n", "namespaceValue", "--from", "nameValue",

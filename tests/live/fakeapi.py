@@ -175,9 +175,14 @@ class FakeApiServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._release.set()
+        self.release()
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def release(self) -> None:
+        """Answer slow and trickling requests at once from now on (what the test needed them
+        to hold is seen)."""
+        self._release.set()
 
     def kubeconfig(self, path: Path, *, namespace: str = "default", context: str = "fake") -> Path:
         """A kubeconfig file pointing at this server with a bearer token."""

@@ -1,16 +1,20 @@
 """Test plumbing for `paramedic serve`: the app under uvicorn on a loopback port, in a thread,
-and a small HTTP client (urllib) that returns status, headers and decoded body."""
+a small HTTP client (urllib) that returns status, headers and decoded body, and the diagnosis
+worker processes as the test sees them (forked from this process's forkserver)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from multiprocessing import forkserver
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -46,6 +50,41 @@ def running(db: store.Store, config: settings.Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=60)
+
+
+@contextlib.contextmanager
+def own_forkserver() -> Iterator[None]:
+    """The diagnosis workers of the pools started inside the block are forked from a forkserver
+    started there, with the environment the block set (e.g. PYTHONPATH); otherwise one
+    forkserver, started by the first pool, serves every test of this process."""
+    forkserver._forkserver._stop()  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        forkserver._forkserver._stop()  # type: ignore[attr-defined]
+
+
+def workers() -> dict[int, int]:
+    """pid -> niceness of this process's diagnosis worker processes (children of its
+    forkserver, or its own children started by multiprocessing's spawn)."""
+    parents: dict[int, int] = {}
+    commands: dict[int, bytes] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        ppid = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        parents[int(entry.name)] = int(ppid)
+    mine = {pid for pid, parent in parents.items() if parent == os.getpid()}
+    servers = {pid for pid in mine if b"multiprocessing.forkserver" in commands[pid]}
+    found = {}
+    for pid, parent in parents.items():
+        if parent in servers or (pid in mine and b"multiprocessing.spawn" in commands[pid]):
+            with contextlib.suppress(OSError):
+                found[pid] = os.getpriority(os.PRIO_PROCESS, pid)
+    return found
 
 
 def diagnosed(url: str, incident_id: int) -> dict[str, Any]:

@@ -77,6 +77,7 @@ def test_the_webhook_answers_before_the_diagnosis_ends(
             assert status == 202
             listed = servekit.request("GET", f"{url}/api/v1/incidents")[2]["incidents"]
             assert listed[0]["phase"] in ("queued", "running")
+            slow.release()
             assert servekit.diagnosed(url, doc["incidents"][0])["diagnosis"] is not None
 
 
@@ -310,6 +311,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_stores_nothing(
             assert status == 503 and headers["retry-after"] == "5"
             assert "diagnosis queue full (2)" in doc["error"]
             assert len(sqlite_db.list()) == 3
+            slow.release()
 
 
 def test_a_finished_diagnosis_is_notified(

@@ -1,10 +1,11 @@
 """A diagnosis run by `paramedic serve` ends within --timeout, its checks included.
 
-The worker processes here get a `sitecustomize` (through PYTHONPATH, which they inherit) that
-makes the last check of the runbook, readiness-probe, hang for a minute: the real server, store
-and fake API server do the rest. The diagnosis must still be stored, done, with its cause, and
-that check inconclusive for want of time, as `diagnose --timeout` reports it; before the fix
-the whole incident failed ("did not finish within --timeout") and the evidence was lost.
+The worker processes here get a `sitecustomize` (through PYTHONPATH, which the forkserver
+they are forked from, started for this test alone, inherits) that makes the last check of the
+runbook, readiness-probe, hang for a minute: the real server, store and fake API server do the
+rest. The diagnosis must still be stored, done, with its cause, and that check inconclusive
+for want of time, as `diagnose --timeout` reports it; before the fix the whole incident failed
+("did not finish within --timeout") and the evidence was lost.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def test_a_check_past_the_timeout_is_inconclusive_and_the_diagnosis_kept(
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     )
-    with servekit.running(sqlite_db, dataclasses.replace(config, timeout=3, workers=1)) as url:
+    hanging = dataclasses.replace(config, timeout=3, workers=1)
+    with servekit.own_forkserver(), servekit.running(sqlite_db, hanging) as url:
         status, _, answer = servekit.request("POST", f"{url}/api/v1/incidents", INCIDENT)
         assert status == 202
         doc = servekit.diagnosed(url, answer["id"])

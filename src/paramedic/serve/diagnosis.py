@@ -22,12 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from paramedic import errors, timeouts
+from paramedic.checks import builtin
 from paramedic.evidence import model, writer
 from paramedic.gather import live
 from paramedic.reports import html_report
 from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
 from paramedic.serve import store
+
+PRELOAD = (__name__, *builtin.MODULES, "kubernetes.client", "kubernetes.config")
+"""What every diagnosis imports: imported once where the worker processes are forked from
+(worker.py), so that a new worker starts with them (the kubernetes client is imported lazily
+elsewhere, to keep the CLI's start fast)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
