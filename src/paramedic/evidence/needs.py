@@ -16,9 +16,10 @@ Scopes say where: the objects resolving the incident finds (`INCIDENT`: the sour
 and pods, the target Service, its endpoints and pods, their owners), the Secrets and ConfigMaps
 their pod specs reference (`REFERENCED`), every object of the kind in the source and target
 namespaces (`NAMESPACES`), cluster-wide (`CLUSTER`), cluster DNS (`DNS`: kube-dns in
-kube-system), and where CNIs run their agents and keep their configuration (`CNI`:
-`CNI_NAMESPACES`), and where the service mesh keeps its config (`MESH`: istio-system). Logs and metrics use `SOURCE`, `TARGET` and `DNS`. `namespaces` says, once
-for gathering and for the verdict rule, which namespaces a scope means for one incident.
+kube-system), where CNIs run their agents and keep their configuration (`CNI`:
+`CNI_NAMESPACES`), and where the service mesh keeps its config (`MESH`: istio-system). Logs and
+metrics use `SOURCE`, `TARGET` and `DNS`. `namespaces` says, once for gathering and for the
+verdict rule, which namespaces a scope means for one incident.
 """
 
 from __future__ import annotations
