@@ -5,6 +5,7 @@ on random pairs, and the process's peak memory. Printed for docs/PERFORMANCE.md.
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import statistics
@@ -38,9 +39,10 @@ def report(
         f"fast matrix TCP/5432 under {semantics.cni}: wall best {min(times) * 1000:.0f} ms, "
         f"median {fast * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms; CPU median "
         f"{statistics.median(cpu) * 1000:.0f} ms (this process "
-        f"{statistics.median(own) * 1000:.0f} ms, the rest in its workers) over {runs} runs, "
-        f"{fast_engine.workers(len(result.pods))} process(es); "
-        f"{result.allowed_count()} of {len(result.pods) ** 2} pairs allowed"
+        f"{statistics.median(own) * 1000:.0f} ms, the rest in its forked child) over {runs} "
+        f"runs, {fast_engine.workers(len(result.pods))} process(es); "
+        f"{result.allowed_count()} of {len(result.pods) ** 2} pairs allowed; load average "
+        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
 
     rng = random.Random(1)

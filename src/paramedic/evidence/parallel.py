@@ -7,6 +7,10 @@ copied or pickled), each piece sent to them is a pair of offsets, and each answe
 pickled, which keeps the strings a worker shared shared. An exception in a worker (a
 BundleError naming the file and line) is raised here, for the first piece that has one.
 
+`alongside` is the lighter form for a computation already in memory: one forked child per piece
+but the last, which this process computes meanwhile (no pool, no idle parent; the child's answer
+comes back pickled through a pipe).
+
 Only where forking is safe and useful: a fork start method, more than one CPU, and no other
 thread in this process (a fork copies only the calling thread; locks held by others would stay
 locked in the child).
@@ -17,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -57,6 +62,55 @@ def pool(
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         _job = None
+
+
+def alongside(function: Callable[[Any, Any], _T], shared: Any, pieces: list[Any]) -> list[_T]:
+    """`function(shared, piece)` of each piece, in order: the last one computed here while a
+    forked child computes each other one. An exception in a child is raised here."""
+    children = []
+    try:
+        for piece in pieces[:-1]:
+            children.append(_fork(function, shared, piece))
+        last = function(shared, pieces[-1])
+    finally:
+        answers = [_collect(*child) for child in children]
+    for ok, value in answers:
+        if not ok:
+            raise value
+    return [value for _, value in answers] + [last]
+
+
+def _fork(function: Callable[[Any, Any], Any], shared: Any, piece: Any) -> tuple[int, int]:
+    """A child computing `function(shared, piece)`: its pid and the pipe its answer comes by."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)  # the child: answer, then leave at once (no cleanup of the parent's heap)
+    try:
+        try:
+            answer: tuple[bool, Any] = (True, function(shared, piece))
+        except Exception as exc:  # sent to the parent, raised there
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an unpicklable answer or exception: say what it was
+            data = pickle.dumps((False, RuntimeError(f"worker: {answer[1]!r}: {exc}")))
+        with os.fdopen(write, "wb") as out:
+            out.write(data)
+    finally:
+        os._exit(0)
+
+
+def _collect(pid: int, read: int) -> tuple[bool, Any]:
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    if not data:
+        return False, RuntimeError(f"worker process {pid} ended without an answer")
+    answer: tuple[bool, Any] = pickle.loads(data)
+    return answer
 
 
 def state(factory: Callable[[], _T]) -> _T:

@@ -19,7 +19,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from paramedic.kube import objects, pods, services
+from paramedic.kube import objects, pods
 from paramedic.netpol import form, model
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -71,10 +71,10 @@ class Reader:
         matchable = (
             self.semantics.ipblock_matches_nodes if host else self.semantics.ipblock_matches_pods
         )
-        ip = form.address(wire) if wire and matchable else None
+        number = _number(wire) if wire and matchable else None
         atom = None
-        if ip is not None:
-            atom = (ip.version, bisect.bisect_right(self.bounds[ip.version], int(ip)))
+        if number is not None:
+            atom = (number[0], bisect.bisect_right(self.bounds[number[0]], number[1]))
         if host:
             return ("h", node_ip), namespace, {}, frozenset(), True, node_ip, atom, wire
         names = self._names_at_port(obj)
@@ -83,19 +83,39 @@ class Reader:
         return key, namespace, projected, names, False, node_ip, atom, wire
 
     def _names_at_port(self, obj: Mapping[str, Any]) -> frozenset[str]:
+        """The port names rules mention that resolve to the flow's port on this pod (as
+        `services.container_port` resolves a name: its first port of the flow's protocol)."""
         if not self.names:
             return frozenset()
-        defined = {
-            cp.get("name")
-            for c in pods.containers(obj)
-            for cp in objects.as_list(c.get("ports"))
-            if isinstance(cp, dict) and isinstance(cp.get("name"), str)
-        }
+        first: dict[str, Any] = {}
+        for c in pods.containers(obj):
+            for cp in objects.as_list(c.get("ports")):
+                if not isinstance(cp, dict):
+                    continue
+                name = cp.get("name")
+                if not isinstance(name, str) or name not in self.names or name in first:
+                    continue
+                if name.isdecimal():  # a number, whatever the port says
+                    first[name] = int(name)
+                elif (cp.get("protocol") or "TCP") == self.protocol:
+                    first[name] = cp.get("containerPort")
         return frozenset(
-            n
-            for n in self.names & defined
-            if services.container_port(obj, n, self.protocol) == self.port
+            n for n, port in first.items() if isinstance(port, int) and port == self.port
         )
+
+
+def _number(text: str) -> tuple[int, int] | None:
+    """(IP version, the address as an integer), or None for no address: dotted IPv4 read
+    directly (the common case, where `ipaddress` is slow), anything else by `form.address`."""
+    parts = text.split(".")
+    if len(parts) == 4 and all(
+        0 < len(p) <= 3 and p.isascii() and p.isdigit() and (p[0] != "0" or p == "0") for p in parts
+    ):
+        a, b, c, d = (int(p) for p in parts)
+        if max(a, b, c, d) <= 255:
+            return 4, a << 24 | b << 16 | c << 8 | d
+    ip = form.address(text)
+    return None if ip is None else (ip.version, int(ip))
 
 
 class Classes:

@@ -5,14 +5,15 @@
              {admitted source keys: the destination pods admitting exactly those}
 
 `decide(spaces)` does it for the classes of some namespaces only (None: all), so worker
-processes can take a share each; the caches (`selection`) fill with what that share needs.
+processes can take a share each; the caches (`selection` for pods and namespaces, `rulebits`
+for terms and rules) fill with what that share needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 
-from paramedic.netpol import classes, cluster, form, model, selection, walk
+from paramedic.netpol import classes, cluster, form, model, rulebits, selection, walk
 
 
 class Decider:
@@ -21,7 +22,8 @@ class Decider:
         found: classes.Classes, port: int, protocol: str, names: frozenset[str],
     ) -> None:  # fmt: skip
         self.program, self.semantics, self.found = program, semantics, found
-        self.select = selection.Selection(view, found, port, protocol, names)
+        self.select = selection.Selection(view, found, names)
+        self.bits = rulebits.RuleBits(self.select, port, protocol)
 
     def decide(self, spaces: frozenset[str] | None) -> tuple[dict[int, int], dict[int, int]]:
         """(egress per source class, ingress groups) for the pod-network classes in `spaces`."""
@@ -51,7 +53,7 @@ class Decider:
             subjects,
             model.Direction.EGRESS,
             self.found.all,
-            self.select.egress_bits,
+            self.bits.egress,
         )
         return {k: v for k, v in allowed.items() if isinstance(k, int)}
 
@@ -65,7 +67,7 @@ class Decider:
         for names, subjects in by_names.items():
 
             def bits(rule: form.Rule, names: frozenset[str] = names) -> int:
-                return self.select.ingress_bits(rule, names)
+                return self.bits.ingress(rule, names)
 
             decided.update(
                 walk.walk_all(

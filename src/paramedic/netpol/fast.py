@@ -11,10 +11,11 @@ subjects sharing a prefix of selecting policies sharing its walk (`walk`):
              complements, so no 10,000 x 10,000 transpose)
     row(i) = E[c(i)] & admitted(key(i)) | own-node | self bit
 
-On a big cluster, two worker processes share the work (`evidence.parallel`, only where forking
-is safe: the fork start method, more than one CPU, no other thread): each reads the facts of
-half the pods, then each decides the classes of half the namespaces; this process joins the
-halves. Elsewhere one process does it all, with the same answer.
+On a big cluster, this process and one forked child share the work (`parallel.alongside`, only
+where forking is safe: the fork start method, more than one CPU, no other thread): each reads
+the facts of half the pods, then each decides the classes of half the namespaces (building only
+the caches those need); this process joins the halves. Elsewhere one process does it all, with
+the same answer.
 
 The result must equal `explain` pair by pair; tests/netpol check that with hypothesis.
 """
@@ -76,20 +77,19 @@ def rows_in(
     if fork:
         size = -(-len(pod_objs) // parallel.WORKERS)
         slices = [(i, min(i + size, len(pod_objs))) for i in range(0, len(pod_objs), size)]
-        with parallel.pool(_facts_in_worker, (reader, pod_objs)) as run:
-            facts = [f for part in run(slices) for f in part]
+        parts = parallel.alongside(_facts_in_worker, (reader, pod_objs), slices)
+        facts = [f for part in parts for f in part]
     else:
         facts = [reader.facts(obj) for obj in pod_objs]
     found = classes.Classes(facts)
     engine = decide.Decider(view, program, semantics, found, port, protocol, names)
     if fork:
-        with parallel.pool(_decide_in_worker, engine) as run:
-            parts = list(run(_halves(found)))
+        decided = parallel.alongside(_decide_in_worker, engine, _halves(found))
     else:
-        parts = [engine.decide(None)]
+        decided = [engine.decide(None)]
     egress: dict[int, int] = {}
     groups: dict[int, int] = {}
-    for part_egress, part_groups in parts:
+    for part_egress, part_groups in decided:
         egress.update(part_egress)
         for sources, dst in part_groups.items():
             groups[sources] = groups.get(sources, 0) | dst
@@ -138,20 +138,35 @@ def _assemble(
 def _transpose(
     found: classes.Classes, semantics: model.Semantics, groups: dict[int, int]
 ) -> list[int]:
-    """{source keys: destination pods} -> per source key, the destinations admitting it."""
+    """{source keys: destination pods} -> per source key, the destinations admitting it.
+
+    Each key first gets a small bitset over the groups: the narrow groups it is in, the wide
+    ones it is not in (so the work is the smaller side of each group); keys with the same
+    membership (a few hundred patterns among thousands of keys) share one union of destinations.
+    """
     kcount = found.kcount
-    pos = [0] * kcount
-    neg = [0] * kcount
+    inside = [0] * kcount
+    outside = [0] * kcount
+    destinations = list(groups.values())
     wide = 0
-    for sources, dst in groups.items():
+    for g, sources in enumerate(groups):
+        bit = 1 << g
         if sources.bit_count() * 2 <= kcount:
             for s in _bits(sources):
-                pos[s] |= dst
+                inside[s] |= bit
         else:
-            wide |= dst
+            wide |= bit
             for s in _bits(found.kall & ~sources):
-                neg[s] |= dst
-    out = [pos[s] | (wide & ~neg[s]) for s in range(kcount)]
+                outside[s] |= bit
+    memo: dict[tuple[int, int], int] = {}
+    out = []
+    for member, non in zip(inside, outside, strict=True):
+        row = memo.get((member, non))
+        if row is None:
+            row = memo[(member, non)] = classes.union(
+                destinations[g] for g in _bits(member | wide & ~non)
+            )
+        out.append(row)
     if semantics.node_to_pod_allowed:
         for s, k in enumerate(found.key_class):
             c = found.classes[k]

@@ -1,46 +1,47 @@
-"""Which classes, pods and source keys each part of the compiled form selects (for `fast`).
+"""Which classes (and their pods and source keys) each pod and namespace predicate selects.
 
-Every answer is cached: a pod predicate per (predicate, namespace), a namespace predicate once,
-a term once (its pod bits and source-key bits), a rule's ports once. A pod predicate reads only
-its own label keys, so it is evaluated once per distinct *projection* of a class's labels onto
-those keys (a *cell*: e.g. one per `app` value in a namespace, one for a whole namespace when
-the predicate reads namespace labels) and the verdict is shared by every class and namespace
-with that projection.
+Every answer is cached: a pod predicate per (predicate, namespace), a namespace predicate once.
+A pod predicate reads only its own label keys, so it is evaluated once per distinct *projection*
+of a class's labels onto those keys (a *cell*: e.g. one per `app` value in a namespace, one for a
+whole namespace when the predicate reads namespace labels) and the verdict (kept by the number
+of that projection) is shared by every class and namespace with it. A namespace predicate is
+likewise evaluated once per projection of namespace labels; both narrow their candidates first
+by an index on a label the predicate requires. Terms and rules are `rulebits`' job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from paramedic.netpol import classes, cluster, form, policies
+from paramedic.netpol import classes, cluster, form
 
-Cell = tuple[tuple[str | None, ...], list[int]]
-"""Label values on a key set (None where absent), the classes having them."""
-Cells = dict[str | None, list[Cell]]
-"""Per namespace: (label values on a key set, None where absent) -> the classes having them."""
-Index = dict[tuple[str | None, str], list[Cell]]
+Cell = tuple[tuple[str | None, ...], list[int], int]
+"""Label values on a key set (None where absent), the classes having them, and the number of
+those values among every distinct value tuple on the key set (where verdicts are kept)."""
+Index = dict[str, list[Cell]]
+Groups = list[tuple[tuple[str | None, ...], list[str]]]
+"""Namespaces by their label values on a key set."""
 
 
 class Selection:
-    def __init__(
-        self, view: cluster.Cluster, found: classes.Classes, port: int, protocol: str,
-        names: Iterable[str],
-    ) -> None:  # fmt: skip
-        self.view, self.found, self.port, self.protocol = view, found, port, protocol
+    def __init__(self, view: cluster.Cluster, found: classes.Classes, names: Iterable[str]) -> None:
+        self.view, self.found = view, found
         self.named_bits = found.named(names)
-        self._cells: dict[tuple[str, ...], Cells] = {}
-        self._indexes: dict[tuple[tuple[str, ...], str], Index] = {}
-        self._verdicts: dict[tuple[str, tuple[str | None, ...]], bool] = {}
+        self._cells: dict[tuple[tuple[str, ...], str | None], list[Cell]] = {}
+        self._ids: dict[tuple[str, ...], dict[tuple[str | None, ...], int]] = {}
+        """Per key set: the number of each distinct value tuple (cells of any scope share it)."""
+        self._indexes: dict[tuple[tuple[str, ...], str, str | None], Index] = {}
+        self._verdicts: dict[str, dict[int, bool]] = {}
+        """Per predicate: per value number of its key set, whether it matches."""
         self._sorted: dict[str, tuple[str, ...]] = {}
         self._sel_cache: dict[tuple[str, str | None], list[int]] = {}
         self._match_cache: dict[tuple[str, str | None], list[Cell]] = {}
-        self._bits_cache: dict[tuple[str, str | None], tuple[int, int]] = {}
-        self._cell_bits: dict[int, tuple[int, int]] = {}
+        self._bits_cache: dict[tuple[str, str | None, int], int] = {}
+        self._cell_bits: dict[tuple[int, int], int] = {}
         self._ns_cache: dict[str, list[str]] = {}
         self._spaces: dict[frozenset[str], list[str]] = {}
-        self._ns_groups: dict[tuple[str, ...], list[tuple[tuple[str | None, ...], list[str]]]] = {}
-        self._term_cache: dict[str, tuple[int, int]] = {}
-        self._rule_cache: dict[tuple[int, frozenset[str] | None], int] = {}
+        self._ns_groups: dict[tuple[str, ...], Groups] = {}
+        self._ns_indexes: dict[tuple[tuple[str, ...], str], dict[str, Groups]] = {}
 
     # --- pods and namespaces ---------------------------------------------------------------------
 
@@ -49,27 +50,24 @@ class Selection:
         key = ("-" if pods is None else pods.key, namespace)
         cached = self._sel_cache.get(key)
         if cached is None:
-            cached = [k for _, members in self._matching(pods, namespace) for k in members]
+            cached = [k for cell in self._matching(pods, namespace) for k in cell[1]]
             self._sel_cache[key] = cached
         return cached
 
-    def select_bits(self, pods: form.LabelMatch | None, namespace: str | None) -> tuple[int, int]:
-        """(pod bits, source-key bits) of `select`."""
-        key = ("-" if pods is None else pods.key, namespace)
+    def select_bits(self, pods: form.LabelMatch | None, namespace: str | None, side: int) -> int:
+        """Pod bits (side 0) or source-key bits (side 1) of `select`."""
+        key = ("-" if pods is None else pods.key, namespace, side)
         cached = self._bits_cache.get(key)
         if cached is None:
             found = self.found
-            pod_bits = key_bits = 0
-            for _, members in self._matching(pods, namespace):
-                cell = self._cell_bits.get(id(members))
+            cached = 0
+            for _, members, _ in self._matching(pods, namespace):
+                cell = self._cell_bits.get((id(members), side))
                 if cell is None:
-                    cell = self._cell_bits[id(members)] = (
-                        found.pods_of(members),
-                        found.keys_of(members),
-                    )
-                pod_bits |= cell[0]
-                key_bits |= cell[1]
-            cached = self._bits_cache[key] = (pod_bits, key_bits)
+                    cell = found.pods_of(members) if side == 0 else found.keys_of(members)
+                    self._cell_bits[(id(members), side)] = cell
+                cached |= cell
+            self._bits_cache[key] = cached
         return cached
 
     def _matching(self, pods: form.LabelMatch | None, namespace: str | None) -> list[Cell]:
@@ -79,56 +77,59 @@ class Selection:
         if cached is not None:
             return cached
         if pods is None:
-            cached = self._cells_on(()).get(namespace, [])
+            cached = self._cells_in((), namespace)
         else:
             keys = self._sorted.get(key)
             if keys is None:
                 keys = self._sorted[key] = tuple(sorted(pods.keys))
-            candidates = self._cells_on(keys).get(namespace, ())
+            candidates = self._cells_in(keys, namespace)
             for k, v in pods.required.items():  # narrow by the index first
-                narrowed = self._index(keys, k).get((namespace, v), ())
+                narrowed = self._index(keys, k, namespace).get(v, [])
                 if len(narrowed) < len(candidates):
                     candidates = narrowed
+            verdicts = self._verdicts.get(key)
+            if verdicts is None:
+                verdicts = self._verdicts[key] = {}
             cached = []
             for cell in candidates:
-                verdict = self._verdicts.get((key, cell[0]))
+                verdict = verdicts.get(cell[2])
                 if verdict is None:
                     labels = {k: v for k, v in zip(keys, cell[0], strict=True) if v is not None}
-                    verdict = self._verdicts[(key, cell[0])] = pods.matches(labels)
+                    verdict = verdicts[cell[2]] = pods.matches(labels)
                 if verdict:
                     cached.append(cell)
         self._match_cache[(key, namespace)] = cached
         return cached
 
-    def _cells_on(self, keys: tuple[str, ...]) -> Cells:
-        """The cells on a key set per namespace, and across all of them (under None)."""
-        cells = self._cells.get(keys)
-        if cells is None:
-            cells = self._cells[keys] = {}
+    def _cells_in(self, keys: tuple[str, ...], namespace: str | None) -> list[Cell]:
+        """The cells on a key set in a namespace (None: across all of them), built on first need
+        (a worker deciding some namespaces builds only theirs)."""
+        found = self._cells.get((keys, namespace))
+        if found is None:
             every = self.found.classes
-            spanning: dict[tuple[str | None, ...], list[int]] = {}
-            for namespace, members in self.found.by_ns.items():
-                groups: dict[tuple[str | None, ...], list[int]] = {}
+            spaces = self.found.by_ns
+            ids = self._ids.setdefault(keys, {})
+            groups: dict[tuple[str | None, ...], list[int]] = {}
+            for members in spaces.values() if namespace is None else (spaces.get(namespace, ()),):
                 for k in members:
                     labels = every[k].labels
                     groups.setdefault(tuple([labels.get(x) for x in keys]), []).append(k)
-                cells[namespace] = list(groups.items())
-                for values, group in groups.items():
-                    spanning.setdefault(values, []).extend(group)
-            cells[None] = list(spanning.items())
-        return cells
+            found = self._cells[(keys, namespace)] = [
+                (values, group, ids.setdefault(values, len(ids)))
+                for values, group in groups.items()
+            ]
+        return found
 
-    def _index(self, keys: tuple[str, ...], label: str) -> Index:
-        """Per (namespace or None, value): the cells on `keys` whose `label` has that value."""
-        index = self._indexes.get((keys, label))
+    def _index(self, keys: tuple[str, ...], label: str, namespace: str | None) -> Index:
+        """Per value: the cells on `keys` in `namespace` (None: in any) whose `label` has it."""
+        index = self._indexes.get((keys, label, namespace))
         if index is None:
-            index = self._indexes[(keys, label)] = {}
+            index = self._indexes[(keys, label, namespace)] = {}
             at = keys.index(label)
-            for scope, found in self._cells_on(keys).items():
-                for cell in found:
-                    value = cell[0][at]
-                    if value is not None:
-                        index.setdefault((scope, value), []).append(cell)
+            for cell in self._cells_in(keys, namespace):
+                value = cell[0][at]
+                if value is not None:
+                    index.setdefault(value, []).append(cell)
         return index
 
     def namespaces(self, match: form.LabelMatch) -> list[str]:
@@ -137,13 +138,11 @@ class Selection:
         cached = self._ns_cache.get(match.key)
         if cached is None:
             keys = tuple(sorted(match.keys))
-            groups = self._ns_groups.get(keys)
-            if groups is None:
-                found: dict[tuple[str | None, ...], list[str]] = {}
-                for ns in self.found.by_ns:
-                    labels = self.view.namespace_labels(ns)
-                    found.setdefault(tuple([labels.get(k) for k in keys]), []).append(ns)
-                groups = self._ns_groups[keys] = list(found.items())
+            groups = self._ns_groups_on(keys)
+            for k, v in match.required.items():  # narrow by the index first
+                narrowed = self._ns_index(keys, k).get(v, [])
+                if len(narrowed) < len(groups):
+                    groups = narrowed
             cached = []
             for values, spaces in groups:
                 labels = {k: v for k, v in zip(keys, values, strict=True) if v is not None}
@@ -152,10 +151,33 @@ class Selection:
             self._ns_cache[match.key] = cached
         return cached
 
+    def _ns_groups_on(self, keys: tuple[str, ...]) -> Groups:
+        """The namespaces holding pods, by their label values on `keys`."""
+        groups = self._ns_groups.get(keys)
+        if groups is None:
+            found: dict[tuple[str | None, ...], list[str]] = {}
+            for ns in self.found.by_ns:
+                labels = self.view.namespace_labels(ns)
+                found.setdefault(tuple([labels.get(k) for k in keys]), []).append(ns)
+            groups = self._ns_groups[keys] = list(found.items())
+        return groups
+
+    def _ns_index(self, keys: tuple[str, ...], label: str) -> dict[str, Groups]:
+        """Per value of `label`: the groups on `keys` having it."""
+        index = self._ns_indexes.get((keys, label))
+        if index is None:
+            index = self._ns_indexes[(keys, label)] = {}
+            at = keys.index(label)
+            for group in self._ns_groups_on(keys):
+                value = group[0][at]
+                if value is not None:
+                    index.setdefault(value, []).append(group)
+        return index
+
     def term_classes(self, term: form.Term, spaces: frozenset[str] | None = None) -> list[int]:
         """The pod-network classes a term's pod parts select (only those in `spaces`, if given:
         then a predicate is evaluated only there)."""
-        scopes = self._scopes(term)
+        scopes = self.scopes(term)
         if spaces is not None:
             scopes = [
                 ns
@@ -172,7 +194,7 @@ class Selection:
             found = self._spaces[spaces] = [ns for ns in self.found.by_ns if ns in spaces]
         return found
 
-    def _scopes(self, term: form.Term) -> list[str | None]:
+    def scopes(self, term: form.Term) -> list[str | None]:
         """The namespaces a term's pods may be in (None: every one)."""
         if term.namespace is not None:
             spaces = [term.namespace] if term.namespace in self.found.by_ns else []
@@ -183,109 +205,3 @@ class Selection:
             return [None]
         spaces = self.namespaces(term.namespaces)
         return [None] if len(spaces) == len(self.found.by_ns) else list(spaces)
-
-    # --- terms and rules ------------------------------------------------------------------------
-
-    def term(self, term: form.Term) -> tuple[int, int]:
-        """(pod bits, source-key bits) of the endpoints a term matches."""
-        cached = self._term_cache.get(term.key)
-        if cached is not None:
-            return cached
-        found = self.found
-        every = found.classes
-        pods, keys = found.all, found.kall
-        if term.pod_scoped:
-            p = k = 0
-            for scope in self._scopes(term):
-                bits = self.select_bits(term.pods, scope)
-                p |= bits[0]
-                k |= bits[1]
-            pods &= p
-            keys &= k
-        if term.nets is not None:
-            nets = term.nets
-            atoms = [a for a, ip in found.atom_ip.items() if any(b.contains(ip) for b in nets)]
-            pods &= classes.union(found.atoms[a] for a in atoms)
-            keys &= classes.union(found.keys_of_atom[a] for a in atoms)
-        if term.not_nets:
-            out = [
-                a for a, ip in found.atom_ip.items() if any(b.contains(ip) for b in term.not_nets)
-            ]
-            pods &= ~classes.union(found.atoms[a] for a in out)
-            keys &= ~classes.union(found.keys_of_atom[a] for a in out)
-        if term.off_pod_network:
-            hosts = [c.index for c in every if c.host]
-            pods &= classes.union(every[k].members for k in hosts)
-            keys &= classes.union(found.keys_of_class[k] for k in hosts)
-        if term.nodes is not None:
-            nodes = term.nodes
-            labels = self.view.node_labels
-            hosts = [
-                c.index
-                for c in every
-                if c.host and (c.node_ip or "") in labels and nodes.matches(labels[c.node_ip or ""])
-            ]
-            pods &= classes.union(every[k].members for k in hosts)
-            keys &= classes.union(found.keys_of_class[k] for k in hosts)
-        self._term_cache[term.key] = (pods, keys)
-        return pods, keys
-
-    def peers(self, rule: form.Rule) -> tuple[int, int]:
-        """(pod bits, source-key bits) of the other ends a rule's peers match."""
-        if rule.peers is None:
-            return self.found.all, self.found.kall
-        pods = keys = 0
-        for term in rule.peers:
-            p, k = self.term(term)
-            pods |= p
-            keys |= k
-        return pods, keys
-
-    def egress_bits(self, rule: form.Rule) -> int:
-        """Destination pods an egress rule matches (peers and ports)."""
-        got = self._rule_cache.get((id(rule), None))
-        if got is None:
-            got = self._rule_cache[(id(rule), None)] = self.dest_ports(rule) & self.peers(rule)[0]
-        return got
-
-    def ingress_bits(self, rule: form.Rule, names: frozenset[str]) -> int:
-        """Source keys an ingress rule matches on a destination defining port `names`."""
-        got = self._rule_cache.get((id(rule), names))
-        if got is None:
-            got = self.peers(rule)[1] if self.applies_to(rule, names) else 0
-            self._rule_cache[(id(rule), names)] = got
-        return got
-
-    def _port_names(self, specs: tuple[policies.PortSpec, ...] | None) -> frozenset[str] | None:
-        """None: the specs admit the port whatever the destination; else the names that could."""
-        if specs is None or any(s.matches_number(self.port, self.protocol) for s in specs):
-            return None
-        return frozenset(
-            s.port for s in specs if isinstance(s.port, str) and s.admits_protocol(self.protocol)
-        )
-
-    def dest_ports(self, rule: form.Rule) -> int:
-        """Destination pods on which the rule's ports admit the flow."""
-        names = self._port_names(rule.ports)
-        bits = (
-            self.found.all
-            if names is None
-            else classes.union(self.named_bits.get(n, 0) for n in names)
-        )
-        if rule.not_ports:
-            out = self._port_names(rule.not_ports)
-            if out is None:
-                return 0
-            bits &= ~classes.union(self.named_bits.get(n, 0) for n in out)
-        return bits
-
-    def applies_to(self, rule: form.Rule, names: frozenset[str]) -> bool:
-        """Whether the rule's ports admit the flow on a destination defining port `names`."""
-        wanted = self._port_names(rule.ports)
-        if wanted is not None and not wanted & names:
-            return False
-        if rule.not_ports:
-            out = self._port_names(rule.not_ports)
-            if out is None or out & names:
-                return False
-        return True
