@@ -49,6 +49,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from live import livekit  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import serve_trace  # noqa: E402
+
+TRACE_HEADER = "X-Paramedic-Trace"
+
 ROUTES = """\
 - match: {alertname: PostgresConnectionErrors}
   from: {label: deployment}
@@ -99,23 +104,27 @@ def _payload(fingerprint: str, status: str) -> bytes:
 _CONNECTIONS = threading.local()
 
 
-def _post(url: str, body: bytes) -> tuple[int, float]:
-    """(status, seconds) of one POST on this thread's keep-alive connection (Alertmanager's Go
-    client keeps its connections open too); a 503 is retried after its Retry-After, as
-    Alertmanager does (the time reported is the first attempt's)."""
+def _post(url: str, body: bytes, tag: str = "") -> tuple[int, float, float]:
+    """(status, seconds, sent at) of one POST on this thread's keep-alive connection
+    (Alertmanager's Go client keeps its connections open too); a 503 is retried after its
+    Retry-After, as Alertmanager does (the time reported is the first attempt's). `tag` goes in
+    the trace header (the server's phases of this request, with --trace). Times are
+    time.monotonic(), the clock the server's trace reads too."""
     parts = urllib.parse.urlsplit(url)
     first: float | None = None
+    sent: float | None = None
+    headers = {"Content-Type": "application/json"}
+    if tag:
+        headers[TRACE_HEADER] = tag
     while True:
         connection = getattr(_CONNECTIONS, parts.netloc, None)
         reused = connection is not None
         if connection is None:
             connection = http.client.HTTPConnection(parts.netloc, timeout=30)
             setattr(_CONNECTIONS, parts.netloc, connection)
-        started = time.perf_counter()
+        started = time.monotonic()
         try:
-            connection.request(
-                "POST", parts.path, body=body, headers={"Content-Type": "application/json"}
-            )
+            connection.request("POST", parts.path, body=body, headers=headers)
             answer = connection.getresponse()
             answer.read()
             status = answer.status
@@ -125,10 +134,11 @@ def _post(url: str, body: bytes) -> tuple[int, float]:
             if reused:  # the server closed it while idle: send again on a new one, as Go does
                 continue
             raise
-        elapsed = time.perf_counter() - started
+        elapsed = time.monotonic() - started
         first = elapsed if first is None else first
+        sent = started if sent is None else sent
         if status != 503:
-            return status, first
+            return status, first, sent
         time.sleep(5)
 
 
@@ -144,7 +154,14 @@ def _cluster(kubeconfig: str, stop: Any) -> None:
 class Server:
     """`paramedic serve` in its own process group (so kill -9 takes its workers too)."""
 
-    def __init__(self, db: Path, kubeconfig: Path, routes: Path, extra: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        db: Path,
+        kubeconfig: Path,
+        routes: Path,
+        extra: tuple[str, ...],
+        trace: Path | None = None,
+    ) -> None:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -164,6 +181,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            env={**os.environ, **({"PARAMEDIC_SERVE_TRACE": str(trace)} if trace else {})},
         )
         end = time.monotonic() + 60
         while time.monotonic() < end:
@@ -228,10 +246,16 @@ def _wait_done(db: Path, seconds: float) -> float:
 
 
 def burst(
-    tmp: Path, kubeconfig: Path, routes: Path, concurrency: int, extra: tuple[str, ...]
+    tmp: Path,
+    kubeconfig: Path,
+    routes: Path,
+    concurrency: int,
+    extra: tuple[str, ...],
+    trace: bool = False,
 ) -> dict[str, Any]:
     db = tmp / f"burst-{concurrency}.db"
-    server = Server(db, kubeconfig, routes, extra)
+    trace_file = tmp / f"trace-{concurrency}.jsonl" if trace else None
+    server = Server(db, kubeconfig, routes, extra, trace_file)
     rng = random.Random(12)
     firing: list[str] = []
     resolved: set[str] = set()
@@ -275,18 +299,23 @@ def burst(
     latencies: list[float] = []
     wave_max: list[float] = []
     statuses: dict[int, int] = {}
+    client: dict[str, tuple[float, float]] = {}
+    load_before = os.getloadavg()[0]
     url = f"{server.url}/api/v1/alertmanager"
     started, cpu_started = time.monotonic(), server.cpu_seconds()
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-        for posts in waves:
+        for w, posts in enumerate(waves):
             for kind, _ in posts:
                 kinds[kind] += 1
-            answers = list(pool.map(lambda p: _post(url, p[1]), posts))
-            wave_max.append(max(seconds for _, seconds in answers))
-            for status, seconds in answers:
+            tags = [f"{w}-{n}" if trace else "" for n in range(len(posts))]
+            answers = list(pool.map(lambda p, t: _post(url, p[1], t), posts, tags))
+            wave_max.append(max(seconds for _, seconds, _ in answers))
+            for tag, (status, seconds, sent) in zip(tags, answers, strict=True):
                 latencies.append(seconds)
                 statuses[status] = statuses.get(status, 0) + 1
+                client[tag] = (sent, sent + seconds)
     burst_seconds = time.monotonic() - started
+    load_after = os.getloadavg()[0]
     burst_cpu = server.cpu_seconds() - cpu_started
     running_during = sum(r["phase"] != "done" for r in _rows(db))
     drain_cpu = server.cpu_seconds()
@@ -296,6 +325,7 @@ def burst(
     sampler.join()
     rows = _rows(db)
     server.stop()
+    traced = serve_trace.analyse(trace_file, client) if trace_file else None
     by_fp: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_fp.setdefault(row["fingerprint"], []).append(row)
@@ -310,6 +340,7 @@ def burst(
     latencies.sort()
     return {
         "concurrency": concurrency,
+        "load_average_1min": [round(load_before, 2), round(load_after, 2)],
         "posts": len(latencies),
         "kinds": kinds,
         "statuses": statuses,
@@ -336,6 +367,7 @@ def burst(
         "rss_start_mib": round(peak[0], 1),
         "rss_peak_mib": round(max(peak), 1),
         "rss_end_mib": round(peak[-1], 1),
+        **({"trace": traced} if traced else {}),
     }
 
 
@@ -372,6 +404,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, action="append", help="posts in flight")
     parser.add_argument("--no-crash", action="store_true", help="skip the kill -9 test")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="time each request's phases in the server (serve/trace.py, serve_trace.py)",
+    )
     parser.add_argument("serve_options", nargs="*", help="more `paramedic serve` options")
     args = parser.parse_args()
     extra = tuple(args.serve_options)
@@ -394,7 +431,8 @@ def main() -> None:
             "httptools_and_uvloop": fast,
             "serve_options": list(extra),
             "bursts": [
-                burst(tmp, kubeconfig, routes, n, extra) for n in args.concurrency or CONCURRENCY
+                burst(tmp, kubeconfig, routes, n, extra, args.trace)
+                for n in args.concurrency or CONCURRENCY
             ],
         }
         if not args.no_crash:
@@ -411,7 +449,8 @@ def main() -> None:
         print(
             f"burst at concurrency {b['concurrency']}: {b['posts']} posts, p50 {b['p50_ms']} ms,"
             f" p99 {b['p99_ms']} ms, max {b['max_ms']} ms, server CPU"
-            f" {b['server_cpu_ms_per_post']} ms/post, RSS peak {b['rss_peak_mib']} MiB"
+            f" {b['server_cpu_ms_per_post']} ms/post, RSS peak {b['rss_peak_mib']} MiB,"
+            f" load average {b['load_average_1min'][0]}-{b['load_average_1min'][1]}"
         )
     if "crash" in results:
         c = results["crash"]

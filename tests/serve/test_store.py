@@ -141,6 +141,49 @@ def test_a_diagnosis_cut_off_too_often_is_failed_with_why(db: store.Store) -> No
     assert record.error is not None and "cut off 3 times" in record.error
 
 
+@pytest.mark.parametrize("outcome", ["finish", "fail"])
+def test_a_worker_whose_claim_was_taken_over_stores_nothing(db: store.Store, outcome: str) -> None:
+    """A worker stores its own result (serve/diagnosis.py) only while its attempt's claim
+    holds: one that outlived its lease, re-claimed as attempt 2, is dropped."""
+    incident_id, _ = db.add(INCIDENT)
+    first = db.claim(incident_id, lease=30)
+    assert first is not None
+    _expire_lease(db, incident_id)
+    second = db.claim(incident_id, lease=30)
+    assert second is not None and second.attempts == first.attempts + 1
+
+    def store_as(attempt: int) -> bool:
+        if outcome == "fail":
+            return db.fail(incident_id, "timed out", attempt=attempt)
+        return db.finish(
+            incident_id,
+            diagnosis={"schema": str(attempt)},
+            report="<p>r</p>",
+            top_cause=None,
+            bundle=b"b",
+            attempt=attempt,
+        )
+
+    assert store_as(first.attempts) is False
+    record = db.get(incident_id)
+    assert record is not None and (record.phase, record.error, record.diagnosis) == (
+        "running",
+        None,
+        None,
+    )
+    assert db.bundle(incident_id) is None
+    assert store_as(second.attempts) is True
+    record = db.get(incident_id)
+    assert record is not None and record.phase == "done"
+    assert store_as(second.attempts) is False  # done: nothing is stored twice
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_store_is_refused_in_one_line(url: str) -> None:
+    with pytest.raises(errors.InputError, match="in-memory SQLite store is not shared"):
+        store.Store.open(url)
+
+
 def test_a_failed_diagnosis_keeps_one_line_why(db: store.Store) -> None:
     incident_id, _ = db.add(INCIDENT)
     db.claim(incident_id, lease=30)

@@ -29,6 +29,8 @@ from paramedic.serve import (
     schema,
     settings,
     store,
+    trace,
+    warmup,
     webhook,
     worker,
 )
@@ -152,14 +154,19 @@ def build(db: store.Store, config: settings.Settings) -> applications.Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        service.pool.start()
+        trace.start()
+        await run_in_threadpool(service.pool.start)
         service.intake.start()
+        await run_in_threadpool(warmup.request_path, db)
+        if config.freeze_heap:
+            warmup.freeze_heap()
         logs.event("started", workers=config.workers, queue=config.queue)
         try:
             yield
         finally:
             await run_in_threadpool(service.intake.stop)
             await run_in_threadpool(service.pool.stop)
+            trace.dump()
             logs.event("stopped")
 
     app = applications.Starlette(

@@ -141,6 +141,7 @@ def serve(
         notify=notify,
         notify_format=notify_format,
         public_url=public_url or f"http://{listen}",
+        freeze_heap=True,
     )
     logs.setup()
     db = store.Store.open(store_url)

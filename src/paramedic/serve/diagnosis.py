@@ -1,15 +1,20 @@
-"""One diagnosis, as the worker pool runs it: gather live, run the runbook, render, capture.
+"""One diagnosis, as the worker pool runs it: gather live, run the runbook, render, capture, store.
 
 This is the whole pipeline of `paramedic diagnose` + `capture` for one incident, run in a
-worker process (so a busy diagnosis never holds the web server's interpreter). It never
-raises: the result is either the diagnosis (its JSON document, the HTML report rendered with
-the `diagnose -o html` template, the top cause, the captured bundle as .tar.gz bytes with
-Secret values digested by the bundle writer) or one line saying why there is none.
+worker process (so a busy diagnosis never holds the web server's interpreter), which also
+stores what it made: the diagnosis (its JSON document, the HTML report rendered with the
+`diagnose -o html` template, the top cause, the captured bundle as .tar.gz bytes with Secret
+values digested by the bundle writer), or the one line saying why there is none, through its
+own connection to the store (Store.finish / Store.fail, only while the server's claim of this
+attempt holds). The server gets back only the top cause or that line: the documents never
+cross to it, and its event loop shares no interpreter with their encoding. A failure to store
+is `NotStored` (the incident's lease runs out and it is retried); nothing else is raised.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tempfile
 import time
@@ -23,6 +28,7 @@ from paramedic.gather import live
 from paramedic.reports import html_report
 from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
+from paramedic.serve import store
 
 PRELOAD = (__name__, *builtin.MODULES, "kubernetes.client", "kubernetes.config")
 """What every diagnosis imports: imported once where the worker processes are forked from
@@ -42,18 +48,27 @@ class Request:
     timeout: float
     kubeconfig: str | None
     context: str | None
+    store_url: str
+    """Where the result goes (the server's --store)."""
+    attempt: int
+    """The claim this run belongs to (records.Record.attempts once claimed)."""
     alert_url: str = ""
     """The alert's source (its generatorURL), linked from the report."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Result:
-    diagnosis: dict[str, Any] | None = None
-    report: str = ""
+    """What the server hears back once the result is in the store."""
+
     top_cause: str | None = None
-    bundle: bytes = b""
     error: str = ""
     """One line when there is no diagnosis."""
+    stored: bool = True
+    """False: the claim no longer held (the result was dropped; another attempt has it)."""
+
+
+class NotStored(Exception):
+    """The store refused the result (one line; plain, so it crosses back to the server)."""
 
 
 def links(request: Request) -> list[tuple[str, str]]:
@@ -75,16 +90,52 @@ def top_cause(document: dict[str, Any]) -> str | None:
     return None
 
 
+def ready() -> int:
+    """Nothing but this process's id: the pool submits it once per worker at start, so the
+    processes exist, with this module imported, before the first alert."""
+    return os.getpid()
+
+
 def prepare(nice: int) -> None:
     """A worker process's start: lower its priority by `nice` (settings.worker_nice)."""
     if nice > 0:
         os.nice(nice)
 
 
+@functools.cache
+def _store(url: str) -> store.Store:
+    """This worker process's connection to the store, made once."""
+    return store.Store.connect(url)
+
+
 def run(request: Request) -> Result:
-    """Diagnose `request` live within its timeout, the checks included (one the deadline
-    overtakes is inconclusive, as in `diagnose --timeout`); every failure is a Result with
-    `error`, never an exception."""
+    """Diagnose `request` and store the diagnosis, or why there is none; NotStored when the
+    store cannot take it."""
+    made = _diagnose(request)
+    try:
+        db = _store(request.store_url)
+        if isinstance(made, str):
+            stored = db.fail(request.incident_id, made, attempt=request.attempt)
+            return Result(error=made, stored=stored)
+        document, report, bundle = made
+        cause = top_cause(document)
+        stored = db.finish(
+            request.incident_id,
+            diagnosis=document,
+            report=report,
+            top_cause=cause,
+            bundle=bundle,
+            attempt=request.attempt,
+        )
+        return Result(top_cause=cause, stored=stored)
+    except Exception as exc:
+        raise NotStored(store.first_line(exc)) from None
+
+
+def _diagnose(request: Request) -> tuple[dict[str, Any], str, bytes] | str:
+    """(document, HTML report, bundle) of `request` made live within its timeout, the checks
+    included (one the deadline overtakes is inconclusive, as in `diagnose --timeout`); or the
+    one line saying why not — never an exception."""
     started = time.monotonic()
     incident = model.Incident(
         source=request.source,
@@ -112,18 +163,12 @@ def run(request: Request) -> Result:
             deadline=engine.checks_deadline(started, request.timeout),
             timeout=request.timeout,
         )
-        document = result.as_dict()
         report = html_report.render(result, links=links(request))
-        return Result(
-            diagnosis=document,
-            report=report,
-            top_cause=top_cause(document),
-            bundle=_bundle(evidence),
-        )
+        return result.as_dict(), report, _bundle(evidence)
     except errors.ParamedicError as exc:
-        return Result(error=str(exc))
+        return str(exc)
     except Exception as exc:  # a bug must fail this incident, not the worker
-        return Result(error=f"internal error, please report: {type(exc).__name__}: {exc}")
+        return f"internal error, please report: {type(exc).__name__}: {exc}"
 
 
 def _bundle(evidence: model.Evidence) -> bytes:

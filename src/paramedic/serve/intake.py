@@ -4,9 +4,9 @@ that moment in one transaction, and answers each request only after that commit.
 A webhook request hands its `Job` (the firing alerts with their routed incidents, the resolved
 fingerprints) to `Intake.store` and awaits it. The writer takes every job queued (up to
 MAX_BATCH), writes them in arrival order on one connection (firing.add / firing.resolve, so a
-later job sees an earlier one's incident and deduplicates against it), commits, queues the new
-incidents for diagnosis (worker.Pool.put; a duplicate gives its reserved room back), and only
-then wakes the requests: a 202 always means the store has the alert. When a batch's
+later job sees an earlier one's incident and deduplicates against it), commits, and only then wakes
+the requests — a 202 always means the store has the alert — and queues the new incidents for
+diagnosis (worker.Pool.put; a duplicate gives its reserved room back). When a batch's
 transaction fails, each of its jobs is retried in a transaction of its own, so a failure is
 answered (503) only to the requests it concerns. Under load this is one commit and one
 connection checkout per batch instead of per request, and no thread-pool hop per request.
@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from paramedic.serve import firing, logs, store, worker
+from paramedic.serve import firing, logs, store, trace, worker
 
 MAX_BATCH = 256
 """Most requests written in one transaction."""
@@ -37,6 +37,8 @@ class Job:
     """(incident, fingerprint, alert document) of each routed firing alert."""
     resolved: tuple[str, ...]
     """Fingerprints of the resolved alerts."""
+    trace: dict[str, Any] | None = None
+    """The request's phase timestamps, when tracing (trace.py)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,11 +88,21 @@ class Intake:
                     self._queue.put(None)  # stop after this batch
                     break
                 batch.append(item)
+            for job, _, _ in batch:
+                trace.mark(job.trace, "taken")
+                if job.trace is not None:
+                    job.trace["batch"] = len(batch)
             results = self._commit([job for job, _, _ in batch])
+            for job, _, _ in batch:
+                trace.mark(job.trace, "committed")
+            # answer first: a committed incident waits in the store (phase queued) until the
+            # pool has it, and the sweeper would find it there after a crash
             for (job, loop, done), result in zip(batch, results, strict=True):
-                self._queue_diagnoses(job, result)
                 with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
                     loop.call_soon_threadsafe(_settle, done, result)
+                trace.mark(job.trace, "handed")
+            for (job, _, _), result in zip(batch, results, strict=True):
+                self._queue_diagnoses(job, result)
 
     def _commit(self, jobs: list[Job]) -> list[Stored | Exception]:
         try:

@@ -33,6 +33,9 @@ class Settings:
     sweep: float = 5.0
     """Seconds between looks for incidents to recover (queued, or cut off by a crash)."""
     max_body: int = MAX_BODY
+    freeze_heap: bool = False
+    """Leave the heap as it is after start-up out of garbage collection (warmup.py): the
+    `serve` command's own process does; an app built inside another program (the tests) not."""
 
     @property
     def lease(self) -> float:

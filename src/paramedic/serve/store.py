@@ -1,7 +1,8 @@
 """The incident store: one SQL schema (schema.py) on SQLite or PostgreSQL, migrated by Alembic.
 
 `Store.open(url)` connects (`sqlite:///PATH`, or `postgresql://...` through psycopg 3) and
-brings the schema to the newest version. Every method is one short transaction, so several
+brings the schema to the newest version; a worker process `connect`s to the same URL to store
+the diagnosis it made. Every method is one short transaction, so several
 replicas can share a PostgreSQL store: deduplication by fingerprint is a unique index, and a
 diagnosis is `claim`ed atomically, so each incident runs in one place at a time.
 
@@ -45,14 +46,20 @@ def engine_url(url: str) -> str:
 class Store:
     """Incidents in a SQL database; every method is one transaction."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: sa.Engine, url: str) -> None:
+        self.engine, self.url = engine, url
+        """`url` is the --store URL, which the worker processes connect to (connect)."""
 
     @classmethod
-    def open(cls, url: str, *, timeout: float = 10.0) -> Store:
-        """Connect to `url` and migrate it to the newest schema; InputError when it cannot."""
+    def connect(cls, url: str, *, timeout: float = 10.0) -> Store:
+        """The store at `url`, as it is (a worker process's: the server has migrated it)."""
         target = engine_url(url)
         if target.startswith("sqlite"):
+            if target.rstrip("/") in ("sqlite:", "sqlite:///:memory:"):
+                raise errors.InputError(
+                    "--store: an in-memory SQLite store is not shared with the worker"
+                    " processes; give sqlite:///PATH"
+                )
             engine = sa.create_engine(
                 target, connect_args={"timeout": timeout, "check_same_thread": False}
             )
@@ -61,12 +68,17 @@ class Store:
             engine = sa.create_engine(
                 target, pool_pre_ping=True, connect_args={"connect_timeout": int(max(2, timeout))}
             )
-        store = cls(engine)
+        return cls(engine, url)
+
+    @classmethod
+    def open(cls, url: str, *, timeout: float = 10.0) -> Store:
+        """Connect to `url` and migrate it to the newest schema; InputError when it cannot."""
+        store = cls.connect(url, timeout=timeout)
         try:
             store.migrate()
         except sa_exc.SQLAlchemyError as exc:
-            engine.dispose()
-            raise errors.InputError(f"--store: cannot open the store: {_first_line(exc)}") from exc
+            store.engine.dispose()
+            raise errors.InputError(f"--store: cannot open the store: {first_line(exc)}") from exc
         return store
 
     def migrate(self) -> None:
@@ -89,7 +101,7 @@ class Store:
             with self.engine.connect() as conn:
                 conn.execute(sa.select(sa.func.count()).select_from(_T).where(_T.c.id < 0))
         except sa_exc.SQLAlchemyError as exc:
-            return _first_line(exc)
+            return first_line(exc)
         return ""
 
     def transaction(self) -> contextlib.AbstractContextManager[sa.Connection]:
@@ -143,41 +155,53 @@ class Store:
         report: str,
         top_cause: str | None,
         bundle: bytes,
-    ) -> None:
+        attempt: int | None = None,
+    ) -> bool:
+        """Store a diagnosis (phase done). With `attempt`, only while that claim still holds
+        (running, not re-claimed since): a diagnosis that outlived its claim is dropped, and
+        the answer is False."""
+        held = _claimed(attempt) if attempt is not None else ()
+        document = json.dumps(diagnosis)  # before the transaction: SQLite's write lock is short
         with self.engine.begin() as conn:
-            conn.execute(
-                sa.delete(schema.bundles).where(schema.bundles.c.incident_id == incident_id)
-            )
-            conn.execute(sa.insert(schema.bundles).values(incident_id=incident_id, data=bundle))
-            conn.execute(
+            changed = conn.execute(
                 sa.update(_T)
-                .where(_T.c.id == incident_id)
+                .where(_T.c.id == incident_id, *held)
                 .values(
                     phase=schema.DONE,
-                    diagnosis=json.dumps(diagnosis),
+                    diagnosis=document,
                     report=report,
                     top_cause=top_cause,
                     error=None,
                     lease_until=None,
                     updated_at=records.now(),
                 )
-            )
-
-    def fail(self, incident_id: int, error: str) -> None:
-        """The diagnosis could not be made: state failed (unless the alert already resolved)."""
-        state = sa.case((_T.c.state == schema.CLOSED, schema.CLOSED), else_=schema.FAILED)
-        with self.engine.begin() as conn:
+            ).rowcount
+            if not changed:
+                return False
             conn.execute(
+                sa.delete(schema.bundles).where(schema.bundles.c.incident_id == incident_id)
+            )
+            conn.execute(sa.insert(schema.bundles).values(incident_id=incident_id, data=bundle))
+        return True
+
+    def fail(self, incident_id: int, error: str, attempt: int | None = None) -> bool:
+        """The diagnosis could not be made: state failed (unless the alert already resolved).
+        With `attempt`, only while that claim holds (as `finish`); False when it did not."""
+        state = sa.case((_T.c.state == schema.CLOSED, schema.CLOSED), else_=schema.FAILED)
+        held = _claimed(attempt) if attempt is not None else ()
+        with self.engine.begin() as conn:
+            changed = conn.execute(
                 sa.update(_T)
-                .where(_T.c.id == incident_id)
+                .where(_T.c.id == incident_id, *held)
                 .values(
                     phase=schema.DONE,
                     state=state,
-                    error=_first_line(error),
+                    error=first_line(error),
                     lease_until=None,
                     updated_at=records.now(),
                 )
-            )
+            ).rowcount
+        return bool(changed)
 
     def recoverable(self) -> list[int]:
         """Incidents to (re)queue: queued ones, and running ones whose lease has passed. Those
@@ -239,6 +263,11 @@ class Store:
         return {str(phase): int(n) for phase, n in rows}
 
 
+def _claimed(attempt: int) -> tuple[sa.ColumnElement[bool], ...]:
+    """The row is still running under the claim that made `attempt`."""
+    return (_T.c.phase == schema.RUNNING, _T.c.attempts == attempt)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -247,6 +276,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _first_line(problem: object) -> str:
+def first_line(problem: object) -> str:
+    """The first line of an error (a driver's own message rather than SQLAlchemy's wrapper)."""
     text = str(getattr(problem, "orig", None) or problem).strip()
     return text.splitlines()[0] if text else type(problem).__name__

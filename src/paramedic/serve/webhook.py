@@ -14,7 +14,17 @@ import time
 from starlette import requests, responses
 
 from paramedic import errors
-from paramedic.serve import alerts, boundary, intake, logs, metrics, routes, settings, worker
+from paramedic.serve import (
+    alerts,
+    boundary,
+    intake,
+    logs,
+    metrics,
+    routes,
+    settings,
+    trace,
+    worker,
+)
 
 
 class Webhook:
@@ -46,11 +56,16 @@ class Webhook:
         return answer
 
     async def _handle(self, request: requests.Request, started: float) -> responses.Response:
+        phases = trace.request(request.headers.get(trace.HEADER))
+        trace.mark(phases, "entered")
         boundary.authorize(request, self.config.token)
+        body = await boundary.body(request, self.config.max_body)
+        trace.mark(phases, "read")
         try:
-            payload = alerts.parse(await boundary.body(request, self.config.max_body))
+            payload = alerts.parse(body)
         except errors.InputError as exc:
             raise boundary.Refused(400, str(exc)) from exc
+        trace.mark(phases, "parsed")
         firing = [a for a in payload.alerts if a.status == "firing"]
         resolved = [a for a in payload.alerts if a.status == "resolved"]
         routed = [(a, routes.resolve(self.config.routes, a.labels)) for a in firing]
@@ -73,12 +88,15 @@ class Webhook:
                 if target is not None
             ),
             resolved=tuple(a.fingerprint for a in resolved),
+            trace=phases,
         )
         boundary.reserve(self.pool, len(job.firing), self.config.queue)
+        trace.mark(phases, "queued")
         try:
             stored = await self.writer.store(job)
         except Exception as exc:
             raise boundary.unavailable(exc) from exc
+        trace.mark(phases, "resumed")
         ids = [incident_id for incident_id, _ in stored.incidents]
         closed = list(stored.closed)
         logs.event(
@@ -92,9 +110,11 @@ class Webhook:
             closed=closed,
             unrouted=unrouted,
         )
-        return responses.JSONResponse(
+        answer = responses.JSONResponse(
             {"incidents": ids, "closed": closed, "unrouted": unrouted}, status_code=202
         )
+        trace.mark(phases, "answered")
+        return answer
 
 
 def _ms(started: float) -> float:

@@ -4,7 +4,8 @@ The web handlers `reserve` room before they store anything (no room: 503 with Re
 Alertmanager retries), then `put` the ids they stored. Dispatcher threads `claim` each id in the
 store (so it runs in one place at a time, even with replicas), run the diagnosis in a worker
 process (a busy diagnosis never holds the web server's interpreter; a worker that dies fails
-only its incident), and store the result or the one-line reason there is none. A sweeper
+only its incident), which stores the result or the one-line reason there is none itself
+(diagnosis.py: the documents never cross back to this process). A sweeper
 thread re-queues what a crash left behind (store.recoverable), also at start-up.
 """
 
@@ -17,7 +18,10 @@ import threading
 import time
 from concurrent.futures import process
 
-from paramedic.serve import diagnosis, logs, metrics, notify, settings, store
+from paramedic.serve import diagnosis, logs, metrics, notify, settings, store, trace
+
+STARTUP = 60.0
+"""Longest wait for the worker processes at start (then the first diagnoses wait instead)."""
 
 
 class Pool:
@@ -61,7 +65,11 @@ class Pool:
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the worker processes (before the first request, so no alert waits for an
+        interpreter to start and import paramedic), the dispatchers and the sweeper."""
         self._executor = self._new_executor()
+        started = [self._executor.submit(diagnosis.ready) for _ in range(self.config.workers)]
+        concurrent.futures.wait(started, timeout=STARTUP)
         for n in range(self.config.workers):
             self._spawn(self._dispatch, f"paramedic-dispatch-{n}")
         self._spawn(self._sweep, "paramedic-sweep")
@@ -106,7 +114,9 @@ class Pool:
                     self._known.discard(incident_id)
 
     def _diagnose(self, incident_id: int) -> None:
+        claiming = time.monotonic()
         record = self.db.claim(incident_id, lease=self.config.lease)
+        trace.span("claim", claiming, id=incident_id)
         if record is None:
             return  # done already, or another replica has it
         request = diagnosis.Request(
@@ -118,22 +128,15 @@ class Pool:
             timeout=self.config.timeout,
             kubeconfig=self.config.kubeconfig,
             context=self.config.context,
+            store_url=self.db.url,
+            attempt=record.attempts,
             alert_url=str((record.alert or {}).get("generatorURL") or ""),
         )
         logs.event("diagnosis-started", id=record.id, attempt=record.attempts)
         started = time.monotonic()
-        result = self._run(request)
+        result = self._run(request)  # stored by the worker process, or failed here
         elapsed = time.monotonic() - started
-        if result.diagnosis is not None:
-            self.db.finish(
-                record.id,
-                diagnosis=result.diagnosis,
-                report=result.report,
-                top_cause=result.top_cause,
-                bundle=result.bundle,
-            )
-        else:
-            self.db.fail(record.id, result.error)
+        trace.span("diagnosis", started, id=record.id)
         self.stats.duration.observe(elapsed)
         logs.event(
             "diagnosis-finished",
@@ -141,22 +144,26 @@ class Pool:
             seconds=round(elapsed, 3),
             top_cause=result.top_cause,
             error=result.error or None,
+            stored=result.stored,
         )
-        self._notify(record.id)
+        if result.stored:
+            self._notify(record.id)
 
     def _run(self, request: diagnosis.Request) -> diagnosis.Result:
-        """The diagnosis in a worker process, bounded by --timeout (plus start-up grace)."""
+        """The diagnosis in a worker process, bounded by --timeout (plus start-up grace). The
+        worker stores it; when the worker could not (it overran or died), the failure is
+        stored here. diagnosis.NotStored (the store refused) is raised."""
         assert self._executor is not None
         try:
             future = self._executor.submit(diagnosis.run, request)
             return future.result(timeout=self.config.timeout + 10)
         except concurrent.futures.TimeoutError:
-            return diagnosis.Result(
-                error=f"the diagnosis did not finish within --timeout {self.config.timeout:g} s"
-            )
+            error = f"the diagnosis did not finish within --timeout {self.config.timeout:g} s"
         except process.BrokenProcessPool as exc:
             self._executor = self._new_executor()
-            return diagnosis.Result(error=f"the worker process died: {exc}")
+            error = f"the worker process died: {exc}"
+        stored = self.db.fail(request.incident_id, error, attempt=request.attempt)
+        return diagnosis.Result(error=error, stored=stored)
 
     def _notify(self, incident_id: int) -> None:
         if not self.config.notify:
@@ -174,7 +181,10 @@ class Pool:
         """Re-queue what a crash left: at start, then every `sweep` seconds."""
         while not self._stopping.is_set():
             try:
-                for incident_id in self.db.recoverable():
+                sweeping = time.monotonic()
+                found = self.db.recoverable()
+                trace.span("sweep", sweeping)
+                for incident_id in found:
                     with self._cond:
                         if incident_id in self._known:
                             continue
