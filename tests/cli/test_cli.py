@@ -176,8 +176,12 @@ def test_missing_from_and_to_is_a_usage_error(
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    """Every command and subcommand, as `--help` lists them (the top group loads lazily)."""
     found = []
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = f"{prefix} {name}".strip()
         found.append((path, command))
         if isinstance(command, click.Group):

@@ -29,13 +29,11 @@ def pg() -> Iterator[Any]:
     reason = probefix_pg.missing() if probefix_pg else "tests/probes/probefix_pg.py is missing"
     if reason:
         pytest.skip(reason)
-    template = probefix_pg.Template()
-    server = probefix_pg.Server(template, name="live-db-probe")
+    server = probefix_pg.Server(probefix_pg.template(), name="live-db-probe")
     try:
         yield server.start()
     finally:
         server.stop()
-        template.remove()
 
 
 def _cluster(password: str, url: str | None = None) -> list[dict[str, Any]]:

@@ -22,11 +22,9 @@ def _need(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> Iterator[probefix_pg.Template]:
+def pg_template() -> probefix_pg.Template:
     _need(probefix_pg.missing())
-    template = probefix_pg.Template()
-    yield template
-    template.remove()
+    return probefix_pg.template()
 
 
 @pytest.fixture(scope="session")

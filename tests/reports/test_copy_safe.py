@@ -91,13 +91,11 @@ def postgres() -> Iterator[probefix_pg.Server]:
     reason = probefix_pg.missing()
     if reason:
         pytest.skip(reason)
-    template = probefix_pg.Template()
-    server = probefix_pg.Server(template, name="sql-from-reports")
+    server = probefix_pg.Server(probefix_pg.template(), name="sql-from-reports")
     try:
         yield server.start()
     finally:
         server.stop()
-        template.remove()
 
 
 SQL_DEMOS = [n for n in DEMOS if n in {"too-many-connections", "two-causes"}]

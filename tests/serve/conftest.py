@@ -27,13 +27,11 @@ def pg_server() -> Iterator[probefix_pg.Server]:
     why = probefix_pg.missing()
     if why:
         pytest.skip(why)
-    template = probefix_pg.Template()
-    server = probefix_pg.Server(template, name="serve", max_connections=40)
+    server = probefix_pg.Server(probefix_pg.template(), name="serve", max_connections=40)
     try:
         yield server.start()
     finally:
         server.stop()
-        template.remove()
 
 
 def _pg_url(server: probefix_pg.Server, dbname: str) -> str:

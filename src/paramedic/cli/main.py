@@ -8,21 +8,66 @@ their exit status (None counts as 0); `main` is the one place that exits.
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import logging
 import os
 import sys
 import threading
 import warnings
-from importlib import metadata
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from paramedic import __version__, errors
 from paramedic.cli import common
 
+if TYPE_CHECKING:
+    from importlib import metadata
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+COMMANDS = {
+    "demo": "paramedic.cli.diagnose",
+    "diagnose": "paramedic.cli.diagnose",
+    "capture": "paramedic.cli.diagnose",
+    "netpol": "paramedic.cli.netpol",
+    "probe": "paramedic.cli.probe",
+    "completion": "paramedic.cli.completion",
+    "cloud": "paramedic.cli.cloud",
+}
+"""Command name -> the module defining it (a click command of that name). A command's module is
+imported only when that command runs (or `--help` lists them all): `paramedic diagnose` never
+imports the network policy engine behind `netpol`, nor `serve`'s web stack."""
+
+
+@functools.cache
+def _plugins() -> dict[str, metadata.EntryPoint]:
+    """Commands of other entry-point packages (`serve`: an entry point beside cli,
+    docs/ARCHITECTURE.md), by entry-point name = command name; loaded only when run."""
+    from importlib import metadata  # lazy: ~0.1 s, and most runs name a built-in command
+
+    return {entry.name: entry for entry in metadata.entry_points(group="paramedic.commands")}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *_plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            command = getattr(importlib.import_module(COMMANDS[cmd_name]), cmd_name)
+        elif cmd_name in _plugins():
+            command = _plugins()[cmd_name].load()
+        else:
+            return None
+        assert isinstance(command, click.Command) and command.name == cmd_name, cmd_name
+        return command
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="paramedic")
 def cli() -> None:
     """Executable incident runbooks for Kubernetes.
@@ -31,23 +76,6 @@ def cli() -> None:
     evidence (a live cluster, a captured bundle, or a bundled demo), shows the evidence,
     the exact fix for this cluster, why it works, and how to verify it.
     """
-
-
-def _register() -> None:
-    from paramedic.cli import cloud, completion, diagnose, netpol, probe
-
-    cli.add_command(diagnose.demo)
-    cli.add_command(diagnose.diagnose)
-    cli.add_command(diagnose.capture)
-    cli.add_command(netpol.netpol)
-    cli.add_command(probe.probe)
-    cli.add_command(completion.completion)
-    cli.add_command(cloud.cloud)
-    for entry in metadata.entry_points(group="paramedic.commands"):
-        cli.add_command(entry.load())  # `serve`: an entry point beside cli (docs/ARCHITECTURE.md)
-
-
-_register()
 
 
 def interrupted() -> NoReturn:
