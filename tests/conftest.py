@@ -8,10 +8,10 @@
 - The many `python -m paramedic` subprocesses write and reuse bytecode even where the environment
   says PYTHONDONTWRITEBYTECODE (this machine's does): compiling the package again in every child
   cost about 0.8 s CPU each.
-- `-n auto` (the default in pyproject.toml) starts one xdist worker more than there are cores:
-  many tests wait (timeouts they prove, child processes, servers), and a third worker fills
-  those waits. Measured on the 2-core machine, idle: 139 s with 2 workers, 116-119 s with 3,
-  120 s with 4 (docs/PERFORMANCE.md).
+- `-n auto` (the default in pyproject.toml) starts one xdist worker more than there are cores
+  with short fuzzing: many tests wait (timeouts they prove, child processes, servers), and a
+  third worker fills those waits. Measured on the 2-core machine, idle: 139 s with 2 workers,
+  116-119 s with 3, 120 s with 4 (docs/PERFORMANCE.md). With deep fuzzing (CI), one per core.
 """
 
 from __future__ import annotations
@@ -20,13 +20,15 @@ import os
 
 import pytest
 
-import fuzzing  # noqa: F401  (loads the Hypothesis profile: deep in CI, short locally)
+import fuzzing  # loads the Hypothesis profile: deep in CI, short locally
 
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    return (os.cpu_count() or 1) + 1
+    # Deep fuzzing (CI) is CPU-bound for minutes: a third worker there only slices the CPU
+    # thinner, and pushed a deep property test past its 120 s timeout.
+    return (os.cpu_count() or 1) + (0 if fuzzing.DEEP else 1)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
