@@ -74,6 +74,9 @@ RESOURCES: dict[tuple[str, str], str] = {
     ("security.istio.io/v1", "peerauthentications"): "PeerAuthentication",
     ("k8s.ovn.org/v1", "egressfirewalls"): "EgressFirewall",
     ("vpcresources.k8s.aws/v1beta1", "securitygrouppolicies"): "SecurityGroupPolicy",
+    ("crd.antrea.io/v1beta1", "networkpolicies"): "NetworkPolicy",
+    ("crd.antrea.io/v1beta1", "clusternetworkpolicies"): "ClusterNetworkPolicy",
+    ("networking.gke.io/v1alpha3", "fqdnnetworkpolicies"): "FQDNNetworkPolicy",
     **{(gv, plural): kind for gv in CALICO_VERSIONS for kind, plural, _ in apis.CALICO_KINDS},
     **{
         (gv, kind.lower() + "s"): kind

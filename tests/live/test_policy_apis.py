@@ -8,6 +8,7 @@ import copy
 from pathlib import Path
 
 from paramedic.checks import model
+from paramedic.evidence import demos
 from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
 
@@ -84,3 +85,36 @@ def test_a_forbidden_policy_list_is_a_gap_not_a_crash(tmp_path: Path) -> None:
         "cannot list adminnetworkpolicies.policy.networking.k8s.io: forbidden"
     )
     assert [o["metadata"]["namespace"] for o in ev.kind("CiliumNetworkPolicy")] == ["data"]
+
+
+def test_policies_of_other_cnis_are_gathered_and_keep_the_check_from_ruling_out(
+    tmp_path: Path,
+) -> None:
+    """Antrea's and GKE's policy objects are not evaluated, but live gathering must fetch them
+    (in scope, like the rest) so the check names them instead of saying "ruled out"."""
+    antrea = {
+        "apiVersion": "crd.antrea.io/v1beta1",
+        "kind": "ClusterNetworkPolicy",
+        "metadata": {"name": "isolate-data"},
+        "spec": {"priority": 1, "tier": "securityops", "appliedTo": [{"podSelector": {}}]},
+    }
+    fqdn = {
+        "apiVersion": "networking.gke.io/v1alpha3",
+        "kind": "FQDNNetworkPolicy",
+        "metadata": {"name": "egress-names", "namespace": "app"},
+        "spec": {"podSelector": {}, "egress": [{"to": [{"fqdns": ["x.example"]}]}]},
+    }
+    objects = [*copy.deepcopy(demos.load("healthy").objects), antrea, fqdn]
+    with fakeapi.FakeApiServer(objects) as server:
+        ev = livekit.gather(server.kubeconfig(tmp_path / "k", namespace="app"))
+    assert [o["metadata"]["name"] for o in ev.kind("ClusterNetworkPolicy")] == ["isolate-data"]
+    assert [o["metadata"]["name"] for o in ev.kind("FQDNNetworkPolicy")] == ["egress-names"]
+    assert ev.incident is not None
+    runbook = runbook_model.builtin("db-connectivity")
+    (finding,) = [
+        f for f in engine.run(runbook, ev, ev.incident).findings if f.check == "network-policy"
+    ]
+    assert finding.verdict is model.Verdict.INCONCLUSIVE, finding.summary
+    texts = [c.text for c in finding.evidence]
+    assert any("isolate-data: an Antrea policy" in t for t in texts), texts
+    assert any("egress-names: a GKE FQDN network policy" in t for t in texts), texts

@@ -78,6 +78,10 @@ POLICY_APIS = (
     PolicyApi(
         "SecurityGroupPolicy", "vpcresources.k8s.aws/v1beta1", "securitygrouppolicies", False
     ),
+    # not evaluated (netpol/layers/unmodelled.py): fetched so a diagnosis can name them
+    PolicyApi("NetworkPolicy", "crd.antrea.io/v1beta1", "networkpolicies", False),
+    PolicyApi("ClusterNetworkPolicy", "crd.antrea.io/v1beta1", "clusternetworkpolicies", True),
+    PolicyApi("FQDNNetworkPolicy", "networking.gke.io/v1alpha3", "fqdnnetworkpolicies", False),
     *(PolicyApi(kind, CALICO_V3, plural, cluster) for kind, plural, cluster in CALICO_KINDS),
     *(
         PolicyApi(kind, CALICO_CRD, plural, cluster, superseded_by=CALICO_V3)
