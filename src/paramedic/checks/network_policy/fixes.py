@@ -26,20 +26,8 @@ def fix(
     port: int,
 ) -> model.Fix:
     """The steps that apply `made`, its alternatives and its rollback."""
-    fix = made
-    names = [objects.ref(o).partition(" ")[2] for o in fix.objects]
-    steps = tuple(
-        model.FixStep(
-            description=f"Create {_kind(o)} {n} (paste as is"
-            + (f"; {calico_fix.CRD_ONLY_WHY})" if calico_fix.tool(ev, o) == "calicoctl" else ")"),
-            language="shell",
-            content=f"{calico_fix.tool(ev, o)} apply -f - <<'EOF'\n"
-            + yaml.safe_dump(o, sort_keys=False)
-            + "EOF\n",
-            action={"op": "create", "object": o},
-        )
-        for n, o in zip(names, fix.objects, strict=True)
-    )
+    names = [objects.ref(o).partition(" ")[2] for o in made.objects]
+    steps = tuple(_create(ev, n, o) for n, o in zip(names, made.objects, strict=True))
     steps += tuple(
         model.FixStep(
             description=f"Narrow the deny rule of {e.target} so it no longer matches this flow "
@@ -48,24 +36,36 @@ def fix(
             content=e.command,
             action={"op": "patch", "target": e.target, "patch": [dict(e.op)]},
         )
-        for e in fix.edits
+        for e in made.edits
     )
     alternatives = tuple(
-        calico_fix.commands(o, ev)[0] for o in fix.objects if calico_fix.is_v3(o)
+        calico_fix.commands(o, ev)[0] for o in made.objects if calico_fix.is_v3(o)
     ) + tuple(
         f"edit {p.target} in place instead (opens {p.opened} flow{'s' if p.opened != 1 else ''}): "
         f"{p.command}"
-        for p in fix.in_place
+        for p in made.in_place
     )
     rollback = "; ".join(
-        [*(_delete(o, ev) for o in fix.objects), *(e.undo_command for e in fix.edits)]
+        [*(_delete(o, ev) for o in made.objects), *(e.undo_command for e in made.edits)]
     )
     return model.Fix(
-        summary=f"{_doing(names, fix.edits)}: allow exactly {protocol} {port} from "
+        summary=f"{_doing(names, made.edits)}: allow exactly {protocol} {port} from "
         f"{scope.source} to {scope.target}",
         steps=steps,
         alternatives=alternatives,
         rollback=rollback,
+    )
+
+
+def _create(ev: evidence_model.Evidence, name: str, obj: Mapping[str, Any]) -> model.FixStep:
+    """The paste-as-is step creating one object, with the tool that can (kubectl, calicoctl)."""
+    tool = calico_fix.tool(ev, obj)
+    return model.FixStep(
+        description=f"Create {_kind(obj)} {name} (paste as is"
+        + (f"; {calico_fix.CRD_ONLY_WHY})" if tool == "calicoctl" else ")"),
+        language="shell",
+        content=f"{tool} apply -f - <<'EOF'\n" + yaml.safe_dump(obj, sort_keys=False) + "EOF\n",
+        action={"op": "create", "object": obj},
     )
 
 
