@@ -82,19 +82,21 @@ class Fetcher:
                 break
             futures[self._pool.submit(self._call, req)] = i
         replies: list[kubeapi.Reply | None] = [None] * len(requests)
-        done_indexes: set[int] = set()
+        problems: dict[int, str] = {}
+        """What each answered request that failed said: its gap, recorded in request order
+        below, so two runs over the same cluster list the same gaps in the same order."""
         try:
             for future in concurrent.futures.as_completed(futures, timeout=max(self.left(), 0)):
                 i = futures[future]
-                done_indexes.add(i)
-                replies[i] = self._judge(requests[i], future.result())
+                replies[i], problems[i] = self._judge(requests[i], future.result())
                 if self._on_progress:
                     self._on_progress(requests[i].what, 0)
         except concurrent.futures.TimeoutError:
             pass
         for i, req in enumerate(requests):
-            if i not in done_indexes:
-                self.gaps.append(req.gap(f"no answer within --timeout {self.total:g} s"))
+            problem = problems.get(i, f"no answer within --timeout {self.total:g} s")
+            if problem:
+                self.gaps.append(req.gap(problem))
         for future in futures:
             future.cancel()
         return replies
@@ -116,16 +118,14 @@ class Fetcher:
             "GET", req.path, query=req.query, timeout=timeout, raw=req.raw, limit=req.limit
         )
 
-    def _judge(self, req: Request, reply: kubeapi.Reply) -> kubeapi.Reply | None:
+    def _judge(self, req: Request, reply: kubeapi.Reply) -> tuple[kubeapi.Reply | None, str]:
+        """The reply to use, or None and the problem its gap names."""
         if reply.status:
             self.answered += 1
         self.first_problem = self.first_problem or reply.problem
-        if reply.ok:
-            return reply
-        if reply.not_found and req.missing_ok:
-            return reply
-        self.gaps.append(req.gap(reply.problem))
-        return None
+        if reply.ok or (reply.not_found and req.missing_ok):
+            return reply, ""
+        return None, reply.problem or "failed"
 
 
 def items(reply: kubeapi.Reply | None, *, kind: str, api_version: str) -> list[dict[str, Any]]:
