@@ -175,7 +175,7 @@ def _local(words: list[str], evidence: evidence_model.Evidence) -> tuple[list[st
         f"kubectl {' '.join(words)}: no {kind} {namespace}/{name} in the evidence"
     )
     path = Path(tempfile.mkdtemp(prefix="paramedic-local-")) / "object.yaml"
-    path.write_text(yaml.safe_dump(obj), encoding="utf-8")
+    path.write_text(yaml.dump(obj, Dumper=yaml.CSafeDumper), encoding="utf-8")
     return [*verb, "--local", "-f", str(path), *flags, "-o", "yaml"], ""
 
 
