@@ -10,6 +10,7 @@ not found, and the test says which.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import shlex
 import shutil
@@ -88,6 +89,7 @@ def code_blocks(result: diagnosis.Diagnosis, text: str, *, brief: bool = False) 
     return blocks
 
 
+@functools.cache  # one bash per distinct block: the same block is printed at every width
 def bash_syntax(script: str) -> str:
     """bash's complaint about `script` ("" when it parses)."""
     done = subprocess.run(
