@@ -12,11 +12,16 @@
   with short fuzzing: many tests wait (timeouts they prove, child processes, servers), and a
   third worker fills those waits. Measured on the 2-core machine, idle: 139 s with 2 workers,
   116-119 s with 3, 120 s with 4 (docs/PERFORMANCE.md). With deep fuzzing (CI), one per core.
+- The run (its controller, before any worker starts) owns one directory where the first process
+  that needs PostgreSQL makes the run's initdb template (tests/probes/probefix_pg.py); it is
+  removed when the run ends.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -29,6 +34,20 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     # Deep fuzzing (CI) is CPU-bound for minutes: a third worker there only slices the CPU
     # thinner, and pushed a deep property test past its 120 s timeout.
     return (os.cpu_count() or 1) + (0 if fuzzing.DEEP else 1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, or the one process of -n0
+        from probes import probefix_pg
+
+        os.environ[probefix_pg.SHARED] = tempfile.mkdtemp(prefix="paramedic-pg-run-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        from probes import probefix_pg
+
+        shutil.rmtree(os.environ.pop(probefix_pg.SHARED, ""), ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -166,12 +166,12 @@ def test_a_deeply_nested_kubeconfig_is_one_line_exit_2_not_an_abort(tmp_path, le
 
 def _kubectl_list(items: list[dict]) -> str:
     """A List as kubectl prints it: items at column 0."""
-    body = yaml.safe_dump(items, sort_keys=False)
+    body = yaml.dump(items, Dumper=yaml.CSafeDumper, sort_keys=False)
     return f'apiVersion: v1\nitems:\n{body}kind: List\nmetadata:\n  resourceVersion: ""\n'
 
 
 def test_a_kubectl_list_parsed_in_slices_equals_the_whole_parse(tmp_path, monkeypatch):
-    objects = yaml.safe_load((SEED / "objects.yaml").read_text())
+    objects = yaml.load((SEED / "objects.yaml").read_text(), Loader=yaml.CSafeLoader)
     items = objects["items"] if isinstance(objects, dict) else objects
     path = tmp_path / "objects.yaml"
     path.write_text(_kubectl_list(items))

@@ -47,7 +47,7 @@ def _load(path: Path, *, parallel_bytes: int = 0, max_nodes: int = 24_000_000) -
 
 
 def _kubectl_list(items: list[dict]) -> str:
-    body = yaml.safe_dump(items, sort_keys=False)
+    body = yaml.dump(items, Dumper=yaml.CSafeDumper, sort_keys=False)
     return f'apiVersion: v1\nitems:\n{body}kind: List\nmetadata:\n  resourceVersion: ""\n'
 
 
@@ -56,7 +56,7 @@ def _seed_items(times: int = 1) -> list[dict]:
     text = (SEED / "objects.yaml").read_text()
     found = []
     for _ in range(times):
-        objects = yaml.safe_load(text)
+        objects = yaml.load(text, Loader=yaml.CSafeLoader)
         found += objects["items"] if isinstance(objects, dict) else objects
     return found
 

@@ -38,7 +38,7 @@ def small_is_big(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _kubectl_list(items: list[dict]) -> str:
     """A v1 List as kubectl prints it: items from column 0, keys sorted, lists not indented."""
-    body = yaml.safe_dump(items, sort_keys=True)
+    body = yaml.dump(items, Dumper=yaml.CSafeDumper, sort_keys=True)
     return f'apiVersion: v1\nitems:\n{body}kind: List\nmetadata:\n  resourceVersion: ""\n'
 
 

@@ -163,7 +163,7 @@ def test_a_hostile_bundle_made_with_kubectl_prints_no_secret_fragment(
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     (bundle / "objects.yaml").write_text(
-        yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects})
+        yaml.dump({"apiVersion": "v1", "kind": "List", "items": objects}, Dumper=yaml.CSafeDumper)
     )
     (bundle / "gaps.txt").write_text(f"cannot read secrets: password={M[1]}\n")
     for (ns, pod, container), lines in logs.items():

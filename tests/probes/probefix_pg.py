@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import functools
 import os
 import pwd
@@ -81,26 +82,40 @@ def _as_postgres(*argv: str, netns: str = "", timeout: float = 60) -> None:
     )
 
 
+SHARED = "PARAMEDIC_PG_TEMPLATE"
+"""Set by tests/conftest.py for a pytest run: a directory where the first test process to need
+PostgreSQL makes the run's one template; the others wait for it and copy it."""
+
+
 @functools.cache
 def template() -> Template:
     """The template of this test process: one initdb for all of its servers (each test module
-    that needs PostgreSQL made its own before, ~1.5 s of CPU and seconds of wall each); removed
-    when the process exits."""
-    made = Template()
+    that needs PostgreSQL made its own before, ~1.5 s of CPU and seconds of wall each), and in a
+    pytest run one for all of its worker processes (`SHARED`); removed when the process exits."""
+    made = Template(os.environ.get(SHARED))
     atexit.register(made.remove)
     return made
 
 
 class Template:
-    """An initdb'd data directory with the test roles, copied for each server."""
+    """An initdb'd data directory with the test roles (made here, or the run's shared one when
+    `shared` names its directory), copied for each server under this process's own `root`."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: str | None = None) -> None:
         self.root = tempfile.mkdtemp(prefix="paramedic-pg-")
         user = pwd.getpwnam("postgres")
         os.chown(self.root, user.pw_uid, user.pw_gid)
-        self.data = os.path.join(self.root, "template")
+        self.data = os.path.join(shared or self.root, "template")
         try:
-            self._initdb()
+            if shared is None:
+                self._initdb()
+            else:
+                with open(os.path.join(shared, "lock"), "w") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait while the first makes it
+                    if not os.path.exists(os.path.join(shared, "ready")):
+                        os.chown(shared, user.pw_uid, user.pw_gid)
+                        self._initdb()
+                        open(os.path.join(shared, "ready"), "w").close()
         except BaseException:
             self.remove()
             raise
@@ -121,7 +136,7 @@ class Template:
         )
         with open(os.path.join(self.data, "pg_hba.conf"), "w", encoding="utf-8") as handle:
             handle.write(HBA)
-        server = Server(self, name="template")  # runs on the template's own data directory
+        server = Server(self, name="template", data=self.data)
         try:
             server.start()
             with server.superuser() as conn:
@@ -144,10 +159,11 @@ class Server:
         name: str,
         host: str = "127.0.0.1",
         netns: str = "",
+        data: str | None = None,
         **settings: Any,
     ) -> None:
         self.template, self.host, self.netns = template, host, netns
-        self.data = os.path.join(template.root, name)
+        self.data = data or os.path.join(template.root, name)
         self.socket_dir = os.path.join(template.root, f"{name}-sock")
         self.port = free_port() if not netns else 5432
         self.settings = {

@@ -10,6 +10,7 @@ not found, and the test says which.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import shlex
 import shutil
@@ -88,6 +89,7 @@ def code_blocks(result: diagnosis.Diagnosis, text: str, *, brief: bool = False) 
     return blocks
 
 
+@functools.cache  # one bash per distinct block: the same block is printed at every width
 def bash_syntax(script: str) -> str:
     """bash's complaint about `script` ("" when it parses)."""
     done = subprocess.run(
@@ -175,7 +177,7 @@ def _local(words: list[str], evidence: evidence_model.Evidence) -> tuple[list[st
         f"kubectl {' '.join(words)}: no {kind} {namespace}/{name} in the evidence"
     )
     path = Path(tempfile.mkdtemp(prefix="paramedic-local-")) / "object.yaml"
-    path.write_text(yaml.safe_dump(obj), encoding="utf-8")
+    path.write_text(yaml.dump(obj, Dumper=yaml.CSafeDumper), encoding="utf-8")
     return [*verb, "--local", "-f", str(path), *flags, "-o", "yaml"], ""
 
 

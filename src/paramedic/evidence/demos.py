@@ -7,6 +7,7 @@ so demos go through exactly the same loading and checking path as a user's bundl
 from __future__ import annotations
 
 import dataclasses
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -27,8 +28,10 @@ def root() -> Path:
     return Path(str(resources.files("paramedic") / "demos"))
 
 
-def available() -> list[Demo]:
-    """Every shipped demo, the reference one first, then by name."""
+@functools.cache
+def available() -> tuple[Demo, ...]:
+    """Every shipped demo, the reference one first, then by name (read once: the demos are
+    package data, fixed for the life of the process)."""
     found = []
     for folder in sorted(root().iterdir()):
         incident = folder / layout.INCIDENT[0]
@@ -36,7 +39,7 @@ def available() -> list[Demo]:
             continue
         doc = yamltext.load(incident.read_text(encoding="utf-8")) or {}
         found.append(Demo(name=folder.name, title=str(doc.get("title", folder.name)), path=folder))
-    return sorted(found, key=lambda d: (d.name != DEFAULT, d.name))
+    return tuple(sorted(found, key=lambda d: (d.name != DEFAULT, d.name)))
 
 
 def load(name: str) -> model.Evidence:

@@ -1,5 +1,6 @@
 """YAML text read with PyYAML, one way: files people write (runbooks, routes, kubeconfigs,
-incident.yaml) and YAML embedded in evidence (an Istio mesh config in a ConfigMap).
+incident.yaml) and YAML embedded in evidence (an Istio mesh config in a ConfigMap); and the
+manifests a fix prints, written one way (`manifests`).
 
 PyYAML's SafeLoader turns any scalar shaped like a timestamp into a `datetime`, and a date no
 calendar has (`2024-13-01`, `2024-01-32`, `0000-01-01`, a UTC offset of 99 hours) makes the
@@ -55,6 +56,13 @@ def load(text: str) -> Any:
         raise NotYaml(_first_line(exc)) from exc
     except (ValueError, OverflowError, TypeError, RecursionError) as exc:
         raise NotYaml(f"a value YAML cannot build ({_first_line(exc)})") from exc
+
+
+def manifests(*objects: Any, **style: Any) -> str:
+    """The YAML text of `objects` as `kubectl apply -f -` reads them: keys in the order the fix
+    built them, documents separated by `---`; `style`: PyYAML dump options (width, flow style).
+    libyaml's emitter writes what PyYAML's pure-Python one does, about ten times faster."""
+    return yaml.dump_all(objects, Dumper=yaml.CSafeDumper, sort_keys=False, **style)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from paramedic.evidence import model as evidence_model
+from paramedic.evidence import yamltext
 from paramedic.netpol import blast, cluster, engine, explain, model, naming, patch, peers
 
 
@@ -61,7 +60,7 @@ def dns_patch(
         closed += [f for f in fewer if f not in closed]
     return patch.Patch(
         objects=(obj,),
-        yaml=yaml.safe_dump(obj, sort_keys=False),
+        yaml=yamltext.manifests(obj),
         sides=("egress",),
         blast_radius=tuple(opened),
         closed=tuple(closed),

@@ -18,9 +18,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from paramedic.evidence import model as evidence_model
+from paramedic.evidence import yamltext
 from paramedic.netpol import (
     admin_fix,
     amend,
@@ -150,7 +149,7 @@ def minimal_patch(
     in_place += tuple(amend.admin(evidence, edit, *args) for edit in draft.admin_edits)
     return Patch(
         objects=tuple(draft.created),
-        yaml=yaml.safe_dump_all(draft.created, sort_keys=False),
+        yaml=yamltext.manifests(*draft.created),
         sides=tuple(str(d.direction) for d in flow_result.blocking),
         in_place=in_place,
         blast_radius=opened,

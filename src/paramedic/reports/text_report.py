@@ -13,9 +13,9 @@ from __future__ import annotations
 import io
 import re
 
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
-from rich.table import Table
+from rich.segment import Segment
 from rich.text import Text
 
 from paramedic.checks import model
@@ -46,6 +46,28 @@ class _Code:
 
     def __init__(self, code: outline.Code) -> None:
         self.code = code
+
+
+class _Beside:
+    """Fixed cells (`lead`) and, beside them, `content` wrapped in what is left of the width,
+    its further lines indented under it: the two-column grid the report is laid out in, drawn
+    without a table's measuring (which cost most of a report's rendering time)."""
+
+    def __init__(self, lead: Text, content: Text) -> None:
+        self.lead = lead
+        self.content = content
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        indent = Segment(" " * self.lead.cell_len)
+        width = max(1, options.max_width - self.lead.cell_len)
+        lines = console.render_lines(self.content, options.update_width(width), pad=False)
+        for i, line in enumerate(lines or [[]]):
+            if i == 0:
+                yield from self.lead.render(console)
+            else:
+                yield indent
+            yield from line
+            yield Segment.line()
 
 
 def render(
@@ -92,7 +114,7 @@ def _blocks(shape: outline.Outline) -> list[object]:
             blocks += _item(item)
     if shape.ruled_out:
         blocks.append(_heading("Ruled out from the evidence"))
-        blocks.append(_ruled_out(shape.ruled_out))
+        blocks += _ruled_out(shape.ruled_out)
     if shape.upcoming:
         blocks.append(_heading("Not a cause — likely to break next, once the causes are fixed"))
         for item in shape.upcoming:
@@ -156,24 +178,19 @@ def _item(item: outline.Item) -> list[object]:
     return blocks
 
 
-def _ruled_out(findings: tuple[model.Finding, ...]) -> Table:
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True)
-    table.add_column(ratio=1)
-    for finding in findings:
-        table.add_row(
-            Text("  ✓", style="green"), Text(finding.check, style="bold"), finding.summary
+def _ruled_out(findings: tuple[model.Finding, ...]) -> list[_Beside]:
+    width = max(len(f.check) for f in findings)
+    return [
+        _Beside(
+            Text.assemble(("  ✓", "green"), " ", (finding.check.ljust(width), "bold"), " "),
+            Text(finding.summary),
         )
-    return table
+        for finding in findings
+    ]
 
 
-def _labelled(label: str, content: RenderableType) -> Table:
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True, style="bold", width=_LABEL_WIDTH)
-    table.add_column(ratio=1)
-    table.add_row(label, content)
-    return table
+def _labelled(label: str, content: Text) -> _Beside:
+    return _Beside(Text(label[:_LABEL_WIDTH].ljust(_LABEL_WIDTH) + " ", style="bold"), content)
 
 
 def _cites(cites: tuple[model.Cite, ...], limit: int) -> Text:

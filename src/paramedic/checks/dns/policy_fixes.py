@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from paramedic.checks import clues, model
 from paramedic.checks.dns.problem import Problem, client_cites, verify_lookup
+from paramedic.evidence import yamltext
 from paramedic.kube import objects, resolve
 
 
 def _dump(obj: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(obj), sort_keys=False, default_flow_style=None, width=78)
+    return yamltext.manifests(dict(obj), default_flow_style=None, width=78)
 
 
 def _dns_ports(policy: Mapping[str, Any]) -> list[dict[str, Any]]:

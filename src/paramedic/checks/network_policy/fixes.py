@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from paramedic.checks import model
 from paramedic.evidence import model as evidence_model
+from paramedic.evidence import yamltext
 from paramedic.kube import objects, resolve
 from paramedic.netpol import form, patch
 from paramedic.netpol.calico import fix as calico_fix
@@ -64,7 +63,7 @@ def _create(ev: evidence_model.Evidence, name: str, obj: Mapping[str, Any]) -> m
         description=f"Create {_kind(obj)} {name} (paste as is"
         + (f"; {calico_fix.CRD_ONLY_WHY})" if tool == "calicoctl" else ")"),
         language="shell",
-        content=f"{tool} apply -f - <<'EOF'\n" + yaml.safe_dump(obj, sort_keys=False) + "EOF\n",
+        content=f"{tool} apply -f - <<'EOF'\n" + yamltext.manifests(obj) + "EOF\n",
         action={"op": "create", "object": obj},
     )
 
