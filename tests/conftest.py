@@ -12,6 +12,10 @@
   with short fuzzing: many tests wait (timeouts they prove, child processes, servers), and a
   third worker fills those waits. Measured on the 2-core machine, idle: 139 s with 2 workers,
   116-119 s with 3, 120 s with 4 (docs/PERFORMANCE.md). With deep fuzzing (CI), one per core.
+- Test files are handed to the workers longest first, by the seconds each took in the last run
+  that ran it (kept in pytest's cache): a file of few but slow tests (moto, a browser, a
+  server) started last used to run alone at the end. Without that record (a fresh clone, CI),
+  xdist's own order applies: files with the most tests first.
 - The run (its controller, before any worker starts) owns one directory where the first process
   that needs PostgreSQL makes the run's initdb template (tests/probes/probefix_pg.py); it is
   removed when the run ends.
@@ -36,7 +40,25 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return (os.cpu_count() or 1) + (0 if fuzzing.DEEP else 1)
 
 
+FILE_SECONDS = "paramedic/file-seconds"
+_seconds: dict[str, float] = {}
+
+
+def _recorded(config: pytest.Config) -> dict[str, float]:
+    cache = getattr(config, "cache", None)  # None with -p no:cacheprovider
+    found = cache.get(FILE_SECONDS, {}) if cache is not None else {}
+    return found if isinstance(found, dict) else {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    seconds = _recorded(config)
+    if seconds:  # stable: a file's tests keep their order
+        items.sort(key=lambda item: -float(seconds.get(item.nodeid.split("::")[0], 0.0)))
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if _recorded(config) and hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False  # keep the order given above
     if not hasattr(config, "workerinput"):  # the controller, or the one process of -n0
         from probes import probefix_pg
 
@@ -63,11 +85,16 @@ _skipped: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::")[0]
+    _seconds[path] = _seconds.get(path, 0.0) + report.duration
     if report.skipped and "live_cluster" not in report.keywords:
         _skipped.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    cache = getattr(session.config, "cache", None)
+    if cache is not None and not hasattr(session.config, "workerinput") and _seconds:
+        cache.set(FILE_SECONDS, {**_recorded(session.config), **_seconds})
     if os.environ.get("PARAMEDIC_REQUIRE_ALL") == "1" and _skipped:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

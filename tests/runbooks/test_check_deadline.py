@@ -11,6 +11,7 @@ usual, and the exit status is the usual one (1 if a finished check found a cause
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,12 @@ def test_checks_stop_at_the_deadline_and_say_so(slow_bundle: Path) -> None:
         assert "--timeout" in finding.missing
         assert f"check {finding.check} did not finish within --timeout 0.5 s" in result.gaps
     assert len(result.findings) == len(runbook.checks)  # every check is reported, none lost
+    # ... and the overtaken check stops computing (it went on for seconds of CPU before)
+    for _ in range(100):
+        if not any(t.name == engine.CHECKS for t in threading.enumerate()):
+            break
+        time.sleep(0.02)
+    assert not [t for t in threading.enumerate() if t.name == engine.CHECKS]
 
 
 _INCIDENT_IN_ONE_SECOND = (

@@ -11,6 +11,7 @@ likelihood), then inconclusive findings, then ruled-out ones.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import threading
 import time
@@ -56,8 +57,8 @@ def run(
 
     With a `deadline` (time.monotonic()), the checks run in a worker thread and whatever has
     not finished by then is an inconclusive finding ("did not finish within --timeout
-    `timeout` s", plus a gap line) instead of a wait: the worker is abandoned (a daemon thread,
-    told to start no further check), never joined.
+    `timeout` s", plus a gap line) instead of a wait: the worker is told to start no further
+    check and is stopped where it is (`_overtake`), never joined.
     Raises IncidentError when the incident does not resolve against the evidence."""
     broken = builtin.load()
     scope = resolve.resolve(evidence, incident, default_port=runbook.default_port)
@@ -67,15 +68,20 @@ def run(
         for module, why in broken.items()
     ]
     wanted = (*runbook.checks, *runbook.next)
+    worker = None
     if deadline is None:
         _run_checks(wanted, evidence, scope, done)
     else:
         worker = threading.Thread(
-            target=_run_checks, args=(wanted, evidence, scope, done), daemon=True
+            target=_checks_thread, args=(wanted, evidence, scope, done), name=CHECKS, daemon=True
         )
         worker.start()
         worker.join(max(0.0, deadline - time.monotonic()))
     earlier, errors = done.stop()
+    if worker is not None:
+        with done.lock:
+            if not done.finished:
+                _overtake(worker)
     gaps = [str(gap) for gap in evidence.gaps]
     for check_id in wanted:
         if check_id not in earlier and not any(e.check == check_id for e in errors):
@@ -109,6 +115,44 @@ def run(
     )
 
 
+CHECKS = "paramedic-checks"
+"""The name of the thread a diagnosis with a deadline runs its checks in."""
+
+
+class _Overtaken(SystemExit):
+    """Raised inside a check the deadline overtook. A SystemExit: no check's `except Exception`
+    catches it, and a thread ended by one ends silently."""
+
+
+def _checks_thread(
+    wanted: tuple[str, ...],
+    evidence: evidence_model.Evidence,
+    scope: resolve.Scope,
+    done: _Done,
+) -> None:
+    """`_run_checks` in the worker thread, until it finishes or is overtaken. `finished` is set
+    under the lock, inside the `try`: `_overtake` (also under the lock) only strikes before,
+    so the exception is always raised where it is caught."""
+    try:
+        _run_checks(wanted, evidence, scope, done)
+        with done.lock:
+            done.finished = True
+    except _Overtaken:
+        return
+
+
+def _overtake(worker: threading.Thread) -> None:
+    """Stop the checks' thread at its next Python instruction, instead of letting it compute a
+    result no one will read: a long network-policy computation over a pathological cluster
+    kept a core busy for seconds after the report was out, and in `paramedic serve`, whose
+    worker processes outlive a diagnosis, every such incident would have left one running."""
+    ident = worker.ident
+    if ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(ident), ctypes.py_object(_Overtaken)
+        )
+
+
 class _Done:
     """The findings and errors of the checks that finished, shared with the worker thread; once
     `stop` is called the worker records nothing more and starts no further check."""
@@ -116,6 +160,7 @@ class _Done:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.stopped = False
+        self.finished = False
         self.findings: dict[str, model.Finding] = {}
         self.errors: list[diagnosis.CheckError] = []
 
