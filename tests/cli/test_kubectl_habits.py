@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import clirun
 from paramedic.cli import common, main
 from paramedic.evidence import demos
 
@@ -42,12 +43,7 @@ def test_timeout_takes_seconds_or_a_duration(text: str, seconds: float) -> None:
 @pytest.mark.parametrize("text", ["5x", "m", "1.2.3s", "s5", ""])
 def test_timeout_refuses_what_is_no_duration(text: str) -> None:
     assert common.seconds(text) is None
-    done = subprocess.run(
-        [str(BIN / "paramedic"), "diagnose", SEED, "--timeout", text],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = clirun.subprocess("diagnose", SEED, "--timeout", text)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "--timeout" in done.stderr
 
@@ -89,21 +85,11 @@ def test_completion_script_for_each_shell(shell: str) -> None:
 
 
 def test_bash_completion_completes_commands_and_options() -> None:
-    env = {**os.environ, "_PARAMEDIC_COMPLETE": "bash_complete", "COMP_CWORD": "1"}
-    done = subprocess.run(
-        [str(BIN / "paramedic")],
-        env={**env, "COMP_WORDS": "paramedic diag"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {"_PARAMEDIC_COMPLETE": "bash_complete", "COMP_CWORD": "1"}
+    done = clirun.subprocess(env={**env, "COMP_WORDS": "paramedic diag"})
     assert "plain,diagnose" in done.stdout.splitlines(), done.stdout
-    done = subprocess.run(
-        [str(BIN / "paramedic")],
-        env={**env, "COMP_WORDS": "paramedic diagnose --wa", "COMP_CWORD": "2"},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = clirun.subprocess(
+        env={**env, "COMP_WORDS": "paramedic diagnose --wa", "COMP_CWORD": "2"}
     )
     assert "plain,--watch" in done.stdout.splitlines(), done.stdout
 

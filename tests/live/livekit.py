@@ -98,11 +98,11 @@ def gather(
 
 
 def program(
-    kubeconfig: Path, *args: str, timeout: float, memory: int | None = None
+    kubeconfig: Path, *args: str, timeout: float, memory: int | None = None, fresh: bool = False
 ) -> tuple[float, int, str, str]:
     """(wall seconds, exit status, stdout, stderr) of `paramedic diagnose` live of the reference
     incident with `--timeout timeout`, run as a program (its address space capped at `memory`
-    bytes if given)."""
+    bytes if given; a genuinely started one if `fresh`, else forked: tests/clirun.py)."""
     start = time.monotonic()
     done = clirun.subprocess(
         "diagnose",
@@ -110,6 +110,7 @@ def program(
         *("--port", "5432", "--timeout", str(timeout), *args),
         timeout=120,
         memory=memory,
+        fresh=fresh,
     )
     return time.monotonic() - start, done.returncode, done.stdout, done.stderr
 

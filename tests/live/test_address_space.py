@@ -3,7 +3,8 @@
 yaml-rs's allocator reserved 1 GiB of address space at import, and the 16 API worker threads
 (an 8 MiB stack and a 64 MiB malloc arena each) the rest: under `prlimit --as=2147483648` a live
 diagnose ended with exit 3, "can't start new thread". The run here is a child process whose
-RLIMIT_AS is set before it starts, against the fake API server."""
+RLIMIT_AS is set before it starts, against the fake API server: a genuinely started process, not
+a fork of the tests' fork server, whose address space at the fork is not what a start has."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ def test_a_live_diagnose_runs_within_two_gib_of_address_space(tmp_path: Path) ->
     with livekit.seed_server() as server:
         server.slow["/api"] = 0.3  # every worker thread alive at once, as with a distant server
         kubeconfig = server.kubeconfig(tmp_path / "kubeconfig", namespace="app")
-        _, status, out, err = livekit.program(kubeconfig, "-o", "json", timeout=30, memory=TWO_GIB)
+        _, status, out, err = livekit.program(
+            kubeconfig, "-o", "json", timeout=30, memory=TWO_GIB, fresh=True
+        )
     assert status in (0, 1), err
     assert err == ""
     report = json.loads(out)

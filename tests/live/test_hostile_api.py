@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import clirun
 from paramedic import timeouts
 
 from . import livekit
@@ -151,26 +150,9 @@ def test_capture_writes_the_same_window(tmp_path: Path) -> None:
         server.logs[DB_LOG] = _log(minutes=60, lines_per_minute=20)
         server.log_now = NOW
         kubeconfig = server.kubeconfig(tmp_path / "kubeconfig", namespace="app")
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "paramedic",
-                "capture",
-                "--kubeconfig",
-                str(kubeconfig),
-                "--from",
-                "user-service",
-                "--to",
-                "profile-db.data",
-                "--since",
-                "10m",
-                str(tmp_path / "out"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = clirun.subprocess(
+            "capture", "--kubeconfig", str(kubeconfig), "--from", "user-service",
+            "--to", "profile-db.data", "--since", "10m", str(tmp_path / "out"),
+        )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(bundle.load(tmp_path / "out").logs[DB_LOG]) == 200

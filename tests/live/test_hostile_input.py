@@ -31,9 +31,12 @@ MEMORY = 2 * 1024**3
 HUGE = "9" * 5000
 
 
-def _cli(*argv: str, timeout: float = 60, limited: bool = True) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *argv: str, timeout: float = 60, limited: bool = True, fresh: bool = False
+) -> subprocess.CompletedProcess[str]:
     env = {"KUBECONFIG": "", "HOME": "/nonexistent"}
-    return clirun.subprocess(*argv, timeout=timeout, memory=MEMORY if limited else None, env=env)
+    memory = MEMORY if limited else None
+    return clirun.subprocess(*argv, timeout=timeout, memory=memory, env=env, fresh=fresh)
 
 
 def _in_process(capsys: pytest.CaptureFixture[str], *argv: str) -> subprocess.CompletedProcess[str]:
@@ -103,11 +106,11 @@ def _kubeconfig(path: Path, user: dict[str, Any], cluster: dict[str, Any] | None
 
 
 def _diagnose_live(
-    kubeconfig: Path, *extra: str, limited: bool = True
+    kubeconfig: Path, *extra: str, limited: bool = True, fresh: bool = False
 ) -> subprocess.CompletedProcess[str]:
     return _cli(
         "diagnose", "--kubeconfig", str(kubeconfig), "--from", "user-service", "-n", "app",
-        "--to", "profile-db.data:5432", "--timeout", "10", *extra, limited=limited,
+        "--to", "profile-db.data:5432", "--timeout", "10", *extra, limited=limited, fresh=fresh,
     )  # fmt: skip
 
 
@@ -128,9 +131,11 @@ def test_files_a_kubeconfig_names_are_read_with_a_cap(
 
 
 def test_a_deeply_nested_kubeconfig_is_one_line(tmp_path: Path) -> None:
+    """The crash path (a parser recursing 20,000 deep) checked on a genuinely started process
+    once, not only on a fork of the tests' fork server (tests/clirun.py)."""
     path = tmp_path / "config"
     path.write_text("a: " + "[" * 20_000 + "]" * 20_000 + "\n")
-    _one_line_error(_diagnose_live(path), str(path), "nested")
+    _one_line_error(_diagnose_live(path, fresh=True), str(path), "nested")
     path.write_text("".join(f"{' ' * i}- \n" for i in range(0, 6000, 2)) + "x\n")
     _one_line_error(_diagnose_live(path), str(path))
 
