@@ -135,6 +135,11 @@ OBJECT_CASES = [
         "service-endpoints",
         [("Service", "data/profile-db", ("spec", "ports", 0, "targetPort"), "²")],
     ),
+    (  # the sidecar-injection fix copied a client pod whose spec is null
+        "istio-strict-mtls",
+        "network-policy",
+        [("Pod", "app/user-service-7d9f8b6c5d-x2x9k", ("spec",), None)],
+    ),
 ]
 
 # (demo, check, probe index, path in its data, value)

@@ -6,7 +6,7 @@ import pytest
 
 from paramedic import errors
 from paramedic.evidence import model
-from paramedic.kube import resolve
+from paramedic.kube import names, resolve
 
 
 def meta(name, ns=None, **extra):
@@ -361,7 +361,7 @@ def test_dns_names_are_case_insensitive():
     ],
 )
 def test_service_name_says_which_service_dst_names_or_none_for_an_outside_host(target, service):
-    assert resolve.service_name(target, "app") == service
+    assert names.service_name(target, "app") == service
 
 
 @pytest.mark.parametrize(
@@ -376,7 +376,7 @@ def test_service_name_says_which_service_dst_names_or_none_for_an_outside_host(t
     ],
 )
 def test_split_port_takes_the_port_or_port_name_off_dst(target, split):
-    assert resolve.split_port(target) == split
+    assert names.split_port(target) == split
 
 
 @pytest.mark.parametrize(
@@ -390,7 +390,7 @@ def test_split_port_takes_the_port_or_port_name_off_dst(target, split):
     ],
 )
 def test_is_selector_tells_a_label_selector_from_a_name(source, selector):
-    assert resolve.is_selector(source) is selector
+    assert names.is_selector(source) is selector
 
 
 def _seed_scope(target: str) -> resolve.Scope:
@@ -445,7 +445,7 @@ def test_a_real_outside_name_stays_external() -> None:
     ],
 )
 def test_source_forms_are_split_as_kubectl_users_write_them(text: str, expected: tuple) -> None:  # type: ignore[type-arg]
-    assert resolve.split_source(text) == expected
+    assert names.split_source(text) == expected
 
 
 def test_a_kind_prefix_restricts_the_source_kind() -> None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from paramedic.kube import resolve
+from paramedic.kube import names
 
 CLUSTER_DOMAIN = "cluster.local"
 _HOST_VARS = re.compile(
@@ -84,7 +84,7 @@ def cluster_name(
 ) -> ClusterName | None:
     """Where `host` lands in cluster DNS for a client in `client_namespace`; None for names that
     are not cluster names (IPs, outside hosts)."""
-    if resolve.is_ip(host):
+    if names.is_ip(host):
         return None
     absolute = host.endswith(".")
     parts = host.rstrip(".").lower().split(".")

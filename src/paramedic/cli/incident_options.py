@@ -13,7 +13,7 @@ import click
 from paramedic import errors, timeouts
 from paramedic.cli import common
 from paramedic.evidence import model
-from paramedic.kube import resolve, services
+from paramedic.kube import names, services
 
 
 def incident(
@@ -35,12 +35,12 @@ def incident(
             f"--to {target!r}: give a host or Service (profile-db.data:5432), not a URL"
         )
     port_value: int | str | None = services.port_number(port) if port is not None else None
-    _, in_target = resolve.split_port(target)
+    _, in_target = names.split_port(target)
     if port_value is not None and in_target is not None and str(port_value) != in_target:
         raise errors.InputError(f"--to {target!r} names port {in_target} but --port says {port}")
     if port_value is None and base and base.target == target:
         port_value = base.port
-    source_ns, kind, name = resolve.split_source(source)  # NS/NAME, KIND/NAME as kubectl takes
+    source_ns, kind, name = names.split_source(source)  # NS/NAME, KIND/NAME as kubectl takes
     source = (
         f"{kind.lower()}/{name}" if kind else name
     )  # the kind is respected: sts/x is no Deployment
@@ -159,7 +159,7 @@ def request_options(f: common.F) -> common.F:
 def incident_of(evidence: model.Evidence | None, request: LiveRequest) -> model.Incident:
     if request.selector and request.source:
         raise errors.InputError("give the source once: --from or -l/--selector, not both")
-    if request.selector is not None and not resolve.is_selector(request.selector):
+    if request.selector is not None and not names.is_selector(request.selector):
         raise errors.InputError(f"-l {request.selector!r}: not a label selector (app=NAME)")
     source = request.selector or request.source
     return incident(evidence, source, request.target, request.port, request.namespace)

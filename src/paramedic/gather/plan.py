@@ -22,7 +22,7 @@ from typing import Any
 
 from paramedic.evidence import needs as needs_model
 from paramedic.gather import table
-from paramedic.kube import objects, pods, resolve, selectors
+from paramedic.kube import names, objects, pods, selectors
 
 DNS_NAMESPACE = needs_model.DNS_NAMESPACE
 DNS_SELECTOR = "k8s-app=kube-dns"
@@ -113,8 +113,8 @@ def wants(needs: Iterable[needs_model.Need], kind: str, scope: needs_model.Scope
 
 def target(text: str, namespace: str) -> Target:
     """Split DST into host, port and the Service it names (if any), as kube.resolve reads it."""
-    host, port = resolve.split_port(text)
-    service_namespace, service_name = resolve.service_name(host, namespace)
+    host, port = names.split_port(text)
+    service_namespace, service_name = names.service_name(host, namespace)
     return Target(
         host=host,
         port=port,

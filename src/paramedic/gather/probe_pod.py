@@ -28,7 +28,7 @@ from typing import Any
 from paramedic import timeouts
 from paramedic.evidence import probes_file
 from paramedic.gather import fetch, plan, probe_pod_log, table
-from paramedic.kube import objects, pods, resolve, services
+from paramedic.kube import names, objects, pods, services
 from paramedic.probes import common
 
 DEFAULT_IMAGE = "busybox:1.36"
@@ -69,10 +69,10 @@ def checks_for(
     if service is None:
         if target.is_service or wanted is None or not str(wanted).isdigit():
             return []
-        found = [] if resolve.is_ip(target.host) else [Check(kind="dns", host=target.host)]
+        found = [] if names.is_ip(target.host) else [Check(kind="dns", host=target.host)]
         return [*found, Check(kind="tcp", host=target.host, port=int(str(wanted)))]
     name, namespace = objects.name(service), objects.namespace(service)
-    checks = [Check(kind="dns", host=f"{name}.{namespace}.svc.{resolve.CLUSTER_DOMAIN}")]
+    checks = [Check(kind="dns", host=f"{name}.{namespace}.svc.{names.CLUSTER_DOMAIN}")]
     chosen = services.find_port(service, wanted)
     if chosen is None:
         return checks

@@ -14,7 +14,7 @@ busybox prints no TTL, so `ttl` is None; `timeout` exits 143 when it had to kill
 from __future__ import annotations
 
 from paramedic.evidence import probes_file
-from paramedic.kube import resolve
+from paramedic.kube import names
 
 MARK = "@@paramedic"
 END = "@@end"
@@ -122,7 +122,7 @@ def _tcp(
         data={
             "host": host,
             "port": int(port) if port.isdigit() else port,
-            "address": host if resolve.is_ip(host) else None,
+            "address": host if names.is_ip(host) else None,
             "errno": errno,
         },
         source=source,

@@ -26,7 +26,7 @@ from typing import Any
 from paramedic import timeouts
 from paramedic.evidence import model, needs, redact
 from paramedic.gather import container_logs, fetch, kubeapi, plan, reads, table
-from paramedic.kube import objects, resolve, selectors
+from paramedic.kube import names, objects, resolve, selectors
 
 Handler = Callable[[kubeapi.Reply | None], None]
 
@@ -85,10 +85,10 @@ class Gathering:
             reqs.append(
                 (fetch.Request(what="read API discovery (/apis)", path="/apis"), self._discovery)
             )
-        if resolve.is_selector(src):
+        if names.is_selector(src):
             reqs.append((reads.listing("Pod", ns, selector=src), self._source_pods_listed))
         else:
-            _, given, name = resolve.split_source(src)  # deploy/x reads only Deployment x
+            _, given, name = names.split_source(src)  # deploy/x reads only Deployment x
             for kind in resolve.SOURCE_KINDS:
                 if given in (None, kind):
                     reqs.append((reads.get(kind, ns, name), self._source_candidate(kind)))

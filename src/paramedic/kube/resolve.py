@@ -9,16 +9,13 @@ Resolution happens once; every check then works on the same Scope.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from paramedic import errors
 from paramedic.evidence import model
-from paramedic.kube import objects, pods, selectors, services
+from paramedic.kube import names, objects, pods, selectors, services
 
-CLUSTER_DOMAIN = "cluster.local"
 SOURCE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
 """What a SRC name may name, tried in this order."""
 
@@ -63,10 +60,10 @@ class Scope:
 def resolve(
     evidence: model.Evidence, incident: model.Incident, *, default_port: int | None = None
 ) -> Scope:
-    ns_given, kind, name = split_source(incident.source)
+    ns_given, kind, name = names.split_source(incident.source)
     namespace = ns_given or incident.namespace or _guess_namespace(evidence, name)
     workload, source_pods, source_label = _resolve_source(evidence, name, namespace, kind)
-    target_text, port_text = split_port(incident.target)
+    target_text, port_text = names.split_port(incident.target)
     port: int | str | None = port_text if port_text is not None else incident.port
     return _resolve_target(
         evidence, target_text, port, namespace, workload, source_pods, source_label, default_port
@@ -75,35 +72,10 @@ def resolve(
 
 # --- source ----------------------------------------------------------------------------------
 
-_KIND_ALIASES = {
-    "deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
-    "statefulset": "StatefulSet", "statefulsets": "StatefulSet", "sts": "StatefulSet",
-    "daemonset": "DaemonSet", "daemonsets": "DaemonSet", "ds": "DaemonSet",
-    "pod": "Pod", "pods": "Pod", "po": "Pod",
-}  # fmt: skip
-
-
-_SERVICE_ALIASES = {"svc", "service", "services"}
-
-
-def split_source(source: str) -> tuple[str | None, str | None, str]:
-    """(namespace, kind, name) of SRC as kubectl users write it: NAME, NS/NAME, KIND/NAME
-    (deployment/user-service, sts/x, pod/y) or a label selector (returned whole as the name)."""
-    if is_selector(source) or "/" not in source:
-        return None, None, source
-    first, _, name = source.partition("/")
-    kind = _KIND_ALIASES.get(first.lower().split(".", 1)[0])
-    return (None, kind, name) if kind else (first, None, name)
-
-
-def is_selector(text: str) -> bool:
-    """Whether SRC is a label selector ('app=a', 'tier!=db', 'env in (x)') rather than a name."""
-    return any(ch in text for ch in "=!(") or " in " in text
-
 
 def _guess_namespace(evidence: model.Evidence, source: str) -> str:
     """The namespace holding the source when the user gave none and it is unambiguous."""
-    if is_selector(source):
+    if names.is_selector(source):
         sel = selectors.parse(source)
         spaces = {
             objects.namespace(p)
@@ -130,7 +102,7 @@ def _resolve_source(
     evidence: model.Evidence, source: str, namespace: str, kind_given: str | None = None
 ) -> tuple[Mapping[str, Any] | None, tuple[Mapping[str, Any], ...], str]:
     all_pods = evidence.kind("Pod", namespace)
-    if is_selector(source):
+    if names.is_selector(source):
         sel = selectors.parse(source)
         chosen = tuple(p for p in all_pods if selectors.matches(sel, objects.labels(p)))
         if not chosen:
@@ -174,22 +146,6 @@ def _workloads(evidence: model.Evidence, namespace: str) -> list[Mapping[str, An
 # --- target ----------------------------------------------------------------------------------
 
 
-_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_HOST_NAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
-"""A DNS name an outside host can have: dot-separated labels of 1-63 letters, digits, '-', '_'."""
-
-
-def split_port(target: str) -> tuple[str, str | None]:
-    """(host, port) of DST, the ':PORT' (a number or a port name) split off; IPv6 as '[v6]:port'."""
-    if target.startswith("[") and "]" in target:  # [v6]:port
-        host, _, rest = target[1:].partition("]")
-        return host, rest[1:] if rest.startswith(":") else None
-    if target.count(":") == 1:
-        host, port = target.split(":")
-        return host, port
-    return target, None
-
-
 def _port_value(port: int | str | None) -> int | str | None:
     return None if port is None else services.port_number(port)
 
@@ -205,12 +161,12 @@ def _resolve_target(
     default_port: int | None,
 ) -> Scope:
     port = _port_value(port)
-    svc_ns, svc_name = service_name(target, namespace)
+    svc_ns, svc_name = names.service_name(target, namespace)
     service: Mapping[str, Any] | None = (
         evidence.get("Service", svc_ns, svc_name) if svc_name else None
     )
     only_pod: Mapping[str, Any] | None = None
-    if service is None and is_ip(target):
+    if service is None and names.is_ip(target):
         service = _service_with_cluster_ip(evidence, target)
         if service is None:
             # A pod IP: diagnose it as that pod behind its Service, so fixes select pods by
@@ -224,13 +180,13 @@ def _resolve_target(
     if service is None:
         if svc_name and "/" in target:
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
-        if svc_name and "." not in target and not is_ip(target):
+        if svc_name and "." not in target and not names.is_ip(target):
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
-        if svc_name and _is_cluster_name(target, known=_namespace_known(evidence, svc_ns)):
+        if svc_name and names.is_cluster_name(target, known=_namespace_known(evidence, svc_ns)):
             # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
         _refuse_cluster_looking_names(evidence, target)
-        if not is_ip(target) and not _HOST_NAME.fullmatch(target.removesuffix(".")):
+        if not names.is_ip(target) and not names.HOST_NAME.fullmatch(target.removesuffix(".")):
             raise errors.IncidentError(
                 f"target {target!r} is not a Service, a DNS name or an IP address"
             )
@@ -263,7 +219,7 @@ def _resolve_target(
     selected = services.selected_pods(service, evidence.kind("Pod"))
     if only_pod is not None:
         selected = [p for p in selected if objects.name(p) == objects.name(only_pod)]
-    hostname = pod_hostname(target)
+    hostname = names.pod_hostname(target)
     if hostname is not None:
         selected = [p for p in selected if _hostname(p) == hostname]
         if not selected:
@@ -277,47 +233,11 @@ def _resolve_target(
         target_namespace=svc_ns,
         target_service=service,
         target_pods=tuple(selected),
-        target_host=f"{svc_name}.{svc_ns}.svc.{CLUSTER_DOMAIN}",
+        target_host=f"{svc_name}.{svc_ns}.svc.{names.CLUSTER_DOMAIN}",
         port=svc_port["port"] if isinstance(svc_port.get("port"), int) else None,
         port_name=svc_port.get("name") or None,
         external=services.is_external(service),
     )
-
-
-def service_name(target: str, namespace: str) -> tuple[str, str | None]:
-    """(namespace, name) of the Service that `target` names, or (ns, None) for an outside host.
-
-    `svc/NAME` (also `service/`, `services/`, and `svc/NAME.NS`) as kubectl writes it; NS/NAME.
-    A workload or pod as the target is refused by name: clients connect to its Service."""
-    if "/" in target:
-        first, _, name = target.partition("/")
-        kind = first.lower().split(".", 1)[0]
-        if kind in _SERVICE_ALIASES:
-            name, _, ns = name.partition(".")
-            return (ns.split(".", 1)[0] or namespace), name
-        if kind in _KIND_ALIASES:
-            raise errors.IncidentError(
-                f"target {target!r}: name the Service in front of it (svc/NAME): clients"
-                " connect to a Service, not to a workload"
-            )
-        return first, name
-    if is_ip(target):
-        return namespace, None
-    parts = target.rstrip(".").lower().split(".")  # DNS names are case-insensitive
-    if len(parts) == 1:
-        return namespace, parts[0]
-    rest = ".".join(parts[2:])
-    if rest in ("", "svc", f"svc.{CLUSTER_DOMAIN}") or rest.startswith("svc."):
-        return parts[1], parts[0]
-    if len(parts) >= 4 and parts[3] == "svc":  # pod.service.ns.svc[...]: a pod behind a Service
-        return parts[2], parts[1]
-    return namespace, None
-
-
-def pod_hostname(target: str) -> str | None:
-    """'profile-db-0' for 'profile-db-0.profile-db.data.svc[.cluster.local]', else None."""
-    parts = target.rstrip(".").lower().split(".")
-    return parts[0] if len(parts) >= 4 and parts[3] == "svc" and "/" not in target else None
 
 
 def _hostname(pod: Mapping[str, Any]) -> str:
@@ -328,9 +248,9 @@ def _refuse_cluster_looking_names(evidence: model.Evidence, target: str) -> None
     """A name that only the cluster's DNS can answer, or a typo of one, is not an outside host:
     diagnosing it as one would blame a firewall for a wrong name."""
     parts = target.rstrip(".").lower().split(".")
-    if is_ip(target) or len(parts) < 2:
+    if names.is_ip(target) or len(parts) < 2:
         return
-    if "svc" in parts or target.rstrip(".").lower().endswith(CLUSTER_DOMAIN):
+    if "svc" in parts or target.rstrip(".").lower().endswith(names.CLUSTER_DOMAIN):
         raise errors.IncidentError(
             f"target {target!r} is a cluster DNS name, but no such Service is in the evidence"
             " (forms: NAME.NAMESPACE, NAME.NAMESPACE.svc.cluster.local,"
@@ -345,12 +265,6 @@ def _refuse_cluster_looking_names(evidence: model.Evidence, target: str) -> None
                 f"target {target!r}: no namespace {parts[1]!r} in the evidence;"
                 f" Services named {parts[0]!r} exist in: {', '.join(elsewhere)}"
             )
-
-
-def _is_cluster_name(target: str, *, known: bool) -> bool:
-    """name.ns.svc[...] is always a cluster name; name.ns only when ns is a known namespace."""
-    parts = target.rstrip(".").split(".")
-    return (len(parts) == 2 and known) or (len(parts) >= 3 and parts[2] == "svc")
 
 
 def _namespace_known(evidence: model.Evidence, namespace: str) -> bool:
@@ -392,12 +306,3 @@ def _missing_service(evidence: model.Evidence, namespace: str, name: str) -> str
     )
     hint = f"; Services named {name!r} exist in: {', '.join(elsewhere)}" if elsewhere else ""
     return f"target: no Service {name!r} in namespace {namespace!r}{hint}"
-
-
-def is_ip(text: str) -> bool:
-    """Whether `text` is an IPv4 or IPv6 address."""
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True

@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any
 
 from paramedic.evidence import model as evidence_model
-from paramedic.netpol import cluster, explain, matrix, model, peers
+from paramedic.netpol import cluster, explain, matching, matrix, model, peers
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,7 +67,7 @@ def _numbers_of(
         return set()
     found = set()
     for pod in evidence.kind("Pod"):
-        number = explain.named_port(peers.Peer.pod(pod), port_value, protocol)
+        number = matching.named_port(peers.Peer.pod(pod), port_value, protocol)
         if number is not None:
             found.add(number)
     return found

@@ -16,7 +16,7 @@ from typing import Any
 
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects, pods, selectors
-from paramedic.netpol import cluster, explain, model, peers
+from paramedic.netpol import cluster, matching, model, peers
 
 GENERATED_LABELS = frozenset(
     {
@@ -103,7 +103,7 @@ def port_name(dst: peers.Peer, port: int, protocol: str) -> str | None:
                 and (cp.get("protocol") or "TCP") == protocol
             ):
                 name = str(cp["name"])
-                return name if explain.named_port(dst, name, protocol) == port else None
+                return name if matching.named_port(dst, name, protocol) == port else None
     return None
 
 

@@ -28,6 +28,7 @@ from paramedic.netpol import (
     engine,
     explain,
     layers,
+    matching,
     model,
     naming,
     peers,
@@ -173,7 +174,7 @@ def _cilium(flow: _Flow, side: model.DirectionResult, draft: _Draft) -> None:
         else:
             draft.notes.append(narrowed)
         return
-    node = explain.is_node(view, other)
+    node = matching.is_node(view, other)
     draft.created.append(
         cilium_fix.allow_policy(
             flow.evidence, side, subject, (other, other_sel), flow.port_value, flow.protocol,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.evidence import model as evidence_model
-from paramedic.kube import objects, pods, resolve, selectors, services
+from paramedic.kube import names, objects, pods, resolve, selectors, services
 from paramedic.netpol import peers
 
 Target = tuple[peers.Peer, int]
@@ -45,8 +45,8 @@ def targets(ev: evidence_model.Evidence, scope: resolve.Scope, protocol: str) ->
             )
             target = _target_port(service, scope.port, port)
             wanted = target if isinstance(target, int) else port
-            return [(peers.Peer.ip(ip), wanted) for ip in ready if resolve.is_ip(ip)]
-        if resolve.is_ip(scope.target_host):
+            return [(peers.Peer.ip(ip), wanted) for ip in ready if names.is_ip(ip)]
+        if names.is_ip(scope.target_host):
             return [(peers.Peer.ip(scope.target_host), port)]
         return [(peers.Peer.ip(ip), port) for ip in resolved(ev, scope.target_host)]
     assert service is not None
@@ -87,6 +87,6 @@ def resolved(ev: evidence_model.Evidence, host: str) -> list[str]:
             found += [
                 str(a)
                 for a in objects.as_list(probe.data.get("addresses"))
-                if resolve.is_ip(str(a))
+                if names.is_ip(str(a))
             ]
     return list(dict.fromkeys(found))

@@ -21,7 +21,7 @@ from paramedic.errors import IncidentError
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import needs as needs_model
 from paramedic.evidence import redact, selection
-from paramedic.kube import resolve
+from paramedic.kube import names, resolve
 from paramedic.runbooks import diagnosis
 from paramedic.runbooks import model as runbook_model
 
@@ -235,13 +235,13 @@ def reads(
     of the source, the target and the runbook's scopes, and the kinds its checks' needs read
     cluster-wide; None (read everything) when the source's namespace must be guessed from the
     whole dump or the target is an IP address, which any namespace may hold."""
-    given, _, _ = resolve.split_source(incident.source)
+    given, _, _ = names.split_source(incident.source)
     namespace = given or incident.namespace
-    host, _ = resolve.split_port(incident.target)
-    if not namespace or resolve.is_ip(host):
+    host, _ = names.split_port(incident.target)
+    if not namespace or names.is_ip(host):
         return None
     try:
-        target_namespace, _ = resolve.service_name(host, namespace)
+        target_namespace, _ = names.service_name(host, namespace)
     except IncidentError:
         return None  # the diagnosis says so, after a full load
     # a dotted name is a Service `name.ns` when namespace `ns` exists: keep `ns` to see it

@@ -10,7 +10,7 @@ from typing import Any
 
 from paramedic.checks import clues, dns_names, model
 from paramedic.checks.dns import fixes, policy_fixes, problem, server_fixes
-from paramedic.kube import objects, pods, resolve, services
+from paramedic.kube import names, objects, pods, resolve, services
 
 _DNS_MEANINGS = ("dns-nxdomain", "dns-temporary", "dns-failed")
 
@@ -177,7 +177,7 @@ def _outside_name(scope: resolve.Scope) -> str | None:
         spec = objects.spec(scope.target_service)
         return str(spec.get("externalName")) if spec.get("type") == "ExternalName" else None
     host = str(scope.target_host)
-    return None if not scope.external or resolve.is_ip(host) else host
+    return None if not scope.external or names.is_ip(host) else host
 
 
 def _cause(problems: list[problem.Problem], upstream: list[clues.Clue]) -> model.Finding:

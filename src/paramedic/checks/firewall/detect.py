@@ -12,7 +12,7 @@ from paramedic.checks import clues, model, signatures, vantage
 from paramedic.checks.firewall import fixes
 from paramedic.evidence import logscan
 from paramedic.evidence import model as evidence_model
-from paramedic.kube import objects, resolve, services
+from paramedic.kube import names, objects, resolve, services
 from paramedic.netpol import scope as netpol_scope
 
 _TCP = ("tcp-timeout", "tcp-refused", "no-route", "conn-reset")
@@ -243,7 +243,7 @@ def _destination(
     service = scope.target_service
     if service is None:
         return (
-            ([scope.target_host] if resolve.is_ip(scope.target_host) else []),
+            ([scope.target_host] if names.is_ip(scope.target_host) else []),
             scope.port,
             [
                 model.Cite(

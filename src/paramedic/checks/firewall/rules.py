@@ -12,7 +12,7 @@ from paramedic.checks import model
 from paramedic.checks.firewall import fixes, placement
 from paramedic.cloud import aws_inventory, path
 from paramedic.cloud import model as cloud_model
-from paramedic.kube import objects, resolve
+from paramedic.kube import names, objects, resolve
 
 NO_RULES = (
     "no cloud network rules in the evidence (cloud/aws|gcp|azure/*.json, or live --cloud aws; "
@@ -93,4 +93,4 @@ def _dialed_name(scope: resolve.Scope) -> str:
     service = scope.target_service
     if service is not None and objects.spec(service).get("type") == "ExternalName":
         return str(objects.spec(service).get("externalName", ""))
-    return "" if resolve.is_ip(scope.target_host) else scope.target_host
+    return "" if names.is_ip(scope.target_host) else scope.target_host

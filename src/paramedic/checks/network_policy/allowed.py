@@ -13,7 +13,7 @@ from paramedic.checks import model
 from paramedic.checks.network_policy import flows, hidden, observed
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import resolve
-from paramedic.netpol import cluster, explain, peers
+from paramedic.netpol import cluster, matching, peers
 from paramedic.netpol import model as netpol_model
 
 
@@ -82,7 +82,7 @@ def unresolved_target(
     isolating = {
         p.ref
         for s in sources
-        for p in explain.isolating_policies(cluster.of(ev), s, netpol_model.Direction.EGRESS)
+        for p in matching.isolating_policies(cluster.of(ev), s, netpol_model.Direction.EGRESS)
     }
     if scope.external and not isolating:
         return finding(

@@ -155,6 +155,6 @@ def injection(
 
 def _with_sidecar(pod: Mapping[str, Any]) -> dict[str, Any]:
     edited = copy.deepcopy(dict(pod))
-    spec = edited.setdefault("spec", {})
+    spec = edited["spec"] = dict(objects.spec(edited))  # a damaged spec (null, a list) too
     spec["containers"] = [*objects.as_list(spec.get("containers")), {"name": mesh.PROXY}]
     return edited
