@@ -6,12 +6,12 @@ accepts connections and never answers."""
 from __future__ import annotations
 
 import http.server
-import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,16 +29,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server(*, iam_after: int | None = None) -> Iterator[str]:
-    """`python -m moto.server` on a free loopback port; with `iam_after`, IAM policies are
-    enforced after that many unauthenticated set-up calls."""
+def moto_server() -> Iterator[str]:
+    """`python -m moto.server` on a free loopback port (IAM not enforced: `iam_enforced`)."""
     port = free_port()
-    env = dict(os.environ)
-    if iam_after is not None:
-        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(iam_after)
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -56,6 +51,29 @@ def moto_server(*, iam_after: int | None = None) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@contextmanager
+def iam_enforced(endpoint: str, *, after: int) -> Iterator[None]:
+    """IAM policies enforced by the running server after `after` more unauthenticated calls
+    (moto's /moto-api/reset-auth), and off again on leaving: one server serves the module's
+    tests with and without IAM (each moto server costs seconds of CPU to start and load)."""
+
+    def reset_auth(count: str) -> None:
+        request = urllib.request.Request(
+            f"{endpoint}/moto-api/reset-auth",
+            data=count.encode(),
+            headers={"Content-Type": "text/plain"},  # a form body would be parsed away
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answer.read()
+
+    reset_auth(str(after))
+    try:
+        yield
+    finally:
+        reset_auth("inf")
 
 
 def client(endpoint: str, service: str, **keys: str) -> Any:

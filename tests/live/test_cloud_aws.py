@@ -112,8 +112,9 @@ def test_capture_writes_cloud_aws_and_the_bundle_reads_back_the_same(
     assert {d.kind for d in loaded.cloud} >= {"SecurityGroups", "DBInstances"}
 
 
-def test_denied_actions_are_gaps_naming_the_iam_action(aws_env):
-    with motokit.moto_server(iam_after=3) as endpoint:
+def test_denied_actions_are_gaps_naming_the_iam_action(aws_env, moto):
+    endpoint, _ = moto
+    with motokit.iam_enforced(endpoint, after=3):
         iam = motokit.client(endpoint, "iam")
         iam.create_user(UserName="reader")
         iam.put_user_policy(

@@ -319,6 +319,38 @@ def test_an_exec_credential_plugin_supplies_the_token_as_it_does_for_kubectl(
     assert evidence.get("Deployment", "app", "user-service") is not None
 
 
+def test_an_expiring_exec_token_is_renewed_but_not_once_per_request(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """The client renews an exec token that expires within 5 minutes before a request; it is
+    renewed, and the plugin is not run again for each of the parallel requests."""
+    import yaml
+
+    runs = tmp_path / "runs"
+    script = (
+        f"echo run >> {runs}; n=$(wc -l < {runs}); "
+        'printf \'{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",'
+        ' "status": {"token": "exec-token-%s", "expirationTimestamp": "2020-01-01T00:00:00Z"}}\''
+        ' "$n"'
+    )
+    config = yaml.safe_load(kubeconfig.read_text())
+    config["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": "sh",
+            "args": ["-c", script],
+            "interactiveMode": "Never",
+        }
+    }
+    kubeconfig.write_text(yaml.safe_dump(config))
+    evidence = gather(kubeconfig)
+    assert evidence.get("Deployment", "app", "user-service") is not None
+    plugin_runs = len(runs.read_text().splitlines())
+    assert 2 <= plugin_runs < len(server.requests) / 4  # loaded, then renewed before requests
+    assert "Bearer exec-token-1" not in server.tokens  # the expired first token was never sent
+    assert f"Bearer exec-token-{plugin_runs}" in server.tokens
+
+
 def test_the_context_namespace_is_the_default_and_another_context_can_be_chosen(
     server: fakeapi.FakeApiServer, tmp_path: Path
 ) -> None:
