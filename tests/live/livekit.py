@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import functools
 import json
 import time
@@ -36,6 +37,15 @@ RAW_SECRETS = {
 
 INCIDENT = model.Incident(source="user-service", target="profile-db.data", port=5432)
 """The reference demo's incident, as a user names it on the command line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Gathered:
+    """One gathering and the server that answered it (the `gathered` fixture)."""
+
+    server: fakeapi.FakeApiServer
+    """Closed by now: its record of requests is what is left."""
+    evidence: model.Evidence
 
 
 @functools.cache
