@@ -17,7 +17,11 @@ Which process runs where:
   live run in tests/live/test_address_space.py (a real start under the limit), and tests whose
   subject is the process itself: tests/cli/test_kubectl_habits.py runs the installed
   `kubectl-paramedic` plugin through kubectl, tests/live/test_watch_and_interrupt.py sends
-  Ctrl-C to a real process and tests/live/test_address_space.py measures one.
+  Ctrl-C to a real process and tests/live/test_address_space.py measures the address space a
+  fresh import reserves (a fork has the server's).
+- `python(code, ...)`: `python -c CODE` the same way, for code that needs a process of its own
+  without the test runner's threads (tests/evidence/test_parallel_load.py,
+  tests/netpol/test_parallel.py, tests/evidence/test_selective_load.py).
 """
 
 from __future__ import annotations
@@ -63,22 +67,42 @@ def subprocess(
 ) -> sp.CompletedProcess[str]:
     """`python -m paramedic ARGV` as a child, its address space capped at `memory` bytes;
     forked from the fork server unless `fresh` (see the module docstring)."""
-    environment = {**os.environ, **(env or {})}
+    return _child(None, list(argv), timeout, memory, {**os.environ, **(env or {})}, fresh)
+
+
+def python(
+    code: str, *argv: str, timeout: float = 60, fresh: bool = False
+) -> sp.CompletedProcess[str]:
+    """`python -c CODE ARGV` as a child (check its returncode), forked unless `fresh`: for code
+    that needs a process of its own, one without the test runner's threads."""
+    return _child(code, list(argv), timeout, None, dict(os.environ), fresh)
+
+
+def _child(
+    code: str | None,
+    argv: list[str],
+    timeout: float,
+    memory: int | None,
+    env: dict[str, str],
+    fresh: bool,
+) -> sp.CompletedProcess[str]:
+    command = [sys.executable, *(("-m", "paramedic") if code is None else ("-c", code)), *argv]
     server = None if fresh else _server()
-    if server is None or zygote_server.frozen(environment) != server.frozen:
-        return _exec(list(argv), timeout, memory, environment)
-    return server.run(list(argv), timeout, memory, environment)
+    if server is None or zygote_server.frozen(env) != server.frozen:
+        return _exec(command, timeout, memory, env)
+    request = {"argv": argv, "env": env, "cwd": os.getcwd(), "memory": memory, "code": code}
+    return server.run(command, request, timeout)
 
 
 def _exec(
-    argv: list[str], timeout: float, memory: int | None, env: dict[str, str]
+    command: list[str], timeout: float, memory: int | None, env: dict[str, str]
 ) -> sp.CompletedProcess[str]:
     def limit() -> None:
         if memory is not None:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     return sp.run(
-        [sys.executable, "-m", "paramedic", *argv],
+        command,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -120,10 +144,8 @@ class _Server:
             self.process.stderr.close()
 
     def run(
-        self, argv: list[str], timeout: float, memory: int | None, env: dict[str, str]
+        self, command: list[str], request: dict[str, object], timeout: float
     ) -> sp.CompletedProcess[str]:
-        command = [sys.executable, "-m", "paramedic", *argv]
-        request = {"argv": argv, "env": env, "cwd": os.getcwd(), "memory": memory}
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

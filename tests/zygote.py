@@ -6,7 +6,7 @@ Starting the interpreter and importing the CLI, the checks and the Kubernetes cl
 `python tests/zygote.py FD`, FD being its end of the control socket; it ends when that closes.
 
 Protocol (AF_UNIX SOCK_SEQPACKET, one message each): the client sends a JSON request
-{argv, env, cwd, memory} with four descriptors: the request's own socket, then the child's
+{argv, env, cwd, memory, code} with four descriptors: the request's own socket, then the child's
 stdin, stdout and stderr. The server forks and answers on the request socket {"pid": N}; later,
 when the child ends, {"status": S} (a returncode: negative for a signal). "kill" (or the client
 closing the request socket, e.g. on a timeout) kills the child first. Nothing here uses threads,
@@ -16,9 +16,11 @@ A child becomes a fresh process as far as paramedic can tell: its descriptors 0-
 environment (os.environ replaced wholesale, so libraries and programs it starts see the same),
 the working directory and sys.path[0] as `python -m` sets it, sys.argv, RLIMIT_AS when asked,
 the signal dispositions the interpreter starts with (this process changes none), and then
-`runpy` runs `paramedic.__main__` as `python -m paramedic` does; the child leaves through the
-interpreter's own exit, so SystemExit, a traceback of an uncaught exception (exit 1), atexit,
-flushing stdio and waiting for non-daemon threads happen as in a real process.
+`runpy` runs `paramedic.__main__` as `python -m paramedic` does (or, when the request has
+`code`, that code as `python -c CODE ARGV` runs it, in a new `__main__`); the child leaves
+through the interpreter's own exit, so SystemExit, a traceback of an uncaught exception
+(exit 1), atexit, flushing stdio and waiting for non-daemon threads happen as in a real
+process (a traceback shows this file's frames above the program's).
 
 What a child inherits that a fresh process would compute again, and why that is safe:
 - What the interpreter reads from the environment at start (PYTHON*, the locale, TZ, TMPDIR,
@@ -38,6 +40,7 @@ What a child inherits that a fresh process would compute again, and why that is 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import gc
 import json
@@ -48,6 +51,7 @@ import selectors
 import signal
 import socket
 import sys
+import types
 import warnings
 from typing import Any
 
@@ -170,8 +174,19 @@ def _become(request: dict[str, Any], fds: list[int]) -> None:
     os.environ.update(request["env"])
     if request["memory"] is not None:
         resource.setrlimit(resource.RLIMIT_AS, (request["memory"], request["memory"]))
-    sys.path[0] = request["cwd"]
-    sys.argv = ["-m", *request["argv"]]  # runpy puts paramedic/__main__.py in argv[0]
+    if request["code"] is None:
+        sys.path[0] = request["cwd"]
+        sys.argv = ["-m", *request["argv"]]  # runpy puts paramedic/__main__.py in argv[0]
+    else:
+        sys.path[0] = ""
+        sys.argv = ["-c", *request["argv"]]
+
+
+def _run_code(code: str) -> None:
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins  # type: ignore[attr-defined]
+    sys.modules["__main__"] = main
+    exec(compile(code, "<string>", "exec"), vars(main))
 
 
 def main() -> None:
@@ -183,8 +198,12 @@ def main() -> None:
     control.send(b"ready")
     request, fds = _Server(control).serve()
     _become(request, fds)
+    code = request["code"]
     del request, fds
-    runpy.run_module("paramedic", run_name="__main__", alter_sys=True)
+    if code is None:
+        runpy.run_module("paramedic", run_name="__main__", alter_sys=True)
+    else:
+        _run_code(code)
 
 
 if __name__ == "__main__":

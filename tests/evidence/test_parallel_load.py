@@ -1,18 +1,18 @@
 """A big kubectl List is parsed by worker processes (evidence/parallel.py): the same objects as
 parsed here, the same one-line errors naming the file and line, the same node budget.
 
-Each case runs in a fresh interpreter: the test runner's own threads make `parallel.available`
-refuse to fork (rightly), and the limits are lowered there so that a small file takes the
-worker path."""
+Each case runs in a process of its own (forked by `clirun.python`): the test runner's own
+threads make `parallel.available` refuse to fork (rightly), and the limits are lowered there so
+that a small file takes the worker path."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+
+import clirun
 
 SEED = Path(__file__).resolve().parents[2] / "src" / "paramedic" / "demos" / "seed"
 
@@ -35,13 +35,7 @@ else:
 
 def _load(path: Path, *, parallel_bytes: int = 0, max_nodes: int = 24_000_000) -> dict:
     code = _LOAD.format(parallel_bytes=parallel_bytes, max_nodes=max_nodes)
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = clirun.python(code, str(path), timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

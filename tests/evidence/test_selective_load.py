@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import clirun
 from clirun import run
 from paramedic import errors
 from paramedic.evidence import bundle, demos, documents, parallel, selection, yaml_list
@@ -114,13 +115,7 @@ def test_a_generated_cluster_dump_gives_the_same_reports(tmp_path: Path) -> None
         timeout=120,
     )
     code = _COMPARE.format(src=str(ROOT / "src"))
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = clirun.python(code, str(path), timeout=300)
     assert done.returncode == 0, done.stderr
     for line in done.stdout.splitlines():
         incident, read, total, same = line.split("|")

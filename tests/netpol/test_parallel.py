@@ -4,12 +4,11 @@ switch, every layer), and the engine forks only where `evidence.parallel` says i
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 
 from hypothesis import given
 
+import clirun
 import fuzzing
 from paramedic.evidence import model as evidence_model
 from paramedic.evidence import parallel
@@ -32,9 +31,8 @@ def test_a_big_cluster_is_shared_between_workers_where_forking_is_safe():
     # In a fresh process: this one may still hold threads an earlier test left behind (a check
     # or a request abandoned at its deadline), and then it rightly never forks.
     code = "from paramedic.netpol import fast; print(fast.workers(fast.PARALLEL_MIN_PODS))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
+    done = clirun.python(code)
+    done.check_returncode()
     expected = parallel.WORKERS if (os.cpu_count() or 1) > 1 else 1
     assert int(done.stdout) == expected
 

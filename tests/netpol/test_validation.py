@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from paramedic.netpol import cluster, engine, peers, policies
+from paramedic.netpol import cluster, engine, peers, policies, validation
 
 from . import build
 
@@ -76,7 +76,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("spec", "problem"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
 def test_invalid_policy_is_reported_with_its_problem(spec, problem):
-    parsed = policies.parse(build.policy("a", "bad", spec))
+    parsed = validation.parse(build.policy("a", "bad", spec))
     assert isinstance(parsed, policies.Invalid)
     assert problem in parsed.describe()
     assert parsed.describe().startswith("NetworkPolicy a/bad is invalid")
@@ -97,12 +97,12 @@ def test_invalid_policy_is_reported_with_its_problem(spec, problem):
     ids=["empty", "host_bits_and_except", "end_port_equal", "named_port", "null_rule"],
 )
 def test_valid_policies_parse(spec):
-    assert isinstance(policies.parse(build.policy("a", "ok", spec)), policies.Policy)
+    assert isinstance(validation.parse(build.policy("a", "ok", spec)), policies.Policy)
 
 
 def test_policy_types_default_as_the_api_server_does():
-    only_ingress = policies.parse(build.policy("a", "x", {"podSelector": {}, "egress": []}))
-    both = policies.parse(build.policy("a", "y", {"podSelector": {}, "egress": [{}]}))
+    only_ingress = validation.parse(build.policy("a", "x", {"podSelector": {}, "egress": []}))
+    both = validation.parse(build.policy("a", "y", {"podSelector": {}, "egress": [{}]}))
     assert isinstance(only_ingress, policies.Policy) and isinstance(both, policies.Policy)
     assert (only_ingress.ingress, only_ingress.egress) == (True, False)
     assert (both.ingress, both.egress) == (True, True)

@@ -17,6 +17,7 @@ from typing import Any
 from paramedic.evidence import model as evidence_model
 from paramedic.kube import objects
 from paramedic.netpol import policies as policy_model
+from paramedic.netpol import validation
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -77,7 +78,7 @@ def adopt(
     parsed = [p for p in base.policies if (p.namespace, p.name) not in removed]
     invalid = [i for i in base.invalid if (i.namespace, i.name) not in removed]
     for obj in added:
-        result = policy_model.parse(obj)
+        result = validation.parse(obj)
         (parsed if isinstance(result, policy_model.Policy) else invalid).append(result)  # type: ignore[arg-type]
     namespaces = dict(base.namespaces)
     for p in parsed:
@@ -100,7 +101,7 @@ def build(evidence: evidence_model.Evidence) -> Cluster:
     for obj in evidence.kind("NetworkPolicy"):
         if not is_kubernetes_policy(obj):
             continue  # a Calico projectcalico.org NetworkPolicy: its own layer reads it
-        result = policy_model.parse(obj)
+        result = validation.parse(obj)
         (parsed if isinstance(result, policy_model.Policy) else invalid).append(result)  # type: ignore[arg-type]
     for name in {objects.namespace(p) for p in pods} | {p.namespace for p in parsed}:
         if name and name not in namespaces:

@@ -22,7 +22,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from paramedic.netpol import policies
+from paramedic.netpol import policies, validation
 from paramedic.netpol.cilium import labels
 
 ENTITIES = frozenset(
@@ -133,14 +133,14 @@ def selector_of(
     if not isinstance(raw, dict):
         problems.append(f"{where}: must be a label selector mapping")
         return None
-    shape = policies.selector_problems(
+    shape = validation.selector_problems(
         {k: v for k, v in raw.items() if k in ("matchLabels", "matchExpressions")}, where
     )
     if any("matchLabels: must" in p or "matchExpressions: must" in p for p in shape):
         problems.extend(shape)
         return None
     normal, foreign = labels.normalize(raw)
-    found = policies.selector_problems(normal, where)
+    found = validation.selector_problems(normal, where)
     problems.extend(found)
     return None if found else (normal, foreign)
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic.kube import objects
-from paramedic.netpol import form, labelmatch, policies
+from paramedic.netpol import form, labelmatch, policies, validation
 from paramedic.netpol.layers import admin_ports
 
 GROUP = "policy.networking.k8s.io"
@@ -90,7 +90,7 @@ def parse(obj: Mapping[str, Any]) -> tuple[str, form.Policy | form.Invalid, list
 
 
 def _selector(raw: Any, where: str, problems: list[str]) -> labelmatch.KubeSelector | None:
-    found = policies.selector_problems(raw, where) if raw is not None else [f"{where}: required"]
+    found = validation.selector_problems(raw, where) if raw is not None else [f"{where}: required"]
     problems.extend(found)
     return None if found else labelmatch.KubeSelector.of(raw)
 
@@ -247,7 +247,7 @@ def _networks(raw: Any, where: str, problems: list[str]) -> form.Term | None:
         return None
     blocks = []
     for i, text in enumerate(raw):
-        net = policies.network(text, f"{where}[{i}]", problems)
+        net = validation.network(text, f"{where}[{i}]", problems)
         if net is not None:
             blocks.append(policies.IPBlock(cidr=net))
     if len(blocks) != len(raw):

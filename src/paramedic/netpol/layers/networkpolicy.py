@@ -8,7 +8,7 @@ admin policies, then Kubernetes' default allow). Parsing and API validation are 
 
 from __future__ import annotations
 
-from paramedic.netpol import form, labelmatch, model, policies
+from paramedic.netpol import form, labelmatch, model, policies, validation
 from paramedic.netpol.layers import base
 
 KIND = "NetworkPolicy"
@@ -101,7 +101,7 @@ def _invalid(item: policies.Invalid) -> form.Invalid:
     """The invalid policy, with whom it would select when its podSelector itself is valid
     (otherwise it is reported for every pod of its namespace)."""
     subject = None
-    if item.pod_selector is not None and not policies.selector_problems(item.pod_selector):
+    if item.pod_selector is not None and not validation.selector_problems(item.pod_selector):
         subject = form.Term(
             key="",
             text="",
