@@ -1,34 +1,26 @@
-"""The runbook file format, validated at the boundary (msgspec), and the built-in runbooks.
-
-msgspec rather than pydantic: every diagnosis reads a runbook, and pydantic's import alone was
-0.13-0.3 s of each `paramedic` run's start (docs/PERFORMANCE.md); msgspec imports in ~12 ms.
-"""
+"""The runbook file format, validated at the boundary (pydantic), and the built-in runbooks."""
 
 from __future__ import annotations
 
-import re
 from importlib import resources
-from typing import Annotated
 
-import msgspec
+import pydantic
 
 from paramedic import errors
 from paramedic.evidence import yamltext
 
 
-class Runbook(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Runbook(pydantic.BaseModel):
     """A runbook: a symptom, the checks that can explain it, and what breaks next."""
 
-    id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    title: Annotated[str, msgspec.Meta(min_length=1)]
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+
+    id: str = pydantic.Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = pydantic.Field(min_length=1)
     symptom: str = ""
-    default_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None
-    checks: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
+    default_port: int | None = pydantic.Field(default=None, ge=1, le=65535)
+    checks: tuple[str, ...] = pydantic.Field(min_length=1)
     next: tuple[str, ...] = ()
-
-
-_NAMED = re.compile(r"field `([^`]+)`")
-"""msgspec names an unknown or missing field in its message, not in its path."""
 
 
 def parse(text: str, *, where: str) -> Runbook:
@@ -37,12 +29,11 @@ def parse(text: str, *, where: str) -> Runbook:
     except yamltext.NotYaml as exc:
         raise errors.RunbookError(f"{where}: {exc}") from exc
     try:
-        return msgspec.convert(document, Runbook, strict=False)
-    except msgspec.ValidationError as exc:
-        message, _, at = str(exc).partition(" - at `$")
-        named = _NAMED.search(message)
-        field = at.rstrip("`").lstrip(".") or (named.group(1) if named else "(top)")
-        raise errors.RunbookError(f"{where}: field {field}: {message}") from exc
+        return Runbook.model_validate(document)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(top)"
+        raise errors.RunbookError(f"{where}: field {field}: {first['msg']}") from exc
 
 
 def builtin(runbook_id: str) -> Runbook:
