@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
+import functools
 import json
 import time
 from pathlib import Path
@@ -37,10 +39,26 @@ INCIDENT = model.Incident(source="user-service", target="profile-db.data", port=
 """The reference demo's incident, as a user names it on the command line."""
 
 
-def seed_objects() -> list[dict[str, Any]]:
-    """The reference demo's objects, its Secrets holding real base64 values as a cluster has."""
+@dataclasses.dataclass(frozen=True)
+class Gathered:
+    """One gathering and the server that answered it (the `gathered` fixture)."""
+
+    server: fakeapi.FakeApiServer
+    """Closed by now: its record of requests is what is left."""
+    evidence: model.Evidence
+
+
+@functools.cache
+def _demo() -> model.Evidence:
+    """The reference demo, loaded once per process (read, never changed)."""
+    return demos.load(demos.DEFAULT)
+
+
+@functools.cache
+def _seed() -> tuple[dict[str, Any], ...]:
+    """`seed_objects`, built once per process: never handed out without a copy."""
     objects = []
-    for obj in demos.load(demos.DEFAULT).objects:
+    for obj in _demo().objects:
         obj = copy.deepcopy(obj)
         meta = obj.get("metadata") or {}
         raw = RAW_SECRETS.get((meta.get("namespace"), meta.get("name")))
@@ -54,16 +72,23 @@ def seed_objects() -> list[dict[str, Any]]:
                 + "}"
             )
         objects.append(obj)
-    return objects
+    return tuple(objects)
+
+
+def seed_objects() -> list[dict[str, Any]]:
+    """The reference demo's objects, its Secrets holding real base64 values as a cluster has
+    (a fresh copy: the caller may change them)."""
+    return copy.deepcopy(list(_seed()))
 
 
 def seed_server(
     *, metrics: bool = True, tls: tuple[Path, Path] | None = None
 ) -> fakeapi.FakeApiServer:
-    """A fake API server holding the reference demo (objects, logs and, unless told, metrics)."""
-    seed = demos.load(demos.DEFAULT)
+    """A fake API server holding the reference demo (objects, logs and, unless told, metrics);
+    the server copies what it is given."""
+    seed = _demo()
     return fakeapi.FakeApiServer(
-        seed_objects(), logs=dict(seed.logs), metrics=seed.metrics if metrics else (), tls=tls
+        _seed(), logs=dict(seed.logs), metrics=seed.metrics if metrics else (), tls=tls
     )
 
 

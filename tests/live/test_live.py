@@ -13,7 +13,7 @@ import pytest
 from paramedic.evidence import bundle, demos, redact
 
 from . import fakeapi
-from .livekit import RAW_SECRETS, gather, run, seed_server
+from .livekit import RAW_SECRETS, Gathered, gather, run, seed_server
 
 INCIDENT = ("--from", "user-service", "--to", "profile-db.data", "--port", "5432")
 
@@ -42,9 +42,9 @@ def test_live_diagnosis_equals_diagnosis_of_the_captured_bundle(
 
 
 def test_live_evidence_holds_the_same_objects_logs_and_metrics_as_the_demo(
-    kubeconfig: Path, seed: object
+    gathered: Gathered, seed: object
 ) -> None:
-    evidence = gather(kubeconfig)
+    evidence = gathered.evidence
 
     def keys(objects: object) -> set[tuple[str, str, str]]:
         return {
@@ -123,9 +123,8 @@ def test_capture_writes_no_secret_value_anywhere(
     assert creds["metadata"]["managedFields"][0]["time"] == "2026-10-30T02:00:04Z"
 
 
-def test_no_secret_value_enters_evidence(kubeconfig: Path) -> None:
-    evidence = gather(kubeconfig)
-    text = json.dumps(evidence.objects)
+def test_no_secret_value_enters_evidence(gathered: Gathered) -> None:
+    text = json.dumps(gathered.evidence.objects)
     for raw in RAW_SECRETS.values():
         for value in raw.values():
             assert value not in text and base64.b64encode(value.encode()).decode() not in text
@@ -189,19 +188,18 @@ def test_a_slow_api_server_cannot_make_gathering_outlast_the_timeout(
 
 
 def test_without_probe_flags_nothing_is_created_and_secrets_are_only_read_by_name(
-    server: fakeapi.FakeApiServer, kubeconfig: Path
+    gathered: Gathered,
 ) -> None:
-    gather(kubeconfig)
+    server = gathered.server
     assert server.writes() == []
     secret_reads = [p for m, p in server.requests if "/secrets" in p]
     assert secret_reads and all(p.rsplit("/secrets", 1)[1].startswith("/") for p in secret_reads)
 
 
 def test_logs_are_read_by_the_apis_own_bounds_a_time_window_and_a_byte_cap(
-    server: fakeapi.FakeApiServer, kubeconfig: Path
+    gathered: Gathered,
 ) -> None:
-    gather(kubeconfig)
-    logs = [p for _, p in server.requests if p.split("?")[0].endswith("/log")]
+    logs = [p for _, p in gathered.server.requests if p.split("?")[0].endswith("/log")]
     assert logs
     for path in logs:
         assert "sinceSeconds=3600" in path and f"limitBytes={2 * 1024 * 1024}" in path

@@ -142,7 +142,7 @@ def _read(
         read_timeout=per_call,
         retries={"total_max_attempts": 2, "mode": "standard"},
     )
-    session = boto3.session.Session()
+    session = _session(boto3)
     if session.region_name is None:
         gaps.append(
             "AWS: no region configured (AWS_REGION or the profile's region): the cloud "
@@ -201,6 +201,29 @@ def _read(
             continue
         if call.key == "SecurityGroups":
             docs += _entries(client, body, deadline, gaps, boto_errors)
+
+
+_loader: list[Any] = []
+"""botocore's data loader of the first session, shared by every later one (_session)."""
+_loader_lock = threading.Lock()
+
+
+def _session(boto3: Any) -> Any:
+    """A new boto3 session: credentials, region and endpoint as the environment says now. Only
+    botocore's data loader is shared between sessions, so the service models (the EC2 one is
+    megabytes of JSON) are parsed once per process, not per gathering (0.3 s of CPU each)."""
+    import botocore.session
+
+    with _loader_lock:
+        core = botocore.session.Session()
+        if _loader:
+            core.register_component("data_loader", _loader[0])
+        else:
+            _loader.append(core.get_component("data_loader"))
+        session = boto3.session.Session(botocore_session=core)
+        paths = _loader[0].search_paths  # boto3 appends its own data directory per session
+        paths[:] = list(dict.fromkeys(paths))
+    return session
 
 
 def _paginate(client: Any, operation: str, key: str, deadline: float) -> dict[str, Any]:
