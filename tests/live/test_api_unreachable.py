@@ -40,6 +40,23 @@ def test_unreachable_api_server_is_one_line_saying_why(
     assert err.count("\n") == 1 and message in err and "timed out" not in err
 
 
+def test_through_a_proxy_the_name_is_the_proxys_to_resolve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """paramedic looks the API server's name up itself only without a proxy: behind one (here
+    a closed port), a name this machine cannot resolve may be one the proxy can."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")
+    config = tmp_path / "kubeconfig"
+    config.write_text(KUBECONFIG.format(server="https://nosuch.invalid:6443"), encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        cli_main.main(
+            ["diagnose", "--kubeconfig", str(config), "--from", "user-service", "--to", "db.data"]
+        )
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.count("\n") == 1 and "does not resolve" not in err, err
+
+
 HANGING_PLUGIN = """apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]

@@ -15,8 +15,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,10 @@ from paramedic.probes import bounded
 
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 USER_AGENT = "paramedic (read-only diagnosis; https://github.com/paramedic)"
+RESOLVE_SECONDS = 5.0
+"""The longest the API server's name is looked up for before the requests start."""
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+_PROXY_VARIABLES = {"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"}
 TOKEN_CHECK_SECONDS = 1.0
 """How often the client's token refresh runs: it copies the whole kubeconfig onto the
 configuration again, the proxy environment re-read included (~0.1 ms CPU), before every request."""
@@ -156,9 +162,36 @@ def connect(*, kubeconfig: str | None, context: str | None, pool_size: int, time
             TOKEN_CHECK_SECONDS, configuration.refresh_api_key_hook
         )
     configuration.connection_pool_maxsize = pool_size
+    if not configuration.proxy and not _PROXY_VARIABLES & set(os.environ):
+        _resolvable(configuration.host, name, timeout)  # through a proxy, the proxy resolves
     api_client = client.ApiClient(configuration)
     api_client.user_agent = USER_AGENT
     return Api(client=api_client, context=name, namespace=namespace)
+
+
+def unreachable(host: str, context: str, problem: str) -> errors.KubeAccessError:
+    """The one line saying that no request reached the API server, and why."""
+    return errors.KubeAccessError(
+        f"cannot reach the API server {host} of context {context}: {problem}"
+    )
+
+
+def _resolvable(host: str, context: str, timeout: float) -> None:
+    """The API server's name is looked up once before the parallel requests start: a name
+    that does not exist is reported at once, instead of by every request's own lookup (a dozen
+    at the same moment, which a resolver that drops some answers held for its 5 s retry).
+    A lookup that does not answer in time is left to the requests' own deadline."""
+    parsed = urllib.parse.urlsplit(host)
+    name = parsed.hostname
+    if not name:
+        return
+    found = bounded.call(
+        lambda: socket.getaddrinfo(name, parsed.port or 443, type=socket.SOCK_STREAM),
+        seconds=min(timeout, RESOLVE_SECONDS),
+        name="paramedic-resolve",
+    )
+    if isinstance(found.error, socket.gaierror) and found.error.errno in _NO_SUCH_NAME:
+        raise unreachable(host, context, "API server name does not resolve")
 
 
 def _at_most_every(seconds: float, refresh: Any) -> Any:

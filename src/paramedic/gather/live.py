@@ -64,9 +64,10 @@ def gather(
         try:
             found = waves.Gathering(fetcher, pinned, limits, wanted).run()
             if not fetcher.answered:
-                raise errors.KubeAccessError(
-                    f"cannot reach the API server {api.client.configuration.host} of context"
-                    f" {api.context}: {fetcher.first_problem or 'no answer'}"
+                raise kubeapi.unreachable(
+                    api.client.configuration.host,
+                    api.context,
+                    fetcher.first_problem or "no answer",
                 )
             probes = ()
             if probe_pod:

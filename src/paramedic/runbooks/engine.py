@@ -130,13 +130,16 @@ def _checks_thread(
     scope: resolve.Scope,
     done: _Done,
 ) -> None:
-    """`_run_checks` in the worker thread, until it finishes or is overtaken. `finished` is set
-    under the lock, inside the `try`: `_overtake` (also under the lock) only strikes before,
-    so the exception is always raised where it is caught."""
+    """`_run_checks` in the worker thread, until it ends or is overtaken. However it ends,
+    `finished` is set under the lock inside the outer `try`, and `_overtake` (also under the
+    lock) strikes only before: the exception is always raised where it is caught, and never
+    sent to a thread that has ended (whose id another thread may have by then)."""
     try:
-        _run_checks(wanted, evidence, scope, done)
-        with done.lock:
-            done.finished = True
+        try:
+            _run_checks(wanted, evidence, scope, done)
+        finally:
+            with done.lock:
+                done.finished = True
     except _Overtaken:
         return
 
