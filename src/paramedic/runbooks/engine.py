@@ -148,7 +148,10 @@ def _overtake(worker: threading.Thread) -> None:
     """Stop the checks' thread at its next Python instruction, instead of letting it compute a
     result no one will read: a long network-policy computation over a pathological cluster
     kept a core busy for seconds after the report was out, and in `paramedic serve`, whose
-    worker processes outlive a diagnosis, every such incident would have left one running."""
+    worker processes outlive a diagnosis, every such incident would have left one running.
+    Should the exception land while a garbage-collector callback or a finaliser runs in that
+    thread, Python reports and drops it there, and the check runs to its end as it did before
+    (paramedic installs no such callback; Hypothesis, in the tests, does)."""
     ident = worker.ident
     if ident is not None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
