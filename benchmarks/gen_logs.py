@@ -21,7 +21,7 @@ SEED = ROOT / "src" / "paramedic" / "demos" / "seed"
 
 _APP = (
     "{ts} INFO  http GET /api/v1/profiles/{n} 200 {ms}ms",
-    "{ts} INFO  http POST /api/v1/profiles 201 {ms}ms user_agent=\"okhttp/4.{n}\"",
+    '{ts} INFO  http POST /api/v1/profiles 201 {ms}ms user_agent="okhttp/4.{n}"',
     "{ts} DEBUG db pool: checked out connection {n} (in use {m}/20, idle {k})",
     "{ts} INFO  cache refresh: {n} keys loaded from redis://cache.app.svc:6379/0 in {ms}ms",
     "{ts} WARN  slow handler /api/v1/search took {ms}ms (query={n})",
@@ -53,7 +53,10 @@ def _lines(templates: tuple[str, ...], size: int, rng: random.Random) -> str:
         ts = f"2026-11-26T03:{minute:02d}:{second:02d}.{milli:03d}Z"
         pool = _ERRORS if rng.randrange(200) == 0 else templates
         line = rng.choice(pool).format(
-            ts=ts, n=rng.randrange(100000), m=rng.randrange(255), k=rng.randrange(900),
+            ts=ts,
+            n=rng.randrange(100000),
+            m=rng.randrange(255),
+            k=rng.randrange(900),
             ms=rng.randrange(2000),
         )
         out.append(line)

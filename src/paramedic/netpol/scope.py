@@ -85,8 +85,6 @@ def resolved(ev: evidence_model.Evidence, host: str) -> list[str]:
     for probe in ev.probes_of("dns"):
         if probe.target.rstrip(".") == host.rstrip(".") and probe.ok:
             found += [
-                str(a)
-                for a in objects.as_list(probe.data.get("addresses"))
-                if names.is_ip(str(a))
+                str(a) for a in objects.as_list(probe.data.get("addresses")) if names.is_ip(str(a))
             ]
     return list(dict.fromkeys(found))

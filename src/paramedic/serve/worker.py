@@ -207,4 +207,3 @@ def _context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(diagnosis.PRELOAD))
     return context
-
