@@ -30,9 +30,11 @@ from paramedic.probes import bounded
 
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 USER_AGENT = "paramedic (read-only diagnosis; https://github.com/paramedic)"
+NO_SUCH_NAME = "API server name does not resolve"
+"""The problem an unresolvable API server name is reported as, by the first lookup or a request."""
 RESOLVE_SECONDS = 5.0
 """The longest the API server's name is looked up for before the requests start."""
-_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+_NAME_ERRNOS = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 _PROXY_VARIABLES = {"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"}
 TOKEN_CHECK_SECONDS = 1.0
 """How often the client's token refresh runs: it copies the whole kubeconfig onto the
@@ -190,8 +192,8 @@ def _resolvable(host: str, context: str, timeout: float) -> None:
         seconds=min(timeout, RESOLVE_SECONDS),
         name="paramedic-resolve",
     )
-    if isinstance(found.error, socket.gaierror) and found.error.errno in _NO_SUCH_NAME:
-        raise unreachable(host, context, "API server name does not resolve")
+    if isinstance(found.error, socket.gaierror) and found.error.errno in _NAME_ERRNOS:
+        raise unreachable(host, context, NO_SUCH_NAME)
 
 
 def _at_most_every(seconds: float, refresh: Any) -> Any:
@@ -331,7 +333,7 @@ def _network_problem(exc: BaseException | None, timeout: float) -> str:
         marker in text
         for marker in ("Name or service not known", "nodename nor servname", "Failed to resolve")
     ):
-        return "API server name does not resolve"
+        return NO_SUCH_NAME
     return f"connection failed ({_first_line(text)})"
 
 
