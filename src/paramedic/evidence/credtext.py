@@ -32,35 +32,60 @@ _VALUE = (
     r"|[^\s\"',;&}\]]{1,512})"
 )
 
+_WORDS = ("pass", "pwd", "secret", "token", "credential", "key")
+"""Lower-case fragments one of which every spelling of _WORD holds."""
+
+# (pattern, replacement, fragments): a pattern runs only on a text whose lower-case form holds
+# one of its fragments (without one it cannot match), so a line runs the few patterns it could.
 _EVERYWHERE = (
     # Authorization / Cookie headers: everything up to the end of the value.
-    (r"((?:authorization|cookie)[\"']?\s{0,8}[:=]\s{0,8}[\"']?)[^\n\r\"']{1,4096}", r"\1***"),
-    (r"(\bbearer\s{1,8})[A-Za-z0-9._~+/=-]{1,4096}", r"\1***"),
+    (
+        r"((?:authorization|cookie)[\"']?\s{0,8}[:=]\s{0,8}[\"']?)[^\n\r\"']{1,4096}",
+        r"\1***",
+        ("authorization", "cookie"),
+    ),
+    (r"(\bbearer\s{1,8})[A-Za-z0-9._~+/=-]{1,4096}", r"\1***", ("bearer",)),
     # SQL: ALTER ROLE x [WITH] [ENCRYPTED] PASSWORD '...'
-    (r"(\bpassword\s{1,8})(?:'(?:[^'\n]|''){0,512}'|\"[^\"\n]{0,512}\"|'\S{0,512})", r"\1'***'"),
+    (
+        r"(\bpassword\s{1,8})(?:'(?:[^'\n]|''){0,512}'|\"[^\"\n]{0,512}\"|'\S{0,512})",
+        r"\1'***'",
+        ("password",),
+    ),
     # key=value, "key": "value", {"name": "X_TOKEN", "value": "..."}
-    (rf"({_WORD}(?:{_EQUALS}|{_QUOTED_KEY})){_VALUE}", r"\1***"),
+    (rf"({_WORD}(?:{_EQUALS}|{_QUOTED_KEY})){_VALUE}", r"\1***", _WORDS),
     # command-line flags: --password x, --password=x, --api-token x, mysql -pSECRET
-    (rf"(--[a-z0-9-]{{0,32}}{_WORD}(?:=|\s{{1,8}}))\S{{1,512}}", r"\1***"),
-    (r"((?:^|\s)-p)[^\s-]\S{0,511}", r"\1***"),
+    (rf"(--[a-z0-9-]{{0,32}}{_WORD}(?:=|\s{{1,8}}))\S{{1,512}}", r"\1***", _WORDS),
+    (r"((?:^|\s)-p)[^\s-]\S{0,511}", r"\1***", ("-p",)),
     # tokens recognisable by their shape
-    (r"\beyJ[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{0,4096}", MASK),
-    (r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|xox[abposr]-[A-Za-z0-9-]{10,255})", MASK),
+    (
+        r"\beyJ[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{0,4096}",
+        MASK,
+        ("eyj",),
+    ),
+    (
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|xox[abposr]-[A-Za-z0-9-]{10,255})",
+        MASK,
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox"),
+    ),
 )
 _EVIDENCE_ONLY = (
     # YAML style, `password: several words`, and `token: x`: in evidence text only, since
     # paramedic's own prose says "env var DB_PASSWORD: keys ..."
-    (rf"({_WORD}:\s{{1,8}})[^\s\"'][^\n\r,;}}\]]{{0,511}}", r"\1***"),
-    (rf"({_WORD}\s{{0,8}}:\s{{0,8}}){_VALUE}", r"\1***"),
+    (rf"({_WORD}:\s{{1,8}})[^\s\"'][^\n\r,;}}\]]{{0,511}}", r"\1***", _WORDS),
+    (rf"({_WORD}\s{{0,8}}:\s{{0,8}}){_VALUE}", r"\1***", _WORDS),
 )
 
+_Table = tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...]
 
-def _compiled(table: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
-    return tuple((re.compile(pattern, re.IGNORECASE), repl) for pattern, repl in table)
+
+def _compiled(table: tuple[tuple[str, str, tuple[str, ...]], ...]) -> _Table:
+    return tuple(
+        (re.compile(pattern, re.IGNORECASE), repl, frags) for pattern, repl, frags in table
+    )
 
 
 # AWS access key ids keep their case: lower-case words are not key ids.
-_AWS_KEY_ID = (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), MASK)
+_AWS_KEY_ID = (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), MASK, ("akia", "asia"))
 _PROSE = (*_compiled(_EVERYWHERE), _AWS_KEY_ID)
 _EVIDENCE = (*_compiled(_EVIDENCE_ONLY), *_PROSE)
 
@@ -76,26 +101,29 @@ _USER_NAME = re.compile(r"[a-z_][a-z0-9._-]{0,31}$")
 _TRIGGER = re.compile(
     "|".join(
         re.escape(fragment)
-        for fragment in (
-            *("pass", "pwd", "secret", "token", "credential", "key", "authorization"),
-            *("cookie", "bearer", "-p", "eyj", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox"),
-            *("akia", "asia", "://"),
+        for fragment in sorted(
+            {"://", *(f for *_, fragments in _EVIDENCE for f in fragments)},
+            key=lambda f: (-len(f), f),
         )
     )
 )
-"""Lower-case fragments, one of which every pattern above needs: a line holding none of them
-(nearly every log line) is returned after one scan, without running the patterns."""
+"""Every pattern's fragments: a line holding none of them (nearly every log line) is returned
+after one scan."""
 
 
 def mask(text: str, *, prose: bool = False) -> str:
     """`text` with every credential it holds replaced by `***`. `prose=True` for paramedic's
     own sentences (a report's last pass), where `NAME: ...` introduces an explanation."""
-    if not _TRIGGER.search(text.lower()):
+    lower = text.lower()
+    if not _TRIGGER.search(lower):
         return text
     if "://" in text and "@" in text:
         text = _mask_userinfo(text)
-    for pattern, replacement in _PROSE if prose else _EVIDENCE:
-        text = pattern.sub(replacement, text)
+    # Masking only replaces a match's value by *** (no fragment holds a `*`), so a fragment
+    # found in the text before holds for the text after each pattern too.
+    for pattern, replacement, fragments in _PROSE if prose else _EVIDENCE:
+        if any(fragment in lower for fragment in fragments):
+            text = pattern.sub(replacement, text)
     return text
 
 
