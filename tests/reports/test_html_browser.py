@@ -4,10 +4,11 @@ light, dark (`prefers-color-scheme`) and print, on a desktop and a phone.
 Every visible text meets WCAG AA contrast in both schemes; code blocks scroll on screen and wrap
 on paper (nothing clipped); the page never scrolls sideways on a phone; the title names the
 incident and its top cause; the headline comes first and its summary last. Every demo's page is
-checked; screenshots and the printed PDF of a few (SHOWN: the reference incident, two causes at
-once, the one also shown on a phone; every demo with PARAMEDIC_ARTIFACTS_ALL=1) are written to
-build/test-artifacts/html/ (PARAMEDIC_ARTIFACTS overrides; never committed) so a reviewer can
-look at them. Rendering a tall page to PNG costs more than every check of it, hence the few.
+checked. With PARAMEDIC_ARTIFACTS set to a directory (.ci/run sets build/test-artifacts),
+screenshots and the printed PDF of a few (SHOWN: the reference incident, two causes at once, the
+one also shown on a phone; every demo with PARAMEDIC_ARTIFACTS_ALL=1) are written to its html/
+folder (never committed) so a reviewer can look at them. Rendering a tall page to PNG costs more
+than every check of it (about 6 s of CPU for the few), hence the few, and none in a local run.
 """
 
 from __future__ import annotations
@@ -26,10 +27,16 @@ from paramedic.reports import html_report, outline
 from paramedic.runbooks import engine
 from paramedic.runbooks import model as runbook_model
 
-ARTIFACTS = Path(os.environ.get("PARAMEDIC_ARTIFACTS", "build/test-artifacts")) / "html"
+ARTIFACTS = Path(os.environ.get("PARAMEDIC_ARTIFACTS") or ".") / "html"
 DEMOS = [d.name for d in demos.available()]
 _FEW = {"seed", "two-causes", "too-many-connections"}
-SHOWN = set(DEMOS) if os.environ.get("PARAMEDIC_ARTIFACTS_ALL") else _FEW
+SHOWN = (
+    set()
+    if not os.environ.get("PARAMEDIC_ARTIFACTS")
+    else set(DEMOS)
+    if os.environ.get("PARAMEDIC_ARTIFACTS_ALL")
+    else _FEW
+)
 CONTRAST = """
 function lum(c) {
   const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => {
