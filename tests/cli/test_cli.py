@@ -112,6 +112,11 @@ def test_diagnose_flags_override_the_incident_file(capsys: pytest.CaptureFixture
             "port 70000 is out of range (1-65535)",
         ),
         (["diagnose", "{seed}", "--context", "prod"], "--context works only live"),
+        (["diagnose", "{seed}", "--capture", "/tmp/x"], "--capture works only live"),
+        (
+            ["diagnose", "--to", "profile-db.data", "--watch", "--capture", "/tmp/x"],
+            "--capture writes one gathering",
+        ),
         (["diagnose", "{seed}", "--to", "data/"], "is not a Service, a DNS name or an IP address"),
         (["diagnose", "{seed}", "--to", "data/profile-db", "--port", "²"], "no port ²"),
         (

@@ -1,9 +1,10 @@
 """Every shipped demo, served as a live cluster: the live diagnosis equals the diagnosis of the
-bundle captured from it, every finding's verdict, confidence and fix equal those the demo's own
-bundle gives (recorded probes aside), and it finds the demo's expected causes - so the gatherer
-fetches every object, log and metric the checks need (a demo reaches its verdicts from its
-objects and logs; recorded probes are not served, as a live run without probe flags has none).
-A demo whose cause can only come from its recorded probes belongs in NEEDS_RECORDED_PROBES."""
+bundle it captured of the same gathering (`diagnose --capture`), every finding's verdict,
+confidence and fix equal those the demo's own bundle gives (recorded probes aside), and it finds
+the demo's expected causes - so the gatherer fetches every object, log and metric the checks need
+(a demo reaches its verdicts from its objects and logs; recorded probes are not served, as a live
+run without probe flags has none). A demo whose cause can only come from its recorded probes
+belongs in NEEDS_RECORDED_PROBES."""
 
 from __future__ import annotations
 
@@ -36,13 +37,12 @@ def test_live_and_captured_diagnoses_of_every_demo_agree(
     demo = demos.load(name)
     assert demo.incident is not None
     incident = demo.incident
+    captured = tmp_path / "b.tar.gz"
     with fakeapi.FakeApiServer(demo.objects, logs=dict(demo.logs), metrics=demo.metrics) as server:
-        live_code, live_doc = livekit.served_diagnosis(capsys, server, incident, tmp_path)
-        config = str(tmp_path / "k")
-        argv = ["--from", incident.source, "--to", incident.target, "-n", str(incident.namespace)]
-        argv += ["--port", str(incident.port)] if incident.port is not None else []
-        _run(capsys, "capture", *argv, "--kubeconfig", config, str(tmp_path / "b.tar.gz"))
-    offline_code, offline_out = _run(capsys, "diagnose", str(tmp_path / "b.tar.gz"), "-o", "json")
+        live_code, live_doc = livekit.served_diagnosis(
+            capsys, server, incident, tmp_path, "--capture", str(captured)
+        )
+    offline_code, offline_out = _run(capsys, "diagnose", str(captured), "-o", "json")
     keys = ("incident", "findings", "next", "errors")
     offline_doc = json.loads(offline_out)
     assert {k: live_doc[k] for k in keys} == {k: offline_doc[k] for k in keys}

@@ -41,6 +41,31 @@ def test_live_diagnosis_equals_diagnosis_of_the_captured_bundle(
     assert code_live == code_off
 
 
+def test_diagnose_capture_writes_what_capture_writes_and_prints_the_same_report(
+    capsys: pytest.CaptureFixture[str], kubeconfig: Path, tmp_path: Path
+) -> None:
+    code, report, err = run(
+        capsys, "diagnose", *INCIDENT, "--kubeconfig", str(kubeconfig), "-o", "json",
+        "--capture", str(tmp_path / "both"),
+    )  # fmt: skip
+    code_live, live_json, _ = run(
+        capsys, "diagnose", *INCIDENT, "--kubeconfig", str(kubeconfig), "-o", "json"
+    )
+    _, wrote, _ = run(
+        capsys, "capture", *INCIDENT, "--kubeconfig", str(kubeconfig), str(tmp_path / "apart")
+    )
+    assert code == code_live == 1 and _diagnosis(report) == _diagnosis(live_json)
+    assert err == "paramedic: " + wrote.replace("apart", "both")  # a line on stderr, not stdout
+    both = sorted(p.relative_to(tmp_path / "both") for p in (tmp_path / "both").rglob("*"))
+    apart = sorted(p.relative_to(tmp_path / "apart") for p in (tmp_path / "apart").rglob("*"))
+    assert both == apart
+    for name in both:
+        if (tmp_path / "both" / name).is_file() and name.name != "manifest.json":
+            assert (tmp_path / "both" / name).read_bytes() == (
+                tmp_path / "apart" / name
+            ).read_bytes(), name
+
+
 def test_live_evidence_holds_the_same_objects_logs_and_metrics_as_the_demo(
     gathered: Gathered, seed: object
 ) -> None:

@@ -132,11 +132,21 @@ def demo(scenario: str | None, list_: bool, shown: Shown) -> int:
     help="Live only: diagnose again every SECONDS (default 10) and print only what changed,"
     " until no cause remains (exit 0).",
 )
+@click.option(
+    "--capture",
+    "capture_to",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="OUT",
+    help="Live only: also write the evidence this diagnosis was made from to OUT, as `capture`"
+    " does (one gathering for both).",
+)
 def diagnose(
     bundle: Path | None,
     request: incident_options.LiveRequest,
     shown: Shown,
     watch_seconds: float | None,
+    capture_to: Path | None,
 ) -> int:
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
@@ -147,6 +157,7 @@ def diagnose(
         from paramedic.evidence import bundle as bundle_loader
 
         live_only = request.live_only() + (["--watch"] if watch_seconds is not None else [])
+        live_only += ["--capture"] if capture_to is not None else []
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle, select=_reads(request))
@@ -155,6 +166,8 @@ def diagnose(
         budget = (request.timeout, time.monotonic())
         return _run(evidence, incident_options.incident_of(evidence, request), shown, budget)
     if watch_seconds is not None:
+        if capture_to is not None:
+            raise errors.InputError("--capture writes one gathering: drop --watch or --capture")
         return watching.run(
             lambda: _live_diagnosis(request),
             lambda result: _render(result, shown.output, brief=shown.brief),
@@ -162,6 +175,8 @@ def diagnose(
         )
     budget = (request.timeout, time.monotonic())
     evidence = _gather_live(request)
+    if capture_to is not None:
+        click.echo(f"paramedic: {_write(evidence, capture_to)}", err=True)
     return _run(
         evidence, evidence.incident or incident_options.incident_of(None, request), shown, budget
     )
@@ -260,13 +275,21 @@ def capture(out: Path, request: incident_options.LiveRequest) -> None:
     Secret values are replaced by digests (key names, lengths and a keyed digest stay), and so
     are env and ConfigMap values named like credentials; other text loses the credentials it holds.
     """
-    from paramedic.evidence import redact, writer
+    from paramedic.evidence import redact
 
     evidence = _gather_live(request)
-    written = writer.write(evidence, out)
+    summary = _write(evidence, out)
     for gap in evidence.gaps:
         click.echo(f"paramedic: gap: {redact.text(str(gap))}", err=True)
-    click.echo(
+    click.echo(summary)
+
+
+def _write(evidence: model.Evidence, out: Path) -> str:
+    """Write `evidence` as a bundle to `out`; what was written, in one line."""
+    from paramedic.evidence import writer
+
+    written = writer.write(evidence, out)
+    return (
         f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
         f" {len(evidence.gaps)} gaps)"
     )
