@@ -83,6 +83,12 @@ def test_ctrl_c_stops_a_slow_live_run_within_half_a_second_with_130(
     server.slow["/api/v1/namespaces/app/pods"] = 60.0
     server.slow["/apis/apps/v1/namespaces/app"] = 60.0
     out = tmp_path / "incident.tar.gz"
+    # A suite started in the background (`cmd &` in a script) runs with SIGINT ignored, which a
+    # child inherits across exec, and Python then installs no handler for it: the child gets
+    # SIGINT as a terminal would deliver it, whatever this process was started with.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # reset to default by exec
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "paramedic", "capture",
@@ -94,6 +100,8 @@ def test_ctrl_c_stops_a_slow_live_run_within_half_a_second_with_130(
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         deadline = time.monotonic() + 30
         while not any("/namespaces/app/" in path for _, path in server.requests):
