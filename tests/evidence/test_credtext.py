@@ -68,6 +68,20 @@ def test_every_spelling_of_a_credential_is_masked(line: str, secret: str) -> Non
     assert redact.log_line(line) == masked
 
 
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("DB_PA\u017fSWORD=Long-s-aas", "Long-s-aas"),  # ſ: matched as s, lower case ſ
+        ("token=1 PA\u017fSWORD 'Sql-aat'", "Sql-aat"),
+        ("AUTHOR\u0130ZATION: Basic Dotted-aau", "Dotted-aau"),  # İ: lower case i + a dot
+        ("author\u0131zation: Basic Dotless-aav", "Dotless-aav"),  # ı: matched as i
+        ("API_\u212aEY=Kelvin-aaw", "Kelvin-aaw"),  # the Kelvin sign
+    ],
+)
+def test_letters_the_patterns_match_as_ascii_are_masked_too(line: str, secret: str) -> None:
+    assert secret not in credtext.mask(line), credtext.mask(line)
+
+
 def test_the_table_covers_at_least_31_spellings() -> None:
     assert len({line for line, _ in SPELLINGS}) >= 31
 

@@ -111,10 +111,16 @@ _TRIGGER = re.compile(
 after one scan."""
 
 
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+"""The letters outside ASCII that the patterns (IGNORECASE) match as an ASCII letter and whose
+lower case is not that letter (İ ı ſ K): folded before the fragments are looked for, so that
+`PAſSWORD=x` is masked as the pattern would mask it."""
+
+
 def mask(text: str, *, prose: bool = False) -> str:
     """`text` with every credential it holds replaced by `***`. `prose=True` for paramedic's
     own sentences (a report's last pass), where `NAME: ...` introduces an explanation."""
-    lower = text.lower()
+    lower = (text if text.isascii() else text.translate(_FOLD)).lower()
     if not _TRIGGER.search(lower):
         return text
     if "://" in text and "@" in text:
