@@ -283,15 +283,24 @@ def test_live_only_flags_are_refused_with_a_bundle(
     assert code == 2 and "--probe-pod works only live" in err
 
 
-def test_capture_never_overwrites_an_existing_output(
-    capsys: pytest.CaptureFixture[str], kubeconfig: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    "command", [["capture"], ["diagnose", "--capture"]], ids=["capture", "diagnose-capture"]
+)
+def test_capture_never_overwrites_an_existing_output_and_says_so_before_gathering(
+    capsys: pytest.CaptureFixture[str],
+    server: fakeapi.FakeApiServer,
+    kubeconfig: Path,
+    tmp_path: Path,
+    command: list[str],
 ) -> None:
     out = tmp_path / "taken"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    code, _, err = run(capsys, "capture", *INCIDENT, "--kubeconfig", str(kubeconfig), str(out))
-    assert code == 2 and "already exists" in err
+    argv = [*command[:1], *INCIDENT, "--kubeconfig", str(kubeconfig), *command[1:], str(out)]
+    code, stdout, err = run(capsys, *argv)
+    assert code == 2 and "already exists" in err and stdout == ""
     assert (out / "keep.txt").read_text() == "mine"
+    assert server.requests == []  # refused before the cluster was read
 
 
 def test_live_gather_sends_db_probe_callers_to_the_gather_layer_before_any_request(

@@ -174,6 +174,8 @@ def diagnose(
             every=watch_seconds,
         )
     budget = (request.timeout, time.monotonic())
+    if capture_to is not None:
+        _refuse_existing(capture_to)
     evidence = _gather_live(request)
     if capture_to is not None:
         click.echo(f"paramedic: {_write(evidence, capture_to)}", err=True)
@@ -277,11 +279,19 @@ def capture(out: Path, request: incident_options.LiveRequest) -> None:
     """
     from paramedic.evidence import redact
 
+    _refuse_existing(out)
     evidence = _gather_live(request)
     summary = _write(evidence, out)
     for gap in evidence.gaps:
         click.echo(f"paramedic: gap: {redact.text(str(gap))}", err=True)
     click.echo(summary)
+
+
+def _refuse_existing(out: Path) -> None:
+    """A taken OUT is exit 2 before the cluster is read, not after a gathering it would waste."""
+    from paramedic.evidence import writer
+
+    writer.refuse_existing(out)
 
 
 def _write(evidence: model.Evidence, out: Path) -> str:

@@ -99,7 +99,9 @@ def _yaml(doc: Any) -> bytes:
     return text.encode("utf-8")
 
 
-def _refuse_existing(out: Path) -> None:
+def refuse_existing(out: Path) -> None:
+    """InputError when `out` is taken (anything but an empty directory): called before a
+    capture gathers anything, and again just before writing."""
     if out.is_symlink() or (out.exists() and not (out.is_dir() and not any(out.iterdir()))):
         raise errors.InputError(
             f"{out}: already exists; choose a new name (nothing was overwritten)"
@@ -107,7 +109,7 @@ def _refuse_existing(out: Path) -> None:
 
 
 def _write_directory(out: Path, files: dict[str, bytes]) -> Path:
-    _refuse_existing(out)
+    refuse_existing(out)
     parent = out.parent if str(out.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +132,7 @@ def _write_directory(out: Path, files: dict[str, bytes]) -> Path:
 
 
 def _write_archive(out: Path, files: dict[str, bytes]) -> Path:
-    _refuse_existing(out)
+    refuse_existing(out)
     name = out.name
     for suffix in _ARCHIVE_SUFFIXES:
         if name.lower().endswith(suffix):
