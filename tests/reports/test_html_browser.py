@@ -30,13 +30,9 @@ from paramedic.runbooks import model as runbook_model
 ARTIFACTS = Path(os.environ.get("PARAMEDIC_ARTIFACTS") or ".") / "html"
 DEMOS = [d.name for d in demos.available()]
 _FEW = {"seed", "two-causes", "too-many-connections"}
-SHOWN = (
-    set()
-    if not os.environ.get("PARAMEDIC_ARTIFACTS")
-    else set(DEMOS)
-    if os.environ.get("PARAMEDIC_ARTIFACTS_ALL")
-    else _FEW
-)
+SHOWN = set(DEMOS) if os.environ.get("PARAMEDIC_ARTIFACTS_ALL") else _FEW
+if not os.environ.get("PARAMEDIC_ARTIFACTS"):
+    SHOWN = set()  # no directory to write them to: nothing is rendered to PNG or PDF
 CONTRAST = """
 function lum(c) {
   const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => {

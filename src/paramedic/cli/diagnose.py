@@ -174,11 +174,11 @@ def diagnose(
             every=watch_seconds,
         )
     budget = (request.timeout, time.monotonic())
-    if capture_to is not None:
-        _refuse_existing(capture_to)
-    evidence = _gather_live(request)
-    if capture_to is not None:
-        click.echo(f"paramedic: {_write(evidence, capture_to)}", err=True)
+    if capture_to is None:
+        evidence = _gather_live(request)
+    else:
+        evidence, wrote = _gather_into(request, capture_to)
+        click.echo(f"paramedic: {wrote}", err=True)
     return _run(
         evidence, evidence.incident or incident_options.incident_of(None, request), shown, budget
     )
@@ -279,27 +279,22 @@ def capture(out: Path, request: incident_options.LiveRequest) -> None:
     """
     from paramedic.evidence import redact
 
-    _refuse_existing(out)
-    evidence = _gather_live(request)
-    summary = _write(evidence, out)
+    evidence, wrote = _gather_into(request, out)
     for gap in evidence.gaps:
         click.echo(f"paramedic: gap: {redact.text(str(gap))}", err=True)
-    click.echo(summary)
+    click.echo(wrote)
 
 
-def _refuse_existing(out: Path) -> None:
-    """A taken OUT is exit 2 before the cluster is read, not after a gathering it would waste."""
+def _gather_into(request: incident_options.LiveRequest, out: Path) -> tuple[model.Evidence, str]:
+    """Gather live and write the evidence as a bundle to `out`: the evidence, and what was
+    written in one line. A taken `out` is exit 2 before the cluster is read, not after a
+    gathering it would waste."""
     from paramedic.evidence import writer
 
     writer.refuse_existing(out)
-
-
-def _write(evidence: model.Evidence, out: Path) -> str:
-    """Write `evidence` as a bundle to `out`; what was written, in one line."""
-    from paramedic.evidence import writer
-
+    evidence = _gather_live(request)
     written = writer.write(evidence, out)
-    return (
+    return evidence, (
         f"wrote {written} ({len(evidence.objects)} objects, {len(evidence.logs)} logs,"
         f" {len(evidence.gaps)} gaps)"
     )
