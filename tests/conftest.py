@@ -8,10 +8,12 @@
 - The many `python -m paramedic` subprocesses write and reuse bytecode even where the environment
   says PYTHONDONTWRITEBYTECODE (this machine's does): compiling the package again in every child
   cost about 0.8 s CPU each.
-- `-n auto` (the default in pyproject.toml) starts one xdist worker more than there are cores
-  with short fuzzing: many tests wait (timeouts they prove, child processes, servers), and a
-  third worker fills those waits. Measured on the 2-core machine, idle: 139 s with 2 workers,
-  116-119 s with 3, 120 s with 4 (docs/PERFORMANCE.md). With deep fuzzing (CI), one per core.
+- `-n auto` (the default in pyproject.toml) starts two xdist workers more than there are cores
+  with short fuzzing: many tests wait (timeouts they prove, child processes, servers), and the
+  extra workers fill those waits. Measured on the 2-core machine: while it was slow and the suite
+  CPU-bound, 139 s with 2 workers, 116-119 s with 3, 120 s with 4; on a day it ran twice as fast
+  and a third of the run was waiting, 47-52 s with 3 and 40-42 s with 4 (docs/PERFORMANCE.md).
+  With deep fuzzing (CI), one per core.
 - Test files are handed to the workers longest first, by the seconds each took in the last run
   that ran it (kept in pytest's cache): a file of few but slow tests (moto, a browser, a
   server) started last used to run alone at the end. Without that record (a fresh clone, CI),
@@ -41,7 +43,7 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     # Deep fuzzing (CI) is CPU-bound for minutes: a third worker there only slices the CPU
     # thinner, and pushed a deep property test past its 120 s timeout.
-    return (os.cpu_count() or 1) + (0 if fuzzing.DEEP else 1)
+    return (os.cpu_count() or 1) + (0 if fuzzing.DEEP else 2)
 
 
 FILE_SECONDS = "paramedic/file-seconds"
