@@ -466,3 +466,63 @@ def test_a_pod_ip_target_is_that_pod_behind_its_service_not_an_outside_host() ->
     scope = _seed_scope("10.244.2.31:5432")
     assert not scope.external and scope.target == "Service data/profile-db"
     assert [p["metadata"]["name"] for p in scope.target_pods] == ["profile-db-0"]
+
+
+FORBIDDEN = "cannot list {plural} in {ns}: forbidden (for user alice)"
+
+
+@pytest.mark.parametrize(
+    ("gap", "source", "target", "message"),
+    [
+        (
+            model.Gap("StatefulSet", "app", FORBIDDEN.format(plural="statefulsets", ns="app")),
+            "user-servce",
+            "profile-db.data",
+            "source: cannot tell whether 'user-servce' exists in namespace 'app':"
+            " cannot list statefulsets in app: forbidden",
+        ),
+        (
+            model.Gap("Pod", "", "cannot list pods: timed out after 2.0 s"),
+            "app=nothing-has-this",
+            "profile-db.data",
+            "source: cannot tell whether 'app=nothing-has-this' exists in namespace 'app':"
+            " cannot list pods: timed out",
+        ),
+        (
+            model.Gap("Service", "data", FORBIDDEN.format(plural="services", ns="data")),
+            "user-service",
+            "orders-db.data",
+            "target: cannot tell whether 'orders-db' exists in namespace 'data':"
+            " cannot list services in data: forbidden",
+        ),
+        (
+            model.Gap("Service", "billing", FORBIDDEN.format(plural="services", ns="billing")),
+            "user-service",
+            "ledger.billing:5432",  # namespace billing unseen: not taken for an outside host
+            "target: cannot tell whether 'ledger' exists in namespace 'billing':"
+            " cannot list services in billing: forbidden",
+        ),
+    ],
+)
+def test_a_lookup_that_was_refused_is_not_reported_as_a_missing_object(
+    gap: model.Gap, source: str, target: str, message: str
+) -> None:
+    """Without the gap each of these is "no such object" (or an outside host): a claim the
+    evidence cannot make when the lookup itself failed."""
+    incident = model.Incident(source=source, target=target, namespace="app")
+    try:
+        assert resolve.resolve(EVIDENCE, incident, default_port=5432).external
+    except errors.IncidentError as complete:
+        assert "cannot tell" not in str(complete)
+    evidence = model.Evidence.of(OBJECTS, gaps=[gap])
+    with pytest.raises(errors.IncidentError, match=f"^{message}"):
+        resolve.resolve(evidence, incident, default_port=5432)
+
+
+def test_a_gap_elsewhere_does_not_hide_a_missing_object() -> None:
+    evidence = model.Evidence.of(
+        OBJECTS, gaps=[model.Gap("StatefulSet", "billing", "cannot list statefulsets in billing")]
+    )
+    incident = model.Incident(source="user-servce", target="profile-db.data", namespace="app")
+    with pytest.raises(errors.IncidentError, match=r"^source: no Deployment, StatefulSet"):
+        resolve.resolve(evidence, incident)

@@ -167,9 +167,12 @@ class FakeApiServer:
         self.requests: list[tuple[str, str]] = []
         self.created: list[dict[str, Any]] = []
         self.tokens: set[str] = set()
+        """Authorization headers seen (bearer tokens, e.g. from an exec credential plugin)."""
+        self.bearer: str | None = None
+        """When set, a request without `Authorization: Bearer <it>` is answered 401, as a real
+        API server answers a request whose credentials it does not accept."""
         self.forwards: dict[tuple[str, str], tuple[str, int]] = {}
         """(namespace, pod) -> the address a port-forward to that pod really reaches."""
-        """Authorization headers seen (bearer tokens, e.g. from an exec credential plugin)."""
         self.deleted: list[str] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -260,7 +263,11 @@ class FakeApiServer:
         for prefix, seconds in self.slow.items():
             if url.path.startswith(prefix):
                 self._release.wait(seconds)
-        if url.path in self.raw:
+        if self.bearer is not None and handler.headers.get("Authorization") != (
+            f"Bearer {self.bearer}"
+        ):
+            status, payload = 401, _status(401, "Unauthorized", "Unauthorized")
+        elif url.path in self.raw:
             status, payload = 200, self.raw[url.path]
         elif any(url.path.startswith(prefix) for prefix in self.broken):
             status, payload = 500, _status(500, "InternalError", "etcdserver: request timed out")

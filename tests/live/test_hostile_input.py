@@ -228,4 +228,7 @@ def test_a_failing_exec_plugin_adds_no_library_log_lines(tmp_path: Path) -> None
     }
     done = _diagnose_live(_kubeconfig(tmp_path / "config", {"exec": plugin}), limited=False)
     assert "ERROR:root" not in done.stderr and "Traceback" not in done.stderr
-    assert done.stderr.count("\n") <= 1, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "credential plugin of context c failed: exec: process returned 1. plugin exploded" in (
+        done.stderr
+    )

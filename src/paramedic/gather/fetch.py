@@ -61,6 +61,8 @@ class Fetcher:
         self.gaps: list[model.Gap | str] = []
         self.answered = 0
         """Requests the server answered at all (any HTTP status): 0 means it is unreachable."""
+        self.unauthorized = 0
+        """Of those, the ones answered 401: all of them means the credentials were rejected."""
         self.first_problem = ""
         self._on_progress = on_progress
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -122,6 +124,7 @@ class Fetcher:
         """The reply to use, or None and the problem its gap names."""
         if reply.status:
             self.answered += 1
+            self.unauthorized += reply.status == 401
         self.first_problem = self.first_problem or reply.problem
         if reply.ok or (reply.not_found and req.missing_ok):
             return reply, ""

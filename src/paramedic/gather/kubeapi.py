@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from paramedic import errors
-from paramedic.gather import bounded_read
+from paramedic.gather import bounded_read, credential_plugin
 from paramedic.gather import kubeconfig as kubeconfig_file
 from paramedic.probes import bounded
 
@@ -178,6 +178,14 @@ def unreachable(host: str, context: str, problem: str) -> errors.KubeAccessError
     )
 
 
+def rejected(host: str, context: str) -> errors.KubeAccessError:
+    """The one line saying that the API server refused every request's credentials."""
+    return errors.KubeAccessError(
+        f"the API server {host} rejected the credentials of context {context} on every request"
+        " (401 Unauthorized): its token or client certificate is expired or wrong"
+    )
+
+
 def _resolvable(host: str, context: str, timeout: float) -> None:
     """The API server's name is looked up once before the parallel requests start: a name
     that does not exist is reported at once, instead of by every request's own lookup (a dozen
@@ -243,12 +251,24 @@ def close(api: Api) -> None:
 
 def _configure(configuration: Any, kubeconfig: str | None, context: str | None) -> tuple[str, str]:
     """Fill `configuration` (kubernetes.client.Configuration); (context name, its namespace)."""
+    files = kubeconfig_file.files(kubeconfig)
+    where = os.pathsep.join(str(f) for f in files) or "kubeconfig"
+    with credential_plugin.failure() as failed:
+        name, namespace = _load(configuration, kubeconfig, context, files, where)
+    if failed:  # kubectl stops here too: without it the requests go out with no credentials
+        raise errors.KubeAccessError(
+            f"kubeconfig: the credential plugin of context {name} failed: {failed[0]}"
+        )
+    return name, namespace
+
+
+def _load(
+    configuration: Any, kubeconfig: str | None, context: str | None, files: list[Path], where: str
+) -> tuple[str, str]:
     import yaml
     from kubernetes import config
     from kubernetes.config import config_exception
 
-    files = kubeconfig_file.files(kubeconfig)
-    where = os.pathsep.join(str(f) for f in files) or "kubeconfig"
     try:
         if files:
             name, namespace = kubeconfig_file.pick_context(files, context)

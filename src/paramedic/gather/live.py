@@ -5,7 +5,8 @@ Phase one reads objects in four waves of parallel requests under the --timeout d
 and dns probes from a short-lived pod with the source's labels (probe_pod.py), and the same tcp
 probes from that pod's node and from the database's node (node_probe.py). A failed or
 timed-out request is a gap line in Evidence.gaps; nothing aborts a run except a kubeconfig that
-cannot be used or an API server that answers nothing at all (errors.KubeAccessError).
+cannot be used, an API server that answers nothing at all, or one that rejects the
+credentials of every request (401) (errors.KubeAccessError).
 The database probe (--db-probe) runs after this, on the gathered evidence: the caller calls
 db_probe.run (it needs the gathered pods and the Secrets they reference).
 """
@@ -69,6 +70,8 @@ def gather(
                     api.context,
                     fetcher.first_problem or "no answer",
                 )
+            if fetcher.unauthorized == fetcher.answered:  # no object is missing: none was shown
+                raise kubeapi.rejected(api.client.configuration.host, api.context)
             probes = ()
             if probe_pod:
                 probes = probe_pod_results(fetcher, found, pinned, probe_image, limits)

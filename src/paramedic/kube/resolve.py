@@ -9,7 +9,7 @@ Resolution happens once; every check then works on the same Scope.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paramedic import errors
@@ -106,6 +106,7 @@ def _resolve_source(
         sel = selectors.parse(source)
         chosen = tuple(p for p in all_pods if selectors.matches(sel, objects.labels(p)))
         if not chosen:
+            _refuse_unseen(evidence, "source", source, ("Pod",), namespace)
             raise errors.IncidentError(
                 f"source: no pod in namespace {namespace!r} matches {source!r}"
             )
@@ -128,6 +129,8 @@ def _resolve_source(
             pod, _workloads(evidence, namespace), evidence.kind("ReplicaSet", namespace)
         )
         return owner, (pod,), objects.ref(pod)
+    searched = SOURCE_KINDS if kind_given is None else (kind_given,)
+    _refuse_unseen(evidence, "source", source, searched, namespace)
     kinds = kind_given or "Deployment, StatefulSet, DaemonSet or Pod"
     raise errors.IncidentError(
         f"source: no {kinds} named {source!r} in namespace {namespace!r}"
@@ -185,6 +188,8 @@ def _resolve_target(
         if svc_name and names.is_cluster_name(target, known=_namespace_known(evidence, svc_ns)):
             # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
             raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
+        if svc_name and any(g.namespace == svc_ns for g in evidence.gaps_about("Service")):
+            _refuse_unseen(evidence, "target", svc_name, ("Service",), svc_ns)  # asked, no answer
         _refuse_cluster_looking_names(evidence, target)
         if not names.is_ip(target) and not names.HOST_NAME.fullmatch(target.removesuffix(".")):
             raise errors.IncidentError(
@@ -300,7 +305,23 @@ def _service_with_cluster_ip(evidence: model.Evidence, ip: str) -> Mapping[str, 
     return None
 
 
+def _refuse_unseen(
+    evidence: model.Evidence, role: str, name: str, kinds: Sequence[str], namespace: str
+) -> None:
+    """Raise when the lookup that found nothing was incomplete (a gap hides one of `kinds` in
+    `namespace`: forbidden, timed out, refused): "no such object" would be a claim made from
+    evidence that never came, and the user would chase a typo that is not there."""
+    for kind in kinds:
+        for gap in evidence.gaps_about(kind, [namespace]):
+            raise errors.IncidentError(
+                f"{role}: cannot tell whether {name!r} exists in namespace {namespace!r}:"
+                f" {gap.reason}"
+            )
+
+
 def _missing_service(evidence: model.Evidence, namespace: str, name: str) -> str:
+    """The error for a Service that is not there (raised instead: its lookup was incomplete)."""
+    _refuse_unseen(evidence, "target", name, ("Service",), namespace)
     elsewhere = sorted(
         objects.namespace(s) for s in evidence.kind("Service") if objects.name(s) == name
     )
