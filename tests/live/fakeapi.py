@@ -142,6 +142,9 @@ class FakeApiServer:
         self.metrics = [copy.deepcopy(m) for m in metrics]
         self.forbidden: set[tuple[str, str, str | None]] = set()
         """(verb, plural, namespace or None for any) answered with 403."""
+        self.forbid_all = False
+        """Every request for objects or logs answered with 403 (a user no role is bound to);
+        discovery still answers, as it does for any authenticated user."""
         self.slow: dict[str, float] = {}
         """path prefix -> seconds to wait before answering."""
         self.drip: dict[str, float] = {}
@@ -336,7 +339,7 @@ class FakeApiServer:
         if kind is None or unserved or (gv == "metrics.k8s.io/v1beta1" and not self.metrics):
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
         verb = {"GET": "get" if name else "list", "POST": "create", "DELETE": "delete"}[method]
-        if (verb, plural, ns) in self.forbidden or (verb, plural, None) in self.forbidden:
+        if self.forbid_all or {(verb, plural, ns), (verb, plural, None)} & self.forbidden:
             group = gv.rpartition("/")[0] if "/" in gv else ""
             where = f' in the namespace "{ns}"' if ns else " at the cluster scope"
             message = (

@@ -6,7 +6,8 @@
   credentials; the run then said "no Deployment named 'user-service'".
 - A token refused on every request (401) is one line naming the context, not a diagnosis of
   an empty cluster.
-- A lookup RBAC refuses is "cannot tell whether it exists", not "no such object".
+- A lookup RBAC refuses is "cannot tell whether it exists", not "no such object"; a user who
+  may read nothing at all is told which role to bind.
 
 The fake API server here takes only `Bearer test-token` (the token of its kubeconfig), as a
 real one answers 401 to anything else."""
@@ -163,3 +164,16 @@ def test_a_lookup_rbac_refuses_is_not_reported_as_a_missing_object(
     assert (code, out) == (2, "")
     assert err.startswith(f"paramedic: error: {said} cannot "), err
     assert err.rstrip().endswith("forbidden (for user tester)"), err
+
+
+def test_a_user_who_may_read_nothing_is_told_which_role_to_bind(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.forbid_all = True
+    code, out, err = clirun.run(capsys, "diagnose", "--kubeconfig", str(kubeconfig), *INCIDENT)
+    assert (code, out) == (2, "")
+    assert err == (
+        "paramedic: error: context fake may read nothing: every read was forbidden (for user"
+        " tester); bind that user the read-only ClusterRole paramedic-reader (deploy/rbac in"
+        " paramedic's repository)\n"
+    )

@@ -63,6 +63,12 @@ class Fetcher:
         """Requests the server answered at all (any HTTP status): 0 means it is unreachable."""
         self.unauthorized = 0
         """Of those, the ones answered 401: all of them means the credentials were rejected."""
+        self.reads = 0
+        """Of those, the reads of objects or logs (every request but API discovery, which any
+        authenticated user may do) ..."""
+        self.forbidden = 0
+        """... and of these the ones answered 403: all of them means the user may read nothing
+        (no role is bound to it)."""
         self.first_problem = ""
         self._on_progress = on_progress
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -125,6 +131,8 @@ class Fetcher:
         if reply.status:
             self.answered += 1
             self.unauthorized += reply.status == 401
+            self.reads += bool(req.kind)
+            self.forbidden += bool(req.kind) and reply.status == 403
         self.first_problem = self.first_problem or reply.problem
         if reply.ok or (reply.not_found and req.missing_ok):
             return reply, ""

@@ -186,6 +186,15 @@ def rejected(host: str, context: str) -> errors.KubeAccessError:
     )
 
 
+def may_read_nothing(context: str, problem: str) -> errors.KubeAccessError:
+    """The one line saying that every request was forbidden: no role is bound to the user."""
+    return errors.KubeAccessError(
+        f"context {context} may read nothing: every read was {problem or 'forbidden'};"
+        " bind that user the read-only ClusterRole paramedic-reader (deploy/rbac in"
+        " paramedic's repository)"
+    )
+
+
 def _resolvable(host: str, context: str, timeout: float) -> None:
     """The API server's name is looked up once before the parallel requests start: a name
     that does not exist is reported at once, instead of by every request's own lookup (a dozen

@@ -6,7 +6,7 @@ and dns probes from a short-lived pod with the source's labels (probe_pod.py), a
 probes from that pod's node and from the database's node (node_probe.py). A failed or
 timed-out request is a gap line in Evidence.gaps; nothing aborts a run except a kubeconfig that
 cannot be used, an API server that answers nothing at all, or one that rejects the
-credentials of every request (401) (errors.KubeAccessError).
+credentials (401) or forbids (403) every request (errors.KubeAccessError).
 The database probe (--db-probe) runs after this, on the gathered evidence: the caller calls
 db_probe.run (it needs the gathered pods and the Secrets they reference).
 """
@@ -70,8 +70,11 @@ def gather(
                     api.context,
                     fetcher.first_problem or "no answer",
                 )
-            if fetcher.unauthorized == fetcher.answered:  # no object is missing: none was shown
+            # no object is missing when none was shown: the run ends on what kept them hidden
+            if fetcher.unauthorized == fetcher.answered:
                 raise kubeapi.rejected(api.client.configuration.host, api.context)
+            if fetcher.reads and fetcher.forbidden == fetcher.reads:
+                raise kubeapi.may_read_nothing(api.context, fetcher.first_problem)
             probes = ()
             if probe_pod:
                 probes = probe_pod_results(fetcher, found, pinned, probe_image, limits)
