@@ -1,5 +1,6 @@
-"""The shipped RBAC (deploy/rbac/) allows every request the gatherer makes, and no more verbs
-than it needs: recorded against the fake API server, checked rule by rule."""
+"""The shipped RBAC (src/paramedic/rbac/, which deploy/rbac and `paramedic rbac` apply) allows
+every request the gatherer makes, and no more verbs than it needs: recorded against the fake
+API server, checked rule by rule."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from . import fakeapi
 from .livekit import gather
 from .test_probe_pod import PROBE_LOG
 
-RBAC = Path(__file__).resolve().parents[2] / "deploy" / "rbac"
+RBAC = Path(__file__).resolve().parents[2] / "src" / "paramedic" / "rbac"
 _PATH = re.compile(
     r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?P<plural>[^/?]+)"
     r"(?:/(?P<name>[^/?]+))?(?:/(?P<sub>log))?"

@@ -34,6 +34,7 @@ COMMANDS = {
     "probe": "paramedic.cli.probe",
     "completion": "paramedic.cli.completion",
     "cloud": "paramedic.cli.cloud",
+    "rbac": "paramedic.cli.rbac",
 }
 """Command name -> the module defining it (a click command of that name). A command's module is
 imported only when that command runs (or `--help` lists them all): `paramedic diagnose` never
