@@ -138,3 +138,15 @@ def test_bad_input_is_one_line_and_prints_nothing(
     assert (code, out) == (2, "")
     assert err.startswith(f"paramedic: error: {message}"), err
     assert err.count("\n") == 1
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
+def test_names_that_read_alike_get_bindings_of_their_own(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`alice@corp` fits a binding name only as `alice-corp`, which another user may be."""
+    who = ["alice@corp", "alice-corp", "Alice-Corp", "system:serviceaccount:ops:bot"]
+    _, out, _ = run(capsys, "rbac", *(arg for name in who for arg in ("--user", name)))
+    bindings = [d for d in _kustomized(tmp_path, out) if d["kind"] == "ClusterRoleBinding"]
+    assert sorted(b["subjects"][0]["name"] for b in bindings) == sorted(who)
+    assert len({b["metadata"]["name"] for b in bindings}) == len(who)

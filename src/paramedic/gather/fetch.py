@@ -62,12 +62,12 @@ class Fetcher:
         self.answered = 0
         """Requests the server answered at all (any HTTP status): 0 means it is unreachable."""
         self.unauthorized = 0
-        """Of those, the ones answered 401: all of them means the credentials were rejected."""
+        """Answered requests that got 401: all of them means the credentials were rejected."""
         self.reads = 0
-        """Of those, the reads of objects or logs (every request but API discovery, which any
-        authenticated user may do) ..."""
-        self.forbidden = 0
-        """... and of these the ones answered 403: all of them means the user may read nothing
+        """Answered reads of objects or logs: every request but API discovery, which any
+        authenticated user may make."""
+        self.refusals: list[str] = []
+        """The problem of each read answered 403: one per read means the user may read nothing
         (no role is bound to it)."""
         self.first_problem = ""
         self._on_progress = on_progress
@@ -132,7 +132,8 @@ class Fetcher:
             self.answered += 1
             self.unauthorized += reply.status == 401
             self.reads += bool(req.kind)
-            self.forbidden += bool(req.kind) and reply.status == 403
+            if req.kind and reply.status == 403:
+                self.refusals.append(reply.problem)
         self.first_problem = self.first_problem or reply.problem
         if reply.ok or (reply.not_found and req.missing_ok):
             return reply, ""

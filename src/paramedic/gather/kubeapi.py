@@ -189,7 +189,7 @@ def rejected(host: str, context: str) -> errors.KubeAccessError:
 def may_read_nothing(context: str, problem: str) -> errors.KubeAccessError:
     """The one line saying that every request was forbidden: no role is bound to the user."""
     return errors.KubeAccessError(
-        f"context {context} may read nothing: every read was {problem or 'forbidden'};"
+        f"context {context} may read nothing: every read was {problem};"
         " bind that user the read-only ClusterRole paramedic-reader"
         " (paramedic rbac --user NAME | kubectl apply -f -)"
     )

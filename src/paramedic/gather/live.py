@@ -73,8 +73,8 @@ def gather(
             # no object is missing when none was shown: the run ends on what kept them hidden
             if fetcher.unauthorized == fetcher.answered:
                 raise kubeapi.rejected(api.client.configuration.host, api.context)
-            if fetcher.reads and fetcher.forbidden == fetcher.reads:
-                raise kubeapi.may_read_nothing(api.context, fetcher.first_problem)
+            if fetcher.reads and len(fetcher.refusals) == fetcher.reads:
+                raise kubeapi.may_read_nothing(api.context, fetcher.refusals[0])
             probes = ()
             if probe_pod:
                 probes = probe_pod_results(fetcher, found, pinned, probe_image, limits)

@@ -12,6 +12,7 @@ their comments stay as shipped. Nothing here talks to a cluster: the output is f
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import re
 from importlib import resources
@@ -28,7 +29,6 @@ ROLES = {
     "db-probe": "db-probe.yaml",
 }
 """The optional Roles by what they allow, each file a Role then its RoleBinding."""
-SUBJECT_KINDS = ("User", "Group", "ServiceAccount")
 _NAMESPACE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _OBJECT_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _SLUG_DROPS = re.compile(r"[^a-z0-9.-]+")
@@ -51,11 +51,15 @@ class Subject:
 
     def slug(self) -> str:
         """A suffix for binding names, one per subject: a second `paramedic rbac` for another
-        person adds a binding instead of replacing the first one's subjects."""
+        person adds a binding instead of replacing the first one's subjects. A name that had
+        to be changed to fit (`alice@corp` -> `alice-corp`) gets a digest of the original, so
+        two subjects never share a binding."""
         who = f"{self.namespace}.{self.name}" if self.namespace else self.name
         prefix = {"User": "user", "Group": "group", "ServiceAccount": "sa"}[self.kind]
-        text = _SLUG_DROPS.sub("-", who.lower()).strip(".-") or "x"
-        return f"{prefix}-{text}"[:200].rstrip(".-")
+        text = _SLUG_DROPS.sub("-", who.lower()).strip(".-")[:180] or "x"
+        if text != who:
+            text += "-" + hashlib.sha256(who.encode()).hexdigest()[:8]
+        return f"{prefix}-{text}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
