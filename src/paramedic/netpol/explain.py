@@ -81,30 +81,15 @@ def direction(
 ) -> model.DirectionResult:
     program = layers.program(view, semantics.cni)
     subject, other = (src, dst) if which is Direction.EGRESS else (dst, src)
-    word = str(which)
     refs = tuple(
         p.ref
         for t in program.tiers
         if t.isolating
         for p in matching.selecting(view, t, subject, which)
     )
-    always = _always_allowed(which, src, dst, semantics)
-    if always is not None:
-        return model.DirectionResult(
-            direction=which, allowed=True, isolated=bool(refs), policies=refs, reason=always
-        )
-    if not subject.selectable:
-        why = (
-            "is outside the pod network"
-            if subject.kind == "ip"
-            else "uses the host network (its traffic is node traffic)"
-        )
-        return model.DirectionResult(
-            direction=which,
-            allowed=True,
-            isolated=False,
-            reason=f"{subject.describe()} {why}: no NetworkPolicy applies to its {word}",
-        )
+    before = _before_tiers(which, src, dst, subject, refs, semantics)
+    if before is not None:
+        return before
     steps: list[model.Step] = []
     near: list[str] = []
     allowed_at: list[tuple[form.Policy, form.Rule, str]] = []
@@ -133,34 +118,79 @@ def direction(
                 allowed_at.append((policy, rule, reason))
                 done_point = tier.point
                 continue
-            return model.DirectionResult(
-                direction=which,
-                allowed=False,
-                isolated=bool(refs),
-                policies=refs,
-                reason=reason,
-                near_misses=tuple(near),
-                decided_by=decision,
-                steps=tuple(steps),
-            )
+            return _denied(which, bool(refs), refs, reason, near, decision, steps)
         if tier.end is Action.PASS:
             steps.append(_step(tier, "pass", None, f"no rule of tier {tier.name} matched"))
             continue
         end = _decision(tier, chosen[0], "end of tier", Action.DENY)
         reason = _end_reason(subject, other, which, chosen, near)
         steps.append(_step(tier, "deny", end, reason))
+        return _denied(which, True, refs, reason, near, end, steps)
+    return _not_denied(which, subject, refs, allowed_at, steps)
+
+
+def _before_tiers(
+    which: Direction,
+    src: peers.Peer,
+    dst: peers.Peer,
+    subject: peers.Peer,
+    refs: tuple[str, ...],
+    semantics: model.Semantics,
+) -> model.DirectionResult | None:
+    """The result decided before any tier (a pod to itself, a node to its pods, a subject off
+    the pod network), or None: the tiers decide."""
+    always = _always_allowed(which, src, dst, semantics)
+    if always is not None:
         return model.DirectionResult(
-            direction=which,
-            allowed=False,
-            isolated=True,
-            policies=refs,
-            reason=reason,
-            near_misses=tuple(near),
-            decided_by=end,
-            steps=tuple(steps),
+            direction=which, allowed=True, isolated=bool(refs), policies=refs, reason=always
         )
+    if subject.selectable:
+        return None
+    why = (
+        "is outside the pod network"
+        if subject.kind == "ip"
+        else "uses the host network (its traffic is node traffic)"
+    )
+    return model.DirectionResult(
+        direction=which,
+        allowed=True,
+        isolated=False,
+        reason=f"{subject.describe()} {why}: no NetworkPolicy applies to its {which}",
+    )
+
+
+def _denied(
+    which: Direction,
+    isolated: bool,
+    refs: tuple[str, ...],
+    reason: str,
+    near: list[str],
+    decided_by: model.Decision,
+    steps: list[model.Step],
+) -> model.DirectionResult:
+    return model.DirectionResult(
+        direction=which,
+        allowed=False,
+        isolated=isolated,
+        policies=refs,
+        reason=reason,
+        near_misses=tuple(near),
+        decided_by=decided_by,
+        steps=tuple(steps),
+    )
+
+
+def _not_denied(
+    which: Direction,
+    subject: peers.Peer,
+    refs: tuple[str, ...],
+    allowed_at: list[tuple[form.Policy, form.Rule, str]],
+    steps: list[model.Step],
+) -> model.DirectionResult:
+    """Every tier walked and none denied: allowed by the first Allow met (then the others, one
+    per enforcement point), or not isolated at all."""
     if allowed_at:
-        policy, rule, reason = allowed_at[0]
+        policy, rule, _ = allowed_at[0]
         decided = next(s.decided_by for s in steps if s.outcome == "allow")
         return model.DirectionResult(
             direction=which,
@@ -174,7 +204,7 @@ def direction(
         )
     reason = (
         f"not isolated: no NetworkPolicy in namespace {subject.namespace} selects pod "
-        f"{subject.ref} for {word}"
+        f"{subject.ref} for {which}"
     )
     passed = "; ".join(s.reason for s in steps)
     return model.DirectionResult(
