@@ -80,22 +80,8 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj, client_namespace: s
     namespace too (a database deployed beside its clients), where the check's needs read."""
     ns = objects.namespace(svc)
     selector = dict(objects.as_dict(objects.spec(svc).get("selector")))
-    described = selectors.describe({"matchLabels": selector})
     candidates = [p for p in ev.kind("Pod", ns) if pods.phase(p) not in ("Failed", "Succeeded")]
-    elsewhere = sorted(
-        f"{objects.namespace(p)}/{objects.name(p)}"
-        for p in (ev.kind("Pod", client_namespace) if client_namespace != ns else ())
-        if selectors.map_matches(selector, objects.labels(p))
-    )
-    evidence: list[model.Cite] = []
-    if elsewhere:
-        evidence.append(
-            model.Cite(
-                text=f"pods matching {described} exist in another namespace: "
-                f"{', '.join(elsewhere[:3])} (a Service selects pods in its own namespace only)",
-                source=objects.ref(svc),
-            )
-        )
+    evidence = _selected_elsewhere(ev, svc, selector, client_namespace)
     if not candidates:
         return Analysis(
             summary=f"{objects.ref(svc)} selects no pod: namespace {ns} has no running pod at all",
@@ -110,6 +96,53 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj, client_namespace: s
             why="A Service forwards only to pods it selects; with none there is no endpoint.",
             confidence=model.Confidence.MEDIUM,
         )
+    best, closest = _closest(svc, selector, candidates)
+    evidence.append(closest)
+    best_labels = objects.labels(best)
+    new = {k: best_labels[k] for k in selector if k in best_labels}
+    if not new:
+        owner = _owner_match_labels(ev, best)
+        new = owner or ({"app": best_labels["app"]} if "app" in best_labels else {})
+    if not new:
+        return Analysis(
+            summary=f"{objects.ref(svc)} selects no pod ({_described(selector)})",
+            evidence=tuple(evidence),
+            confidence=model.Confidence.MEDIUM,
+            fix=model.Fix(summary="Give the Service a selector that matches the database pods"),
+        )
+    return _reselect(svc, selector, new, best, candidates, evidence)
+
+
+def _described(selector: Mapping[str, str]) -> str:
+    return selectors.describe({"matchLabels": dict(selector)})
+
+
+def _selected_elsewhere(
+    ev: evidence_model.Evidence, svc: Obj, selector: dict[str, str], client_namespace: str
+) -> list[model.Cite]:
+    """A citation when the selector matches pods of the client's namespace instead."""
+    ns = objects.namespace(svc)
+    elsewhere = sorted(
+        f"{objects.namespace(p)}/{objects.name(p)}"
+        for p in (ev.kind("Pod", client_namespace) if client_namespace != ns else ())
+        if selectors.map_matches(selector, objects.labels(p))
+    )
+    if not elsewhere:
+        return []
+    return [
+        model.Cite(
+            text=f"pods matching {_described(selector)} exist in another namespace: "
+            f"{', '.join(elsewhere[:3])} (a Service selects pods in its own namespace only)",
+            source=objects.ref(svc),
+        )
+    ]
+
+
+def _closest(
+    svc: Obj, selector: dict[str, str], candidates: Sequence[Obj]
+) -> tuple[Obj, model.Cite]:
+    """The pod whose labels differ least from the selector (one exposing the Service's port
+    first), and the citation naming it and its siblings with what differs."""
     ports = services.service_ports(svc)
     ranked = sorted(
         candidates,
@@ -122,7 +155,6 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj, client_namespace: s
     best = ranked[0]
     best_labels = objects.labels(best)
     same = [p for p in ranked if objects.labels(p) == best_labels or _same_owner(p, best)]
-    diffs = _label_diff(selector, best_labels)
     shown = ", ".join(
         f"{k}={v}"
         for k, v in sorted(best_labels.items())
@@ -130,40 +162,42 @@ def selector_mismatch(ev: evidence_model.Evidence, svc: Obj, client_namespace: s
             ("pod-template-hash", "controller-revision-hash", "pod-name", "pod-index")
         )
     )
-    evidence.append(
-        model.Cite(
-            text=f"closest pods: {', '.join(objects.name(p) for p in same[:3])} with labels "
-            f"{shown}; " + "; ".join(diffs),
-            source=objects.ref(best),
-        )
+    cite = model.Cite(
+        text=f"closest pods: {', '.join(objects.name(p) for p in same[:3])} with labels "
+        f"{shown}; " + "; ".join(_label_diff(selector, best_labels)),
+        source=objects.ref(best),
     )
-    new = {k: best_labels[k] for k in selector if k in best_labels}
-    if not new:
-        owner = _owner_match_labels(ev, best)
-        new = owner or ({"app": best_labels["app"]} if "app" in best_labels else {})
-    if not new:
-        return Analysis(
-            summary=f"{objects.ref(svc)} selects no pod ({described})",
-            evidence=tuple(evidence),
-            confidence=model.Confidence.MEDIUM,
-            fix=model.Fix(summary="Give the Service a selector that matches the database pods"),
-        )
+    return best, cite
+
+
+def _reselect(
+    svc: Obj,
+    selector: dict[str, str],
+    new: dict[str, str],
+    best: Obj,
+    candidates: Sequence[Obj],
+    evidence: list[model.Cite],
+) -> Analysis:
+    """The fix: the Service's selector set to `new`, which selects the closest pods."""
+    ns = objects.namespace(svc)
     would = [p for p in candidates if selectors.map_matches(new, objects.labels(p))]
     evidence.append(
         model.Cite(
-            text=f"selector {selectors.describe({'matchLabels': new})} would select "
+            text=f"selector {_described(new)} would select "
             f"{', '.join(objects.name(p) for p in would[:5])}",
             source=objects.ref(svc),
         )
     )
     patch = [{"op": "replace", "path": "/spec/selector", "value": new}]
     manifest = "spec:\n  selector:\n" + "".join(f"    {k}: {v}\n" for k, v in new.items())
+    diffs = _label_diff(selector, objects.labels(best))
     return Analysis(
-        summary=f"{objects.ref(svc)} selects no pod: its selector {described} matches no pod in "
-        f"namespace {ns}; the closest pods ({objects.name(best)}) differ in {len(diffs)} label(s)",
+        summary=f"{objects.ref(svc)} selects no pod: its selector {_described(selector)} matches no"
+        f" pod in namespace {ns}; the closest pods ({objects.name(best)}) differ in {len(diffs)}"
+        " label(s)",
         evidence=tuple(evidence),
         fix=model.Fix(
-            summary=f"Set the Service's selector to {selectors.describe({'matchLabels': new})}",
+            summary=f"Set the Service's selector to {_described(new)}",
             steps=(
                 _patch_step(svc, patch, "correct the selector (takes effect at once, no restart)"),
                 model.FixStep(
