@@ -181,26 +181,6 @@ def _resolve_target(
         namespace=namespace, source=source_label, source_workload=workload, source_pods=source_pods
     )
     if service is None:
-        if svc_name and "/" in target:
-            raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
-        if svc_name and "." not in target and not names.is_ip(target):
-            raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
-        if svc_name and names.is_cluster_name(target, known=_namespace_known(evidence, svc_ns)):
-            # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
-            raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
-        if svc_name and any(g.namespace == svc_ns for g in evidence.gaps_about("Service")):
-            _refuse_unseen(evidence, "target", svc_name, ("Service",), svc_ns)  # asked, no answer
-        _refuse_cluster_looking_names(evidence, target)
-        if not names.is_ip(target) and not names.HOST_NAME.fullmatch(target.removesuffix(".")):
-            raise errors.IncidentError(
-                f"target {target!r} is not a Service, a DNS name or an IP address"
-            )
-        if isinstance(port, str) or (port is None and default_port is None):
-            raise errors.IncidentError(
-                f"target {target!r} is outside the cluster: give a numeric port"
-            )
-        if port is not None and not 1 <= port <= 65535:
-            raise errors.IncidentError(f"target {target!r}: port {port} is out of range (1-65535)")
         return Scope(
             **common,
             target=target,
@@ -208,30 +188,10 @@ def _resolve_target(
             target_service=None,
             target_pods=(),
             target_host=target,
-            port=port if port is not None else default_port,
+            port=_outside_port(evidence, target, (svc_ns, svc_name), port, default_port),
             external=True,
         )
-    svc_port = services.find_port(service, port)
-    if svc_port is None:
-        if port is None and default_port is not None:
-            svc_port = services.find_port(service, default_port)
-        if svc_port is None:
-            raise errors.IncidentError(
-                f"target {objects.ref(service)}: "
-                f"no port {port if port is not None else '(unspecified)'}"
-                f" (ports: {services.describe_ports(service)}); pass --port"
-            )
-    selected = services.selected_pods(service, evidence.kind("Pod"))
-    if only_pod is not None:
-        selected = [p for p in selected if objects.name(p) == objects.name(only_pod)]
-    hostname = names.pod_hostname(target)
-    if hostname is not None:
-        selected = [p for p in selected if _hostname(p) == hostname]
-        if not selected:
-            raise errors.IncidentError(
-                f"target {target!r}: no pod with hostname {hostname!r}"
-                f" behind {objects.ref(service)}"
-            )
+    svc_port, selected = _behind_service(evidence, service, target, port, default_port, only_pod)
     return Scope(
         **common,
         target=objects.ref(service),
@@ -243,6 +203,71 @@ def _resolve_target(
         port_name=svc_port.get("name") or None,
         external=services.is_external(service),
     )
+
+
+def _outside_port(
+    evidence: model.Evidence,
+    target: str,
+    service_name: tuple[str, str | None],
+    port: int | str | None,
+    default_port: int | None,
+) -> int | None:
+    """The port of a target that no Service answers to, once it is sure to be a host outside
+    the cluster; raises when it names a missing Service, a Service that could not be looked
+    up, a cluster name that does not resolve, or is no host at all."""
+    svc_ns, svc_name = service_name
+    if svc_name and "/" in target:
+        raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
+    if svc_name and "." not in target and not names.is_ip(target):
+        raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
+    if svc_name and names.is_cluster_name(target, known=_namespace_known(evidence, svc_ns)):
+        # 'profile-db.data' where namespace data exists: a missing Service, not an outside host.
+        raise errors.IncidentError(_missing_service(evidence, svc_ns, svc_name))
+    if svc_name and any(g.namespace == svc_ns for g in evidence.gaps_about("Service")):
+        _refuse_unseen(evidence, "target", svc_name, ("Service",), svc_ns)  # asked, no answer
+    _refuse_cluster_looking_names(evidence, target)
+    if not names.is_ip(target) and not names.HOST_NAME.fullmatch(target.removesuffix(".")):
+        raise errors.IncidentError(
+            f"target {target!r} is not a Service, a DNS name or an IP address"
+        )
+    if isinstance(port, str) or (port is None and default_port is None):
+        raise errors.IncidentError(f"target {target!r} is outside the cluster: give a numeric port")
+    if port is not None and not 1 <= port <= 65535:
+        raise errors.IncidentError(f"target {target!r}: port {port} is out of range (1-65535)")
+    return port if port is not None else default_port
+
+
+def _behind_service(
+    evidence: model.Evidence,
+    service: Mapping[str, Any],
+    target: str,
+    port: int | str | None,
+    default_port: int | None,
+    only_pod: Mapping[str, Any] | None,
+) -> tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]:
+    """The Service port the target names (or the default one) and the pods behind it that the
+    target means: all it selects, the one pod a pod IP or pod DNS name names."""
+    svc_port = services.find_port(service, port)
+    if svc_port is None and port is None and default_port is not None:
+        svc_port = services.find_port(service, default_port)
+    if svc_port is None:
+        raise errors.IncidentError(
+            f"target {objects.ref(service)}: "
+            f"no port {port if port is not None else '(unspecified)'}"
+            f" (ports: {services.describe_ports(service)}); pass --port"
+        )
+    selected = services.selected_pods(service, evidence.kind("Pod"))
+    if only_pod is not None:
+        selected = [p for p in selected if objects.name(p) == objects.name(only_pod)]
+    hostname = names.pod_hostname(target)
+    if hostname is not None:
+        selected = [p for p in selected if _hostname(p) == hostname]
+        if not selected:
+            raise errors.IncidentError(
+                f"target {target!r}: no pod with hostname {hostname!r}"
+                f" behind {objects.ref(service)}"
+            )
+    return svc_port, selected
 
 
 def _hostname(pod: Mapping[str, Any]) -> str:
