@@ -142,6 +142,8 @@ class FakeApiServer:
         self.metrics = [copy.deepcopy(m) for m in metrics]
         self.forbidden: set[tuple[str, str, str | None]] = set()
         """(verb, plural, namespace or None for any) answered with 403."""
+        self.reviews: list[dict[str, str]] = []
+        """The resourceAttributes of every SelfSubjectAccessReview asked."""
         self.forbid_all = False
         """Every request for objects or logs answered with 403 (a user no role is bound to);
         discovery still answers, as it does for any authenticated user."""
@@ -329,6 +331,8 @@ class FakeApiServer:
                     },
                 ],
             }
+        if method == "POST" and path in (ACCESS_REVIEWS, WHO_AM_I):
+            return self._review(path, json.loads(body or b"{}"))
         m = _PATH.match(path)
         if not m:
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
@@ -471,6 +475,26 @@ class FakeApiServer:
             entry = {"groupVersion": gv, "version": version}
             groups.append({"name": group, "versions": [entry], "preferredVersion": entry})
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+    def _review(self, path: str, doc: dict[str, Any]) -> tuple[int, Any]:
+        """A SelfSubjectReview (who: "tester") or SelfSubjectAccessReview, which this server's
+        `forbidden` decides as it decides the requests themselves (cluster-wide is refused
+        when any namespace is)."""
+        if path == WHO_AM_I:
+            info = {"username": "tester", "groups": ["system:authenticated"]}
+            return 201, {**doc, "status": {"userInfo": info}}
+        asked = (doc.get("spec") or {}).get("resourceAttributes") or {}
+        verb, ns = asked.get("verb", ""), asked.get("namespace", "")
+        plural = asked.get("resource", "") + (
+            f"/{asked['subresource']}" if asked.get("subresource") else ""
+        )
+        refused = self.forbid_all or any(
+            (v, p) == (verb, plural) and (n is None or not ns or n == ns)
+            for v, p, n in self.forbidden
+        )
+        status = {"allowed": not refused, "reason": "" if refused else "RBAC: allowed"}
+        self.reviews.append(asked)
+        return 201, {**doc, "status": status}
 
     def _log(self, ns: str, pod: str, query: dict[str, str]) -> tuple[int, Any]:
         container = query.get("container", "")
@@ -620,6 +644,10 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     """A real API server accepts many parallel connections; the stdlib default backlog (5)
     drops SYNs under the gatherer's 16 parallel requests and adds 1 s retransmits."""
+
+
+ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+WHO_AM_I = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 
 
 def _status(

@@ -5,15 +5,25 @@ ship inside the package) and binds it, and the optional Roles, to whoever is nam
 
 from __future__ import annotations
 
+import shlex
+from typing import TYPE_CHECKING
+
 import click
 
+from paramedic import errors, timeouts
+from paramedic.cli import common
+
+if TYPE_CHECKING:
+    from paramedic.kube import rbac as rbac_model
+
 _EPILOG = """\b
-Examples (an admin applies what is printed; nothing is sent to the cluster here):
+Examples (an admin applies what is printed; only --check talks to the cluster):
   me=$(kubectl auth whoami -o jsonpath='{.status.userInfo.username}')
   paramedic rbac --user "$me" | kubectl apply -f -
   paramedic rbac --group oncall --secret app/profile-db-credentials --probe-pod app \\
     | kubectl apply -f -
   paramedic rbac --service-account paramedic/paramedic --db-probe data | kubectl apply -f -
+  paramedic rbac --check --secret app/profile-db-credentials   # what do I lack? (asks the cluster)
 """
 
 
@@ -48,6 +58,15 @@ Examples (an admin applies what is printed; nothing is sent to the cluster here)
     metavar="NAMESPACE",
     help="Allow --db-probe's port-forward to the database pods of this namespace (repeatable).",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Instead: ask the cluster whether your kubeconfig's user already has all of it"
+    " (exit 1 if not).",
+)
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="With --check: as kubectl's.")
+@click.option("--context", help="With --check: the kubeconfig context (as kubectl --context).")
+@common.timeout_option(timeouts.DEFAULT.total)
 def rbac(
     users: tuple[str, ...],
     groups: tuple[str, ...],
@@ -55,12 +74,21 @@ def rbac(
     secrets: tuple[str, ...],
     probe_pods: tuple[str, ...],
     db_probes: tuple[str, ...],
+    check: bool,
+    kubeconfig: str | None,
+    context: str | None,
+    timeout: float,
 ) -> int:
     """Print the RBAC paramedic needs: the read-only ClusterRole paramedic-reader, bound to
     each user, group or ServiceAccount named, plus the optional Roles asked for.
 
     Every rule is commented with the evidence that needs it; nothing in it can change the
     cluster. Secrets are never in the ClusterRole: --secret grants `get` of one Secret by name.
+
+    With --check nothing is printed to apply: the API server says, permission by permission
+    (as `kubectl auth can-i`), whether the current user may already do all of it, and the
+    command that grants what is missing. Exit status: 0 all of it, 1 something missing or
+    unknown, 2 bad input or no cluster.
     """
     from paramedic.kube import rbac as rbac_manifests
 
@@ -77,5 +105,58 @@ def rbac(
         probe_pods=tuple(rbac_manifests.namespace_name(n, "--probe-pod") for n in probe_pods),
         db_probes=tuple(rbac_manifests.namespace_name(n, "--db-probe") for n in db_probes),
     )
+    if check:
+        if grant.subjects:
+            raise errors.InputError(
+                "--check reviews your own access: drop --user, --group and --service-account"
+            )
+        return _check(grant, kubeconfig=kubeconfig, context=context, timeout=timeout)
+    if kubeconfig or context:
+        raise errors.InputError(
+            "--kubeconfig and --context go with --check (printing reads no cluster)"
+        )
     click.echo(rbac_manifests.manifests(grant), nl=False)
     return 0
+
+
+def _check(
+    grant: rbac_model.Grant, *, kubeconfig: str | None, context: str | None, timeout: float
+) -> int:
+    from paramedic.gather import access
+    from paramedic.kube import rbac as rbac_manifests
+
+    try:
+        done = access.review(
+            rbac_manifests.needed(grant), kubeconfig=kubeconfig, context=context, timeout=timeout
+        )
+    except errors.KubeAccessError as exc:  # no cluster to ask: a usage problem, as diagnose's
+        raise errors.InputError(str(exc)) from exc
+    who = f"user {done.user}" if done.user else "your user"
+    short = [a for a in done.answers if a.allowed is not True]
+    if not short:
+        click.echo(
+            f"{who} (context {done.context}) has all {len(done.answers)} permissions paramedic"
+            " needs"
+        )
+        return 0
+    missing = sum(a.allowed is False for a in short)
+    unknown = f" (and could not check {len(short) - missing})" if len(short) > missing else ""
+    click.echo(
+        f"{who} (context {done.context}) lacks {missing}{unknown} of the"
+        f" {len(done.answers)} permissions paramedic needs:"
+    )
+    for answer in short:
+        mark = "✗" if answer.allowed is False else "?"
+        said = f": {answer.problem}" if answer.problem else ""
+        click.echo(f"  {mark} {answer.permission.describe()}{said}")
+    flags = " ".join(
+        [f"--secret {ns}/{name}" for ns, name in grant.secrets]
+        + [f"--probe-pod {ns}" for ns in grant.probe_pods]
+        + [f"--db-probe {ns}" for ns in grant.db_probes]
+    )
+    user = shlex.quote(done.user) if done.user else "NAME"
+    click.echo(
+        f"grant it (an admin): paramedic rbac --user {user}{' ' + flags if flags else ''}"
+        " | kubectl apply -f -"
+    )
+    return 1

@@ -32,6 +32,12 @@ ROLES = {
 _NAMESPACE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _OBJECT_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _SLUG_DROPS = re.compile(r"[^a-z0-9.-]+")
+_EITHER = {
+    ("create", "pods/portforward"): ("create", "get"),
+    ("get", "pods/portforward"): ("create", "get"),
+}
+"""(verb, resource) of a rule that lists two verbs of which either is enough -> (the one
+asked first, the other)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,6 +136,78 @@ def manifests(grant: Grant) -> str:
     return _text(READER).rstrip("\n") + "\n" + generated
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Permission:
+    """One thing paramedic may need to do, as a SelfSubjectAccessReview asks it."""
+
+    verb: str
+    group: str
+    resource: str
+    subresource: str = ""
+    or_verb: str = ""
+    """Another verb that serves as well (the port-forward: `create` since Kubernetes 1.31,
+    `get` before; the Role grants both)."""
+    namespace: str = ""
+    """'' for every namespace (what the ClusterRoleBinding grants)."""
+    name: str = ""
+
+    def describe(self) -> str:
+        """`list networkpolicies.networking.k8s.io (cluster-wide)`, as kubectl names it."""
+        what = self.resource + (f".{self.group}" if self.group else "")
+        what += f"/{self.subresource}" if self.subresource else ""
+        if self.name:
+            return f"{self.verb} {what} {self.namespace}/{self.name}"
+        where = f"in {self.namespace}" if self.namespace else "cluster-wide"
+        return f"{self.verb} {what} ({where})"
+
+    def attributes(self) -> dict[str, str]:
+        """The review's `spec.resourceAttributes` (for `verb`; `or_verb` is asked the same way)."""
+        return self.attributes_for(self.verb)
+
+    def attributes_for(self, verb: str) -> dict[str, str]:
+        fields = {
+            "namespace": self.namespace,
+            "verb": verb,
+            "group": self.group,
+            "resource": self.resource,
+            "subresource": self.subresource,
+            "name": self.name,
+        }
+        return {k: v for k, v in fields.items() if v}
+
+
+def needed(grant: Grant) -> tuple[Permission, ...]:
+    """Every permission the ClusterRole grants (every namespace) and each optional Role asked
+    for grants in its namespace (a Secret by its name), one verb and resource at a time: the
+    rules as shipped, read the way `manifests` prints them."""
+    found = _permissions(_docs(READER)[0]["rules"], "", ())
+    for role_file, namespace, names in _wanted_roles(grant):
+        found += _permissions(_template(role_file)["rules"], namespace, names)
+    return tuple(dict.fromkeys(found))
+
+
+def _permissions(
+    rules: list[dict[str, Any]], namespace: str, names: tuple[str, ...]
+) -> list[Permission]:
+    return [
+        Permission(
+            verb=verb,
+            or_verb=_EITHER.get((verb, resource), ("", ""))[1],
+            group=group,
+            resource=resource.partition("/")[0],
+            subresource=resource.partition("/")[2],
+            namespace=namespace,
+            name=name,
+        )
+        for rule in rules
+        for group in rule.get("apiGroups") or [""]
+        for resource in rule.get("resources") or []
+        for verb in rule.get("verbs") or []
+        for name in names or ("",)
+        if (verb, resource) not in _EITHER or verb == _EITHER[verb, resource][0]
+    ]
+
+
 def _wanted_roles(grant: Grant) -> list[tuple[str, str, tuple[str, ...]]]:
     """(role file, namespace, resourceNames) per optional Role asked for, in a stable order."""
     secrets: dict[str, list[str]] = {}
@@ -161,9 +239,13 @@ def _in_namespace(doc: dict[str, Any], namespace: str) -> dict[str, Any]:
     return dict(doc, metadata=dict(doc["metadata"], namespace=namespace))
 
 
+def _docs(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(_text(name)) if d]
+
+
 def _template(name: str) -> dict[str, Any]:
     """An optional Role's file: its Role (the RoleBinding after it is for kustomize users)."""
-    role = next(d for d in yaml.safe_load_all(_text(name)) if d)
+    role = _docs(name)[0]
     assert isinstance(role, dict) and role.get("kind") == "Role", name
     return role
 
