@@ -526,3 +526,45 @@ def test_a_gap_elsewhere_does_not_hide_a_missing_object() -> None:
     incident = model.Incident(source="user-servce", target="profile-db.data", namespace="app")
     with pytest.raises(errors.IncidentError, match=r"^source: no Deployment, StatefulSet"):
         resolve.resolve(evidence, incident)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "namespace", "said"),
+    [
+        (
+            "user-service",
+            "profile-db.data",
+            "data",
+            "source: no Deployment, StatefulSet, DaemonSet or Pod named 'user-service' in"
+            " namespace 'data'; Deployment app/user-service exists (pass -n app)",
+        ),
+        (
+            "user-servce",
+            "profile-db.data",
+            "app",
+            "source: no Deployment, StatefulSet, DaemonSet or Pod named 'user-servce' in"
+            " namespace 'app'; did you mean 'user-service'?",
+        ),
+        (
+            "user-service",
+            "profle-db.data",
+            "app",
+            "target: no Service 'profle-db' in namespace 'data'; did you mean 'profile-db'?",
+        ),
+        (
+            "billing",
+            "profile-db.data",
+            "app",
+            "source: no Deployment, StatefulSet, DaemonSet or Pod named 'billing' in namespace"
+            " 'app' (forms: NAME, NS/NAME, deployment/NAME, pod/NAME, or a label selector"
+            " app=NAME)",
+        ),
+    ],
+)
+def test_a_name_not_found_says_where_it_is_or_what_it_is_close_to(
+    source: str, target: str, namespace: str, said: str
+) -> None:
+    incident = model.Incident(source=source, target=target, namespace=namespace)
+    with pytest.raises(errors.IncidentError) as raised:
+        resolve.resolve(EVIDENCE, incident)
+    assert str(raised.value) == said

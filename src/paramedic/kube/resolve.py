@@ -9,7 +9,8 @@ Resolution happens once; every check then works on the same Scope.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from paramedic import errors
@@ -132,10 +133,37 @@ def _resolve_source(
     searched = SOURCE_KINDS if kind_given is None else (kind_given,)
     _refuse_unseen(evidence, "source", source, searched, namespace)
     kinds = kind_given or "Deployment, StatefulSet, DaemonSet or Pod"
-    raise errors.IncidentError(
-        f"source: no {kinds} named {source!r} in namespace {namespace!r}"
+    hint = _source_hint(evidence, source, namespace, searched) or (
         " (forms: NAME, NS/NAME, deployment/NAME, pod/NAME, or a label selector app=NAME)"
     )
+    raise errors.IncidentError(
+        f"source: no {kinds} named {source!r} in namespace {namespace!r}{hint}"
+    )
+
+
+def _source_hint(
+    evidence: model.Evidence, source: str, namespace: str, kinds: Sequence[str]
+) -> str:
+    """Where a source of that name is (`-n` was wrong), or the names it is close to (a typo):
+    among the workloads, or the pods when only pods were searched ('' when neither)."""
+    kinds = [k for k in kinds if k != "Pod"] or ["Pod"]
+    elsewhere = sorted(
+        f"{kind} {objects.namespace(o)}/{source}"
+        for kind in kinds
+        for o in evidence.kind(kind)
+        if objects.name(o) == source and objects.namespace(o) != namespace
+    )
+    if elsewhere:
+        spaces = sorted({ref.split(" ", 1)[1].split("/", 1)[0] for ref in elsewhere})
+        verb = "exists" if len(elsewhere) == 1 else "exist"
+        return f"; {', '.join(elsewhere[:3])} {verb} (pass -n {spaces[0]})"
+    return _close_to(source, (objects.name(o) for k in kinds for o in evidence.kind(k, namespace)))
+
+
+def _close_to(name: str, candidates: Iterable[str]) -> str:
+    """'; did you mean 'user-service'?' for a name one typo away from others ('' if none)."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.75)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _workloads(evidence: model.Evidence, namespace: str) -> list[Mapping[str, Any]]:
@@ -351,4 +379,5 @@ def _missing_service(evidence: model.Evidence, namespace: str, name: str) -> str
         objects.namespace(s) for s in evidence.kind("Service") if objects.name(s) == name
     )
     hint = f"; Services named {name!r} exist in: {', '.join(elsewhere)}" if elsewhere else ""
+    hint = hint or _close_to(name, (objects.name(s) for s in evidence.kind("Service", namespace)))
     return f"target: no Service {name!r} in namespace {namespace!r}{hint}"
