@@ -455,3 +455,24 @@ def test_configmaps_are_gathered_with_their_data_and_only_secret_values_are_dige
     corefile = evidence.get("ConfigMap", "kube-system", "coredns")
     assert corefile is not None
     assert corefile["data"] == demo.get("ConfigMap", "kube-system", "coredns")["data"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (("--from", "user-servce", "--to", "profile-db.data"), "; did you mean 'user-service'?"),
+        (("--from", "user-service", "--to", "profle-db.data"), "; did you mean 'profile-db'?"),
+        (
+            ("--from", "user-service", "-n", "data", "--to", "profile-db.data"),
+            "; Deployment app/user-service exists (pass -n app)",
+        ),
+    ],
+)
+def test_a_mistyped_name_gets_a_hint_from_what_live_gathering_read(
+    capsys: pytest.CaptureFixture[str], kubeconfig: Path, argv: tuple[str, ...], hint: str
+) -> None:
+    code, out, err = run(
+        capsys, "diagnose", "--kubeconfig", str(kubeconfig), *argv, "--port", "5432"
+    )
+    assert (code, out) == (2, "")
+    assert err.rstrip().endswith(hint), err
