@@ -142,6 +142,8 @@ class FakeApiServer:
         self.metrics = [copy.deepcopy(m) for m in metrics]
         self.forbidden: set[tuple[str, str, str | None]] = set()
         """(verb, plural, namespace or None for any) answered with 403."""
+        self.user = "tester"
+        """Who a SelfSubjectReview says the caller is."""
         self.reviews: list[dict[str, str]] = []
         """The resourceAttributes of every SelfSubjectAccessReview asked."""
         self.forbid_all = False
@@ -477,11 +479,11 @@ class FakeApiServer:
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
     def _review(self, path: str, doc: dict[str, Any]) -> tuple[int, Any]:
-        """A SelfSubjectReview (who: "tester") or SelfSubjectAccessReview, which this server's
+        """A SelfSubjectReview (who: `user`) or SelfSubjectAccessReview, which this server's
         `forbidden` decides as it decides the requests themselves (cluster-wide is refused
         when any namespace is)."""
         if path == WHO_AM_I:
-            info = {"username": "tester", "groups": ["system:authenticated"]}
+            info = {"username": self.user, "groups": ["system:authenticated"]}
             return 201, {**doc, "status": {"userInfo": info}}
         asked = (doc.get("spec") or {}).get("resourceAttributes") or {}
         verb, ns = asked.get("verb", ""), asked.get("namespace", "")

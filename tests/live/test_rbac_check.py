@@ -113,3 +113,28 @@ def test_check_and_print_options_are_not_mixed(
     code, out, err = clirun.run(capsys, "rbac", *args)
     assert (code, out) == (2, "")
     assert err.startswith(f"paramedic: error: {message}"), err
+
+
+@pytest.mark.parametrize(
+    ("user", "flag"),
+    [
+        ("system:serviceaccount:paramedic:paramedic", "--service-account paramedic/paramedic"),
+        ("alice@corp.example", "--user alice@corp.example"),
+        ("CN=bob, O=ops", "--user 'CN=bob, O=ops'"),
+    ],
+)
+def test_the_grant_names_the_reviewed_user_as_paramedic_rbac_takes_it(
+    server: fakeapi.FakeApiServer,
+    kubeconfig: Path,
+    capsys: pytest.CaptureFixture[str],
+    user: str,
+    flag: str,
+) -> None:
+    server.user = user
+    server.forbidden = {("list", "events", None)}
+    code, out, _ = _check(capsys, kubeconfig)
+    assert code == 1
+    assert out.splitlines()[0].startswith(f"user {user} (context fake) lacks 1 of the")
+    assert (
+        out.splitlines()[-1] == f"grant it (an admin): paramedic rbac {flag} | kubectl apply -f -"
+    )

@@ -154,9 +154,16 @@ def _check(
         + [f"--probe-pod {ns}" for ns in grant.probe_pods]
         + [f"--db-probe {ns}" for ns in grant.db_probes]
     )
-    user = shlex.quote(done.user) if done.user else "NAME"
     click.echo(
-        f"grant it (an admin): paramedic rbac --user {user}{' ' + flags if flags else ''}"
-        " | kubectl apply -f -"
+        f"grant it (an admin): paramedic rbac {_subject_flag(done.user)}"
+        f"{' ' + flags if flags else ''} | kubectl apply -f -"
     )
     return 1
+
+
+def _subject_flag(user: str) -> str:
+    """How `paramedic rbac` names the reviewed user: a pod's ServiceAccount as NS/NAME."""
+    account = user.split(":")
+    if len(account) == 4 and account[:2] == ["system", "serviceaccount"]:
+        return f"--service-account {account[2]}/{account[3]}"
+    return f"--user {shlex.quote(user)}" if user else "--user NAME"
