@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import clirun
 from paramedic.gather import kubeapi
 
 from .livekit import gather, seed_server
@@ -72,3 +73,40 @@ def test_in_a_pod_the_service_account_is_used_and_its_namespace_is_the_default(
     assert evidence.incident is not None and evidence.incident.namespace == "app"
     assert evidence.get("Deployment", "app", "user-service") is not None
     assert evidence.gaps == ()
+
+
+def test_in_a_pod_rbac_check_asks_as_the_service_account_and_names_it_in_the_grant(
+    service_account: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`kubectl exec deploy/paramedic-serve -- paramedic rbac --check` (docs/SERVE.md)."""
+    from kubernetes.config import incluster_config
+
+    with seed_server(tls=(service_account / "ca.crt", tmp_path / "key.pem")) as server:
+        server.user = "system:serviceaccount:paramedic:paramedic"
+        server.forbidden = {("list", "events", None)}
+        port = server.url.rsplit(":", 1)[1]
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.delenv("KUBECONFIG", raising=False)
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
+        monkeypatch.setattr(
+            incluster_config, "SERVICE_TOKEN_FILENAME", str(service_account / "token")
+        )
+        monkeypatch.setattr(
+            incluster_config, "SERVICE_CERT_FILENAME", str(service_account / "ca.crt")
+        )
+        code, out, err = clirun.run(capsys, "rbac", "--check")
+    assert (code, err) == (1, "")
+    assert server.tokens == {"bearer service-account-token"}
+    lines = out.splitlines()
+    assert lines[0].startswith(
+        "user system:serviceaccount:paramedic:paramedic (context in-cluster) lacks 1 of the"
+    )
+    assert lines[1:] == [
+        "  ✗ list events (cluster-wide)",
+        "grant it (an admin): paramedic rbac --service-account paramedic/paramedic"
+        " | kubectl apply -f -",
+    ]
