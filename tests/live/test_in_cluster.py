@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import clirun
 from paramedic.gather import kubeapi
 
+from . import fakeapi
 from .livekit import gather, seed_server
 
 
@@ -48,9 +50,12 @@ def service_account(tmp_path: Path) -> Path:
     return account
 
 
-def test_in_a_pod_the_service_account_is_used_and_its_namespace_is_the_default(
+@pytest.fixture
+def in_pod(
     service_account: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> Iterator[fakeapi.FakeApiServer]:
+    """This process as if in a pod: no kubeconfig, the API server over HTTPS at
+    KUBERNETES_SERVICE_HOST/PORT, the service account's token, CA and namespace files."""
     from kubernetes.config import incluster_config
 
     with seed_server(tls=(service_account / "ca.crt", tmp_path / "key.pem")) as server:
@@ -66,9 +71,15 @@ def test_in_a_pod_the_service_account_is_used_and_its_namespace_is_the_default(
             incluster_config, "SERVICE_CERT_FILENAME", str(service_account / "ca.crt")
         )
         monkeypatch.setattr(kubeapi, "IN_CLUSTER_NAMESPACE", service_account / "namespace")
-        evidence = gather(None)
-    assert server.url.startswith("https://")
-    assert server.tokens == {"bearer service-account-token"}
+        yield server
+
+
+def test_in_a_pod_the_service_account_is_used_and_its_namespace_is_the_default(
+    in_pod: fakeapi.FakeApiServer,
+) -> None:
+    evidence = gather(None)
+    assert in_pod.url.startswith("https://")
+    assert in_pod.tokens == {"bearer service-account-token"}
     assert evidence.provenance == "live cluster in-cluster"
     assert evidence.incident is not None and evidence.incident.namespace == "app"
     assert evidence.get("Deployment", "app", "user-service") is not None
@@ -76,31 +87,14 @@ def test_in_a_pod_the_service_account_is_used_and_its_namespace_is_the_default(
 
 
 def test_in_a_pod_rbac_check_asks_as_the_service_account_and_names_it_in_the_grant(
-    service_account: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    in_pod: fakeapi.FakeApiServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`kubectl exec deploy/paramedic-serve -- paramedic rbac --check` (docs/SERVE.md)."""
-    from kubernetes.config import incluster_config
-
-    with seed_server(tls=(service_account / "ca.crt", tmp_path / "key.pem")) as server:
-        server.user = "system:serviceaccount:paramedic:paramedic"
-        server.forbidden = {("list", "events", None)}
-        port = server.url.rsplit(":", 1)[1]
-        monkeypatch.setenv("HOME", str(tmp_path))
-        monkeypatch.delenv("KUBECONFIG", raising=False)
-        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
-        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
-        monkeypatch.setattr(
-            incluster_config, "SERVICE_TOKEN_FILENAME", str(service_account / "token")
-        )
-        monkeypatch.setattr(
-            incluster_config, "SERVICE_CERT_FILENAME", str(service_account / "ca.crt")
-        )
-        code, out, err = clirun.run(capsys, "rbac", "--check")
+    in_pod.user = "system:serviceaccount:paramedic:paramedic"
+    in_pod.forbidden = {("list", "events", None)}
+    code, out, err = clirun.run(capsys, "rbac", "--check")
     assert (code, err) == (1, "")
-    assert server.tokens == {"bearer service-account-token"}
+    assert in_pod.tokens == {"bearer service-account-token"}
     lines = out.splitlines()
     assert lines[0].startswith(
         "user system:serviceaccount:paramedic:paramedic (context in-cluster) lacks 1 of the"
