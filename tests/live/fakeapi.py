@@ -173,6 +173,8 @@ class FakeApiServer:
         hostNetwork), e.g. a pod that times out where its node connects."""
         self.requests: list[tuple[str, str]] = []
         self.created: list[dict[str, Any]] = []
+        self.admit: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        """A mutating admission webhook's stand-in: what a created NetworkPolicy is stored as."""
         self.tokens: set[str] = set()
         """Authorization headers seen (bearer tokens, e.g. from an exec credential plugin)."""
         self.bearer: str | None = None
@@ -355,6 +357,10 @@ class FakeApiServer:
             return 403, _status(403, "Forbidden", message, details={"kind": plural})
         if method == "POST" and kind == "Pod" and ns:
             return self._create_pod(ns, json.loads(body or b"{}"))
+        if method == "POST" and kind == "NetworkPolicy" and ns:
+            return self._create_policy(ns, json.loads(body or b"{}"), query)
+        if method == "DELETE" and kind == "NetworkPolicy" and ns and name:
+            return self._delete_policy(ns, name, json.loads(body or b"{}"))
         if method == "DELETE" and kind == "Pod" and ns and name:
             return self._delete_pod(ns, name)
         if sub == "log":
@@ -548,6 +554,57 @@ class FakeApiServer:
             self.created.append(pod)
             self.objects.append(pod)
         return 201, pod
+
+    def _create_policy(
+        self, ns: str, policy: dict[str, Any], query: dict[str, str]
+    ) -> tuple[int, Any]:
+        """A NetworkPolicy created as the API server does: 409 for a taken name, 422 for one
+        without a spec, nothing stored for `dryRun=All`; a uid and the field manager kept."""
+        meta = policy.get("metadata") or {}
+        name = str(meta.get("name") or "")
+        taken = any(
+            o.get("kind") == "NetworkPolicy"
+            and o["metadata"].get("namespace") == ns
+            and o["metadata"].get("name") == name
+            for o in self.objects
+        )
+        if taken:
+            message = f'networkpolicies.networking.k8s.io "{name}" already exists'
+            return 409, _status(409, "AlreadyExists", message)
+        if not isinstance(policy.get("spec"), dict) or not name:
+            return 422, _status(422, "Invalid", "NetworkPolicy is invalid: spec: Required value")
+        made = copy.deepcopy(policy) if self.admit is None else self.admit(copy.deepcopy(policy))
+        made["metadata"] = {**meta, "namespace": ns, "uid": f"uid-np-{len(self.created)}"}
+        made["metadata"]["managedFields"] = [{"manager": query.get("fieldManager", "")}]
+        if query.get("dryRun") != "All":
+            with self._lock:
+                self.created.append(made)
+                self.objects.append(made)
+        return 201, made
+
+    def _delete_policy(self, ns: str, name: str, options: dict[str, Any]) -> tuple[int, Any]:
+        """Delete a NetworkPolicy, honouring a uid precondition as the API server does."""
+        wanted = (options.get("preconditions") or {}).get("uid")
+        with self._lock:
+            found = [
+                o
+                for o in self.objects
+                if o.get("kind") == "NetworkPolicy"
+                and o["metadata"].get("namespace") == ns
+                and o["metadata"].get("name") == name
+            ]
+            if not found:
+                message = f'networkpolicies.networking.k8s.io "{name}" not found'
+                return 404, _status(404, "NotFound", message)
+            uid = found[0]["metadata"].get("uid")
+            if wanted and wanted != uid:
+                message = (
+                    f"Precondition failed: UID in precondition: {wanted}, UID in object meta: {uid}"
+                )
+                return 409, _status(409, "Conflict", message)
+            self.objects = [o for o in self.objects if o is not found[0]]
+            self.deleted.append(f"{ns}/{name}")
+        return 200, _status(200, "", "", status="Success")
 
     def _pod_security(self, ns: str, pod: dict[str, Any]) -> dict[str, Any] | None:
         """Pod Security admission for the one thing the probe pods vary in: host namespaces.

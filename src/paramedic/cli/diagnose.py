@@ -141,23 +141,38 @@ def demo(scenario: str | None, list_: bool, shown: Shown) -> int:
     help="Live only: also write the evidence this diagnosis was made from to OUT, as `capture`"
     " does (one gathering for both).",
 )
+@click.option(
+    "--apply",
+    "apply_fix",
+    is_flag=True,
+    help="Live only: create the top cause's NetworkPolicy fix after a server-side dry run and"
+    " your yes, verify it, and remove it again if the cause remains.",
+)
+@click.option("--yes", is_flag=True, help="With --apply: do not ask (scripts, no terminal).")
 def diagnose(
     bundle: Path | None,
     request: incident_options.LiveRequest,
     shown: Shown,
     watch_seconds: float | None,
     capture_to: Path | None,
+    apply_fix: bool,
+    yes: bool,
 ) -> int:
     """Diagnose why SRC cannot reach DST, from BUNDLE or (without it) the live cluster.
 
     BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
-    Exit status: 0 no cause found, 1 a cause found, 2 usage or input error, 3 internal error.
+    Exit status: 0 no cause found, 1 a cause found, 2 usage or input error, 3 internal error;
+    with --apply (docs/LIVE.md): 0 fixed and verified, 1 not verified and removed again, 2 not
+    applied.
     """
+    if yes and not apply_fix:
+        raise errors.InputError("--yes goes with --apply")
     if bundle is not None:
         from paramedic.evidence import bundle as bundle_loader
 
         live_only = request.live_only() + (["--watch"] if watch_seconds is not None else [])
         live_only += ["--capture"] if capture_to is not None else []
+        live_only += ["--apply"] if apply_fix else []
         if live_only:
             raise errors.InputError(f"{live_only[0]} works only live (drop BUNDLE or the flag)")
         evidence = bundle_loader.load(bundle, select=_reads(request))
@@ -168,6 +183,8 @@ def diagnose(
     if watch_seconds is not None:
         if capture_to is not None:
             raise errors.InputError("--capture writes one gathering: drop --watch or --capture")
+        if apply_fix:
+            raise errors.InputError("--apply verifies once by itself: drop --watch or --apply")
         return watching.run(
             lambda: _live_diagnosis(request),
             lambda result: _render(result, shown.output, brief=shown.brief),
@@ -179,9 +196,14 @@ def diagnose(
     else:
         evidence, wrote = _gather_into(request, capture_to)
         click.echo(f"paramedic: {wrote}", err=True)
-    return _run(
-        evidence, evidence.incident or incident_options.incident_of(None, request), shown, budget
-    )
+    incident = evidence.incident or incident_options.incident_of(None, request)
+    if not apply_fix:
+        return _run(evidence, incident, shown, budget)
+    from paramedic.cli import apply
+
+    result = _diagnosis(evidence, incident, budget)
+    click.echo(_render(result, shown.output, brief=shown.brief), nl=False)
+    return apply.run(request, result, yes=yes, diagnose_again=lambda: _live_diagnosis(request))
 
 
 def _reads(request: incident_options.LiveRequest) -> selection.Selection | None:

@@ -1,0 +1,150 @@
+"""`diagnose --apply` against the fake API server, with the real policy engine verifying: the
+fix is dry-run, created, and the cluster diagnosed again; a fix that does not verify is deleted
+again; nothing is created when the dry run is refused or nobody said yes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import clirun
+
+from . import fakeapi
+
+INCIDENT = ("--from", "user-service", "--to", "profile-db.data", "--port", "5432", "--brief")
+FIX = "NetworkPolicy app/allow-user-service-to-profile-db-5432"
+PATH = "/apis/networking.k8s.io/v1/namespaces/app/networkpolicies?fieldManager=paramedic"
+
+
+def _apply(
+    capsys: pytest.CaptureFixture[str], kubeconfig: Path, *flags: str
+) -> tuple[int, str, str]:
+    return clirun.run(capsys, "diagnose", "--kubeconfig", str(kubeconfig), *INCIDENT, *flags)
+
+
+def _writes(server: fakeapi.FakeApiServer) -> list[tuple[str, str]]:
+    return [(method, path) for method, path in server.requests if method != "GET"]
+
+
+def test_the_fix_is_dry_run_created_labelled_and_verified(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _apply(capsys, kubeconfig, "--apply", "--yes")
+    assert code == 0, err
+    assert "CAUSE network-policy" in out  # the report comes first, as without --apply
+    assert err.splitlines() == [
+        f"paramedic: apply: will create {FIX} (field manager paramedic, label"
+        " app.kubernetes.io/managed-by=paramedic)",
+        "paramedic: apply: the API server accepted a dry run (nothing stored)",
+        f"paramedic: apply: created {FIX}",
+        "paramedic: apply: verified: network-policy is ruled out now",
+    ]
+    assert _writes(server) == [("POST", f"{PATH}&dryRun=All"), ("POST", PATH)]
+    [made] = server.created
+    assert made["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "paramedic"
+    assert made["metadata"]["annotations"]["paramedic.io/incident"] == (
+        "Deployment app/user-service -> Service data/profile-db"
+    )
+    assert made["metadata"]["managedFields"] == [{"manager": "paramedic"}]
+    code, out, _ = clirun.run(capsys, "diagnose", "--kubeconfig", str(kubeconfig), *INCIDENT)
+    assert code == 0 and "CAUSE" not in out  # the cluster itself no longer has the cause
+
+
+def _no_rules(policy: dict[str, Any]) -> dict[str, Any]:
+    """An admission webhook that drops the egress rules: the policy then opens nothing."""
+    policy["spec"]["egress"] = []
+    return policy
+
+
+def test_a_fix_that_does_not_verify_is_removed_again(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.admit = _no_rules
+    code, _, err = _apply(capsys, kubeconfig, "--apply", "--yes")
+    assert code == 1, err
+    last = err.splitlines()[-1]
+    assert last.startswith("paramedic: apply: not verified (network-policy is still cause:")
+    assert last.endswith("); removed again: nothing changed")
+    assert [m for m, _ in _writes(server)] == ["POST", "POST", "DELETE"]
+    assert server.deleted == ["app/allow-user-service-to-profile-db-5432"]
+    assert not [o for o in server.objects if o in server.created]
+
+
+def test_a_refused_dry_run_changes_nothing(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.forbidden = {("create", "networkpolicies", "app")}
+    code, out, err = _apply(capsys, kubeconfig, "--apply", "--yes")
+    assert code == 2 and "CAUSE network-policy" in out
+    assert err.splitlines()[-1] == (
+        f"paramedic: error: --apply: the API server refused a dry run of {FIX}:"
+        ' networkpolicies.networking.k8s.io is forbidden: User "tester" cannot create resource'
+        ' "networkpolicies" in API group "networking.k8s.io" in the namespace "app";'
+        " nothing changed"
+    )
+    assert _writes(server) == [("POST", f"{PATH}&dryRun=All")]
+    assert server.created == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stdin", "said"),
+    [
+        (io.StringIO("y\n"), "--apply asks before it changes anything: answer at a terminal"),
+        (_Terminal("n\n"), "--apply: declined; nothing changed"),
+    ],
+    ids=["no-terminal", "declined"],
+)
+def test_nothing_is_created_without_a_yes(
+    server: fakeapi.FakeApiServer,
+    kubeconfig: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stdin: io.StringIO,
+    said: str,
+) -> None:
+    monkeypatch.setattr("sys.stdin", stdin)
+    code, _, err = _apply(capsys, kubeconfig, "--apply")
+    assert code == 2
+    assert f"paramedic: error: {said}" in err, err
+    assert _writes(server) == [("POST", f"{PATH}&dryRun=All")]  # asked only after the dry run
+    assert server.created == []
+
+
+def test_a_yes_at_the_terminal_applies(
+    server: fakeapi.FakeApiServer,
+    kubeconfig: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sys.stdin", _Terminal("y\n"))
+    code, _, err = _apply(capsys, kubeconfig, "--apply")
+    assert code == 0, err
+    assert "create it now? [y/N]" in err
+    assert len(server.created) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (("src/paramedic/demos/seed", "--apply"), "--apply works only live"),
+        (("--kubeconfig", "k", "--yes"), "--yes goes with --apply"),
+        (
+            ("--kubeconfig", "k", "--apply", "--watch", "5"),
+            "--apply verifies once by itself: drop --watch or --apply",
+        ),
+    ],
+)
+def test_apply_is_refused_where_it_cannot_verify(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], said: str
+) -> None:
+    code, out, err = clirun.run(capsys, "diagnose", *argv, *INCIDENT)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"paramedic: error: {said}"), err
