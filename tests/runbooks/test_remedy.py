@@ -9,6 +9,7 @@ import functools
 import pytest
 
 from paramedic import errors
+from paramedic.checks import model
 from paramedic.evidence import demos
 from paramedic.runbooks import diagnosis, engine, remedy
 from paramedic.runbooks import model as runbook_model
@@ -54,6 +55,18 @@ def test_any_other_fix_is_left_to_a_person(demo: str, said: str) -> None:
     with pytest.raises(errors.InputError) as refused:
         remedy.plan(_diagnosis(demo))
     assert str(refused.value).startswith(said)
+
+
+def test_a_cause_found_with_missing_evidence_is_not_applied() -> None:
+    result = _diagnosis(demos.DEFAULT)
+    top = result.causes[0]
+    changed = dataclasses.replace(top, confidence=model.Confidence.MEDIUM)
+    findings = tuple(changed if f is top else f for f in result.findings)
+    with pytest.raises(errors.InputError) as refused:
+        remedy.plan(dataclasses.replace(result, findings=findings))
+    assert str(refused.value) == (
+        "--apply: the cause is of medium confidence (evidence was missing); not applied"
+    )
 
 
 @pytest.mark.parametrize(

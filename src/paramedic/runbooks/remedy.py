@@ -1,12 +1,13 @@
 """Which fix `diagnose --apply` may apply, decided from the diagnosis alone (no I/O).
 
 Only a fix that can do nothing but open the blocked flow is applied for you: the top cause is
-a NetworkPolicy block, and its fix creates new `networking.k8s.io/v1` NetworkPolicies (edits
-nothing the user owns), the policy engine found that the patched cluster allows the flow, and
-its blast radius closes no flow (a new policy that isolated a pod nothing selected before
-would). Everything else (a SQL statement, a restart, an edit of a user's object, a Calico or
-Cilium policy) is printed, as always, for a person to run. The objects are applied as planned,
-with one label and one annotation that say who made them and for which incident, so that
+a NetworkPolicy block found with high confidence (no evidence it needed was missing); its fix
+creates new `networking.k8s.io/v1` NetworkPolicies (it edits nothing the user owns); the
+policy engine found that the patched cluster allows the flow; and its blast radius closes no
+flow (a new policy that isolated a pod nothing selected before would). Everything else (a SQL
+statement, a restart, an edit of a user's object, a Calico or Cilium policy) is printed, as
+always, for a person to run. The objects are applied as planned, with one label and one
+annotation that say who made them and for which incident, so that
 `kubectl get networkpolicy -l app.kubernetes.io/managed-by=paramedic` finds them later.
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramedic import errors
+from paramedic.checks import model
 from paramedic.runbooks import diagnosis
 
 APPLIED_BY = "app.kubernetes.io/managed-by"
@@ -48,6 +50,11 @@ def plan(result: diagnosis.Diagnosis) -> Plan:
         raise errors.InputError(
             f"--apply applies only NetworkPolicy fixes; the top cause is {top.check}:"
             " run its fix yourself"
+        )
+    if top.confidence is not model.Confidence.HIGH:
+        raise errors.InputError(
+            f"--apply: the cause is of {top.confidence} confidence (evidence was missing);"
+            " not applied"
         )
     patch = top.details.get("patch")
     if not isinstance(patch, Mapping) or not patch.get("opens_flow"):
