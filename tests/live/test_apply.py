@@ -4,6 +4,7 @@ again; nothing is created when the dry run is refused or nobody said yes."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 import clirun
+from paramedic.runbooks import diagnosis
 
 from . import fakeapi
 
@@ -148,3 +150,30 @@ def test_apply_is_refused_where_it_cannot_verify(
     code, out, err = clirun.run(capsys, "diagnose", *argv, *INCIDENT)
     assert (code, out) == (2, "")
     assert err.startswith(f"paramedic: error: {said}"), err
+
+
+def test_a_verified_fix_names_the_causes_that_remain(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another cause the first diagnosis ranked lower (here: one the second diagnosis adds) is
+    named, so nobody takes 'verified' for 'fixed'."""
+    from paramedic.checks import model
+    from paramedic.cli import apply, diagnose, incident_options
+
+    request = incident_options.LiveRequest(
+        source="user-service", selector=None, target="profile-db.data", port="5432",
+        namespace="app", timeout=20.0, since=None, kubeconfig=str(kubeconfig), context=None,
+        probe_pod=False, probe_image=None, db_probe=False, cloud=None,
+    )  # fmt: skip
+    before = diagnose._live_diagnosis(request)
+    pool = model.Finding(check="connection-pool", verdict=model.Verdict.CAUSE, summary="full")
+
+    def again() -> diagnosis.Diagnosis:
+        after = diagnose._live_diagnosis(request)
+        return dataclasses.replace(after, findings=(pool, *after.findings))
+
+    assert apply.run(request, before, yes=True, diagnose_again=again) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "paramedic: apply: verified: network-policy is ruled out now; still a cause:"
+        " connection-pool"
+    )

@@ -54,9 +54,11 @@ def run(
                 _confirm()
             created = writer.create(api, plan.objects, limits.request)
             _say(f"created {', '.join(c.ref() for c in created)}")
-            still = _still_a_cause(diagnose_again, plan.check)
+            after, still = _verified(diagnose_again, plan.check)
             if not still:
-                _say(f"verified: {plan.check} is ruled out now")
+                others = [f.check for f in after.causes] if after is not None else []
+                left = f"; still a cause: {', '.join(others)}" if others else ""
+                _say(f"verified: {plan.check} is ruled out now{left}")
                 return 0
             undone = writer.remove(api, created, limits.request)
             if undone:
@@ -70,18 +72,21 @@ def run(
         raise errors.InputError(f"--apply: {exc}") from exc
 
 
-def _still_a_cause(diagnose_again: Callable[[], diagnosis.Diagnosis], check: str) -> str:
-    """Why the fix is not verified ('' when the check now rules the cause out)."""
+def _verified(
+    diagnose_again: Callable[[], diagnosis.Diagnosis], check: str
+) -> tuple[diagnosis.Diagnosis | None, str]:
+    """The cluster diagnosed again, and why the fix is not verified ('' when the check now
+    rules the cause out)."""
     try:
         after = diagnose_again()
     except errors.ParamedicError as exc:
-        return f"the cluster could not be diagnosed again: {exc}"
+        return None, f"the cluster could not be diagnosed again: {exc}"
     finding = next((f for f in after.findings if f.check == check), None)
     if finding is None:
-        return f"{check} did not run again"
+        return after, f"{check} did not run again"
     if finding.verdict is model.Verdict.RULED_OUT:
-        return ""
-    return f"{check} is still {finding.verdict}: {finding.summary}"
+        return after, ""
+    return after, f"{check} is still {finding.verdict}: {finding.summary}"
 
 
 def _confirm() -> None:
