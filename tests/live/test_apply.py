@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import clirun
+from paramedic.cli import incident_options
 from paramedic.runbooks import diagnosis
 
 from . import fakeapi
@@ -25,6 +26,16 @@ def _apply(
     capsys: pytest.CaptureFixture[str], kubeconfig: Path, *flags: str
 ) -> tuple[int, str, str]:
     return clirun.run(capsys, "diagnose", "--kubeconfig", str(kubeconfig), *INCIDENT, *flags)
+
+
+def _request(kubeconfig: Path) -> incident_options.LiveRequest:
+    """What `diagnose --kubeconfig K -n app --from user-service --to profile-db.data --port 5432`
+    asks, for calling cli.apply directly."""
+    return incident_options.LiveRequest(
+        source="user-service", selector=None, target="profile-db.data", port="5432",
+        namespace="app", timeout=20.0, since=None, kubeconfig=str(kubeconfig), context=None,
+        probe_pod=False, probe_image=None, db_probe=False, cloud=None,
+    )  # fmt: skip
 
 
 def _writes(server: fakeapi.FakeApiServer) -> list[tuple[str, str]]:
@@ -158,13 +169,9 @@ def test_a_verified_fix_names_the_causes_that_remain(
     """Another cause the first diagnosis ranked lower (here: one the second diagnosis adds) is
     named, so nobody takes 'verified' for 'fixed'."""
     from paramedic.checks import model
-    from paramedic.cli import apply, diagnose, incident_options
+    from paramedic.cli import apply, diagnose
 
-    request = incident_options.LiveRequest(
-        source="user-service", selector=None, target="profile-db.data", port="5432",
-        namespace="app", timeout=20.0, since=None, kubeconfig=str(kubeconfig), context=None,
-        probe_pod=False, probe_image=None, db_probe=False, cloud=None,
-    )  # fmt: skip
+    request = _request(kubeconfig)
     before = diagnose._live_diagnosis(request)
     pool = model.Finding(check="connection-pool", verdict=model.Verdict.CAUSE, summary="full")
 
@@ -177,3 +184,34 @@ def test_a_verified_fix_names_the_causes_that_remain(
         "paramedic: apply: verified: network-policy is ruled out now; still a cause:"
         " connection-pool"
     )
+
+
+def test_with_no_cause_there_is_nothing_to_apply(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _apply(capsys, kubeconfig, "--apply", "--yes")[0] == 0
+    server.requests.clear()
+    code, _, err = _apply(capsys, kubeconfig, "--apply", "--yes")
+    assert code == 0
+    assert err.splitlines() == ["paramedic: apply: no cause found, nothing to apply"]
+    assert _writes(server) == []
+
+
+def test_a_verification_that_crashes_removes_the_fix_again(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from paramedic.cli import apply, diagnose
+
+    request = _request(kubeconfig)
+
+    def broken() -> diagnosis.Diagnosis:
+        raise RuntimeError("a bug")
+
+    assert (
+        apply.run(request, diagnose._live_diagnosis(request), yes=True, diagnose_again=broken) == 1
+    )
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "paramedic: apply: not verified (the cluster could not be diagnosed again: a bug);"
+        " removed again: nothing changed"
+    )
+    assert server.deleted == ["app/allow-user-service-to-profile-db-5432"]

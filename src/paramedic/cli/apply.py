@@ -7,8 +7,8 @@ gathered and diagnosed again, and the check that found the cause must now rule i
 otherwise what was created is deleted again. Each step is one line on stderr
 (`paramedic: apply: ...`). Nothing is changed before the dry run passed and the user agreed.
 
-Exit status: 0 applied and verified; 1 applied but not verified, so removed again; 2 not
-applied (refused by the plan or the dry run, declined, or bad input).
+Exit status: 0 applied and verified (or no cause to fix); 1 applied but not verified, so
+removed again; 2 not applied (refused by the plan or the dry run, declined, or bad input).
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def run(
     from paramedic.gather import apply as writer
     from paramedic.gather import kubeapi
 
+    if not result.causes:
+        _say("no cause found, nothing to apply")
+        return 0
     plan = remedy.plan(result)
     _say(
         f"will create {plan.describe()} (field manager {writer.FIELD_MANAGER}, label"
@@ -79,7 +82,7 @@ def _verified(
     rules the cause out)."""
     try:
         after = diagnose_again()
-    except errors.ParamedicError as exc:
+    except Exception as exc:  # even a bug: what cannot be verified is removed again
         return None, f"the cluster could not be diagnosed again: {exc}"
     finding = next((f for f in after.findings if f.check == check), None)
     if finding is None:
