@@ -173,6 +173,9 @@ class FakeApiServer:
         hostNetwork), e.g. a pod that times out where its node connects."""
         self.requests: list[tuple[str, str]] = []
         self.created: list[dict[str, Any]] = []
+        self.fail_creating: set[str] = set()
+        """Names of NetworkPolicies whose real create (not the dry run) fails with a 500, as
+        an API server can between the two."""
         self.admit: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         """A mutating admission webhook's stand-in: what a created NetworkPolicy is stored as."""
         self.tokens: set[str] = set()
@@ -573,6 +576,8 @@ class FakeApiServer:
             return 409, _status(409, "AlreadyExists", message)
         if not isinstance(policy.get("spec"), dict) or not name:
             return 422, _status(422, "Invalid", "NetworkPolicy is invalid: spec: Required value")
+        if name in self.fail_creating and query.get("dryRun") != "All":
+            return 500, _status(500, "InternalError", "etcdserver: request timed out")
         made = copy.deepcopy(policy) if self.admit is None else self.admit(copy.deepcopy(policy))
         made["metadata"] = {**meta, "namespace": ns, "uid": f"uid-np-{len(self.created)}"}
         made["metadata"]["managedFields"] = [{"manager": query.get("fieldManager", "")}]

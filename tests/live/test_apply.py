@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,44 @@ def test_a_verification_that_crashes_removes_the_fix_again(
         " removed again: nothing changed"
     )
     assert server.deleted == ["app/allow-user-service-to-profile-db-5432"]
+
+
+def _both_sides_blocked(server: fakeapi.FakeApiServer) -> None:
+    """The database's ingress policy admits another client only: both sides now deny."""
+    [ingress] = [o for o in server.objects if o["metadata"].get("name") == "profile-db-ingress"]
+    ingress["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"] = {"app": "other"}
+
+
+def test_a_fix_of_two_policies_is_created_whole_and_verified(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _both_sides_blocked(server)
+    code, _, err = _apply(capsys, kubeconfig, "--apply", "--yes")
+    assert code == 0, err
+    assert sorted(o["metadata"]["namespace"] for o in server.created) == ["app", "data"]
+    assert err.splitlines()[-1] == "paramedic: apply: verified: network-policy is ruled out now"
+
+
+def test_a_fix_whose_second_policy_fails_is_not_left_half_applied(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _both_sides_blocked(server)
+    argv = ("diagnose", "--kubeconfig", str(kubeconfig), *INCIDENT[:-1], "-o", "json")
+    code, out, _ = clirun.run(capsys, *argv)  # the names the fix gives its two policies
+    [cause] = [f for f in json.loads(out)["findings"] if f["verdict"] == "cause"]
+    names = [
+        (s["action"]["object"]["metadata"]["namespace"], s["action"]["object"]["metadata"]["name"])
+        for s in cause["fix"]["steps"]
+    ]
+    assert code == 1 and len(names) == 2, out
+    server.fail_creating = {names[1][1]}
+    code, _, err = _apply(capsys, kubeconfig, "--apply", "--yes")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"paramedic: error: --apply: creating NetworkPolicy {names[1][0]}/{names[1][1]} failed:"
+        f" etcdserver: request timed out; removed again: NetworkPolicy {names[0][0]}/{names[0][1]}"
+    )
+    assert server.deleted == [f"{names[0][0]}/{names[0][1]}"]
+    assert [o for o in server.objects if o.get("kind") == "NetworkPolicy"] == [
+        o for o in server.objects if o.get("kind") == "NetworkPolicy" and o not in server.created
+    ]
