@@ -5,8 +5,9 @@ directory with kustomize): the read-only ClusterRole `paramedic-reader`, and thr
 Roles, each for one namespace: the Secrets the credentials check reads (by name), the probe
 pods of --probe-pod, the port-forward of --db-probe. This module fills in only what differs
 from one cluster to the next (who is bound, in which namespaces, which Secrets); the rules and
-their comments stay as shipped. Nothing here talks to a cluster: the output is for
-`kubectl apply -f -` by someone allowed to grant it.
+their comments stay as shipped. `needed` reads the same rules as one permission per verb and
+resource, for `paramedic rbac --check` to ask the cluster about (gather.access). Nothing here
+talks to a cluster: the output is for `kubectl apply -f -` by someone allowed to grant it.
 """
 
 from __future__ import annotations
