@@ -203,3 +203,17 @@ def test_every_command_has_help_and_is_documented(path: str, command: click.Comm
         p.read_text(encoding="utf-8") for p in (README.parent / "docs").glob("*.md")
     )
     assert f"paramedic {path}" in docs, f"`paramedic {path}` is not documented in README or docs/"
+
+
+def test_an_error_line_shows_control_characters_as_escapes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Errors quote the API server, admission webhooks and credential plugins: their text must
+    not drive the reader's terminal (OSC 52 writes the clipboard, CSI 2J clears the screen)."""
+    from paramedic.cli import common
+
+    with pytest.raises(SystemExit):
+        common.fail("denied: \x1b]52;c;aGk=\x07\x1b[2J\u202eevil\ttab")
+    assert capsys.readouterr().err == (
+        "paramedic: error: denied: \\x1b]52;c;aGk=\\x07\\x1b[2J\\u202eevil\\ttab\n"
+    )

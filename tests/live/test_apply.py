@@ -257,3 +257,24 @@ def test_a_fix_whose_second_policy_fails_is_not_left_half_applied(
     assert [o for o in server.objects if o.get("kind") == "NetworkPolicy"] == [
         o for o in server.objects if o.get("kind") == "NetworkPolicy" and o not in server.created
     ]
+
+
+def test_a_refusal_quoting_escape_sequences_reaches_the_terminal_inert(
+    server: fakeapi.FakeApiServer,
+    kubeconfig: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An admission webhook's message is the cluster's text: an OSC 52 sequence in it would
+    write the reader's clipboard, a CSI one clear the screen."""
+    message = 'admission webhook "guard" denied: \x1b]52;c;ZWNobyBoaQ==\x07\x1b[2J no'
+
+    def refuse(ns: str, policy: dict[str, Any], query: dict[str, str]) -> tuple[int, Any]:
+        return 403, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 403,
+                     "reason": "Forbidden", "message": message}  # fmt: skip
+
+    monkeypatch.setattr(server, "_create_policy", refuse)
+    code, _, err = _apply(capsys, kubeconfig, "--apply", "--yes")
+    assert code == 2
+    assert "\x1b" not in err and "\x07" not in err
+    assert "denied: \\x1b]52;c;ZWNobyBoaQ==\\x07\\x1b[2J no; nothing changed" in err

@@ -138,3 +138,13 @@ def test_the_grant_names_the_reviewed_user_as_paramedic_rbac_takes_it(
     assert (
         out.splitlines()[-1] == f"grant it (an admin): paramedic rbac {flag} | kubectl apply -f -"
     )
+
+
+def test_a_user_name_from_the_server_is_shown_inert(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.user = "mallory\x1b]0;pwned\x07"
+    server.forbidden = {("list", "events", None)}
+    code, out, _ = _check(capsys, kubeconfig)
+    assert code == 1 and "\x1b" not in out and "\x07" not in out
+    assert out.startswith("user mallory\\x1b]0;pwned\\x07 (context fake) lacks 1")

@@ -21,6 +21,7 @@ import click
 from paramedic import errors, timeouts
 from paramedic.checks import model
 from paramedic.cli import incident_options
+from paramedic.reports import safe
 from paramedic.runbooks import diagnosis, remedy
 
 
@@ -102,4 +103,5 @@ def _confirm() -> None:
 
 
 def _say(line: str) -> None:
-    click.echo(f"paramedic: apply: {line}", err=True)
+    """One line on stderr; it may quote the cluster (names, a finding's summary)."""
+    click.echo(f"paramedic: apply: {safe.line(line)}", err=True)

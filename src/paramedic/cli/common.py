@@ -16,12 +16,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
-    """One line on stderr, with any credential it quotes masked, then exit."""
+    """One line on stderr, with any credential it quotes masked and any control character
+    shown as an escape (an error may quote the API server, an admission webhook, a plugin),
+    then exit."""
     from paramedic.evidence import redact
+    from paramedic.reports import safe
 
     first = message.strip().splitlines()[0] if message.strip() else "error"
     try:
-        first = redact.text(first)
+        first = safe.line(redact.text(first))
     except MemoryError:  # the error being reported may be this very exhaustion
         first = "out of memory"
     click.echo(f"paramedic: error: {first}", err=True)

@@ -99,8 +99,10 @@ def _quiet_libraries() -> None:
 
     def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
         if issubclass(category, errors.ParamedicWarning) and str(message) not in shown:
+            from paramedic.reports import safe  # a warning may quote the cluster
+
             shown.add(str(message))
-            click.echo(f"paramedic: warning: {message}", err=True)
+            click.echo(f"paramedic: warning: {safe.line(str(message))}", err=True)
 
     warnings.showwarning = show
     root = logging.getLogger()

@@ -12,6 +12,7 @@ import click
 
 from paramedic import errors, timeouts
 from paramedic.cli import common
+from paramedic.reports import safe
 
 if TYPE_CHECKING:
     from paramedic.kube import rbac as rbac_model
@@ -131,7 +132,7 @@ def _check(
         )
     except errors.KubeAccessError as exc:  # no cluster to ask: a usage problem, as diagnose's
         raise errors.InputError(str(exc)) from exc
-    who = f"user {done.user}" if done.user else "your user"
+    who = f"user {safe.line(done.user)}" if done.user else "your user"
     short = [a for a in done.answers if a.allowed is not True]
     if not short:
         click.echo(
@@ -148,14 +149,14 @@ def _check(
     for answer in short:
         mark = "✗" if answer.allowed is False else "?"
         said = f": {answer.problem}" if answer.problem else ""
-        click.echo(f"  {mark} {answer.permission.describe()}{said}")
+        click.echo(f"  {mark} {safe.line(answer.permission.describe() + said)}")
     flags = " ".join(
         [f"--secret {ns}/{name}" for ns, name in grant.secrets]
         + [f"--probe-pod {ns}" for ns in grant.probe_pods]
         + [f"--db-probe {ns}" for ns in grant.db_probes]
     )
     click.echo(
-        f"grant it (an admin): paramedic rbac {_subject_flag(done.user)}"
+        f"grant it (an admin): paramedic rbac {safe.line(_subject_flag(done.user))}"
         f"{' ' + flags if flags else ''} | kubectl apply -f -"
     )
     return 1
