@@ -217,3 +217,24 @@ def test_an_error_line_shows_control_characters_as_escapes(
     assert capsys.readouterr().err == (
         "paramedic: error: denied: \\x1b]52;c;aGk=\\x07\\x1b[2J\\u202eevil\\ttab\n"
     )
+
+
+def test_netpol_text_output_shows_a_hostile_policy_name_inert(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A bundle is whatever its author wrote: a policy named with an OSC 52 sequence must not
+    write the reader's clipboard when `netpol check` quotes it."""
+    import yaml
+
+    objects = [dict(o) for o in demos.load(demos.DEFAULT).objects]
+    for i, obj in enumerate(objects):
+        if obj.get("kind") == "NetworkPolicy" and obj["metadata"]["name"] == "default-deny-egress":
+            objects[i] = {**obj, "metadata": {**obj["metadata"], "name": "deny\x1b]52;c;aGk=\x07"}}
+    (tmp_path / "objects.yaml").write_text(yaml.safe_dump({"kind": "List", "items": objects}))
+    code, out, _ = run(
+        capsys, "netpol", "check", str(tmp_path), "--from", "app/user-service",
+        "--to", "data/profile-db", "--port", "5432",
+    )  # fmt: skip
+    assert code == 1
+    assert "\x1b" not in out and "\x07" not in out
+    assert "NetworkPolicy app/deny\\x1b]52;c;aGk=\\x07" in out

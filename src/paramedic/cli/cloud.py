@@ -55,7 +55,7 @@ def check(
     if output == "json":
         click.echo(json.dumps(answer.as_dict(), indent=2))
     else:
-        click.echo(f"{answer.provider}: {flow}: {answer.decision}")
+        common.say(f"{answer.provider}: {flow}: {answer.decision}")
         for step in answer.steps:
-            click.echo(f"  {step.line()}" + (f"  [{step.source}]" if step.source else ""))
+            common.say(f"  {step.line()}" + (f"  [{step.source}]" if step.source else ""))
     return 0 if answer.decision is model.Decision.ALLOW else 1

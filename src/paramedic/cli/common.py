@@ -31,6 +31,15 @@ def fail(message: str, *, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def say(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """`click.echo` for text that quotes evidence (names, reasons, gap lines): every control
+    character shown as an escape (reports.safe), so a name in a bundle or an API server's
+    message cannot drive the terminal. JSON output needs none of this (json.dumps escapes)."""
+    from paramedic.reports import safe
+
+    click.echo(safe.visible(text), err=err, nl=nl)
+
+
 def is_terminal() -> bool:
     return sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
 

@@ -303,7 +303,7 @@ def capture(out: Path, request: incident_options.LiveRequest) -> None:
 
     evidence, wrote = _gather_into(request, out)
     for gap in evidence.gaps:
-        click.echo(f"paramedic: gap: {redact.text(str(gap))}", err=True)
+        common.say(f"paramedic: gap: {redact.text(str(gap))}", err=True)
     click.echo(wrote)
 
 

@@ -120,25 +120,25 @@ def check(
         click.echo(json.dumps(doc, indent=2))
     else:
         for _, d, r in found:
-            click.echo(
+            common.say(
                 f"{'ALLOWED' if r.allowed else 'DENIED '} {r.src} -> {r.dst} {r.protocol}/{r.port}"
             )
             if d.via:
-                click.echo(f"  via      {d.via}")
-            click.echo(f"  egress   {r.egress.reason}")
-            click.echo(f"  ingress  {r.ingress.reason}")
+                common.say(f"  via      {d.via}")
+            common.say(f"  egress   {r.egress.reason}")
+            common.say(f"  ingress  {r.ingress.reason}")
             for side in r.blocking or (r.egress, r.ingress):
                 if side.decided_by is not None:
                     verb = "denied" if not side.allowed else "allowed"
-                    click.echo(
+                    common.say(
                         f"  decided  {verb} in layer {side.decided_by.layer} by "
                         f"{side.decided_by.describe()}"
                     )
                     break
         unmodelled = {u.ref: u for *_, r in found for u in r.unmodelled}
         for u in unmodelled.values():
-            click.echo(f"  NOT EVALUATED {u.ref}: {u.why} (see: {u.command})")
-        click.echo(f"  cni      {why}")
+            common.say(f"  NOT EVALUATED {u.ref}: {u.why} (see: {u.command})")
+        common.say(f"  cni      {why}")
     return 0 if allowed else 1
 
 
@@ -169,14 +169,14 @@ def assert_(bundle: Path, expectations_file: Path, cni: str, output: str) -> int
         for r in results:
             mark = "ok  " if r["ok"] else "FAIL"
             want = "allowed" if r["expected"] else "denied"
-            click.echo(
+            common.say(
                 f"{mark} {r['from']} -> {r['to']} {r['protocol']}/{r['port']} expected {want}"
             )
             if not r["ok"]:
                 for line in r["explanation"]:
-                    click.echo(f"       {line}")
+                    common.say(f"       {line}")
         failed = sum(1 for r in results if not r["ok"])
-        click.echo(f"{len(results) - failed} of {len(results)} expectations hold")
+        common.say(f"{len(results) - failed} of {len(results)} expectations hold")
     return 0 if all(r["ok"] for r in results) else 1
 
 
@@ -201,14 +201,14 @@ def matrix(bundle: Path, port: int, protocol: str, cni: str, output: str) -> Non
         click.echo("]}")
         return
     n = len(result.pods)
-    click.echo(
+    common.say(
         f"{result.allowed_count()} of {n * n} pod pairs may connect on {protocol.upper()}/{port}"
     )
     if n <= GRID_LIMIT:
-        click.echo("row i = source pod i, column j = destination pod j; x = may connect")
+        common.say("row i = source pod i, column j = destination pod j; x = may connect")
         for i, ref in enumerate(result.pods):
             grid = "".join("x" if result.allowed(i, j) else "." for j in range(n))
-            click.echo(f"{i:>3} {grid}  {ref}")
+            common.say(f"{i:>3} {grid}  {ref}")
         return
     for i, ref in enumerate(result.pods):
-        click.echo(f"{result.rows[i].bit_count():>6} destinations  {ref}")
+        common.say(f"{result.rows[i].bit_count():>6} destinations  {ref}")

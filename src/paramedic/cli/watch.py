@@ -14,6 +14,7 @@ from collections.abc import Callable
 import click
 
 from paramedic import errors
+from paramedic.cli import common
 from paramedic.evidence import clock
 from paramedic.reports import changes
 from paramedic.runbooks import diagnosis
@@ -41,7 +42,7 @@ def run(
         try:
             latest = diagnose()
         except errors.InputError as exc:  # the cluster went away for a moment: say so, go on
-            click.echo(f"[{clock.now()}] could not diagnose: {exc}")
+            common.say(f"[{clock.now()}] could not diagnose: {exc}")
             continue
         for line in changes.lines(current, latest):
             click.echo(f"[{clock.now()}] {line}")
