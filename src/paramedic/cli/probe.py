@@ -160,7 +160,7 @@ def _finish(result: probes_file.ProbeResult, output: str, record: Path | None) -
     else:
         from paramedic.cli import probe_text
 
-        click.echo(probe_text.render(result), nl=False)
+        common.say(probe_text.render(result), nl=False)  # quotes a server (PostgreSQL, DNS)
     return 0 if result.ok else 1
 
 
