@@ -4,7 +4,8 @@ its own ever reaches the reader's terminal, ticket or chat.
 Evidence is written by whoever controls a log line or an object name. A raw ESC can set the
 terminal's title, write its clipboard (OSC 52), hide text or move the cursor; a raw CR can print
 over what came before; bidirectional overrides reorder what is read. Every renderer passes every
-string through `visible` (each such character becomes a visible `\\x1b`/`\\u202e` escape), and
+string through `visible` (each such character becomes a visible `\\x1b`/`\\u202e` escape), so do
+the CLI's own lines (errors, warnings, netpol/cloud/probe text: cli.common.say and fail), and
 the markup formats escape their own syntax on top (`markdown`, `slack`); HTML is escaped by the
 template engine.
 """
