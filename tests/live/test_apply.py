@@ -278,3 +278,18 @@ def test_a_refusal_quoting_escape_sequences_reaches_the_terminal_inert(
     assert code == 2
     assert "\x1b" not in err and "\x07" not in err
     assert "denied: \\x1b]52;c;ZWNobyBoaQ==\\x07\\x1b[2J no; nothing changed" in err
+
+
+def test_a_removal_that_fails_is_said_loudly(
+    server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not verified, and the user may create but not delete: the policy stays, and the last
+    line says so (with the API server's reason), not 'nothing changed'."""
+    server.admit = _no_rules
+    server.forbidden = {("delete", "networkpolicies", "app")}
+    code, _, err = _apply(capsys, kubeconfig, "--apply", "--yes")
+    assert code == 1
+    last = err.splitlines()[-1]
+    assert "; could NOT remove: NetworkPolicy app/allow-user-service-to-profile-db-5432:" in last
+    assert 'User "tester" cannot delete resource "networkpolicies"' in last
+    assert len([o for o in server.objects if o in server.created]) == 1
