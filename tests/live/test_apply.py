@@ -284,11 +284,11 @@ def test_a_removal_that_fails_is_said_loudly(
     server: fakeapi.FakeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Not verified, and the user may create but not delete: the policy stays, and the last
-    line says so (with the API server's reason), not 'nothing changed'."""
+    line says so (with the API server's reason), and the exit status is its own."""
     server.admit = _no_rules
     server.forbidden = {("delete", "networkpolicies", "app")}
     code, _, err = _apply(capsys, kubeconfig, "--apply", "--yes")
-    assert code == 1
+    assert code == 4  # changed, and not undone: a script must not read it as 'nothing changed'
     last = err.splitlines()[-1]
     assert "; could NOT remove: NetworkPolicy app/allow-user-service-to-profile-db-5432:" in last
     assert 'User "tester" cannot delete resource "networkpolicies"' in last

@@ -8,7 +8,8 @@ otherwise what was created is deleted again. Each step is one line on stderr
 (`paramedic: apply: ...`). Nothing is changed before the dry run passed and the user agreed.
 
 Exit status: 0 applied and verified (or no cause to fix); 1 applied but not verified, so
-removed again; 2 not applied (refused by the plan or the dry run, declined, or bad input).
+removed again; 2 not applied (refused by the plan or the dry run, declined, or bad input);
+4 applied, not verified, and not removed: the cluster was changed (the last line says what).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from paramedic.checks import model
 from paramedic.cli import incident_options
 from paramedic.reports import safe
 from paramedic.runbooks import diagnosis, remedy
+
+
+LEFT_IN_PLACE = 4
+"""The exit status when a fix that did not verify could not be removed again."""
 
 
 def run(
@@ -67,8 +72,8 @@ def run(
             undone = writer.remove(api, created, limits.request)
             if undone:
                 _say(f"not verified ({still}); could NOT remove: {'; '.join(undone)}")
-            else:
-                _say(f"not verified ({still}); removed again: nothing changed")
+                return LEFT_IN_PLACE
+            _say(f"not verified ({still}); removed again: nothing changed")
             return 1
         finally:
             kubeapi.close(api)

@@ -163,7 +163,7 @@ def diagnose(
     BUNDLE is a directory, a .tar.gz, or a single `kubectl get -o yaml|json` file.
     Exit status: 0 no cause found, 1 a cause found, 2 usage or input error, 3 internal error;
     with --apply (docs/LIVE.md): 0 fixed and verified (or nothing to fix), 1 not verified and
-    removed again, 2 not applied.
+    removed again, 2 not applied, 4 not verified and not removed.
     """
     if yes and not apply_fix:
         raise errors.InputError("--yes goes with --apply")
