@@ -25,7 +25,6 @@ from paramedic.cli import incident_options
 from paramedic.reports import safe
 from paramedic.runbooks import diagnosis, remedy
 
-
 LEFT_IN_PLACE = 4
 """The exit status when a fix that did not verify could not be removed again."""
 
