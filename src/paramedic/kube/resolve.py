@@ -148,15 +148,15 @@ def _source_hint(
     among the workloads, or the pods when only pods were searched ('' when neither)."""
     kinds = [k for k in kinds if k != "Pod"] or ["Pod"]
     elsewhere = sorted(
-        f"{kind} {objects.namespace(o)}/{source}"
+        (objects.namespace(o), kind)
         for kind in kinds
         for o in evidence.kind(kind)
         if objects.name(o) == source and objects.namespace(o) != namespace
     )
     if elsewhere:
-        spaces = sorted({ref.split(" ", 1)[1].split("/", 1)[0] for ref in elsewhere})
+        found = ", ".join(f"{kind} {ns}/{source}" for ns, kind in elsewhere[:3])
         verb = "exists" if len(elsewhere) == 1 else "exist"
-        return f"; {', '.join(elsewhere[:3])} {verb} (pass -n {spaces[0]})"
+        return f"; {found} {verb} (pass -n {elsewhere[0][0]})"
     return _close_to(source, (objects.name(o) for k in kinds for o in evidence.kind(k, namespace)))
 
 
