@@ -11,7 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from paramedic.evidence import model
@@ -22,10 +22,13 @@ WORKERS = 16
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Request:
-    """One read: `what` names it in gap lines ("list networkpolicies in data")."""
+    """One read (or a POST that only asks, as an access review): `what` names it in gap lines
+    ("list networkpolicies in data")."""
 
     what: str
     path: str
+    body: Mapping[str, Any] | None = None
+    """Sent as a POST when set (a review that creates nothing), else a GET."""
     query: tuple[tuple[str, str], ...] = ()
     raw: bool = False
     """True for pod logs (plain text)."""
@@ -123,7 +126,13 @@ class Fetcher:
     def _call(self, req: Request) -> kubeapi.Reply:
         timeout = min(self.request_timeout, max(self.left(), 0.05))
         return self.api.call(
-            "GET", req.path, query=req.query, timeout=timeout, raw=req.raw, limit=req.limit
+            "GET" if req.body is None else "POST",
+            req.path,
+            query=req.query,
+            body=req.body,
+            timeout=timeout,
+            raw=req.raw,
+            limit=req.limit,
         )
 
     def _judge(self, req: Request, reply: kubeapi.Reply) -> tuple[kubeapi.Reply | None, str]:
