@@ -12,7 +12,6 @@ created (a uid precondition), never one of the same name made since by someone e
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -95,14 +94,7 @@ def _post(api: kubeapi.Api, obj: Mapping[str, Any], timeout: float, *, dry: bool
 
 def _said(reply: kubeapi.Reply) -> str:
     """The API server's own message (admission, RBAC, AlreadyExists) when it sent one."""
-    doc = reply.data if isinstance(reply.data, dict) else None
-    if doc is None and reply.text:
-        try:
-            doc = json.loads(reply.text)
-        except ValueError:
-            doc = None
-    message = doc.get("message") if isinstance(doc, dict) else None
-    return str(message)[:300] if message else reply.problem or "failed"
+    return kubeapi.status_message(reply.text)[:300] or reply.problem or "failed"
 
 
 def _ref(obj: Mapping[str, Any]) -> str:

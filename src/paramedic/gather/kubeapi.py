@@ -333,17 +333,23 @@ def _http_problem(status: int, text: str) -> str:
         429: "too many requests (API priority and fairness)",
         503: "service unavailable",
     }.get(status, f"HTTP {status}")
-    try:
-        doc = json.loads(text) if text else {}
-    except (ValueError, RecursionError):
-        doc = {}
-    message = str(doc.get("message") or "") if isinstance(doc, dict) else ""
+    message = status_message(text)
     if status == 403 and 'User "' in message:
         user = message.split('User "', 1)[1].split('"', 1)[0]
         return f"forbidden (for user {user})"
     if status == 403 and "violates PodSecurity" in message:  # admission, not RBAC: say which rule
         return "forbidden: " + _first_line(message.split("is forbidden: ", 1)[-1])[:300]
     return reason
+
+
+def status_message(text: str) -> str:
+    """The `message` of a Status the API server answered with ('' for anything else): its own
+    words for a refusal (RBAC, admission, AlreadyExists, a failed precondition)."""
+    try:
+        doc = json.loads(text) if text else {}
+    except (ValueError, RecursionError):
+        return ""
+    return str(doc.get("message") or "") if isinstance(doc, dict) else ""
 
 
 def _network_problem(exc: BaseException | None, timeout: float) -> str:
