@@ -174,6 +174,6 @@ def test_a_user_who_may_read_nothing_is_told_which_role_to_bind(
     assert (code, out) == (2, "")
     assert err == (
         "paramedic: error: context fake may read nothing: every read was forbidden (for user"
-        " tester); bind that user the read-only ClusterRole paramedic-reader (paramedic rbac"
-        " --user NAME | kubectl apply -f -)\n"
+        " tester); bind that user the read-only ClusterRole paramedic-reader (`paramedic rbac"
+        " --check` prints the command that does)\n"
     )

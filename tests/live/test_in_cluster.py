@@ -101,6 +101,6 @@ def test_in_a_pod_rbac_check_asks_as_the_service_account_and_names_it_in_the_gra
     )
     assert lines[1:] == [
         "  ✗ list events (cluster-wide)",
-        "grant it (an admin): paramedic rbac --service-account paramedic/paramedic"
-        " | kubectl apply -f -",
+        "to grant it, an admin runs (as pasted):",
+        "paramedic rbac --service-account paramedic/paramedic | kubectl apply -f -",
     ]

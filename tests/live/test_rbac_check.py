@@ -5,6 +5,8 @@ from the same `forbidden` set it refuses requests with."""
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,8 +61,9 @@ def test_what_is_missing_is_listed_with_the_command_that_grants_it(
         "  ✗ list events (cluster-wide)",
         "  ✗ get secrets app/profile-db-credentials",
         "  ✗ delete pods (in app)",
-        "grant it (an admin): paramedic rbac --user tester --secret app/profile-db-credentials"
-        " --probe-pod app --db-probe data | kubectl apply -f -",
+        "to grant it, an admin runs (as pasted):",
+        "paramedic rbac --user tester --secret app/profile-db-credentials --probe-pod app"
+        " --db-probe data | kubectl apply -f -",
     ]
 
 
@@ -135,9 +138,12 @@ def test_the_grant_names_the_reviewed_user_as_paramedic_rbac_takes_it(
     code, out, _ = _check(capsys, kubeconfig)
     assert code == 1
     assert out.splitlines()[0].startswith(f"user {user} (context fake) lacks 1 of the")
-    assert (
-        out.splitlines()[-1] == f"grant it (an admin): paramedic rbac {flag} | kubectl apply -f -"
-    )
+    assert out.splitlines()[-1] == f"paramedic rbac {flag} | kubectl apply -f -"
+    # flush-left and runnable as pasted: bash parses it; the user name reaches paramedic whole
+    command = out.splitlines()[-1]
+    parsed = subprocess.run(["bash", "-n", "-c", command], capture_output=True, timeout=10)
+    assert parsed.returncode == 0, parsed.stderr
+    assert shlex.split(command.partition(" | ")[0])[2:] == shlex.split(flag)
 
 
 def test_a_user_name_from_the_server_is_shown_inert(

@@ -155,9 +155,10 @@ def _check(
         + [f"--probe-pod {ns}" for ns in grant.probe_pods]
         + [f"--db-probe {ns}" for ns in grant.db_probes]
     )
+    click.echo("to grant it, an admin runs (as pasted):")
     click.echo(
-        f"grant it (an admin): paramedic rbac {safe.line(_subject_flag(done.user))}"
-        f"{' ' + flags if flags else ''} | kubectl apply -f -"
+        f"paramedic rbac {safe.line(_subject_flag(done.user))}{' ' + flags if flags else ''}"
+        " | kubectl apply -f -"
     )
     return 1
 

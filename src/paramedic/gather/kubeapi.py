@@ -190,8 +190,8 @@ def may_read_nothing(context: str, problem: str) -> errors.KubeAccessError:
     """The one line saying that every request was forbidden: no role is bound to the user."""
     return errors.KubeAccessError(
         f"context {context} may read nothing: every read was {problem};"
-        " bind that user the read-only ClusterRole paramedic-reader"
-        " (paramedic rbac --user NAME | kubectl apply -f -)"
+        " bind that user the read-only ClusterRole paramedic-reader (`paramedic rbac --check`"
+        " prints the command that does)"
     )
 
 
